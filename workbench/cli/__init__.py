@@ -1,0 +1,1 @@
+"""The `wb` command line (typer): parses, calls workbench.core, renders. No SQL, no statistics."""

@@ -1,0 +1,24 @@
+"""What every command shares: the global options and the workspace they select."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from ..core.workspace import Workspace
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+
+
+@dataclass
+class Options:
+    workspace: Path | None = None
+    debug: bool = False
+
+
+def workspace(ctx: typer.Context) -> Workspace:
+    """The workspace for this command (`-w`, then WB_WORKSPACE, then upward from here)."""
+    options: Options = ctx.find_root().obj or Options()
+    return Workspace.find(options.workspace)

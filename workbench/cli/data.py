@@ -1,0 +1,157 @@
+"""`wb data ...`: versioned datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from ..core import datasets
+from . import output
+from .context import JSON_OPTION, workspace
+
+app = typer.Typer(help="Versioned datasets: add, list, log, show, diff, checkout.",
+                  no_args_is_help=True)
+
+
+@app.command("add")
+def add(ctx: typer.Context,
+        path: Path = typer.Argument(..., help="A CSV, TSV, Parquet or JSON Lines file."),
+        name: str = typer.Option(..., "--name", help="The dataset to add a version to."),
+        message: str = typer.Option("", "--message", "-m", help="What this version is."),
+        as_json: bool = JSON_OPTION) -> None:
+    """Add a version of a dataset: the exact bytes, a schema and a profile."""
+    ws = workspace(ctx)
+    with output.progress_bar(f"adding {path.name}", _size_or_none(path)) as progress:
+        result = datasets.add(ws, path, name, message, progress=progress)
+    if as_json:
+        output.print_json(result.to_dict())
+        return
+    v = result.version
+    if result.unchanged:
+        output.line(f"{v.ref} unchanged: {path} has the same bytes as the latest version")
+    else:
+        output.line(f"added {v.ref}  {v.rows:,} rows x {v.columns} columns  {v.hash[:12]}")
+
+
+def _size_or_none(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Every dataset with its latest version."""
+    found = datasets.list_datasets(workspace(ctx))
+    if as_json:
+        output.print_json(found)
+        return
+    if not found:
+        output.line("No datasets yet: add one with `wb data add FILE --name NAME`.")
+        return
+    output.table(["name", "versions", "latest", "rows", "updated"],
+                 [(d["name"], d["versions"], d["latest"], f"{d['rows']:,}",
+                   output.short_time(d["updated_at"])) for d in found],
+                 justify_right=("versions", "latest", "rows"))
+
+
+@app.command("log")
+def log(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
+        as_json: bool = JSON_OPTION) -> None:
+    """The versions of a dataset, oldest first."""
+    versions = datasets.log(workspace(ctx), name)
+    if as_json:
+        output.print_json([v.summary() for v in versions])
+        return
+    output.table(["version", "hash", "rows", "cols", "created", "valid", "message"],
+                 [(v.version, v.hash[:12], f"{v.rows:,}", v.columns, output.short_time(v.created_at),
+                   {None: "", True: "yes", False: "NO"}[v.valid], v.message) for v in versions],
+                 justify_right=("version", "rows", "cols"))
+
+
+@app.command("show")
+def show(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME@N or NAME@HASH."),
+         as_json: bool = JSON_OPTION) -> None:
+    """A version's schema and profile."""
+    v = datasets.resolve(workspace(ctx), ref)
+    if as_json:
+        output.print_json(v.to_dict())
+        return
+    output.line(f"{v.ref}  {v.format}  {output.fmt_bytes(v.size)}  {v.rows:,} rows x {v.columns} "
+                f"columns", style="bold")
+    output.line(f"hash     {v.hash_algo}:{v.hash}")
+    output.line(f"created  {output.short_time(v.created_at)}  from {v.source_path}")
+    if v.message:
+        output.line(f"message  {v.message}")
+    output.table(["column", "type", "nulls", "distinct", "min", "mean", "max", "top values"],
+                 [_profile_row(c) for c in v.profile["columns"]],
+                 justify_right=("nulls", "distinct", "min", "mean", "max"))
+
+
+def _profile_row(col: dict[str, Any]) -> tuple:
+    top = ", ".join(f"{t['value']} ({t['count']:,})" for t in col.get("top_values", [])[:3])
+    return (col["name"], col["dtype"], f"{col['null_fraction']:.1%}", f"{col['distinct']:,}",
+            _stat(col.get("min")), _stat(col.get("mean")), _stat(col.get("max")), top)
+
+
+def _stat(value: Any) -> str:
+    return value if isinstance(value, str) else output.fmt_num(value)
+
+
+@app.command("diff")
+def diff(ctx: typer.Context, ref_a: str = typer.Argument(..., help="The older version."),
+         ref_b: str = typer.Argument(..., help="The newer version."),
+         as_json: bool = JSON_OPTION) -> None:
+    """What changed between two versions: columns, rows, and each column's statistics."""
+    d = datasets.diff(workspace(ctx), ref_a, ref_b)
+    if as_json:
+        output.print_json(d)
+        return
+    rows = d["rows"]
+    output.line(f"{d['a']} -> {d['b']}" + ("  (same bytes)" if d["same_bytes"] else ""),
+                style="bold")
+    output.line(f"rows     {rows['a']:,} -> {rows['b']:,} ({rows['delta']:+,})")
+    for c in d["added"]:
+        output.line(f"added    {c['name']} ({c['dtype']})", style="green")
+    for c in d["removed"]:
+        output.line(f"removed  {c['name']} ({c['dtype']})", style="red")
+    for c in d["retyped"]:
+        output.line(f"retyped  {c['name']} {c['from']} -> {c['to']}", style="yellow")
+    shift_rows = [row for s in d["shifts"] for row in _shift_rows(s)]
+    if shift_rows:
+        output.table(["column", "statistic", "a", "b", "change"], shift_rows,
+                     justify_right=("a", "b", "change"))
+
+
+def _shift_rows(shift: dict[str, Any]) -> list[tuple]:
+    rows = []
+    for key, change in shift.items():
+        if key == "column":
+            continue
+        if isinstance(change, list):
+            rows.append((shift["column"], key.replace("_", " "), "", ", ".join(change), ""))
+            continue
+        a, b = change["a"], change["b"]
+        delta = ""
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            delta = f"{b - a:+.4g}"
+            if "std_units" in change:
+                delta += f" ({change['std_units']:+.2f} sd)"
+        fmt = (lambda x: f"{x:.1%}") if key == "null_fraction" else _stat
+        rows.append((shift["column"], key.replace("_", " "),
+                     "" if a is None else fmt(a), "" if b is None else fmt(b), delta))
+    return rows
+
+
+@app.command("checkout")
+def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME@N or NAME@HASH."),
+             out: Optional[Path] = typer.Option(None, "--output", "-o",
+                                                help="Where to write (default: NAME@N.EXT here)."),
+             force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUT if it exists."),
+             ) -> None:
+    """Write a version's exact bytes back to a file, verified against its hash."""
+    v, dest = datasets.checkout(workspace(ctx), ref, out, force)
+    output.line(f"wrote {v.ref} to {dest} ({output.fmt_bytes(v.size)}, hash verified)")

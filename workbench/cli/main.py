@@ -1,0 +1,85 @@
+"""The root of `wb`: global options, error handling, and the sub-apps per noun."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+from .. import __version__
+from ..core.errors import WbError
+from . import data, maintenance, output, workspace_cmds
+from .context import Options
+
+EXIT_CRASH = 70  # sysexits' EX_SOFTWARE: a bug in wb, not in the user's input
+EXIT_INTERRUPTED = 130
+
+
+class WbGroup(TyperGroup):
+    """Turns WbError into one sentence on stderr and its exit code; hides tracebacks unless
+    --debug."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except WbError as exc:
+            _report(ctx, str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _report(ctx, "interrupted; nothing was changed by the unfinished step")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            _report(ctx, f"wb crashed: {type(exc).__name__}: {exc} (run with --debug for the "
+                         f"traceback, and please report it)")
+            raise typer.Exit(EXIT_CRASH) from None
+
+
+def _report(ctx: typer.Context, message: str) -> None:
+    options: Options = ctx.obj or Options()
+    if options.debug:
+        traceback.print_exc(file=sys.stderr)
+    output.error(message)
+
+
+app = typer.Typer(
+    cls=WbGroup, add_completion=False, no_args_is_help=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="wb: a local-first MLOps workbench. Datasets, experiments, drift and models, offline.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"wb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    workspace: Optional[Path] = typer.Option(
+        None, "--workspace", "-w", help="Use this workspace (default: WB_WORKSPACE, then the "
+        "nearest .wb/ at or above the current folder).", show_default=False),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    ctx.obj = Options(workspace=workspace, debug=debug)
+    if ctx.invoked_subcommand is None:
+        # The TUI is not built yet; until it is, a bare `wb` shows what there is to do.
+        typer.echo(ctx.get_help())
+
+
+workspace_cmds.register(app)
+maintenance.register(app)
+app.add_typer(data.app, name="data")
+
+
+def main() -> None:
+    app(prog_name="wb")

@@ -1,0 +1,53 @@
+"""`wb fsck` and `wb gc`."""
+
+from __future__ import annotations
+
+import typer
+
+from ..core import maintenance
+from ..core.errors import EXIT_CHECK_FAILED
+from . import output
+from .context import JSON_OPTION, workspace
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fsck")(fsck)
+    app.command("gc")(gc)
+
+
+def fsck(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Re-hash every object and check every reference; exit 1 when anything is wrong."""
+    report = maintenance.fsck(workspace(ctx))
+    if as_json:
+        output.print_json(report.to_dict())
+    else:
+        output.line(f"{report.objects} objects checked")
+        for oid in report.corrupt:
+            output.line(f"corrupt: {oid}", style="red")
+        for item in report.missing:
+            output.line(f"missing: {item['hash']} (referenced by {', '.join(item['referenced_by'])})",
+                        style="red")
+        for problem in report.database_errors:
+            output.line(f"database: {problem}", style="red")
+        if report.temp_files:
+            output.line(f"{report.temp_files} temp files from unfinished writes (`wb gc` removes "
+                        f"them)")
+        output.line("ok" if report.ok else "NOT OK", style="green" if report.ok else "bold red")
+    if not report.ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def gc(ctx: typer.Context,
+       dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Only say what would go."),
+       as_json: bool = JSON_OPTION) -> None:
+    """Delete objects nothing refers to (sparing those younger than the grace period)."""
+    report = maintenance.gc(workspace(ctx), dry_run=dry_run)
+    if as_json:
+        output.print_json(report.to_dict())
+        return
+    verb = "would delete" if dry_run else "deleted"
+    output.line(f"{verb} {len(report.deleted)} objects ({output.fmt_bytes(report.bytes_freed)}) "
+                f"and {report.temp_files} temp files")
+    if report.spared_young:
+        output.line(f"spared {report.spared_young} unreferenced objects younger than the grace "
+                    f"period")

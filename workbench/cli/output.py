@@ -1,0 +1,80 @@
+"""Rendering for every command: JSON for scripts, rich tables for people, errors on stderr.
+
+Text that comes from data (names, values, messages) goes into rich as `Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def line(*parts: Any, style: str | None = None) -> None:
+    """Print literal text (no markup is interpreted)."""
+    stdout.print(Text(" ".join(str(p) for p in parts), style=style or ""))
+
+
+def error(message: str) -> None:
+    stderr.print(Text(f"error: {message}", style="red"))
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
+          justify_right: Sequence[str] = ()) -> None:
+    t = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
+    for col in columns:
+        t.add_column(col, justify="right" if col in justify_right else "left", no_wrap=True,
+                     overflow="ellipsis")
+    for row in rows:
+        t.add_row(*(Text("" if v is None else str(v)) for v in row))
+    stdout.print(t)
+
+
+def fmt_num(value: float | int | None, digits: int = 4) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:.{digits}g}"
+
+
+def fmt_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def short_time(iso: str | None) -> str:
+    """`2026-11-26T15:22:03.123+00:00` as `2026-11-26 15:22:03`."""
+    return "" if not iso else iso[:19].replace("T", " ")
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None] | None]:
+    """A progress callback taking increments, drawn on stderr only when stdout is a terminal."""
+    if not sys.stdout.isatty():
+        yield None
+        return
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=stderr, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)

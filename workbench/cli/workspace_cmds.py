@@ -1,0 +1,54 @@
+"""`wb init`, `wb status`, `wb log`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..core import events, status as status_mod
+from ..core.workspace import Workspace
+from . import output
+from .context import JSON_OPTION, workspace
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("status")(status)
+    app.command("log")(log)
+
+
+def init(path: Path = typer.Argument(Path("."), help="Folder to make the workspace in.")) -> None:
+    """Make a workspace (PATH/.wb/) here or in PATH."""
+    ws, created = Workspace.init(path)
+    if created:
+        output.line(f"Initialised empty wb workspace in {ws.wb_dir}")
+    else:
+        output.line(f"{ws.wb_dir} is already a wb workspace; left as it was")
+
+
+def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """What the workspace holds."""
+    summary = status_mod.summary(workspace(ctx))
+    if as_json:
+        output.print_json(summary)
+        return
+    output.line("workspace", summary["workspace"])
+    output.line(f"datasets   {summary['datasets']} ({summary['dataset_versions']} versions)")
+    last = summary["last_event"]
+    if last:
+        output.line(f"last event {output.short_time(last['created_at'])}  {last['message']}")
+    if not summary["datasets"]:
+        output.line("No data yet: add some with `wb data add FILE --name NAME`.", style="dim")
+
+
+def log(ctx: typer.Context,
+        limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many events."),
+        as_json: bool = JSON_OPTION) -> None:
+    """The audit log, newest first."""
+    found = events.recent(workspace(ctx).conn, limit)
+    if as_json:
+        output.print_json([e.to_dict() for e in found])
+        return
+    output.table(["time", "kind", "subject", "message"],
+                 [(output.short_time(e.created_at), e.kind, e.subject, e.message) for e in found])

@@ -1,0 +1,278 @@
+"""Dataset versions: immutable, content-addressed snapshots of a tabular file, with a profile.
+
+References: `name` or `name@latest` (the latest version), `name@N` (version N) or `name@PREFIX`
+(a unique prefix, at least 4 hex digits, of the content hash).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import events, profile_diff
+from .db import transaction
+from .errors import Ambiguous, InvalidInput, NotFound
+from .locks import file_lock
+from .names import check_name, split_ref
+from .store import StagedObject
+from .timeutil import now_iso
+from .workspace import Workspace
+
+MIN_HASH_PREFIX = 4
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    name: str
+    version: int
+    hash: str
+    hash_algo: str
+    format: str
+    size: int
+    rows: int
+    columns: int
+    schema: list[dict[str, str]]
+    profile: dict[str, Any]
+    message: str
+    source_path: str | None
+    valid: bool | None
+    created_at: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def summary(self) -> dict[str, Any]:
+        """The fields of SPEC.md's `wb data log --json` entries."""
+        return {
+            "version": self.version, "hash": self.hash, "rows": self.rows,
+            "columns": self.columns, "created_at": self.created_at, "message": self.message,
+            "valid": self.valid,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, **self.summary(), "hash_algo": self.hash_algo,
+            "format": self.format, "size": self.size, "source_path": self.source_path,
+            "schema": self.schema, "profile": self.profile,
+        }
+
+
+@dataclass(frozen=True)
+class AddResult:
+    version: DatasetVersion
+    unchanged: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        v = self.version
+        return {"name": v.name, "version": v.version, "hash": v.hash, "rows": v.rows,
+                "columns": v.columns, "unchanged": self.unchanged}
+
+
+_SELECT = """
+SELECT d.name, v.version, v.hash, v.hash_algo, v.format, v.size, v.rows, v.columns, v.schema,
+       v.profile, v.message, v.source_path, v.valid, v.created_at
+FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id
+"""
+
+
+def _from_row(row: sqlite3.Row) -> DatasetVersion:
+    return DatasetVersion(
+        name=row["name"], version=row["version"], hash=row["hash"], hash_algo=row["hash_algo"],
+        format=row["format"], size=row["size"], rows=row["rows"], columns=row["columns"],
+        schema=json.loads(row["schema"]), profile=json.loads(row["profile"]),
+        message=row["message"], source_path=row["source_path"],
+        valid=None if row["valid"] is None else bool(row["valid"]), created_at=row["created_at"],
+    )
+
+
+# -- adding ---------------------------------------------------------------------------------
+def add(ws: Workspace, path: Path, name: str, message: str = "",
+        progress: Callable[[int], None] | None = None) -> AddResult:
+    """Version the file at `path` under `name`. The file itself is only read.
+
+    The bytes are hashed and copied into the store on a thread while polars parses and profiles
+    the file, so storing costs little on top of reading. The version exists only once SQLite has
+    committed it; any failure before that leaves no row and no temp file.
+    """
+    from . import profile, tabular  # polars: only commands that read data pay for it
+
+    check_name(name, "dataset")
+    path = Path(path)
+    tabular.check_readable(path)
+    fmt = tabular.detect_format(path)
+    # The shared lock keeps gc out from the first byte staged to the commit.
+    with file_lock(ws.gc_lock_path, shared=True):
+        stager = _Stager(ws, path, progress)
+        try:
+            df = tabular.read_table(path, fmt)
+            settings = ws.config["data"]
+            prof = profile.compute(df, bins=int(settings["histogram_bins"]),
+                                   top=int(settings["top_values"]))
+            schema = profile.schema_of(df)
+            del df
+            staged = stager.result()
+            latest = _latest(ws.conn, name)
+            if latest is not None and latest.hash == staged.oid:
+                staged.discard()
+                return AddResult(latest, unchanged=True)
+            staged.commit()
+            with transaction(ws.conn) as conn:
+                number = _insert_version(conn, name, staged, fmt, schema, prof, message, path)
+        except BaseException:
+            stager.abandon()
+            raise
+    return AddResult(resolve(ws, f"{name}@{number}"), unchanged=False)
+
+
+class _Stager:
+    """Copies a file into the store on a background thread; `result()` joins it."""
+
+    def __init__(self, ws: Workspace, path: Path, progress: Callable[[int], None] | None):
+        self._cancel = threading.Event()
+        self._staged: StagedObject | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(ws, path, progress), name="wb-stage", daemon=True)
+        self._thread.start()
+
+    def _run(self, ws: Workspace, path: Path, progress: Callable[[int], None] | None) -> None:
+        try:
+            self._staged = ws.store.stage_file(path, progress=progress, cancel=self._cancel)
+        except BaseException as exc:  # handed to the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> StagedObject:
+        self._thread.join()
+        if self._error is not None:
+            if isinstance(self._error, OSError):
+                raise InvalidInput(f"cannot store the file: {self._error}") from self._error
+            raise self._error
+        assert self._staged is not None
+        return self._staged
+
+    def abandon(self) -> None:
+        """Stop the copy and remove its temp file (a committed object stays for gc)."""
+        self._cancel.set()
+        self._thread.join()
+        if self._staged is not None:
+            self._staged.discard()
+
+
+def _insert_version(conn: sqlite3.Connection, name: str, staged: StagedObject, fmt: str,
+                    schema: list, prof: dict, message: str, path: Path) -> int:
+    now = now_iso()
+    conn.execute("INSERT OR IGNORE INTO datasets (name, created_at) VALUES (?, ?)", (name, now))
+    dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?", (name,)).fetchone()[0]
+    number = conn.execute(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = ?",
+        (dataset_id,),
+    ).fetchone()[0]
+    conn.execute(
+        """INSERT INTO dataset_versions (dataset_id, version, hash_algo, hash, format, size, rows,
+               columns, schema, profile, message, source_path, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (dataset_id, number, staged.store.algo, staged.oid, fmt, staged.size, prof["rows"],
+         len(schema), json.dumps(schema), json.dumps(prof), message, str(path.resolve()), now),
+    )
+    events.record(
+        conn, "dataset.add", f"added {name}@{number} ({prof['rows']} rows) from {path.name}",
+        subject=f"{name}@{number}",
+        data={"hash": staged.oid, "rows": prof["rows"], "message": message},
+    )
+    return number
+
+
+# -- reading --------------------------------------------------------------------------------
+def _latest(conn: sqlite3.Connection, name: str) -> DatasetVersion | None:
+    row = conn.execute(_SELECT + " WHERE d.name = ? ORDER BY v.version DESC LIMIT 1",
+                       (name,)).fetchone()
+    return _from_row(row) if row else None
+
+
+def resolve(ws: Workspace, ref: str) -> DatasetVersion:
+    """The version a reference names; NotFound or Ambiguous otherwise."""
+    name, selector = split_ref(ref)
+    conn = ws.conn
+    if not conn.execute("SELECT 1 FROM datasets WHERE name = ?", (name,)).fetchone():
+        raise NotFound(f"no dataset named {name!r}; `wb data list` shows the datasets")
+    if selector is None or selector == "latest":
+        found = _latest(conn, name)
+        if found is None:
+            raise NotFound(f"dataset {name!r} has no versions")
+        return found
+    if selector.isdigit():
+        row = conn.execute(_SELECT + " WHERE d.name = ? AND v.version = ?",
+                           (name, int(selector))).fetchone()
+        if row:
+            return _from_row(row)
+        if len(selector) < MIN_HASH_PREFIX:
+            raise NotFound(f"dataset {name!r} has no version {selector}")
+    return _by_hash_prefix(conn, name, selector, ref)
+
+
+def _by_hash_prefix(conn: sqlite3.Connection, name: str, prefix: str, ref: str) -> DatasetVersion:
+    prefix = prefix.lower()
+    if len(prefix) < MIN_HASH_PREFIX or not all(c in "0123456789abcdef" for c in prefix):
+        raise InvalidInput(
+            f"{ref!r} is not a dataset reference: after '@' put a version number, 'latest' or "
+            f"at least {MIN_HASH_PREFIX} hex digits of the hash"
+        )
+    rows = conn.execute(
+        _SELECT + " WHERE d.name = ? AND v.hash >= ? AND v.hash < ? ORDER BY v.version",
+        (name, prefix, prefix + "g"),
+    ).fetchall()
+    # Versions that re-added the same bytes share a hash: that is one thing, not an ambiguity.
+    hashes = {r["hash"] for r in rows}
+    if not rows:
+        raise NotFound(f"no version of {name!r} has a hash starting with {prefix}")
+    if len(hashes) > 1:
+        raise Ambiguous(f"{ref!r} matches {len(hashes)} versions of {name!r}; give more of the hash")
+    return _from_row(rows[-1])
+
+
+def log(ws: Workspace, name: str) -> list[DatasetVersion]:
+    """Every version of a dataset, oldest first."""
+    rows = ws.conn.execute(_SELECT + " WHERE d.name = ? ORDER BY v.version", (name,)).fetchall()
+    if not rows:
+        raise NotFound(f"no dataset named {name!r}; `wb data list` shows the datasets")
+    return [_from_row(r) for r in rows]
+
+
+def list_datasets(ws: Workspace) -> list[dict[str, Any]]:
+    """One entry per dataset: SPEC.md's `wb data list --json` fields."""
+    rows = ws.conn.execute(
+        """SELECT d.name, COUNT(*) AS versions, MAX(v.version) AS latest,
+                  (SELECT rows FROM dataset_versions WHERE dataset_id = d.id
+                   ORDER BY version DESC LIMIT 1) AS rows,
+                  MAX(v.created_at) AS updated_at
+           FROM datasets d JOIN dataset_versions v ON v.dataset_id = d.id
+           GROUP BY d.id ORDER BY d.name"""
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def diff(ws: Workspace, ref_a: str, ref_b: str) -> dict[str, Any]:
+    a, b = resolve(ws, ref_a), resolve(ws, ref_b)
+    return {"a": a.ref, "b": b.ref, "same_bytes": a.hash == b.hash,
+            **profile_diff.diff(a.profile, b.profile)}
+
+
+def checkout(ws: Workspace, ref: str, dest: Path | None = None, force: bool = False
+             ) -> tuple[DatasetVersion, Path]:
+    """Write a version's exact bytes to `dest` (default: NAME@N.EXT here), verified first."""
+    found = resolve(ws, ref)
+    if dest is None:
+        dest = Path(f"{found.name}@{found.version}.{found.format}")
+    if dest.is_dir():
+        raise InvalidInput(f"{dest} is a folder; give a file path with -o")
+    if dest.exists() and not force:
+        raise InvalidInput(f"{dest} already exists; pass --force to overwrite it")
+    if not dest.parent.is_dir():
+        raise InvalidInput(f"folder {dest.parent} does not exist")
+    ws.store.copy_verified(found.hash, dest)
+    return found, dest

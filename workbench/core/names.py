@@ -1,0 +1,27 @@
+"""Names of things (datasets, models, experiments) and references to their versions."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import InvalidInput
+
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_name(name: str, what: str) -> str:
+    """`name` if it is a usable name; letters, digits, '.', '_' and '-', up to 100 characters."""
+    if not NAME_RE.fullmatch(name):
+        raise InvalidInput(
+            f"{what} name {name!r} is not allowed: use letters, digits, '.', '_' and '-' "
+            f"(starting with a letter or digit, at most 100 characters)"
+        )
+    return name
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """`name@selector` into its parts; a bare name has no selector."""
+    name, sep, selector = ref.partition("@")
+    if sep and not selector:
+        raise InvalidInput(f"reference {ref!r} has nothing after '@'")
+    return name, (selector if sep else None)

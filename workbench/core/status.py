@@ -1,0 +1,20 @@
+"""`wb status`: what the workspace holds, at a glance. Cheap queries only: it must stay fast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .workspace import Workspace
+
+
+def summary(ws: Workspace) -> dict[str, Any]:
+    conn = ws.conn
+    count = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+    last = conn.execute("SELECT created_at, message FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    return {
+        "workspace": str(ws.root),
+        "datasets": count("SELECT COUNT(*) FROM datasets"),
+        "dataset_versions": count("SELECT COUNT(*) FROM dataset_versions"),
+        "events": count("SELECT COUNT(*) FROM events"),
+        "last_event": dict(last) if last else None,
+    }
