@@ -161,7 +161,7 @@ def _poisson(rng: random.Random, lam: float) -> int:
 def _build_catalog(seed: int) -> tuple[list[dict], dict[str, float]]:
     rng = _rng(seed, "catalog")
     items = []
-    specs = list(CATEGORIES.items()) + [(NEW_CATEGORY, NEW_CATEGORY_SPEC)]
+    specs = [*CATEGORIES.items(), (NEW_CATEGORY, NEW_CATEGORY_SPEC)]
     n = 0
     for category, (count, (lo, hi), elasticity, holiday_uplift) in specs:
         for _ in range(count):

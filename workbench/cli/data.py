@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -148,7 +148,7 @@ def _shift_rows(shift: dict[str, Any]) -> list[tuple]:
 
 @app.command("checkout")
 def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME@N or NAME@HASH."),
-             out: Optional[Path] = typer.Option(None, "--output", "-o",
+             out: Path | None = typer.Option(None, "--output", "-o",
                                                 help="Where to write (default: NAME@N.EXT here)."),
              force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUT if it exists."),
              ) -> None:

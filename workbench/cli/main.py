@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
-from typing import Optional
 
 import typer
 from typer.core import TyperGroup
@@ -63,7 +62,7 @@ def _version(value: bool) -> None:
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
-    workspace: Optional[Path] = typer.Option(
+    workspace: Path | None = typer.Option(
         None, "--workspace", "-w", help="Use this workspace (default: WB_WORKSPACE, then the "
         "nearest .wb/ at or above the current folder).", show_default=False),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),

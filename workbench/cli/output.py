@@ -34,19 +34,24 @@ def error(message: str) -> None:
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
           justify_right: Sequence[str] = ()) -> None:
+    """A table whose last column gives way (cut with an ellipsis) when the terminal is narrow;
+    the others keep their full width."""
+    cells = [[Text("" if v is None else str(v)) for v in row] for row in rows]
     t = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
-    for col in columns:
+    for i, col in enumerate(columns):
+        last = i == len(columns) - 1
+        width = max([len(col), *(row[i].cell_len for row in cells)])
         t.add_column(col, justify="right" if col in justify_right else "left", no_wrap=True,
-                     overflow="ellipsis")
-    for row in rows:
-        t.add_row(*(Text("" if v is None else str(v)) for v in row))
+                     overflow="ellipsis", min_width=None if last else width)
+    for row in cells:
+        t.add_row(*row)
     stdout.print(t)
 
 
 def fmt_num(value: float | int | None, digits: int = 4) -> str:
     if value is None:
         return ""
-    if isinstance(value, int) or float(value).is_integer() and abs(value) < 1e15:
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15):
         return f"{int(value):,}"
     return f"{value:.{digits}g}"
 
@@ -71,8 +76,7 @@ def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None
     if not sys.stdout.isatty():
         yield None
         return
-    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                               TimeRemainingColumn)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                   TimeRemainingColumn(), console=stderr, transient=True) as bar:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ..core import events, status as status_mod
+from ..core import events
+from ..core import status as status_mod
 from ..core.workspace import Workspace
 from . import output
 from .context import JSON_OPTION, workspace

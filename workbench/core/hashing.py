@@ -12,7 +12,7 @@ HEX_LENGTH = 64
 CHUNK = 4 * 1024 * 1024
 
 
-def hasher() -> "blake3.blake3":
+def hasher() -> blake3.blake3:
     return blake3.blake3()
 
 

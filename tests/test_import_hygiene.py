@@ -1,0 +1,51 @@
+"""Start-up is a feature: the layering and the lazy imports, checked in fresh interpreters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import DROPS
+
+HEAVY = ("sklearn", "lightgbm", "scipy", "textual")
+
+
+def _modules_after(code: str, cwd=None) -> set[str]:
+    script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=cwd, check=True).stdout
+    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
+
+
+def test_core_imports_no_ui_library():
+    loaded = _modules_after("import workbench.core.datasets, workbench.core.maintenance, "
+                            "workbench.core.status")
+    assert not loaded & {"textual", "typer", "rich", "click"}
+
+
+@pytest.fixture(scope="module")
+def workspace_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ws")
+    cli = [sys.executable, "-m", "workbench"]
+    subprocess.run([*cli, "init"], cwd=root, check=True, capture_output=True)
+    subprocess.run([*cli, "data", "add", str(DROPS / "week_01.csv"), "--name", "sales"],
+                   cwd=root, check=True, capture_output=True)
+    return root
+
+
+@pytest.mark.parametrize("argv, light", [
+    (["--help"], ("polars",)),
+    (["status"], ("polars",)),
+    (["data", "list"], ("polars",)),
+    (["log"], ("polars",)),
+    (["data", "log", "sales"], ("polars",)),
+])
+def test_fast_commands_import_no_heavy_library(workspace_dir, argv, light):
+    code = ("from workbench.cli.main import app\n"
+            f"try:\n    app({argv!r}, prog_name='wb')\nexcept SystemExit as e:\n"
+            "    assert not e.code, e.code")
+    loaded = _modules_after(code, cwd=workspace_dir)
+    assert not loaded & {*HEAVY, *light}
