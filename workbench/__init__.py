@@ -1,3 +1,32 @@
-"""wb: a local-first MLOps workbench. The public Python API lives here, thin over core."""
+"""wb: a local-first MLOps workbench. The public Python API, thin over workbench.core.
+
+    import workbench as wb
+
+    with wb.start_run(experiment="demand", params={"lr": 0.1}) as run:
+        df = run.use_dataset("sales@3")
+        run.log_metric("rmse", 1.23, step=0)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+__all__ = ["Run", "WbError", "start_run"]
+
+if TYPE_CHECKING:
+    from .core.errors import WbError
+    from .core.tracking import Run, start_run
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that `import workbench` (and so `wb --help`) costs nothing until the API is used.
+    if name in ("start_run", "Run"):
+        from .core import tracking
+
+        return getattr(tracking, name)
+    if name == "WbError":
+        from .core.errors import WbError
+
+        return WbError
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")

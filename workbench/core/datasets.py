@@ -257,6 +257,13 @@ def list_datasets(ws: Workspace) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def load(ws: Workspace, version: DatasetVersion):
+    """The version's data as a polars DataFrame, from bytes verified against its hash."""
+    from . import tabular
+
+    return tabular.read_stored(ws.store.read_verified(version.hash), version.format)
+
+
 def diff(ws: Workspace, ref_a: str, ref_b: str) -> dict[str, Any]:
     a, b = resolve(ws, ref_a), resolve(ws, ref_b)
     return {"a": a.ref, "b": b.ref, "same_bytes": a.hash == b.hash,

@@ -18,6 +18,8 @@ from .workspace import Workspace
 REFERENCE_QUERIES: list[str] = [
     """SELECT v.hash, d.name || '@' || v.version
        FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id""",
+    """SELECT a.hash, 'run ' || r.name || ': ' || a.path
+       FROM artifacts a JOIN runs r ON r.id = a.run_id""",
 ]
 
 

@@ -47,6 +47,89 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX dataset_versions_hash ON dataset_versions(hash);
     """,
+    # 2: experiments and runs: params, tags, metrics (history and latest), inputs, artifacts.
+    """
+    CREATE TABLE experiments (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+        status TEXT NOT NULL
+            CHECK (status IN ('queued', 'running', 'finished', 'failed', 'killed', 'lost')),
+        kind TEXT NOT NULL,
+        model TEXT,
+        data TEXT,
+        command TEXT NOT NULL DEFAULT '[]',
+        cwd TEXT,
+        host TEXT,
+        pid INTEGER,
+        seed INTEGER,
+        spec TEXT,
+        environment TEXT NOT NULL DEFAULT '{}',
+        error TEXT,
+        exit_code INTEGER,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        ended_at TEXT,
+        duration_s REAL,
+        heartbeat_at REAL
+    );
+    CREATE INDEX runs_experiment ON runs(experiment_id);
+    CREATE INDEX runs_status ON runs(status);
+    CREATE INDEX runs_created ON runs(created_at);
+    CREATE TABLE params (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        num REAL,
+        PRIMARY KEY (run_id, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX params_key_num ON params(key, num);
+    CREATE TABLE tags (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE metrics (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        value REAL,
+        timestamp REAL NOT NULL
+    );
+    CREATE INDEX metrics_run_key_step ON metrics(run_id, key, step);
+    CREATE TABLE latest_metrics (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        value REAL,
+        PRIMARY KEY (run_id, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX latest_metrics_key_value ON latest_metrics(key, value);
+    CREATE TABLE run_inputs (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        dataset TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (run_id, dataset, version)
+    ) WITHOUT ROWID;
+    CREATE TABLE artifacts (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        meta TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, path)
+    ) WITHOUT ROWID;
+    CREATE INDEX artifacts_hash ON artifacts(hash);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -140,3 +140,16 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0].rstrip(".:")
 
+
+
+def read_stored(data: bytes, fmt: str) -> pl.DataFrame:
+    """A stored version's verified bytes as a DataFrame, read as `read_table` read them."""
+    import io
+
+    source = io.BytesIO(data)
+    if fmt in ("csv", "tsv"):
+        return pl.read_csv(source, separator="\t" if fmt == "tsv" else ",", try_parse_dates=True,
+                           infer_schema_length=None)
+    if fmt == "parquet":
+        return pl.read_parquet(source)
+    return pl.read_ndjson(source, infer_schema_length=10_000)

@@ -1,0 +1,231 @@
+"""The tracking client: a run's params, metrics, tags, inputs and artifacts, logged from the
+training process itself.
+
+Writes are buffered in memory and flushed in one transaction (executemany) when the buffer is
+large, every FLUSH_INTERVAL_S on a background thread, when the run ends and at interpreter exit;
+so a training loop can log every step without waiting on SQLite. The same thread keeps the
+run's heartbeat, by which a run whose process died unannounced is later marked `lost`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import os
+import sqlite3
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import db
+from . import runs as runs_mod
+from .db import transaction
+from .errors import InvalidInput, WbError
+from .workspace import Workspace
+
+FLUSH_INTERVAL_S = 1.0
+FLUSH_ROWS = 10_000
+ENV_RUN_ID = "WB_RUN_ID"
+
+_open_runs: weakref.WeakSet[Run] = weakref.WeakSet()
+
+
+class Run:
+    """A run being logged to. Use as a context manager, or call `end()`."""
+
+    def __init__(self, ws: Workspace, run_id: str, *, owned: bool):
+        self.ws = ws
+        self.id = run_id
+        self.owned = owned  # False when attached to a run that `wb run` made and will end
+        row = ws.conn.execute("SELECT name, status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        self.name = row["name"]
+        self._lock = threading.Lock()
+        self._metrics: list[tuple] = []
+        self._latest: dict[str, tuple[int, float | None]] = {}
+        self._params: dict[str, Any] = {}
+        self._tags: dict[str, str] = {}
+        self._steps: dict[str, int] = {}
+        self._ended = False
+        self._write_lock = threading.Lock()  # one flush at a time, on the client's connection
+        self._db = db.connect(ws.db_path, ws.wb_dir / "migrate.lock")
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, name=f"wb-flush-{run_id[:8]}",
+                                         daemon=True)
+        self._flusher.start()
+        _open_runs.add(self)
+
+    # -- logging ----------------------------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._params.update({_key(k): v for k, v in params.items()})
+
+    def set_tag(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._tags[_key(key)] = str(value)
+
+    def log_metric(self, key: str, value: float, step: int | None = None) -> None:
+        key = _key(key)
+        value = _metric_value(key, value)
+        now = time.time()
+        with self._lock:
+            if step is None:
+                step = self._steps.get(key, 0)
+            self._steps[key] = step + 1
+            self._metrics.append((self.id, key, step, value, now))
+            latest = self._latest.get(key)
+            if latest is None or step >= latest[0]:
+                self._latest[key] = (step, value)
+            full = len(self._metrics) >= FLUSH_ROWS
+        if full:
+            self.flush()
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        for key, value in metrics.items():
+            self.log_metric(key, value, step)
+
+    def log_artifact(self, path: str | os.PathLike, name: str | None = None) -> str:
+        """Store a file's bytes with the run under `name` (default: the file's name)."""
+        return runs_mod.add_artifact(self.ws, self.id, Path(path), name or Path(path).name, "file")
+
+    def log_model(self, model: Any, name: str = "model") -> str:
+        """Store a fitted scikit-learn or LightGBM model in a format that runs no code on load."""
+        from . import model_io
+
+        payload, meta = model_io.dump(model)
+        return runs_mod.add_artifact_bytes(self.ws, self.id, payload, name, "model", meta)
+
+    def use_dataset(self, ref: str):
+        """A dataset version as a polars DataFrame, recorded as an input of this run."""
+        from . import datasets
+
+        version = datasets.resolve(self.ws, ref)
+        runs_mod.add_input(self.ws, self.id, version)
+        return datasets.load(self.ws, version)
+
+    # -- flushing and ending ----------------------------------------------------------------
+    def flush(self) -> None:
+        with self._write_lock:
+            with self._lock:
+                metrics, self._metrics = self._metrics, []
+                latest, self._latest = self._latest, {}
+                params, self._params = self._params, {}
+                tags, self._tags = self._tags, {}
+            if not (metrics or params or tags):
+                return
+            with transaction(self._db) as conn:
+                conn.executemany(
+                    "INSERT INTO metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)",
+                    metrics)
+                conn.executemany(
+                    """INSERT INTO latest_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)
+                       ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step,
+                       value = excluded.value WHERE excluded.step >= latest_metrics.step""",
+                    [(self.id, k, s, v) for k, (s, v) in latest.items()])
+                runs_mod.write_params(conn, self.id, params)
+                conn.executemany(
+                    "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                    [(self.id, k, v) for k, v in tags.items()])
+
+    def _write(self, fn, *args, **kwargs) -> None:
+        with self._write_lock, transaction(self._db) as conn:
+            fn(conn, *args, **kwargs)
+
+    def _flush_loop(self) -> None:
+        beat = 0.0
+        while not self._stop.wait(FLUSH_INTERVAL_S):
+            try:
+                self.flush()
+                if time.monotonic() - beat >= runs_mod.HEARTBEAT_INTERVAL_S:
+                    self._write(runs_mod.heartbeat, self.id)
+                    beat = time.monotonic()
+            except sqlite3.Error:
+                pass  # the next tick retries; ending the run flushes for certain
+
+    def end(self, status: str = "finished", error: str | None = None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._stop.set()
+        self._flusher.join()
+        self.flush()
+        if self.owned:
+            self._write(runs_mod.finish, self.id, status, error=error)
+        self._db.close()
+        _open_runs.discard(self)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.end("finished")
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.end("killed", error="interrupted")
+        else:
+            self.end("failed", error=f"{exc_type.__name__}: {exc}")
+
+
+def _key(key: str) -> str:
+    key = str(key)
+    if not key or len(key) > 250:
+        raise InvalidInput(f"key {key[:40]!r} must have 1 to 250 characters")
+    return key
+
+
+def _metric_value(key: str, value: Any) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"metric {key!r} must be a number, not {value!r}") from None
+    return value if math.isfinite(value) else None
+
+
+def start_run(experiment: str | None = None, params: Mapping[str, Any] | None = None, *,
+              name: str | None = None, tags: Mapping[str, Any] | None = None,
+              workspace: str | os.PathLike | None = None) -> Run:
+    """Start a run in the workspace found from here, or attach to the one `wb run` made."""
+    ws = Workspace.find(workspace)
+    attached = os.environ.get(ENV_RUN_ID)
+    if attached:
+        if not ws.conn.execute("SELECT 1 FROM runs WHERE id = ?", (attached,)).fetchone():
+            raise WbError(f"{ENV_RUN_ID}={attached} names no run in {ws.root}")
+        run = Run(ws, attached, owned=False)
+    else:
+        run_id = runs_mod.create(ws, experiment=experiment, kind="script", name=name,
+                                 command=[sys.executable, *sys.argv], cwd=Path.cwd())
+        run = Run(ws, run_id, owned=True)
+    if params:
+        run.log_params(params)
+    for key, value in (tags or {}).items():
+        run.set_tag(key, value)
+    return run
+
+
+_crashed = False
+
+
+def _note_crash(exc_type, exc, tb, _previous=sys.excepthook) -> None:
+    global _crashed
+    _crashed = True
+    _previous(exc_type, exc, tb)
+
+
+sys.excepthook = _note_crash
+
+
+@atexit.register
+def _end_open_runs() -> None:
+    """Runs the script never ended: finished, unless the interpreter is exiting on an error."""
+    for run in list(_open_runs):
+        if _crashed:
+            run.end("failed", error="the process exited with an unhandled exception")
+        else:
+            run.end("finished")
