@@ -30,14 +30,16 @@ top_values = 10
 DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG_TEXT)
 
 
-def load(path: Path) -> dict[str, dict[str, Any]]:
-    """The settings in `path` over the defaults; a missing file means all defaults."""
+def read_toml(path: Path) -> dict[str, Any]:
     try:
-        user = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        user = {}
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path} is not valid TOML: {exc}") from None
+
+
+def load(path: Path) -> dict[str, dict[str, Any]]:
+    """The settings in `path` over the defaults; a missing file means all defaults."""
+    user = read_toml(path) if path.exists() else {}
     merged = {section: dict(values) for section, values in DEFAULTS.items()}
     for section, values in user.items():
         if isinstance(values, dict):

@@ -294,7 +294,7 @@ def reap_lost(ws: Workspace) -> int:
     for r in ws.conn.execute("SELECT id, host, pid, heartbeat_at FROM runs "
                              "WHERE status = 'running'"):
         if (r["heartbeat_at"] or 0) < stale_before or (
-                r["host"] == host and r["pid"] and not _pid_alive(r["pid"])):
+                r["host"] == host and r["pid"] and not pid_alive(r["pid"])):
             lost.append(r["id"])
     if lost:
         with transaction(ws.conn) as conn:
@@ -303,7 +303,7 @@ def reap_lost(ws: Workspace) -> int:
     return len(lost)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

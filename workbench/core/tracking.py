@@ -94,12 +94,15 @@ class Run:
         """Store a file's bytes with the run under `name` (default: the file's name)."""
         return runs_mod.add_artifact(self.ws, self.id, Path(path), name or Path(path).name, "file")
 
-    def log_model(self, model: Any, name: str = "model") -> str:
-        """Store a fitted scikit-learn or LightGBM model in a format that runs no code on load."""
+    def log_model(self, model: Any, name: str = "model", meta: Mapping[str, Any] | None = None
+                  ) -> str:
+        """Store a fitted scikit-learn model (LightGBM's included) in a format that runs no
+        code on load; `meta` is kept beside it."""
         from . import model_io
 
-        payload, meta = model_io.dump(model)
-        return runs_mod.add_artifact_bytes(self.ws, self.id, payload, name, "model", meta)
+        payload, format_meta = model_io.dump(model)
+        return runs_mod.add_artifact_bytes(self.ws, self.id, payload, name, "model",
+                                           {**format_meta, **(meta or {})})
 
     def use_dataset(self, ref: str):
         """A dataset version as a polars DataFrame, recorded as an input of this run."""

@@ -1,0 +1,204 @@
+"""`wb run -- COMMAND` and `wb runs ...`: tracked runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from ..core import launcher
+from ..core import runs as runs_core
+from . import output
+from .context import JSON_OPTION, workspace
+
+app = typer.Typer(help="Tracked runs: list, show, compare, reproduce, kill, rm.",
+                  no_args_is_help=True)
+
+
+def run(ctx: typer.Context,
+        command: list[str] = typer.Argument(None, help="The program and its arguments, after --."),
+        experiment: str | None = typer.Option(None, "--experiment", "-e",
+                                                 help="Experiment to file the run under."),
+        data: list[str] = typer.Option([], "--data", "-d",
+                                       help="A dataset version the program reads (repeatable)."),
+        name: str | None = typer.Option(None, "--name", help="A name for the run."),
+        detach: bool = typer.Option(False, "--detach", help="Run in the background; print the id."),
+        adopt: str | None = typer.Option(None, "--adopt", hidden=True),
+        ) -> None:
+    """Run any program as a tracked run: `wb run -e demand -d sales@3 -- python train.py`.
+
+    The program sees WB_RUN_ID, so `wb.start_run()` inside it logs to this run. wb exits with
+    the program's exit code."""
+    ws = workspace(ctx)
+    command = command or []
+    if adopt:
+        run_id = adopt
+    else:
+        run_id = launcher.create_command_run(ws, command, experiment=experiment, data=data,
+                                             name=name, queued=detach)
+    if detach:
+        launcher.detach(ws, run_id, command)
+        typer.echo(run_id)
+        return
+    if not adopt:
+        output.stderr.print(f"wb: run {run_id[:12]} started", style="dim", highlight=False)
+    outcome = launcher.LocalExecutor().execute(ws, run_id, command)
+    output.stderr.print(f"wb: run {run_id[:12]} {outcome.status} (exit code {outcome.exit_code})",
+                        style="dim", highlight=False)
+    if outcome.exit_code:
+        raise typer.Exit(130 if outcome.status == "killed" else outcome.exit_code)
+
+
+@app.command("list")
+def list_(ctx: typer.Context,
+          experiment: str | None = typer.Option(None, "--experiment", "-e"),
+          where: str | None = typer.Option(None, "--where", help=(
+              "Filter, e.g. \"params.lr > 0.05 and (metrics.rmse < 3 or status = failed)\"; "
+              "fields params.X, metrics.X, tags.X, status, model, data, name, experiment.")),
+          sort: str | None = typer.Option(None, "--sort", help=(
+              "metrics.X, params.X, started_at, duration_s, name ...; prefix - for descending.")),
+          limit: int = typer.Option(50, "--limit", "-n", min=0, help="At most this many (0: all)."),
+          as_json: bool = JSON_OPTION) -> None:
+    """Runs, newest first (or as sorted)."""
+    found = runs_core.list_runs(workspace(ctx), experiment=experiment, where=where, sort=sort,
+                                limit=limit or None)
+    if as_json:
+        output.print_json([r.to_dict() for r in found])
+        return
+    if not found:
+        output.line("No runs match. Start one with `wb train` or `wb run -- COMMAND`.")
+        return
+    metric_keys = sorted({k for r in found for k in r.metrics})[:6]
+    output.table(
+        ["id", "name", "experiment", "status", "model", "started", "secs", *metric_keys],
+        [(r.id[:8], r.name, r.experiment, r.status, r.model or "", output.short_time(r.started_at),
+          output.fmt_num(r.duration_s, 3), *(output.fmt_num(r.metrics.get(k)) for k in metric_keys))
+         for r in found],
+        justify_right=("secs", *metric_keys))
+
+
+@app.command("show")
+def show(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN",
+                                                         help="A run id (or unique prefix) or name."),
+         as_json: bool = JSON_OPTION) -> None:
+    """Everything a run recorded."""
+    info = runs_core.show(workspace(ctx), run_ref)
+    if as_json:
+        output.print_json(info)
+        return
+    _print_show(info)
+
+
+def _print_show(info: dict[str, Any]) -> None:
+    output.line(f"run {info['id']}  {info['name']}", style="bold")
+    env = info["environment"]
+    rows = [
+        ("experiment", info["experiment"]), ("status", info["status"]
+                                             + (f" ({info['error']})" if info["error"] else "")),
+        ("kind", info["kind"] + (f" / {info['model']}" if info["model"] else "")),
+        ("started", output.short_time(info["started_at"])),
+        ("duration", f"{info['duration_s']:.2f} s" if info["duration_s"] is not None else ""),
+        ("command", " ".join(info["command"])), ("cwd", info["cwd"]),
+        ("host", f"{info['host']} (pid {info['pid']})"),
+        ("python", env.get("python", "")),
+        ("git", (env.get("git_commit") or "not a git checkout")
+         + (" (uncommitted changes)" if env.get("git_dirty") else "")),
+        ("seed", "" if info["seed"] is None else info["seed"]),
+    ]
+    output.table(["", ""], rows)
+    if info["inputs"]:
+        output.table(["input", "hash"], [(f"{i['dataset']}@{i['version']}", i["hash"][:12])
+                                         for i in info["inputs"]])
+    if info["params"]:
+        output.table(["param", "value"], sorted(info["params"].items()))
+    if info["metrics"]:
+        output.table(["metric", "value", "steps"],
+                     [(k, output.fmt_num(v, 6), info["metric_steps"].get(k, ""))
+                      for k, v in info["metrics"].items()], justify_right=("value", "steps"))
+    if info["tags"]:
+        output.table(["tag", "value"], sorted(info["tags"].items()))
+    if info["artifacts"]:
+        output.table(["artifact", "kind", "size", "hash"],
+                     [(a["path"], a["kind"], output.fmt_bytes(a["size"]), a["hash"][:12])
+                      for a in info["artifacts"]])
+
+
+@app.command("kill")
+def kill(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN")) -> None:
+    """Stop a running run (SIGTERM, then it is recorded as killed)."""
+    run_id = launcher.kill(workspace(ctx), run_ref)
+    output.line(f"killed run {run_id}")
+
+
+@app.command("rm")
+def rm(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN")) -> None:
+    """Delete a run and what it logged (artifact bytes go at the next `wb gc`)."""
+    run_id = runs_core.remove(workspace(ctx), run_ref)
+    output.line(f"removed run {run_id}")
+
+
+@app.command("compare")
+def compare(ctx: typer.Context,
+            run_refs: list[str] = typer.Argument(..., metavar="RUN...", help="Two or more runs."),
+            as_json: bool = JSON_OPTION) -> None:
+    """Params that differ, metrics side by side (best marked *), learning curves."""
+    from ..core import comparison
+
+    result = comparison.compare(workspace(ctx), run_refs)
+    if as_json:
+        output.print_json(result)
+        return
+    names = [r["name"] for r in result["runs"]]
+    if result["params_differ"]:
+        output.table(["param", *names],
+                     [(k, *("" if v is None else v for v in vs))
+                      for k, vs in result["params_differ"].items()])
+    else:
+        output.line("all params are the same")
+    output.table(["metric", *names],
+                 [(k, *(output.fmt_num(v) + (" *" if best else "")
+                        for v, best in zip(row["values"], row["best"], strict=True)))
+                  for k, row in result["metrics"].items()],
+                 justify_right=tuple(names))
+    for key, histories in result["curves"].items():
+        _plot_curve(key, {n: histories[r["id"]] for n, r in zip(names, result["runs"], strict=True)})
+
+
+CURVE_COLORS = ("blue", "red", "green", "orange", "magenta", "cyan")
+
+
+def _plot_curve(key: str, histories: dict[str, list]) -> None:
+    import plotext as plt
+    from rich.text import Text
+
+    plt.clear_figure()
+    plt.plotsize(min(output.stdout.width, 100), 15)
+    plt.theme("clear")
+    for i, (name, points) in enumerate(histories.items()):
+        if points:
+            plt.plot([s for s, _ in points], [v for _, v in points], label=name,
+                     color=CURVE_COLORS[i % len(CURVE_COLORS)])
+    plt.title(key)
+    plt.xlabel("step")
+    output.stdout.print(Text.from_ansi(plt.build()))
+
+
+@app.command("reproduce")
+def reproduce(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN"),
+              as_json: bool = JSON_OPTION) -> None:
+    """Run again with the same data bytes, params, code and seed; show the metric deltas."""
+    from ..core import comparison
+
+    result = comparison.reproduce(workspace(ctx), run_ref)
+    if as_json:
+        output.print_json(result.to_dict())
+        return
+    output.line(f"reproduced {result.original[:8]} as {result.new_run[:8]}")
+    output.table(["metric", "delta"], [(k, "" if d is None else f"{d:+.6g}")
+                                       for k, d in result.deltas.items()],
+                 justify_right=("delta",))
+    for note in result.notes:
+        output.line(f"note: {note}", style="yellow")
+    verdict = result.to_dict()["identical"]
+    output.line("identical metrics" if verdict else "metrics differ",
+                style="green" if verdict else "yellow")

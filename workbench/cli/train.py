@@ -1,0 +1,116 @@
+"""`wb train`: the built-in trainers, one run or a sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..core import config as config_mod
+from ..core import runs as runs_core
+from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
+from ..core.metrics import higher_is_better
+from . import output
+from .context import JSON_OPTION, workspace
+
+CONFIG_KEYS = {"data", "target", "model", "split", "seed", "task", "experiment", "jobs",
+               "params", "sweep"}
+
+
+def train(ctx: typer.Context,
+          data: str | None = typer.Option(None, "--data", help="Dataset version, e.g. sales@3."),
+          target: str | None = typer.Option(None, "--target", help="Column to predict."),
+          model: str | None = typer.Option(None, "--model", help=(
+              "lightgbm (default), random_forest, extra_trees, hist_gradient_boosting, linear, "
+              "baseline.")),
+          param: list[str] = typer.Option([], "--param", help="KEY=VALUE, typed (repeatable)."),
+          sweep: list[str] = typer.Option([], "--sweep", help=(
+              "KEY=V1,V2,... ; several --sweep make a grid.")),
+          split: str | None = typer.Option(None, "--split", help=(
+              "random (seeded, default) or time:COLUMN (the newest fifth validates).")),
+          seed: int | None = typer.Option(None, "--seed", help="Random seed (default 0)."),
+          task: str | None = typer.Option(None, "--task", help=(
+              "regression or classification (default: from the target's type).")),
+          experiment: str | None = typer.Option(None, "--experiment", "-e"),
+          config: Path | None = typer.Option(None, "--config", help=(
+              "A TOML file with the same keys; [params] and [sweep] tables.")),
+          jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
+                                             help="Runs to train at once."),
+          as_json: bool = JSON_OPTION) -> None:
+    """Train a built-in model on a dataset version, as tracked runs."""
+    from ..core import sweeps, training  # polars, scikit-learn, LightGBM: only when training
+
+    settings = _load_config(config) if config else {}
+    cli = {"data": data, "target": target, "model": model, "split": split, "seed": seed,
+           "task": task, "experiment": experiment, "jobs": jobs}
+    settings.update({k: v for k, v in cli.items() if v is not None})
+    params = dict(settings.get("params", {}))
+    for item in param:
+        key, value = sweeps.parse_assignment(item, "--param")
+        params[key] = sweeps.parse_value(value)
+    grid = {k: list(v) if isinstance(v, list) else [v]
+            for k, v in settings.get("sweep", {}).items()}
+    for item in sweep:
+        key, values = sweeps.parse_assignment(item, "--sweep")
+        grid[key] = [sweeps.parse_value(v) for v in values.split(",")]
+    for required in ("data", "target"):
+        if not settings.get(required):
+            raise InvalidInput(f"--{required} is required (or set it in --config)")
+    base = training.TrainSpec(
+        data=settings["data"], target=settings["target"], model=settings.get("model", "lightgbm"),
+        params=params, split=settings.get("split", "random"), seed=int(settings.get("seed", 0)),
+        task=settings.get("task", training.AUTO))
+    ws = workspace(ctx)
+    quiet = as_json
+    outcomes = sweeps.run_grid(
+        ws, base, grid, experiment=settings.get("experiment"), jobs=int(settings.get("jobs", 1)),
+        on_done=None if quiet else lambda o: output.stderr.print(
+            f"run {o.run_id[:8] if o.run_id else '-'} "
+            + ("failed: " + o.error if o.error else "finished"), highlight=False, markup=False))
+    ids = [o.run_id for o in outcomes if o.run_id]
+    rows = {r.id: r for r in runs_core.list_runs(ws, where=None, limit=None)
+            if r.id in set(ids)} if ids else {}
+    found = [rows[i] for i in ids if i in rows]
+    if as_json:
+        output.print_json({"runs": [{"id": r.id, "name": r.name, "status": r.status,
+                                     "params": r.params, "metrics": r.metrics} for r in found]})
+    else:
+        _print_runs(found, list(grid))
+    failed = [o for o in outcomes if o.error]
+    if failed:
+        output.error(f"{len(failed)} of {len(outcomes)} runs failed; the first: {failed[0].error}")
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _load_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InvalidInput(f"config file {path} does not exist")
+    settings = config_mod.read_toml(path)
+    unknown = sorted(set(settings) - CONFIG_KEYS)
+    if unknown:
+        raise InvalidInput(f"{path}: unknown key {unknown[0]!r}; known keys are "
+                           f"{', '.join(sorted(CONFIG_KEYS))}")
+    return settings
+
+
+def _print_runs(found: list, swept: list[str]) -> None:
+    keys = [k for k in ("rmse", "mae", "wape", "r2", "accuracy", "f1", "roc_auc", "log_loss")
+            if any(k in r.metrics for r in found)]
+    best = {}
+    for k in keys:
+        values = [r.metrics[k] for r in found if r.metrics.get(k) is not None]
+        if values:
+            best[k] = max(values) if higher_is_better(k) else min(values)
+
+    def cell(r, k):
+        v = r.metrics.get(k)
+        mark = " *" if len(found) > 1 and v is not None and v == best.get(k) else ""
+        return output.fmt_num(v) + mark
+
+    output.table(["id", "name", "model", *swept, *keys],
+                 [(r.id[:8], r.name, r.model, *(r.params.get(s) for s in swept),
+                   *(cell(r, k) for k in keys)) for r in found],
+                 justify_right=tuple(keys))
+    if len(found) > 1:
+        output.line("* best of these runs", style="dim")

@@ -1,0 +1,91 @@
+"""`wb runs compare` and `wb runs reproduce`: what differs between runs, and doing one again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import runs
+from .errors import InvalidInput
+from .metrics import higher_is_better
+from .workspace import Workspace
+
+
+def compare(ws: Workspace, refs: list[str]) -> dict[str, Any]:
+    """Params that differ (and those all runs share), metrics side by side with the best of
+    each, and the step history of every metric logged over more than one step."""
+    if len(refs) < 2:
+        raise InvalidInput("compare needs at least two runs")
+    infos = [runs.show(ws, ref) for ref in refs]
+    ids = [i["id"] for i in infos]
+    if len(set(ids)) < len(ids):
+        raise InvalidInput("the same run is named twice")
+    param_keys = sorted({k for i in infos for k in i["params"]})
+    differing = {k: [i["params"].get(k) for i in infos] for k in param_keys
+                 if len({repr(i["params"].get(k)) for i in infos}) > 1}
+    same = {k: infos[0]["params"].get(k) for k in param_keys if k not in differing}
+    metric_keys = sorted({k for i in infos for k in i["metrics"]})
+    metric_rows = {}
+    for key in metric_keys:
+        values = [i["metrics"].get(key) for i in infos]
+        present = [v for v in values if v is not None]
+        best = (max(present) if higher_is_better(key) else min(present)) if present else None
+        metric_rows[key] = {"values": values,
+                            "best": [v is not None and v == best for v in values]}
+    curves = {key: {i["id"]: runs.metric_history(ws, i["id"], key) for i in infos}
+              for key in metric_keys
+              if any(i["metric_steps"].get(key, 0) > 1 for i in infos)}
+    return {"runs": [{"id": i["id"], "name": i["name"], "status": i["status"],
+                      "model": i["model"]} for i in infos],
+            "params_differ": differing, "params_same": same, "metrics": metric_rows,
+            "curves": curves}
+
+
+@dataclass
+class Reproduction:
+    original: str
+    new_run: str
+    deltas: dict[str, float | None]
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"original": self.original, "run": self.new_run, "metric_deltas": self.deltas,
+                "identical": all(d == 0 for d in self.deltas.values() if d is not None),
+                "notes": self.notes}
+
+
+def reproduce(ws: Workspace, ref: str) -> Reproduction:
+    """Run again with the same data bytes, parameters, code and seed; report metric deltas."""
+    info = runs.show(ws, ref)
+    notes = []
+    if info["kind"] == "train":
+        from . import training
+
+        spec = training.TrainSpec(**info["spec"])
+        # Pin the exact bytes the original read: the version it used, checked by hash.
+        original_input = info["inputs"][0]
+        spec.data = f"{original_input['dataset']}@{original_input['version']}"
+        new_id = training.train(ws, spec, experiment=info["experiment"],
+                                tags={"reproduces": info["id"]})
+    elif info["kind"] == "command":
+        from . import environment, launcher
+
+        now = environment.capture(Path(info["cwd"] or "."))
+        was = info["environment"].get("git_commit")
+        if was and now.git_commit != was:
+            notes.append(f"the code is at commit {now.git_commit}, the run was made at {was}")
+        if now.git_dirty or info["environment"].get("git_dirty"):
+            notes.append("uncommitted changes differ from the original run's, or exist now")
+        data = [f"{i['dataset']}@{i['version']}" for i in info["inputs"]]
+        new_id = launcher.create_command_run(ws, info["command"], experiment=info["experiment"],
+                                             data=data)
+        launcher.LocalExecutor().execute(ws, new_id, info["command"])
+    else:
+        raise InvalidInput(f"run {info['name']} was logged by a script's own start_run(); run "
+                           f"that script again under `wb run` to make it reproducible")
+    new = runs.show(ws, new_id)
+    deltas = {k: (new["metrics"].get(k) - v
+                  if v is not None and new["metrics"].get(k) is not None else None)
+              for k, v in info["metrics"].items()}
+    return Reproduction(info["id"], new_id, deltas, notes)

@@ -1,0 +1,53 @@
+"""Scores for the built-in trainers, and which direction is better for each."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+REGRESSION = ("rmse", "mae", "wape", "r2")
+CLASSIFICATION = ("accuracy", "f1", "roc_auc", "log_loss")
+HIGHER_IS_BETTER = {"r2", "accuracy", "f1", "roc_auc", "auc", "precision", "recall"}
+
+
+def higher_is_better(name: str) -> bool:
+    return name.rsplit(".", 1)[-1].removeprefix("val_") in HIGHER_IS_BETTER
+
+
+def regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    import numpy as np
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    total = float(np.abs(y_true).sum())
+    return {
+        "rmse": math.sqrt(mean_squared_error(y_true, y_pred)),
+        "mae": float(mean_absolute_error(y_true, y_pred)),
+        "wape": float(np.abs(y_true - y_pred).sum() / total) if total else math.nan,
+        "r2": float(r2_score(y_true, y_pred)) if len(y_true) > 1 else math.nan,
+    }
+
+
+def classification(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None,
+                   classes: Any) -> dict[str, float]:
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+
+    binary = len(classes) == 2
+    scores = {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "f1": float(f1_score(y_true, y_pred, average="binary" if binary else "macro",
+                             pos_label=classes[1] if binary else 1)),
+        "roc_auc": math.nan,
+        "log_loss": math.nan,
+    }
+    if proba is not None:
+        present = set(np.unique(y_true))
+        if len(present) > 1:
+            scores["roc_auc"] = float(roc_auc_score(y_true, proba[:, 1]) if binary else
+                                      roc_auc_score(y_true, proba, multi_class="ovr",
+                                                    labels=list(classes)))
+        scores["log_loss"] = float(log_loss(y_true, proba, labels=list(classes)))
+    return scores

@@ -1,0 +1,56 @@
+"""Saving and loading fitted models without running code from the file.
+
+scikit-learn pipelines (and the LightGBM estimators inside them) are written with skops. On load,
+the types the file asks for are checked against TRUSTED, a list written here and never read from
+the file (skops once took it from the file: GHSA-w582-9x45-8mpx); anything else is refused.
+Callers hand in bytes whose hash they have just verified against the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import IntegrityError
+
+FORMAT = "skops"
+
+# Types outside skops' own default-trusted set that wb's trainers produce.
+TRUSTED = frozenset({
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn._loss.loss.HalfSquaredError",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss.link.IdentityLink",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.link.Interval",
+    "numpy.dtype",
+    "builtins.slice",
+})
+
+
+def dump(model: Any) -> tuple[bytes, dict[str, Any]]:
+    """The model as bytes plus metadata describing the format."""
+    import skops.io as sio
+
+    return sio.dumps(model), {"format": FORMAT, "type": f"{type(model).__module__}."
+                                                        f"{type(model).__qualname__}"}
+
+
+def load(payload: bytes, meta: dict[str, Any]) -> Any:
+    import skops.io as sio
+
+    if meta.get("format") != FORMAT:
+        raise IntegrityError(f"model format {meta.get('format')!r} is not one wb can load safely")
+    wanted = set(sio.get_untrusted_types(data=payload))
+    refused = wanted - TRUSTED
+    if refused:
+        raise IntegrityError(
+            f"the model file asks for types wb does not trust: {', '.join(sorted(refused))}")
+    return sio.loads(payload, trusted=sorted(wanted))

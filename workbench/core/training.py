@@ -1,0 +1,199 @@
+"""`wb train`: fit a built-in model on a dataset version as a tracked run.
+
+Everything that can be wrong with the request (dataset, target, task, model, parameters, split)
+is checked before the run is created, so bad input leaves no run behind; a failure after that
+ends the run as `failed` with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import datasets, estimators, features, metrics, runs
+from .errors import InvalidInput
+from .tracking import Run
+from .workspace import Workspace
+
+VALIDATION_FRACTION = 0.2
+AUTO = "auto"
+
+
+@dataclass
+class TrainSpec:
+    """What a training run is: enough to reproduce it exactly."""
+
+    data: str
+    target: str
+    model: str = "lightgbm"
+    params: dict[str, Any] = field(default_factory=dict)
+    split: str = "random"
+    seed: int = 0
+    task: str = AUTO
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Prepared:
+    spec: TrainSpec
+    version: datasets.DatasetVersion
+    task: str
+    features: features.FeatureSpec
+    built: estimators.Built
+    X_train: Any
+    X_val: Any
+    y_train: Any
+    y_val: Any
+
+
+def prepare(ws: Workspace, spec: TrainSpec, loaded: tuple | None = None) -> Prepared:
+    """Load and check everything; raises InvalidInput before anything is recorded.
+    `loaded` is a (version, frame) pair from `load`, to share one read among a sweep's runs."""
+    import polars as pl
+
+    version, df = loaded or load(ws, spec.data)
+    if spec.target not in df.columns:
+        raise InvalidInput(f"{version.ref} has no column {spec.target!r}; its columns are "
+                           f"{', '.join(df.columns)}")
+    df = df.filter(pl.col(spec.target).is_not_null())
+    if df.height < 2:
+        raise InvalidInput(f"{version.ref} has fewer than 2 rows with a {spec.target!r} value")
+    task = _task(spec, df.schema[spec.target], df.get_column(spec.target).n_unique())
+    feature_spec = features.infer(df, spec.target)
+    built = estimators.build(spec.model, task, feature_spec, spec.params, spec.seed)
+    train_df, val_df = _split(df, spec)
+    y_train = train_df.get_column(spec.target).to_numpy()
+    y_val = val_df.get_column(spec.target).to_numpy()
+    if task == "classification" and len(set(y_train.tolist())) < 2:
+        raise InvalidInput(f"the training part has only one class of {spec.target!r}")
+    return Prepared(spec, version, task, feature_spec, built,
+                    features.build(train_df, feature_spec), features.build(val_df, feature_spec),
+                    y_train, y_val)
+
+
+def load(ws: Workspace, ref: str):
+    version = datasets.resolve(ws, ref)
+    return version, datasets.load(ws, version)
+
+
+def _task(spec: TrainSpec, dtype, n_unique: int) -> str:
+    if spec.task not in (AUTO, *estimators.TASKS):
+        raise InvalidInput(f"unknown task {spec.task!r}; use regression or classification")
+    numeric = dtype.is_numeric()
+    if spec.task == "regression" and not numeric:
+        raise InvalidInput(f"target {spec.target!r} has type {dtype}: regression needs numbers "
+                           f"(use --task classification for categories)")
+    if spec.task != AUTO:
+        return spec.task
+    # Floats are quantities; integers too unless they are 0/1 flags; text and booleans are labels.
+    if numeric and (dtype.is_float() or n_unique > 2):
+        return "regression"
+    return "classification"
+
+
+def _split(df, spec: TrainSpec):
+    import polars as pl
+
+    if spec.split == "random":
+        shuffled = df.sample(fraction=1.0, shuffle=True, seed=spec.seed)
+        n_val = max(1, round(df.height * VALIDATION_FRACTION))
+        return shuffled.slice(n_val), shuffled.slice(0, n_val)
+    kind, _, column = spec.split.partition(":")
+    if kind != "time" or not column:
+        raise InvalidInput(f"unknown split {spec.split!r}; use random or time:COLUMN")
+    if column not in df.columns:
+        raise InvalidInput(f"split column {column!r} is not in the data")
+    times = df.get_column(column).unique().sort()
+    if times.len() < 2:
+        raise InvalidInput(f"split column {column!r} has a single value; nothing to validate on")
+    # The newest fifth of the distinct times validates; at least the newest one.
+    cut = times[max(1, int(times.len() * (1 - VALIDATION_FRACTION)))]
+    return df.filter(pl.col(column) < cut), df.filter(pl.col(column) >= cut)
+
+
+def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
+          prepared: Prepared | None = None, tags: dict[str, str] | None = None) -> str:
+    """Train as a new run; returns the run id."""
+    prepared = prepared or prepare(ws, spec)
+    run_id = runs.create(ws, experiment=experiment, kind="train", model=spec.model,
+                         command=["wb", "train", *_argv(spec)], cwd=Path.cwd(),
+                         spec=spec.to_dict(), seed=spec.seed)
+    try:
+        with Run(ws, run_id, owned=True) as run:  # an exception ends the run as failed
+            runs.add_input(ws, run_id, prepared.version)
+            run.log_params({**prepared.built.params, "model": spec.model, "target": spec.target,
+                            "task": prepared.task, "split": spec.split, "seed": spec.seed})
+            for key, value in (tags or {}).items():
+                run.set_tag(key, value)
+            _fit_and_log(run, prepared)
+    except Exception as exc:
+        exc.wb_run_id = run_id  # so a sweep can report which run failed
+        raise
+    return run_id
+
+
+def _argv(spec: TrainSpec) -> list[str]:
+    argv = ["--data", spec.data, "--target", spec.target, "--model", spec.model,
+            "--split", spec.split, "--seed", str(spec.seed)]
+    for key, value in spec.params.items():
+        argv += ["--param", f"{key}={json.dumps(value)}"]
+    return argv
+
+
+def _fit_and_log(run: Run, p: Prepared) -> None:
+    pipeline = p.built.pipeline
+    prep, model = pipeline.named_steps["prep"], pipeline.named_steps["model"]
+    Xt_train = prep.fit_transform(p.X_train)
+    Xt_val = prep.transform(p.X_val)
+    fit_params = dict(p.built.fit_params)
+    if p.spec.model == "lightgbm":
+        fit_params |= _lightgbm_fit_params(p, Xt_val)
+    model.fit(Xt_train, p.y_train, **fit_params)
+    if p.spec.model == "lightgbm":
+        _log_learning_curve(run, model)
+    predicted = model.predict(Xt_val)
+    if p.task == "regression":
+        scores = metrics.regression(p.y_val.astype(float), predicted.astype(float))
+    else:
+        proba = model.predict_proba(Xt_val) if hasattr(model, "predict_proba") else None
+        scores = metrics.classification(p.y_val, predicted, proba, list(model.classes_))
+    run.log_metrics(scores)
+    run.log_metrics({"train_rows": len(p.y_train), "val_rows": len(p.y_val)})
+    _log_importances(run, model, prep)
+    run.log_model(pipeline, name="model", meta={
+        "task": p.task, "target": p.spec.target, "model": p.spec.model,
+        "features": p.features.to_dict(), "dataset": p.version.ref,
+        "dataset_hash": p.version.hash})
+
+
+def _lightgbm_fit_params(p: Prepared, Xt_val) -> dict[str, Any]:
+    import lightgbm as lgb
+
+    rounds = int(p.built.params.get("early_stopping_rounds") or 0)
+    callbacks = [lgb.early_stopping(rounds, verbose=False)] if rounds > 0 else []
+    return {"eval_X": (Xt_val,), "eval_y": (p.y_val,), "eval_names": ["val"],
+            "callbacks": callbacks}
+
+
+def _log_learning_curve(run: Run, model) -> None:
+    """LightGBM's validation metric after each boosting round, as metric steps."""
+    for metric_name, values in model.evals_result_.get("val", {}).items():
+        name = {"l2": "val_mse", "l1": "val_mae"}.get(metric_name, f"val_{metric_name}")
+        for step, value in enumerate(values):
+            run.log_metric(name, value, step=step)
+    if getattr(model, "best_iteration_", None):
+        run.log_metric("best_iteration", model.best_iteration_)
+
+
+def _log_importances(run: Run, model, prep) -> None:
+    values = getattr(model, "feature_importances_", None)
+    if values is None:
+        return
+    names = list(prep.get_feature_names_out())
+    ranked = sorted(zip(names, (float(v) for v in values), strict=True), key=lambda kv: -kv[1])
+    runs.add_artifact_bytes(run.ws, run.id, json.dumps(dict(ranked), indent=2).encode(),
+                            "feature_importances.json", "file")
