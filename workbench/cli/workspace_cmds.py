@@ -36,6 +36,8 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         return
     output.line("workspace", summary["workspace"])
     output.line(f"datasets   {summary['datasets']} ({summary['dataset_versions']} versions)")
+    output.line(f"runs       {summary['runs']} in {summary['experiments']} experiments"
+                + (f", {summary['runs_running']} running" if summary["runs_running"] else ""))
     last = summary["last_event"]
     if last:
         output.line(f"last event {output.short_time(last['created_at'])}  {last['message']}")

@@ -15,6 +15,9 @@ def summary(ws: Workspace) -> dict[str, Any]:
         "workspace": str(ws.root),
         "datasets": count("SELECT COUNT(*) FROM datasets"),
         "dataset_versions": count("SELECT COUNT(*) FROM dataset_versions"),
+        "experiments": count("SELECT COUNT(*) FROM experiments"),
+        "runs": count("SELECT COUNT(*) FROM runs"),
+        "runs_running": count("SELECT COUNT(*) FROM runs WHERE status = 'running'"),
         "events": count("SELECT COUNT(*) FROM events"),
         "last_event": dict(last) if last else None,
     }
