@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-stdout = Console(highlight=False, soft_wrap=False)
-stderr = Console(stderr=True, highlight=False)
+# Piped output is read by scripts and pagers: no wrapping at rich's default 80 columns there.
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -24,8 +25,8 @@ def print_json(data: Any) -> None:
 
 
 def line(*parts: Any, style: str | None = None) -> None:
-    """Print literal text (no markup is interpreted)."""
-    stdout.print(Text(" ".join(str(p) for p in parts), style=style or ""))
+    """Print literal text (no markup is interpreted), unwrapped."""
+    stdout.print(Text(" ".join(str(p) for p in parts), style=style or ""), soft_wrap=True)
 
 
 def error(message: str) -> None:

@@ -8,6 +8,7 @@ to a deserializer re-verify the hash first.
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import secrets
@@ -23,6 +24,17 @@ from .errors import IntegrityError, NotFound
 
 Progress = Callable[[int], None]  # called with the number of bytes just copied
 TMP_SUFFIX = ".tmp"
+
+# Temp files this process is writing or holds staged. Removed at interpreter exit, so that an
+# interrupt landing anywhere (polars can raise KeyboardInterrupt twice, pola-rs/polars#23988,
+# skipping an except block) still leaves no temp file behind. kill -9 leaves them to `wb gc`.
+_pending: set[Path] = set()
+
+
+@atexit.register
+def _remove_pending() -> None:
+    for path in list(_pending):
+        path.unlink(missing_ok=True)
 
 
 class Cancelled(Exception):
@@ -44,6 +56,7 @@ class StagedObject:
 
     def discard(self) -> None:
         self.tmp_path.unlink(missing_ok=True)
+        _pending.discard(self.tmp_path)
 
 
 class ObjectStore:
@@ -78,6 +91,7 @@ class ObjectStore:
         """Copy `source` into a durable temp file while hashing it."""
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{secrets.token_hex(8)}{TMP_SUFFIX}"
+        _pending.add(tmp)
         h = hashing.hasher()
         size = 0
         buf = bytearray(hashing.CHUNK)
@@ -97,6 +111,7 @@ class ObjectStore:
                 os.fsync(out.fileno())
         except BaseException:
             tmp.unlink(missing_ok=True)
+            _pending.discard(tmp)
             raise
         return StagedObject(self, tmp, h.hexdigest(), size)
 
@@ -133,6 +148,8 @@ class ObjectStore:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        finally:
+            _pending.discard(tmp)
 
     # -- reading ----------------------------------------------------------------------------
     def open(self, oid: str) -> BinaryIO:
