@@ -152,3 +152,12 @@ def test_a_late_value_of_another_type_is_still_read(ws, tmp_path):
     path.write_text("code\n" + "1\n" * 20_000 + "X9\n")
     v = datasets.add(ws, path, "d").version
     assert v.rows == 20_001 and v.schema == [{"name": "code", "dtype": "String"}]
+
+
+def test_a_column_named_count_is_profiled(ws, tmp_path):
+    # value_counts() names its own column "count"; a user's column of that name must not clash.
+    path = tmp_path / "counts.csv"
+    path.write_text("count,kind\n1,a\n2,a\n3,b\n")
+    v = datasets.add(ws, path, "d").version
+    kind = next(c for c in v.profile["columns"] if c["name"] == "kind")
+    assert kind["top_values"][0] == {"value": "a", "count": 2}

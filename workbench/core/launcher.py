@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +32,7 @@ from .tracking import ENV_RUN_ID
 from .workspace import ENV_VAR, Workspace
 
 KILL_GRACE_S = 10.0
+EXIT_NOT_STARTED = 130  # a run killed before its program started
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class LocalExecutor:
         log_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, ENV_RUN_ID: run_id, ENV_VAR: str(ws.root)}
         with transaction(ws.conn) as conn:
-            runs.mark_running(conn, run_id, os.getpid())
+            if not runs.mark_running(conn, run_id, os.getpid()):
+                return Outcome(run_id, "killed", EXIT_NOT_STARTED)  # killed while queued
         previous = signal.signal(signal.SIGTERM, _raise_terminated) \
             if threading.current_thread() is threading.main_thread() else None
         status, error, code = "failed", None, -1
@@ -171,12 +174,16 @@ def kill(ws: Workspace, ref: str, wait_s: float = KILL_GRACE_S + 5) -> str:
     """Stop a running run's process (SIGTERM) and wait for it to go; a supervisor records the
     run as killed itself, a script using the API is recorded as killed here."""
     run_id = runs.resolve(ws, ref)
-    row = ws.conn.execute("SELECT name, status, pid, host FROM runs WHERE id = ?",
-                          (run_id,)).fetchone()
-    if row["status"] not in ("running", "queued"):
+    with transaction(ws.conn) as conn:  # taken before a supervisor can move queued to running
+        row = conn.execute("SELECT name, status, pid, host FROM runs WHERE id = ?",
+                           (run_id,)).fetchone()
+        if row["status"] == "queued":
+            # Its supervisor has not started (the pid on record is the process that queued
+            # it): recording it killed is enough, for the supervisor checks before it starts.
+            runs.finish(conn, run_id, "killed", error="killed by `wb runs kill` while queued")
+            return run_id
+    if row["status"] != "running":
         raise InvalidInput(f"run {row['name']} is {row['status']}, not running")
-    import socket
-
     if row["host"] != socket.gethostname():
         raise InvalidInput(f"run {row['name']} runs on {row['host']}, not on this machine")
     try:

@@ -17,6 +17,8 @@ FORMAT = "skops"
 # Types outside skops' own default-trusted set that wb's trainers produce.
 TRUSTED = frozenset({
     "collections.OrderedDict",
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
     "lightgbm.basic.Booster",
     "lightgbm.sklearn.LGBMClassifier",
     "lightgbm.sklearn.LGBMRegressor",

@@ -92,13 +92,14 @@ def histogram(series: pl.Series, lo: float, hi: float, bins: int) -> dict[str, l
     width = (hi - lo) / bins
     idx = ((values - lo) / width).floor().clip(0, bins - 1).cast(pl.Int64)
     counts = [0] * bins
-    for i, n in idx.value_counts().iter_rows():
+    for i, n in idx.rename("bin").value_counts(name="n").iter_rows():
         counts[i] = n
     return {"edges": [lo + i * width for i in range(bins)] + [hi], "counts": counts}
 
 
 def _top_values(series: pl.Series, top: int) -> list[dict[str, Any]]:
-    counts = series.drop_nulls().value_counts(sort=True).head(top)
+    # Renamed first: a column called "count" would collide with value_counts' own column.
+    counts = series.drop_nulls().rename("value").value_counts(sort=True, name="n").head(top)
     return [{"value": str(v), "count": n} for v, n in counts.iter_rows()]
 
 

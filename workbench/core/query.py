@@ -62,12 +62,18 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text[1:-1])
 
 
+MAX_DEPTH = 32
+MAX_COMPARISONS = 100
+
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
         self.args: list = []
+        self.depth = 0
+        self.comparisons = 0
 
     def peek(self) -> Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -109,18 +115,31 @@ class _Parser:
     def factor(self) -> str:
         if self.is_word("not"):
             self.take()
-            return f"NOT {self.factor()}"
+            return f"NOT {self.nested(self.factor)}"
         tok = self.peek()
         if tok is not None and tok.text == "(":
             self.take()
-            inner = self.expr()
+            inner = self.nested(self.expr)
             close = self.take()
             if close.text != ")":
                 raise InvalidInput(f"--where: expected ')' at character {close.pos + 1}")
             return f"({inner})"
         return self.comparison()
 
+    def nested(self, parse) -> str:
+        """Parse one level deeper; SQLite (and Python) limit how deep an expression may go."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise InvalidInput(f"--where: nested more than {MAX_DEPTH} levels deep")
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
+
     def comparison(self) -> str:
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            raise InvalidInput(f"--where: more than {MAX_COMPARISONS} comparisons")
         field, key = self.field()
         op_tok = self.take()
         if op_tok.kind != "op":
@@ -155,17 +174,18 @@ class _Parser:
         raise InvalidInput(f"--where: unknown field {tok.text!r}; use params.KEY, metrics.KEY, "
                            f"tags.KEY, status, model, data, name or experiment")
 
-    def value(self) -> float | str:
+    def value(self) -> float | bool | str:
         tok = self.take()
         if tok.kind == "num":
             return float(tok.text)
         if tok.kind == "str":
             return _unquote(tok.text)
         if tok.kind == "word":
-            return tok.text
+            # Bare true/false are the booleans that `--param flag=true` logs; quote for text.
+            return {"true": True, "false": False}.get(tok.text.lower(), tok.text)
         raise InvalidInput(f"--where: expected a value at character {tok.pos + 1}, got {tok.text!r}")
 
-    def sql(self, field: str, key: str | None, op: str, value: float | str) -> str:
+    def sql(self, field: str, key: str | None, op: str, value: float | bool | str) -> str:
         numeric = isinstance(value, float)
         if not numeric and op not in ("=", "!="):
             raise InvalidInput(f"--where: {op} needs a number, not {value!r}")
@@ -180,7 +200,8 @@ class _Parser:
             self.args += [key, value]
             return (f"EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = runs.id "
                     f"AND m.key = ? AND m.value {op} ?)")
-        text = _number_text(value) if numeric else value
+        text = _number_text(value) if numeric else json.dumps(value) if isinstance(
+            value, bool) else value
         if field == "tags":
             self.args += [key, text]
             return (f"EXISTS (SELECT 1 FROM tags t WHERE t.run_id = runs.id AND t.key = ? "
@@ -191,7 +212,8 @@ class _Parser:
                      "(i.dataset = ? OR i.dataset || '@' || i.version = ?))")
             return match if op == "=" else f"NOT {match}"
         self.args.append(text)
-        return f"{COLUMNS[field]} {op} ?"
+        # A run without a model (a script's run) is "not lightgbm": compare NULL as ''.
+        return f"COALESCE({COLUMNS[field]}, '') {op} ?"
 
 
 def _number_text(value: float) -> str:

@@ -75,9 +75,14 @@ def create(ws: Workspace, *, experiment: str | None, kind: str, command: list[st
     return run_id
 
 
-def mark_running(conn: sqlite3.Connection, run_id: str, pid: int) -> None:
-    conn.execute("UPDATE runs SET status = 'running', pid = ?, started_at = ?, heartbeat_at = ? "
-                 "WHERE id = ?", (pid, now_iso(), time.time(), run_id))
+def mark_running(conn: sqlite3.Connection, run_id: str, pid: int) -> bool:
+    """Move a queued (or just created) run to running under `pid`; False if it was killed or
+    otherwise ended meanwhile, and so must not start."""
+    cursor = conn.execute(
+        "UPDATE runs SET status = 'running', pid = ?, started_at = ?, heartbeat_at = ? "
+        "WHERE id = ? AND status IN ('queued', 'running')",
+        (pid, now_iso(), time.time(), run_id))
+    return cursor.rowcount == 1
 
 
 def heartbeat(conn: sqlite3.Connection, run_id: str) -> None:
@@ -200,7 +205,7 @@ def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None
     if experiment:
         clauses.append("experiments.name = ?")
         args.append(experiment)
-    if where:
+    if where is not None:
         sql, where_args = compile_where(where)
         clauses.append(sql)
         args += where_args

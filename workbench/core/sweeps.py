@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import training
-from .errors import InvalidInput, WbError
+from .errors import InvalidInput
 from .workspace import Workspace
 
 
@@ -83,7 +83,7 @@ def _train_here(ws: Workspace, prepared: training.Prepared, experiment: str | No
     try:
         return Outcome(training.train(ws, prepared.spec, experiment=experiment,
                                       prepared=prepared), prepared.spec)
-    except (WbError, ValueError, ArithmeticError, MemoryError) as exc:
+    except Exception as exc:  # the run is already recorded as failed; the sweep goes on
         return Outcome(_failed_run_id(exc), prepared.spec, f"{type(exc).__name__}: {exc}")
 
 

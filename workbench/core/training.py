@@ -8,6 +8,7 @@ ends the run as `failed` with its reason.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from .tracking import Run
 from .workspace import Workspace
 
 VALIDATION_FRACTION = 0.2
+TRIAL_ROWS = 200
 AUTO = "auto"
 
 
@@ -70,9 +72,32 @@ def prepare(ws: Workspace, spec: TrainSpec, loaded: tuple | None = None) -> Prep
     y_val = val_df.get_column(spec.target).to_numpy()
     if task == "classification" and len(set(y_train.tolist())) < 2:
         raise InvalidInput(f"the training part has only one class of {spec.target!r}")
-    return Prepared(spec, version, task, feature_spec, built,
-                    features.build(train_df, feature_spec), features.build(val_df, feature_spec),
-                    y_train, y_val)
+    prepared = Prepared(spec, version, task, feature_spec, built,
+                        features.build(train_df, feature_spec),
+                        features.build(val_df, feature_spec), y_train, y_val)
+    _trial_fit(prepared)
+    return prepared
+
+
+def _trial_fit(p: Prepared) -> None:
+    """Fit a copy on a small sample, so that a bad parameter value (which set_params does not
+    check) fails now, before a run exists, rather than as a failed run."""
+    import numpy as np
+    from sklearn.base import clone
+
+    rows = np.random.default_rng(p.spec.seed).permutation(len(p.y_train))[:TRIAL_ROWS]
+    if p.task == "classification" and len(set(p.y_train[rows].tolist())) < 2:
+        rows = np.arange(len(p.y_train))
+    trial = clone(p.built.pipeline)
+    fit_params = {f"model__{k}": v for k, v in p.built.fit_params.items()}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trial.fit(p.X_train[rows], p.y_train[rows], **fit_params)
+    except Exception as exc:  # the estimator's own words name the bad value
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InvalidInput(f"cannot train {p.spec.model} with these parameters: {message}"
+                           ) from None
 
 
 def load(ws: Workspace, ref: str):
@@ -152,7 +177,13 @@ def _fit_and_log(run: Run, p: Prepared) -> None:
     fit_params = dict(p.built.fit_params)
     if p.spec.model == "lightgbm":
         fit_params |= _lightgbm_fit_params(p, Xt_val)
-    model.fit(Xt_train, p.y_train, **fit_params)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*eval_set.* is deprecated")
+        model.fit(Xt_train, p.y_train, **fit_params)
+    if p.spec.model in estimators.THREADED_PREDICTION:
+        # Forests sum their trees' votes across threads in varying order; one thread makes
+        # predictions, and so the run's metrics, exactly repeatable.
+        model.set_params(n_jobs=1)
     if p.spec.model == "lightgbm":
         _log_learning_curve(run, model)
     predicted = model.predict(Xt_val)
@@ -175,8 +206,8 @@ def _lightgbm_fit_params(p: Prepared, Xt_val) -> dict[str, Any]:
 
     rounds = int(p.built.params.get("early_stopping_rounds") or 0)
     callbacks = [lgb.early_stopping(rounds, verbose=False)] if rounds > 0 else []
-    return {"eval_X": (Xt_val,), "eval_y": (p.y_val,), "eval_names": ["val"],
-            "callbacks": callbacks}
+    # eval_set, not the newer eval_X/eval_y: LightGBM 4.7 encodes text labels only for eval_set.
+    return {"eval_set": [(Xt_val, p.y_val)], "eval_names": ["val"], "callbacks": callbacks}
 
 
 def _log_learning_curve(run: Run, model) -> None:
