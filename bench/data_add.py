@@ -161,28 +161,22 @@ def _profile_parts(df: pl.DataFrame, bins: int, top: int) -> list[tuple[str, flo
     kinds = {n: profile.column_kind(t) for n, t in df.schema.items()}
     exprs = profile._stat_exprs(kinds)
     box = {}
-    out = [("one select: nulls, n_unique, min/max, mean/std, quantiles",
+    out = [("one select: nulls, min/max of dates, mean/std",
             timed(lambda: box.setdefault("s", df.select(exprs).row(0, named=True))))]
     stats = box["s"]
     numeric = [n for n, k in kinds.items() if k == "numeric"]
     text = [n for n, k in kinds.items() if k in ("text", "boolean")]
 
-    def histograms() -> None:
+    def numbers() -> None:
         for n in numeric:
-            lo, hi = stats[f"{n}\0min"], stats[f"{n}\0max"]
-            if lo is not None and hi is not None:
-                profile.histogram(df.get_column(n), float(lo), float(hi), bins)
+            profile._numeric(df.get_column(n), stats[f"{n}\0mean"], stats[f"{n}\0std"], bins)
 
-    out.append((f"histograms ({len(numeric)} numeric columns)", timed(histograms)))
-    out.append((f"top values ({len(text)} text columns)",
-                timed(lambda: [profile._top_values(df.get_column(n), top) for n in text])))
-    # Two parts of the select, alone, for information: its quantiles and its distinct counts.
-    quantiles = [pl.col(n).cast(pl.Float64).fill_nan(None).quantile(q, "linear").alias(f"{n}{q}")
-                 for n in numeric for q in profile.QUANTILES]
-    out.append((f"  (of the select) {len(profile.QUANTILES)} quantile expressions per numeric "
-                f"column", timed(lambda: df.select(quantiles))))
-    out.append(("  (of the select) n_unique of every column",
-                timed(lambda: df.select(pl.all().n_unique()))))
+    def texts() -> None:
+        for n in text:
+            df.get_column(n).drop_nulls().rename("value").value_counts(sort=True, name="n")
+
+    out.append((f"sort, quantiles, histogram ({len(numeric)} numeric columns)", timed(numbers)))
+    out.append((f"value counts ({len(text)} text columns)", timed(texts)))
     return out
 
 

@@ -2,6 +2,7 @@
 
 A profile is plain JSON-able data stored with the version:
 {"rows": int, "columns": [{"name", "dtype", "kind", "nulls", "null_fraction", "distinct", ...}]}
+("distinct" counts the different non-null values.)
 Numeric columns add min/max/mean/std, quantiles and an equal-width histogram (the reference
 a drift check compares against); text columns add their most frequent values; temporal columns
 add min/max.
@@ -10,6 +11,7 @@ add min/max.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import Any
 
 import polars as pl
@@ -34,24 +36,32 @@ def schema_of(df: pl.DataFrame) -> list[dict[str, str]]:
 
 
 def compute(df: pl.DataFrame, *, bins: int = 20, top: int = 10) -> dict[str, Any]:
+    """The profile of `df`. One cheap pass for counts and moments; then each numeric column is
+    sorted once, and its distinct count, quantiles and histogram read off the sorted values;
+    each text column is counted once, giving both its distinct count and its top values."""
     kinds = {name: column_kind(dtype) for name, dtype in df.schema.items()}
     stats = df.select(_stat_exprs(kinds)).row(0, named=True)
     columns = []
     for name, dtype in df.schema.items():
         kind = kinds[name]
+        series = df.get_column(name)
         nulls = stats[f"{name}\0nulls"]
         col: dict[str, Any] = {
             "name": name, "dtype": str(dtype), "kind": kind, "nulls": nulls,
             "null_fraction": nulls / df.height if df.height else 0.0,
-            "distinct": stats[f"{name}\0distinct"],
         }
         if kind == "numeric":
-            col.update(_numeric(df.get_column(name), stats, name, bins))
-        elif kind == "temporal":
-            col["min"] = _iso(stats[f"{name}\0min"])
-            col["max"] = _iso(stats[f"{name}\0max"])
+            col.update(_numeric(series, stats[f"{name}\0mean"], stats[f"{name}\0std"], bins))
         elif kind in ("text", "boolean"):
-            col["top_values"] = _top_values(df.get_column(name), top)
+            counts = series.drop_nulls().rename("value").value_counts(sort=True, name="n")
+            col["distinct"] = counts.height
+            col["top_values"] = [{"value": str(v), "count": n}
+                                 for v, n in counts.head(top).iter_rows()]
+        else:
+            col["distinct"] = series.drop_nulls().n_unique()
+            if kind == "temporal":
+                col["min"] = _iso(stats[f"{name}\0min"])
+                col["max"] = _iso(stats[f"{name}\0max"])
         columns.append(col)
     return {"rows": df.height, "columns": columns}
 
@@ -60,47 +70,52 @@ def _stat_exprs(kinds: dict[str, str]) -> list[pl.Expr]:
     exprs = []
     for name, kind in kinds.items():
         c = pl.col(name)
-        exprs += [c.null_count().alias(f"{name}\0nulls"), c.n_unique().alias(f"{name}\0distinct")]
-        if kind in ("numeric", "temporal"):
+        exprs.append(c.null_count().alias(f"{name}\0nulls"))
+        if kind == "temporal":
             exprs += [c.min().alias(f"{name}\0min"), c.max().alias(f"{name}\0max")]
         if kind == "numeric":
             f = c.cast(pl.Float64).fill_nan(None)  # NaN counts as missing, not as a number
             exprs += [f.mean().alias(f"{name}\0mean"), f.std().alias(f"{name}\0std")]
-            exprs += [f.quantile(q, "linear").alias(f"{name}\0q{q}") for q in QUANTILES]
     return exprs
 
 
-def _numeric(series: pl.Series, stats: dict[str, Any], name: str, bins: int) -> dict[str, Any]:
-    lo, hi = stats[f"{name}\0min"], stats[f"{name}\0max"]
+def _numeric(series: pl.Series, mean: Any, std: Any, bins: int) -> dict[str, Any]:
+    values = series.drop_nulls().cast(pl.Float64)
+    values = values.filter(values.is_not_nan()).sort()
+    n = values.len()
     out: dict[str, Any] = {
-        "min": _num(lo), "max": _num(hi),
-        "mean": _num(stats[f"{name}\0mean"]), "std": _num(stats[f"{name}\0std"]),
-        "quantiles": {str(q): _num(stats[f"{name}\0q{q}"]) for q in QUANTILES},
-        "histogram": None,
+        "distinct": values.n_unique(), "min": None, "max": None,
+        "mean": _num(mean), "std": _num(std),
+        "quantiles": dict.fromkeys(str(q) for q in QUANTILES), "histogram": None,
     }
-    if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi):
-        out["histogram"] = histogram(series, float(lo), float(hi), bins)
+    if n == 0:
+        return out
+    lo, hi = values[0], values[-1]
+    out["min"], out["max"] = _num(lo), _num(hi)
+    out["quantiles"] = {str(q): _num(_quantile(values, q)) for q in QUANTILES}
+    if math.isfinite(lo) and math.isfinite(hi):
+        out["histogram"] = histogram(values, lo, hi, bins)
     return out
 
 
-def histogram(series: pl.Series, lo: float, hi: float, bins: int) -> dict[str, list]:
-    """Counts of non-null, finite values in `bins` equal-width bins over [lo, hi]."""
-    values = series.drop_nulls().cast(pl.Float64)
-    values = values.filter(values.is_finite())
+def _quantile(ordered: pl.Series, q: float) -> float:
+    """Linear interpolation between the closest ranks, as numpy's and polars' "linear"."""
+    pos = q * (ordered.len() - 1)
+    below = math.floor(pos)
+    above = min(below + 1, ordered.len() - 1)
+    return ordered[below] + (pos - below) * (ordered[above] - ordered[below])
+
+
+def histogram(ordered: pl.Series, lo: float, hi: float, bins: int) -> dict[str, list]:
+    """Counts of the sorted, finite values in `bins` equal-width bins over [lo, hi]; the last
+    bin includes `hi`."""
     if hi == lo:
-        return {"edges": [lo, hi], "counts": [values.len()]}
+        return {"edges": [lo, hi], "counts": [ordered.len()]}
     width = (hi - lo) / bins
-    idx = ((values - lo) / width).floor().clip(0, bins - 1).cast(pl.Int64)
-    counts = [0] * bins
-    for i, n in idx.rename("bin").value_counts(name="n").iter_rows():
-        counts[i] = n
-    return {"edges": [lo + i * width for i in range(bins)] + [hi], "counts": counts}
-
-
-def _top_values(series: pl.Series, top: int) -> list[dict[str, Any]]:
-    # Renamed first: a column called "count" would collide with value_counts' own column.
-    counts = series.drop_nulls().rename("value").value_counts(sort=True, name="n").head(top)
-    return [{"value": str(v), "count": n} for v, n in counts.iter_rows()]
+    edges = [lo + i * width for i in range(bins)] + [hi]
+    cuts = ordered.search_sorted(pl.Series(edges[1:-1]), side="left").to_list()
+    bounds = [0, *cuts, ordered.len()]
+    return {"edges": edges, "counts": [b - a for a, b in pairwise(bounds)]}
 
 
 def _num(value: Any) -> float | None:
@@ -112,4 +127,3 @@ def _num(value: Any) -> float | None:
 
 def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
-

@@ -103,8 +103,9 @@ def read_table(path: Path, fmt: str) -> pl.DataFrame:
 
 
 def _read_csv(path: Path, separator: str) -> pl.DataFrame:
-    options = dict(separator=separator, try_parse_dates=True, truncate_ragged_lines=False,
-                   raise_if_empty=True)
+    # Dates are found afterwards (parse_dates), not by polars' try_parse_dates, which tries
+    # date formats on every text cell of the 10,000-row inference sample: 2x the whole read.
+    options = dict(separator=separator, truncate_ragged_lines=False, raise_if_empty=True)
     try:
         df = pl.read_csv(path, infer_schema_length=10_000, **options)
     except pl.exceptions.NoDataError:
@@ -117,10 +118,53 @@ def _read_csv(path: Path, separator: str) -> pl.DataFrame:
             raise
         # A value past the inference window disagrees with the inferred type: infer from all rows.
         df = pl.read_csv(path, infer_schema_length=None, **options)
-    # polars pads a short row with nulls; only then is a slow, exact look at field counts needed.
+    # polars pads a short row with nulls; only then is a closer look at field counts needed.
     if df.width > 1 and df.get_column(df.columns[-1]).null_count():
+        _check_field_counts(path, separator, df.width)
+    return parse_dates(df)
+
+
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
+DATE_SAMPLE = 1000
+
+
+def parse_dates(df: pl.DataFrame) -> pl.DataFrame:
+    """Text columns whose every value is an ISO date (or date and time) become dates."""
+    converted = []
+    for name, dtype in df.schema.items():
+        if dtype != pl.String:
+            continue
+        column = df.get_column(name)
+        sample = column.drop_nulls().head(DATE_SAMPLE)
+        if sample.len() == 0:
+            continue
+        for pattern, convert in ((ISO_DATE, lambda c: c.str.to_date("%Y-%m-%d")),
+                                 (ISO_DATETIME, lambda c: c.str.to_datetime())):
+            if sample.str.contains(pattern).all():
+                try:
+                    converted.append(convert(column))
+                except pl.exceptions.PolarsError:
+                    pass  # a later value is not a date after all: the column stays text
+                break
+    return df.with_columns(converted) if converted else df
+
+
+def _check_field_counts(path: Path, separator: str, n_fields: int) -> None:
+    """Raise if a row has fewer fields than the header. A fast pass counts separators outside
+    quotes on each line; only if it finds a mismatch (which a quoted line break can also
+    cause) does the exact, slower csv-module scan decide."""
+    try:
+        lines = pl.read_csv(path, has_header=False, separator="\x1f", quote_char=None,
+                            new_columns=["line"], schema_overrides=[pl.String],
+                            infer_schema=False).get_column("line").drop_nulls()
+        fields = (lines.str.replace_all(r'"[^"]*"', "")
+                  .str.count_matches(separator, literal=True) + 1)
+        suspicious = bool((fields != n_fields).any())
+    except pl.exceptions.PolarsError:
+        suspicious = True
+    if suspicious:
         _raise_ragged(path, separator)
-    return df
 
 
 def _raise_ragged(path: Path, separator: str) -> None:
@@ -148,8 +192,8 @@ def read_stored(data: bytes, fmt: str) -> pl.DataFrame:
 
     source = io.BytesIO(data)
     if fmt in ("csv", "tsv"):
-        return pl.read_csv(source, separator="\t" if fmt == "tsv" else ",", try_parse_dates=True,
-                           infer_schema_length=None)
+        return parse_dates(pl.read_csv(source, separator="\t" if fmt == "tsv" else ",",
+                                       infer_schema_length=None))
     if fmt == "parquet":
         return pl.read_parquet(source)
     return pl.read_ndjson(source, infer_schema_length=10_000)
