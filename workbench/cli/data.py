@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from ..core import datasets
+from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -20,19 +21,43 @@ def add(ctx: typer.Context,
         path: Path = typer.Argument(..., help="A CSV, TSV, Parquet or JSON Lines file."),
         name: str = typer.Option(..., "--name", help="The dataset to add a version to."),
         message: str = typer.Option("", "--message", "-m", help="What this version is."),
+        strict: bool = typer.Option(False, "--strict", help=(
+            "Refuse (store nothing, exit 1) a version that breaks the dataset's contract.")),
         as_json: bool = JSON_OPTION) -> None:
-    """Add a version of a dataset: the exact bytes, a schema and a profile."""
+    """Add a version of a dataset: the exact bytes, a schema and a profile (and a contract
+    check, when the dataset has a contract)."""
+    from ..core.contracts import ContractBroken
+
     ws = workspace(ctx)
-    with output.progress_bar(f"adding {path.name}", _size_or_none(path)) as progress:
-        result = datasets.add(ws, path, name, message, progress=progress)
+    try:
+        with output.progress_bar(f"adding {path.name}", _size_or_none(path)) as progress:
+            result = datasets.add(ws, path, name, message, progress=progress, strict=strict)
+    except ContractBroken as exc:
+        if as_json:
+            output.print_json({"name": name, "stored": False, "passed": False,
+                               "violations": [v.to_dict() for v in exc.violations]})
+        else:
+            _print_violations(exc.violations)
+        raise
     if as_json:
         output.print_json(result.to_dict())
         return
     v = result.version
     if result.unchanged:
         output.line(f"{v.ref} unchanged: {path} has the same bytes as the latest version")
-    else:
-        output.line(f"added {v.ref}  {v.rows:,} rows x {v.columns} columns  {v.hash[:12]}")
+        return
+    output.line(f"added {v.ref}  {v.rows:,} rows x {v.columns} columns  {v.hash[:12]}")
+    if result.violations:
+        output.line(f"{len(result.violations)} contract violations (stored anyway; --strict "
+                    f"refuses):", style="yellow")
+        _print_violations(result.violations)
+    elif result.violations is not None:
+        output.line("passes its contract", style="green")
+
+
+def _print_violations(violations) -> None:
+    output.table(["column", "check", "detail"],
+                 [(v.column or "(table)", v.check, v.detail) for v in violations])
 
 
 def _size_or_none(path: Path) -> int | None:
@@ -155,3 +180,79 @@ def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME
     """Write a version's exact bytes back to a file, verified against its hash."""
     v, dest = datasets.checkout(workspace(ctx), ref, out, force)
     output.line(f"wrote {v.ref} to {dest} ({output.fmt_bytes(v.size)}, hash verified)")
+
+
+@app.command("validate")
+def validate(ctx: typer.Context,
+             target: str = typer.Argument(..., metavar="REF|PATH",
+                                          help="A dataset version or a data file."),
+             contract: str | None = typer.Option(None, "--contract", help=(
+                 "Check against this dataset's contract (default: the version's own).")),
+             as_json: bool = JSON_OPTION) -> None:
+    """Check data against a contract; exit 1 on any violation."""
+    from ..core import contracts
+
+    checked, violations = contracts.check(workspace(ctx), target, contract)
+    if as_json:
+        output.print_json({"passed": not violations,
+                           "violations": [v.to_dict() for v in violations]})
+    elif violations:
+        output.line(f"{checked}: {len(violations)} contract violations", style="bold red")
+        _print_violations(violations)
+    else:
+        output.line(f"{checked} passes its contract", style="green")
+    if violations:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+contract_app = typer.Typer(help="Data contracts: infer one from a version, attach it, show it.",
+                           no_args_is_help=True)
+app.add_typer(contract_app, name="contract")
+
+
+@contract_app.command("infer")
+def contract_infer(ctx: typer.Context, ref: str = typer.Argument(..., help="A dataset version."),
+                   out: Path | None = typer.Option(None, "--output", "-o",
+                                                      help="Write here (default: stdout)."),
+                   force: bool = typer.Option(False, "--force", "-f",
+                                              help="Overwrite OUT if it exists.")) -> None:
+    """Write a contract inferred from a version (commented TOML, meant to be edited)."""
+    from ..core import contracts
+
+    ws = workspace(ctx)
+    text = contracts.infer(ws, datasets.resolve(ws, ref))
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists() and not force:
+        raise InvalidInput(f"{out} already exists; pass --force to overwrite it")
+    out.write_text(text, encoding="utf-8")
+    output.line(f"wrote {out}; edit it, then `wb data contract set NAME {out}`")
+
+
+@contract_app.command("set")
+def contract_set(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
+                 file: Path = typer.Argument(..., help="The contract (TOML).")) -> None:
+    """Attach a contract to a dataset: later adds are checked against it."""
+    from ..core import contracts
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {file}: {exc}") from None
+    contracts.set_contract(workspace(ctx), name, text, str(file))
+    output.line(f"{name} now has the contract in {file}")
+
+
+@contract_app.command("show")
+def contract_show(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
+                  as_json: bool = JSON_OPTION) -> None:
+    """Print a dataset's contract."""
+    from ..core import contracts
+
+    ws = workspace(ctx)
+    if as_json:
+        output.print_json(contracts.get(ws, name))
+        return
+    contracts.get(ws, name)  # the same error as --json when there is none
+    typer.echo(contracts.get_text(ws, name), nl=False)

@@ -67,11 +67,14 @@ class DatasetVersion:
 class AddResult:
     version: DatasetVersion
     unchanged: bool
+    violations: list | None = None  # contract violations; None when there is no contract
 
     def to_dict(self) -> dict[str, Any]:
         v = self.version
         return {"name": v.name, "version": v.version, "hash": v.hash, "rows": v.rows,
-                "columns": v.columns, "unchanged": self.unchanged}
+                "columns": v.columns, "unchanged": self.unchanged, "valid": v.valid,
+                "violations": None if self.violations is None
+                else [x.to_dict() for x in self.violations]}
 
 
 _SELECT = """
@@ -93,14 +96,15 @@ def _from_row(row: sqlite3.Row) -> DatasetVersion:
 
 # -- adding ---------------------------------------------------------------------------------
 def add(ws: Workspace, path: Path, name: str, message: str = "",
-        progress: Callable[[int], None] | None = None) -> AddResult:
+        progress: Callable[[int], None] | None = None, strict: bool = False) -> AddResult:
     """Version the file at `path` under `name`. The file itself is only read.
 
     The bytes are hashed and copied into the store on a thread while polars parses and profiles
     the file, so storing costs little on top of reading. The version exists only once SQLite has
-    committed it; any failure before that leaves no row and no temp file.
+    committed it; any failure before that leaves no row and no temp file. A dataset with a
+    contract is validated on the way in; with `strict`, a version that breaks it is refused.
     """
-    from . import profile, tabular  # polars: only commands that read data pay for it
+    from . import contracts, profile, tabular  # polars: only commands that read data pay for it
 
     check_name(name, "dataset")
     path = Path(path)
@@ -115,19 +119,26 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
             prof = profile.compute(df, bins=int(settings["histogram_bins"]),
                                    top=int(settings["top_values"]))
             schema = profile.schema_of(df)
+            contract_text = contracts.get_text(ws, name)
+            violations = None if contract_text is None else contracts.validate(
+                df, contracts.parse(contract_text, f"the contract of {name}"))
             del df
+            if strict and violations:
+                raise contracts.ContractBroken(name, violations)
             staged = stager.result()
             latest = _latest(ws.conn, name)
             if latest is not None and latest.hash == staged.oid:
                 staged.discard()
                 return AddResult(latest, unchanged=True)
             staged.commit()
+            valid = None if violations is None else not violations
             with transaction(ws.conn) as conn:
-                number = _insert_version(conn, name, staged, fmt, schema, prof, message, path)
+                number = _insert_version(conn, name, staged, fmt, schema, prof, message, path,
+                                         valid)
         except BaseException:
             stager.abandon()
             raise
-    return AddResult(resolve(ws, f"{name}@{number}"), unchanged=False)
+    return AddResult(resolve(ws, f"{name}@{number}"), unchanged=False, violations=violations)
 
 
 class _Stager:
@@ -165,7 +176,7 @@ class _Stager:
 
 
 def _insert_version(conn: sqlite3.Connection, name: str, staged: StagedObject, fmt: str,
-                    schema: list, prof: dict, message: str, path: Path) -> int:
+                    schema: list, prof: dict, message: str, path: Path, valid: bool | None) -> int:
     now = now_iso()
     conn.execute("INSERT OR IGNORE INTO datasets (name, created_at) VALUES (?, ?)", (name, now))
     dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?", (name,)).fetchone()[0]
@@ -175,15 +186,18 @@ def _insert_version(conn: sqlite3.Connection, name: str, staged: StagedObject, f
     ).fetchone()[0]
     conn.execute(
         """INSERT INTO dataset_versions (dataset_id, version, hash_algo, hash, format, size, rows,
-               columns, schema, profile, message, source_path, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               columns, schema, profile, message, source_path, valid, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (dataset_id, number, staged.store.algo, staged.oid, fmt, staged.size, prof["rows"],
-         len(schema), json.dumps(schema), json.dumps(prof), message, str(path.resolve()), now),
+         len(schema), json.dumps(schema), json.dumps(prof), message, str(path.resolve()), valid,
+         now),
     )
+    verdict = {None: "", True: "; valid", False: "; breaks its contract"}[valid]
     events.record(
-        conn, "dataset.add", f"added {name}@{number} ({prof['rows']} rows) from {path.name}",
+        conn, "dataset.add",
+        f"added {name}@{number} ({prof['rows']} rows) from {path.name}{verdict}",
         subject=f"{name}@{number}",
-        data={"hash": staged.oid, "rows": prof["rows"], "message": message},
+        data={"hash": staged.oid, "rows": prof["rows"], "message": message, "valid": valid},
     )
     return number
 
@@ -255,6 +269,18 @@ def list_datasets(ws: Workspace) -> list[dict[str, Any]]:
            GROUP BY d.id ORDER BY d.name"""
     ).fetchall()
     return [dict(r) for r in rows]
+
+
+def record_validation(ws: Workspace, version: DatasetVersion, violations: list) -> None:
+    """Remember the latest contract check of a version (`valid` in `wb data log`)."""
+    with transaction(ws.conn) as conn:
+        conn.execute("UPDATE dataset_versions SET valid = ? WHERE hash = ? AND version = ? AND "
+                     "dataset_id = (SELECT id FROM datasets WHERE name = ?)",
+                     (not violations, version.hash, version.version, version.name))
+        events.record(conn, "dataset.validate",
+                      f"validated {version.ref}: "
+                      + (f"{len(violations)} violations" if violations else "passed"),
+                      subject=version.ref, data={"violations": len(violations)})
 
 
 def load(ws: Workspace, version: DatasetVersion):

@@ -130,6 +130,34 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX artifacts_hash ON artifacts(hash);
     """,
+    # 3: data contracts, drift reports and alerts.
+    """
+    CREATE TABLE contracts (
+        dataset TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        set_at TEXT NOT NULL
+    );
+    CREATE TABLE drift_reports (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        current TEXT NOT NULL,
+        dataset_drift INTEGER NOT NULL,
+        drift_share REAL NOT NULL,
+        drifted TEXT NOT NULL DEFAULT '[]',
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX drift_reports_created ON drift_reports(created_at);
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT,
+        message TEXT NOT NULL,
+        acked_at TEXT
+    );
+    CREATE INDEX alerts_open ON alerts(acked_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,248 @@
+"""Data contracts: what every version of a dataset must look like, inferred from one version
+and edited by people. Stored as commented TOML; checked by `wb data validate` and by
+`wb data add` when the dataset has one.
+
+Checks: columns present (and no others, unless `allow_extra_columns`), dtypes, null rates,
+numeric ranges (from the reference's 1st and 99th percentiles widened by half their spread,
+not its exact min and max, which a new drop would breach every time), allowed values of
+low-cardinality text, key uniqueness (when a key is declared) and row-count bounds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from . import config as config_mod
+from . import events
+from .db import transaction
+from .errors import EXIT_CHECK_FAILED, InvalidInput, NotFound, WbError
+from .names import check_name
+from .timeutil import now_iso
+from .workspace import Workspace
+
+MAX_ALLOWED_VALUES = 50
+NULL_TOLERANCE = 0.05
+RANGE_MARGIN = 0.5
+OUT_OF_RANGE_TOLERANCE = 0.001
+SHOW_VALUES = 5
+
+
+@dataclass(frozen=True)
+class Violation:
+    column: str | None
+    check: str
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "check": self.check, "detail": self.detail}
+
+
+class ContractBroken(WbError):
+    """A version that breaks its dataset's contract, refused by `wb data add --strict`."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+    def __init__(self, name: str, violations: list[Violation]):
+        super().__init__(f"{len(violations)} contract violations in the new version of {name}; "
+                         f"nothing was stored (--strict)")
+        self.violations = violations
+
+
+# -- inferring ------------------------------------------------------------------------------
+def infer(ws: Workspace, version) -> str:
+    """A contract (TOML text, with comments) that `version` passes and a normal drop would too."""
+    from . import datasets
+
+    prof = version.profile
+    df = datasets.load(ws, version)
+    rows = prof["rows"]
+    key = next((c["name"] for c in prof["columns"]
+                if c["distinct"] == rows and c["nulls"] == 0 and c["kind"] in ("text", "numeric")
+                and not c["dtype"].startswith("Float")), None)
+    lines = [
+        f"# wb data contract, inferred from {version.ref} ({rows:,} rows) on {now_iso()[:10]}.",
+        "# Edit freely, then attach it: wb data contract set NAME FILE",
+        "",
+        "[table]",
+        "# Rows a version may have; inferred as a tenth to ten times the rows seen.",
+        f"min_rows = {max(1, rows // 10)}",
+        f"max_rows = {rows * 10}",
+        "# Columns that together identify a row; checked for duplicates when not empty.",
+        f"key = {json.dumps([key] if key else [])}",
+        "# Columns not listed below are violations unless this is true.",
+        "allow_extra_columns = false",
+    ]
+    for col in prof["columns"]:
+        lines += ["", f"[columns.{json.dumps(col['name'])}]", f"dtype = {json.dumps(col['dtype'])}",
+                  "required = true",
+                  f"max_null_fraction = {_round(min(1.0, col['null_fraction'] + NULL_TOLERANCE))}"]
+        if col["kind"] == "numeric" and col.get("quantiles", {}).get("0.01") is not None:
+            lo, hi = _range(col)
+            lines += [f"# from the 1st and 99th percentiles ({_round(col['quantiles']['0.01'])}, "
+                      f"{_round(col['quantiles']['0.99'])}) widened by {RANGE_MARGIN:g}x their "
+                      f"spread", f"min = {lo}", f"max = {hi}"]
+        if col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES:
+            values = sorted(df.get_column(col["name"]).drop_nulls().unique().cast(str).to_list())
+            lines.append(f"allowed = {json.dumps(values)}")
+    return "\n".join(lines) + "\n"
+
+
+def _range(col: dict[str, Any]) -> tuple[float, float]:
+    q1, q99 = col["quantiles"]["0.01"], col["quantiles"]["0.99"]
+    spread = (q99 - q1) or abs(q99) or 1.0
+    lo, hi = q1 - RANGE_MARGIN * spread, q99 + RANGE_MARGIN * spread
+    if col["min"] is not None and col["min"] >= 0:
+        lo = max(lo, 0.0)  # a column that was never negative stays so
+    if not col["dtype"].startswith("Float"):
+        lo, hi = math.floor(lo), math.ceil(hi)
+    return _round(lo), _round(hi)
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+# -- storing --------------------------------------------------------------------------------
+def parse(text: str, source: str) -> dict[str, Any]:
+    """The contract in `text`, checked for shape; InvalidInput names what is wrong."""
+    try:
+        contract = config_mod.tomllib.loads(text)
+    except config_mod.tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{source} is not valid TOML: {exc}") from None
+    columns = contract.get("columns")
+    if not isinstance(columns, dict) or not columns:
+        raise InvalidInput(f"{source} has no [columns.NAME] tables")
+    for name, spec in columns.items():
+        if not isinstance(spec, dict):
+            raise InvalidInput(f"{source}: columns.{name} must be a table")
+        unknown = set(spec) - {"dtype", "required", "max_null_fraction", "min", "max", "allowed"}
+        if unknown:
+            raise InvalidInput(f"{source}: columns.{name} has unknown setting {sorted(unknown)[0]!r}")
+    table = contract.get("table", {})
+    unknown = set(table) - {"min_rows", "max_rows", "key", "allow_extra_columns"}
+    if unknown:
+        raise InvalidInput(f"{source}: [table] has unknown setting {sorted(unknown)[0]!r}")
+    for key_col in table.get("key", []):
+        if key_col not in columns:
+            raise InvalidInput(f"{source}: key column {key_col!r} is not among the columns")
+    return contract
+
+
+def set_contract(ws: Workspace, name: str, text: str, source: str) -> None:
+    check_name(name, "dataset")
+    parse(text, source)
+    with transaction(ws.conn) as conn:
+        conn.execute("INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?) "
+                     "ON CONFLICT (dataset) DO UPDATE SET text = excluded.text, "
+                     "set_at = excluded.set_at", (name, text, now_iso()))
+        events.record(conn, "contract.set", f"set the contract of {name} from {source}",
+                      subject=name)
+
+
+def get_text(ws: Workspace, name: str) -> str | None:
+    row = ws.conn.execute("SELECT text FROM contracts WHERE dataset = ?", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def get(ws: Workspace, name: str) -> dict[str, Any]:
+    text = get_text(ws, name)
+    if text is None:
+        raise NotFound(f"dataset {name!r} has no contract; make one with "
+                       f"`wb data contract infer {name} -o FILE` and `wb data contract set`")
+    return parse(text, f"the contract of {name}")
+
+
+# -- checking -------------------------------------------------------------------------------
+def validate(df, contract: dict[str, Any]) -> list[Violation]:
+    """Every way `df` breaks the contract (an empty list when it passes)."""
+    import polars as pl
+
+    found: list[Violation] = []
+    columns: dict[str, dict] = contract["columns"]
+    table = contract.get("table", {})
+    rows = df.height
+    if "min_rows" in table and rows < table["min_rows"]:
+        found.append(Violation(None, "min_rows", f"{rows:,} rows, fewer than {table['min_rows']:,}"))
+    if "max_rows" in table and rows > table["max_rows"]:
+        found.append(Violation(None, "max_rows", f"{rows:,} rows, more than {table['max_rows']:,}"))
+    for name, spec in columns.items():
+        if name not in df.columns:
+            if spec.get("required", True):
+                found.append(Violation(name, "required", "the column is missing"))
+            continue
+        found += _check_column(df.get_column(name), name, spec, rows)
+    if not table.get("allow_extra_columns", False):
+        for name in df.columns:
+            if name not in columns:
+                found.append(Violation(name, "extra_column", "the column is not in the contract"))
+    key = [k for k in table.get("key", []) if k in df.columns]
+    if key and len(key) == len(table.get("key", [])):
+        dupes = rows - df.select(pl.struct(key).n_unique()).item()
+        if dupes:
+            found.append(Violation(", ".join(key), "unique_key", f"{dupes:,} rows repeat a key"))
+    return found
+
+
+def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Violation]:
+    import polars as pl
+
+    out = []
+    actual = str(series.dtype)
+    expected = spec.get("dtype")
+    if expected and not _compatible(expected, actual):
+        out.append(Violation(name, "dtype", f"expected {expected}, found {actual}"))
+        return out  # the value checks below assume the right type
+    nulls = series.null_count()
+    limit = spec.get("max_null_fraction")
+    if limit is not None and rows and nulls / rows > limit:
+        out.append(Violation(name, "max_null_fraction",
+                             f"{nulls / rows:.1%} missing ({nulls:,} rows), more than {limit:.1%}"))
+    values = series.drop_nulls()
+    if series.dtype.is_numeric() and ("min" in spec or "max" in spec):
+        lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
+        outside = values.filter((values < lo) | (values > hi))
+        if outside.len() > OUT_OF_RANGE_TOLERANCE * max(values.len(), 1):
+            sample = ", ".join(str(v) for v in outside.unique().sort().head(SHOW_VALUES).to_list())
+            out.append(Violation(name, "range", f"{outside.len():,} values outside "
+                                                f"[{lo:g}, {hi:g}], e.g. {sample}"))
+    if "allowed" in spec:
+        unexpected = values.filter(~values.cast(pl.String).is_in(spec["allowed"]))
+        if unexpected.len():
+            counts = unexpected.cast(pl.String).rename("v").value_counts(sort=True, name="n")
+            shown = ", ".join(f"{v} ({n:,})" for v, n in counts.head(SHOW_VALUES).iter_rows())
+            out.append(Violation(name, "allowed", f"{unexpected.len():,} values not allowed: "
+                                                  f"{shown}"))
+    return out
+
+
+def _compatible(expected: str, actual: str) -> bool:
+    # Whole numbers are fine where a float is expected (a drop without decimals).
+    return expected == actual or (expected.startswith("Float") and actual.startswith(("Int", "UInt")))
+
+
+def check(ws: Workspace, target: str, contract_name: str | None = None
+          ) -> tuple[str, list[Violation]]:
+    """Validate a dataset version (REF) or a plain file (PATH) against a contract: the named
+    dataset's, or the version's own dataset's. Returns (what was checked, violations)."""
+    from pathlib import Path
+
+    from . import datasets, tabular
+
+    path = Path(target)
+    if path.is_file():
+        if not contract_name:
+            raise InvalidInput(f"{target} is a file: say whose contract to check it against "
+                               f"with --contract NAME")
+        contract = get(ws, contract_name)
+        tabular.check_readable(path)
+        df = tabular.read_table(path, tabular.detect_format(path))
+        return str(path), validate(df, contract)
+    version = datasets.resolve(ws, target)
+    contract = get(ws, contract_name or version.name)
+    violations = validate(datasets.load(ws, version), contract)
+    if contract_name in (None, version.name):
+        datasets.record_validation(ws, version, violations)
+    return version.ref, violations
