@@ -28,8 +28,11 @@ def wb(tmp_path, monkeypatch):
 def test_add_list_log_show_in_json(wb):
     added = json.loads(wb("data", "add", str(DROPS / "reference.csv"), "--name", "sales", "-m",
                           "first drop", "--json").stdout)
-    assert added == {"name": "sales", "version": 1, "hash": added["hash"], "rows": 22400,
-                     "columns": 10, "unchanged": False}
+    spec_fields = {k: added[k] for k in ("name", "version", "rows", "columns", "unchanged")}
+    assert spec_fields == {"name": "sales", "version": 1, "rows": 22400, "columns": 10,
+                           "unchanged": False}
+    assert len(added["hash"]) == 64
+    assert added["valid"] is None  # no contract: not checked
     listed = json.loads(wb("data", "list", "--json").stdout)
     assert [(d["name"], d["versions"], d["latest"], d["rows"]) for d in listed] == [
         ("sales", 1, 1, 22400)]
