@@ -38,6 +38,9 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     output.line(f"datasets   {summary['datasets']} ({summary['dataset_versions']} versions)")
     output.line(f"runs       {summary['runs']} in {summary['experiments']} experiments"
                 + (f", {summary['runs_running']} running" if summary["runs_running"] else ""))
+    output.line(f"drift      {summary['drift_reports']} reports, {summary['open_alerts']} open alerts"
+                + (" (`wb alerts list --open`)" if summary["open_alerts"] else ""),
+                style="yellow" if summary["open_alerts"] else None)
     last = summary["last_event"]
     if last:
         output.line(f"last event {output.short_time(last['created_at'])}  {last['message']}")

@@ -25,6 +25,24 @@ gc_grace_hours = 24
 histogram_bins = 20
 # How many most frequent values a text column's profile keeps.
 top_values = 10
+
+[drift]
+# A numeric feature drifts when the Wasserstein distance between reference and current, in
+# reference standard deviations, reaches this...
+numeric_threshold = 0.1
+# ...a categorical one when the Jensen-Shannon distance of its category shares (base 2, 0 to 1)
+# reaches this...
+categorical_threshold = 0.1
+# ...or either when its share of missing values moves by this much (0.1 = 10 points).
+missing_share_threshold = 0.1
+# And only if the change is also significant (chi-square), with the false discovery rate across
+# features held at this level (Benjamini-Hochberg): large samples pass this gate for changes of
+# no practical size, which the thresholds above then reject; small ones fail it for noise.
+false_discovery_rate = 0.05
+# Numbers with at most this many distinct values in the reference are compared as categories.
+categorical_max_distinct = 5
+# The dataset drifts when at least this share of its features drift.
+dataset_drift_share = 0.5
 """
 
 DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG_TEXT)

@@ -20,6 +20,7 @@ REFERENCE_QUERIES: list[str] = [
        FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id""",
     """SELECT a.hash, 'run ' || r.name || ': ' || a.path
        FROM artifacts a JOIN runs r ON r.id = a.run_id""",
+    "SELECT hash, 'drift report ' || id FROM drift_reports",
 ]
 
 

@@ -17,6 +17,13 @@ from typing import Any
 import polars as pl
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+# What a drift check needs of the reference, so that it need not read the reference's data:
+# a fine quantile sketch (for the Wasserstein distance), decile bins with exact counts (for a
+# chi-square p-value) and the counts of every category (up to a cap).
+SKETCH_POINTS = 200
+DRIFT_BINS = 10
+MAX_CATEGORY_COUNTS = 1000
+MAX_NUMERIC_CATEGORIES = 20  # numbers with this few values are also counted like categories
 
 
 def column_kind(dtype: pl.DataType) -> str:
@@ -57,6 +64,8 @@ def compute(df: pl.DataFrame, *, bins: int = 20, top: int = 10) -> dict[str, Any
             col["distinct"] = counts.height
             col["top_values"] = [{"value": str(v), "count": n}
                                  for v, n in counts.head(top).iter_rows()]
+            col["category_counts"] = {str(v): n for v, n in
+                                      counts.head(MAX_CATEGORY_COUNTS).iter_rows()}
         else:
             col["distinct"] = series.drop_nulls().n_unique()
             if kind == "temporal":
@@ -93,9 +102,39 @@ def _numeric(series: pl.Series, mean: Any, std: Any, bins: int) -> dict[str, Any
     lo, hi = values[0], values[-1]
     out["min"], out["max"] = _num(lo), _num(hi)
     out["quantiles"] = {str(q): _num(_quantile(values, q)) for q in QUANTILES}
+    if out["distinct"] <= MAX_NUMERIC_CATEGORIES:
+        out["category_counts"] = value_counts_as_text(values)
     if math.isfinite(lo) and math.isfinite(hi):
         out["histogram"] = histogram(values, lo, hi, bins)
+        out["sketch"] = sketch(values)
+        edges = sorted({_quantile(values, i / DRIFT_BINS) for i in range(1, DRIFT_BINS)})
+        out["drift_bins"] = {"edges": edges, "counts": bin_counts(values, edges)}
     return out
+
+
+def value_counts_as_text(values: pl.Series) -> dict[str, int]:
+    """Counts of each distinct value, keyed by a text form that both sides of a drift check
+    share (whole floats print as integers: 1.0 and 1 are one category)."""
+    counts = values.rename("value").value_counts(name="n")
+    return {_category_key(v): n for v, n in counts.iter_rows()}
+
+
+def _category_key(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def sketch(ordered: pl.Series) -> list[float]:
+    """SKETCH_POINTS mid-quantiles, (i + 0.5) / SKETCH_POINTS, of sorted finite values."""
+    return [_quantile(ordered, (i + 0.5) / SKETCH_POINTS) for i in range(SKETCH_POINTS)]
+
+
+def bin_counts(ordered: pl.Series, inner_edges: list[float]) -> list[int]:
+    """How many sorted values fall below the first edge, between each pair, and above the last."""
+    cuts = ordered.search_sorted(pl.Series(inner_edges, dtype=pl.Float64), side="left").to_list()
+    bounds = [0, *cuts, ordered.len()]
+    return [b - a for a, b in pairwise(bounds)]
 
 
 def _quantile(ordered: pl.Series, q: float) -> float:
@@ -113,9 +152,7 @@ def histogram(ordered: pl.Series, lo: float, hi: float, bins: int) -> dict[str, 
         return {"edges": [lo, hi], "counts": [ordered.len()]}
     width = (hi - lo) / bins
     edges = [lo + i * width for i in range(bins)] + [hi]
-    cuts = ordered.search_sorted(pl.Series(edges[1:-1]), side="left").to_list()
-    bounds = [0, *cuts, ordered.len()]
-    return {"edges": edges, "counts": [b - a for a, b in pairwise(bounds)]}
+    return {"edges": edges, "counts": bin_counts(ordered, edges[1:-1])}
 
 
 def _num(value: Any) -> float | None:

@@ -18,6 +18,8 @@ def summary(ws: Workspace) -> dict[str, Any]:
         "experiments": count("SELECT COUNT(*) FROM experiments"),
         "runs": count("SELECT COUNT(*) FROM runs"),
         "runs_running": count("SELECT COUNT(*) FROM runs WHERE status = 'running'"),
+        "drift_reports": count("SELECT COUNT(*) FROM drift_reports"),
+        "open_alerts": count("SELECT COUNT(*) FROM alerts WHERE acked_at IS NULL"),
         "events": count("SELECT COUNT(*) FROM events"),
         "last_event": dict(last) if last else None,
     }

@@ -1,0 +1,108 @@
+"""`wb drift ...` and `wb alerts ...`: has new data moved, and what needs a look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from ..core import alerts as alerts_core
+from ..core import drift as drift_core
+from ..core.errors import EXIT_CHECK_FAILED
+from . import output
+from .context import JSON_OPTION, workspace
+
+app = typer.Typer(help="Drift checks: compare a new drop with a reference.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alerts raised by drift checks and the watcher.",
+                         no_args_is_help=True)
+
+
+@app.command("check")
+def check(ctx: typer.Context,
+          reference: str = typer.Option(..., "--reference", help="The reference version."),
+          current: str = typer.Option(..., "--current", help="A version or a data file."),
+          fail_on_drift: bool = typer.Option(False, "--fail-on-drift",
+                                             help="Exit 1 when the dataset drifted."),
+          as_json: bool = JSON_OPTION) -> None:
+    """Compare current data with a reference, feature by feature; store the report."""
+    report = drift_core.check(workspace(ctx), reference, current)
+    if as_json:
+        output.print_json(report)
+    else:
+        _print_report(report)
+    if fail_on_drift and report["dataset_drift"]:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    verdict = "DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"
+    output.line(f"{report['current']} vs {report['reference']}: {verdict} "
+                f"({report['drifted_features']} of {report['n_features']} features drifted; "
+                f"the dataset drifts at {report['threshold_share']:.0%})",
+                style="bold red" if report["dataset_drift"] else "bold green")
+    output.table(["feature", "type", "test", "score", "threshold", "p", "drifted", "detail"],
+                 [(f["name"], f["type"], f["test"], f"{f['score']:.3f}", f"{f['threshold']:g}",
+                   f"{f['p_value']:.2g}", "YES" if f["drifted"] else "", f["detail"])
+                  for f in report["features"]], justify_right=("score", "threshold", "p"))
+    for problem in report["schema_problems"]:
+        output.line(f"column {problem['name']}: {problem['problem']}", style="yellow")
+    if report["extra_columns"]:
+        output.line(f"columns not in the reference: {', '.join(report['extra_columns'])}",
+                    style="yellow")
+    output.line(f"report {report['report_id'][:12]}", style="dim")
+
+
+@app.command("list")
+def list_(ctx: typer.Context,
+          limit: int = typer.Option(50, "--limit", "-n", min=1),
+          as_json: bool = JSON_OPTION) -> None:
+    """Stored drift reports, newest first."""
+    found = drift_core.list_reports(workspace(ctx), limit)
+    if as_json:
+        output.print_json(found)
+        return
+    if not found:
+        output.line("No drift reports yet: `wb drift check --reference REF --current REF|PATH`.")
+        return
+    output.table(["report", "time", "reference", "current", "drift", "share", "drifted"],
+                 [(r["report_id"][:12], output.short_time(r["created_at"]), r["reference"],
+                   r["current"], "YES" if r["dataset_drift"] else "", f"{r['drift_share']:.0%}",
+                   ", ".join(r["drifted"])) for r in found])
+
+
+@app.command("show")
+def show(ctx: typer.Context, report: str = typer.Argument(..., metavar="REPORT",
+                                                         help="A report id or unique prefix."),
+         as_json: bool = JSON_OPTION) -> None:
+    """One stored drift report."""
+    found = drift_core.show(workspace(ctx), report)
+    if as_json:
+        output.print_json(found)
+    else:
+        _print_report(found)
+
+
+@alerts_app.command("list")
+def alerts_list(ctx: typer.Context,
+                open_only: bool = typer.Option(False, "--open", help="Only unacknowledged."),
+                as_json: bool = JSON_OPTION) -> None:
+    """Alerts, newest first."""
+    found = alerts_core.list_alerts(workspace(ctx), open_only)
+    if as_json:
+        output.print_json([{k: a[k] for k in ("id", "kind", "message", "created_at", "acked")}
+                           for a in found])
+        return
+    if not found:
+        output.line("No alerts." if not open_only else "No open alerts.")
+        return
+    output.table(["id", "time", "kind", "acked", "message"],
+                 [(a["id"], output.short_time(a["created_at"]), a["kind"],
+                   "yes" if a["acked"] else "", a["message"]) for a in found])
+
+
+@alerts_app.command("ack")
+def alerts_ack(ctx: typer.Context, alert_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Acknowledge an alert."""
+    changed = alerts_core.ack(workspace(ctx), alert_id)
+    output.line(f"acknowledged alert {alert_id}" if changed
+                else f"alert {alert_id} was already acknowledged")

@@ -1,0 +1,275 @@
+"""Drift checks: has a new drop of data moved away from the reference?
+
+Per feature, an effect size decides (a p-value alone flags shifts of no practical size on
+large data): numbers by the Wasserstein distance in reference standard deviations, from the
+quantile sketches of both sides; categories (text, booleans, numbers with few values) by the
+Jensen-Shannon distance of their shares, where categories the reference never had count too;
+either by a move in the share of missing values. A chi-square test on the same counts is a
+second gate, with Benjamini-Hochberg holding the false discovery rate across features, so
+that small samples do not drift on noise. The dataset drifts when enough of its features do.
+
+The reference side is read from the profile stored with its version: a check reads only the
+current data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from . import alerts, events
+from .db import transaction
+from .errors import NotFound
+from .timeutil import now_iso
+from .workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Settings:
+    numeric_threshold: float
+    categorical_threshold: float
+    missing_share_threshold: float
+    false_discovery_rate: float
+    categorical_max_distinct: int
+    dataset_drift_share: float
+
+    @classmethod
+    def from_config(cls, ws: Workspace) -> Settings:
+        d = ws.config["drift"]
+        return cls(float(d["numeric_threshold"]), float(d["categorical_threshold"]),
+                   float(d["missing_share_threshold"]), float(d["false_discovery_rate"]),
+                   int(d["categorical_max_distinct"]), float(d["dataset_drift_share"]))
+
+
+# -- comparing two profiles -------------------------------------------------------------------
+def compare(ref: dict[str, Any], cur_df, settings: Settings) -> dict[str, Any]:
+    """The drift of data frame `cur_df` from the reference profile `ref` (no persistence)."""
+    from . import profile
+
+    cur = profile.compute(cur_df)
+    cur_cols = {c["name"]: c for c in cur["columns"]}
+    features, problems = [], []
+    for rcol in ref["columns"]:
+        name = rcol["name"]
+        if rcol["kind"] in ("temporal", "other"):
+            continue  # time stamps always move on; they are not features to watch
+        ccol = cur_cols.get(name)
+        if ccol is None:
+            problems.append({"name": name, "problem": "missing from the current data"})
+            features.append(_feature(name, _kind(rcol, settings), "missing_column", 1.0, 0.0,
+                                     p_value=0.0, detail="the column is missing"))
+            continue
+        if ccol["dtype"] != rcol["dtype"] and not (rcol["kind"] == ccol["kind"] == "numeric"):
+            problems.append({"name": name, "problem": f"type {rcol['dtype']} became "
+                                                      f"{ccol['dtype']}"})
+            features.append(_feature(name, _kind(rcol, settings), "dtype_changed", 1.0, 0.0,
+                                     p_value=0.0, detail=f"{rcol['dtype']} -> {ccol['dtype']}"))
+            continue
+        features.append(_compare_column(rcol, ccol, cur_df.get_column(name), settings,
+                                        (ref["rows"], cur["rows"])))
+    extra = [c for c in cur_cols if c not in {r["name"] for r in ref["columns"]}]
+    _gate(features, settings)
+    n_drifted = sum(f["drifted"] for f in features)
+    share = n_drifted / len(features) if features else 0.0
+    return {
+        "dataset_drift": bool(features) and share >= settings.dataset_drift_share,
+        "drift_share": share, "drifted_features": n_drifted, "n_features": len(features),
+        "threshold_share": settings.dataset_drift_share,
+        "features": sorted(features, key=lambda f: (not f["drifted"], -f["score"])),
+        "schema_problems": problems, "extra_columns": extra,
+        "rows": {"reference": ref["rows"], "current": cur["rows"]},
+        "prediction_drift": None, "performance": None,
+    }
+
+
+def _kind(col: dict[str, Any], settings: Settings) -> str:
+    if col["kind"] == "numeric" and col["distinct"] > settings.categorical_max_distinct:
+        return "numerical"
+    return "categorical"
+
+
+def _feature(name: str, kind: str, test: str, score: float, threshold: float, *,
+             p_value: float, detail: str = "", **extra: Any) -> dict[str, Any]:
+    return {"name": name, "type": kind, "test": test, "score": score, "threshold": threshold,
+            "p_value": p_value, "drifted": score >= threshold, "detail": detail, **extra}
+
+
+def _compare_column(rcol: dict, ccol: dict, series, settings: Settings,
+                    rows: tuple[int, int]) -> dict[str, Any]:
+    kind = _kind(rcol, settings)
+    missing = {"reference": rcol["null_fraction"], "current": ccol["null_fraction"]}
+    moved = ccol["null_fraction"] - rcol["null_fraction"]
+    if abs(moved) >= settings.missing_share_threshold:
+        p = _chi2_p([[rcol["nulls"], rows[0] - rcol["nulls"]],
+                     [ccol["nulls"], rows[1] - ccol["nulls"]]])
+        return _feature(rcol["name"], kind, "missing_share", abs(moved),
+                        settings.missing_share_threshold, p_value=p, missing_share=missing,
+                        detail=f"missing {rcol['null_fraction']:.1%} -> {ccol['null_fraction']:.1%}")
+    if kind == "numerical":
+        return _numerical(rcol, ccol, series, settings, missing)
+    return _categorical(rcol, ccol, series, settings, missing)
+
+
+def _numerical(rcol, ccol, series, settings: Settings, missing) -> dict[str, Any]:
+    import polars as pl
+
+    from . import profile
+
+    name = rcol["name"]
+    if not rcol.get("sketch") or not ccol.get("sketch"):
+        return _feature(name, "numerical", "wasserstein", 0.0, settings.numeric_threshold,
+                        p_value=1.0, missing_share=missing, detail="no finite values to compare")
+    spread = rcol["std"] or max(abs(rcol["mean"] or 0.0) * 0.01, 1e-9)
+    w1 = sum(abs(a - b) for a, b in zip(rcol["sketch"], ccol["sketch"], strict=True))
+    score = w1 / len(rcol["sketch"]) / spread
+    values = series.drop_nulls().cast(pl.Float64)
+    ordered = values.filter(values.is_finite()).sort()
+    bins = rcol["drift_bins"]
+    p = _chi2_p([bins["counts"], profile.bin_counts(ordered, bins["edges"])])
+    shift = (ccol["mean"] or 0.0) - (rcol["mean"] or 0.0)
+    return _feature(name, "numerical", "wasserstein", score, settings.numeric_threshold,
+                    p_value=p, missing_share=missing,
+                    detail=f"mean {rcol['mean']:.4g} -> {ccol['mean']:.4g} ({shift:+.3g})")
+
+
+def _categorical(rcol, ccol, series, settings: Settings, missing) -> dict[str, Any]:
+    ref_counts = rcol.get("category_counts") or {}
+    cur_counts = ccol.get("category_counts") or {}
+    keys = sorted(set(ref_counts) | set(cur_counts))
+    r = [ref_counts.get(k, 0) for k in keys]
+    c = [cur_counts.get(k, 0) for k in keys]
+    score = _js_distance(r, c)
+    unseen = [k for k in keys if k not in ref_counts]
+    unseen_share = sum(cur_counts[k] for k in unseen) / max(sum(c), 1)
+    detail = f"{len(unseen)} unseen categories ({unseen_share:.1%} of rows): " \
+             f"{', '.join(unseen[:5])}" if unseen else ""
+    return _feature(rcol["name"], "categorical", "jensen_shannon", score,
+                    settings.categorical_threshold, p_value=_chi2_p([r, c]),
+                    missing_share=missing, unseen_categories=unseen[:20],
+                    unseen_share=unseen_share, detail=detail)
+
+
+def _js_distance(p_counts: list[int], q_counts: list[int]) -> float:
+    """Jensen-Shannon distance (base 2: 0 = same shares, 1 = nothing in common)."""
+    sp, sq = sum(p_counts), sum(q_counts)
+    if not sp or not sq:
+        return 0.0 if sp == sq else 1.0
+    total = 0.0
+    for a, b in zip(p_counts, q_counts, strict=True):
+        pa, qb = a / sp, b / sq
+        m = (pa + qb) / 2
+        if pa:
+            total += 0.5 * pa * math.log2(pa / m)
+        if qb:
+            total += 0.5 * qb * math.log2(qb / m)
+    return math.sqrt(max(total, 0.0))
+
+
+def _chi2_p(table: list[list[int]]) -> float:
+    """p-value of the chi-square test of homogeneity on a 2 x k table of counts."""
+    from scipy.special import chdtrc
+
+    cols = [j for j in range(len(table[0])) if table[0][j] + table[1][j] > 0]
+    if len(cols) < 2:
+        return 1.0
+    rows = [sum(table[i][j] for j in cols) for i in range(2)]
+    if not all(rows):
+        return 1.0
+    n = sum(rows)
+    stat = 0.0
+    for j in cols:
+        col_total = table[0][j] + table[1][j]
+        for i in range(2):
+            expected = rows[i] * col_total / n
+            stat += (table[i][j] - expected) ** 2 / expected
+    return float(chdtrc(len(cols) - 1, stat))
+
+
+def _gate(features: list[dict[str, Any]], settings: Settings) -> None:
+    """A feature over its threshold drifts only if its p-value survives Benjamini-Hochberg."""
+    ranked = sorted(range(len(features)), key=lambda i: features[i]["p_value"])
+    m = len(features)
+    passing = -1
+    for rank, i in enumerate(ranked, 1):
+        if features[i]["p_value"] <= settings.false_discovery_rate * rank / m:
+            passing = rank
+    significant = {ranked[k] for k in range(passing)} if passing > 0 else set()
+    for i, f in enumerate(features):
+        f["significant"] = i in significant
+        f["drifted"] = bool(f["drifted"] and f["significant"])
+
+
+# -- checks as the CLI runs them -------------------------------------------------------------
+def check(ws: Workspace, reference: str, current: str) -> dict[str, Any]:
+    """Compare a current version or file with a reference version; store the report, raise an
+    alert when the dataset drifted, and return the report."""
+    from pathlib import Path
+
+    from . import datasets, tabular
+
+    ref_version = datasets.resolve(ws, reference)
+    ref_profile = ref_version.profile
+    if "sketch" not in json.dumps(ref_profile):  # profiled before drift sketches existed
+        from . import profile
+
+        ref_profile = profile.compute(datasets.load(ws, ref_version))
+    path = Path(current)
+    if path.is_file():
+        tabular.check_readable(path)
+        cur_df = tabular.read_table(path, tabular.detect_format(path))
+        cur_label = str(path)
+    else:
+        cur_version = datasets.resolve(ws, current)
+        cur_df = datasets.load(ws, cur_version)
+        cur_label = cur_version.ref
+    report = compare(ref_profile, cur_df, Settings.from_config(ws))
+    report_id = uuid.uuid4().hex
+    report = {"report_id": report_id, "reference": ref_version.ref, "current": cur_label,
+              "created_at": now_iso(), **report}
+    _store(ws, report)
+    return report
+
+
+def _store(ws: Workspace, report: dict[str, Any]) -> None:
+    oid, _ = ws.store.put_bytes(json.dumps(report, sort_keys=True).encode())
+    drifted = [f["name"] for f in report["features"] if f["drifted"]]
+    with transaction(ws.conn) as conn:
+        conn.execute(
+            "INSERT INTO drift_reports (id, created_at, reference, current, dataset_drift, "
+            "drift_share, drifted, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (report["report_id"], report["created_at"], report["reference"], report["current"],
+             report["dataset_drift"], report["drift_share"], json.dumps(drifted), oid))
+        summary = (f"drift check of {report['current']} against {report['reference']}: "
+                   f"{len(drifted)} of {report['n_features']} features drifted"
+                   + (f" ({', '.join(drifted[:5])})" if drifted else ""))
+        events.record(conn, "drift.check", summary, subject=report["report_id"],
+                      data={"dataset_drift": report["dataset_drift"]})
+        if report["dataset_drift"]:
+            alerts.raise_alert(conn, "drift", "dataset drift: " + summary,
+                               subject=report["report_id"])
+
+
+def list_reports(ws: Workspace, limit: int = 50) -> list[dict[str, Any]]:
+    rows = ws.conn.execute("SELECT id, created_at, reference, current, dataset_drift, "
+                           "drift_share, drifted FROM drift_reports ORDER BY created_at DESC "
+                           "LIMIT ?", (limit,)).fetchall()
+    return [{"report_id": r["id"], "created_at": r["created_at"], "reference": r["reference"],
+             "current": r["current"], "dataset_drift": bool(r["dataset_drift"]),
+             "drift_share": r["drift_share"], "drifted": json.loads(r["drifted"])} for r in rows]
+
+
+def show(ws: Workspace, ref: str) -> dict[str, Any]:
+    """A stored report by id or unique id prefix."""
+    prefix = ref.strip().lower()
+    rows = ws.conn.execute("SELECT hash FROM drift_reports WHERE id >= ? AND id < ? LIMIT 2",
+                           (prefix, prefix + "g")).fetchall() if prefix else []
+    if not rows:
+        raise NotFound(f"no drift report matches {ref!r}; `wb drift list` shows them")
+    if len(rows) > 1:
+        from .errors import Ambiguous
+
+        raise Ambiguous(f"{ref!r} matches more than one drift report; give more of the id")
+    return json.loads(ws.store.read_verified(rows[0]["hash"]))
