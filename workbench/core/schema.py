@@ -158,6 +158,28 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX alerts_open ON alerts(acked_at);
     """,
+    # 4: the drop watcher: which files it has taken in, and whether it is running.
+    """
+    CREATE TABLE watch_files (
+        dataset TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        processed_at TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (dataset, hash)
+    ) WITHOUT ROWID;
+    CREATE TABLE watchers (
+        id INTEGER PRIMARY KEY,
+        dir TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at REAL NOT NULL,
+        stopped_at TEXT
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

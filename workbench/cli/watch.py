@@ -1,0 +1,44 @@
+"""`wb watch DIR --dataset NAME`: take in data drops as they land."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import typer
+
+from ..core import watcher as watcher_core
+from . import output
+from .context import workspace
+
+
+def watch(ctx: typer.Context,
+          folder: Path = typer.Argument(..., metavar="DIR", help="The folder drops land in."),
+          dataset: str = typer.Option(..., "--dataset", help="The dataset they are versions of."),
+          reference: str | None = typer.Option(None, "--reference", help=(
+              "Drift-check against this version (default: the version before each drop).")),
+          once: bool = typer.Option(False, "--once", help=(
+              "Take what is there now and exit (for cron)."))) -> None:
+    """Version, validate and drift-check every file that lands in DIR."""
+    ws = workspace(ctx)
+
+    def report(outcome: watcher_core.Outcome) -> None:
+        if outcome.status == "skipped":
+            return  # taken on an earlier run: not news
+        where = f" as {outcome.version}" if outcome.version else ""
+        style = {"failed": "red", "skipped": "dim", "unchanged": "dim"}.get(
+            outcome.status, "yellow" if outcome.dataset_drift else None)
+        output.line(f"{Path(outcome.path).name}: {outcome.status}{where}"
+                    + (f"; {outcome.detail}" if outcome.detail else ""), style=style)
+
+    w = watcher_core.Watcher(ws, folder, dataset, reference, on_outcome=report)
+    signal.signal(signal.SIGTERM, lambda signum, frame: w.stop())
+    signal.signal(signal.SIGINT, lambda signum, frame: w.stop())
+    if not once:
+        output.line(f"watching {w.folder} for {dataset} (Ctrl-C stops)", style="dim")
+    outcomes = w.run(once=once)
+    if once:
+        taken = sum(o.status == "added" for o in outcomes)
+        before = sum(o.status == "skipped" for o in outcomes)
+        output.line(f"{taken} new versions from {len(outcomes)} files ({before} taken before)",
+                    style="dim")
