@@ -8,7 +8,7 @@ import typer
 
 from ..core import alerts as alerts_core
 from ..core import drift as drift_core
-from ..core.errors import EXIT_CHECK_FAILED
+from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -21,11 +21,20 @@ alerts_app = typer.Typer(help="Alerts raised by drift checks and the watcher.",
 def check(ctx: typer.Context,
           reference: str = typer.Option(..., "--reference", help="The reference version."),
           current: str = typer.Option(..., "--current", help="A version or a data file."),
+          model: str | None = typer.Option(None, "--model", help=(
+              "A run that trained a model (`wb train`): adds prediction drift.")),
+          target: str | None = typer.Option(None, "--target", help=(
+              "With --model, the label column in the current data: adds performance.")),
+          classifier: bool = typer.Option(False, "--classifier", help=(
+              "Also train a model to tell reference rows from current ones.")),
           fail_on_drift: bool = typer.Option(False, "--fail-on-drift",
                                              help="Exit 1 when the dataset drifted."),
           as_json: bool = JSON_OPTION) -> None:
     """Compare current data with a reference, feature by feature; store the report."""
-    report = drift_core.check(workspace(ctx), reference, current)
+    if target and not model:
+        raise InvalidInput("--target needs --model: it scores that model on the current data")
+    report = drift_core.check(workspace(ctx), reference, current, model=model, target=target,
+                              classifier=classifier)
     if as_json:
         output.print_json(report)
     else:
@@ -46,6 +55,25 @@ def _print_report(report: dict[str, Any]) -> None:
                   for f in report["features"]], justify_right=("score", "threshold", "p"))
     for problem in report["schema_problems"]:
         output.line(f"column {problem['name']}: {problem['problem']}", style="yellow")
+    pred = report.get("prediction_drift")
+    if pred:
+        output.line(f"predictions: {pred['test']} {pred['score']:.3f} (threshold "
+                    f"{pred['threshold']:g}) -> {'DRIFTED' if pred['drifted'] else 'stable'}",
+                    style="red" if pred["drifted"] else None)
+    perf = report.get("performance")
+    if perf:
+        change = "" if perf["degradation"] is None else f", {perf['degradation']:+.1%} worse"
+        output.line(f"performance: {perf['metric']} {perf['current']:.4g} on {perf['rows']:,} "
+                    f"labelled rows vs {perf['validation']:.4g} at validation{change} -> "
+                    f"{'DEGRADED' if perf['degraded'] else 'ok'}",
+                    style="red" if perf["degraded"] else None)
+    multi = report.get("multivariate")
+    if multi:
+        leaders = ", ".join(f"{f['name']} ({f['share']:.0%})" for f in multi["top_features"][:3])
+        output.line(f"classifier: tells current from reference with ROC AUC {multi['score']:.3f} "
+                    f"(threshold {multi['threshold']:g}) -> "
+                    f"{'DRIFTED' if multi['drifted'] else 'indistinguishable'}; led by {leaders}",
+                    style="red" if multi["drifted"] else None)
     if report["extra_columns"]:
         output.line(f"columns not in the reference: {', '.join(report['extra_columns'])}",
                     style="yellow")

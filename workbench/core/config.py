@@ -43,6 +43,14 @@ false_discovery_rate = 0.05
 categorical_max_distinct = 5
 # The dataset drifts when at least this share of its features drift.
 dataset_drift_share = 0.5
+# With --model and the target in the current data: performance has drifted when the model's
+# main metric (rmse, or roc_auc for classifiers) is worse than at validation by this fraction.
+performance_degradation = 0.1
+# With --classifier: the data drifted when a model can tell reference rows from current rows
+# with at least this ROC AUC (0.5 = no better than a coin)...
+classifier_auc_threshold = 0.55
+# ...trained on at most this many rows from each side.
+classifier_max_rows = 20000
 """
 
 DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG_TEXT)

@@ -20,9 +20,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from . import alerts, events
+from . import alerts, events, runs, scoring
 from .db import transaction
-from .errors import NotFound
+from .errors import InvalidInput, NotFound
 from .timeutil import now_iso
 from .workspace import Workspace
 
@@ -35,13 +35,18 @@ class Settings:
     false_discovery_rate: float
     categorical_max_distinct: int
     dataset_drift_share: float
+    performance_degradation: float = 0.1
+    classifier_auc_threshold: float = 0.55
+    classifier_max_rows: int = 20_000
 
     @classmethod
     def from_config(cls, ws: Workspace) -> Settings:
         d = ws.config["drift"]
         return cls(float(d["numeric_threshold"]), float(d["categorical_threshold"]),
                    float(d["missing_share_threshold"]), float(d["false_discovery_rate"]),
-                   int(d["categorical_max_distinct"]), float(d["dataset_drift_share"]))
+                   int(d["categorical_max_distinct"]), float(d["dataset_drift_share"]),
+                   float(d["performance_degradation"]), float(d["classifier_auc_threshold"]),
+                   int(d["classifier_max_rows"]))
 
 
 # -- comparing two profiles -------------------------------------------------------------------
@@ -203,19 +208,21 @@ def _gate(features: list[dict[str, Any]], settings: Settings) -> None:
 
 
 # -- checks as the CLI runs them -------------------------------------------------------------
-def check(ws: Workspace, reference: str, current: str) -> dict[str, Any]:
-    """Compare a current version or file with a reference version; store the report, raise an
-    alert when the dataset drifted, and return the report."""
+def check(ws: Workspace, reference: str, current: str, *, model: str | None = None,
+          target: str | None = None, classifier: bool = False) -> dict[str, Any]:
+    """Compare a current version or file with a reference version; store the report, raise
+    alerts for dataset drift and degraded performance, and return the report.
+
+    With `model` (a run that trained one): prediction drift, and with `target` in the current
+    data, performance against the model's validation metric. With `classifier`: a model that
+    tries to tell reference rows from current ones. Both read the reference's data too."""
     from pathlib import Path
 
     from . import datasets, tabular
 
+    settings = Settings.from_config(ws)
     ref_version = datasets.resolve(ws, reference)
-    ref_profile = ref_version.profile
-    if "sketch" not in json.dumps(ref_profile):  # profiled before drift sketches existed
-        from . import profile
-
-        ref_profile = profile.compute(datasets.load(ws, ref_version))
+    loaded = scoring.load_from_run(ws, model) if model else None
     path = Path(current)
     if path.is_file():
         tabular.check_readable(path)
@@ -225,12 +232,120 @@ def check(ws: Workspace, reference: str, current: str) -> dict[str, Any]:
         cur_version = datasets.resolve(ws, current)
         cur_df = datasets.load(ws, cur_version)
         cur_label = cur_version.ref
-    report = compare(ref_profile, cur_df, Settings.from_config(ws))
-    report_id = uuid.uuid4().hex
-    report = {"report_id": report_id, "reference": ref_version.ref, "current": cur_label,
-              "created_at": now_iso(), **report}
+    if target is not None and target not in cur_df.columns:
+        raise InvalidInput(f"the current data has no column {target!r}")
+    ref_df = datasets.load(ws, ref_version) if (loaded or classifier) else None
+    ref_profile = ref_version.profile
+    if "sketch" not in json.dumps(ref_profile):  # profiled before drift sketches existed
+        from . import profile
+
+        ref_profile = profile.compute(ref_df if ref_df is not None
+                                      else datasets.load(ws, ref_version))
+    report = compare(ref_profile, cur_df, settings)
+    if loaded is not None:
+        report["prediction_drift"] = prediction_drift(loaded, ref_df, cur_df, settings)
+        if target is not None:
+            report["performance"] = performance(ws, loaded, cur_df, target, settings)
+    report["multivariate"] = domain_classifier(ref_df, cur_df, settings, target) \
+        if classifier else None
+    report = {"report_id": uuid.uuid4().hex, "reference": ref_version.ref, "current": cur_label,
+              "created_at": now_iso(), "model_run": loaded.run_id if loaded else None, **report}
     _store(ws, report)
     return report
+
+
+def prediction_drift(model: scoring.LoadedModel, ref_df, cur_df, settings: Settings
+                     ) -> dict[str, Any]:
+    """The model's outputs on the reference against its outputs on the current data, compared
+    as a feature would be (a number for regressors, a category for classifiers)."""
+    import polars as pl
+
+    from . import profile
+
+    def outputs(df):
+        predicted, _ = model.predict(df)
+        series = pl.Series("prediction", predicted)
+        return pl.DataFrame([series.cast(pl.String) if model.task == "classification"
+                             else series.cast(pl.Float64)])
+
+    ref_out = outputs(ref_df)
+    result = compare(profile.compute(ref_out), outputs(cur_df), settings)["features"][0]
+    return {k: result[k] for k in ("test", "score", "threshold", "p_value", "drifted", "detail")}
+
+
+def performance(ws: Workspace, model: scoring.LoadedModel, cur_df, target: str,
+                settings: Settings) -> dict[str, Any]:
+    """The model's metrics on the labelled current data against those at its validation."""
+    import polars as pl
+
+    from . import metrics
+
+    labelled = cur_df.filter(pl.col(target).is_not_null())
+    if labelled.height == 0:
+        raise InvalidInput(f"the current data has no {target!r} values to score against")
+    predicted, proba = model.predict(labelled)
+    y = labelled.get_column(target).to_numpy()
+    if model.task == "regression":
+        current = metrics.regression(y.astype(float), predicted.astype(float))
+        main = "rmse"
+    else:
+        classes = list(model.pipeline.classes_)
+        current = metrics.classification(y, predicted, proba, classes)
+        main = "roc_auc"
+    validation = {k: v for k, v in runs.show(ws, model.run_id)["metrics"].items() if k in current}
+    base = validation.get(main)
+    now = current[main]
+    if base is None or now is None or math.isnan(now) or not base:
+        degradation = None
+    else:
+        worse = (base - now) if metrics.higher_is_better(main) else (now - base)
+        degradation = worse / abs(base)
+    degraded = degradation is not None and degradation > settings.performance_degradation
+    return {"metric": main, "validation": base, "current": now, "degradation": degradation,
+            "threshold": settings.performance_degradation, "degraded": degraded,
+            "rows": labelled.height, "metrics": current, "validation_metrics": validation}
+
+
+def domain_classifier(ref_df, cur_df, settings: Settings, target: str | None) -> dict[str, Any]:
+    """Can a model tell reference rows from current rows? Its ROC AUC on held-out rows says
+    whether the data moved as a whole (also when no single feature did, as a shift within one
+    segment), and its most important features say where."""
+    import lightgbm as lgb
+    import numpy as np
+    import polars as pl
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from . import features
+
+    shared = [c for c in ref_df.columns if c in cur_df.columns and c != target
+              and not ref_df.schema[c].is_temporal()]  # time alone would tell them apart
+    n = settings.classifier_max_rows
+    ref = ref_df.select(shared).sample(min(n, ref_df.height), seed=0)
+    cur = cur_df.select(shared).sample(min(n, cur_df.height), seed=0)
+    both = pl.concat([ref, cur], how="vertical_relaxed")
+    spec = features.infer(both.with_columns(pl.lit(0).alias("__side")), "__side")
+    X = features.build(both, spec)
+    cats = spec.categorical
+    matrix = X.with_columns(
+        pl.Series(c, OrdinalEncoder().fit_transform(X.select(c).to_numpy()).ravel())
+        for c in cats).to_numpy() if cats else X.to_numpy()
+    y = np.r_[np.zeros(ref.height), np.ones(cur.height)]
+    order = np.random.default_rng(0).permutation(len(y))
+    cut = int(len(y) * 0.7)
+    train, test = order[:cut], order[cut:]
+    clf = lgb.LGBMClassifier(n_estimators=100, num_leaves=15, learning_rate=0.1, verbose=-1,
+                             random_state=0, deterministic=True, force_row_wise=True, n_jobs=2)
+    clf.fit(matrix[train], y[train], categorical_feature=list(range(len(cats))))
+    auc = float(roc_auc_score(y[test], clf.predict_proba(matrix[test])[:, 1]))
+    gains = clf.booster_.feature_importance("gain")
+    ranked = sorted(zip(spec.columns, gains, strict=True), key=lambda kv: -kv[1])
+    total = float(sum(gains)) or 1.0
+    return {"test": "domain_classifier_auc", "score": auc,
+            "threshold": settings.classifier_auc_threshold,
+            "drifted": auc >= settings.classifier_auc_threshold,
+            "top_features": [{"name": k, "share": float(v) / total} for k, v in ranked[:5]],
+            "rows": {"reference": ref.height, "current": cur.height}}
 
 
 def _store(ws: Workspace, report: dict[str, Any]) -> None:
@@ -250,6 +365,12 @@ def _store(ws: Workspace, report: dict[str, Any]) -> None:
         if report["dataset_drift"]:
             alerts.raise_alert(conn, "drift", "dataset drift: " + summary,
                                subject=report["report_id"])
+        perf = report.get("performance")
+        if perf and perf["degraded"]:
+            alerts.raise_alert(conn, "performance",
+                               f"{perf['metric']} on {report['current']} is {perf['current']:.4g}, "
+                               f"{perf['degradation']:.0%} worse than at validation "
+                               f"({perf['validation']:.4g})", subject=report["report_id"])
 
 
 def list_reports(ws: Workspace, limit: int = 50) -> list[dict[str, Any]]:
