@@ -75,3 +75,32 @@ def test_a_target_missing_from_the_current_data_is_a_clear_error(ws, tmp_path, t
         drift.check(ws, "d@1", cur, model=run_id, target="y")
     # Without --target the same data still gets prediction drift.
     assert drift.check(ws, "d@1", cur, model=run_id)["performance"] is None
+
+
+def test_label_free_estimate_misses_concept_drift_and_labels_reveal_it(ws, tmp_path, trained):
+    run_id, rng = trained
+    # Same inputs, outcomes that now mean something else: the estimate cannot tell...
+    cur = _add(ws, tmp_path, _frame(rng, 2000, label_scale=1.5), "concept")
+    report = drift.check(ws, "d@1", cur, model=run_id, target="y")
+    estimate = report["performance_estimate"]
+    assert estimate["metric"] == "mae" and estimate["degraded"] is False
+    # ...but once labels arrive, the actual error far above the estimate says so.
+    assert report["performance"]["degraded"] is True
+    assert estimate["concept_drift"] is True and estimate["gap"] > 0.1
+
+
+def test_classifier_estimate_is_mean_confidence(ws, tmp_path):
+    rng = np.random.default_rng(1)
+    n = 3000
+    x = rng.normal(0, 1, n)
+    df = pl.DataFrame({"x": x, "label": np.where(x + rng.normal(0, 0.5, n) > 0, "yes", "no")})
+    path = tmp_path / "c.csv"
+    df.write_csv(path)
+    datasets.add(ws, path, "c")
+    run_id = training.train(ws, training.TrainSpec(data="c@1", target="label", model="linear"))
+    report = drift.check(ws, "c@1", "c@1", model=run_id, target="label")
+    estimate = report["performance_estimate"]
+    assert estimate["metric"] == "accuracy"
+    assert estimate["estimated"] == pytest.approx(report["performance"]["metrics"]["accuracy"],
+                                                  abs=0.05)
+    assert estimate["concept_drift"] is False

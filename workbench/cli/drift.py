@@ -67,6 +67,14 @@ def _print_report(report: dict[str, Any]) -> None:
                     f"labelled rows vs {perf['validation']:.4g} at validation{change} -> "
                     f"{'DEGRADED' if perf['degraded'] else 'ok'}",
                     style="red" if perf["degraded"] else None)
+    est = report.get("performance_estimate")
+    if est and est["estimated"] is not None:
+        line = (f"estimated {est['metric']} without labels: {est['estimated']:.4g} vs "
+                f"{est['validation']:.4g} at validation ({est['method']}; blind to concept drift)")
+        if est.get("gap") is not None:
+            line += (f"; actual {est['actual']:.4g}, {est['gap']:+.1%} off the estimate -> "
+                     + ("CONCEPT DRIFT" if est["concept_drift"] else "explained by the inputs"))
+        output.line(line, style="red" if est.get("concept_drift") or est["degraded"] else None)
     multi = report.get("multivariate")
     if multi:
         leaders = ", ".join(f"{f['name']} ({f['share']:.0%})" for f in multi["top_features"][:3])

@@ -244,8 +244,11 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
     report = compare(ref_profile, cur_df, settings)
     if loaded is not None:
         report["prediction_drift"] = prediction_drift(loaded, ref_df, cur_df, settings)
+        report["performance_estimate"] = estimate_performance(ws, loaded, cur_df, settings)
         if target is not None:
             report["performance"] = performance(ws, loaded, cur_df, target, settings)
+            _concept_drift_signal(report["performance_estimate"], report["performance"],
+                                  settings)
     report["multivariate"] = domain_classifier(ref_df, cur_df, settings, target) \
         if classifier else None
     report = {"report_id": uuid.uuid4().hex, "reference": ref_version.ref, "current": cur_label,
@@ -304,6 +307,76 @@ def performance(ws: Workspace, model: scoring.LoadedModel, cur_df, target: str,
     return {"metric": main, "validation": base, "current": now, "degradation": degradation,
             "threshold": settings.performance_degradation, "degraded": degraded,
             "rows": labelled.height, "metrics": current, "validation_metrics": validation}
+
+
+def estimate_performance(ws: Workspace, model: scoring.LoadedModel, cur_df,
+                         settings: Settings) -> dict[str, Any]:
+    """The model's metric on the current data estimated without labels. Classifiers: the mean
+    confidence of their predictions is their expected accuracy (as NannyML's CBPE, assuming
+    calibrated probabilities). Regressors: a second model learns the size of the first one's
+    errors on its validation rows and predicts them for the current rows (as NannyML's DLE).
+    Neither can see concept drift (the same inputs now meaning other outcomes)."""
+    import numpy as np
+
+    predicted, proba = model.predict(cur_df)
+    validation = runs.show(ws, model.run_id)["metrics"]
+    if model.task == "classification":
+        metric, estimate = "accuracy", float(np.mean(proba.max(axis=1))) if proba is not None \
+            else None
+    else:
+        metric, estimate = "mae", _estimated_mae(ws, model, cur_df, predicted)
+    base = validation.get(metric)
+    degradation = None
+    if estimate is not None and base:
+        worse = (base - estimate) if metric == "accuracy" else (estimate - base)
+        degradation = worse / abs(base)
+    return {"metric": metric, "estimated": estimate, "validation": base,
+            "degradation": degradation, "threshold": settings.performance_degradation,
+            "degraded": degradation is not None and degradation > settings.performance_degradation,
+            "method": "mean confidence (CBPE)" if metric == "accuracy"
+            else "error model on validation residuals (DLE)",
+            "note": "an estimate: it cannot see concept drift"}
+
+
+def _estimated_mae(ws: Workspace, model: scoring.LoadedModel, cur_df, predicted) -> float | None:
+    import lightgbm as lgb
+    import numpy as np
+
+    from . import training
+
+    spec = runs.show(ws, model.run_id)["spec"]
+    if not spec:
+        return None
+    prepared = training.prepare(ws, training.TrainSpec(**spec))  # the run's own validation rows
+    prep = model.pipeline.named_steps["prep"]
+    val_pred = model.pipeline.predict(prepared.X_val)
+    errors = np.abs(prepared.y_val.astype(float) - val_pred)
+
+    def design(X, pred):
+        return np.column_stack([prep.transform(X), pred])
+
+    nanny = lgb.LGBMRegressor(n_estimators=100, num_leaves=15, learning_rate=0.05, verbose=-1,
+                              random_state=0, deterministic=True, force_row_wise=True, n_jobs=2)
+    nanny.fit(design(prepared.X_val, val_pred), errors)
+    from . import features
+
+    X_cur = features.build(cur_df, features.FeatureSpec.from_dict(model.meta["features"]))
+    return float(np.clip(nanny.predict(design(X_cur, predicted)), 0, None).mean())
+
+
+def _concept_drift_signal(estimate: dict[str, Any], actual: dict[str, Any],
+                          settings: Settings) -> None:
+    """Once labels arrive: an actual metric much worse than the label-free estimate means the
+    inputs did not explain the loss, i.e. the relation between inputs and outcome moved."""
+    metric = estimate["metric"]
+    real = actual["metrics"].get(metric)
+    guess = estimate["estimated"]
+    if real is None or guess is None or not guess:
+        estimate["actual"], estimate["gap"], estimate["concept_drift"] = real, None, None
+        return
+    gap = ((guess - real) if metric == "accuracy" else (real - guess)) / abs(guess)
+    estimate["actual"], estimate["gap"] = real, gap
+    estimate["concept_drift"] = gap > settings.performance_degradation
 
 
 def domain_classifier(ref_df, cur_df, settings: Settings, target: str | None) -> dict[str, Any]:
