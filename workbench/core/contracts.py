@@ -71,12 +71,12 @@ def infer(ws: Workspace, version) -> str:
         f"min_rows = {max(1, rows // 10)}",
         f"max_rows = {rows * 10}",
         "# Columns that together identify a row; checked for duplicates when not empty.",
-        f"key = {json.dumps([key] if key else [])}",
+        f"key = {_toml([key] if key else [])}",
         "# Columns not listed below are violations unless this is true.",
         "allow_extra_columns = false",
     ]
     for col in prof["columns"]:
-        lines += ["", f"[columns.{json.dumps(col['name'])}]", f"dtype = {json.dumps(col['dtype'])}",
+        lines += ["", f"[columns.{_toml(col['name'])}]", f"dtype = {_toml(col['dtype'])}",
                   "required = true",
                   f"max_null_fraction = {_round(min(1.0, col['null_fraction'] + NULL_TOLERANCE))}"]
         if col["kind"] == "numeric" and col.get("quantiles", {}).get("0.01") is not None:
@@ -86,14 +86,16 @@ def infer(ws: Workspace, version) -> str:
                       f"spread", f"min = {lo}", f"max = {hi}"]
         if col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES:
             values = sorted(df.get_column(col["name"]).drop_nulls().unique().cast(str).to_list())
-            lines.append(f"allowed = {json.dumps(values)}")
+            lines.append(f"allowed = {_toml(values)}")
     return "\n".join(lines) + "\n"
 
 
 def _range(col: dict[str, Any]) -> tuple[float, float]:
     q1, q99 = col["quantiles"]["0.01"], col["quantiles"]["0.99"]
     spread = (q99 - q1) or abs(q99) or 1.0
-    lo, hi = q1 - RANGE_MARGIN * spread, q99 + RANGE_MARGIN * spread
+    # Never narrower than the version itself: a long tail past the 99th percentile is normal.
+    lo = min(q1 - RANGE_MARGIN * spread, col["min"])
+    hi = max(q99 + RANGE_MARGIN * spread, col["max"])
     if col["min"] is not None and col["min"] >= 0:
         lo = max(lo, 0.0)  # a column that was never negative stays so
     if not col["dtype"].startswith("Float"):
@@ -101,11 +103,51 @@ def _range(col: dict[str, Any]) -> tuple[float, float]:
     return _round(lo), _round(hi)
 
 
+def _toml(value: Any) -> str:
+    """A TOML string or list of strings. JSON's quoting is TOML's, but its \\u escapes of
+    characters outside the BMP (emoji) are not: write those as they are."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _round(x: float) -> float:
     return float(f"{x:.6g}")
 
 
 # -- storing --------------------------------------------------------------------------------
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _strings(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+# Each setting: (what it must be, in words; a check).
+COLUMN_SETTINGS = {
+    "dtype": ("a type name such as \"Float64\"", lambda v: isinstance(v, str)),
+    "required": ("true or false", lambda v: isinstance(v, bool)),
+    "max_null_fraction": ("a number from 0 to 1", lambda v: _number(v) and 0 <= v <= 1),
+    "min": ("a number", _number),
+    "max": ("a number", _number),
+    "allowed": ("a list of strings", _strings),
+}
+TABLE_SETTINGS = {
+    "min_rows": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "max_rows": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "key": ("a list of column names", _strings),
+    "allow_extra_columns": ("true or false", lambda v: isinstance(v, bool)),
+}
+
+
+def _check_settings(settings: dict[str, Any], known: dict, where: str) -> None:
+    for key, value in settings.items():
+        if key not in known:
+            raise InvalidInput(f"{where} has unknown setting {key!r}")
+        words, ok = known[key]
+        if not ok(value):
+            raise InvalidInput(f"{where}: {key} must be {words}, not {value!r}")
+
+
 def parse(text: str, source: str) -> dict[str, Any]:
     """The contract in `text`, checked for shape; InvalidInput names what is wrong."""
     try:
@@ -118,13 +160,11 @@ def parse(text: str, source: str) -> dict[str, Any]:
     for name, spec in columns.items():
         if not isinstance(spec, dict):
             raise InvalidInput(f"{source}: columns.{name} must be a table")
-        unknown = set(spec) - {"dtype", "required", "max_null_fraction", "min", "max", "allowed"}
-        if unknown:
-            raise InvalidInput(f"{source}: columns.{name} has unknown setting {sorted(unknown)[0]!r}")
+        _check_settings(spec, COLUMN_SETTINGS, f"{source}: columns.{name}")
     table = contract.get("table", {})
-    unknown = set(table) - {"min_rows", "max_rows", "key", "allow_extra_columns"}
-    if unknown:
-        raise InvalidInput(f"{source}: [table] has unknown setting {sorted(unknown)[0]!r}")
+    if not isinstance(table, dict):
+        raise InvalidInput(f"{source}: [table] must be a table")
+    _check_settings(table, TABLE_SETTINGS, f"{source}: [table]")
     for key_col in table.get("key", []):
         if key_col not in columns:
             raise InvalidInput(f"{source}: key column {key_col!r} is not among the columns")
@@ -227,22 +267,14 @@ def check(ws: Workspace, target: str, contract_name: str | None = None
           ) -> tuple[str, list[Violation]]:
     """Validate a dataset version (REF) or a plain file (PATH) against a contract: the named
     dataset's, or the version's own dataset's. Returns (what was checked, violations)."""
-    from pathlib import Path
+    from . import datasets
 
-    from . import datasets, tabular
-
-    path = Path(target)
-    if path.is_file():
-        if not contract_name:
-            raise InvalidInput(f"{target} is a file: say whose contract to check it against "
-                               f"with --contract NAME")
-        contract = get(ws, contract_name)
-        tabular.check_readable(path)
-        df = tabular.read_table(path, tabular.detect_format(path))
-        return str(path), validate(df, contract)
-    version = datasets.resolve(ws, target)
+    label, df, version = datasets.load_ref_or_file(ws, target)
+    if version is None and not contract_name:
+        raise InvalidInput(f"{target} is a file: say whose contract to check it against "
+                           f"with --contract NAME")
     contract = get(ws, contract_name or version.name)
-    violations = validate(datasets.load(ws, version), contract)
-    if contract_name in (None, version.name):
+    violations = validate(df, contract)
+    if version is not None and contract_name in (None, version.name):
         datasets.record_validation(ws, version, violations)
-    return version.ref, violations
+    return label, violations

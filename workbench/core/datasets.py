@@ -290,6 +290,23 @@ def load(ws: Workspace, version: DatasetVersion):
     return tabular.read_stored(ws.store.read_verified(version.hash), version.format)
 
 
+def load_ref_or_file(ws: Workspace, target: str):
+    """(label, frame, version or None) for a dataset reference or a data file's path."""
+    from . import tabular
+
+    path = Path(target)
+    if path.is_file():
+        tabular.check_readable(path)
+        return str(path), tabular.read_table(path, tabular.detect_format(path)), None
+    try:
+        version = resolve(ws, target)
+    except (NotFound, InvalidInput):
+        if "/" in target or path.suffix.lower() in tabular.FORMATS:
+            raise InvalidInput(f"{target} does not exist") from None
+        raise
+    return version.ref, load(ws, version), version
+
+
 def diff(ws: Workspace, ref_a: str, ref_b: str) -> dict[str, Any]:
     a, b = resolve(ws, ref_a), resolve(ws, ref_b)
     return {"a": a.ref, "b": b.ref, "same_bytes": a.hash == b.hash,

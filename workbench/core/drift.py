@@ -18,13 +18,16 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import alerts, events, runs, scoring
+from . import alerts, events, runs
 from .db import transaction
 from .errors import InvalidInput, NotFound
 from .timeutil import now_iso
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from . import scoring
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,16 @@ def compare(ref: dict[str, Any], cur_df, settings: Settings) -> dict[str, Any]:
             problems.append({"name": name, "problem": "missing from the current data"})
             features.append(_feature(name, _kind(rcol, settings), "missing_column", 1.0, 0.0,
                                      p_value=0.0, detail="the column is missing"))
+            continue
+        if ccol["nulls"] == cur["rows"] and rcol["nulls"] < ref["rows"]:
+            # Entirely empty now (a CSV reader then cannot tell its type): a missing-share move.
+            moved = 1.0 - rcol["null_fraction"]
+            features.append(_feature(
+                name, _kind(rcol, settings), "missing_share", moved,
+                settings.missing_share_threshold,
+                p_value=_chi2_p([[rcol["nulls"], ref["rows"] - rcol["nulls"]], [cur["rows"], 0]]),
+                missing_share={"reference": rcol["null_fraction"], "current": 1.0},
+                detail=f"missing {rcol['null_fraction']:.1%} -> 100%"))
             continue
         if ccol["dtype"] != rcol["dtype"] and not (rcol["kind"] == ccol["kind"] == "numeric"):
             problems.append({"name": name, "problem": f"type {rcol['dtype']} became "
@@ -216,22 +229,12 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
     With `model` (a run that trained one): prediction drift, and with `target` in the current
     data, performance against the model's validation metric. With `classifier`: a model that
     tries to tell reference rows from current ones. Both read the reference's data too."""
-    from pathlib import Path
-
-    from . import datasets, tabular
+    from . import datasets, scoring
 
     settings = Settings.from_config(ws)
     ref_version = datasets.resolve(ws, reference)
     loaded = scoring.load_from_run(ws, model) if model else None
-    path = Path(current)
-    if path.is_file():
-        tabular.check_readable(path)
-        cur_df = tabular.read_table(path, tabular.detect_format(path))
-        cur_label = str(path)
-    else:
-        cur_version = datasets.resolve(ws, current)
-        cur_df = datasets.load(ws, cur_version)
-        cur_label = cur_version.ref
+    cur_label, cur_df, _ = datasets.load_ref_or_file(ws, current)
     if target is not None and target not in cur_df.columns:
         raise InvalidInput(f"the current data has no column {target!r}")
     ref_df = datasets.load(ws, ref_version) if (loaded or classifier) else None

@@ -1,0 +1,200 @@
+"""Drift detection quality on constructed data whose answers are known.
+
+    python bench/drift_detection.py [--rows 50000] [--seeds 20] [--features 30]
+
+Not a timing benchmark: it measures what `wb drift check` flags. A seeded reference of N rows
+(a normal `x`, a lognormal `amount`, Poisson `visits`, categorical `shop` and `channel`, and a
+`segment` column) is profiled with `workbench.core.profile.compute`, exactly as `wb data add`
+stores it; a current sample of the same size, from the same generator with another seed, gets
+one injected shift of increasing size, and `workbench.core.drift.compare` (what
+`wb drift check` runs) says whether the shifted feature is flagged:
+
+- mean shift of x by 0.05, 0.1, 0.2, 0.5 reference sds;
+- scale change of x (about its mean) by x1.1, x1.25, x1.5, x2;
+- a new category in `shop` on 1 %, 5 %, 10 %, 25 % of the rows;
+- missing values: 5 %, 10 %, 20 %, 30 % of x set to null (the rest unchanged);
+- a shift in one segment only: x + 1 sd in the rows of one `segment` value that holds 10 %,
+  25 %, 50 % of the rows (in both reference and current).
+
+Then the false-alarm rate: random splits of one table of 2N rows and 30 mixed features (normal,
+lognormal, counts, low-cardinality ints, categoricals of 3 to 50 levels), for 20 seeds, each
+compared half against half; every flagged feature there is a false alarm.
+
+The RESULT line states the false alarms (target 0) and how many of the shifts of practical size
+were caught (mean >= 0.2 sd, scale >= x1.5, new category >= 5 %, missing >= 10 %; target all).
+Exit status 0 when both targets are met, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import numpy as np
+import polars as pl
+from _common import table
+
+from workbench.core import config, drift, profile
+
+# The defaults a fresh workspace's config.toml has (the keys that are Settings fields).
+SETTINGS = drift.Settings(**{f.name: config.DEFAULTS["drift"][f.name]
+                             for f in fields(drift.Settings)
+                             if f.name in config.DEFAULTS["drift"]})
+MEAN, SD = 100.0, 15.0
+SHOPS = np.array(["s1", "s2", "s3", "s4", "s5"])
+SHOP_SHARES = [0.35, 0.25, 0.2, 0.12, 0.08]
+CHANNELS = np.array(["web", "store", "phone"])
+
+
+def sample(rows: int, seed: int, segment_share: float = 0.25) -> pl.DataFrame:
+    """One draw of the table every shift starts from."""
+    rng = np.random.default_rng(seed)
+    rest = (1.0 - segment_share) / 3
+    return pl.DataFrame({
+        "x": rng.normal(MEAN, SD, rows),
+        "amount": rng.lognormal(3.0, 0.8, rows),
+        "visits": rng.poisson(5, rows),
+        "shop": SHOPS[rng.choice(len(SHOPS), rows, p=SHOP_SHARES)],
+        "channel": CHANNELS[rng.integers(0, len(CHANNELS), rows)],
+        "segment": np.array(["target", "g1", "g2", "g3"])[
+            rng.choice(4, rows, p=[segment_share, rest, rest, rest])],
+    })
+
+
+def some_rows(rows: int, share: float, seed: int) -> pl.Series:
+    """A mask of exactly ceil(share * rows) rows, chosen at random."""
+    mask = np.zeros(rows, dtype=bool)
+    mask[np.random.default_rng(seed).permutation(rows)[:math.ceil(share * rows)]] = True
+    return pl.Series(mask)
+
+
+@dataclass(frozen=True)
+class Shift:
+    kind: str
+    size: float
+    label: str
+    feature: str
+    practical: bool
+    apply: Callable[[pl.DataFrame], pl.DataFrame]
+    segment_share: float = 0.25
+
+
+def shifts(rows: int) -> list[Shift]:
+    out = [Shift("none", 0, "-", "x", False, lambda df: df)]
+    for k in (0.05, 0.1, 0.2, 0.5):
+        out.append(Shift("mean shift", k, f"{k:g} sd", "x", k >= 0.2,
+                         lambda df, k=k: df.with_columns(pl.col("x") + k * SD)))
+    for k in (1.1, 1.25, 1.5, 2.0):
+        out.append(Shift("scale change", k, f"x{k:g}", "x", k >= 1.5,
+                         lambda df, k=k: df.with_columns((pl.col("x") - MEAN) * k + MEAN)))
+    for f in (0.01, 0.05, 0.10, 0.25):
+        out.append(Shift("new category", f, f"{f:.0%} of rows", "shop", f >= 0.05,
+                         lambda df, f=f: df.with_columns(
+                             pl.when(some_rows(rows, f, 7)).then(pl.lit("s_new"))
+                             .otherwise(pl.col("shop")).alias("shop"))))
+    for f in (0.05, 0.10, 0.20, 0.30):
+        out.append(Shift("missing values", f, f"{f:.0%} of x", "x", f >= 0.10,
+                         lambda df, f=f: df.with_columns(
+                             pl.when(some_rows(rows, f, 8)).then(None)
+                             .otherwise(pl.col("x")).alias("x"))))
+    for f in (0.10, 0.25, 0.50):
+        out.append(Shift("one segment +1 sd", f, f"{f:.0%} of rows", "x", False,
+                         lambda df: df.with_columns(
+                             pl.when(pl.col("segment") == "target").then(pl.col("x") + SD)
+                             .otherwise(pl.col("x")).alias("x")), segment_share=f))
+    return out
+
+
+def mixed_table(rows: int, seed: int, n_features: int) -> pl.DataFrame:
+    """Numbers (normal, lognormal, counts), low-cardinality ints, categoricals of 3-50 levels."""
+    rng = np.random.default_rng(seed)
+    cols: dict[str, np.ndarray] = {}
+    for i in range(n_features):
+        kind = i % 6
+        if kind == 0:
+            cols[f"normal_{i}"] = rng.normal(10.0 * i, 1.0 + i, rows)
+        elif kind == 1:
+            cols[f"lognormal_{i}"] = rng.lognormal(0.0, 1.0, rows)
+        elif kind == 2:
+            cols[f"count_{i}"] = rng.poisson(3 + i, rows)
+        elif kind == 3:
+            cols[f"lowcard_{i}"] = rng.integers(0, 2 + i % 4, rows)
+        else:
+            levels = [3, 12, 50, 7, 25][i % 5]
+            names = np.array([f"c{j:02d}" for j in range(levels)])
+            cols[f"cat_{i}"] = names[rng.choice(levels, rows, p=rng.dirichlet(np.ones(levels)))]
+    return pl.DataFrame(cols)
+
+
+def false_alarms(rows: int, seeds: int, n_features: int) -> tuple[int, int, int, float]:
+    """(flagged features, features compared, dataset drifts, largest score / threshold)."""
+    flagged = compared = dataset = 0
+    worst = 0.0
+    for seed in range(seeds):
+        df = mixed_table(2 * rows, 1_000 + seed, n_features)
+        mask = some_rows(df.height, 0.5, 2_000 + seed)
+        report = drift.compare(profile.compute(df.filter(mask)), df.filter(~mask), SETTINGS)
+        flagged += sum(f["drifted"] for f in report["features"])
+        compared += len(report["features"])
+        dataset += report["dataset_drift"]
+        worst = max([worst, *(f["score"] / f["threshold"] for f in report["features"])])
+    return flagged, compared, dataset, worst
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rows", type=int, default=50_000, help="rows of reference and of current")
+    p.add_argument("--seeds", type=int, default=20, help="random splits for the false alarms")
+    p.add_argument("--features", type=int, default=30, help="features in each random split")
+    args = p.parse_args()
+    rows = args.rows
+    start = time.perf_counter()
+
+    print(f"drift detection: reference and current of {rows:,} rows each; thresholds: numeric "
+          f"{SETTINGS.numeric_threshold:g} sd (Wasserstein), categorical "
+          f"{SETTINGS.categorical_threshold:g} (Jensen-Shannon), missing share "
+          f"{SETTINGS.missing_share_threshold:g}; chi-square gate at FDR "
+          f"{SETTINGS.false_discovery_rate:g}\n")
+    lines = []
+    caught = practical = 0
+    missed: list[str] = []
+    profiles: dict[float, dict] = {}
+    for shift in shifts(rows):
+        if shift.segment_share not in profiles:
+            profiles[shift.segment_share] = profile.compute(
+                sample(rows, 1, shift.segment_share))
+        current = shift.apply(sample(rows, 2, shift.segment_share))
+        report = drift.compare(profiles[shift.segment_share], current, SETTINGS)
+        f = next(f for f in report["features"] if f["name"] == shift.feature)
+        others = [g["name"] for g in report["features"] if g["drifted"] and g["name"] != f["name"]]
+        if shift.practical:
+            practical += 1
+            caught += f["drifted"]
+            if not f["drifted"]:
+                missed.append(f"{shift.kind} {shift.label}")
+        lines.append((shift.kind, shift.label, shift.feature, "yes" if shift.practical else "",
+                       "YES" if f["drifted"] else "no", f["test"], f"{f['score']:.3f}",
+                       f"{f['threshold']:g}", f"{f['p_value']:.2g}",
+                       ", ".join(others) or "-"))
+    print(table(["shift", "size", "feature", "practical", "flagged", "test", "score",
+                  "threshold", "p-value", "also flagged"], lines))
+
+    flagged, compared, dataset, worst = false_alarms(rows, args.seeds, args.features)
+    print(f"\nunshifted random splits ({args.seeds} seeds x {args.features} features, "
+          f"{rows:,} rows a side): {flagged} of {compared} features flagged, {dataset} of "
+          f"{args.seeds} checks dataset drift; largest score / threshold {worst:.2f}")
+    if missed:
+        print("missed shifts of practical size: " + "; ".join(missed))
+    print(f"({time.perf_counter() - start:.1f} s)")
+    ok = flagged == 0 and dataset == 0 and caught == practical
+    print(f"RESULT false_alarms={flagged}/{compared} target=0 practical_caught={caught}/"
+          f"{practical} target=all {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
