@@ -11,7 +11,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..core.errors import WbError
-from . import data, drift, maintenance, output, runs, train, watch, workspace_cmds
+from . import data, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
 
 EXIT_CRASH = 70  # sysexits' EX_SOFTWARE: a bug in wb, not in the user's input
@@ -84,6 +84,8 @@ app.command("train")(train.train)
 app.add_typer(drift.app, name="drift")
 app.add_typer(drift.alerts_app, name="alerts")
 app.command("watch")(watch.watch)
+app.add_typer(model.app, name="model")
+app.command("predict")(model.predict)
 
 
 def main() -> None:

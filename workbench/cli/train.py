@@ -11,6 +11,7 @@ from ..core import config as config_mod
 from ..core import runs as runs_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.metrics import higher_is_better
+from ..core.names import check_name
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -37,6 +38,8 @@ def train(ctx: typer.Context,
               "A TOML file with the same keys; [params] and [sweep] tables.")),
           jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
                                              help="Runs to train at once."),
+          register: str | None = typer.Option(None, "--register", metavar="NAME", help=(
+              "Register the model (of a sweep: the best run's) as a new version of NAME.")),
           as_json: bool = JSON_OPTION) -> None:
     """Train a built-in model on a dataset version, as tracked runs."""
     from ..core import sweeps, training  # polars, scikit-learn, LightGBM: only when training
@@ -62,6 +65,8 @@ def train(ctx: typer.Context,
         params=params, split=settings.get("split", "random"), seed=int(settings.get("seed", 0)),
         task=settings.get("task", training.AUTO))
     ws = workspace(ctx)
+    if register:
+        check_name(register, "model")  # before any training, not after
     quiet = as_json
     outcomes = sweeps.run_grid(
         ws, base, grid, experiment=settings.get("experiment"), jobs=int(settings.get("jobs", 1)),
@@ -72,15 +77,41 @@ def train(ctx: typer.Context,
     rows = {r.id: r for r in runs_core.list_runs(ws, where=None, limit=None)
             if r.id in set(ids)} if ids else {}
     found = [rows[i] for i in ids if i in rows]
+    registered = None
+    best = _best(found)
+    if register and best is not None:
+        from ..core import registry
+
+        registered = registry.register(ws, best.id, register)
     if as_json:
         output.print_json({"runs": [{"id": r.id, "name": r.name, "status": r.status,
-                                     "params": r.params, "metrics": r.metrics} for r in found]})
+                                     "params": r.params, "metrics": r.metrics} for r in found],
+                           "registered": registered and {"name": registered.name,
+                                                         "version": registered.version,
+                                                         "run_id": registered.run_id}})
     else:
         _print_runs(found, list(grid))
+        if registered:
+            output.line(f"registered {registered.ref} from run {registered.run_id[:8]}",
+                        style="green")
     failed = [o for o in outcomes if o.error]
     if failed:
         output.error(f"{len(failed)} of {len(outcomes)} runs failed; the first: {failed[0].error}")
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _best(found: list):
+    """The finished run with the best primary metric (rmse, or roc_auc for classifiers)."""
+    from ..core.metrics import primary
+
+    scored = [(r, r.metrics.get(primary(r.params.get("task", "regression")))) for r in found
+              if r.status == "finished"]
+    scored = [(r, v) for r, v in scored if v is not None]
+    if not scored:
+        return None
+    key = primary(scored[0][0].params.get("task", "regression"))
+    pick = max if higher_is_better(key) else min
+    return pick(scored, key=lambda rv: rv[1])[0]
 
 
 def _load_config(path: Path) -> dict[str, Any]:

@@ -51,6 +51,11 @@ performance_degradation = 0.1
 classifier_auc_threshold = 0.55
 # ...trained on at most this many rows from each side.
 classifier_max_rows = 20000
+
+[registry]
+# A promotion to production is refused when the candidate's primary metric (rmse, or roc_auc for
+# classifiers) is worse than the current production model's by more than this fraction.
+promotion_margin = 0.01
 """
 
 DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG_TEXT)

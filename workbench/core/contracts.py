@@ -232,7 +232,7 @@ def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Vi
     out = []
     actual = str(series.dtype)
     expected = spec.get("dtype")
-    if expected and not _compatible(expected, actual):
+    if expected and not compatible(expected, actual):
         out.append(Violation(name, "dtype", f"expected {expected}, found {actual}"))
         return out  # the value checks below assume the right type
     nulls = series.null_count()
@@ -258,7 +258,7 @@ def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Vi
     return out
 
 
-def _compatible(expected: str, actual: str) -> bool:
+def compatible(expected: str, actual: str) -> bool:
     # Whole numbers are fine where a float is expected (a drop without decimals).
     return expected == actual or (expected.startswith("Float") and actual.startswith(("Int", "UInt")))
 

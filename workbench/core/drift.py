@@ -282,34 +282,19 @@ def prediction_drift(model: scoring.LoadedModel, ref_df, cur_df, settings: Setti
 def performance(ws: Workspace, model: scoring.LoadedModel, cur_df, target: str,
                 settings: Settings) -> dict[str, Any]:
     """The model's metrics on the labelled current data against those at its validation."""
-    import polars as pl
-
     from . import metrics
 
-    labelled = cur_df.filter(pl.col(target).is_not_null())
-    if labelled.height == 0:
-        raise InvalidInput(f"the current data has no {target!r} values to score against")
-    predicted, proba = model.predict(labelled)
-    y = labelled.get_column(target).to_numpy()
-    if model.task == "regression":
-        current = metrics.regression(y.astype(float), predicted.astype(float))
-        main = "rmse"
-    else:
-        classes = list(model.pipeline.classes_)
-        current = metrics.classification(y, predicted, proba, classes)
-        main = "roc_auc"
+    current, rows = model.score(cur_df, target)
+    main = metrics.primary(model.task)
     validation = {k: v for k, v in runs.show(ws, model.run_id)["metrics"].items() if k in current}
     base = validation.get(main)
     now = current[main]
-    if base is None or now is None or math.isnan(now) or not base:
-        degradation = None
-    else:
-        worse = (base - now) if metrics.higher_is_better(main) else (now - base)
-        degradation = worse / abs(base)
+    degradation = None if base is None or now is None or math.isnan(now) or not base \
+        else metrics.worse_by(main, now, base)
     degraded = degradation is not None and degradation > settings.performance_degradation
     return {"metric": main, "validation": base, "current": now, "degradation": degradation,
             "threshold": settings.performance_degradation, "degraded": degraded,
-            "rows": labelled.height, "metrics": current, "validation_metrics": validation}
+            "rows": rows, "metrics": current, "validation_metrics": validation}
 
 
 def estimate_performance(ws: Workspace, model: scoring.LoadedModel, cur_df,

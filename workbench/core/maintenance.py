@@ -21,6 +21,8 @@ REFERENCE_QUERIES: list[str] = [
     """SELECT a.hash, 'run ' || r.name || ': ' || a.path
        FROM artifacts a JOIN runs r ON r.id = a.run_id""",
     "SELECT hash, 'drift report ' || id FROM drift_reports",
+    """SELECT v.artifact_hash, 'model ' || m.name || '@' || v.version
+       FROM model_versions v JOIN models m ON m.id = v.model_id""",
 ]
 
 

@@ -13,6 +13,17 @@ CLASSIFICATION = ("accuracy", "f1", "roc_auc", "log_loss")
 HIGHER_IS_BETTER = {"r2", "accuracy", "f1", "roc_auc", "auc", "precision", "recall"}
 
 
+def primary(task: str) -> str:
+    """The metric that decides between models: rmse for regression, roc_auc for classifiers."""
+    return "rmse" if task == "regression" else "roc_auc"
+
+
+def worse_by(name: str, candidate: float, baseline: float) -> float:
+    """How much worse `candidate` is than `baseline`, as a fraction of it (negative: better)."""
+    gap = (baseline - candidate) if higher_is_better(name) else (candidate - baseline)
+    return gap / abs(baseline) if baseline else 0.0
+
+
 def higher_is_better(name: str) -> bool:
     return name.rsplit(".", 1)[-1].removeprefix("val_") in HIGHER_IS_BETTER
 

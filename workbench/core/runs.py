@@ -325,6 +325,12 @@ def remove(ws: Workspace, ref: str) -> str:
         row = conn.execute("SELECT name, status FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row["status"] in ("running", "queued"):
             raise InvalidInput(f"run {row['name']} is {row['status']}; `wb runs kill` it first")
+        registered = conn.execute(
+            "SELECT m.name || '@' || v.version FROM model_versions v JOIN models m "
+            "ON m.id = v.model_id WHERE v.run_id = ? LIMIT 1", (run_id,)).fetchone()
+        if registered:
+            raise InvalidInput(f"run {row['name']} made the registered model {registered[0]}; "
+                               f"its lineage must stay")
         conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         events.record(conn, "run.rm", f"removed run {row['name']}", subject=run_id)
     return run_id

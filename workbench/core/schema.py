@@ -180,6 +180,50 @@ MIGRATIONS: list[str] = [
         stopped_at TEXT
     );
     """,
+    # 5: the model registry: models, versions, aliases and every move of an alias.
+    """
+    CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE model_versions (
+        id INTEGER PRIMARY KEY,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        version INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        artifact_hash TEXT NOT NULL,
+        artifact_meta TEXT NOT NULL,
+        dataset TEXT,
+        dataset_hash TEXT,
+        schema TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (model_id, version)
+    );
+    CREATE INDEX model_versions_run ON model_versions(run_id);
+    CREATE TABLE aliases (
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (model_id, alias)
+    ) WITHOUT ROWID;
+    CREATE TABLE alias_events (
+        id INTEGER PRIMARY KEY,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        alias TEXT NOT NULL,
+        from_version INTEGER,
+        to_version INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        user TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        forced INTEGER NOT NULL DEFAULT 0,
+        gates TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX alias_events_model ON alias_events(model_id, alias, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

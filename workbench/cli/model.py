@@ -1,0 +1,162 @@
+"""`wb model ...` and `wb predict`: the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..core import registry
+from ..core.errors import EXIT_CHECK_FAILED
+from . import output
+from .context import JSON_OPTION, workspace
+
+app = typer.Typer(help="The model registry: register, list, show, promote, rollback, evaluate.",
+                  no_args_is_help=True)
+
+
+@app.command("register")
+def register(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN"),
+             name: str = typer.Option(..., "--name", help="The model to add a version to."),
+             as_json: bool = JSON_OPTION) -> None:
+    """Register the model a run trained as a new version of NAME."""
+    mv = registry.register(workspace(ctx), run_ref, name)
+    if as_json:
+        output.print_json(mv.to_dict())
+    else:
+        output.line(f"registered {mv.ref} from run {mv.run_id[:8]} (trained on {mv.dataset})")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Registered models with their aliases."""
+    found = registry.list_models(workspace(ctx))
+    if as_json:
+        output.print_json([{k: m[k] for k in ("name", "versions", "aliases")} for m in found])
+        return
+    if not found:
+        output.line("No models yet: `wb model register RUN --name NAME` (or `wb train --register`).")
+        return
+    output.table(["name", "versions", "latest", "aliases"],
+                 [(m["name"], m["versions"], m["latest"],
+                   ", ".join(f"{a}=@{v}" for a, v in m["aliases"].items())) for m in found],
+                 justify_right=("versions", "latest"))
+
+
+@app.command("show")
+def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
+         as_json: bool = JSON_OPTION) -> None:
+    """A version with its lineage (a bare name: the latest, and the alias history)."""
+    info = registry.show(workspace(ctx), ref)
+    if as_json:
+        output.print_json(info)
+        return
+    lineage = info["lineage"]
+    output.line(f"{info['name']}@{info['version']}"
+                + (f"  [{', '.join(info['aliases'])}]" if info["aliases"] else ""), style="bold")
+    output.table(["", ""], [
+        ("task", f"{info['task']} of {info['target']}"),
+        ("run", f"{lineage['run']['id']} ({lineage['run']['name']}, "
+                f"{lineage['run']['experiment']})"),
+        ("data", f"{info['dataset']} {(info['dataset_hash'] or '')[:12]}"),
+        ("code", (lineage["git_commit"] or "not a git checkout")
+         + (" + uncommitted changes" if lineage["git_dirty"] else "")),
+        ("artifact", info["artifact_hash"]),
+        ("created", output.short_time(info["created_at"])),
+    ])
+    metric_rows = [(k, output.fmt_num(v, 6)) for k, v in info["metrics"].items()
+                   if k not in ("train_rows", "val_rows", "best_iteration")]
+    output.table(["metric", "validation"], metric_rows, justify_right=("validation",))
+    output.table(["input", "type"], [(c["name"], c["dtype"]) for c in info["schema"]])
+    history = info.get("alias_history")
+    if history:
+        output.table(["time", "alias", "move", "by", "why"],
+                     [(output.short_time(h["created_at"]), h["alias"],
+                       f"{h['action']} @{h['from_version'] or '-'} -> @{h['to_version']}"
+                       + (" FORCED" if h["forced"] else ""), h["user"], h["reason"])
+                      for h in history])
+
+
+@app.command("promote")
+def promote(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
+            to: str = typer.Option(..., "--to", help="The alias, e.g. production or staging."),
+            data: str | None = typer.Option(None, "--data", help=(
+                "Compare with production on this version (default: the latest version of the "
+                "training dataset).")),
+            force: bool = typer.Option(False, "--force", help="Override failed gates."),
+            reason: str = typer.Option("", "--reason", help="Why (required with --force)."),
+            as_json: bool = JSON_OPTION) -> None:
+    """Point an alias at a version; to production only through the gates."""
+    result = registry.promote(workspace(ctx), ref, to, data=data, force=force, reason=reason)
+    if as_json:
+        output.print_json(result.to_dict())
+    else:
+        output.table(["gate", "passed", "detail"],
+                     [(g["name"], "yes" if g["passed"] else "NO", g["detail"])
+                      for g in result.gates])
+        v = result.version
+        if result.promoted:
+            output.line(f"{v.ref} is now {v.name}@{to}" + (" (FORCED)" if result.forced else ""),
+                        style="yellow" if result.forced else "green")
+        else:
+            output.line(f"refused: {v.ref} did not pass every gate; nothing moved "
+                        f"(--force --reason TEXT overrides)", style="bold red")
+    if not result.promoted:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command("rollback")
+def rollback(ctx: typer.Context, name: str = typer.Argument(..., help="A model name."),
+             alias: str = typer.Option(registry.PRODUCTION, "--alias"),
+             reason: str = typer.Option("", "--reason", help="Why, for the audit log."),
+             as_json: bool = JSON_OPTION) -> None:
+    """Move an alias back to the version it pointed at before."""
+    result = registry.rollback(workspace(ctx), name, alias, reason)
+    if as_json:
+        output.print_json(result)
+    else:
+        output.line(f"{name}@{alias} rolled back from @{result['from']} to @{result['to']}")
+
+
+@app.command("evaluate")
+def evaluate(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
+             data: str = typer.Option(..., "--data", help="The dataset version to score on."),
+             against: str | None = typer.Option(None, "--against", metavar="MODELREF"),
+             by: str | None = typer.Option(None, "--by", help="Break down by this column."),
+             as_json: bool = JSON_OPTION) -> None:
+    """Metrics of a model (against another) on the same data, optionally per segment."""
+    result = registry.evaluate(workspace(ctx), ref, data, against, by)
+    if as_json:
+        output.print_json(result)
+        return
+    output.line(f"on {result['data']} ({result['target']})", style="bold")
+    _metrics_table("metric", result["models"], result["overall"])
+    if result["segments"]:
+        primary = result["primary"]
+        output.table([result["by"], "rows", *(f"{m} {primary}" for m in result["models"])],
+                     [(s["segment"], f"{s['rows']:,}",
+                       *(output.fmt_num(s["metrics"][m][primary]) for m in result["models"]))
+                      for s in result["segments"]],
+                     justify_right=("rows", *(f"{m} {primary}" for m in result["models"])))
+
+
+def _metrics_table(label: str, models: list[str], scores: dict[str, dict[str, Any]]) -> None:
+    keys = list(next(iter(scores.values())))
+    output.table([label, *models], [(k, *(output.fmt_num(scores[m][k]) for m in models))
+                                    for k in keys], justify_right=tuple(models))
+
+
+def predict(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
+            source: Path = typer.Argument(..., metavar="INPUT", help="CSV, Parquet, JSON Lines."),
+            out: Path = typer.Option(..., "--output", "-o", help="A .csv or .parquet file."),
+            as_json: bool = JSON_OPTION) -> None:
+    """Score a file with a registered model; the input's columns plus predictions."""
+    from ..core import prediction
+
+    result = prediction.predict(workspace(ctx), ref, source, out)
+    if as_json:
+        output.print_json(result)
+    else:
+        output.line(f"wrote {result['rows']:,} predictions of {result['model']} to "
+                    f"{result['output']}")

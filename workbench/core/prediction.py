@@ -1,0 +1,72 @@
+"""`wb predict MODELREF INPUT -o OUTPUT`: batch prediction with a registered model.
+
+The input is checked against the model's input schema first (every missing or mistyped column
+named), then read and scored in batches so that large files need not fit in memory twice; the
+output (CSV or Parquet, by its extension) holds the input's columns and the predictions, and
+is written to a temp file renamed into place, so a failed job leaves no half file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from . import contracts, events, registry, tabular
+from .db import transaction
+from .errors import InvalidInput
+from .workspace import Workspace
+
+BATCH_ROWS = 250_000
+OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def predict(ws: Workspace, ref: str, source: Path, dest: Path) -> dict[str, Any]:
+    out_format = OUTPUT_FORMATS.get(dest.suffix.lower())
+    if out_format is None:
+        raise InvalidInput(f"{dest}: write predictions to a .csv or .parquet file")
+    if not dest.parent.is_dir():
+        raise InvalidInput(f"folder {dest.parent} does not exist")
+    mv = registry.resolve(ws, ref)
+    tabular.check_readable(source)
+    df = tabular.read_table(source, tabular.detect_format(source))
+    check_schema(mv, df, source)
+    model = registry.load(ws, mv)
+    import polars as pl
+
+    parts = []
+    for start in range(0, df.height, BATCH_ROWS):
+        batch = df.slice(start, BATCH_ROWS)
+        predicted, proba = model.predict(batch)
+        columns = [pl.Series("prediction", predicted)]
+        if proba is not None:
+            columns += [pl.Series(f"proba_{c}", proba[:, i])
+                        for i, c in enumerate(model.pipeline.classes_)]
+        parts.append(batch.with_columns(columns))
+    result = pl.concat(parts)
+    tmp = dest.with_name(f".{dest.name}.wb-tmp")
+    try:
+        if out_format == "csv":
+            result.write_csv(tmp)
+        else:
+            result.write_parquet(tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    with transaction(ws.conn) as conn:
+        events.record(conn, "model.predict", f"predicted {result.height} rows of {source.name} "
+                                             f"with {mv.ref} into {dest}", subject=mv.ref,
+                      data={"rows": result.height, "input": str(source), "output": str(dest)})
+    return {"model": mv.ref, "rows": result.height, "output": str(dest)}
+
+
+def check_schema(mv: registry.ModelVersion, df, source) -> None:
+    problems = []
+    for col in mv.schema:
+        if col["name"] not in df.columns:
+            problems.append(f"{col['name']} is missing")
+        elif not contracts.compatible(col["dtype"], str(df.schema[col["name"]])):
+            problems.append(f"{col['name']} is {df.schema[col['name']]}, the model takes "
+                            f"{col['dtype']}")
+    if problems:
+        raise InvalidInput(f"{source} does not fit {mv.ref}: " + "; ".join(problems))

@@ -1,0 +1,355 @@
+"""The model registry: named models, their versions, and aliases that point at versions.
+
+A version points at the run that trained it, the model artifact's hash, the dataset version it
+was trained on, its input schema and its validation metrics. Aliases (`production`, `staging`,
+any name) move by promotion and rollback; every move is kept in alias_events with who, when,
+why and the gates it passed. References: `name@4`, `name@production`, `name` (the latest).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import events, metrics, runs, scoring
+from .db import transaction
+from .errors import InvalidInput, NotFound
+from .names import check_name, split_ref
+from .timeutil import now_iso
+from .workspace import Workspace
+
+PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    name: str
+    version: int
+    run_id: str
+    artifact_hash: str
+    artifact_meta: dict[str, Any]
+    dataset: str | None
+    dataset_hash: str | None
+    schema: list[dict[str, str]]
+    metrics: dict[str, float | None]
+    created_at: str
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def task(self) -> str:
+        return self.artifact_meta.get("task", "regression")
+
+    def to_dict(self) -> dict[str, Any]:
+        """SPEC.md's `wb model show --json` fields, plus the task and target."""
+        return {"name": self.name, "version": self.version, "aliases": self.aliases,
+                "run_id": self.run_id, "dataset": self.dataset, "dataset_hash": self.dataset_hash,
+                "artifact_hash": self.artifact_hash, "metrics": self.metrics,
+                "created_at": self.created_at, "task": self.task,
+                "target": self.artifact_meta.get("target"), "schema": self.schema}
+
+
+_SELECT = """
+SELECT m.id AS model_id, m.name, v.version, v.run_id, v.artifact_hash, v.artifact_meta,
+       v.dataset, v.dataset_hash, v.schema, v.metrics, v.created_at
+FROM model_versions v JOIN models m ON m.id = v.model_id
+"""
+
+
+def _from_row(conn: sqlite3.Connection, row: sqlite3.Row) -> ModelVersion:
+    aliases = [r[0] for r in conn.execute(
+        "SELECT alias FROM aliases WHERE model_id = ? AND version = ? ORDER BY alias",
+        (row["model_id"], row["version"]))]
+    return ModelVersion(row["name"], row["version"], row["run_id"], row["artifact_hash"],
+                        json.loads(row["artifact_meta"]), row["dataset"], row["dataset_hash"],
+                        json.loads(row["schema"]), json.loads(row["metrics"]),
+                        row["created_at"], aliases)
+
+
+# -- registering ------------------------------------------------------------------------------
+def register(ws: Workspace, run_ref: str, name: str) -> ModelVersion:
+    """A new version of model `name` from the model a run logged."""
+    check_name(name, "model")
+    run_id = runs.resolve(ws, run_ref)
+    info = runs.show(ws, run_id)
+    if info["status"] != "finished":
+        raise InvalidInput(f"run {info['name']} is {info['status']}; only finished runs register")
+    artifact = scoring.model_artifact(ws, run_id)
+    if artifact is None:
+        raise InvalidInput(f"run {info['name']} logged no model")
+    meta = json.loads(artifact["meta"])
+    schema = meta.get("features", {}).get("inputs", [])
+    now = now_iso()
+    with transaction(ws.conn) as conn:
+        conn.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)", (name, now))
+        model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
+        number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions "
+                              "WHERE model_id = ?", (model_id,)).fetchone()[0]
+        conn.execute(
+            "INSERT INTO model_versions (model_id, version, run_id, artifact_hash, "
+            "artifact_meta, dataset, dataset_hash, schema, metrics, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (model_id, number, run_id, artifact["hash"], artifact["meta"], meta.get("dataset"),
+             meta.get("dataset_hash"), json.dumps(schema), json.dumps(info["metrics"]), now))
+        events.record(conn, "model.register", f"registered {name}@{number} from run "
+                                              f"{info['name']}", subject=f"{name}@{number}",
+                      data={"run": run_id})
+    return resolve(ws, f"{name}@{number}")
+
+
+# -- reading --------------------------------------------------------------------------------
+def resolve(ws: Workspace, ref: str) -> ModelVersion:
+    name, selector = split_ref(ref)
+    conn = ws.conn
+    model = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()
+    if model is None:
+        raise NotFound(f"no model named {name!r}; `wb model list` shows the models")
+    if selector is None or selector == "latest":
+        row = conn.execute(_SELECT + " WHERE m.name = ? ORDER BY v.version DESC LIMIT 1",
+                           (name,)).fetchone()
+    elif selector.isdigit():
+        row = conn.execute(_SELECT + " WHERE m.name = ? AND v.version = ?",
+                           (name, int(selector))).fetchone()
+        if row is None:
+            raise NotFound(f"model {name!r} has no version {selector}")
+    else:
+        row = conn.execute(_SELECT + " JOIN aliases a ON a.model_id = m.id AND "
+                           "a.version = v.version WHERE m.name = ? AND a.alias = ?",
+                           (name, selector)).fetchone()
+        if row is None:
+            raise NotFound(f"model {name!r} has no alias {selector!r}")
+    if row is None:
+        raise NotFound(f"model {name!r} has no versions")
+    return _from_row(conn, row)
+
+
+def list_models(ws: Workspace) -> list[dict[str, Any]]:
+    conn = ws.conn
+    out = []
+    for m in conn.execute("SELECT m.id, m.name, COUNT(v.id) AS versions, MAX(v.version) AS latest "
+                          "FROM models m LEFT JOIN model_versions v ON v.model_id = m.id "
+                          "GROUP BY m.id ORDER BY m.name"):
+        aliases = {r[0]: r[1] for r in conn.execute(
+            "SELECT alias, version FROM aliases WHERE model_id = ? ORDER BY alias", (m["id"],))}
+        out.append({"name": m["name"], "versions": m["versions"], "latest": m["latest"],
+                    "aliases": aliases})
+    return out
+
+
+def versions(ws: Workspace, name: str) -> list[ModelVersion]:
+    resolve(ws, name)  # a clear error for an unknown model
+    return [_from_row(ws.conn, r) for r in ws.conn.execute(
+        _SELECT + " WHERE m.name = ? ORDER BY v.version", (name,))]
+
+
+def alias_history(ws: Workspace, name: str) -> list[dict[str, Any]]:
+    rows = ws.conn.execute(
+        "SELECT e.alias, e.from_version, e.to_version, e.action, e.user, e.reason, e.forced, "
+        "e.gates, e.created_at FROM alias_events e JOIN models m ON m.id = e.model_id "
+        "WHERE m.name = ? ORDER BY e.id", (name,)).fetchall()
+    return [{**dict(r), "forced": bool(r["forced"]), "gates": json.loads(r["gates"])}
+            for r in rows]
+
+
+def show(ws: Workspace, ref: str) -> dict[str, Any]:
+    """A version with its lineage; for a bare name, the latest plus the alias history."""
+    mv = resolve(ws, ref)
+    info = mv.to_dict()
+    run = runs.show(ws, mv.run_id)
+    info["lineage"] = {"run": {"id": run["id"], "name": run["name"],
+                               "experiment": run["experiment"]},
+                       "params": run["params"], "inputs": run["inputs"],
+                       "git_commit": run["environment"].get("git_commit"),
+                       "git_dirty": run["environment"].get("git_dirty")}
+    if split_ref(ref)[1] is None:
+        info["alias_history"] = alias_history(ws, mv.name)
+    return info
+
+
+def load(ws: Workspace, mv: ModelVersion) -> scoring.LoadedModel:
+    return scoring.load(ws, mv.run_id, mv.artifact_hash, mv.artifact_meta, mv.ref)
+
+
+# -- moving aliases -------------------------------------------------------------------------
+@dataclass
+class Promotion:
+    promoted: bool
+    version: ModelVersion
+    alias: str
+    gates: list[dict[str, Any]]
+    forced: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"promoted": self.promoted, "model": self.version.name,
+                "version": self.version.version, "alias": self.alias, "gates": self.gates,
+                "forced": self.forced}
+
+
+def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
+            force: bool = False, reason: str = "") -> Promotion:
+    """Point `alias` at a version: to production only through the gates, or forced with a
+    reason. A refusal moves nothing; the result says which gates failed and why."""
+    check_name(alias, "alias")
+    if alias.isdigit() or alias == "latest":
+        raise InvalidInput(f"{alias!r} cannot be an alias: it reads as a version")
+    if force and not reason.strip():
+        raise InvalidInput("--force needs --reason: say why the gates are overridden")
+    mv = resolve(ws, ref)
+    current = _alias_target(ws, mv.name, alias)
+    if current == mv.version:
+        raise InvalidInput(f"{mv.ref} is already {mv.name}@{alias}")
+    gates = [_gate_hash(ws, mv)]
+    if alias == PRODUCTION:
+        gates += [_gate_schema(ws, mv), _gate_performance(ws, mv, current, data)]
+    passed = all(g["passed"] for g in gates)
+    result = Promotion(passed or force, mv, alias, gates, forced=force and not passed)
+    if result.promoted:
+        _move(ws, mv.name, alias, current, mv.version, "promote", reason, result.forced, gates)
+    return result
+
+
+def _alias_target(ws: Workspace, name: str, alias: str) -> int | None:
+    row = ws.conn.execute("SELECT a.version FROM aliases a JOIN models m ON m.id = a.model_id "
+                          "WHERE m.name = ? AND a.alias = ?", (name, alias)).fetchone()
+    return row[0] if row else None
+
+
+def _move(ws: Workspace, name: str, alias: str, from_version: int | None, to_version: int,
+          action: str, reason: str, forced: bool, gates: list) -> None:
+    now = now_iso()
+    with transaction(ws.conn) as conn:
+        model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
+        conn.execute("INSERT INTO aliases (model_id, alias, version, updated_at) "
+                     "VALUES (?, ?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET "
+                     "version = excluded.version, updated_at = excluded.updated_at",
+                     (model_id, alias, to_version, now))
+        conn.execute("INSERT INTO alias_events (model_id, alias, from_version, to_version, "
+                     "action, user, reason, forced, gates, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (model_id, alias, from_version, to_version, action, _user(), reason,
+                      forced, json.dumps(gates), now))
+        was = f" (was @{from_version})" if from_version else ""
+        events.record(conn, f"model.{action}",
+                      f"{action}d {name}@{to_version} to {alias}{was}"
+                      + (" FORCED" if forced else "") + (f": {reason}" if reason else ""),
+                      subject=f"{name}@{to_version}", data={"alias": alias, "forced": forced})
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def rollback(ws: Workspace, name: str, alias: str = PRODUCTION, reason: str = "") -> dict:
+    """Move `alias` back to the version it pointed at before its last move."""
+    current = _alias_target(ws, name, alias)
+    if current is None:
+        resolve(ws, name)  # unknown model: that error first
+        raise InvalidInput(f"model {name!r} has no alias {alias!r} to roll back")
+    last = ws.conn.execute(
+        "SELECT e.from_version FROM alias_events e JOIN models m ON m.id = e.model_id "
+        "WHERE m.name = ? AND e.alias = ? AND e.to_version = ? ORDER BY e.id DESC LIMIT 1",
+        (name, alias, current)).fetchone()
+    if last is None or last[0] is None:
+        raise InvalidInput(f"{name}@{alias} has no earlier version to roll back to")
+    _move(ws, name, alias, current, last[0], "rollback", reason or "rollback", False, [])
+    return {"model": name, "alias": alias, "from": current, "to": last[0]}
+
+
+# -- the gates ------------------------------------------------------------------------------
+def _gate(name: str, passed: bool, detail: str) -> dict[str, Any]:
+    return {"name": name, "passed": passed, "detail": detail}
+
+
+def _gate_hash(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
+    if not ws.store.exists(mv.artifact_hash):
+        return _gate("artifact_hash", False, f"the model artifact {mv.artifact_hash[:12]} is "
+                                             f"missing from the store")
+    ok = ws.store.verify(mv.artifact_hash)
+    return _gate("artifact_hash", ok, f"{mv.artifact_hash[:12]} "
+                                      + ("verified" if ok else "does NOT match its bytes"))
+
+
+def _gate_schema(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
+    """The model's inputs against what production data looks like: the dataset's contract
+    when it has one, else its latest version's schema."""
+    from . import contracts, datasets
+
+    dataset = (mv.dataset or "").partition("@")[0]
+    if not dataset:
+        return _gate("schema", False, "the model does not record its training dataset")
+    text = contracts.get_text(ws, dataset)
+    if text is not None:
+        expected = {n: c.get("dtype") for n, c in
+                    contracts.parse(text, f"the contract of {dataset}")["columns"].items()}
+        source = f"the contract of {dataset}"
+    else:
+        latest = datasets.resolve(ws, dataset)
+        expected = {c["name"]: c["dtype"] for c in latest.schema}
+        source = f"{latest.ref} (no contract)"
+    problems = []
+    for col in mv.schema:
+        have = expected.get(col["name"], "missing")
+        if have == "missing":
+            problems.append(f"{col['name']} is missing")
+        elif have and not contracts.compatible(col["dtype"], have):
+            problems.append(f"{col['name']} is {have}, the model takes {col['dtype']}")
+    if problems:
+        return _gate("schema", False, f"against {source}: " + "; ".join(problems[:5]))
+    return _gate("schema", True, f"all {len(mv.schema)} inputs match {source}")
+
+
+def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
+                      data: str | None) -> dict[str, Any]:
+    from . import datasets
+
+    if current is None:
+        return _gate("performance", True, "no production model yet to compare with")
+    champion = resolve(ws, f"{mv.name}@{current}")
+    ref = data or (mv.dataset or "").partition("@")[0]
+    version = datasets.resolve(ws, ref)
+    df = datasets.load(ws, version)
+    target = mv.artifact_meta.get("target")
+    name = metrics.primary(mv.task)
+    candidate_score = load(ws, mv).score(df, target)[0][name]
+    champion_score = load(ws, champion).score(df, target)[0][name]
+    margin = float(ws.config["registry"]["promotion_margin"])
+    worse = metrics.worse_by(name, candidate_score, champion_score)
+    passed = worse <= margin
+    return _gate("performance", passed,
+                 f"{name} on {version.ref}: {candidate_score:.4g} vs {champion_score:.4g} for "
+                 f"{champion.ref} ({worse:+.1%} worse; the margin is {margin:.0%})")
+
+
+# -- comparing ------------------------------------------------------------------------------
+def evaluate(ws: Workspace, ref: str, data: str, against: str | None = None,
+             by: str | None = None) -> dict[str, Any]:
+    """Metrics of one or two versions on the same data, overall and per segment of `by`."""
+    from . import datasets
+
+    version = datasets.resolve(ws, data)
+    df = datasets.load(ws, version)
+    models = [resolve(ws, ref)] + ([resolve(ws, against)] if against else [])
+    target = models[0].artifact_meta.get("target")
+    if by is not None and by not in df.columns:
+        raise InvalidInput(f"{version.ref} has no column {by!r} to break the metrics down by")
+    loaded = [load(ws, mv) for mv in models]
+    overall = {mv.ref: lm.score(df, target)[0] for mv, lm in zip(models, loaded, strict=True)}
+    segments = []
+    if by is not None:
+        for value in sorted(df.get_column(by).drop_nulls().unique().to_list(), key=str):
+            part = df.filter(df.get_column(by) == value)
+            segments.append({"segment": str(value), "rows": part.height,
+                             "metrics": {mv.ref: lm.score(part, target)[0]
+                                         for mv, lm in zip(models, loaded, strict=True)}})
+    return {"data": version.ref, "target": target, "primary": metrics.primary(models[0].task),
+            "models": [mv.ref for mv in models], "overall": overall, "by": by,
+            "segments": segments}
