@@ -1,12 +1,13 @@
 """`wb runs list` on a workspace of 100,000 runs vs a bare SELECT of the newest 50 ids.
 
-    python bench/runs_list.py [--runs 100000] [--repeat 5] [--quick]
+    python bench/runs_list.py [--runs 100000] [--repeat 5] [--quick] [--analyze]
 
 The workspace is made with `Workspace.init` (so the real schema and indexes) and filled with
 direct SQL (executemany in big transactions): N finished runs in 10 experiments, each with 10
 params (p0..p9; p0..p7 numbers, p8 a bool, p9 text), 5 metrics (m0..m4, uniform in [0, 1]) in
-`latest_metrics` and one step each in `metrics`. Then, interleaved, median of N after one
-untimed warm-up: `workbench.core.runs.list_runs(ws, ...)` for the query of the target,
+`latest_metrics` and one step each in `metrics` (no ANALYZE, as wb runs none; `--analyze` adds
+it). Then, interleaved, median of N after one untimed warm-up:
+`workbench.core.runs.list_runs(ws, ...)` for the query of the target,
 `where="params.p1 > 0.5 and metrics.m1 < 0.3", sort="metrics.m2", limit=50`, and some other
 typical ones (no filter; sort by -metrics.m0; an experiment; a filter alone; a param sort),
 against the baseline `SELECT id FROM runs ORDER BY created_at DESC LIMIT 50` on the same
@@ -80,7 +81,7 @@ REWRITES: dict[str, tuple[str, tuple]] = {
 }
 
 
-def generate(folder: Path, n: int) -> Path:
+def generate(folder: Path, n: int, analyze: bool = False) -> Path:
     """A workspace of n runs, filled with direct SQL; returns its root."""
     from workbench.core.workspace import Workspace
 
@@ -130,7 +131,8 @@ def generate(folder: Path, n: int) -> Path:
     conn.executemany("INSERT INTO metrics (run_id, key, step, value, timestamp) "
                      "VALUES (?, ?, ?, ?, ?)", history)
     conn.execute("COMMIT")
-    conn.execute("ANALYZE")  # what a long-lived workspace would have after `PRAGMA optimize`
+    if analyze:  # wb itself never runs ANALYZE or PRAGMA optimize (so no sqlite_stat1)
+        conn.execute("ANALYZE")
     conn.close()
     return folder
 
@@ -182,6 +184,9 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=100_000, help="runs in the workspace (100000)")
     p.add_argument("--repeat", type=int, default=5, help="timed repetitions (5); median")
     p.add_argument("--quick", action="store_true", help="a fast run: 20000 runs, 3 repetitions")
+    p.add_argument("--analyze", action="store_true",
+                   help="run ANALYZE after generating (wb never does; shows the plans SQLite "
+                        "picks with statistics, as after a `PRAGMA optimize`)")
     args = p.parse_args()
     if args.quick:
         args.runs, args.repeat = 20_000, 3
@@ -189,8 +194,9 @@ def main() -> int:
 
     with scratch(args.dir, args.keep) as tmp:
         start = time.perf_counter()
-        root = generate(tmp / "ws", args.runs)
-        print(f"generated {args.runs} runs (10 params, 5 metrics each) in "
+        root = generate(tmp / "ws", args.runs, args.analyze)
+        print(f"generated {args.runs} runs (10 params, 5 metrics each"
+              f"{', then ANALYZE' if args.analyze else ''}) in "
               f"{time.perf_counter() - start:.1f}s; {args.repeat} repetitions, interleaved, "
               f"median", flush=True)
         ws = Workspace.find(root)
