@@ -84,11 +84,14 @@ def train(ctx: typer.Context,
 
         registered = registry.register(ws, best.id, register)
     if as_json:
-        output.print_json({"runs": [{"id": r.id, "name": r.name, "status": r.status,
-                                     "params": r.params, "metrics": r.metrics} for r in found],
-                           "registered": registered and {"name": registered.name,
-                                                         "version": registered.version,
-                                                         "run_id": registered.run_id}})
+        document: dict[str, Any] = {"runs": [{"id": r.id, "name": r.name, "status": r.status,
+                                              "params": r.params, "metrics": r.metrics}
+                                             for r in found]}
+        if register:
+            document["registered"] = registered and {"name": registered.name,
+                                                     "version": registered.version,
+                                                     "run_id": registered.run_id}
+        output.print_json(document)
     else:
         _print_runs(found, list(grid))
         if registered:

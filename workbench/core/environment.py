@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -34,7 +36,10 @@ def capture(cwd: Path) -> Environment:
     )
 
 
+@functools.cache
 def installed_packages() -> str:
+    """Every installed distribution as name==version lines. Cached for the process: scanning
+    site-packages costs ~60 ms, and what is installed does not change under a running sweep."""
     seen = {}
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
@@ -43,11 +48,22 @@ def installed_packages() -> str:
     return "\n".join(seen[k] for k in sorted(seen)) + "\n"
 
 
+GIT_CACHE_S = 2.0
+
+
 def _git(cwd: Path) -> tuple[str | None, str]:
-    """(HEAD commit, diff of uncommitted changes to tracked files), or (None, "") outside git."""
+    """(HEAD commit, diff of uncommitted changes to tracked files), or (None, "") outside git.
+    Asked at most once per GIT_CACHE_S per folder: a sweep starting many runs at once asks
+    once, and an edit made between two runs a user starts by hand is still seen."""
+    return _git_cached(cwd.resolve(), int(time.time() // GIT_CACHE_S))
+
+
+@functools.lru_cache(maxsize=8)
+def _git_cached(cwd: Path, time_bucket: int) -> tuple[str | None, str]:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
                               timeout=30, check=True).stdout
+
     try:
         commit = git("rev-parse", "HEAD").strip()
         return commit, git("diff", "HEAD", "--no-color", "--no-ext-diff")

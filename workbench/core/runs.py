@@ -53,6 +53,15 @@ def create(ws: Workspace, *, experiment: str | None, kind: str, command: list[st
     run_id = uuid.uuid4().hex
     name = name or run_name()
     now = now_iso()
+    # The environment's files go into the store first, then the run and its rows in one
+    # transaction: a run never exists without them.
+    files = []
+    if env is not None:
+        for path, text in (("environment/packages.txt", env.packages),
+                           ("environment/git.diff", env.git_diff)):
+            if text:
+                data = text.encode()
+                files.append((path, ws.store.put_bytes(data)[0], len(data)))
     with transaction(ws.conn) as conn:
         exp = experiment_id(conn, experiment or DEFAULT_EXPERIMENT)
         conn.execute(
@@ -64,14 +73,10 @@ def create(ws: Workspace, *, experiment: str | None, kind: str, command: list[st
              json.dumps(env.summary() if env else {}), now,
              now if status == "running" else None, time.time()),
         )
+        for path, oid, size in files:
+            _insert_artifact(conn, run_id, path, "environment", oid, size, None)
         events.record(conn, "run.start", f"started run {name} ({kind})", subject=run_id,
                       data={"experiment": experiment or DEFAULT_EXPERIMENT})
-    if env is not None:
-        add_artifact_bytes(ws, run_id, env.packages.encode(), "environment/packages.txt",
-                           "environment")
-        if env.git_diff:
-            add_artifact_bytes(ws, run_id, env.git_diff.encode(), "environment/git.diff",
-                               "environment")
     return run_id
 
 
@@ -153,11 +158,16 @@ def add_artifact_bytes(ws: Workspace, run_id: str, data: bytes, name: str, kind:
 def _record_artifact(ws: Workspace, run_id: str, name: str, kind: str, oid: str, size: int,
                      meta: dict | None) -> None:
     with transaction(ws.conn) as conn:
-        conn.execute(
-            "INSERT INTO artifacts (run_id, path, kind, hash, size, meta) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (run_id, path) DO UPDATE SET kind = excluded.kind, hash = excluded.hash, "
-            "size = excluded.size, meta = excluded.meta",
-            (run_id, name, kind, oid, size, json.dumps(meta or {})))
+        _insert_artifact(conn, run_id, name, kind, oid, size, meta)
+
+
+def _insert_artifact(conn: sqlite3.Connection, run_id: str, name: str, kind: str, oid: str,
+                     size: int, meta: dict | None) -> None:
+    conn.execute(
+        "INSERT INTO artifacts (run_id, path, kind, hash, size, meta) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (run_id, path) DO UPDATE SET kind = excluded.kind, hash = excluded.hash, "
+        "size = excluded.size, meta = excluded.meta",
+        (run_id, name, kind, oid, size, json.dumps(meta or {})))
 
 
 def _check_artifact_name(name: str) -> None:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from . import features, model_io, runs
+from . import model_io, runs
 from .errors import InvalidInput, NotFound
 from .workspace import Workspace
 
@@ -32,6 +32,8 @@ class LoadedModel:
 
     def predict(self, df):
         """Predictions (and, for classifiers, probabilities of each class) for a frame."""
+        from . import features  # polars
+
         spec = features.FeatureSpec.from_dict(self.meta["features"])
         X = features.build(df, spec)
         predicted = self.pipeline.predict(X)

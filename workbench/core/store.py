@@ -125,6 +125,10 @@ class ObjectStore:
         return staged.oid, staged.commit()
 
     def put_bytes(self, data: bytes) -> tuple[str, bool]:
+        oid = hashing.hash_bytes(data)
+        if self.exists(oid):  # already stored: no temp file, no fsync
+            os.utime(self.path(oid))  # fresh for gc's grace period, as in _commit_tmp
+            return oid, False
         staged = self.stage_stream(io.BytesIO(data))
         return staged.oid, staged.commit()
 

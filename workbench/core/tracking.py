@@ -34,6 +34,47 @@ ENV_RUN_ID = "WB_RUN_ID"
 _open_runs: weakref.WeakSet[Run] = weakref.WeakSet()
 
 
+class _Flusher:
+    """One thread per process flushes every open run on a timer and beats their hearts, on
+    one connection per workspace database, under one lock that every write takes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._connections: dict[Path, sqlite3.Connection] = {}
+        self._thread: threading.Thread | None = None
+
+    def connection(self, ws: Workspace) -> sqlite3.Connection:
+        """The shared connection to `ws`'s database; call with `lock` held."""
+        conn = self._connections.get(ws.db_path)
+        if conn is None:
+            conn = self._connections[ws.db_path] = db.connect(ws.db_path,
+                                                              ws.wb_dir / "migrate.lock")
+        return conn
+
+    def start(self) -> None:
+        with self.lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="wb-flush", daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        beat = 0.0
+        while True:
+            time.sleep(FLUSH_INTERVAL_S)  # a timer, not a wait for a condition
+            due = time.monotonic() - beat >= runs_mod.HEARTBEAT_INTERVAL_S
+            for run in list(_open_runs):
+                try:
+                    run.flush(heartbeat=due)
+                except sqlite3.Error:
+                    pass  # the next tick retries; ending the run flushes for certain
+            if due:
+                beat = time.monotonic()
+
+
+_FLUSHER = _Flusher()
+_workspaces: dict[Path, Workspace] = {}
+
+
 class Run:
     """A run being logged to. Use as a context manager, or call `end()`."""
 
@@ -50,13 +91,8 @@ class Run:
         self._tags: dict[str, str] = {}
         self._steps: dict[str, int] = {}
         self._ended = False
-        self._write_lock = threading.Lock()  # one flush at a time, on the client's connection
-        self._db = db.connect(ws.db_path, ws.wb_dir / "migrate.lock")
-        self._stop = threading.Event()
-        self._flusher = threading.Thread(target=self._flush_loop, name=f"wb-flush-{run_id[:8]}",
-                                         daemon=True)
-        self._flusher.start()
         _open_runs.add(self)
+        _FLUSHER.start()
 
     # -- logging ----------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -113,16 +149,18 @@ class Run:
         return datasets.load(self.ws, version)
 
     # -- flushing and ending ----------------------------------------------------------------
-    def flush(self) -> None:
-        with self._write_lock:
+    def flush(self, *, heartbeat: bool = False, finish: tuple[str, str | None] | None = None
+              ) -> None:
+        """Write what is buffered in one transaction (with the heartbeat, or the run's end)."""
+        with _FLUSHER.lock:
             with self._lock:
                 metrics, self._metrics = self._metrics, []
                 latest, self._latest = self._latest, {}
                 params, self._params = self._params, {}
                 tags, self._tags = self._tags, {}
-            if not (metrics or params or tags):
+            if not (metrics or params or tags or heartbeat or finish):
                 return
-            with transaction(self._db) as conn:
+            with transaction(_FLUSHER.connection(self.ws)) as conn:
                 conn.executemany(
                     "INSERT INTO metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)",
                     metrics)
@@ -136,32 +174,16 @@ class Run:
                     "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
                     "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
                     [(self.id, k, v) for k, v in tags.items()])
-
-    def _write(self, fn, *args, **kwargs) -> None:
-        with self._write_lock, transaction(self._db) as conn:
-            fn(conn, *args, **kwargs)
-
-    def _flush_loop(self) -> None:
-        beat = 0.0
-        while not self._stop.wait(FLUSH_INTERVAL_S):
-            try:
-                self.flush()
-                if time.monotonic() - beat >= runs_mod.HEARTBEAT_INTERVAL_S:
-                    self._write(runs_mod.heartbeat, self.id)
-                    beat = time.monotonic()
-            except sqlite3.Error:
-                pass  # the next tick retries; ending the run flushes for certain
+                if heartbeat:
+                    runs_mod.heartbeat(conn, self.id)
+                if finish:
+                    runs_mod.finish(conn, self.id, finish[0], error=finish[1])
 
     def end(self, status: str = "finished", error: str | None = None) -> None:
         if self._ended:
             return
         self._ended = True
-        self._stop.set()
-        self._flusher.join()
-        self.flush()
-        if self.owned:
-            self._write(runs_mod.finish, self.id, status, error=error)
-        self._db.close()
+        self.flush(finish=(status, error) if self.owned else None)
         _open_runs.discard(self)
 
     def __enter__(self) -> Run:
@@ -195,7 +217,9 @@ def start_run(experiment: str | None = None, params: Mapping[str, Any] | None = 
               name: str | None = None, tags: Mapping[str, Any] | None = None,
               workspace: str | os.PathLike | None = None) -> Run:
     """Start a run in the workspace found from here, or attach to the one `wb run` made."""
-    ws = Workspace.find(workspace)
+    found = Workspace.find(workspace)
+    # One Workspace (and so one database connection) per folder for the process's runs.
+    ws = _workspaces.setdefault(found.root, found)
     attached = os.environ.get(ENV_RUN_ID)
     if attached:
         if not ws.conn.execute("SELECT 1 FROM runs WHERE id = ?", (attached,)).fetchone():
