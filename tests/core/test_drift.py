@@ -355,3 +355,15 @@ def test_fsck_stays_ok_and_gc_keeps_report_objects(sales):
     assert sales.store.exists(report_object)
     assert drift.show(sales, report["report_id"]) == report
     assert fsck(sales).ok
+
+
+def test_chi_square_tail_matches_scipy():
+    # wb computes the tail itself (scipy's import costs half a second); scipy is the oracle here.
+    from scipy.special import chdtrc
+
+    from workbench.core.drift import chi2_sf
+
+    for dof in (1, 2, 3, 9, 99, 999):
+        for x in (0.01, 0.5, 1.0, 4.0, 30.0, 400.0, 3000.0):
+            expected = float(chdtrc(dof, x))
+            assert chi2_sf(x, dof) == pytest.approx(expected, rel=1e-9, abs=1e-300)

@@ -73,10 +73,7 @@ def train(ctx: typer.Context,
         on_done=None if quiet else lambda o: output.stderr.print(
             f"run {o.run_id[:8] if o.run_id else '-'} "
             + ("failed: " + o.error if o.error else "finished"), highlight=False, markup=False))
-    ids = [o.run_id for o in outcomes if o.run_id]
-    rows = {r.id: r for r in runs_core.list_runs(ws, where=None, limit=None)
-            if r.id in set(ids)} if ids else {}
-    found = [rows[i] for i in ids if i in rows]
+    found = runs_core.by_ids(ws, [o.run_id for o in outcomes if o.run_id])
     registered = None
     best = _best(found)
     if register and best is not None:

@@ -83,8 +83,10 @@ def _estimator(model: str, task: str, seed: int) -> Any:
         import lightgbm as lgb
 
         cls = lgb.LGBMClassifier if classify else lgb.LGBMRegressor
+        # One thread: parallelism comes from `--jobs`, and on a shared 2-core machine two
+        # OpenMP threads that spin-wait made fits 5 to 190 times slower (bench/train.py).
         return cls(random_state=seed, deterministic=True, force_row_wise=True, verbose=-1,
-                   n_jobs=2)
+                   n_jobs=1)
     if model in ("random_forest", "extra_trees"):
         from sklearn import ensemble
 

@@ -226,6 +226,18 @@ def compile_where(text: str) -> tuple[str, list]:
     return parser.parse(), parser.args
 
 
+def value_sort(key: str) -> tuple[str, str, str, bool] | None:
+    """For `[-]metrics.X` or `[-]params.X`: (table, value column, key, descending), the shape
+    that lets the list walk the (key, value) index in order; None for other sorts."""
+    desc = key.startswith("-")
+    prefix, _, sub = key.lstrip("-+").partition(".")
+    if prefix == "metrics" and sub:
+        return "latest_metrics", "value", sub, desc
+    if prefix == "params" and sub:
+        return "params", "num", sub, desc
+    return None
+
+
 def compile_sort(key: str) -> tuple[str, list]:
     """ORDER BY clause for `--sort [-]FIELD`; metrics and params sort missing values last."""
     desc = key.startswith("-")

@@ -20,7 +20,7 @@ from . import events
 from .db import transaction
 from .errors import Ambiguous, InvalidInput, NotFound
 from .naming import run_name
-from .query import compile_sort, compile_where
+from .query import compile_sort, compile_where, value_sort
 from .timeutil import now_iso
 from .workspace import Workspace
 
@@ -219,13 +219,50 @@ def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None
         sql, where_args = compile_where(where)
         clauses.append(sql)
         args += where_args
-    order, order_args = compile_sort(sort) if sort else ("runs.created_at DESC", [])
-    query = _LIST_SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
-    query += f" ORDER BY {order}, runs.created_at DESC"
-    if limit:
-        query += f" LIMIT {int(limit)}"
-    rows = ws.conn.execute(query, args + order_args).fetchall()
+    by_value = value_sort(sort) if sort else None
+    if by_value is not None:
+        rows = _list_by_value(ws.conn, by_value, clauses, args, limit)
+    else:
+        order, order_args = compile_sort(sort) if sort else ("runs.created_at DESC", [])
+        query = _LIST_SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        query += f" ORDER BY {order}, runs.created_at DESC"
+        if limit:
+            query += f" LIMIT {int(limit)}"
+        rows = ws.conn.execute(query, args + order_args).fetchall()
     return _with_values(ws.conn, rows)
+
+
+def _list_by_value(conn: sqlite3.Connection, by_value: tuple, clauses: list[str], args: list,
+                   limit: int | None) -> list[sqlite3.Row]:
+    """Sorted by a metric or param: walk its (key, value) index in order, so the first
+    `limit` runs are found without visiting the rest; then the runs that lack the value."""
+    table, column, key, desc = by_value
+    direction = "DESC" if desc else "ASC"
+    cap = f" LIMIT {int(limit)}" if limit else ""
+    where = "".join(f" AND {c}" for c in clauses)
+    with_value = conn.execute(
+        _LIST_SELECT.replace("FROM runs", f"FROM {table} s CROSS JOIN runs ON runs.id = s.run_id")
+        + f" WHERE s.key = ? AND s.{column} IS NOT NULL{where}"
+        f" ORDER BY s.{column} {direction}, runs.created_at DESC{cap}",
+        [key, *args]).fetchall()
+    if limit and len(with_value) >= limit:
+        return with_value
+    rest = f" LIMIT {int(limit) - len(with_value)}" if limit else ""
+    without = conn.execute(
+        _LIST_SELECT + f" WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = runs.id "
+        f"AND s.key = ? AND s.{column} IS NOT NULL){where} ORDER BY runs.created_at DESC{rest}",
+        [key, *args]).fetchall()
+    return with_value + without
+
+
+def by_ids(ws: Workspace, ids: list[str]) -> list[RunRow]:
+    """The runs with these ids, in that order (missing ones left out)."""
+    found: dict[str, sqlite3.Row] = {}
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        marks = ",".join("?" * len(chunk))
+        for row in ws.conn.execute(_LIST_SELECT + f" WHERE runs.id IN ({marks})", chunk):
+            found[row["id"]] = row
+    return _with_values(ws.conn, [found[i] for i in ids if i in found])
 
 
 def _with_values(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunRow]:

@@ -20,6 +20,7 @@ from .workspace import Workspace
 
 VALIDATION_FRACTION = 0.2
 TRIAL_ROWS = 200
+TRIAL_ROUNDS = 10
 AUTO = "auto"
 
 
@@ -89,6 +90,10 @@ def _trial_fit(p: Prepared) -> None:
     if p.task == "classification" and len(set(p.y_train[rows].tolist())) < 2:
         rows = np.arange(len(p.y_train))
     trial = clone(p.built.pipeline)
+    model = trial.named_steps["model"]
+    for rounds in ("n_estimators", "max_iter"):  # a few rounds try the values as well as all
+        if isinstance(model.get_params().get(rounds), int):
+            model.set_params(**{rounds: min(model.get_params()[rounds], TRIAL_ROUNDS)})
     fit_params = {f"model__{k}": v for k, v in p.built.fit_params.items()}
     try:
         with warnings.catch_warnings():

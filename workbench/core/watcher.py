@@ -1,8 +1,8 @@
 """`wb watch DIR --dataset NAME`: every data drop that lands in DIR is versioned, validated
 against the dataset's contract and drift-checked, with the results in the audit log and alerts.
 
-A file is taken once it is complete: its size and mtime have held still for SETTLE_S (a file
-renamed into place settles at once). Hidden and temp files are ignored. A file whose bytes were
+A file is taken once it is complete: its size and mtime have held still for SETTLE_S, counted
+from its last write (so a file written elsewhere and renamed into place is taken at once). Hidden and temp files are ignored. A file whose bytes were
 already taken for this dataset is skipped, so restarts and copies do nothing twice; files that
 arrived while the watcher was down are taken at start. A bad file raises an alert and the
 watcher goes on. A stop request (SIGINT, SIGTERM, `stop()`) takes effect between files.
@@ -109,7 +109,10 @@ class Watcher:
             return
         known = self._seen.get(path)
         if known is None or known[:2] != (st.st_size, st.st_mtime_ns):
-            self._seen[path] = (st.st_size, st.st_mtime_ns, time.monotonic())
+            # The clock starts at the file's last write: a file renamed into place after it was
+            # written has already held still that long, and is taken at the next look.
+            still = min(max(time.time() - st.st_mtime_ns / 1e9, 0.0), SETTLE_S)
+            self._seen[path] = (st.st_size, st.st_mtime_ns, time.monotonic() - still)
 
     def _take_settled(self, wait: bool) -> list[Outcome]:
         """Process the noted files that have held still for SETTLE_S; with `wait`, wait until
