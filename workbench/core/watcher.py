@@ -2,7 +2,8 @@
 against the dataset's contract and drift-checked, with the results in the audit log and alerts.
 
 A file is taken once it is complete: its size and mtime have held still for SETTLE_S, counted
-from its last write (so a file written elsewhere and renamed into place is taken at once). Hidden and temp files are ignored. A file whose bytes were
+from its last write (so a file written elsewhere and renamed into place is taken at once).
+Hidden and temp files are ignored. A file whose bytes were
 already taken for this dataset is skipped, so restarts and copies do nothing twice; files that
 arrived while the watcher was down are taken at start. A bad file raises an alert and the
 watcher goes on. A stop request (SIGINT, SIGTERM, `stop()`) takes effect between files.
