@@ -86,6 +86,7 @@ app.add_typer(drift.alerts_app, name="alerts")
 app.command("watch")(watch.watch)
 app.add_typer(model.app, name="model")
 app.command("predict")(model.predict)
+app.command("import")(model.import_)
 
 
 def main() -> None:

@@ -160,3 +160,34 @@ def predict(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF
     else:
         output.line(f"wrote {result['rows']:,} predictions of {result['model']} to "
                     f"{result['output']}")
+
+
+@app.command("export")
+def export(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
+           out: Path = typer.Option(..., "--output", "-o", help="The bundle file to write."),
+           with_data: bool = typer.Option(False, "--with-data",
+                                          help="Include the training dataset version's bytes."),
+           as_json: bool = JSON_OPTION) -> None:
+    """Write a model version, its run and lineage (and data) to one file for another machine."""
+    from ..core import bundles
+
+    result = bundles.export(workspace(ctx), ref, out, with_data)
+    if as_json:
+        output.print_json(result)
+    else:
+        output.line(f"exported {result['model']} to {result['file']} ({result['objects']} "
+                    f"objects{', with its training data' if result['with_data'] else ''})")
+
+
+def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="A bundle from "
+                                                                  "`wb model export`."),
+            as_json: bool = JSON_OPTION) -> None:
+    """Import a model bundle: every hash checked before anything is written."""
+    from ..core import bundles
+
+    result = bundles.import_bundle(workspace(ctx), file)
+    if as_json:
+        output.print_json(result)
+    else:
+        output.line(f"imported {result['model']} (run {result['run'][:8]}, "
+                    f"{result['objects']} objects verified)")
