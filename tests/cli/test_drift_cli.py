@@ -7,26 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from tests.conftest import DROPS
-from workbench.cli.main import app
 
 FEATURE_FIELDS = {"name", "type", "test", "score", "threshold", "drifted"}
-
-
-@pytest.fixture
-def wb(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0):
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (result.stdout, result.stderr)
-        return result
-
-    run("init")
-    return run
 
 
 @pytest.fixture

@@ -6,9 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
-from workbench.cli.main import app
 
 TRAIN_KEYS = {"id", "name", "status", "params", "metrics"}
 LIST_KEYS = {"id", "name", "experiment", "status", "params", "metrics", "started_at", "duration_s"}
@@ -27,20 +24,11 @@ def _csv(n: int = 80) -> str:
 
 
 @pytest.fixture
-def wb(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("WB_RUN_ID", raising=False)
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0):
-        result = runner.invoke(app, [str(a) for a in args])
-        assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-        return result
-
-    run("init")
+def wb(wb, tmp_path):
+    """The CLI in a workspace that holds dataset `d`."""
     (tmp_path / "d.csv").write_text(_csv())
-    run("data", "add", tmp_path / "d.csv", "--name", "d")
-    return run
+    wb("data", "add", tmp_path / "d.csv", "--name", "d")
+    return wb
 
 
 def train_json(wb, *args: str) -> list[dict]:

@@ -172,7 +172,9 @@ def _commit(ws: Workspace, manifest: dict[str, Any], staged: list[StagedObject])
         if dataset:
             _import_dataset(conn, dataset)
         _import_run(conn, run)
-        number = _import_model_version(conn, model)
+        number = registry.insert_version(conn, model["name"], model["run_id"],
+                                         model["artifact_hash"], model["artifact_meta"],
+                                         model["schema"], model["metrics"])
         events.record(conn, "model.import", f"imported {model['name']}@{number} (exported as "
                                             f"@{model['version']})",
                       subject=f"{model['name']}@{number}", data={"run": run["id"]})
@@ -227,18 +229,3 @@ def _import_run(conn, run: dict[str, Any]) -> None:
                      "VALUES (?, ?, ?, ?, ?, ?)",
                      [(run["id"], a["path"], a["kind"], a["hash"], a["size"],
                        json.dumps(a["meta"])) for a in run["artifacts"]])
-
-
-def _import_model_version(conn, m: dict[str, Any]) -> int:
-    conn.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)",
-                 (m["name"], now_iso()))
-    model_id = conn.execute("SELECT id FROM models WHERE name = ?", (m["name"],)).fetchone()[0]
-    number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions "
-                          "WHERE model_id = ?", (model_id,)).fetchone()[0]
-    conn.execute(
-        "INSERT INTO model_versions (model_id, version, run_id, artifact_hash, artifact_meta, "
-        "dataset, dataset_hash, schema, metrics, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (model_id, number, m["run_id"], m["artifact_hash"], json.dumps(m["artifact_meta"]),
-         m["dataset"], m["dataset_hash"], json.dumps(m["schema"]), json.dumps(m["metrics"]),
-         now_iso()))
-    return number

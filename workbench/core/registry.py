@@ -85,22 +85,29 @@ def register(ws: Workspace, run_ref: str, name: str) -> ModelVersion:
         raise InvalidInput(f"run {info['name']} logged no model")
     meta = json.loads(artifact["meta"])
     schema = meta.get("features", {}).get("inputs", [])
-    now = now_iso()
     with transaction(ws.conn) as conn:
-        conn.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)", (name, now))
-        model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
-        number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions "
-                              "WHERE model_id = ?", (model_id,)).fetchone()[0]
-        conn.execute(
-            "INSERT INTO model_versions (model_id, version, run_id, artifact_hash, "
-            "artifact_meta, dataset, dataset_hash, schema, metrics, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (model_id, number, run_id, artifact["hash"], artifact["meta"], meta.get("dataset"),
-             meta.get("dataset_hash"), json.dumps(schema), json.dumps(info["metrics"]), now))
+        number = insert_version(conn, name, run_id, artifact["hash"], meta, schema,
+                                info["metrics"])
         events.record(conn, "model.register", f"registered {name}@{number} from run "
                                               f"{info['name']}", subject=f"{name}@{number}",
                       data={"run": run_id})
     return resolve(ws, f"{name}@{number}")
+
+
+def insert_version(conn: sqlite3.Connection, name: str, run_id: str, artifact_hash: str,
+                   meta: dict[str, Any], schema: list, metrics_: dict) -> int:
+    """Add the next version of model `name` (made if new) in the caller's transaction."""
+    now = now_iso()
+    conn.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)", (name, now))
+    model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
+    number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions "
+                          "WHERE model_id = ?", (model_id,)).fetchone()[0]
+    conn.execute(
+        "INSERT INTO model_versions (model_id, version, run_id, artifact_hash, artifact_meta, "
+        "dataset, dataset_hash, schema, metrics, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (model_id, number, run_id, artifact_hash, json.dumps(meta), meta.get("dataset"),
+         meta.get("dataset_hash"), json.dumps(schema), json.dumps(metrics_), now))
+    return number
 
 
 # -- reading --------------------------------------------------------------------------------
