@@ -9,6 +9,7 @@ import typer
 
 from ..core import datasets
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
+from ..core.names import plural
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -48,8 +49,8 @@ def add(ctx: typer.Context,
         return
     output.line(f"added {v.ref}  {v.rows:,} rows x {v.columns} columns  {v.hash[:12]}")
     if result.violations:
-        output.line(f"{len(result.violations)} contract violations (stored anyway; --strict "
-                    f"refuses):", style="yellow")
+        output.line(f"{plural(len(result.violations), 'contract violation')} (stored "
+                    f"anyway; --strict refuses):", style="yellow")
         _print_violations(result.violations)
     elif result.violations is not None:
         output.line("passes its contract", style="green")
@@ -197,7 +198,8 @@ def validate(ctx: typer.Context,
         output.print_json({"passed": not violations,
                            "violations": [v.to_dict() for v in violations]})
     elif violations:
-        output.line(f"{checked}: {len(violations)} contract violations", style="bold red")
+        output.line(f"{checked}: {plural(len(violations), 'contract violation')}",
+                    style="bold red")
         _print_violations(violations)
     else:
         output.line(f"{checked} passes its contract", style="green")
@@ -238,8 +240,10 @@ def contract_set(ctx: typer.Context, name: str = typer.Argument(..., help="A dat
 
     try:
         text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {file}: {exc}") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"cannot read {file}: it is not UTF-8 text") from None
     contracts.set_contract(workspace(ctx), name, text, str(file))
     output.line(f"{name} now has the contract in {file}")
 

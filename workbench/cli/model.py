@@ -188,6 +188,8 @@ def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="A bundle 
     result = bundles.import_bundle(workspace(ctx), file)
     if as_json:
         output.print_json(result)
+    elif result["already_present"]:
+        output.line(f"nothing to import: this workspace already has it as {result['model']}")
     else:
         output.line(f"imported {result['model']} (run {result['run'][:8]}, "
                     f"{result['objects']} objects verified)")

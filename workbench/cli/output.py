@@ -38,12 +38,15 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
     """A table whose last column gives way (cut with an ellipsis) when the terminal is narrow;
     the others keep their full width."""
     cells = [[Text("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(col), *(row[i].cell_len for row in cells)]) for i, col in enumerate(columns)]
+    # What is left for the last column once the others and the separators (3 a column) fit.
+    room = max(10, stdout.width - sum(widths[:-1]) - 3 * (len(columns) - 1))
     t = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
     for i, col in enumerate(columns):
         last = i == len(columns) - 1
-        width = max([len(col), *(row[i].cell_len for row in cells)])
         t.add_column(col, justify="right" if col in justify_right else "left", no_wrap=True,
-                     overflow="ellipsis", min_width=None if last else width)
+                     overflow="ellipsis", min_width=None if last else widths[i],
+                     max_width=room if last else None)
     for row in cells:
         t.add_row(*row)
     stdout.print(t)

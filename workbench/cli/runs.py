@@ -8,6 +8,7 @@ import typer
 
 from ..core import launcher
 from ..core import runs as runs_core
+from ..core.metrics import BOOKKEEPING, PREFERRED
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -66,9 +67,11 @@ def list_(ctx: typer.Context,
         output.print_json([r.to_dict() for r in found])
         return
     if not found:
-        output.line("No runs match. Start one with `wb train` or `wb run -- COMMAND`.")
+        output.line("No runs match the filter." if where or experiment else
+                    "No runs yet. Start one with `wb train` or `wb run -- COMMAND`.")
         return
-    metric_keys = sorted({k for r in found for k in r.metrics})[:6]
+    logged = {k for r in found for k in r.metrics} - BOOKKEEPING
+    metric_keys = ([k for k in PREFERRED if k in logged] + sorted(logged - set(PREFERRED)))[:6]
     output.table(
         ["id", "name", "experiment", "status", "model", "started", "secs", *metric_keys],
         [(r.id[:8], r.name, r.experiment, r.status, r.model or "", output.short_time(r.started_at),

@@ -37,6 +37,8 @@ def watch(ctx: typer.Context,
     if not once:
         output.line(f"watching {w.folder} for {dataset} (Ctrl-C stops)", style="dim")
     outcomes = w.run(once=once)
+    if w.stop_event.is_set():
+        output.line("stopped", style="dim")  # a requested stop is a clean end: exit 0
     if once:
         taken = sum(o.status == "added" for o in outcomes)
         before = sum(o.status == "skipped" for o in outcomes)

@@ -104,8 +104,8 @@ def _read_checked(ws: Workspace, path: Path, staged: list[StagedObject]) -> dict
     """Check every member and stage every object; returns the manifest."""
     try:
         tar = tarfile.open(path, "r:*")
-    except (tarfile.TarError, OSError) as exc:
-        raise InvalidInput(f"{path} is not a wb bundle ({exc})") from None
+    except (tarfile.TarError, OSError):
+        raise InvalidInput(f"{path} is not a wb bundle (not a tar file)") from None
     with tar:
         manifest = None
         expected: dict[str, int] = {}
@@ -136,7 +136,8 @@ def _read_checked(ws: Workspace, path: Path, staged: list[StagedObject]) -> dict
                                        f"(the bundle was altered or damaged)")
                 seen.add(oid)
         except (tarfile.TarError, EOFError, OSError) as exc:
-            raise InvalidInput(f"{path} is damaged or truncated ({exc})") from None
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InvalidInput(f"{path} is damaged or truncated ({reason})") from None
     if manifest is None:
         raise InvalidInput(f"{path} is not a wb bundle (it has no manifest)")
     missing = set(expected) - seen
@@ -165,9 +166,18 @@ def _manifest(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> dict
 
 
 def _commit(ws: Workspace, manifest: dict[str, Any], staged: list[StagedObject]) -> dict:
+    model, run, dataset = manifest["model"], manifest["run"], manifest["dataset"]
+    present = ws.conn.execute(
+        "SELECT v.version FROM model_versions v JOIN models m ON m.id = v.model_id "
+        "WHERE m.name = ? AND v.run_id = ? AND v.artifact_hash = ?",
+        (model["name"], run["id"], model["artifact_hash"])).fetchone()
+    if present:  # imported before, or exported from here: nothing new
+        for s in staged:
+            s.discard()
+        return {"model": f"{model['name']}@{present[0]}", "run": run["id"],
+                "dataset": dataset and dataset["name"], "objects": 0, "already_present": True}
     for s in staged:
         s.commit()
-    model, run, dataset = manifest["model"], manifest["run"], manifest["dataset"]
     with transaction(ws.conn) as conn:
         if dataset:
             _import_dataset(conn, dataset)
@@ -179,7 +189,8 @@ def _commit(ws: Workspace, manifest: dict[str, Any], staged: list[StagedObject])
                                             f"@{model['version']})",
                       subject=f"{model['name']}@{number}", data={"run": run["id"]})
     return {"model": f"{model['name']}@{number}", "run": run["id"],
-            "dataset": dataset and f"{dataset['name']}", "objects": len(staged)}
+            "dataset": dataset and dataset["name"], "objects": len(staged),
+            "already_present": False}
 
 
 def _import_dataset(conn, d: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import runs
 from .errors import InvalidInput
-from .metrics import higher_is_better
+from .metrics import BOOKKEEPING, higher_is_better
 from .workspace import Workspace
 
 
@@ -30,7 +30,8 @@ def compare(ws: Workspace, refs: list[str]) -> dict[str, Any]:
     for key in metric_keys:
         values = [i["metrics"].get(key) for i in infos]
         present = [v for v in values if v is not None]
-        best = (max(present) if higher_is_better(key) else min(present)) if present else None
+        best = None if not present or key in BOOKKEEPING else (
+            max(present) if higher_is_better(key) else min(present))
         metric_rows[key] = {"values": values,
                             "best": [v is not None and v == best for v in values]}
     curves = {key: {i["id"]: runs.metric_history(ws, i["id"], key) for i in infos}

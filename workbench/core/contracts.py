@@ -19,7 +19,7 @@ from . import config as config_mod
 from . import events
 from .db import transaction
 from .errors import EXIT_CHECK_FAILED, InvalidInput, NotFound, WbError
-from .names import check_name
+from .names import check_name, plural
 from .timeutil import now_iso
 from .workspace import Workspace
 
@@ -46,8 +46,8 @@ class ContractBroken(WbError):
     exit_code = EXIT_CHECK_FAILED
 
     def __init__(self, name: str, violations: list[Violation]):
-        super().__init__(f"{len(violations)} contract violations in the new version of {name}; "
-                         f"nothing was stored (--strict)")
+        super().__init__(f"{plural(len(violations), 'contract violation')} in the new version "
+                         f"of {name}; nothing was stored (--strict)")
         self.violations = violations
 
 
@@ -122,9 +122,14 @@ def _strings(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
 
+# The polars type names a contract may use (as `wb data show` prints them).
+DTYPES = {"Int8", "Int16", "Int32", "Int64", "Int128", "UInt8", "UInt16", "UInt32", "UInt64",
+          "Float32", "Float64", "Decimal", "String", "Categorical", "Enum", "Boolean", "Date",
+          "Datetime", "Duration", "Time", "Binary", "List", "Array", "Struct", "Null"}
 # Each setting: (what it must be, in words; a check).
 COLUMN_SETTINGS = {
-    "dtype": ("a type name such as \"Float64\"", lambda v: isinstance(v, str)),
+    "dtype": ("a type name such as \"Float64\", \"Int64\", \"String\" or \"Date\"",
+              lambda v: isinstance(v, str) and v.partition("(")[0] in DTYPES),
     "required": ("true or false", lambda v: isinstance(v, bool)),
     "max_null_fraction": ("a number from 0 to 1", lambda v: _number(v) and 0 <= v <= 1),
     "min": ("a number", _number),
@@ -190,6 +195,9 @@ def get_text(ws: Workspace, name: str) -> str | None:
 def get(ws: Workspace, name: str) -> dict[str, Any]:
     text = get_text(ws, name)
     if text is None:
+        from . import datasets
+
+        datasets.log(ws, name)  # an unknown dataset is that error, not "no contract"
         raise NotFound(f"dataset {name!r} has no contract; make one with "
                        f"`wb data contract infer {name} -o FILE` and `wb data contract set`")
     return parse(text, f"the contract of {name}")

@@ -10,6 +10,10 @@ if TYPE_CHECKING:
 
 REGRESSION = ("rmse", "mae", "wape", "r2")
 CLASSIFICATION = ("accuracy", "f1", "roc_auc", "log_loss")
+# Counts a trainer logs beside its scores: no "best" among them.
+BOOKKEEPING = {"train_rows", "val_rows", "best_iteration"}
+# The order a table shows scores in, before any others.
+PREFERRED = (*REGRESSION, *CLASSIFICATION)
 HIGHER_IS_BETTER = {"r2", "accuracy", "f1", "roc_auc", "auc", "precision", "recall"}
 
 

@@ -25,3 +25,8 @@ def split_ref(ref: str) -> tuple[str, str | None]:
     if sep and not selector:
         raise InvalidInput(f"reference {ref!r} has nothing after '@'")
     return name, (selector if sep else None)
+
+
+def plural(n: int, noun: str) -> str:
+    """`1 violation`, `2 violations`."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")

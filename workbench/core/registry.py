@@ -128,7 +128,7 @@ def resolve(ws: Workspace, ref: str) -> ModelVersion:
     else:
         row = conn.execute(_SELECT + " JOIN aliases a ON a.model_id = m.id AND "
                            "a.version = v.version WHERE m.name = ? AND a.alias = ?",
-                           (name, selector)).fetchone()
+                           (name, selector.lower())).fetchone()
         if row is None:
             raise NotFound(f"model {name!r} has no alias {selector!r}")
     if row is None:
@@ -203,6 +203,7 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
     """Point `alias` at a version: to production only through the gates, or forced with a
     reason. A refusal moves nothing; the result says which gates failed and why."""
     check_name(alias, "alias")
+    alias = alias.lower()  # `Production` is production: one alias, one set of gates
     if alias.isdigit() or alias == "latest":
         raise InvalidInput(f"{alias!r} cannot be an alias: it reads as a version")
     if force and not reason.strip():
@@ -213,7 +214,10 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
         raise InvalidInput(f"{mv.ref} is already {mv.name}@{alias}")
     gates = [_gate_hash(ws, mv)]
     if alias == PRODUCTION:
-        gates += [_gate_schema(ws, mv), _gate_performance(ws, mv, current, data)]
+        gates.append(_gate_schema(ws, mv))
+        gates.append(_gate_performance(ws, mv, current, data) if gates[0]["passed"] else
+                     _gate("performance", False, "not measured: the artifact does not verify, "
+                                                 "so it is not loaded"))
     passed = all(g["passed"] for g in gates)
     result = Promotion(passed or force, mv, alias, gates, forced=force and not passed)
     if result.promoted:
@@ -242,8 +246,9 @@ def _move(ws: Workspace, name: str, alias: str, from_version: int | None, to_ver
                      (model_id, alias, from_version, to_version, action, _user(), reason,
                       forced, json.dumps(gates), now))
         was = f" (was @{from_version})" if from_version else ""
+        verb = {"promote": "promoted", "rollback": "rolled back"}[action]
         events.record(conn, f"model.{action}",
-                      f"{action}d {name}@{to_version} to {alias}{was}"
+                      f"{verb} {name}@{alias} to @{to_version}{was}"
                       + (" FORCED" if forced else "") + (f": {reason}" if reason else ""),
                       subject=f"{name}@{to_version}", data={"alias": alias, "forced": forced})
 
@@ -256,14 +261,18 @@ def _user() -> str:
 
 
 def rollback(ws: Workspace, name: str, alias: str = PRODUCTION, reason: str = "") -> dict:
-    """Move `alias` back to the version it pointed at before its last move."""
+    """Undo the promotion that put the alias's current version there: the alias goes back to
+    the version before it. Rolling back again undoes the promotion before that, never the
+    rollback itself."""
+    alias = alias.lower()
     current = _alias_target(ws, name, alias)
     if current is None:
         resolve(ws, name)  # unknown model: that error first
         raise InvalidInput(f"model {name!r} has no alias {alias!r} to roll back")
     last = ws.conn.execute(
         "SELECT e.from_version FROM alias_events e JOIN models m ON m.id = e.model_id "
-        "WHERE m.name = ? AND e.alias = ? AND e.to_version = ? ORDER BY e.id DESC LIMIT 1",
+        "WHERE m.name = ? AND e.alias = ? AND e.to_version = ? AND e.action = 'promote' "
+        "ORDER BY e.id DESC LIMIT 1",
         (name, alias, current)).fetchone()
     if last is None or last[0] is None:
         raise InvalidInput(f"{name}@{alias} has no earlier version to roll back to")

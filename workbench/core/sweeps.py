@@ -31,6 +31,8 @@ def parse_assignment(text: str, option: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise InvalidInput(f"{option} takes KEY=VALUE, not {text!r}")
+    if not value.strip():
+        raise InvalidInput(f"{option} {key.strip()}= has no value")
     return key.strip(), value
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from . import alerts, datasets, drift, events, hashing
 from .db import transaction
 from .errors import InvalidInput, WbError
-from .names import check_name
+from .names import check_name, plural
 from .timeutil import now_iso
 from .workspace import Workspace
 
@@ -159,7 +159,7 @@ class Watcher:
                            version.ref)
         notes = []
         if result.violations:
-            notes.append(f"{len(result.violations)} contract violations")
+            notes.append(plural(len(result.violations), "contract violation"))
             with transaction(self.ws.conn) as conn:
                 alerts.raise_alert(conn, "contract",
                                    f"{version.ref} from {path.name} breaks its contract: "

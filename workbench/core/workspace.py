@@ -91,7 +91,8 @@ class Workspace:
             root = Path(explicit).expanduser().resolve()
             if (root / WB_DIR / "wb.db").is_file():
                 return cls(root)
-            raise NotFound(f"{explicit} is not a wb workspace; {NOT_FOUND_HINT}")
+            raise NotFound(f"{explicit} is not a wb workspace; run `wb init {explicit}` to make "
+                           f"one there")
         here = (start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if (folder / WB_DIR / "wb.db").is_file():
