@@ -291,8 +291,6 @@ def main() -> int:
         # Peak memory, each in a fresh process.
         py = sys.executable
         _, _, rss_bare = run_measured([py, "-c", "import polars, workbench.core.drift"])
-        _, _, rss_scipy = run_measured([py, "-c", "import polars, workbench.core.drift, "
-                                                  "scipy.special"])
         wb = wb_command()
         out_v, wall_v, rss_v = run_measured(
             [*wb, "drift", "check", "--reference", "ref@1", "--current", "cur@1", "--json"],
@@ -326,8 +324,6 @@ def main() -> int:
     print("\npeak memory (max RSS of a fresh process):")
     mem_rows = [
         ["python -c 'import polars, workbench.core.drift'", f"{rss_bare / MIB:,.0f}", "", ""],
-        ["  the same and scipy.special (the check's chi-square)", f"{rss_scipy / MIB:,.0f}",
-         "", ""],
         ["wb drift check --current cur@1 --json", f"{rss_v / MIB:,.0f}",
          f"{rss_v / tables_bytes:.2f}", f"{wall_v:.2f}"],
         ["wb drift check --current PATH --json", f"{rss_f / MIB:,.0f}",
