@@ -63,11 +63,23 @@ def infer(df: pl.DataFrame, target: str) -> FeatureSpec:
     return FeatureSpec(inputs=inputs, dates=dates, categorical=categorical, numeric=numeric)
 
 
+def _dtype(name: str) -> pl.DataType:
+    """The polars type a schema names ("Datetime(...)" as Datetime in microseconds)."""
+    return getattr(pl, name.partition("(")[0])
+
+
 def build(df: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
     """The feature frame for `df`, which must have every input column of the recipe."""
     missing = [c["name"] for c in spec.inputs if c["name"] not in df.columns]
     if missing:
         raise InvalidInput(f"the data lacks the model's input columns: {', '.join(missing)}")
+    # A column empty in every row has no type of its own (a CSV reads it as text): give it the
+    # type the model was trained on, so that dates still have date parts (all missing).
+    empty = [pl.lit(None, dtype=_dtype(c["dtype"])).alias(c["name"]) for c in spec.inputs
+             if df.get_column(c["name"]).null_count() == df.height
+             and str(df.schema[c["name"]]) != c["dtype"]]
+    if empty:
+        df = df.with_columns(empty)
     exprs = [pl.col(c).cast(pl.String).fill_null(MISSING).alias(c) for c in spec.categorical]
     exprs += [pl.col(c).cast(pl.Float64).alias(c) for c in spec.numeric]
     for d in spec.dates:

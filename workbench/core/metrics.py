@@ -25,7 +25,9 @@ def primary(task: str) -> str:
 def worse_by(name: str, candidate: float, baseline: float) -> float:
     """How much worse `candidate` is than `baseline`, as a fraction of it (negative: better)."""
     gap = (baseline - candidate) if higher_is_better(name) else (candidate - baseline)
-    return gap / abs(baseline) if baseline else 0.0
+    if not baseline:  # a perfect (zero) baseline: any worse score is infinitely worse
+        return math.inf if gap > 0 else 0.0
+    return gap / abs(baseline)
 
 
 def higher_is_better(name: str) -> bool:

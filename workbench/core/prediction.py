@@ -1,7 +1,8 @@
 """`wb predict MODELREF INPUT -o OUTPUT`: batch prediction with a registered model.
 
 The input is checked against the model's input schema first (every missing or mistyped column
-named), then read and scored in batches so that large files need not fit in memory twice; the
+named), then scored in batches (the input is read whole; its predictions are built batch by
+batch); the
 output (CSV or Parquet, by its extension) holds the input's columns and the predictions, and
 is written to a temp file renamed into place, so a failed job leaves no half file.
 """
@@ -56,7 +57,8 @@ def predict(ws: Workspace, ref: str, source: Path, dest: Path) -> dict[str, Any]
     with transaction(ws.conn) as conn:
         events.record(conn, "model.predict", f"predicted {result.height} rows of {source.name} "
                                              f"with {mv.ref} into {dest}", subject=mv.ref,
-                      data={"rows": result.height, "input": str(source), "output": str(dest)})
+                      data={"rows": result.height, "input": str(source.resolve()),
+                            "output": str(dest.resolve())})
     return {"model": mv.ref, "rows": result.height, "output": str(dest)}
 
 

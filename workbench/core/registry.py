@@ -209,6 +209,10 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
     if force and not reason.strip():
         raise InvalidInput("--force needs --reason: say why the gates are overridden")
     mv = resolve(ws, ref)
+    if data is not None:
+        from . import datasets
+
+        datasets.resolve(ws, data)  # a bad --data is an error even when nothing compares
     current = _alias_target(ws, mv.name, alias)
     if current == mv.version:
         raise InvalidInput(f"{mv.ref} is already {mv.name}@{alias}")
@@ -219,6 +223,9 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
                      _gate("performance", False, "not measured: the artifact does not verify, "
                                                  "so it is not loaded"))
     passed = all(g["passed"] for g in gates)
+    if force and not gates[0]["passed"]:
+        raise InvalidInput(f"{mv.ref}'s artifact does not verify against its hash: no force "
+                           f"puts a model that cannot load behind an alias (`wb fsck`)")
     result = Promotion(passed or force, mv, alias, gates, forced=force and not passed)
     if result.promoted:
         _move(ws, mv.name, alias, current, mv.version, "promote", reason, result.forced, gates)
