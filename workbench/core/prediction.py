@@ -1,10 +1,9 @@
 """`wb predict MODELREF INPUT -o OUTPUT`: batch prediction with a registered model.
 
 The input is checked against the model's input schema first (every missing or mistyped column
-named), then scored in batches (the input is read whole; its predictions are built batch by
-batch); the
-output (CSV or Parquet, by its extension) holds the input's columns and the predictions, and
-is written to a temp file renamed into place, so a failed job leaves no half file.
+named), then scored in batches of BATCH_ROWS (the input itself is read whole). The output (CSV
+or Parquet, by its extension) holds the input's columns and the predictions, and is written to
+a temp file renamed into place, so a failed job leaves no half file.
 """
 
 from __future__ import annotations
