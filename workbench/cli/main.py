@@ -13,6 +13,7 @@ from .. import __version__
 from ..core.errors import WbError
 from . import data, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
+from .context import workspace as context_workspace
 
 EXIT_CRASH = 70  # sysexits' EX_SOFTWARE: a bug in wb, not in the user's input
 EXIT_INTERRUPTED = 130
@@ -71,10 +72,20 @@ def root(
 ) -> None:
     ctx.obj = Options(workspace=workspace, debug=debug)
     if ctx.invoked_subcommand is None:
-        # The TUI is not built yet; until it is, a bare `wb` shows what there is to do.
-        typer.echo(ctx.get_help())
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            ui(ctx)
+        else:  # no terminal to draw on: say what there is to do instead
+            typer.echo(ctx.get_help())
 
 
+def ui(ctx: typer.Context) -> None:
+    """Open the terminal UI (what a bare `wb` does on a terminal)."""
+    from ..tui.app import run  # textual: only when the UI opens
+
+    run(context_workspace(ctx).root)
+
+
+app.command("ui")(ui)
 workspace_cmds.register(app)
 maintenance.register(app)
 app.add_typer(data.app, name="data")

@@ -23,3 +23,20 @@ def summary(ws: Workspace) -> dict[str, Any]:
         "events": count("SELECT COUNT(*) FROM events"),
         "last_event": dict(last) if last else None,
     }
+
+
+class ChangeCounter:
+    """Tells whether any other connection has committed since the last look, by SQLite's
+    `PRAGMA data_version`: a cheap poll for live views, instead of re-querying everything."""
+
+    def __init__(self, ws: Workspace):
+        self._conn = ws.conn  # this connection's counter only moves for other connections
+        self._last: int | None = None  # the first look reports a change: load once
+
+    def _version(self) -> int:
+        return self._conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def changed(self) -> bool:
+        now = self._version()
+        moved, self._last = now != self._last, now
+        return moved

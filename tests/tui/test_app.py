@@ -1,0 +1,103 @@
+"""The TUI, driven headless with Pilot: every screen opens and shows the workspace's data."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from tests.conftest import DROPS
+from workbench.core import datasets, drift, registry, training
+from workbench.tui.app import WbApp
+
+
+@pytest.fixture
+def filled(ws, tmp_path):
+    datasets.add(ws, DROPS / "week_01.csv", "sales")
+    datasets.add(ws, DROPS / "week_05.csv", "sales")
+    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold",
+                                                   model="linear"))
+    registry.register(ws, run_id, "demand")
+    registry.promote(ws, "demand@1", "production")
+    drift.check(ws, "sales@1", "sales@2")
+    return ws
+
+
+async def _settled(app, pilot):
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _cells(app) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    return [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
+
+
+async def test_every_screen_shows_its_area(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(app, pilot)
+        assert "sales@2" in _cells(app) and "sales@1" in _cells(app)
+        for key, expected in (("2", "finished"), ("3", "DRIFT"), ("4", "production"),
+                              ("5", "model.promote")):
+            await pilot.press(key)
+            await _settled(app, pilot)
+            assert any(expected in cell for cell in _cells(app)), (key, _cells(app))
+
+
+async def test_the_detail_follows_the_cursor(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(app, pilot)
+        await pilot.press("j")
+        await _settled(app, pilot)
+        detail = str(app.screen.query_one("#detail", Static).render())
+        assert "sales@1" in detail and "units_sold" in detail
+
+
+async def test_runs_filter_with_the_where_language(filled):
+    training.train(filled, training.TrainSpec(data="sales@1", target="units_sold",
+                                              model="baseline"))
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await _settled(app, pilot)
+        assert app.screen.query_one(DataTable).row_count == 2
+        await pilot.press("slash")
+        await pilot.pause()
+        for ch in "model = baseline":
+            await pilot.press("space" if ch == " " else ch)
+        await pilot.press("enter")
+        await _settled(app, pilot)
+        assert app.screen.query_one(DataTable).row_count == 1
+
+
+async def test_an_empty_workspace_says_what_to_do(ws):
+    app = WbApp(ws.root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settled(app, pilot)
+        assert "wb data add" in str(app.screen.query_one("#empty", Static).render())
+
+
+async def test_text_from_data_is_shown_literally(ws, tmp_path):
+    path = tmp_path / "markup.csv"
+    path.write_text("a\n1\n")
+    datasets.add(ws, path, "m", message="[bold red]x[/]")
+    app = WbApp(ws.root)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _settled(app, pilot)
+        assert "[bold red]x[/]" in _cells(app)
+
+
+async def test_live_refresh_when_the_database_changes(ws):
+    app = WbApp(ws.root)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _settled(app, pilot)
+        assert app.screen.query_one(DataTable).row_count == 0
+        datasets.add(ws, DROPS / "week_01.csv", "sales")  # another connection commits
+        for _ in range(100):  # the 1 s poll sees data_version move; await it, bounded
+            await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+            if app.screen.query_one(DataTable).row_count == 1:
+                break
+        assert app.screen.query_one(DataTable).row_count == 1

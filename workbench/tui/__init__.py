@@ -1,0 +1,1 @@
+"""The wb terminal UI (textual). Calls workbench.core from worker threads; no SQL here."""

@@ -1,0 +1,234 @@
+"""`wb` (or `wb ui`): one screen per area, number keys between them, live when data changes.
+
+Every database read runs in a thread worker (views.py, each call with its own connection);
+results come back to the UI thread through call_from_thread. A one-second poll of SQLite's
+data_version tells the current screen to reload only when something was committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from ..core.errors import WbError
+from . import views
+
+AREAS = ("datasets", "runs", "drift", "models", "activity")
+
+
+class AreaScreen(Screen):
+    """A table of things on the left, the selected one's detail on the right."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "down", show=False, id="down"),
+        Binding("k", "cursor_up", "up", show=False, id="up"),
+        Binding("r", "reload", "reload", id="reload"),
+    ]
+
+    def __init__(self, title: str, load: Callable[..., views.Table],
+                 detail: Callable[[Path, str], str]):
+        super().__init__()
+        self.area_title = title
+        self.load = load
+        self.detail = detail
+        self.keys: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="table")
+            yield Static("", id="detail", markup=False)
+        yield Static("", id="empty", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"wb: {self.area_title}"
+        self.reload()
+
+    @property
+    def root(self) -> Path:
+        return self.app.root  # type: ignore[attr-defined]
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    def load_args(self) -> tuple:
+        return ()
+
+    @work(thread=True, exclusive=True, group="load")
+    def reload(self) -> None:
+        try:
+            table = self.load(self.root, *self.load_args())
+        except WbError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._show, table)
+
+    def _show(self, table: views.Table) -> None:
+        widget = self.query_one(DataTable)
+        selected = self.keys[widget.cursor_row] if self.keys and widget.cursor_row < len(
+            self.keys) else None
+        widget.clear(columns=True)
+        widget.add_columns(*table.columns)
+        for row, key in zip(table.rows, table.keys, strict=True):
+            # Text cells: data is shown as the characters it holds, never as markup.
+            widget.add_row(*(Text(str(c)) for c in row), key=key)
+        self.keys = table.keys
+        self.query_one("#empty", Static).update("" if table.rows else table.empty)
+        if selected in self.keys:
+            widget.move_cursor(row=self.keys.index(selected))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value is not None:
+            self.show_detail(event.row_key.value)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def show_detail(self, key: str) -> None:
+        try:
+            text = self.detail(self.root, key)
+        except WbError as exc:
+            text = str(exc)
+        self.app.call_from_thread(self.query_one("#detail", Static).update, Text(text))
+
+
+class RunsScreen(AreaScreen):
+    BINDINGS = [Binding("slash", "filter", "filter (--where)", id="filter")]
+
+    def __init__(self) -> None:
+        super().__init__("runs", views.runs_table, views.run_detail)
+        self.where = ""
+
+    def load_args(self) -> tuple:
+        return (self.where,)
+
+    def action_filter(self) -> None:
+        self.app.push_screen(FilterScreen(self.where), self._set_filter)
+
+    def _set_filter(self, where: str | None) -> None:
+        if where is not None:
+            self.where = where.strip()
+            self.sub_title = f"where {self.where}" if self.where else ""
+            self.reload()
+
+
+class DriftScreen(AreaScreen):
+    BINDINGS = [Binding("a", "ack", "acknowledge alert", id="ack")]
+
+    def __init__(self) -> None:
+        super().__init__("drift", views.drift_table, views.drift_detail)
+
+    def action_ack(self) -> None:
+        table = self.query_one(DataTable)
+        if self.keys and table.cursor_row < len(self.keys):
+            self._ack(self.keys[table.cursor_row])
+
+    @work(thread=True, exclusive=True, group="write")
+    def _ack(self, key: str) -> None:
+        if views.ack_alert(self.root, key):
+            self.app.call_from_thread(self.app.notify, "alert acknowledged")
+            self.app.call_from_thread(self.reload)
+
+
+class FilterScreen(ModalScreen[str]):
+    """The `--where` language of `wb runs list`; empty clears the filter."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="cancel")]
+
+    def __init__(self, current: str):
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        yield Input(value=self.current, id="where",
+                    placeholder="params.lr > 0.05 and metrics.rmse < 4   (enter: apply)")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "close", id="close_help")]
+
+    def compose(self) -> ComposeResult:
+        lines = ["wb keys", "",
+                 "1..5      datasets, runs, drift, models, activity",
+                 "j / k     down / up (arrows too); the detail follows the cursor",
+                 "/         filter runs with the --where language",
+                 "a         acknowledge the selected alert (drift)",
+                 "r         reload",
+                 "ctrl+p    command palette",
+                 "?         this help        q  quit"]
+        yield Static("\n".join(lines), id="help", markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class WbApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "wb"
+    BINDINGS = [
+        Binding("1", "area('datasets')", "datasets", id="area_datasets"),
+        Binding("2", "area('runs')", "runs", id="area_runs"),
+        Binding("3", "area('drift')", "drift", id="area_drift"),
+        Binding("4", "area('models')", "models", id="area_models"),
+        Binding("5", "area('activity')", "activity", id="area_activity"),
+        Binding("question_mark", "help", "help", id="help"),
+        Binding("q", "quit", "quit", id="quit"),
+    ]
+
+    def __init__(self, root: Path):
+        super().__init__()
+        self.root = root
+        self.counter = None
+
+    def on_mount(self) -> None:
+        self.install_screen(AreaScreen("datasets", views.datasets_table, views.dataset_detail),
+                            "datasets")
+        self.install_screen(RunsScreen(), "runs")
+        self.install_screen(DriftScreen(), "drift")
+        self.install_screen(AreaScreen("models", views.models_table, views.model_detail),
+                            "models")
+        self.install_screen(AreaScreen("activity", views.activity_table,
+                                       lambda root, key: ""), "activity")
+        self.push_screen("datasets")
+        self.set_interval(1.0, self.poll_changes)
+
+    def action_area(self, name: str) -> None:
+        if self.screen is not self.get_screen(name):
+            self.switch_screen(name)
+            self.get_screen(name).reload()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    @work(thread=True, exclusive=True, group="poll")
+    def poll_changes(self) -> None:
+        from ..core.status import ChangeCounter
+        from ..core.workspace import Workspace
+
+        if self.counter is None:
+            self.counter = ChangeCounter(Workspace(self.root))
+        if self.counter.changed() and isinstance(self.screen, AreaScreen):
+            self.call_from_thread(self.screen.reload)
+
+
+def run(root: Path) -> None:
+    WbApp(root).run()

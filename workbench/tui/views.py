@@ -1,0 +1,202 @@
+"""What each screen shows, as plain rows: the bridge from core's data to the TUI's tables.
+Runs in worker threads, each with its own Workspace (its own SQLite connection)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core import alerts, datasets, drift, events, registry, runs
+from ..core.workspace import Workspace
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[tuple]
+    keys: list[str] = field(default_factory=list)  # one per row: what selecting it opens
+    empty: str = ""  # what to say (and suggest) when there are no rows
+
+
+def short(iso: str | None) -> str:
+    return "" if not iso else iso[:19].replace("T", " ")
+
+
+def num(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
+                                  and abs(value) < 1e15):
+        return f"{int(value):,}"
+    return f"{value:.4g}"
+
+
+def datasets_table(root: Path) -> Table:
+    ws = Workspace(root)
+    try:
+        rows, keys = [], []
+        for d in datasets.list_datasets(ws):
+            for v in reversed(datasets.log(ws, d["name"])):
+                rows.append((v.ref, f"{v.rows:,}", v.columns, short(v.created_at),
+                             {None: "", True: "valid", False: "INVALID"}[v.valid], v.message))
+                keys.append(v.ref)
+        return Table(["version", "rows", "cols", "added", "contract", "message"], rows, keys,
+                     "No datasets yet. Add one:  wb data add FILE --name NAME")
+    finally:
+        ws.close()
+
+
+def dataset_detail(root: Path, ref: str) -> str:
+    ws = Workspace(root)
+    try:
+        v = datasets.resolve(ws, ref)
+        lines = [f"{v.ref}  {v.format}  {v.rows:,} rows x {v.columns} columns",
+                 f"hash {v.hash[:16]}", ""]
+        for c in v.profile["columns"]:
+            spark = sparkline(c.get("histogram", {}) and c["histogram"]["counts"]) \
+                if c.get("histogram") else ""
+            top = ", ".join(t["value"] for t in c.get("top_values", [])[:3])
+            stats = (f"min {num(c.get('min'))} mean {num(c.get('mean'))} max {num(c.get('max'))}"
+                     if c["kind"] == "numeric" else top)
+            lines.append(f"{c['name']:<16} {c['dtype']:<9} nulls {c['null_fraction']:>6.1%}  "
+                         f"{spark}  {stats}")
+        return "\n".join(lines)
+    finally:
+        ws.close()
+
+
+SPARKS = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> str:
+    top = max(counts) if counts else 0
+    return "".join(SPARKS[round(c / top * 8)] if top else " " for c in counts)
+
+
+def runs_table(root: Path, where: str | None = None) -> Table:
+    ws = Workspace(root)
+    try:
+        found = runs.list_runs(ws, where=where or None, limit=500)
+        keys = sorted({k for r in found for k in r.metrics} & {"rmse", "mae", "r2", "accuracy",
+                                                                "roc_auc"})
+        rows = [(r.id[:8], r.name, r.experiment, r.status, r.model or r.kind,
+                 short(r.started_at), *(num(r.metrics.get(k)) for k in keys)) for r in found]
+        return Table(["id", "name", "experiment", "status", "model", "started", *keys], rows,
+                     [r.id for r in found],
+                     "No runs match." if where else
+                     "No runs yet. Train one:  wb train --data NAME --target COLUMN")
+    finally:
+        ws.close()
+
+
+def run_detail(root: Path, run_id: str) -> str:
+    ws = Workspace(root)
+    try:
+        info = runs.show(ws, run_id)
+        lines = [f"{info['name']}  {info['status']}" + (f" ({info['error']})" if info["error"]
+                                                       else ""),
+                 f"id {info['id']}", f"command {' '.join(info['command'])}",
+                 "inputs " + ", ".join(f"{i['dataset']}@{i['version']}" for i in info["inputs"]),
+                 "", "params:"]
+        lines += [f"  {k} = {json.dumps(v)}" for k, v in info["params"].items()]
+        lines += ["", "metrics:"] + [f"  {k} = {num(v)}" for k, v in info["metrics"].items()]
+        lines += ["", "artifacts:"] + [f"  {a['path']} ({a['size']:,} B)"
+                                       for a in info["artifacts"]]
+        return "\n".join(lines)
+    finally:
+        ws.close()
+
+
+def drift_table(root: Path) -> Table:
+    ws = Workspace(root)
+    try:
+        rows, keys = [], []
+        for a in alerts.list_alerts(ws, open_only=True):
+            rows.append(("ALERT", str(a["id"]), short(a["created_at"]), a["kind"], a["message"]))
+            keys.append(f"alert:{a['id']}")
+        for r in drift.list_reports(ws, limit=200):
+            rows.append(("report", r["report_id"][:12], short(r["created_at"]),
+                         "DRIFT" if r["dataset_drift"] else "ok",
+                         f"{r['current']} vs {r['reference']}: " + ", ".join(r["drifted"])))
+            keys.append(f"report:{r['report_id']}")
+        return Table(["", "id", "time", "verdict", "what"], rows, keys,
+                     "No drift reports. Check a drop:  wb drift check --reference REF "
+                     "--current REF|PATH")
+    finally:
+        ws.close()
+
+
+def drift_detail(root: Path, key: str) -> str:
+    kind, _, ident = key.partition(":")
+    if kind == "alert":
+        return f"alert {ident}: press a to acknowledge it"
+    ws = Workspace(root)
+    try:
+        report = drift.show(ws, ident)
+        lines = [f"{report['current']} vs {report['reference']}: "
+                 + ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"), ""]
+        for f in report["features"]:
+            lines.append(f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
+                         f"{f['score']:.3f} (>= {f['threshold']:g})  {f['detail']}")
+        return "\n".join(lines)
+    finally:
+        ws.close()
+
+
+def ack_alert(root: Path, key: str) -> bool:
+    kind, _, ident = key.partition(":")
+    if kind != "alert":
+        return False
+    ws = Workspace(root)
+    try:
+        return alerts.ack(ws, int(ident))
+    finally:
+        ws.close()
+
+
+def models_table(root: Path) -> Table:
+    ws = Workspace(root)
+    try:
+        rows, keys = [], []
+        for m in registry.list_models(ws):
+            for v in reversed(registry.versions(ws, m["name"])):
+                rows.append((v.ref, ", ".join(v.aliases), v.dataset or "",
+                             num(v.metrics.get("rmse", v.metrics.get("roc_auc"))),
+                             short(v.created_at)))
+                keys.append(v.ref)
+        return Table(["version", "aliases", "trained on", "rmse/auc", "registered"], rows, keys,
+                     "No models yet. Register one:  wb model register RUN --name NAME")
+    finally:
+        ws.close()
+
+
+def model_detail(root: Path, ref: str) -> str:
+    ws = Workspace(root)
+    try:
+        info = registry.show(ws, ref.partition("@")[0])
+        chosen = registry.show(ws, ref)
+        lines = [f"{chosen['name']}@{chosen['version']}  [{', '.join(chosen['aliases'])}]",
+                 f"run {chosen['lineage']['run']['name']}  data {chosen['dataset']}", "",
+                 "metrics:"]
+        lines += [f"  {k} = {num(v)}" for k, v in chosen["metrics"].items()]
+        lines += ["", "alias history:"]
+        lines += [f"  {short(h['created_at'])} {h['alias']}: {h['action']} "
+                  f"@{h['from_version'] or '-'} -> @{h['to_version']} by {h['user']}"
+                  + (f" ({h['reason']})" if h["reason"] else "")
+                  for h in info.get("alias_history", [])]
+        return "\n".join(lines)
+    finally:
+        ws.close()
+
+
+def activity_table(root: Path) -> Table:
+    ws = Workspace(root)
+    try:
+        found = events.recent(ws.conn, 500)
+        return Table(["time", "kind", "message"],
+                     [(short(e.created_at), e.kind, e.message) for e in found],
+                     [str(e.id) for e in found], "Nothing has happened yet.")
+    finally:
+        ws.close()
