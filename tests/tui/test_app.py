@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, OptionList, Static
 
 from tests.conftest import DROPS
 from workbench.core import datasets, drift, registry, training
@@ -101,3 +101,22 @@ async def test_live_refresh_when_the_database_changes(ws):
             if app.screen.query_one(DataTable).row_count == 1:
                 break
         assert app.screen.query_one(DataTable).row_count == 1
+
+
+async def test_the_command_palette_switches_areas(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        for ch in "models: show":
+            await pilot.press("space" if ch == " " else ch)
+        options = app.screen.query_one(OptionList)
+        for _ in range(100):  # the palette searches in the background: await its first hit
+            if options.option_count:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await _settled(app, pilot)
+        assert app.screen is app.get_screen("models")
+        assert any("production" in cell for cell in _cells(app))

@@ -8,12 +8,14 @@ data_version tells the current screen to reload only when something was committe
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -181,9 +183,34 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+class WbCommands(Provider):
+    """The command palette's wb commands, named "noun: verb"."""
+
+    def commands(self) -> list[tuple[str, Callable[[], None], str]]:
+        app: WbApp = self.app  # type: ignore[assignment]
+        found = [(f"{area}: show", partial(app.action_area, area), f"the {area} screen")
+                 for area in AREAS]
+        found += [("runs: filter", app.filter_runs, "filter runs with --where"),
+                  ("drift: acknowledge alert", app.ack_alert, "on the drift screen"),
+                  ("help: keys", app.action_help, "every key binding")]
+        return found
+
+    async def discover(self) -> Hits:
+        for name, command, help_text in self.commands():
+            yield DiscoveryHit(name, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, command, help_text in self.commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), command, help=help_text)
+
+
 class WbApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "wb"
+    COMMANDS = App.COMMANDS | {WbCommands}
     BINDINGS = [
         Binding("1", "area('datasets')", "datasets", id="area_datasets"),
         Binding("2", "area('runs')", "runs", id="area_runs"),
@@ -218,6 +245,14 @@ class WbApp(App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def filter_runs(self) -> None:
+        self.action_area("runs")
+        self.get_screen("runs").action_filter()
+
+    def ack_alert(self) -> None:
+        self.action_area("drift")
+        self.get_screen("drift").action_ack()
 
     @work(thread=True, exclusive=True, group="poll")
     def poll_changes(self) -> None:
