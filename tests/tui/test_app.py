@@ -120,3 +120,53 @@ async def test_the_command_palette_switches_areas(filled):
         await _settled(app, pilot)
         assert app.screen is app.get_screen("models")
         assert any("production" in cell for cell in _cells(app))
+
+
+async def _models_screen_on(app, pilot, ref):
+    await pilot.press("4")
+    await _settled(app, pilot)
+    screen = app.screen
+    screen.query_one(DataTable).move_cursor(row=screen.keys.index(ref))
+    await _settled(app, pilot)
+
+
+async def test_promote_shows_the_gates_and_moves_only_when_confirmed(filled):
+    run_id = training.train(filled, training.TrainSpec(data="sales@1", target="units_sold",
+                                                       model="linear"))
+    registry.register(filled, run_id, "demand")  # demand@2: the same recipe, as good as @1
+    app = WbApp(filled.root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _models_screen_on(app, pilot, "demand@2")
+        await pilot.press("p")
+        await _settled(app, pilot)
+        text = str(app.screen.query_one("#confirm", Static).render())
+        assert "artifact_hash: passed" in text and "performance" in text
+        await pilot.press("n")  # cancel: nothing moves
+        await _settled(app, pilot)
+        assert registry.resolve(filled, "demand@production").version == 1
+        await pilot.press("p")
+        await _settled(app, pilot)
+        await pilot.press("y")
+        await _settled(app, pilot)
+        assert registry.resolve(filled, "demand@production").version == 2
+        await pilot.press("b")  # roll back, confirmed
+        await _settled(app, pilot)
+        await pilot.press("y")
+        await _settled(app, pilot)
+        assert registry.resolve(filled, "demand@production").version == 1
+
+
+async def test_a_refused_promotion_cannot_be_confirmed(filled):
+    run_id = training.train(filled, training.TrainSpec(
+        data="sales@1", target="units_sold", model="baseline",
+        params={"strategy": "constant", "constant": 1000.0}))
+    registry.register(filled, run_id, "demand")  # demand@2: predicts 1000 units every time
+    app = WbApp(filled.root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _models_screen_on(app, pilot, "demand@2")
+        await pilot.press("p")
+        await _settled(app, pilot)
+        assert "refused" in str(app.screen.query_one("#confirm", Static).render())
+        await pilot.press("y")  # not offered: nothing moves
+        await _settled(app, pilot)
+        assert registry.resolve(filled, "demand@production").version == 1

@@ -216,12 +216,7 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
     current = _alias_target(ws, mv.name, alias)
     if current == mv.version:
         raise InvalidInput(f"{mv.ref} is already {mv.name}@{alias}")
-    gates = [_gate_hash(ws, mv)]
-    if alias == PRODUCTION:
-        gates.append(_gate_schema(ws, mv))
-        gates.append(_gate_performance(ws, mv, current, data) if gates[0]["passed"] else
-                     _gate("performance", False, "not measured: the artifact does not verify, "
-                                                 "so it is not loaded"))
+    gates = gates_for(ws, mv, alias, current, data)
     passed = all(g["passed"] for g in gates)
     if force and not gates[0]["passed"]:
         raise InvalidInput(f"{mv.ref}'s artifact does not verify against its hash: no force "
@@ -230,6 +225,27 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
     if result.promoted:
         _move(ws, mv.name, alias, current, mv.version, "promote", reason, result.forced, gates)
     return result
+
+
+def gates_for(ws: Workspace, mv: ModelVersion, alias: str, current: int | None,
+              data: str | None) -> list[dict[str, Any]]:
+    """The gates a move of `alias` to `mv` must pass (all of them for production)."""
+    gates = [_gate_hash(ws, mv)]
+    if alias == PRODUCTION:
+        gates.append(_gate_schema(ws, mv))
+        gates.append(_gate_performance(ws, mv, current, data) if gates[0]["passed"] else
+                     _gate("performance", False, "not measured: the artifact does not verify, "
+                                                 "so it is not loaded"))
+    return gates
+
+
+def preview_promotion(ws: Workspace, ref: str, alias: str) -> dict[str, Any]:
+    """What `promote` would decide, without moving anything: for a confirmation to show."""
+    mv = resolve(ws, ref)
+    current = _alias_target(ws, mv.name, alias.lower())
+    gates = gates_for(ws, mv, alias.lower(), current, None)
+    return {"model": mv.ref, "alias": alias.lower(), "current": current, "gates": gates,
+            "passed": all(g["passed"] for g in gates), "already": current == mv.version}
 
 
 def _alias_target(ws: Workspace, name: str, alias: str) -> int | None:

@@ -145,6 +145,91 @@ class DriftScreen(AreaScreen):
             self.app.call_from_thread(self.reload)
 
 
+class ModelsScreen(AreaScreen):
+    BINDINGS = [Binding("p", "promote", "promote to production", id="promote"),
+                Binding("b", "rollback", "roll production back", id="rollback")]
+
+    def __init__(self) -> None:
+        super().__init__("models", views.models_table, views.model_detail)
+
+    def selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        return self.keys[table.cursor_row] if self.keys and table.cursor_row < len(
+            self.keys) else None
+
+    def action_promote(self) -> None:
+        if (ref := self.selected()) is not None:
+            self._preview(ref)
+
+    @work(thread=True, exclusive=True, group="write")
+    def _preview(self, ref: str) -> None:
+        """Gates first, in a modal; only a confirmed, passing promotion moves anything."""
+        try:
+            preview = views.promotion_preview(self.root, ref)
+        except WbError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+            return
+        lines = [f"{g['name']}: {'passed' if g['passed'] else 'FAILED'}  {g['detail']}"
+                 for g in preview["gates"]]
+        if preview["already"]:
+            question, allowed = f"{ref} is already production.", False
+        elif preview["passed"]:
+            question, allowed = f"Promote {ref} to production?", True
+        else:
+            question, allowed = (f"{ref} is refused: a gate failed. (`wb model promote --force "
+                                 f"--reason` overrides, on the command line.)"), False
+        self.app.call_from_thread(
+            self.app.push_screen, ConfirmScreen(question, lines, allowed),
+            lambda yes: yes and self._promote(ref))
+
+    @work(thread=True, exclusive=True, group="write")
+    def _promote(self, ref: str) -> None:
+        try:
+            moved = views.promote(self.root, ref)
+        except WbError as exc:
+            moved, message = False, str(exc)
+        else:
+            message = f"{ref} is now production" if moved else f"{ref} was refused"
+        self.app.call_from_thread(self.app.notify, message,
+                                  severity="information" if moved else "error")
+        self.app.call_from_thread(self.reload)
+
+    def action_rollback(self) -> None:
+        if (ref := self.selected()) is not None:
+            name = ref.partition("@")[0]
+            self.app.push_screen(
+                ConfirmScreen(f"Roll {name}@production back to the version before it?", [],
+                              True), lambda yes: yes and self._rollback(ref))
+
+    @work(thread=True, exclusive=True, group="write")
+    def _rollback(self, ref: str) -> None:
+        try:
+            message, severity = views.rollback(self.root, ref), "information"
+        except WbError as exc:
+            message, severity = str(exc), "error"
+        self.app.call_from_thread(self.app.notify, message, severity=severity)
+        self.app.call_from_thread(self.reload)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A question with the facts behind it; y confirms (when allowed), n or escape cancels."""
+
+    BINDINGS = [Binding("y", "answer(True)", "yes", id="confirm_yes"),
+                Binding("n,escape", "answer(False)", "no", id="confirm_no")]
+
+    def __init__(self, question: str, facts: list[str], allowed: bool):
+        super().__init__()
+        self.question, self.facts, self.allowed = question, facts, allowed
+
+    def compose(self) -> ComposeResult:
+        prompt = "y: yes   n: no" if self.allowed else "n or escape: close"
+        yield Static("\n".join([self.question, "", *self.facts, "", prompt]), id="confirm",
+                     markup=False)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes and self.allowed)
+
+
 class FilterScreen(ModalScreen[str]):
     """The `--where` language of `wb runs list`; empty clears the filter."""
 
@@ -174,6 +259,8 @@ class HelpScreen(ModalScreen[None]):
                  "j / k     down / up (arrows too); the detail follows the cursor",
                  "/         filter runs with the --where language",
                  "a         acknowledge the selected alert (drift)",
+                 "p / b     promote the selected version to production / roll back (models);",
+                 "          both confirm first, promote after showing every gate",
                  "r         reload",
                  "ctrl+p    command palette",
                  "?         this help        q  quit"]
@@ -231,8 +318,7 @@ class WbApp(App):
                             "datasets")
         self.install_screen(RunsScreen(), "runs")
         self.install_screen(DriftScreen(), "drift")
-        self.install_screen(AreaScreen("models", views.models_table, views.model_detail),
-                            "models")
+        self.install_screen(ModelsScreen(), "models")
         self.install_screen(AreaScreen("activity", views.activity_table,
                                        lambda root, key: ""), "activity")
         self.push_screen("datasets")

@@ -200,3 +200,29 @@ def activity_table(root: Path) -> Table:
                      [str(e.id) for e in found], "Nothing has happened yet.")
     finally:
         ws.close()
+
+
+def promotion_preview(root: Path, ref: str) -> dict[str, Any]:
+    ws = Workspace(root)
+    try:
+        return registry.preview_promotion(ws, ref, registry.PRODUCTION)
+    finally:
+        ws.close()
+
+
+def promote(root: Path, ref: str) -> bool:
+    ws = Workspace(root)
+    try:
+        return registry.promote(ws, ref, registry.PRODUCTION, reason="from the TUI").promoted
+    finally:
+        ws.close()
+
+
+def rollback(root: Path, ref: str) -> str:
+    ws = Workspace(root)
+    try:
+        moved = registry.rollback(ws, ref.partition("@")[0], registry.PRODUCTION,
+                                  "from the TUI")
+        return f"{moved['model']}@production is back on @{moved['to']}"
+    finally:
+        ws.close()
