@@ -81,6 +81,8 @@ class AreaScreen(Screen):
         self.app.call_from_thread(self._show, table)
 
     def _show(self, table: views.Table) -> None:
+        if not self.is_mounted:
+            return  # the app is quitting: nothing to draw on
         widget = self.query_one(DataTable)
         selected = self.keys[widget.cursor_row] if self.keys and widget.cursor_row < len(
             self.keys) else None
@@ -104,7 +106,12 @@ class AreaScreen(Screen):
             text = self.detail(self.root, key)
         except WbError as exc:
             text = str(exc)
-        self.app.call_from_thread(self.query_one("#detail", Static).update, Text(text))
+        self.app.call_from_thread(self._set_detail, text)
+
+    def _set_detail(self, text: str) -> None:
+        # On the UI thread, and tolerant of a screen already taken down (the app quitting).
+        for pane in self.query("#detail").results(Static):
+            pane.update(Text(text))
 
 
 class RunsScreen(AreaScreen):
@@ -347,8 +354,12 @@ class WbApp(App):
 
         if self.counter is None:
             self.counter = ChangeCounter(Workspace(self.root))
-        if self.counter.changed() and isinstance(self.screen, AreaScreen):
-            self.call_from_thread(self.screen.reload)
+        if self.counter.changed():
+            self.call_from_thread(self._reload_current)
+
+    def _reload_current(self) -> None:
+        if isinstance(self.screen, AreaScreen):
+            self.screen.reload()
 
 
 def run(root: Path) -> None:

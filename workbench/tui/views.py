@@ -4,12 +4,24 @@ Runs in worker threads, each with its own Workspace (its own SQLite connection).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..core import alerts, datasets, drift, events, registry, runs
 from ..core.workspace import Workspace
+
+
+@contextmanager
+def opened(root: Path) -> Iterator[Workspace]:
+    """A workspace with its own connection, for one worker call, closed after it."""
+    ws = Workspace(root)
+    try:
+        yield ws
+    finally:
+        ws.close()
 
 
 @dataclass
@@ -34,8 +46,7 @@ def num(value: Any) -> str:
 
 
 def datasets_table(root: Path) -> Table:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         rows, keys = [], []
         for d in datasets.list_datasets(ws):
             for v in reversed(datasets.log(ws, d["name"])):
@@ -44,13 +55,10 @@ def datasets_table(root: Path) -> Table:
                 keys.append(v.ref)
         return Table(["version", "rows", "cols", "added", "contract", "message"], rows, keys,
                      "No datasets yet. Add one:  wb data add FILE --name NAME")
-    finally:
-        ws.close()
 
 
 def dataset_detail(root: Path, ref: str) -> str:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         v = datasets.resolve(ws, ref)
         lines = [f"{v.ref}  {v.format}  {v.rows:,} rows x {v.columns} columns",
                  f"hash {v.hash[:16]}", ""]
@@ -63,8 +71,6 @@ def dataset_detail(root: Path, ref: str) -> str:
             lines.append(f"{c['name']:<16} {c['dtype']:<9} nulls {c['null_fraction']:>6.1%}  "
                          f"{spark}  {stats}")
         return "\n".join(lines)
-    finally:
-        ws.close()
 
 
 SPARKS = " ▁▂▃▄▅▆▇█"
@@ -76,8 +82,7 @@ def sparkline(counts: list[int]) -> str:
 
 
 def runs_table(root: Path, where: str | None = None) -> Table:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         found = runs.list_runs(ws, where=where or None, limit=500)
         keys = sorted({k for r in found for k in r.metrics} & {"rmse", "mae", "r2", "accuracy",
                                                                 "roc_auc"})
@@ -87,13 +92,10 @@ def runs_table(root: Path, where: str | None = None) -> Table:
                      [r.id for r in found],
                      "No runs match." if where else
                      "No runs yet. Train one:  wb train --data NAME --target COLUMN")
-    finally:
-        ws.close()
 
 
 def run_detail(root: Path, run_id: str) -> str:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         info = runs.show(ws, run_id)
         lines = [f"{info['name']}  {info['status']}" + (f" ({info['error']})" if info["error"]
                                                        else ""),
@@ -105,13 +107,10 @@ def run_detail(root: Path, run_id: str) -> str:
         lines += ["", "artifacts:"] + [f"  {a['path']} ({a['size']:,} B)"
                                        for a in info["artifacts"]]
         return "\n".join(lines)
-    finally:
-        ws.close()
 
 
 def drift_table(root: Path) -> Table:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         rows, keys = [], []
         for a in alerts.list_alerts(ws, open_only=True):
             rows.append(("ALERT", str(a["id"]), short(a["created_at"]), a["kind"], a["message"]))
@@ -124,16 +123,13 @@ def drift_table(root: Path) -> Table:
         return Table(["", "id", "time", "verdict", "what"], rows, keys,
                      "No drift reports. Check a drop:  wb drift check --reference REF "
                      "--current REF|PATH")
-    finally:
-        ws.close()
 
 
 def drift_detail(root: Path, key: str) -> str:
     kind, _, ident = key.partition(":")
     if kind == "alert":
         return f"alert {ident}: press a to acknowledge it"
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         report = drift.show(ws, ident)
         lines = [f"{report['current']} vs {report['reference']}: "
                  + ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"), ""]
@@ -141,24 +137,18 @@ def drift_detail(root: Path, key: str) -> str:
             lines.append(f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
                          f"{f['score']:.3f} (>= {f['threshold']:g})  {f['detail']}")
         return "\n".join(lines)
-    finally:
-        ws.close()
 
 
 def ack_alert(root: Path, key: str) -> bool:
     kind, _, ident = key.partition(":")
     if kind != "alert":
         return False
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         return alerts.ack(ws, int(ident))
-    finally:
-        ws.close()
 
 
 def models_table(root: Path) -> Table:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         rows, keys = [], []
         for m in registry.list_models(ws):
             for v in reversed(registry.versions(ws, m["name"])):
@@ -168,13 +158,10 @@ def models_table(root: Path) -> Table:
                 keys.append(v.ref)
         return Table(["version", "aliases", "trained on", "rmse/auc", "registered"], rows, keys,
                      "No models yet. Register one:  wb model register RUN --name NAME")
-    finally:
-        ws.close()
 
 
 def model_detail(root: Path, ref: str) -> str:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         info = registry.show(ws, ref.partition("@")[0])
         chosen = registry.show(ws, ref)
         lines = [f"{chosen['name']}@{chosen['version']}  [{', '.join(chosen['aliases'])}]",
@@ -187,42 +174,28 @@ def model_detail(root: Path, ref: str) -> str:
                   + (f" ({h['reason']})" if h["reason"] else "")
                   for h in info.get("alias_history", [])]
         return "\n".join(lines)
-    finally:
-        ws.close()
 
 
 def activity_table(root: Path) -> Table:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         found = events.recent(ws.conn, 500)
         return Table(["time", "kind", "message"],
                      [(short(e.created_at), e.kind, e.message) for e in found],
                      [str(e.id) for e in found], "Nothing has happened yet.")
-    finally:
-        ws.close()
 
 
 def promotion_preview(root: Path, ref: str) -> dict[str, Any]:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         return registry.preview_promotion(ws, ref, registry.PRODUCTION)
-    finally:
-        ws.close()
 
 
 def promote(root: Path, ref: str) -> bool:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         return registry.promote(ws, ref, registry.PRODUCTION, reason="from the TUI").promoted
-    finally:
-        ws.close()
 
 
 def rollback(root: Path, ref: str) -> str:
-    ws = Workspace(root)
-    try:
+    with opened(root) as ws:
         moved = registry.rollback(ws, ref.partition("@")[0], registry.PRODUCTION,
                                   "from the TUI")
         return f"{moved['model']}@production is back on @{moved['to']}"
-    finally:
-        ws.close()
