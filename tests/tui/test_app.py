@@ -170,3 +170,22 @@ async def test_a_refused_promotion_cannot_be_confirmed(filled):
         await pilot.press("y")  # not offered: nothing moves
         await _settled(app, pilot)
         assert registry.resolve(filled, "demand@production").version == 1
+
+
+async def test_marked_runs_compare_with_params_metrics_and_curves(filled):
+    training.train(filled, training.TrainSpec(data="sales@1", target="units_sold",
+                                              params={"n_estimators": 30, "num_leaves": 7}))
+    training.train(filled, training.TrainSpec(data="sales@1", target="units_sold",
+                                              params={"n_estimators": 30, "num_leaves": 15}))
+    app = WbApp(filled.root)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("2")
+        await _settled(app, pilot)
+        await pilot.press("space", "j", "space", "c")  # the two newest: the LightGBM runs
+        await _settled(app, pilot)
+        text = str(app.screen.query_one("#comparison", Static).render())
+        assert "num_leaves" in text and "*" in text
+        assert "val_mse" in text  # LightGBM's learning curve, drawn
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.get_screen("runs")

@@ -167,23 +167,12 @@ def compare(ctx: typer.Context,
         _plot_curve(key, {n: histories[r["id"]] for n, r in zip(names, result["runs"], strict=True)})
 
 
-CURVE_COLORS = ("blue", "red", "green", "orange", "magenta", "cyan")
-
-
 def _plot_curve(key: str, histories: dict[str, list]) -> None:
-    import plotext as plt
     from rich.text import Text
 
-    plt.clear_figure()
-    plt.plotsize(min(output.stdout.width, 100), 15)
-    plt.theme("clear")
-    for i, (name, points) in enumerate(histories.items()):
-        if points:
-            plt.plot([s for s, _ in points], [v for _, v in points], label=name,
-                     color=CURVE_COLORS[i % len(CURVE_COLORS)])
-    plt.title(key)
-    plt.xlabel("step")
-    output.stdout.print(Text.from_ansi(plt.build()))
+    from ..core.charts import line_chart
+
+    output.stdout.print(Text.from_ansi(line_chart(key, histories, min(output.stdout.width, 100))))
 
 
 @app.command("reproduce")

@@ -16,7 +16,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
@@ -115,11 +115,31 @@ class AreaScreen(Screen):
 
 
 class RunsScreen(AreaScreen):
-    BINDINGS = [Binding("slash", "filter", "filter (--where)", id="filter")]
+    BINDINGS = [Binding("slash", "filter", "filter (--where)", id="filter"),
+                Binding("space", "mark", "mark", id="mark"),
+                Binding("c", "compare", "compare marked", id="compare")]
 
     def __init__(self) -> None:
         super().__init__("runs", views.runs_table, views.run_detail)
         self.where = ""
+        self.marked: list[str] = []
+
+    def action_mark(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.keys or table.cursor_row >= len(self.keys):
+            return
+        run_id = self.keys[table.cursor_row]
+        if run_id in self.marked:
+            self.marked.remove(run_id)
+        else:
+            self.marked.append(run_id)
+        self.sub_title = f"{len(self.marked)} marked (c compares)" if self.marked else ""
+
+    def action_compare(self) -> None:
+        if len(self.marked) < 2:
+            self.app.notify("mark two or more runs with space first")
+            return
+        self.app.push_screen(CompareScreen(list(self.marked)))
 
     def load_args(self) -> tuple:
         return (self.where,)
@@ -132,6 +152,38 @@ class RunsScreen(AreaScreen):
             self.where = where.strip()
             self.sub_title = f"where {self.where}" if self.where else ""
             self.reload()
+
+
+class CompareScreen(Screen):
+    """Marked runs side by side, with their learning curves."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "back", id="back")]
+
+    def __init__(self, run_ids: list[str]):
+        super().__init__()
+        self.run_ids = run_ids
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("comparing...", id="comparison")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "wb: compare runs"
+        self.load(self.size.width)
+
+    @work(thread=True, exclusive=True, group="compare")
+    def load(self, width: int) -> None:
+        try:
+            text = Text.from_ansi(views.compare_text(self.app.root, self.run_ids, width))
+        except WbError as exc:
+            text = Text(str(exc))
+        self.app.call_from_thread(self._show, text)
+
+    def _show(self, text: Text) -> None:
+        for pane in self.query("#comparison").results(Static):
+            pane.update(text)
 
 
 class DriftScreen(AreaScreen):
@@ -265,6 +317,7 @@ class HelpScreen(ModalScreen[None]):
                  "1..5      datasets, runs, drift, models, activity",
                  "j / k     down / up (arrows too); the detail follows the cursor",
                  "/         filter runs with the --where language",
+                 "space, c  mark runs, compare the marked ones (escape: back)",
                  "a         acknowledge the selected alert (drift)",
                  "p / b     promote the selected version to production / roll back (models);",
                  "          both confirm first, promote after showing every gate",
@@ -285,6 +338,7 @@ class WbCommands(Provider):
         found = [(f"{area}: show", partial(app.action_area, area), f"the {area} screen")
                  for area in AREAS]
         found += [("runs: filter", app.filter_runs, "filter runs with --where"),
+                  ("runs: compare marked", app.compare_runs, "mark runs with space first"),
                   ("drift: acknowledge alert", app.ack_alert, "on the drift screen"),
                   ("help: keys", app.action_help, "every key binding")]
         return found
@@ -342,6 +396,10 @@ class WbApp(App):
     def filter_runs(self) -> None:
         self.action_area("runs")
         self.get_screen("runs").action_filter()
+
+    def compare_runs(self) -> None:
+        self.action_area("runs")
+        self.get_screen("runs").action_compare()
 
     def ack_alert(self) -> None:
         self.action_area("drift")

@@ -199,3 +199,25 @@ def rollback(root: Path, ref: str) -> str:
         moved = registry.rollback(ws, ref.partition("@")[0], registry.PRODUCTION,
                                   "from the TUI")
         return f"{moved['model']}@production is back on @{moved['to']}"
+
+
+def compare_text(root: Path, run_ids: list[str], width: int) -> str:
+    """Runs side by side: the params that differ, metrics with the best marked *, and the
+    learning curves (ANSI text from plotext)."""
+    from ..core import charts, comparison
+
+    with opened(root) as ws:
+        result = comparison.compare(ws, run_ids)
+    names = [r["name"] for r in result["runs"]]
+    cell = max(12, *(len(n) for n in names)) + 2
+    lines = ["".ljust(24) + "".join(n.ljust(cell) for n in names), "", "params that differ:"]
+    lines += [f"  {k:<22}" + "".join(json.dumps(v).ljust(cell) for v in values)
+              for k, values in result["params_differ"].items()] or ["  (none)"]
+    lines += ["", "metrics (* best):"]
+    lines += [f"  {k:<22}" + "".join((num(v) + (" *" if best else "")).ljust(cell)
+                                     for v, best in zip(row["values"], row["best"], strict=True))
+              for k, row in result["metrics"].items()]
+    for key, histories in result["curves"].items():
+        by_name = {n: histories[r["id"]] for n, r in zip(names, result["runs"], strict=True)}
+        lines += ["", charts.line_chart(key, by_name, max(40, width - 4), 14)]
+    return "\n".join(lines)
