@@ -189,3 +189,28 @@ async def test_marked_runs_compare_with_params_metrics_and_curves(filled):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.get_screen("runs")
+
+
+async def test_a_run_launched_from_the_form_appears_live(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("2")
+        await _settled(app, pilot)
+        before = app.screen.query_one(DataTable).row_count
+        await pilot.press("n")
+        await pilot.pause()
+        for field, value in (("data", "sales@1"), ("target", "units_sold"),
+                             ("model", "baseline"), ("params", ""), ("sweep", "")):
+            app.screen.query_one(f"#launch_{field}").value = value
+        app.screen.query_one("#launch_sweep").focus()
+        await pilot.press("enter")
+        table = app.get_screen("runs").query_one(DataTable)
+        def finished_baseline() -> bool:
+            rows = [[str(c) for c in table.get_row_at(r)] for r in range(table.row_count)]
+            return any("baseline" in row and "finished" in row for row in rows)
+
+        for _ in range(600):  # a background `wb train`: await its finished run (30 s at most)
+            await pilot.pause(0.05)
+            if finished_baseline():
+                break
+        assert finished_baseline() and table.row_count == before + 1

@@ -196,3 +196,12 @@ def kill(ws: Workspace, ref: str, wait_s: float = KILL_GRACE_S + 5) -> str:
     with transaction(ws.conn) as conn:
         runs.finish(conn, run_id, "killed", error="killed by `wb runs kill`")
     return run_id
+
+
+def launch_training(ws: Workspace, argv: Sequence[str]) -> int:
+    """Start `wb train ARGV` in the background, detached from this process; returns its pid.
+    Its runs appear in the workspace as it goes (the TUI's launch form)."""
+    command = [sys.executable, "-m", "workbench", "-w", str(ws.root), "train", *argv]
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return proc.pid

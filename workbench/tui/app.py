@@ -16,7 +16,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
@@ -116,6 +116,7 @@ class AreaScreen(Screen):
 
 class RunsScreen(AreaScreen):
     BINDINGS = [Binding("slash", "filter", "filter (--where)", id="filter"),
+                Binding("n", "launch", "new training run", id="launch"),
                 Binding("space", "mark", "mark", id="mark"),
                 Binding("c", "compare", "compare marked", id="compare")]
 
@@ -135,6 +136,23 @@ class RunsScreen(AreaScreen):
             self.marked.append(run_id)
         self.sub_title = f"{len(self.marked)} marked (c compares)" if self.marked else ""
 
+    def action_launch(self) -> None:
+        self.app.push_screen(LaunchScreen(), self._launch)
+
+    def _launch(self, argv: list | None) -> None:
+        if argv:
+            self._start(argv)
+
+    @work(thread=True, exclusive=True, group="write")
+    def _start(self, argv: list) -> None:
+        from ..core import launcher
+
+        with views.opened(self.root) as ws:
+            launcher.launch_training(ws, argv)
+        self.app.call_from_thread(self.app.notify, "training started: its runs appear here "
+                                                   "as it goes (a bad request shows nothing: "
+                                                   "try the same with `wb train`)")
+
     def action_compare(self) -> None:
         if len(self.marked) < 2:
             self.app.notify("mark two or more runs with space first")
@@ -152,6 +170,43 @@ class RunsScreen(AreaScreen):
             self.where = where.strip()
             self.sub_title = f"where {self.where}" if self.where else ""
             self.reload()
+
+
+class LaunchScreen(ModalScreen[list]):
+    """A training run from a form: `wb train` starts in the background and shows up live."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="cancel_launch")]
+    FIELDS = (("data", "dataset version, e.g. sales@1"), ("target", "column to predict"),
+              ("model", "lightgbm (default), random_forest, extra_trees, "
+                        "hist_gradient_boosting, linear, baseline"),
+              ("params", "KEY=VALUE ... (space-separated)"),
+              ("sweep", "KEY=V1,V2 ... (space-separated)"))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="launch"):
+            yield Static("Train a model (enter in the last field starts it; escape cancels)",
+                         markup=False)
+            for name, hint in self.FIELDS:
+                yield Input(placeholder=f"{name}: {hint}", id=f"launch_{name}")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        values = {name: self.query_one(f"#launch_{name}", Input).value.strip()
+                  for name, _ in self.FIELDS}
+        if event.input.id != "launch_sweep":
+            self.focus_next()
+            return
+        if not values["data"] or not values["target"]:
+            self.app.notify("data and target are needed", severity="error")
+            return
+        argv = ["--data", values["data"], "--target", values["target"]]
+        if values["model"]:
+            argv += ["--model", values["model"]]
+        argv += [a for p in values["params"].split() for a in ("--param", p)]
+        argv += [a for p in values["sweep"].split() for a in ("--sweep", p)]
+        self.dismiss(argv)
+
+    def action_cancel(self) -> None:
+        self.dismiss([])
 
 
 class CompareScreen(Screen):
@@ -318,6 +373,7 @@ class HelpScreen(ModalScreen[None]):
                  "j / k     down / up (arrows too); the detail follows the cursor",
                  "/         filter runs with the --where language",
                  "space, c  mark runs, compare the marked ones (escape: back)",
+                 "n         train a new model from a form (runs)",
                  "a         acknowledge the selected alert (drift)",
                  "p / b     promote the selected version to production / roll back (models);",
                  "          both confirm first, promote after showing every gate",
@@ -338,6 +394,7 @@ class WbCommands(Provider):
         found = [(f"{area}: show", partial(app.action_area, area), f"the {area} screen")
                  for area in AREAS]
         found += [("runs: filter", app.filter_runs, "filter runs with --where"),
+                  ("runs: train new", app.launch_run, "a training run from a form"),
                   ("runs: compare marked", app.compare_runs, "mark runs with space first"),
                   ("drift: acknowledge alert", app.ack_alert, "on the drift screen"),
                   ("help: keys", app.action_help, "every key binding")]
@@ -396,6 +453,10 @@ class WbApp(App):
     def filter_runs(self) -> None:
         self.action_area("runs")
         self.get_screen("runs").action_filter()
+
+    def launch_run(self) -> None:
+        self.action_area("runs")
+        self.get_screen("runs").action_launch()
 
     def compare_runs(self) -> None:
         self.action_area("runs")
