@@ -214,3 +214,17 @@ async def test_a_run_launched_from_the_form_appears_live(filled):
             if finished_baseline():
                 break
         assert finished_baseline() and table.row_count == before + 1
+
+
+async def test_a_drift_report_shows_both_distributions(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("3")
+        await _settled(app, pilot)
+        screen = app.screen
+        row = next(i for i, key in enumerate(screen.keys) if key.startswith("report:"))
+        screen.query_one(DataTable).move_cursor(row=row)
+        await _settled(app, pilot)
+        detail = str(screen.query_one("#detail", Static).render())
+        assert "reference" in detail and "current" in detail  # a histogram pair
+        assert "electronics" in detail and "->" in detail  # the new category's share moved

@@ -148,8 +148,13 @@ def _numerical(rcol, ccol, series, settings: Settings, missing) -> dict[str, Any
     bins = rcol["drift_bins"]
     p = _chi2_p([bins["counts"], profile.bin_counts(ordered, bins["edges"])])
     shift = (ccol["mean"] or 0.0) - (rcol["mean"] or 0.0)
+    hist = rcol.get("histogram")
+    distribution = None if not hist else {
+        "edges": hist["edges"], "reference": hist["counts"],
+        # The current values in the reference's bins (outside them: in the end bins).
+        "current": profile.bin_counts(ordered, hist["edges"][1:-1])}
     return _feature(name, "numerical", "wasserstein", score, settings.numeric_threshold,
-                    p_value=p, missing_share=missing,
+                    p_value=p, missing_share=missing, distribution=distribution,
                     detail=f"mean {rcol['mean']:.4g} -> {ccol['mean']:.4g} ({shift:+.3g})")
 
 
@@ -164,9 +169,17 @@ def _categorical(rcol, ccol, series, settings: Settings, missing) -> dict[str, A
     unseen_share = sum(cur_counts[k] for k in unseen) / max(sum(c), 1)
     detail = f"{len(unseen)} unseen categories ({unseen_share:.1%} of rows): " \
              f"{', '.join(unseen[:5])}" if unseen else ""
+    total_r, total_c = max(sum(r), 1), max(sum(c), 1)
+    # The ten categories whose share moved most, largest move first.
+    shares = sorted(((k, a / total_r, b / total_c) for k, a, b in zip(keys, r, c, strict=True)),
+                    key=lambda kab: -abs(kab[1] - kab[2]))[:10]
+    distribution = {"categories": [k for k, _, _ in shares],
+                    "reference": [a for _, a, _ in shares],
+                    "current": [b for _, _, b in shares]}
     return _feature(rcol["name"], "categorical", "jensen_shannon", score,
                     settings.categorical_threshold, p_value=_chi2_p([r, c]),
-                    missing_share=missing, unseen_categories=unseen[:20],
+                    missing_share=missing, distribution=distribution,
+                    unseen_categories=unseen[:20],
                     unseen_share=unseen_share, detail=detail)
 
 

@@ -136,7 +136,27 @@ def drift_detail(root: Path, key: str) -> str:
         for f in report["features"]:
             lines.append(f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
                          f"{f['score']:.3f} (>= {f['threshold']:g})  {f['detail']}")
+            lines += distribution_lines(f.get("distribution"))
         return "\n".join(lines)
+
+
+def distribution_lines(dist: dict[str, Any] | None) -> list[str]:
+    """Reference and current side by side: histograms as sparklines on the same bins, or the
+    main categories' shares."""
+    if not dist:
+        return []
+    if "edges" in dist:
+        top = max(max(dist["reference"]) / max(sum(dist["reference"]), 1),
+                  max(dist["current"]) / max(sum(dist["current"]), 1)) or 1
+
+        def spark(counts: list[int]) -> str:
+            total = max(sum(counts), 1)
+            return "".join(SPARKS[round(n / total / top * 8)] for n in counts)
+
+        return [f"    reference {spark(dist['reference'])}  {num(dist['edges'][0])} .. "
+                f"{num(dist['edges'][-1])}", f"    current   {spark(dist['current'])}"]
+    return [f"    {k[:14]:<14} {a:6.1%} -> {b:6.1%}" for k, a, b in
+            zip(dist["categories"], dist["reference"], dist["current"], strict=True)]
 
 
 def ack_alert(root: Path, key: str) -> bool:
