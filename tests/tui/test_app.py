@@ -228,3 +228,14 @@ async def test_a_drift_report_shows_both_distributions(filled):
         detail = str(screen.query_one("#detail", Static).render())
         assert "reference" in detail and "current" in detail  # a histogram pair
         assert "electronics" in detail and "->" in detail  # the new category's share moved
+
+
+async def test_keys_are_remapped_from_the_config(filled):
+    text = filled.config_path.read_text().replace('# area_runs = "r"', 'area_runs = "x"')
+    filled.config_path.write_text(text)
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(app, pilot)
+        await pilot.press("x")
+        await _settled(app, pilot)
+        assert app.screen is app.get_screen("runs")

@@ -52,6 +52,11 @@ classifier_auc_threshold = 0.55
 # ...trained on at most this many rows from each side.
 classifier_max_rows = 20000
 
+[tui.keymap]
+# Remap the terminal UI's keys by binding id (`?` in the UI lists them), e.g.:
+# quit = "ctrl+q"
+# area_runs = "r"
+
 [registry]
 # A promotion to production is refused when the candidate's primary metric (rmse, or roc_auc for
 # classifiers) is worse than the current production model's by more than this fraction.

@@ -379,7 +379,11 @@ class HelpScreen(ModalScreen[None]):
                  "          both confirm first, promote after showing every gate",
                  "r         reload",
                  "ctrl+p    command palette",
-                 "?         this help        q  quit"]
+                 "?         this help        q  quit",
+                 "",
+                 "Remap any key in .wb/config.toml, [tui.keymap], by binding id:",
+                 "area_datasets .. area_activity, filter, launch, mark, compare, ack,",
+                 "promote, rollback, reload, help, quit"]
         yield Static("\n".join(lines), id="help", markup=False)
 
     def action_close(self) -> None:
@@ -432,6 +436,7 @@ class WbApp(App):
         self.counter = None
 
     def on_mount(self) -> None:
+        self.set_keymap(keymap(self.root))
         self.install_screen(AreaScreen("datasets", views.datasets_table, views.dataset_detail),
                             "datasets")
         self.install_screen(RunsScreen(), "runs")
@@ -479,6 +484,14 @@ class WbApp(App):
     def _reload_current(self) -> None:
         if isinstance(self.screen, AreaScreen):
             self.screen.reload()
+
+
+def keymap(root: Path) -> dict[str, str]:
+    """`[tui.keymap]` of the workspace's config: binding id -> keys."""
+    from ..core.workspace import Workspace
+
+    table = Workspace(root).config.get("tui", {}).get("keymap", {})
+    return {str(k): str(v) for k, v in table.items()}
 
 
 def run(root: Path) -> None:
