@@ -80,6 +80,18 @@ def run_quiet(cmd: Sequence[str | os.PathLike], **kwargs) -> subprocess.Complete
     return done
 
 
+def run_timed(cmd: Sequence[str | os.PathLike], cwd: Path, env: dict[str, str]) -> float:
+    """Wall seconds of a command that must succeed (its output discarded)."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed ({done.returncode}): "
+                         f"{done.stderr.decode(errors='replace').strip()}")
+    return elapsed
+
+
 def wb_command() -> list[str]:
     """How to run this environment's `wb` without a shim in between (pyenv's adds ~0.1 s)."""
     script = Path(sys.executable).parent / "wb"

@@ -169,7 +169,7 @@ def _profile_parts(df: pl.DataFrame, bins: int, top: int) -> list[tuple[str, flo
 
     def numbers() -> None:
         for n in numeric:
-            profile._numeric(df.get_column(n), stats[f"{n}\0mean"], stats[f"{n}\0std"], bins)
+            profile._numeric(df.get_column(n), stats[f"{n}\0mean"], stats[f"{n}\0std"], bins, [])
 
     def texts() -> None:
         for n in text:

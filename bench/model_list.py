@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from _common import med, parser, scratch, table, wb_command
+from _common import med, parser, run_timed, scratch, table, wb_command
 
 TARGET_SECONDS = 0.5
 SMALL_MODELS = ("churn", "price", "returns", "stock")
@@ -91,17 +91,6 @@ def build(root: Path, versions: int, moves: int) -> dict[str, float]:
     assert history == moves, (history, moves)
     ws.close()
     return spent
-
-
-def run_timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): "
-                         f"{done.stderr.decode(errors='replace').strip()}")
-    return elapsed
 
 
 IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)")

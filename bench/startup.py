@@ -18,10 +18,9 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from _common import med, parser, run_quiet, scratch, table, wb_command
+from _common import med, parser, run_quiet, run_timed, scratch, table, wb_command
 
 TARGET_SECONDS = 0.5
 FORBIDDEN = ("sklearn", "lightgbm", "scipy", "textual")
@@ -53,17 +52,6 @@ def make_workspace(root: Path, env: dict[str, str]) -> None:
                         i % 17])
     run_quiet([*wb_command(), "init", root], env=env, cwd=root)
     run_quiet([*wb_command(), "data", "add", small, "--name", "sales"], env=env, cwd=root)
-
-
-def run_timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): "
-                         f"{done.stderr.decode(errors='replace').strip()}")
-    return elapsed
 
 
 def probe(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[set[str], list[tuple]]:

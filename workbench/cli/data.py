@@ -10,6 +10,7 @@ import typer
 from ..core import datasets
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.names import plural
+from ..formatting import fmt_num, short_time
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -80,7 +81,7 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         return
     output.table(["name", "versions", "latest", "rows", "updated"],
                  [(d["name"], d["versions"], d["latest"], f"{d['rows']:,}",
-                   output.short_time(d["updated_at"])) for d in found],
+                   short_time(d["updated_at"])) for d in found],
                  justify_right=("versions", "latest", "rows"))
 
 
@@ -93,7 +94,7 @@ def log(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name
         output.print_json([v.summary() for v in versions])
         return
     output.table(["version", "hash", "rows", "cols", "created", "valid", "message"],
-                 [(v.version, v.hash[:12], f"{v.rows:,}", v.columns, output.short_time(v.created_at),
+                 [(v.version, v.hash[:12], f"{v.rows:,}", v.columns, short_time(v.created_at),
                    {None: "", True: "yes", False: "NO"}[v.valid], v.message) for v in versions],
                  justify_right=("version", "rows", "cols"))
 
@@ -109,7 +110,7 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME@N o
     output.line(f"{v.ref}  {v.format}  {output.fmt_bytes(v.size)}  {v.rows:,} rows x {v.columns} "
                 f"columns", style="bold")
     output.line(f"hash     {v.hash_algo}:{v.hash}")
-    output.line(f"created  {output.short_time(v.created_at)}  from {v.source_path}")
+    output.line(f"created  {short_time(v.created_at)}  from {v.source_path}")
     if v.message:
         output.line(f"message  {v.message}")
     output.table(["column", "type", "nulls", "distinct", "min", "mean", "max", "top values"],
@@ -124,7 +125,7 @@ def _profile_row(col: dict[str, Any]) -> tuple:
 
 
 def _stat(value: Any) -> str:
-    return value if isinstance(value, str) else output.fmt_num(value)
+    return value if isinstance(value, str) else fmt_num(value)
 
 
 @app.command("diff")

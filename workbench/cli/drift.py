@@ -9,6 +9,7 @@ import typer
 from ..core import alerts as alerts_core
 from ..core import drift as drift_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
+from ..formatting import short_time
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -101,7 +102,7 @@ def list_(ctx: typer.Context,
         output.line("No drift reports yet: `wb drift check --reference REF --current REF|PATH`.")
         return
     output.table(["report", "time", "reference", "current", "drift", "share", "drifted"],
-                 [(r["report_id"][:12], output.short_time(r["created_at"]), r["reference"],
+                 [(r["report_id"][:12], short_time(r["created_at"]), r["reference"],
                    r["current"], "YES" if r["dataset_drift"] else "", f"{r['drift_share']:.0%}",
                    ", ".join(r["drifted"])) for r in found])
 
@@ -132,7 +133,7 @@ def alerts_list(ctx: typer.Context,
         output.line("No alerts." if not open_only else "No open alerts.")
         return
     output.table(["id", "time", "kind", "acked", "message"],
-                 [(a["id"], output.short_time(a["created_at"]), a["kind"],
+                 [(a["id"], short_time(a["created_at"]), a["kind"],
                    "yes" if a["acked"] else "", a["message"]) for a in found])
 
 

@@ -9,6 +9,7 @@ import typer
 
 from ..core import registry
 from ..core.errors import EXIT_CHECK_FAILED
+from ..formatting import fmt_num, short_time
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -63,16 +64,16 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
         ("code", (lineage["git_commit"] or "not a git checkout")
          + (" + uncommitted changes" if lineage["git_dirty"] else "")),
         ("artifact", info["artifact_hash"]),
-        ("created", output.short_time(info["created_at"])),
+        ("created", short_time(info["created_at"])),
     ])
-    metric_rows = [(k, output.fmt_num(v, 6)) for k, v in info["metrics"].items()
+    metric_rows = [(k, fmt_num(v, 6)) for k, v in info["metrics"].items()
                    if k not in ("train_rows", "val_rows", "best_iteration")]
     output.table(["metric", "validation"], metric_rows, justify_right=("validation",))
     output.table(["input", "type"], [(c["name"], c["dtype"]) for c in info["schema"]])
     history = info.get("alias_history")
     if history:
         output.table(["time", "alias", "move", "by", "why"],
-                     [(output.short_time(h["created_at"]), h["alias"],
+                     [(short_time(h["created_at"]), h["alias"],
                        f"{h['action']} @{h['from_version'] or '-'} -> @{h['to_version']}"
                        + (" FORCED" if h["forced"] else ""), h["user"], h["reason"])
                       for h in history])
@@ -136,14 +137,14 @@ def evaluate(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELRE
         primary = result["primary"]
         output.table([result["by"], "rows", *(f"{m} {primary}" for m in result["models"])],
                      [(s["segment"], f"{s['rows']:,}",
-                       *(output.fmt_num(s["metrics"][m][primary]) for m in result["models"]))
+                       *(fmt_num(s["metrics"][m][primary]) for m in result["models"]))
                       for s in result["segments"]],
                      justify_right=("rows", *(f"{m} {primary}" for m in result["models"])))
 
 
 def _metrics_table(label: str, models: list[str], scores: dict[str, dict[str, Any]]) -> None:
     keys = list(next(iter(scores.values())))
-    output.table([label, *models], [(k, *(output.fmt_num(scores[m][k]) for m in models))
+    output.table([label, *models], [(k, *(fmt_num(scores[m][k]) for m in models))
                                     for k in keys], justify_right=tuple(models))
 
 

@@ -64,14 +64,6 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
     stdout.print(t)
 
 
-def fmt_num(value: float | int | None, digits: int = 4) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15):
-        return f"{int(value):,}"
-    return f"{value:.{digits}g}"
-
-
 def fmt_bytes(n: int) -> str:
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
@@ -79,11 +71,6 @@ def fmt_bytes(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
-
-
-def short_time(iso: str | None) -> str:
-    """`2026-11-26T15:22:03.123+00:00` as `2026-11-26 15:22:03`."""
-    return "" if not iso else iso[:19].replace("T", " ")
 
 
 @contextmanager

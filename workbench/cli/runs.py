@@ -9,6 +9,7 @@ import typer
 from ..core import launcher
 from ..core import runs as runs_core
 from ..core.metrics import BOOKKEEPING, PREFERRED
+from ..formatting import fmt_num, short_time
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -74,8 +75,8 @@ def list_(ctx: typer.Context,
     metric_keys = ([k for k in PREFERRED if k in logged] + sorted(logged - set(PREFERRED)))[:6]
     output.table(
         ["id", "name", "experiment", "status", "model", "started", "secs", *metric_keys],
-        [(r.id[:8], r.name, r.experiment, r.status, r.model or "", output.short_time(r.started_at),
-          output.fmt_num(r.duration_s, 3), *(output.fmt_num(r.metrics.get(k)) for k in metric_keys))
+        [(r.id[:8], r.name, r.experiment, r.status, r.model or "", short_time(r.started_at),
+          fmt_num(r.duration_s, 3), *(fmt_num(r.metrics.get(k)) for k in metric_keys))
          for r in found],
         justify_right=("secs", *metric_keys))
 
@@ -99,7 +100,7 @@ def _print_show(info: dict[str, Any]) -> None:
         ("experiment", info["experiment"]), ("status", info["status"]
                                              + (f" ({info['error']})" if info["error"] else "")),
         ("kind", info["kind"] + (f" / {info['model']}" if info["model"] else "")),
-        ("started", output.short_time(info["started_at"])),
+        ("started", short_time(info["started_at"])),
         ("duration", f"{info['duration_s']:.2f} s" if info["duration_s"] is not None else ""),
         ("command", " ".join(info["command"])), ("cwd", info["cwd"]),
         ("host", f"{info['host']} (pid {info['pid']})"),
@@ -116,7 +117,7 @@ def _print_show(info: dict[str, Any]) -> None:
         output.table(["param", "value"], sorted(info["params"].items()))
     if info["metrics"]:
         output.table(["metric", "value", "steps"],
-                     [(k, output.fmt_num(v, 6), info["metric_steps"].get(k, ""))
+                     [(k, fmt_num(v, 6), info["metric_steps"].get(k, ""))
                       for k, v in info["metrics"].items()], justify_right=("value", "steps"))
     if info["tags"]:
         output.table(["tag", "value"], sorted(info["tags"].items()))
@@ -159,7 +160,7 @@ def compare(ctx: typer.Context,
     else:
         output.line("all params are the same")
     output.table(["metric", *names],
-                 [(k, *(output.fmt_num(v) + (" *" if best else "")
+                 [(k, *(fmt_num(v) + (" *" if best else "")
                         for v, best in zip(row["values"], row["best"], strict=True)))
                   for k, row in result["metrics"].items()],
                  justify_right=tuple(names))

@@ -12,6 +12,7 @@ from ..core import runs as runs_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.metrics import higher_is_better
 from ..core.names import check_name
+from ..formatting import fmt_num
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -75,7 +76,7 @@ def train(ctx: typer.Context,
             + ("failed: " + o.error if o.error else "finished"), highlight=False, markup=False))
     found = runs_core.by_ids(ws, [o.run_id for o in outcomes if o.run_id])
     registered = None
-    best = _best(found)
+    best = runs_core.best(found)
     if register and best is not None:
         from ..core import registry
 
@@ -98,20 +99,6 @@ def train(ctx: typer.Context,
     if failed:
         output.error(f"{len(failed)} of {len(outcomes)} runs failed; the first: {failed[0].error}")
         raise typer.Exit(EXIT_CHECK_FAILED)
-
-
-def _best(found: list):
-    """The finished run with the best primary metric (rmse, or roc_auc for classifiers)."""
-    from ..core.metrics import primary
-
-    scored = [(r, r.metrics.get(primary(r.params.get("task", "regression")))) for r in found
-              if r.status == "finished"]
-    scored = [(r, v) for r, v in scored if v is not None]
-    if not scored:
-        return None
-    key = primary(scored[0][0].params.get("task", "regression"))
-    pick = max if higher_is_better(key) else min
-    return pick(scored, key=lambda rv: rv[1])[0]
 
 
 def _load_config(path: Path) -> dict[str, Any]:
@@ -137,7 +124,7 @@ def _print_runs(found: list, swept: list[str]) -> None:
     def cell(r, k):
         v = r.metrics.get(k)
         mark = " *" if len(found) > 1 and v is not None and v == best.get(k) else ""
-        return output.fmt_num(v) + mark
+        return fmt_num(v) + mark
 
     output.table(["id", "name", "model", *swept, *keys],
                  [(r.id[:8], r.name, r.model, *(r.params.get(s) for s in swept),

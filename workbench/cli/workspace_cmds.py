@@ -9,6 +9,7 @@ import typer
 from ..core import events
 from ..core import status as status_mod
 from ..core.workspace import Workspace
+from ..formatting import short_time
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -43,7 +44,7 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
                 style="yellow" if summary["open_alerts"] else None)
     last = summary["last_event"]
     if last:
-        output.line(f"last event {output.short_time(last['created_at'])}  {last['message']}")
+        output.line(f"last event {short_time(last['created_at'])}  {last['message']}")
     if not summary["datasets"]:
         output.line("No data yet: add some with `wb data add FILE --name NAME`.", style="dim")
 
@@ -57,4 +58,4 @@ def log(ctx: typer.Context,
         output.print_json([e.to_dict() for e in found])
         return
     output.table(["time", "kind", "subject", "message"],
-                 [(output.short_time(e.created_at), e.kind, e.subject, e.message) for e in found])
+                 [(short_time(e.created_at), e.kind, e.subject, e.message) for e in found])

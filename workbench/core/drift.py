@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import alerts, events, runs
+from . import alerts, events, metrics, runs
 from .db import transaction
 from .errors import InvalidInput, NotFound
 from .timeutil import now_iso
@@ -57,7 +57,11 @@ def compare(ref: dict[str, Any], cur_df, settings: Settings) -> dict[str, Any]:
     """The drift of data frame `cur_df` from the reference profile `ref` (no persistence)."""
     from . import profile
 
-    cur = profile.compute(cur_df)
+    # The current side counted in the reference's drift bins and histogram bins as it is
+    # profiled (one sort per column, not two).
+    count_in = {c["name"]: [c["drift_bins"]["edges"], c["histogram"]["edges"][1:-1]]
+                for c in ref["columns"] if c.get("drift_bins") and c.get("histogram")}
+    cur = profile.compute(cur_df, count_in=count_in)
     cur_cols = {c["name"]: c for c in cur["columns"]}
     features, problems = [], []
     for rcol in ref["columns"]:
@@ -86,8 +90,7 @@ def compare(ref: dict[str, Any], cur_df, settings: Settings) -> dict[str, Any]:
             features.append(_feature(name, _kind(rcol, settings), "dtype_changed", 1.0, 0.0,
                                      p_value=0.0, detail=f"{rcol['dtype']} -> {ccol['dtype']}"))
             continue
-        features.append(_compare_column(rcol, ccol, cur_df.get_column(name), settings,
-                                        (ref["rows"], cur["rows"])))
+        features.append(_compare_column(rcol, ccol, settings, (ref["rows"], cur["rows"])))
     extra = [c for c in cur_cols if c not in {r["name"] for r in ref["columns"]}]
     _gate(features, settings)
     n_drifted = sum(f["drifted"] for f in features)
@@ -115,7 +118,7 @@ def _feature(name: str, kind: str, test: str, score: float, threshold: float, *,
             "p_value": p_value, "drifted": score >= threshold, "detail": detail, **extra}
 
 
-def _compare_column(rcol: dict, ccol: dict, series, settings: Settings,
+def _compare_column(rcol: dict, ccol: dict, settings: Settings,
                     rows: tuple[int, int]) -> dict[str, Any]:
     kind = _kind(rcol, settings)
     missing = {"reference": rcol["null_fraction"], "current": ccol["null_fraction"]}
@@ -127,38 +130,30 @@ def _compare_column(rcol: dict, ccol: dict, series, settings: Settings,
                         settings.missing_share_threshold, p_value=p, missing_share=missing,
                         detail=f"missing {rcol['null_fraction']:.1%} -> {ccol['null_fraction']:.1%}")
     if kind == "numerical":
-        return _numerical(rcol, ccol, series, settings, missing)
-    return _categorical(rcol, ccol, series, settings, missing)
+        return _numerical(rcol, ccol, settings, missing)
+    return _categorical(rcol, ccol, settings, missing)
 
 
-def _numerical(rcol, ccol, series, settings: Settings, missing) -> dict[str, Any]:
-    import polars as pl
-
-    from . import profile
-
+def _numerical(rcol, ccol, settings: Settings, missing) -> dict[str, Any]:
     name = rcol["name"]
-    if not rcol.get("sketch") or not ccol.get("sketch"):
+    if not rcol.get("sketch") or not ccol.get("sketch") or "counts_in" not in ccol:
         return _feature(name, "numerical", "wasserstein", 0.0, settings.numeric_threshold,
                         p_value=1.0, missing_share=missing, detail="no finite values to compare")
     spread = rcol["std"] or max(abs(rcol["mean"] or 0.0) * 0.01, 1e-9)
     w1 = sum(abs(a - b) for a, b in zip(rcol["sketch"], ccol["sketch"], strict=True))
     score = w1 / len(rcol["sketch"]) / spread
-    values = series.drop_nulls().cast(pl.Float64)
-    ordered = values.filter(values.is_finite()).sort()
-    bins = rcol["drift_bins"]
-    p = _chi2_p([bins["counts"], profile.bin_counts(ordered, bins["edges"])])
+    in_drift_bins, in_histogram = ccol["counts_in"]
+    p = _chi2_p([rcol["drift_bins"]["counts"], in_drift_bins])
     shift = (ccol["mean"] or 0.0) - (rcol["mean"] or 0.0)
-    hist = rcol.get("histogram")
-    distribution = None if not hist else {
-        "edges": hist["edges"], "reference": hist["counts"],
-        # The current values in the reference's bins (outside them: in the end bins).
-        "current": profile.bin_counts(ordered, hist["edges"][1:-1])}
+    hist = rcol["histogram"]
+    # The current values in the reference's bins (outside them: in the end bins).
+    distribution = {"edges": hist["edges"], "reference": hist["counts"], "current": in_histogram}
     return _feature(name, "numerical", "wasserstein", score, settings.numeric_threshold,
                     p_value=p, missing_share=missing, distribution=distribution,
                     detail=f"mean {rcol['mean']:.4g} -> {ccol['mean']:.4g} ({shift:+.3g})")
 
 
-def _categorical(rcol, ccol, series, settings: Settings, missing) -> dict[str, Any]:
+def _categorical(rcol, ccol, settings: Settings, missing) -> dict[str, Any]:
     ref_counts = rcol.get("category_counts") or {}
     cur_counts = ccol.get("category_counts") or {}
     keys = sorted(set(ref_counts) | set(cur_counts))
@@ -288,7 +283,8 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
         raise InvalidInput(f"the current data has no column {target!r}")
     ref_df = datasets.load(ws, ref_version) if (loaded or classifier) else None
     ref_profile = ref_version.profile
-    if "sketch" not in json.dumps(ref_profile):  # profiled before drift sketches existed
+    if not any("drift_bins" in c or "category_counts" in c for c in ref_profile["columns"]):
+        # Profiled before profiles carried what drift needs: profile the reference again.
         from . import profile
 
         ref_profile = profile.compute(ref_df if ref_df is not None
@@ -331,8 +327,6 @@ def prediction_drift(model: scoring.LoadedModel, ref_df, cur_df, settings: Setti
 def performance(ws: Workspace, model: scoring.LoadedModel, cur_df, target: str,
                 settings: Settings) -> dict[str, Any]:
     """The model's metrics on the labelled current data against those at its validation."""
-    from . import metrics
-
     current, rows = model.score(cur_df, target)
     main = metrics.primary(model.task)
     validation = {k: v for k, v in runs.show(ws, model.run_id)["metrics"].items() if k in current}
@@ -363,10 +357,8 @@ def estimate_performance(ws: Workspace, model: scoring.LoadedModel, cur_df,
     else:
         metric, estimate = "mae", _estimated_mae(ws, model, cur_df, predicted)
     base = validation.get(metric)
-    degradation = None
-    if estimate is not None and base:
-        worse = (base - estimate) if metric == "accuracy" else (estimate - base)
-        degradation = worse / abs(base)
+    degradation = metrics.worse_by(metric, estimate, base) \
+        if estimate is not None and base else None
     return {"metric": metric, "estimated": estimate, "validation": base,
             "degradation": degradation, "threshold": settings.performance_degradation,
             "degraded": degradation is not None and degradation > settings.performance_degradation,
@@ -411,7 +403,7 @@ def _concept_drift_signal(estimate: dict[str, Any], actual: dict[str, Any],
     if real is None or guess is None or not guess:
         estimate["actual"], estimate["gap"], estimate["concept_drift"] = real, None, None
         return
-    gap = ((guess - real) if metric == "accuracy" else (real - guess)) / abs(guess)
+    gap = metrics.worse_by(metric, real, guess)
     estimate["actual"], estimate["gap"] = real, gap
     estimate["concept_drift"] = gap > settings.performance_degradation
 

@@ -42,10 +42,13 @@ def schema_of(df: pl.DataFrame) -> list[dict[str, str]]:
     return [{"name": name, "dtype": str(dtype)} for name, dtype in df.schema.items()]
 
 
-def compute(df: pl.DataFrame, *, bins: int = 20, top: int = 10) -> dict[str, Any]:
+def compute(df: pl.DataFrame, *, bins: int = 20, top: int = 10,
+            count_in: dict[str, list[list[float]]] | None = None) -> dict[str, Any]:
     """The profile of `df`. One cheap pass for counts and moments; then each numeric column is
     sorted once, and its distinct count, quantiles and histogram read off the sorted values;
-    each text column is counted once, giving both its distinct count and its top values."""
+    each text column is counted once, giving both its distinct count and its top values.
+    `count_in` names, per numeric column, bin edges (another profile's) to count its finite
+    values in too, while they are sorted: a drift check's current side ("counts_in")."""
     kinds = {name: column_kind(dtype) for name, dtype in df.schema.items()}
     stats = df.select(_stat_exprs(kinds)).row(0, named=True)
     columns = []
@@ -58,7 +61,8 @@ def compute(df: pl.DataFrame, *, bins: int = 20, top: int = 10) -> dict[str, Any
             "null_fraction": nulls / df.height if df.height else 0.0,
         }
         if kind == "numeric":
-            col.update(_numeric(series, stats[f"{name}\0mean"], stats[f"{name}\0std"], bins))
+            col.update(_numeric(series, stats[f"{name}\0mean"], stats[f"{name}\0std"], bins,
+                                (count_in or {}).get(name, [])))
         elif kind in ("text", "boolean"):
             counts = series.drop_nulls().rename("value").value_counts(sort=True, name="n")
             col["distinct"] = counts.height
@@ -88,7 +92,8 @@ def _stat_exprs(kinds: dict[str, str]) -> list[pl.Expr]:
     return exprs
 
 
-def _numeric(series: pl.Series, mean: Any, std: Any, bins: int) -> dict[str, Any]:
+def _numeric(series: pl.Series, mean: Any, std: Any, bins: int,
+             count_in: list[list[float]]) -> dict[str, Any]:
     values = series.drop_nulls().cast(pl.Float64)
     values = values.filter(values.is_not_nan()).sort()
     n = values.len()
@@ -102,6 +107,9 @@ def _numeric(series: pl.Series, mean: Any, std: Any, bins: int) -> dict[str, Any
     lo, hi = values[0], values[-1]
     out["min"], out["max"] = _num(lo), _num(hi)
     out["quantiles"] = {str(q): _num(_quantile(values, q)) for q in QUANTILES}
+    if count_in:
+        finite = values.filter(values.is_finite())  # still sorted
+        out["counts_in"] = [bin_counts(finite, edges) for edges in count_in]
     if out["distinct"] <= MAX_NUMERIC_CATEGORIES:
         out["category_counts"] = value_counts_as_text(values)
     if math.isfinite(lo) and math.isfinite(hi):

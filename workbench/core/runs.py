@@ -19,6 +19,7 @@ from typing import Any
 from . import events
 from .db import transaction
 from .errors import Ambiguous, InvalidInput, NotFound
+from .names import check_name
 from .naming import run_name
 from .query import compile_sort, compile_where, value_sort
 from .timeutil import now_iso
@@ -34,8 +35,6 @@ MIN_ID_PREFIX = 4
 
 # -- creating and ending ----------------------------------------------------------------------
 def experiment_id(conn: sqlite3.Connection, name: str) -> int:
-    from .names import check_name
-
     check_name(name, "experiment")
     conn.execute("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)",
                  (name, now_iso()))
@@ -253,6 +252,20 @@ def _list_by_value(conn: sqlite3.Connection, by_value: tuple, clauses: list[str]
         f"AND s.key = ? AND s.{column} IS NOT NULL){where} ORDER BY runs.created_at DESC{rest}",
         [key, *args]).fetchall()
     return with_value + without
+
+
+def best(found: list[RunRow]) -> RunRow | None:
+    """The finished run with the best primary metric (rmse, or roc_auc for classifiers)."""
+    from .metrics import higher_is_better, primary
+
+    scored = [(r, r.metrics.get(primary(r.params.get("task", "regression")))) for r in found
+              if r.status == "finished"]
+    scored = [(r, v) for r, v in scored if v is not None]
+    if not scored:
+        return None
+    key = primary(scored[0][0].params.get("task", "regression"))
+    pick = max if higher_is_better(key) else min
+    return pick(scored, key=lambda rv: rv[1])[0]
 
 
 def by_ids(ws: Workspace, ids: list[str]) -> list[RunRow]:

@@ -86,7 +86,8 @@ def _train_here(ws: Workspace, prepared: training.Prepared, experiment: str | No
         return Outcome(training.train(ws, prepared.spec, experiment=experiment,
                                       prepared=prepared), prepared.spec)
     except Exception as exc:  # the run is already recorded as failed; the sweep goes on
-        return Outcome(_failed_run_id(exc), prepared.spec, f"{type(exc).__name__}: {exc}")
+        return Outcome(getattr(exc, "wb_run_id", None), prepared.spec,
+                       f"{type(exc).__name__}: {exc}")
 
 
 def _train_in_worker(root: str, spec: dict, experiment: str | None) -> tuple[str | None, str | None]:
@@ -94,6 +95,3 @@ def _train_in_worker(root: str, spec: dict, experiment: str | None) -> tuple[str
     outcome = _train_here(ws, training.prepare(ws, training.TrainSpec(**spec)), experiment)
     return outcome.run_id, outcome.error
 
-
-def _failed_run_id(exc: BaseException) -> str | None:
-    return getattr(exc, "wb_run_id", None)

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core import alerts, datasets, drift, events, registry, runs
+from ..core.metrics import PREFERRED
 from ..core.workspace import Workspace
+from ..formatting import fmt_num, short_time
 
 
 @contextmanager
@@ -32,25 +34,12 @@ class Table:
     empty: str = ""  # what to say (and suggest) when there are no rows
 
 
-def short(iso: str | None) -> str:
-    return "" if not iso else iso[:19].replace("T", " ")
-
-
-def num(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
-                                  and abs(value) < 1e15):
-        return f"{int(value):,}"
-    return f"{value:.4g}"
-
-
 def datasets_table(root: Path) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for d in datasets.list_datasets(ws):
             for v in reversed(datasets.log(ws, d["name"])):
-                rows.append((v.ref, f"{v.rows:,}", v.columns, short(v.created_at),
+                rows.append((v.ref, f"{v.rows:,}", v.columns, short_time(v.created_at),
                              {None: "", True: "valid", False: "INVALID"}[v.valid], v.message))
                 keys.append(v.ref)
         return Table(["version", "rows", "cols", "added", "contract", "message"], rows, keys,
@@ -66,7 +55,7 @@ def dataset_detail(root: Path, ref: str) -> str:
             spark = sparkline(c.get("histogram", {}) and c["histogram"]["counts"]) \
                 if c.get("histogram") else ""
             top = ", ".join(t["value"] for t in c.get("top_values", [])[:3])
-            stats = (f"min {num(c.get('min'))} mean {num(c.get('mean'))} max {num(c.get('max'))}"
+            stats = (f"min {fmt_num(c.get('min'))} mean {fmt_num(c.get('mean'))} max {fmt_num(c.get('max'))}"
                      if c["kind"] == "numeric" else top)
             lines.append(f"{c['name']:<16} {c['dtype']:<9} nulls {c['null_fraction']:>6.1%}  "
                          f"{spark}  {stats}")
@@ -84,10 +73,10 @@ def sparkline(counts: list[int]) -> str:
 def runs_table(root: Path, where: str | None = None) -> Table:
     with opened(root) as ws:
         found = runs.list_runs(ws, where=where or None, limit=500)
-        keys = sorted({k for r in found for k in r.metrics} & {"rmse", "mae", "r2", "accuracy",
-                                                                "roc_auc"})
+        logged = {k for r in found for k in r.metrics}
+        keys = [k for k in PREFERRED if k in logged][:5]
         rows = [(r.id[:8], r.name, r.experiment, r.status, r.model or r.kind,
-                 short(r.started_at), *(num(r.metrics.get(k)) for k in keys)) for r in found]
+                 short_time(r.started_at), *(fmt_num(r.metrics.get(k)) for k in keys)) for r in found]
         return Table(["id", "name", "experiment", "status", "model", "started", *keys], rows,
                      [r.id for r in found],
                      "No runs match." if where else
@@ -103,7 +92,7 @@ def run_detail(root: Path, run_id: str) -> str:
                  "inputs " + ", ".join(f"{i['dataset']}@{i['version']}" for i in info["inputs"]),
                  "", "params:"]
         lines += [f"  {k} = {json.dumps(v)}" for k, v in info["params"].items()]
-        lines += ["", "metrics:"] + [f"  {k} = {num(v)}" for k, v in info["metrics"].items()]
+        lines += ["", "metrics:"] + [f"  {k} = {fmt_num(v)}" for k, v in info["metrics"].items()]
         lines += ["", "artifacts:"] + [f"  {a['path']} ({a['size']:,} B)"
                                        for a in info["artifacts"]]
         return "\n".join(lines)
@@ -113,10 +102,10 @@ def drift_table(root: Path) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for a in alerts.list_alerts(ws, open_only=True):
-            rows.append(("ALERT", str(a["id"]), short(a["created_at"]), a["kind"], a["message"]))
+            rows.append(("ALERT", str(a["id"]), short_time(a["created_at"]), a["kind"], a["message"]))
             keys.append(f"alert:{a['id']}")
         for r in drift.list_reports(ws, limit=200):
-            rows.append(("report", r["report_id"][:12], short(r["created_at"]),
+            rows.append(("report", r["report_id"][:12], short_time(r["created_at"]),
                          "DRIFT" if r["dataset_drift"] else "ok",
                          f"{r['current']} vs {r['reference']}: " + ", ".join(r["drifted"])))
             keys.append(f"report:{r['report_id']}")
@@ -153,8 +142,8 @@ def distribution_lines(dist: dict[str, Any] | None) -> list[str]:
             total = max(sum(counts), 1)
             return "".join(SPARKS[round(n / total / top * 8)] for n in counts)
 
-        return [f"    reference {spark(dist['reference'])}  {num(dist['edges'][0])} .. "
-                f"{num(dist['edges'][-1])}", f"    current   {spark(dist['current'])}"]
+        return [f"    reference {spark(dist['reference'])}  {fmt_num(dist['edges'][0])} .. "
+                f"{fmt_num(dist['edges'][-1])}", f"    current   {spark(dist['current'])}"]
     return [f"    {k[:14]:<14} {a:6.1%} -> {b:6.1%}" for k, a, b in
             zip(dist["categories"], dist["reference"], dist["current"], strict=True)]
 
@@ -173,8 +162,8 @@ def models_table(root: Path) -> Table:
         for m in registry.list_models(ws):
             for v in reversed(registry.versions(ws, m["name"])):
                 rows.append((v.ref, ", ".join(v.aliases), v.dataset or "",
-                             num(v.metrics.get("rmse", v.metrics.get("roc_auc"))),
-                             short(v.created_at)))
+                             fmt_num(v.metrics.get("rmse", v.metrics.get("roc_auc"))),
+                             short_time(v.created_at)))
                 keys.append(v.ref)
         return Table(["version", "aliases", "trained on", "rmse/auc", "registered"], rows, keys,
                      "No models yet. Register one:  wb model register RUN --name NAME")
@@ -187,9 +176,9 @@ def model_detail(root: Path, ref: str) -> str:
         lines = [f"{chosen['name']}@{chosen['version']}  [{', '.join(chosen['aliases'])}]",
                  f"run {chosen['lineage']['run']['name']}  data {chosen['dataset']}", "",
                  "metrics:"]
-        lines += [f"  {k} = {num(v)}" for k, v in chosen["metrics"].items()]
+        lines += [f"  {k} = {fmt_num(v)}" for k, v in chosen["metrics"].items()]
         lines += ["", "alias history:"]
-        lines += [f"  {short(h['created_at'])} {h['alias']}: {h['action']} "
+        lines += [f"  {short_time(h['created_at'])} {h['alias']}: {h['action']} "
                   f"@{h['from_version'] or '-'} -> @{h['to_version']} by {h['user']}"
                   + (f" ({h['reason']})" if h["reason"] else "")
                   for h in info.get("alias_history", [])]
@@ -200,7 +189,7 @@ def activity_table(root: Path) -> Table:
     with opened(root) as ws:
         found = events.recent(ws.conn, 500)
         return Table(["time", "kind", "message"],
-                     [(short(e.created_at), e.kind, e.message) for e in found],
+                     [(short_time(e.created_at), e.kind, e.message) for e in found],
                      [str(e.id) for e in found], "Nothing has happened yet.")
 
 
@@ -234,7 +223,7 @@ def compare_text(root: Path, run_ids: list[str], width: int) -> str:
     lines += [f"  {k:<22}" + "".join(json.dumps(v).ljust(cell) for v in values)
               for k, values in result["params_differ"].items()] or ["  (none)"]
     lines += ["", "metrics (* best):"]
-    lines += [f"  {k:<22}" + "".join((num(v) + (" *" if best else "")).ljust(cell)
+    lines += [f"  {k:<22}" + "".join((fmt_num(v) + (" *" if best else "")).ljust(cell)
                                      for v, best in zip(row["values"], row["best"], strict=True))
               for k, row in result["metrics"].items()]
     for key, histories in result["curves"].items():
