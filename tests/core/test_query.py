@@ -335,3 +335,18 @@ def test_default_order_is_newest_first(qws):
 def test_unknown_sort_keys_are_refused(key):
     with pytest.raises(InvalidInput, match=r"^--sort"):
         compile_sort(key)
+
+
+@pytest.mark.parametrize("sort", [None, "metrics.rmse", "-metrics.rmse", "params.lr", "name"])
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_pages_put_together_are_the_whole_list(qws, sort, size):
+    whole = [r.name for r in runs.list_runs(qws, sort=sort, limit=None)]
+    paged = [r.name for offset in range(0, len(whole) + size, size)
+             for r in runs.list_runs(qws, sort=sort, limit=size, offset=offset)]
+    assert paged == whole
+
+
+def test_count_runs_counts_what_the_filter_lists(qws):
+    assert runs.count_runs(qws) == len(ALL)
+    where = "metrics.rmse < 2.5"
+    assert runs.count_runs(qws, where=where) == len(runs.list_runs(qws, where=where, limit=None))

@@ -10,7 +10,7 @@ import typer
 from ..core import datasets
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.names import plural
-from ..formatting import fmt_num, short_time
+from ..formatting import diff_rows, short_time, stat_text
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -121,11 +121,7 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME@N o
 def _profile_row(col: dict[str, Any]) -> tuple:
     top = ", ".join(f"{t['value']} ({t['count']:,})" for t in col.get("top_values", [])[:3])
     return (col["name"], col["dtype"], f"{col['null_fraction']:.1%}", f"{col['distinct']:,}",
-            _stat(col.get("min")), _stat(col.get("mean")), _stat(col.get("max")), top)
-
-
-def _stat(value: Any) -> str:
-    return value if isinstance(value, str) else fmt_num(value)
+            stat_text(col.get("min")), stat_text(col.get("mean")), stat_text(col.get("max")), top)
 
 
 @app.command("diff")
@@ -147,30 +143,10 @@ def diff(ctx: typer.Context, ref_a: str = typer.Argument(..., help="The older ve
         output.line(f"removed  {c['name']} ({c['dtype']})", style="red")
     for c in d["retyped"]:
         output.line(f"retyped  {c['name']} {c['from']} -> {c['to']}", style="yellow")
-    shift_rows = [row for s in d["shifts"] for row in _shift_rows(s)]
+    shift_rows = diff_rows(d)
     if shift_rows:
         output.table(["column", "statistic", "a", "b", "change"], shift_rows,
                      justify_right=("a", "b", "change"))
-
-
-def _shift_rows(shift: dict[str, Any]) -> list[tuple]:
-    rows = []
-    for key, change in shift.items():
-        if key == "column":
-            continue
-        if isinstance(change, list):
-            rows.append((shift["column"], key.replace("_", " "), "", ", ".join(change), ""))
-            continue
-        a, b = change["a"], change["b"]
-        delta = ""
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-            delta = f"{b - a:+.4g}"
-            if "std_units" in change:
-                delta += f" ({change['std_units']:+.2f} sd)"
-        fmt = (lambda x: f"{x:.1%}") if key == "null_fraction" else _stat
-        rows.append((shift["column"], key.replace("_", " "),
-                     "" if a is None else fmt(a), "" if b is None else fmt(b), delta))
-    return rows
 
 
 @app.command("checkout")

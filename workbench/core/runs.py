@@ -199,6 +199,8 @@ class RunRow:
                 "duration_s": self.duration_s}
 
 
+# Runs made in the same millisecond keep their insertion order, so pages never overlap.
+NEWEST_FIRST = "runs.created_at DESC, runs.rowid DESC"
 _LIST_SELECT = """
 SELECT runs.id, runs.name, experiments.name AS experiment, runs.status, runs.kind, runs.model,
        runs.started_at, runs.ended_at, runs.duration_s
@@ -206,10 +208,7 @@ FROM runs JOIN experiments ON experiments.id = runs.experiment_id
 """
 
 
-def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None,
-              sort: str | None = None, limit: int | None = 50) -> list[RunRow]:
-    """Runs matching the filters, newest first unless sorted otherwise."""
-    reap_lost(ws)
+def _filters(experiment: str | None, where: str | None) -> tuple[list[str], list]:
     clauses, args = [], []
     if experiment:
         clauses.append("experiments.name = ?")
@@ -218,39 +217,61 @@ def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None
         sql, where_args = compile_where(where)
         clauses.append(sql)
         args += where_args
+    return clauses, args
+
+
+def _page(limit: int | None, offset: int) -> str:
+    return (f" LIMIT {int(limit)}" if limit else " LIMIT -1" if offset else "") + (
+        f" OFFSET {int(offset)}" if offset else "")
+
+
+def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None,
+              sort: str | None = None, limit: int | None = 50, offset: int = 0) -> list[RunRow]:
+    """Runs matching the filters, newest first unless sorted otherwise; `offset` pages."""
+    reap_lost(ws)
+    clauses, args = _filters(experiment, where)
     by_value = value_sort(sort) if sort else None
     if by_value is not None:
-        rows = _list_by_value(ws.conn, by_value, clauses, args, limit)
+        rows = _list_by_value(ws.conn, by_value, clauses, args, limit, offset)
     else:
-        order, order_args = compile_sort(sort) if sort else ("runs.created_at DESC", [])
+        order, order_args = compile_sort(sort) if sort else (NEWEST_FIRST, [])
         query = _LIST_SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
-        query += f" ORDER BY {order}, runs.created_at DESC"
-        if limit:
-            query += f" LIMIT {int(limit)}"
+        query += f" ORDER BY {order}, {NEWEST_FIRST}" + _page(limit, offset)
         rows = ws.conn.execute(query, args + order_args).fetchall()
     return _with_values(ws.conn, rows)
 
 
+def count_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None) -> int:
+    """How many runs list_runs would page through."""
+    clauses, args = _filters(experiment, where)
+    query = ("SELECT count(*) FROM runs JOIN experiments ON experiments.id = runs.experiment_id"
+             + (" WHERE " + " AND ".join(clauses) if clauses else ""))
+    return ws.conn.execute(query, args).fetchone()[0]
+
+
 def _list_by_value(conn: sqlite3.Connection, by_value: tuple, clauses: list[str], args: list,
-                   limit: int | None) -> list[sqlite3.Row]:
+                   limit: int | None, offset: int) -> list[sqlite3.Row]:
     """Sorted by a metric or param: walk its (key, value) index in order, so the first
     `limit` runs are found without visiting the rest; then the runs that lack the value."""
     table, column, key, desc = by_value
     direction = "DESC" if desc else "ASC"
-    cap = f" LIMIT {int(limit)}" if limit else ""
     where = "".join(f" AND {c}" for c in clauses)
-    with_value = conn.execute(
-        _LIST_SELECT.replace("FROM runs", f"FROM {table} s CROSS JOIN runs ON runs.id = s.run_id")
-        + f" WHERE s.key = ? AND s.{column} IS NOT NULL{where}"
-        f" ORDER BY s.{column} {direction}, runs.created_at DESC{cap}",
-        [key, *args]).fetchall()
+    valued = (_LIST_SELECT.replace("FROM runs", f"FROM {table} s CROSS JOIN runs "
+                                                "ON runs.id = s.run_id")
+              + f" WHERE s.key = ? AND s.{column} IS NOT NULL{where}")
+    with_value = conn.execute(valued + f" ORDER BY s.{column} {direction}, {NEWEST_FIRST}"
+                              + _page(limit, offset), [key, *args]).fetchall()
     if limit and len(with_value) >= limit:
         return with_value
-    rest = f" LIMIT {int(limit) - len(with_value)}" if limit else ""
+    # The page runs past the valued runs: how far past decides where the rest starts.
+    valued_total = conn.execute(f"SELECT count(*) FROM ({valued})", [key, *args]).fetchone()[0] \
+        if offset else len(with_value)
+    rest_offset = max(0, offset - valued_total)
+    rest_limit = limit - len(with_value) if limit else None
     without = conn.execute(
         _LIST_SELECT + f" WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = runs.id "
-        f"AND s.key = ? AND s.{column} IS NOT NULL){where} ORDER BY runs.created_at DESC{rest}",
-        [key, *args]).fetchall()
+        f"AND s.key = ? AND s.{column} IS NOT NULL){where} ORDER BY {NEWEST_FIRST}"
+        + _page(rest_limit, rest_offset), [key, *args]).fetchall()
     return with_value + without
 
 
