@@ -183,7 +183,7 @@ async def test_marked_runs_compare_with_params_metrics_and_curves(filled):
         await _settled(app, pilot)
         await pilot.press("space", "j", "space", "c")  # the two newest: the LightGBM runs
         await _settled(app, pilot)
-        text = str(app.screen.query_one("#comparison", Static).render())
+        text = str(app.screen.query_one("#text", Static).render())
         assert "num_leaves" in text and "*" in text
         assert "val_mse" in text  # LightGBM's learning curve, drawn
         await pilot.press("escape")
@@ -216,7 +216,7 @@ async def test_a_run_launched_from_the_form_appears_live(filled):
         assert finished_baseline() and table.row_count == before + 1
 
 
-async def test_a_drift_report_shows_both_distributions(filled):
+async def test_a_drift_report_opens_on_its_features_with_both_distributions(filled):
     app = WbApp(filled.root)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("3")
@@ -225,9 +225,22 @@ async def test_a_drift_report_shows_both_distributions(filled):
         row = next(i for i, key in enumerate(screen.keys) if key.startswith("report:"))
         screen.query_one(DataTable).move_cursor(row=row)
         await _settled(app, pilot)
-        detail = str(screen.query_one("#detail", Static).render())
-        assert "reference" in detail and "current" in detail  # a histogram pair
+        await pilot.press("enter")
+        await _settled(app, pilot)
+        report = app.screen
+        assert report is not screen and report.title.startswith("wb: drift report")
+        scores = [float(str(report.query_one(DataTable).get_row_at(i)[3]))
+                  for i in range(report.query_one(DataTable).row_count)]
+        assert scores == sorted(scores, reverse=True)  # the most shifted feature first
+        category = next(i for i, key in enumerate(report.keys) if key.endswith(":category"))
+        report.query_one(DataTable).move_cursor(row=category)
+        await _settled(app, pilot)
+        detail = str(report.query_one("#detail", Static).render())
+        assert "reference" in detail and "current" in detail  # two charts, side by side
         assert "electronics" in detail and "->" in detail  # the new category's share moved
+        await pilot.press("escape")
+        await _settled(app, pilot)
+        assert app.screen is screen
 
 
 async def test_keys_are_remapped_from_the_config(filled):

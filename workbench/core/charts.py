@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 COLORS = ("blue", "red", "green", "orange", "magenta", "cyan")
+# plotext draws on one module-level figure: the TUI's worker threads must take turns.
+_FIGURE = threading.Lock()
 
 
 def line_chart(title: str, series: dict[str, list[tuple[float, float | None]]], width: int,
@@ -10,14 +14,39 @@ def line_chart(title: str, series: dict[str, list[tuple[float, float | None]]], 
     """One line per named series of (step, value) points; ANSI-coloured text."""
     import plotext as plt
 
-    plt.clear_figure()
-    plt.plotsize(width, height)
-    plt.theme("clear")
-    for i, (name, points) in enumerate(series.items()):
-        points = [(x, y) for x, y in points if y is not None]
-        if points:
-            plt.plot([x for x, _ in points], [y for _, y in points], label=name,
-                     color=COLORS[i % len(COLORS)])
-    plt.title(title)
-    plt.xlabel("step")
-    return plt.build()
+    with _FIGURE:
+        plt.clear_figure()
+        plt.plotsize(width, height)
+        plt.theme("clear")
+        for i, (name, points) in enumerate(series.items()):
+            points = [(x, y) for x, y in points if y is not None]
+            if points:
+                plt.plot([x for x, _ in points], [y for _, y in points], label=name,
+                         color=COLORS[i % len(COLORS)])
+        plt.title(title)
+        plt.xlabel("step")
+        return plt.build()
+
+
+def bars_side_by_side(series: dict[str, list[float]], labels: list[str], width: int,
+                      height: int = 14) -> str:
+    """One bar chart per named series, next to each other on the same y scale (so two
+    distributions of shares compare at a glance); ANSI-coloured text."""
+    import plotext as plt
+
+    top = max((v for values in series.values() for v in values), default=0) or 1
+    ticks = sorted({0, len(labels) // 2, len(labels) - 1}) if labels else []
+    charts = []
+    with _FIGURE:
+        # Drawn one by one and joined line by line: plotext's subplots keep their grid in
+        # its global figure, which would leak into the next chart drawn.
+        for i, (name, values) in enumerate(series.items()):
+            plt.clear_figure()
+            plt.plotsize(width // len(series), height)
+            plt.theme("clear")
+            plt.bar(list(range(len(values))), values, color=COLORS[i % len(COLORS)], width=0.9)
+            plt.ylim(0, top * 1.05)
+            plt.xticks(ticks, [labels[t] for t in ticks])
+            plt.title(name)
+            charts.append(plt.build().splitlines())
+    return "\n".join(" ".join(row) for row in zip(*charts, strict=False))

@@ -35,11 +35,24 @@ def record(conn: sqlite3.Connection, kind: str, message: str, *, subject: str | 
     )
 
 
-def recent(conn: sqlite3.Connection, limit: int = 50) -> list[Event]:
-    """The newest `limit` events, newest first."""
-    rows = conn.execute(
-        "SELECT id, created_at, kind, subject, message, data FROM events ORDER BY id DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [Event(r["id"], r["created_at"], r["kind"], r["subject"], r["message"],
-                  json.loads(r["data"])) for r in rows]
+def recent(conn: sqlite3.Connection, limit: int = 50, offset: int = 0) -> list[Event]:
+    """The newest `limit` events after skipping `offset`, newest first."""
+    rows = conn.execute(_SELECT + " ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+    return [_event(r) for r in rows]
+
+
+def by_id(conn: sqlite3.Connection, event_id: int) -> Event | None:
+    row = conn.execute(_SELECT + " WHERE id = ?", (event_id,)).fetchone()
+    return None if row is None else _event(row)
+
+
+_SELECT = "SELECT id, created_at, kind, subject, message, data FROM events"
+
+
+def _event(r: sqlite3.Row) -> Event:
+    return Event(r["id"], r["created_at"], r["kind"], r["subject"], r["message"],
+                 json.loads(r["data"]))
+
+
+def count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM events").fetchone()[0]

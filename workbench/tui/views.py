@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core import alerts, datasets, drift, events, registry, runs
+from ..core import alerts, datasets, drift, events, registry, run_logs, runs
+from ..core.errors import WbError
 from ..core.metrics import PREFERRED
 from ..core.workspace import Workspace
 from ..formatting import fmt_num, short_time
@@ -26,15 +27,28 @@ def opened(root: Path) -> Iterator[Workspace]:
         ws.close()
 
 
+PAGE = 200  # rows a table holds at once; the rest stay in SQLite until paged to
+
+
 @dataclass
 class Table:
     columns: list[str]
     rows: list[tuple]
     keys: list[str] = field(default_factory=list)  # one per row: what selecting it opens
     empty: str = ""  # what to say (and suggest) when there are no rows
+    offset: int = 0  # where this page starts among all `total` rows
+    total: int = 0
+    note: str = ""  # a line above the table (the watcher's state, say)
 
 
-def datasets_table(root: Path) -> Table:
+def page_of(columns: list[str], rows: list[tuple], keys: list[str], empty: str, offset: int,
+            limit: int) -> Table:
+    """A page of a list built whole (datasets, drift, models: hundreds, not 100,000s)."""
+    return Table(columns, rows[offset:offset + limit], keys[offset:offset + limit], empty,
+                 offset, len(rows))
+
+
+def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for d in datasets.list_datasets(ws):
@@ -42,8 +56,8 @@ def datasets_table(root: Path) -> Table:
                 rows.append((v.ref, f"{v.rows:,}", v.columns, short_time(v.created_at),
                              {None: "", True: "valid", False: "INVALID"}[v.valid], v.message))
                 keys.append(v.ref)
-        return Table(["version", "rows", "cols", "added", "contract", "message"], rows, keys,
-                     "No datasets yet. Add one:  wb data add FILE --name NAME")
+        return page_of(["version", "rows", "cols", "added", "contract", "message"], rows, keys,
+                       "No datasets yet. Add one:  wb data add FILE --name NAME", offset, limit)
 
 
 def dataset_detail(root: Path, ref: str) -> str:
@@ -70,17 +84,24 @@ def sparkline(counts: list[int]) -> str:
     return "".join(SPARKS[round(c / top * 8)] if top else " " for c in counts)
 
 
-def runs_table(root: Path, where: str | None = None) -> Table:
+RUN_COLUMNS = ("id", "name", "experiment", "status", "model", "started")
+
+
+def runs_table(root: Path, where: str = "", sort: str = "", offset: int = 0,
+               limit: int = PAGE) -> Table:
+    """One page of runs, filtered and sorted in SQL; the page's main metrics as columns."""
     with opened(root) as ws:
-        found = runs.list_runs(ws, where=where or None, limit=500)
+        found = runs.list_runs(ws, where=where or None, sort=sort or None, limit=limit,
+                               offset=offset)
+        total = runs.count_runs(ws, where=where or None)
         logged = {k for r in found for k in r.metrics}
         keys = [k for k in PREFERRED if k in logged][:5]
         rows = [(r.id[:8], r.name, r.experiment, r.status, r.model or r.kind,
                  short_time(r.started_at), *(fmt_num(r.metrics.get(k)) for k in keys)) for r in found]
-        return Table(["id", "name", "experiment", "status", "model", "started", *keys], rows,
-                     [r.id for r in found],
+        return Table([*RUN_COLUMNS, *keys], rows, [r.id for r in found],
                      "No runs match." if where else
-                     "No runs yet. Train one:  wb train --data NAME --target COLUMN")
+                     "No runs yet. Train one:  wb train --data NAME --target COLUMN",
+                     offset, total)
 
 
 def run_detail(root: Path, run_id: str) -> str:
@@ -95,23 +116,25 @@ def run_detail(root: Path, run_id: str) -> str:
         lines += ["", "metrics:"] + [f"  {k} = {fmt_num(v)}" for k, v in info["metrics"].items()]
         lines += ["", "artifacts:"] + [f"  {a['path']} ({a['size']:,} B)"
                                        for a in info["artifacts"]]
+        for stream, tail in run_logs.tail(ws, info["id"]).items():
+            lines += ["", f"{stream} (last lines):", *(f"  {line}" for line in tail)]
         return "\n".join(lines)
 
 
-def drift_table(root: Path) -> Table:
+def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for a in alerts.list_alerts(ws, open_only=True):
             rows.append(("ALERT", str(a["id"]), short_time(a["created_at"]), a["kind"], a["message"]))
             keys.append(f"alert:{a['id']}")
-        for r in drift.list_reports(ws, limit=200):
+        for r in drift.list_reports(ws, limit=10_000):
             rows.append(("report", r["report_id"][:12], short_time(r["created_at"]),
                          "DRIFT" if r["dataset_drift"] else "ok",
                          f"{r['current']} vs {r['reference']}: " + ", ".join(r["drifted"])))
             keys.append(f"report:{r['report_id']}")
-        return Table(["", "id", "time", "verdict", "what"], rows, keys,
-                     "No drift reports. Check a drop:  wb drift check --reference REF "
-                     "--current REF|PATH")
+        return page_of(["", "id", "time", "verdict", "what"], rows, keys,
+                       "No drift reports. Check a drop:  wb drift check --reference REF "
+                       "--current REF|PATH", offset, limit)
 
 
 def drift_detail(root: Path, key: str) -> str:
@@ -121,31 +144,55 @@ def drift_detail(root: Path, key: str) -> str:
     with opened(root) as ws:
         report = drift.show(ws, ident)
         lines = [f"{report['current']} vs {report['reference']}: "
-                 + ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"), ""]
-        for f in report["features"]:
-            lines.append(f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
-                         f"{f['score']:.3f} (>= {f['threshold']:g})  {f['detail']}")
-            lines += distribution_lines(f.get("distribution"))
+                 + ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"),
+                 "enter: each feature with its distributions", ""]
+        lines += [f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
+                  f"{f['score']:.3f} (>= {f['threshold']:g})"
+                  for f in sorted(report["features"], key=lambda f: -f["score"])]
         return "\n".join(lines)
 
 
-def distribution_lines(dist: dict[str, Any] | None) -> list[str]:
-    """Reference and current side by side: histograms as sparklines on the same bins, or the
-    main categories' shares."""
+def report_table(root: Path, report_id: str, offset: int = 0, limit: int = PAGE) -> Table:
+    """A report's features, the most shifted first."""
+    with opened(root) as ws:
+        features = sorted(drift.show(ws, report_id)["features"], key=lambda f: -f["score"])
+    rows = [("DRIFT" if f["drifted"] else "ok", f["name"], f["test"], f"{f['score']:.3f}",
+             f"{f['threshold']:g}") for f in features]
+    return page_of(["verdict", "feature", "test", "score", "threshold"], rows,
+                   [f"{report_id}:{f['name']}" for f in features], "This report has no features.",
+                   offset, limit)
+
+
+def feature_detail(root: Path, key: str, width: int) -> str:
+    """One feature of a report: its verdict, then reference and current drawn side by side."""
+    from ..core import charts
+
+    report_id, _, name = key.partition(":")
+    with opened(root) as ws:
+        report = drift.show(ws, report_id)
+    feature = next(f for f in report["features"] if f["name"] == name)
+    lines = [f"{name}: {'DRIFT' if feature['drifted'] else 'no drift'}  {feature['test']} "
+             f"{feature['score']:.3f} (>= {feature['threshold']:g})", feature["detail"], ""]
+    dist = feature.get("distribution")
     if not dist:
-        return []
+        return "\n".join([*lines, "(no distribution stored with this report)"])
     if "edges" in dist:
-        top = max(max(dist["reference"]) / max(sum(dist["reference"]), 1),
-                  max(dist["current"]) / max(sum(dist["current"]), 1)) or 1
+        labels = [fmt_num(e) for e in dist["edges"][:-1]]
+    else:
+        labels = [str(c)[:10] for c in dist["categories"]]
+    shares = {side: _shares(dist[side]) for side in ("reference", "current")}
+    lines.append(charts.bars_side_by_side(shares, labels, max(40, width - 2), 16))
+    if "categories" in dist:
+        lines += [""] + [f"{k[:20]:<20} {a:6.1%} -> {b:6.1%}" for k, a, b in
+                         zip(dist["categories"], shares["reference"], shares["current"],
+                             strict=True)]
+    return "\n".join(lines)
 
-        def spark(counts: list[int]) -> str:
-            total = max(sum(counts), 1)
-            return "".join(SPARKS[round(n / total / top * 8)] for n in counts)
 
-        return [f"    reference {spark(dist['reference'])}  {fmt_num(dist['edges'][0])} .. "
-                f"{fmt_num(dist['edges'][-1])}", f"    current   {spark(dist['current'])}"]
-    return [f"    {k[:14]:<14} {a:6.1%} -> {b:6.1%}" for k, a, b in
-            zip(dist["categories"], dist["reference"], dist["current"], strict=True)]
+def _shares(counts: list[float]) -> list[float]:
+    """Counts as shares of their side (a category list may already be shares: sum 1)."""
+    total = sum(counts) or 1
+    return [c / total for c in counts]
 
 
 def ack_alert(root: Path, key: str) -> bool:
@@ -156,7 +203,7 @@ def ack_alert(root: Path, key: str) -> bool:
         return alerts.ack(ws, int(ident))
 
 
-def models_table(root: Path) -> Table:
+def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for m in registry.list_models(ws):
@@ -165,8 +212,9 @@ def models_table(root: Path) -> Table:
                              fmt_num(v.metrics.get("rmse", v.metrics.get("roc_auc"))),
                              short_time(v.created_at)))
                 keys.append(v.ref)
-        return Table(["version", "aliases", "trained on", "rmse/auc", "registered"], rows, keys,
-                     "No models yet. Register one:  wb model register RUN --name NAME")
+        return page_of(["version", "aliases", "trained on", "rmse/auc", "registered"], rows,
+                       keys, "No models yet. Register one:  wb model register RUN --name NAME",
+                       offset, limit)
 
 
 def model_detail(root: Path, ref: str) -> str:
@@ -185,12 +233,29 @@ def model_detail(root: Path, ref: str) -> str:
         return "\n".join(lines)
 
 
-def activity_table(root: Path) -> Table:
+def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
+    """The audit log, newest first, under the watchers' state."""
+    from ..core import watcher
+
     with opened(root) as ws:
-        found = events.recent(ws.conn, 500)
+        found = events.recent(ws.conn, limit, offset)
+        watching = watcher.active(ws)
+        note = "; ".join(f"watching {w['dir']} for {w['dataset']} (pid {w['pid']}, since "
+                         f"{short_time(w['started_at'])})" for w in watching) or \
+            "No watcher running. Start one:  wb watch DIR --dataset NAME"
         return Table(["time", "kind", "message"],
                      [(short_time(e.created_at), e.kind, e.message) for e in found],
-                     [str(e.id) for e in found], "Nothing has happened yet.")
+                     [str(e.id) for e in found], "Nothing has happened yet.", offset,
+                     events.count(ws.conn), note)
+
+
+def activity_detail(root: Path, key: str) -> str:
+    with opened(root) as ws:
+        event = events.by_id(ws.conn, int(key))
+    if event is None:
+        return ""
+    return "\n".join([f"{short_time(event.created_at)}  {event.kind}", f"subject {event.subject}",
+                      "", event.message, "", json.dumps(event.data, indent=2)])
 
 
 def promotion_preview(root: Path, ref: str) -> dict[str, Any]:
@@ -229,4 +294,49 @@ def compare_text(root: Path, run_ids: list[str], width: int) -> str:
     for key, histories in result["curves"].items():
         by_name = {n: histories[r["id"]] for n, r in zip(names, result["runs"], strict=True)}
         lines += ["", charts.line_chart(key, by_name, max(40, width - 4), 14)]
+    return "\n".join(lines)
+
+
+def diff_text(root: Path, refs: list[str], width: int) -> str:
+    """Two dataset versions, as `wb data diff` shows them."""
+    from ..formatting import diff_rows
+
+    with opened(root) as ws:
+        d = datasets.diff(ws, refs[0], refs[1])
+    rows = d["rows"]
+    lines = [f"{d['a']} -> {d['b']}" + ("  (same bytes)" if d["same_bytes"] else ""),
+             f"rows     {rows['a']:,} -> {rows['b']:,} ({rows['delta']:+,})"]
+    lines += [f"added    {c['name']} ({c['dtype']})" for c in d["added"]]
+    lines += [f"removed  {c['name']} ({c['dtype']})" for c in d["removed"]]
+    lines += [f"retyped  {c['name']} {c['from']} -> {c['to']}" for c in d["retyped"]]
+    shifts = diff_rows(d)
+    if shifts:
+        lines += ["", f"{'column':<16} {'statistic':<14} {'a':>12} {'b':>12}  change"]
+        lines += [f"{c[:16]:<16} {s[:14]:<14} {a[:12]:>12} {b[:12]:>12}  {change}"
+                  for c, s, a, b, change in shifts]
+    return "\n".join(lines)
+
+
+def evaluation_text(root: Path, ref: str, width: int) -> str:
+    """A version against production, on the newest version of the dataset it was trained on."""
+    with opened(root) as ws:
+        mv = registry.resolve(ws, ref)
+        if not mv.dataset:
+            return f"{ref} has no training dataset on record to evaluate it on."
+        data = mv.dataset.partition("@")[0]
+        try:
+            production = registry.resolve(ws, f"{mv.name}@{registry.PRODUCTION}")
+        except WbError:
+            production = None
+        against = production.ref if production and production.version != mv.version else None
+        result = registry.evaluate(ws, mv.ref, data, against=against)
+    models = result["models"]
+    keys = list(dict.fromkeys(k for m in models for k in result["overall"][m]))
+    lines = [f"on {result['data']} (the newest {data}), target {result['target']}",
+             f"({mv.ref} was trained on {mv.dataset}: its figures there are optimistic)"
+             if mv.dataset == result["data"] else "",
+             "" if against else f"({mv.name} has no other production version to compare with)",
+             f"{'metric':<22}" + "".join(f"{m:>18}" for m in models)]
+    lines += [f"{k:<22}" + "".join(f"{fmt_num(result['overall'][m].get(k)):>18}" for m in models)
+              for k in keys]
     return "\n".join(lines)

@@ -1,0 +1,471 @@
+"""The five areas (and a drift report's features): a page of rows on the left, the selected
+row's detail on the right. Every database read runs in a thread worker (views.py, each call
+with its own connection); results come back to the UI thread through call_from_thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
+
+from ..core.errors import WbError
+from . import views
+from .modals import ConfirmScreen, FilterScreen, LaunchScreen, TextScreen
+
+
+class PagedTable(DataTable):
+    """One page of rows; moving past either end asks the screen for the next page, so the
+    cursor walks through 100,000 rows while the table holds 200."""
+
+    BINDINGS = [Binding("j", "cursor_down", "down", show=False, id="down"),
+                Binding("k", "cursor_up", "up", show=False, id="up")]
+
+    class PageEdge(Message):
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
+    def _at_edge(self, step: int) -> bool:
+        if step > 0:
+            return self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        return self.cursor_row <= 0
+
+    def _move(self, step: int, within: Callable[[], None]) -> None:
+        if self._at_edge(step):
+            self.post_message(self.PageEdge(step))
+        else:
+            within()
+
+    def action_cursor_down(self) -> None:
+        self._move(1, super().action_cursor_down)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1, super().action_cursor_up)
+
+    def action_page_down(self) -> None:
+        self._move(1, super().action_page_down)
+
+    def action_page_up(self) -> None:
+        self._move(-1, super().action_page_up)
+
+
+class DetailPane(VerticalScroll):
+    """The selected row's detail; tab moves here and j/k scroll it."""
+
+    BINDINGS = [Binding("j", "scroll_down", "down", show=False, id="down"),
+                Binding("k", "scroll_up", "up", show=False, id="up")]
+
+
+class AreaScreen(Screen):
+    """A table of things on the left, the selected one's detail on the right; `enter` opens
+    the detail full width."""
+
+    # Reloading is automatic and paging happens at the table's ends too, so these three stay
+    # out of the Footer (which has 80 columns to share) and in the help screen.
+    BINDINGS = [Binding("r", "reload", "reload", show=False, id="reload"),
+                Binding("left_square_bracket", "page(-1)", "previous page", show=False,
+                        id="prev_page"),
+                Binding("right_square_bracket", "page(1)", "next page", show=False,
+                        id="next_page")]
+    MARKING = False  # a first column shows which rows are marked
+
+    def __init__(self, title: str, load: Callable[..., views.Table],
+                 detail: Callable[[Path, str], str]):
+        super().__init__()
+        self.area_title = title
+        self.load = load
+        self.detail = detail
+        self.keys: list[str] = []
+        self.columns: list[str] = []
+        self.marked: list[str] = []
+        self.start = 0
+        self.total = 0
+        self.land: str | None = None  # "first" or "last": the cursor's place on a new page
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="note", markup=False)
+        with Horizontal():
+            yield PagedTable(cursor_type="row", zebra_stripes=True, id="table")
+            with DetailPane(id="detail_pane"):
+                yield Static("", id="detail", markup=False)
+        yield Static("", id="empty", markup=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.title = f"wb: {self.area_title}"
+        self.reload()
+
+    @property
+    def root(self) -> Path:
+        return self.app.root  # type: ignore[attr-defined]
+
+    def selected(self) -> str | None:
+        row = self.query_one(PagedTable).cursor_row
+        return self.keys[row] if 0 <= row < len(self.keys) else None
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_page(self, step: int) -> None:
+        start = self.start + step * views.PAGE
+        if 0 <= start < self.total:
+            self.start, self.land = start, "first" if step > 0 else "last"
+            self.reload()
+
+    def on_paged_table_page_edge(self, message: PagedTable.PageEdge) -> None:
+        self.action_page(message.step)
+
+    def load_args(self) -> tuple:
+        return ()
+
+    @work(thread=True, exclusive=True, group="load")
+    def reload(self) -> None:
+        worker = get_current_worker()
+        try:
+            table = self.load(self.root, *self.load_args(), offset=self.start,
+                              limit=views.PAGE)
+        except WbError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+            return
+        if not worker.is_cancelled:  # a newer reload (another page, a new filter) is coming
+            self.app.call_from_thread(self._show, table)
+
+    def _show(self, table: views.Table) -> None:
+        if not self.is_mounted:
+            return  # the app is quitting: nothing to draw on
+        if table.offset and table.offset >= table.total:
+            # Rows went away (a filter, a deletion) under a later page: show the last one.
+            self.start = max(0, (table.total - 1) // views.PAGE * views.PAGE)
+            self.reload()
+            return
+        widget = self.query_one(PagedTable)
+        selected = self.selected()
+        self.start, self.total, self.keys = table.offset, table.total, table.keys
+        self.columns = table.columns
+        with self.app.batch_update():
+            widget.clear(columns=True)
+            if self.MARKING:
+                widget.add_column("", key="_mark", width=1)
+            for column in table.columns:
+                widget.add_column(self.column_label(column), key=column)
+            for row, key in zip(table.rows, table.keys, strict=True):
+                # Text cells: data is shown as the characters it holds, never as markup.
+                cells = [Text(str(c)) for c in row]
+                if self.MARKING:
+                    cells.insert(0, self.mark_cell(key))
+                widget.add_row(*cells, key=key)
+        note = self.query_one("#note", Static)
+        note.update(table.note)
+        note.display = bool(table.note)
+        self.query_one("#empty", Static).update("" if table.rows else table.empty)
+        if self.keys:
+            row = {"first": 0, "last": len(self.keys) - 1}.get(
+                self.land or "", self.keys.index(selected) if selected in self.keys else 0)
+            widget.move_cursor(row=row)
+            self.show_detail(self.keys[row])
+        self.land = None
+        self.describe()
+
+    def column_label(self, column: str) -> str:
+        return column
+
+    def mark_cell(self, key: str) -> Text:
+        return Text("*" if key in self.marked else "")
+
+    def describe(self) -> None:
+        """The sub-title: which rows of how many, and what the screen is filtered by."""
+        self.sub_title = "   ".join(self.status_parts())
+
+    def status_parts(self) -> list[str]:
+        if self.start == 0 and len(self.keys) == self.total:
+            return []
+        return [f"{self.start + 1:,}-{self.start + len(self.keys):,} of {self.total:,} "
+                f"([ ] pages)"]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value is not None:
+            self.show_detail(event.row_key.value)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key is not None and event.row_key.value is not None:
+            self.drill(event.row_key.value)
+
+    def drill(self, key: str) -> None:
+        """What `enter` opens: the detail, full width."""
+        self.app.push_screen(TextScreen(key, lambda _width: self.detail(self.root, key)))
+
+    @work(thread=True, exclusive=True, group="detail")
+    def show_detail(self, key: str) -> None:
+        try:
+            text = self.detail(self.root, key)
+        except WbError as exc:
+            text = str(exc)
+        self.app.call_from_thread(self._set_detail, text)
+
+    def _set_detail(self, text: str) -> None:
+        # On the UI thread, and tolerant of a screen already taken down (the app quitting).
+        for pane in self.query("#detail").results(Static):
+            pane.update(Text(text))
+
+
+class ComparingScreen(AreaScreen):
+    """Rows can be marked (space) and the marked ones compared (c)."""
+
+    BINDINGS = [Binding("space", "mark", "mark", id="mark"),
+                Binding("c", "compare", "compare", id="compare")]
+    NEEDS = "two or more"
+    MARKING = True
+
+    def action_mark(self) -> None:
+        if (key := self.selected()) is None:
+            return
+        if key in self.marked:
+            self.marked.remove(key)
+        else:
+            self.marked.append(key)
+        self.query_one(PagedTable).update_cell(key, "_mark", self.mark_cell(key))
+        self.describe()
+
+    def status_parts(self) -> list[str]:
+        marks = [f"{len(self.marked)} marked (c compares)"] if self.marked else []
+        return super().status_parts() + marks
+
+    def action_compare(self) -> None:
+        if len(self.marked) < 2:
+            self.app.notify(f"mark {self.NEEDS} rows with space first")
+            return
+        self.app.push_screen(self.comparison(list(self.marked)))
+
+    def comparison(self, keys: list[str]) -> TextScreen:
+        raise NotImplementedError
+
+
+class DatasetsScreen(ComparingScreen):
+    NEEDS = "two"
+
+    def __init__(self) -> None:
+        super().__init__("datasets", views.datasets_table, views.dataset_detail)
+
+    def comparison(self, keys: list[str]) -> TextScreen:
+        pair = keys[-2:]  # the two marked last, in the order they were marked
+        return TextScreen(f"diff {pair[0]} {pair[1]}", partial(views.diff_text, self.root, pair))
+
+
+# Column label -> `--sort` key; the id column does not sort.
+RUN_SORTS = {"name": "name", "experiment": "experiment", "status": "status", "model": "model",
+             "started": "started_at"}
+
+
+class RunsScreen(ComparingScreen):
+    BINDINGS = [Binding("slash", "filter", "filter", id="filter"),
+                Binding("s", "sort", "sort", id="sort"),
+                Binding("o", "flip_order", "order", show=False, id="flip_order"),
+                Binding("n", "launch", "train", id="launch")]
+
+    def __init__(self) -> None:
+        super().__init__("runs", views.runs_table, views.run_detail)
+        self.where = ""
+        self.sort = ""  # a `--sort` key; "" is newest first
+
+    def load_args(self) -> tuple:
+        return (self.where, self.sort)
+
+    def sort_key(self, column: str) -> str | None:
+        return RUN_SORTS.get(column) or (None if column in views.RUN_COLUMNS
+                                         else f"metrics.{column}")
+
+    @property
+    def sortable(self) -> list[str]:
+        return [c for c in self.columns if self.sort_key(c) is not None]
+
+    def column_label(self, column: str) -> str:
+        if self.sort_key(column) != (self.sort.lstrip("-") or "started_at"):
+            return column
+        return column + (" ▼" if self.sort.startswith("-") or not self.sort else " ▲")
+
+    def status_parts(self) -> list[str]:
+        return ([f"where {self.where}"] if self.where else []) + super().status_parts()
+
+    def _resort(self, sort: str) -> None:
+        self.sort, self.start = sort, 0
+        self.reload()
+
+    def action_sort(self) -> None:
+        """The next sortable column, ascending (newest first after the last)."""
+        current = next((c for c in self.sortable if self.sort_key(c) == self.sort.lstrip("-")),
+                       None)
+        order = self.sortable
+        following = order[(order.index(current) + 1) % len(order)] if current in order else (
+            order[0] if order else None)
+        if following is not None:
+            key = self.sort_key(following) or ""
+            self._resort("" if key == "started_at" else key)
+
+    def action_flip_order(self) -> None:
+        if not self.sort:
+            self._resort("started_at")  # newest first, flipped: oldest first
+        else:
+            self._resort(self.sort[1:] if self.sort.startswith("-") else "-" + self.sort)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a column's header sorts by it; a second click flips the order."""
+        key = self.sort_key(str(event.column_key.value))
+        if key is None:
+            return
+        if key == self.sort.lstrip("-") or (key == "started_at" and not self.sort):
+            self.action_flip_order()
+        else:
+            self._resort(key)
+
+    def comparison(self, keys: list[str]) -> TextScreen:
+        return TextScreen("compare runs", partial(views.compare_text, self.root, keys),
+                          ansi=True)
+
+    def action_launch(self) -> None:
+        self.app.push_screen(LaunchScreen(), self._launch)
+
+    def _launch(self, argv: list | None) -> None:
+        if argv:
+            self._start(argv)
+
+    @work(thread=True, exclusive=True, group="write")
+    def _start(self, argv: list) -> None:
+        from ..core import launcher
+
+        with views.opened(self.root) as ws:
+            launcher.launch_training(ws, argv)
+        self.app.call_from_thread(self.app.notify, "training started: its runs appear here "
+                                                   "as it goes (a bad request shows nothing: "
+                                                   "try the same with `wb train`)")
+
+    def action_filter(self) -> None:
+        self.app.push_screen(FilterScreen(self.where), self._set_filter)
+
+    def _set_filter(self, where: str | None) -> None:
+        if where is not None:
+            self.where, self.start = where.strip(), 0
+            self.reload()
+
+
+class DriftScreen(AreaScreen):
+    BINDINGS = [Binding("a", "ack", "acknowledge", id="ack")]
+
+    def __init__(self) -> None:
+        super().__init__("drift", views.drift_table, views.drift_detail)
+
+    def drill(self, key: str) -> None:
+        kind, _, ident = key.partition(":")
+        if kind == "report":
+            self.app.push_screen(ReportScreen(ident))
+        else:
+            self.app.notify("press a to acknowledge the alert")
+
+    def action_ack(self) -> None:
+        if (key := self.selected()) is not None:
+            self._ack(key)
+
+    @work(thread=True, exclusive=True, group="write")
+    def _ack(self, key: str) -> None:
+        if views.ack_alert(self.root, key):
+            self.app.call_from_thread(self.app.notify, "alert acknowledged")
+            self.app.call_from_thread(self.reload)
+
+
+class ReportScreen(AreaScreen):
+    """One drift report: its features, the most shifted first, and the selected one's
+    reference and current distributions side by side."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "back", id="back")]
+
+    def __init__(self, report_id: str):
+        super().__init__(f"drift report {report_id[:12]}", views.report_table, self._feature)
+        self.report_id = report_id
+
+    def load_args(self) -> tuple:
+        return (self.report_id,)
+
+    def _feature(self, root: Path, key: str) -> str:
+        return views.feature_detail(root, key, self.query_one(DetailPane).size.width)
+
+
+class ModelsScreen(AreaScreen):
+    BINDINGS = [Binding("e", "evaluate", "evaluate", id="evaluate"),
+                Binding("p", "promote", "promote", id="promote"),
+                Binding("b", "rollback", "roll back", id="rollback")]
+
+    def __init__(self) -> None:
+        super().__init__("models", views.models_table, views.model_detail)
+
+    def action_evaluate(self) -> None:
+        if (ref := self.selected()) is not None:
+            self.app.push_screen(TextScreen(f"evaluate {ref}",
+                                            partial(views.evaluation_text, self.root, ref)))
+
+    def action_promote(self) -> None:
+        if (ref := self.selected()) is not None:
+            self._preview(ref)
+
+    @work(thread=True, exclusive=True, group="write")
+    def _preview(self, ref: str) -> None:
+        """Gates first, in a modal; only a confirmed, passing promotion moves anything."""
+        try:
+            preview = views.promotion_preview(self.root, ref)
+        except WbError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+            return
+        lines = [f"{g['name']}: {'passed' if g['passed'] else 'FAILED'}  {g['detail']}"
+                 for g in preview["gates"]]
+        if preview["already"]:
+            question, allowed = f"{ref} is already production.", False
+        elif preview["passed"]:
+            question, allowed = f"Promote {ref} to production?", True
+        else:
+            question, allowed = (f"{ref} is refused: a gate failed. (`wb model promote --force "
+                                 f"--reason` overrides, on the command line.)"), False
+        self.app.call_from_thread(
+            self.app.push_screen, ConfirmScreen(question, lines, allowed),
+            lambda yes: yes and self._promote(ref))
+
+    @work(thread=True, exclusive=True, group="write")
+    def _promote(self, ref: str) -> None:
+        try:
+            moved = views.promote(self.root, ref)
+        except WbError as exc:
+            moved, message = False, str(exc)
+        else:
+            message = f"{ref} is now production" if moved else f"{ref} was refused"
+        self.app.call_from_thread(self.app.notify, message,
+                                  severity="information" if moved else "error")
+        self.app.call_from_thread(self.reload)
+
+    def action_rollback(self) -> None:
+        if (ref := self.selected()) is not None:
+            name = ref.partition("@")[0]
+            self.app.push_screen(
+                ConfirmScreen(f"Roll {name}@production back to the version before it?", [],
+                              True), lambda yes: yes and self._rollback(ref))
+
+    @work(thread=True, exclusive=True, group="write")
+    def _rollback(self, ref: str) -> None:
+        try:
+            message, severity = views.rollback(self.root, ref), "information"
+        except WbError as exc:
+            message, severity = str(exc), "error"
+        self.app.call_from_thread(self.app.notify, message, severity=severity)
+        self.app.call_from_thread(self.reload)
+
+
+class ActivityScreen(AreaScreen):
+    def __init__(self) -> None:
+        super().__init__("activity", views.activity_table, views.activity_detail)

@@ -1,0 +1,142 @@
+"""Screens that sit on top of an area: questions, forms, help and full-width text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from ..core.errors import WbError
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A question with the facts behind it; y confirms (when allowed), n or escape cancels."""
+
+    BINDINGS = [Binding("y", "answer(True)", "yes", id="confirm_yes"),
+                Binding("n,escape", "answer(False)", "no", id="confirm_no")]
+
+    def __init__(self, question: str, facts: list[str], allowed: bool):
+        super().__init__()
+        self.question, self.facts, self.allowed = question, facts, allowed
+
+    def compose(self) -> ComposeResult:
+        prompt = "y: yes   n: no" if self.allowed else "n or escape: close"
+        yield Static("\n".join([self.question, "", *self.facts, "", prompt]), id="confirm",
+                     markup=False)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes and self.allowed)
+
+
+class FilterScreen(ModalScreen[str]):
+    """The `--where` language of `wb runs list`; empty clears the filter."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="cancel")]
+
+    def __init__(self, current: str):
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        yield Input(value=self.current, id="where",
+                    placeholder="params.lr > 0.05 and metrics.rmse < 4   (enter: apply)")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class LaunchScreen(ModalScreen[list]):
+    """A training run from a form: `wb train` starts in the background and shows up live."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="cancel_launch")]
+    FIELDS = (("data", "dataset version, e.g. sales@1"), ("target", "column to predict"),
+              ("model", "lightgbm (default), random_forest, extra_trees, "
+                        "hist_gradient_boosting, linear, baseline"),
+              ("params", "KEY=VALUE ... (space-separated)"),
+              ("sweep", "KEY=V1,V2 ... (space-separated)"))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="launch"):
+            yield Static("Train a model (enter in the last field starts it; escape cancels)",
+                         markup=False)
+            for name, hint in self.FIELDS:
+                yield Input(placeholder=f"{name}: {hint}", id=f"launch_{name}")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        values = {name: self.query_one(f"#launch_{name}", Input).value.strip()
+                  for name, _ in self.FIELDS}
+        if event.input.id != "launch_sweep":
+            self.focus_next()
+            return
+        if not values["data"] or not values["target"]:
+            self.app.notify("data and target are needed", severity="error")
+            return
+        argv = ["--data", values["data"], "--target", values["target"]]
+        if values["model"]:
+            argv += ["--model", values["model"]]
+        argv += [a for p in values["params"].split() for a in ("--param", p)]
+        argv += [a for p in values["sweep"].split() for a in ("--sweep", p)]
+        self.dismiss(argv)
+
+    def action_cancel(self) -> None:
+        self.dismiss([])
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding, as the keymap has it now, by where it works."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "close", "close", id="close_help")]
+
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static("\n".join(self.lines), markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class TextScreen(Screen):
+    """Text made in a worker (a comparison, a diff, an evaluation), full width; escape goes
+    back. `ansi` is for charts drawn by plotext; anything else is shown literally."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "back", id="back")]
+
+    def __init__(self, title: str, make: Callable[[int], str], ansi: bool = False):
+        super().__init__()
+        self.heading, self.make, self.ansi = title, make, ansi
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="text_pane"):
+            yield Static(f"{self.heading}: working...", id="text", markup=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.title = f"wb: {self.heading}"
+        self.load(self.size.width)
+
+    @work(thread=True, exclusive=True, group="text")
+    def load(self, width: int) -> None:
+        try:
+            made = self.make(width)
+            text = Text.from_ansi(made) if self.ansi else Text(made)
+        except WbError as exc:
+            text = Text(str(exc))
+        self.app.call_from_thread(self._show, text)
+
+    def _show(self, text: Text) -> None:
+        for pane in self.query("#text").results(Static):
+            pane.update(text)
