@@ -104,3 +104,18 @@ def test_classifier_estimate_is_mean_confidence(ws, tmp_path):
     assert estimate["estimated"] == pytest.approx(report["performance"]["metrics"]["accuracy"],
                                                   abs=0.05)
     assert estimate["concept_drift"] is False
+
+
+def test_the_model_is_named_by_a_model_ref_or_by_its_run(ws, tmp_path, trained):
+    from workbench.core import registry
+    from workbench.core.errors import NotFound
+
+    run_id, rng = trained
+    registry.register(ws, run_id, "demand")
+    registry.promote(ws, "demand@1", "production")
+    current = _add(ws, tmp_path, _frame(rng, 2000), "cur")
+    by_ref = drift.check(ws, "d@1", current, model="demand@production", target="y")
+    by_run = drift.check(ws, "d@1", current, model=run_id[:8], target="y")
+    assert by_ref["performance"]["current"] == by_run["performance"]["current"]
+    with pytest.raises(NotFound, match="neither a run"):
+        drift.check(ws, "d@1", current, model="nosuch")

@@ -23,7 +23,7 @@ def check(ctx: typer.Context,
           reference: str = typer.Option(..., "--reference", help="The reference version."),
           current: str = typer.Option(..., "--current", help="A version or a data file."),
           model: str | None = typer.Option(None, "--model", help=(
-              "A run that trained a model (`wb train`): adds prediction drift.")),
+              "A model: MODELREF (demand@production) or a run that trained one; adds prediction drift.")),
           target: str | None = typer.Option(None, "--target", help=(
               "With --model, the label column in the current data: adds performance.")),
           classifier: bool = typer.Option(False, "--classifier", help=(

@@ -11,7 +11,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..core.errors import WbError
-from . import data, drift, maintenance, model, output, runs, train, watch, workspace_cmds
+from . import data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
 from .context import workspace as context_workspace
 
@@ -87,6 +87,7 @@ def ui(ctx: typer.Context) -> None:
 
 app.command("ui")(ui)
 workspace_cmds.register(app)
+app.command("demo")(demo.demo)
 maintenance.register(app)
 app.add_typer(data.app, name="data")
 app.command("run", context_settings={"allow_interspersed_args": False})(runs.run)

@@ -265,19 +265,37 @@ def _gate(features: list[dict[str, Any]], settings: Settings) -> None:
 
 
 # -- checks as the CLI runs them -------------------------------------------------------------
+def load_model(ws: Workspace, ref: str):
+    """A registered model (`demand@production`, `demand@2`, `demand`) or a run's model; a run
+    name never holds '@', so only a bare name is tried as a run first."""
+    from . import registry, scoring
+
+    if "@" not in ref:
+        try:
+            return scoring.load_from_run(ws, ref)
+        except NotFound:
+            try:
+                return registry.load(ws, registry.resolve(ws, ref))
+            except NotFound:
+                raise NotFound(f"--model {ref!r} is neither a run (`wb runs list`) nor a "
+                               f"registered model (`wb model list`)") from None
+    return registry.load(ws, registry.resolve(ws, ref))
+
+
 def check(ws: Workspace, reference: str, current: str, *, model: str | None = None,
           target: str | None = None, classifier: bool = False) -> dict[str, Any]:
     """Compare a current version or file with a reference version; store the report, raise
     alerts for dataset drift and degraded performance, and return the report.
 
-    With `model` (a run that trained one): prediction drift, and with `target` in the current
+    With `model` (a MODELREF such as `demand@production`, or a run that trained one):
+    prediction drift, and with `target` in the current
     data, performance against the model's validation metric. With `classifier`: a model that
     tries to tell reference rows from current ones. Both read the reference's data too."""
     from . import datasets, scoring
 
     settings = Settings.from_config(ws)
     ref_version = datasets.resolve(ws, reference)
-    loaded = scoring.load_from_run(ws, model) if model else None
+    loaded = load_model(ws, model) if model else None
     cur_label, cur_df, _ = datasets.load_ref_or_file(ws, current)
     if target is not None and target not in cur_df.columns:
         raise InvalidInput(f"the current data has no column {target!r}")

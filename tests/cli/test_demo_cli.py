@@ -1,0 +1,148 @@
+"""`wb demo`: the demo workspace tells the sample data's story; an occupied PATH is refused with
+nothing written; the drops come from the package's generator, and the repository's script
+still reproduces the committed copies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import DROPS
+from workbench.cli.main import app
+from workbench.core import demo as demo_core
+from workbench.core.errors import WbError
+
+GENERATE = DROPS.parent / "generate.py"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One demo build for the module (it trains four models): (its root, the CLI's result)."""
+    base = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(base)
+        mp.delenv("WB_WORKSPACE", raising=False)
+        mp.delenv("WB_RUN_ID", raising=False)
+        result = CliRunner().invoke(app, ["demo", "wb-demo", "--no-ui"])
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return base / "wb-demo", result
+
+
+def as_json(result):
+    return json.loads(result.stdout)
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+# -- the story -------------------------------------------------------------------------------
+def test_demo_prints_progress_and_what_to_try(built):
+    _, result = built
+    progress = result.stderr
+    assert "added sales@1" in progress and "promoted it to production" in progress
+    assert "sales@2 (week_01): no dataset drift" in progress
+    assert "sales@7 (week_06): DATASET DRIFT" in progress
+    assert "registered as demand@2, not promoted" in progress
+    out = result.stdout
+    assert "demo workspace ready in wb-demo" in out and "weeks 5 and 6 drift" in out
+    for command in ("cd wb-demo && wb", "wb runs list", "wb drift list", "wb alerts list",
+                    "wb model promote demand@2 --to production"):
+        assert command in out
+
+
+def test_demo_workspace_holds_the_story(built, wb):
+    root, _ = built
+
+    def query(*args):
+        return as_json(wb("-w", root, *args, "--json"))
+
+    versions = query("data", "log", "sales")
+    assert [v["version"] for v in versions] == list(range(1, 8))
+    assert [v["valid"] for v in versions][:4] == [True] * 4 and versions[-1]["valid"] is False
+    assert "columns" in query("data", "contract", "show", "sales")
+    assert query("model", "list") == [{"name": "demand", "versions": 2,
+                                       "aliases": {"production": 1}}]
+    assert query("model", "show", "demand@2")["dataset"] == "sales@7"
+    reports = {r["current"]: r for r in query("drift", "list")}
+    assert set(reports) == {f"sales@{n}" for n in range(2, 8)}
+    assert reports["sales@6"]["dataset_drift"] or reports["sales@7"]["dataset_drift"]
+    assert not any(reports[f"sales@{n}"]["dataset_drift"] for n in (2, 3))
+    kinds = {a["kind"] for a in query("alerts", "list")}
+    assert {"drift", "performance"} <= kinds
+    found = query("runs", "list")
+    assert len(found) == 4 and {r["status"] for r in found} == {"finished"}
+    assert (root / "sales.toml").is_file()
+    # The drops come from the package's generator: the committed bytes, without sample_data/.
+    assert files_under(root / "drops") == files_under(DROPS)
+
+
+def test_the_challenger_passes_the_gates(built, wb):
+    """What the user does next in the TUI: demand@2 goes to production through the gates."""
+    root, _ = built
+    promoted = as_json(wb("-w", root, "model", "promote", "demand@2", "--to", "production",
+                          "--json"))
+    assert promoted["promoted"] is True and all(g["passed"] for g in promoted["gates"])
+    wb("-w", root, "model", "rollback", "demand")  # leave the demo as it was built
+
+
+# -- refusals and failures -------------------------------------------------------------------
+def test_demo_refuses_a_workspace_and_writes_nothing(wb, tmp_path):
+    events = as_json(wb("log", "--json"))
+    result = wb("demo", ".", "--no-ui", code=1)
+    assert "already a wb workspace" in result.stderr and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == [".wb"]
+    assert as_json(wb("log", "--json")) == events
+
+
+def test_demo_refuses_a_non_empty_folder_or_a_file(wb, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "todo.txt").write_text("buy milk\n")
+    result = wb("demo", folder, "--no-ui", code=1)
+    assert "is not empty" in result.stderr
+    assert [p.name for p in folder.iterdir()] == ["todo.txt"]
+    assert "is a file" in wb("demo", folder / "todo.txt", code=1).stderr
+    assert (folder / "todo.txt").read_text() == "buy milk\n"
+
+
+def test_a_failed_build_leaves_no_folder_behind(wb, tmp_path, monkeypatch):
+    def fail(ws, step):
+        (ws.root / "half-made").write_text("x")
+        raise WbError("the sample data could not be read")
+
+    monkeypatch.setattr(demo_core, "_fill", fail)
+    result = wb("demo", "new", "--no-ui", code=2)
+    assert "could not be read" in result.stderr
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "empty").mkdir()
+    wb("demo", "empty", "--no-ui", code=2)
+    assert list((tmp_path / "empty").iterdir()) == []  # an empty folder given stays, empty
+
+
+def test_json_is_one_document_and_no_ui_without_a_terminal(wb, tmp_path, monkeypatch):
+    summary = demo_core.Summary(
+        workspace=str(tmp_path / "d"), dataset="sales", versions=7, contract_violations={},
+        model="demand", production=1, challenger=2, champion_run="r1", challenger_runs=["r2"],
+        reports=[{"week": "week_05", "dataset_drift": True}], open_alerts=2, seconds=1.0)
+    monkeypatch.setattr(demo_core, "build", lambda path, on_step=None: summary)
+    import workbench.tui.app
+
+    monkeypatch.setattr(workbench.tui.app, "run", lambda root: pytest.fail("the TUI opened"))
+    result = wb("demo", "d", "--json")
+    assert as_json(result) == summary.to_dict() and result.stderr == ""
+    assert "week 5 drift" in wb("demo", "d").stdout  # stdout is no terminal: no TUI
+
+
+# -- the generator ---------------------------------------------------------------------------
+def test_the_repository_script_still_writes_the_committed_drops(tmp_path):
+    subprocess.run([sys.executable, str(GENERATE), "--out", str(tmp_path)], check=True,
+                   capture_output=True, cwd=tmp_path)
+    assert files_under(tmp_path) == files_under(DROPS)

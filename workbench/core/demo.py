@@ -1,0 +1,187 @@
+"""`wb demo`: a workspace that tells the sample data's story, built with wb's own functions.
+
+`sales@1` is the reference period, with a contract inferred from it; a LightGBM champion
+trained on it is `demand@1`, in production. Weeks 1 to 6 arrive as `sales@2` .. `sales@7`,
+each drift-checked against `sales@1` with the champion scoring it and its labels (weeks 5 and
+6 drift and raise alerts; the contract flags the new category and the missing temperatures).
+A small sweep retrained on the latest week gives a challenger, `demand@2`, registered but not
+promoted: promoting it, through the gates, is left to the user.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import EXIT_CHECK_FAILED, WbError
+from .names import plural
+from .workspace import WB_DIR, Workspace
+
+DEFAULT_PATH = Path("wb-demo")
+DATASET = "sales"
+MODEL = "demand"
+TARGET = "units_sold"
+EXPERIMENT = "demand"
+# The champion validates on the newest fifth of the reference's days, as a forecast would.
+CHAMPION_SPLIT = "time:date"
+# The challenger's sweep: small, so that the runs screen has a few runs to compare.
+CHALLENGER_SWEEP = {"num_leaves": [15, 31, 63]}
+CONTRACT_FILE = f"{DATASET}.toml"  # in the workspace's folder, to read and edit
+
+
+@dataclass
+class Summary:
+    """What `build` made: enough for the CLI's summary and for a script (`--json`)."""
+
+    workspace: str
+    dataset: str
+    versions: int
+    contract_violations: dict[str, int]  # version ref -> violations (versions that broke it)
+    model: str
+    production: int
+    challenger: int
+    champion_run: str
+    challenger_runs: list[str]
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    open_alerts: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Refused(WbError):
+    """A demo that would write into a workspace or over files: refused, nothing written."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+def check_target(path: Path) -> None:
+    """Refuse a PATH that is a file, a wb workspace, or a folder with anything in it."""
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise Refused(f"{path} is a file, not a folder; `wb demo` builds its workspace in a "
+                      f"new or empty folder")
+    if (path / WB_DIR).exists():
+        raise Refused(f"{path} is already a wb workspace; `wb demo` builds a new one, so give "
+                      f"it a new or empty folder")
+    if any(path.iterdir()):
+        raise Refused(f"{path} is not empty; `wb demo` builds its workspace in a new or empty "
+                      f"folder, so that it overwrites nothing")
+
+
+def build(path: Path = DEFAULT_PATH, on_step: Callable[[str], None] | None = None) -> Summary:
+    """Make the demo workspace at `path` (new or empty). A failure removes what was made."""
+    check_target(path)
+    root = path.resolve()
+    existed = root.exists()
+    step = on_step or (lambda message: None)
+    started = time.perf_counter()
+    ws = Workspace(root)
+    try:
+        ws, _ = Workspace.init(root)
+        summary = _fill(ws, step)
+    except BaseException:
+        ws.close()
+        _remove(root, existed)
+        raise
+    ws.close()
+    summary.seconds = round(time.perf_counter() - started, 1)
+    return summary
+
+
+def _remove(root: Path, keep_folder: bool) -> None:
+    """Undo a failed build: everything in `root` is ours (it was new or empty)."""
+    if not keep_folder:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    for child in root.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _verdict(report: dict[str, Any], drifted: list[str], perf: dict[str, Any]) -> str:
+    moved = f"{len(drifted)} of {report['n_features']} features moved" + (
+        f": {', '.join(drifted)}" if drifted else "")
+    text = ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift") + f" ({moved})"
+    if perf.get("current") is not None:
+        text += f"; {MODEL}@production rmse {perf['current']:.3f}"
+        if perf.get("degradation") is not None:
+            text += f" ({perf['degradation']:+.0%}{', DEGRADED' if perf['degraded'] else ''})"
+    return text
+
+
+def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
+    from . import alerts, contracts, datasets, drift, registry, runs, sample_data, training
+    from .sweeps import grid
+
+    drops = sample_data.generate(ws.root / "drops")
+    step(f"wrote the sample drops to {ws.root / 'drops'}")
+    reference, weeks = drops[0], drops[1:]
+
+    first = datasets.add(ws, reference, DATASET, "reference period (8 weeks)").version
+    contract = ws.root / CONTRACT_FILE
+    contract.write_text(contracts.infer(ws, first), encoding="utf-8")
+    contracts.set_contract(ws, DATASET, contract.read_text(encoding="utf-8"), str(contract))
+    contracts.check(ws, first.ref)  # so that `wb data log` shows it valid, as the weeks are
+    step(f"added {first.ref} ({first.rows:,} rows); set the contract inferred from it "
+         f"({CONTRACT_FILE})")
+
+    champion_run = training.train(ws, training.TrainSpec(
+        data=first.ref, target=TARGET, split=CHAMPION_SPLIT), experiment=EXPERIMENT,
+        tags={"demo": "champion"})
+    champion = registry.register(ws, champion_run, MODEL)
+    promotion = registry.promote(ws, champion.ref, registry.PRODUCTION)
+    if not promotion.promoted:  # the first version has nothing to beat: this is a bug
+        raise WbError(f"the demo could not promote {champion.ref}: {promotion.gates}")
+    step(f"trained run {champion_run[:8]} on {first.ref}, registered it as {champion.ref} and "
+         f"promoted it to production (validation rmse {champion.metrics.get('rmse', float('nan')):.3f})")
+
+    production = f"{MODEL}@{registry.PRODUCTION}"
+    reports, broken = [], {}
+    for week in weeks:
+        added = datasets.add(ws, week, DATASET, f"weekly drop {week.stem}")
+        version = added.version
+        if added.violations:
+            broken[version.ref] = len(added.violations)
+        # As `wb drift check --reference sales@1 --current sales@N --model demand@production
+        # --target units_sold`.
+        report = drift.check(ws, first.ref, version.ref, model=production, target=TARGET)
+        perf = report.get("performance") or {}
+        drifted = [f["name"] for f in report["features"] if f["drifted"]]
+        reports.append({"week": week.stem, "version": version.ref,
+                        "report_id": report["report_id"],
+                        "dataset_drift": report["dataset_drift"], "drifted": drifted,
+                        "rmse": perf.get("current"), "degraded": perf.get("degraded")})
+        step(f"added {version.ref} ({week.stem}): " + _verdict(report, drifted, perf)
+             + (f"; breaks the contract ({plural(len(added.violations), 'violation')})"
+                if added.violations else ""))
+
+    latest = version.ref  # the newest week; a random fifth of it validates each challenger
+    loaded = training.load(ws, latest)
+    challenger_runs = []
+    for point in grid(CHALLENGER_SWEEP):
+        spec = training.TrainSpec(data=latest, target=TARGET, params=point)
+        challenger_runs.append(training.train(ws, spec, experiment=EXPERIMENT,
+                                              prepared=training.prepare(ws, spec, loaded),
+                                              tags={"demo": "challenger"}))
+    best = runs.best(runs.by_ids(ws, challenger_runs))
+    if best is None:
+        raise WbError("the demo's challenger runs all failed")
+    challenger = registry.register(ws, best.id, MODEL)
+    step(f"retrained on {latest}: {len(challenger_runs)} runs, the best ({best.name}, rmse "
+         f"{best.metrics['rmse']:.3f}) registered as {challenger.ref}, not promoted")
+
+    return Summary(
+        workspace=str(ws.root), dataset=DATASET, versions=version.version,
+        contract_violations=broken, model=MODEL, production=champion.version,
+        challenger=challenger.version, champion_run=champion_run,
+        challenger_runs=challenger_runs, reports=reports,
+        open_alerts=alerts.open_count(ws))
