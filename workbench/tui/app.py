@@ -98,13 +98,16 @@ class WbApp(App):
         for name, screen in zip(AREAS, (DatasetsScreen(), RunsScreen(), DriftScreen(),
                                         ModelsScreen(), ActivityScreen()), strict=True):
             self.install_screen(screen, name)
+        self.watch_changes()
         self.push_screen("datasets")
-        self.set_interval(1.0, self.poll_changes)
 
     def action_area(self, name: str) -> None:
-        if self.screen is not self.get_screen(name):
+        screen = self.get_screen(name)
+        if self.screen is not screen:
+            shown_before = screen.is_mounted  # a first showing loads itself when mounted
             self.switch_screen(name)
-            self.get_screen(name).reload()
+            if shown_before:
+                screen.reload()
 
     def run_in_area(self, area: str, action: str) -> None:
         """A palette command: go to the area, then do what its key does."""
@@ -129,13 +132,19 @@ class WbApp(App):
         self.push_screen(HelpScreen(self.help_lines()))
 
     @work(thread=True, exclusive=True, group="poll")
-    def poll_changes(self) -> None:
+    def watch_changes(self) -> None:
+        """Take the database's change counter now (the first screen loads itself), then
+        look at it every second."""
         from ..core.status import ChangeCounter
         from ..core.workspace import Workspace
 
-        if self.counter is None:
-            self.counter = ChangeCounter(Workspace(self.root))
-        if self.counter.changed():
+        self.counter = ChangeCounter(Workspace(self.root))
+        self.counter.changed()
+        self.call_from_thread(self.set_interval, 1.0, self.poll_changes)
+
+    @work(thread=True, exclusive=True, group="poll")
+    def poll_changes(self) -> None:
+        if self.counter is not None and self.counter.changed():
             self.call_from_thread(self._reload_current)
 
     def _reload_current(self) -> None:

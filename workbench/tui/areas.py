@@ -91,6 +91,7 @@ class AreaScreen(Screen):
         self.start = 0
         self.total = 0
         self.land: str | None = None  # "first" or "last": the cursor's place on a new page
+        self.detail_key: str | None = None  # the row whose detail is shown or coming
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -121,19 +122,21 @@ class AreaScreen(Screen):
         start = self.start + step * views.PAGE
         if 0 <= start < self.total:
             self.start, self.land = start, "first" if step > 0 else "last"
-            self.reload()
+            self.reload(paging=True)
 
     def on_paged_table_page_edge(self, message: PagedTable.PageEdge) -> None:
         self.action_page(message.step)
 
-    def load_args(self) -> tuple:
+    def load_args(self, paging: bool) -> tuple:
+        """The loader's arguments before offset and limit; `paging` when only the page moved
+        (the data and the filter are as they were)."""
         return ()
 
     @work(thread=True, exclusive=True, group="load")
-    def reload(self) -> None:
+    def reload(self, paging: bool = False) -> None:
         worker = get_current_worker()
         try:
-            table = self.load(self.root, *self.load_args(), offset=self.start,
+            table = self.load(self.root, *self.load_args(paging), offset=self.start,
                               limit=views.PAGE)
         except WbError as exc:
             self.app.call_from_thread(self.app.notify, str(exc), severity="error")
@@ -173,7 +176,8 @@ class AreaScreen(Screen):
             row = {"first": 0, "last": len(self.keys) - 1}.get(
                 self.land or "", self.keys.index(selected) if selected in self.keys else 0)
             widget.move_cursor(row=row)
-            self.show_detail(self.keys[row])
+            self.detail_key = self.keys[row]
+            self.show_detail(self.detail_key)
         self.land = None
         self.describe()
 
@@ -194,8 +198,10 @@ class AreaScreen(Screen):
                 f"([ ] pages)"]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key is not None and event.row_key.value is not None:
-            self.show_detail(event.row_key.value)
+        key = event.row_key.value if event.row_key is not None else None
+        if key is not None and key != self.detail_key:  # a new page already asked for it
+            self.detail_key = key
+            self.show_detail(key)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key is not None and event.row_key.value is not None:
@@ -278,8 +284,9 @@ class RunsScreen(ComparingScreen):
         self.where = ""
         self.sort = ""  # a `--sort` key; "" is newest first
 
-    def load_args(self) -> tuple:
-        return (self.where, self.sort)
+    def load_args(self, paging: bool) -> tuple:
+        # Counting a filtered 100,000 runs is most of a page's cost: count once per filter.
+        return (self.where, self.sort, self.total if paging else None)
 
     def sort_key(self, column: str) -> str | None:
         return RUN_SORTS.get(column) or (None if column in views.RUN_COLUMNS
@@ -392,7 +399,7 @@ class ReportScreen(AreaScreen):
         super().__init__(f"drift report {report_id[:12]}", views.report_table, self._feature)
         self.report_id = report_id
 
-    def load_args(self) -> tuple:
+    def load_args(self, paging: bool) -> tuple:
         return (self.report_id,)
 
     def _feature(self, root: Path, key: str) -> str:

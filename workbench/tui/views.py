@@ -87,13 +87,15 @@ def sparkline(counts: list[int]) -> str:
 RUN_COLUMNS = ("id", "name", "experiment", "status", "model", "started")
 
 
-def runs_table(root: Path, where: str = "", sort: str = "", offset: int = 0,
-               limit: int = PAGE) -> Table:
-    """One page of runs, filtered and sorted in SQL; the page's main metrics as columns."""
+def runs_table(root: Path, where: str = "", sort: str = "", total: int | None = None,
+               offset: int = 0, limit: int = PAGE) -> Table:
+    """One page of runs, filtered and sorted in SQL; the page's main metrics as columns.
+    `total`, when the caller knows it, spares counting again."""
     with opened(root) as ws:
         found = runs.list_runs(ws, where=where or None, sort=sort or None, limit=limit,
                                offset=offset)
-        total = runs.count_runs(ws, where=where or None)
+        if total is None:
+            total = runs.count_runs(ws, where=where or None)
         logged = {k for r in found for k in r.metrics}
         keys = [k for k in PREFERRED if k in logged][:5]
         rows = [(r.id[:8], r.name, r.experiment, r.status, r.model or r.kind,
