@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import DataTable, OptionList, Static
 
 from tests.conftest import DROPS
-from workbench.core import datasets, drift, registry, training
+from tests.tui.conftest import _cells, _settled
+from workbench.core import datasets, registry, training
 from workbench.tui.app import WbApp
-
-
-@pytest.fixture
-def filled(ws, tmp_path):
-    datasets.add(ws, DROPS / "week_01.csv", "sales")
-    datasets.add(ws, DROPS / "week_05.csv", "sales")
-    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold",
-                                                   model="linear"))
-    registry.register(ws, run_id, "demand")
-    registry.promote(ws, "demand@1", "production")
-    drift.check(ws, "sales@1", "sales@2")
-    return ws
-
-
-async def _settled(app, pilot):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def _cells(app) -> list[str]:
-    table = app.screen.query_one(DataTable)
-    return [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
 
 
 async def test_every_screen_shows_its_area(filled):
@@ -199,11 +176,10 @@ async def test_a_run_launched_from_the_form_appears_live(filled):
         before = app.screen.query_one(DataTable).row_count
         await pilot.press("n")
         await pilot.pause()
-        for field, value in (("data", "sales@1"), ("target", "units_sold"),
-                             ("model", "baseline"), ("params", ""), ("sweep", "")):
-            app.screen.query_one(f"#launch_{field}").value = value
-        app.screen.query_one("#launch_sweep").focus()
-        await pilot.press("enter")
+        await pilot.press("enter")  # nothing filled in: refused, the form stays
+        await pilot.pause()
+        assert app.screen.query_one("#launch_data").has_focus
+        await pilot.press(*"sales@1", "tab", *"units_sold", "tab", *"baseline", "enter")
         table = app.get_screen("runs").query_one(DataTable)
         def finished_baseline() -> bool:
             rows = [[str(c) for c in table.get_row_at(r)] for r in range(table.row_count)]
@@ -252,3 +228,23 @@ async def test_keys_are_remapped_from_the_config(filled):
         await pilot.press("x")
         await _settled(app, pilot)
         assert app.screen is app.get_screen("runs")
+
+
+async def test_a_launched_run_that_fails_says_why(filled):
+    app = WbApp(filled.root)
+    said: list[tuple[str, str]] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (said.append((message, kw.get("severity", ""))),
+                                        notify(message, **kw))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("2")
+        await _settled(app, pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"sales@1", "tab", *"nosuch", "enter")
+        for _ in range(600):  # the background `wb train` refuses the target: await its word
+            await pilot.pause(0.05)
+            if any(severity == "error" for _, severity in said):
+                break
+        errors = [message for message, severity in said if severity == "error"]
+        assert errors and "nosuch" in errors[0] and "Traceback" not in errors[0]

@@ -291,7 +291,7 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
     prediction drift, and with `target` in the current
     data, performance against the model's validation metric. With `classifier`: a model that
     tries to tell reference rows from current ones. Both read the reference's data too."""
-    from . import datasets, scoring
+    from . import datasets
 
     settings = Settings.from_config(ws)
     ref_version = datasets.resolve(ws, reference)

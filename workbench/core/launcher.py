@@ -198,10 +198,11 @@ def kill(ws: Workspace, ref: str, wait_s: float = KILL_GRACE_S + 5) -> str:
     return run_id
 
 
-def launch_training(ws: Workspace, argv: Sequence[str]) -> int:
-    """Start `wb train ARGV` in the background, detached from this process; returns its pid.
-    Its runs appear in the workspace as it goes (the TUI's launch form)."""
+def launch_training(ws: Workspace, argv: Sequence[str],
+                    stderr: BinaryIO | int = subprocess.DEVNULL) -> subprocess.Popen:
+    """Start `wb train ARGV` in the background, in its own session (so it outlives the caller);
+    its runs appear in the workspace as it goes (the TUI's launch form). Give `stderr` a file
+    to read its one-sentence error if it fails; a pipe would break when the caller exits."""
     command = [sys.executable, "-m", "workbench", "-w", str(ws.root), "train", *argv]
-    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    return proc.pid
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=stderr, start_new_session=True)

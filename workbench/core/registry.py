@@ -365,7 +365,8 @@ def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
     passed = worse <= margin
     return _gate("performance", passed,
                  f"{name} on {version.ref}: {candidate_score:.4g} vs {champion_score:.4g} for "
-                 f"{champion.ref} ({worse:+.1%} worse; the margin is {margin:.0%})")
+                 f"{champion.ref} ({abs(worse):.1%} {'worse' if worse > 0 else 'better'}; "
+                 f"the margin is {margin:.0%} worse)")
 
 
 # -- comparing ------------------------------------------------------------------------------

@@ -346,15 +346,35 @@ class RunsScreen(ComparingScreen):
         if argv:
             self._start(argv)
 
-    @work(thread=True, exclusive=True, group="write")
+    @work(thread=True, group="train")
     def _start(self, argv: list) -> None:
+        """`wb train` in its own process; this worker only waits to say how it ended."""
+        import subprocess
+        import tempfile
+
         from ..core import launcher
 
-        with views.opened(self.root) as ws:
-            launcher.launch_training(ws, argv)
-        self.app.call_from_thread(self.app.notify, "training started: its runs appear here "
-                                                   "as it goes (a bad request shows nothing: "
-                                                   "try the same with `wb train`)")
+        worker = get_current_worker()
+        with tempfile.TemporaryFile() as errors:
+            with views.opened(self.root) as ws:
+                proc = launcher.launch_training(ws, argv, stderr=errors)
+            self.app.call_from_thread(self.app.notify, "training started: its runs appear "
+                                                       "here as it goes")
+            while True:
+                try:
+                    code = proc.wait(timeout=0.25)
+                    break
+                except subprocess.TimeoutExpired:
+                    if worker.is_cancelled:  # wb is quitting; the training goes on
+                        return
+            errors.seek(0)
+            said = errors.read().decode("utf-8", "replace").strip().splitlines()
+        if code == 0:
+            self.app.call_from_thread(self.app.notify, "training finished")
+        else:
+            self.app.call_from_thread(self.app.notify, said[-1] if said else
+                                      f"wb train exited with code {code}", severity="error",
+                                      timeout=15)
 
     def action_filter(self) -> None:
         self.app.push_screen(FilterScreen(self.where), self._set_filter)

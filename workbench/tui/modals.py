@@ -66,17 +66,14 @@ class LaunchScreen(ModalScreen[list]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="launch"):
-            yield Static("Train a model (enter in the last field starts it; escape cancels)",
-                         markup=False)
+            yield Static("Train a model: tab moves to the next field, enter starts it, "
+                         "escape cancels", markup=False)
             for name, hint in self.FIELDS:
                 yield Input(placeholder=f"{name}: {hint}", id=f"launch_{name}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         values = {name: self.query_one(f"#launch_{name}", Input).value.strip()
                   for name, _ in self.FIELDS}
-        if event.input.id != "launch_sweep":
-            self.focus_next()
-            return
         if not values["data"] or not values["target"]:
             self.app.notify("data and target are needed", severity="error")
             return

@@ -98,9 +98,11 @@ def runs_table(root: Path, where: str = "", sort: str = "", total: int | None = 
             total = runs.count_runs(ws, where=where or None)
         logged = {k for r in found for k in r.metrics}
         keys = [k for k in PREFERRED if k in logged][:5]
-        rows = [(r.id[:8], r.name, r.experiment, r.status, r.model or r.kind,
-                 short_time(r.started_at), *(fmt_num(r.metrics.get(k)) for k in keys)) for r in found]
-        return Table([*RUN_COLUMNS, *keys], rows, [r.id for r in found],
+        # The metrics come right after the status: what a glance at a run list is for.
+        rows = [(r.id[:8], r.name, r.status, *(fmt_num(r.metrics.get(k)) for k in keys),
+                 r.model or r.kind, r.experiment, short_time(r.started_at)) for r in found]
+        return Table(["id", "name", "status", *keys, "model", "experiment", "started"], rows,
+                     [r.id for r in found],
                      "No runs match." if where else
                      "No runs yet. Train one:  wb train --data NAME --target COLUMN",
                      offset, total)
