@@ -1,0 +1,52 @@
+"""What the TUI tests share: a workspace with something in every area, and ways to wait for
+the app and read what its table shows."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+from textual.worker import WorkerCancelled, WorkerError, WorkerFailed, WorkerState
+
+from tests.conftest import DROPS
+from workbench.core import datasets, drift, registry, training
+
+
+@pytest.fixture
+def filled(ws, tmp_path):
+    datasets.add(ws, DROPS / "week_01.csv", "sales")
+    datasets.add(ws, DROPS / "week_05.csv", "sales")
+    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold",
+                                                   model="linear"))
+    registry.register(ws, run_id, "demand")
+    registry.promote(ws, "demand@1", "production")
+    drift.check(ws, "sales@1", "sales@2")
+    return ws
+
+
+_BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
+
+
+async def _settled(app, pilot):
+    """Until no worker is pending or running and the messages they sent are handled. A worker
+    that a newer one of its group replaced (exclusive) ends cancelled: that is no failure here,
+    so it is not waited for with `wait_for_complete` alone, which raises for it."""
+    for _ in range(1000):  # bounded: a few hundred rounds at most in practice
+        await pilot.pause()
+        busy = [w for w in app.workers if w.state in _BUSY]
+        if not busy:
+            await pilot.pause()
+            if not any(w.state in _BUSY for w in app.workers):
+                return
+            continue
+        try:
+            await app.workers.wait_for_complete(busy)
+        except WorkerFailed:
+            raise
+        except (WorkerCancelled, WorkerError):
+            pass  # replaced by a newer worker, or not started yet: look again
+    raise AssertionError(f"workers still busy: {[w for w in app.workers if w.state in _BUSY]}")
+
+
+def _cells(app) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    return [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
