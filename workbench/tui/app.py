@@ -112,7 +112,7 @@ class WbApp(App):
     def run_in_area(self, area: str, action: str) -> None:
         """A palette command: go to the area, then do what its key does."""
         self.action_area(area)
-        self.call_later(self.get_screen(area).run_action, action)
+        self.get_screen(area).when_loaded(action)
 
     def key_of(self, binding: Binding) -> str:
         keys = self.keys_by_id.get(binding.id or "", binding.key)

@@ -92,6 +92,8 @@ class AreaScreen(Screen):
         self.total = 0
         self.land: str | None = None  # "first" or "last": the cursor's place on a new page
         self.detail_key: str | None = None  # the row whose detail is shown or coming
+        self.loaded = False
+        self.after_load: list[str] = []  # actions asked for before the first rows came
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -180,6 +182,16 @@ class AreaScreen(Screen):
             self.show_detail(self.detail_key)
         self.land = None
         self.describe()
+        self.loaded = True
+        while self.after_load:
+            self.call_later(self.run_action, self.after_load.pop(0))
+
+    def when_loaded(self, action: str) -> None:
+        """Run an action (a palette command's) once the rows it acts on are here."""
+        if self.loaded:
+            self.call_later(self.run_action, action)
+        else:
+            self.after_load.append(action)
 
     def column_label(self, column: str) -> str:
         return column
@@ -262,6 +274,10 @@ class DatasetsScreen(ComparingScreen):
 
     def __init__(self) -> None:
         super().__init__("datasets", views.datasets_table, views.dataset_detail)
+
+    def drill(self, key: str) -> None:
+        self.app.push_screen(TextScreen(key, lambda _width: views.dataset_detail(
+            self.root, key, check=True)))
 
     def comparison(self, keys: list[str]) -> TextScreen:
         pair = keys[-2:]  # the two marked last, in the order they were marked
@@ -380,9 +396,18 @@ class RunsScreen(ComparingScreen):
         self.app.push_screen(FilterScreen(self.where), self._set_filter)
 
     def _set_filter(self, where: str | None) -> None:
-        if where is not None:
-            self.where, self.start = where.strip(), 0
-            self.reload()
+        from ..core.query import compile_where
+
+        if where is None:
+            return
+        try:
+            if where.strip():
+                compile_where(where)  # parsing only, no database: a typo keeps the old filter
+        except WbError as exc:
+            self.app.notify(str(exc), severity="error", timeout=10)
+            return
+        self.where, self.start = where.strip(), 0
+        self.reload()
 
 
 class DriftScreen(AreaScreen):

@@ -60,11 +60,23 @@ def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
                        "No datasets yet. Add one:  wb data add FILE --name NAME", offset, limit)
 
 
-def dataset_detail(root: Path, ref: str) -> str:
+def dataset_detail(root: Path, ref: str, check: bool = False) -> str:
+    """A version's schema and profile; with `check`, what it breaks of its contract (that
+    reads the data, so only when asked: `enter`)."""
     with opened(root) as ws:
         v = datasets.resolve(ws, ref)
         lines = [f"{v.ref}  {v.format}  {v.rows:,} rows x {v.columns} columns",
-                 f"hash {v.hash[:16]}", ""]
+                 f"hash {v.hash[:16]}"]
+        if v.valid is False:
+            lines.append(f"breaks the contract of {v.name}" + (
+                ":" if check else " (enter lists how)"))
+            if check:
+                from ..core import contracts
+
+                # validate, not check: looking at a version records nothing in the log
+                found = contracts.validate(datasets.load(ws, v), contracts.get(ws, v.name))
+                lines += [f"  {x.column or '(table)'}: {x.check}: {x.detail}" for x in found]
+        lines.append("")
         for c in v.profile["columns"]:
             spark = sparkline(c.get("histogram", {}) and c["histogram"]["counts"]) \
                 if c.get("histogram") else ""
@@ -143,9 +155,15 @@ def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
 
 def drift_detail(root: Path, key: str) -> str:
     kind, _, ident = key.partition(":")
-    if kind == "alert":
-        return f"alert {ident}: press a to acknowledge it"
     with opened(root) as ws:
+        if kind == "alert":
+            found = [a for a in alerts.list_alerts(ws) if a["id"] == int(ident)]
+            if not found:
+                return f"alert {ident} is gone"
+            a = found[0]
+            return "\n".join([f"alert {a['id']}  {a['kind']}  {short_time(a['created_at'])}",
+                              f"about {a['subject']}" if a["subject"] else "", "", a["message"],
+                              "", "acknowledged" if a["acked"] else "a: acknowledge it"])
         report = drift.show(ws, ident)
         lines = [f"{report['current']} vs {report['reference']}: "
                  + ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"),
