@@ -201,6 +201,8 @@ class RunRow:
 
 # Runs made in the same millisecond keep their insertion order, so pages never overlap.
 NEWEST_FIRST = "runs.created_at DESC, runs.rowid DESC"
+OLDEST_FIRST = "runs.created_at ASC, runs.rowid ASC"
+_TIMES = ("started_at", "created_at", "+started_at", "+created_at")
 _LIST_SELECT = """
 SELECT runs.id, runs.name, experiments.name AS experiment, runs.status, runs.kind, runs.model,
        runs.started_at, runs.ended_at, runs.duration_s
@@ -235,8 +237,10 @@ def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None
         rows = _list_by_value(ws.conn, by_value, clauses, args, limit, offset)
     else:
         order, order_args = compile_sort(sort) if sort else (NEWEST_FIRST, [])
+        # Oldest first breaks its ties oldest first too; everything else newest first.
+        ties = OLDEST_FIRST if sort in _TIMES else NEWEST_FIRST
         query = _LIST_SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
-        query += f" ORDER BY {order}, {NEWEST_FIRST}" + _page(limit, offset)
+        query += f" ORDER BY {order}, {ties}" + _page(limit, offset)
         rows = ws.conn.execute(query, args + order_args).fetchall()
     return _with_values(ws.conn, rows)
 

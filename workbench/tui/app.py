@@ -27,7 +27,7 @@ from .areas import (
     ReportScreen,
     RunsScreen,
 )
-from .modals import ConfirmScreen, HelpScreen, TextScreen
+from .modals import ConfirmScreen, FilterScreen, HelpScreen, LaunchScreen, TextScreen
 
 AREAS = ("datasets", "runs", "drift", "models", "activity")
 AREA_KEYS = Binding.Group("areas", compact=True)  # the Footer shows "12345 areas"
@@ -38,7 +38,9 @@ SCOPES: tuple[tuple[str, type], ...] = (
     ("every area", AreaScreen), ("tables", PagedTable),
     ("detail pane (tab)", DetailPane), ("datasets, runs", ComparingScreen),
     ("runs", RunsScreen), ("drift", DriftScreen), ("drift report", ReportScreen),
-    ("models", ModelsScreen), ("full-width text", TextScreen), ("questions", ConfirmScreen))
+    ("models", ModelsScreen), ("full-width text", TextScreen), ("questions", ConfirmScreen),
+    ("the runs filter", FilterScreen), ("the training form", LaunchScreen),
+    ("this help", HelpScreen))
 GENERAL = ["enter      open the selected row (a drift report: its features)",
            "tab        between the table and the detail pane",
            "arrows     move too; the detail follows the cursor",

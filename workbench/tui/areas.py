@@ -22,6 +22,8 @@ from ..core.errors import WbError
 from . import views
 from .modals import ConfirmScreen, FilterScreen, LaunchScreen, TextScreen
 
+MARKS = "_mark"  # the key of the first column of tables whose rows can be marked
+
 
 class PagedTable(DataTable):
     """One page of rows; moving past either end asks the screen for the next page, so the
@@ -161,7 +163,7 @@ class AreaScreen(Screen):
         with self.app.batch_update():
             widget.clear(columns=True)
             if self.MARKING:
-                widget.add_column("", key="_mark", width=1)
+                widget.add_column("", key=MARKS, width=1)
             for column in table.columns:
                 widget.add_column(self.column_label(column), key=column)
             for row, key in zip(table.rows, table.keys, strict=True):
@@ -252,7 +254,7 @@ class ComparingScreen(AreaScreen):
             self.marked.remove(key)
         else:
             self.marked.append(key)
-        self.query_one(PagedTable).update_cell(key, "_mark", self.mark_cell(key))
+        self.query_one(PagedTable).update_cell(key, MARKS, self.mark_cell(key))
         self.describe()
 
     def status_parts(self) -> list[str]:
@@ -305,8 +307,10 @@ class RunsScreen(ComparingScreen):
         return (self.where, self.sort, self.total if paging else None)
 
     def sort_key(self, column: str) -> str | None:
-        return RUN_SORTS.get(column) or (None if column in views.RUN_COLUMNS
-                                         else f"metrics.{column}")
+        """The `--sort` key of a column: its own, a metric's, or None (id, the marks)."""
+        if column in views.RUN_COLUMNS or column == MARKS:
+            return RUN_SORTS.get(column)
+        return f"metrics.{column}"
 
     @property
     def sortable(self) -> list[str]:

@@ -96,7 +96,7 @@ def sparkline(counts: list[int]) -> str:
     return "".join(SPARKS[round(c / top * 8)] if top else " " for c in counts)
 
 
-RUN_COLUMNS = ("id", "name", "experiment", "status", "model", "started")
+RUN_COLUMNS = ("id", "name", "status", "model", "experiment", "started")  # and metrics
 
 
 def runs_table(root: Path, where: str = "", sort: str = "", total: int | None = None,
@@ -113,7 +113,7 @@ def runs_table(root: Path, where: str = "", sort: str = "", total: int | None = 
         # The metrics come right after the status: what a glance at a run list is for.
         rows = [(r.id[:8], r.name, r.status, *(fmt_num(r.metrics.get(k)) for k in keys),
                  r.model or r.kind, r.experiment, short_time(r.started_at)) for r in found]
-        return Table(["id", "name", "status", *keys, "model", "experiment", "started"], rows,
+        return Table([*RUN_COLUMNS[:3], *keys, *RUN_COLUMNS[3:]], rows,
                      [r.id for r in found],
                      "No runs match." if where else
                      "No runs yet. Train one:  wb train --data NAME --target COLUMN",
