@@ -213,3 +213,20 @@ def test_a_malformed_contract_is_refused_with_exit_2(sales, tmp_path):
     assert "bad.toml" in one_error_line(sales("data", "contract", "set", "sales", str(bad),
                                               code=2))
     assert "no contract" in one_error_line(sales("data", "contract", "show", "sales", code=2))
+
+
+# -- watch --retrain -------------------------------------------------------------------------
+def test_watch_retrain_trains_a_challenger_on_a_drifted_drop(wb, tmp_path):
+    wb("data", "add", str(DROPS / "reference.csv"), "--name", "sales")
+    wb("train", "--data", "sales@1", "--target", "units_sold", "--model", "linear",
+       "--register", "demand")
+    wb("model", "promote", "demand@1", "--to", "production")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "week_05.csv").write_bytes((DROPS / "week_05.csv").read_bytes())
+    result = wb("watch", str(folder), "--dataset", "sales", "--reference", "sales@1",
+                "--retrain", "--once")
+    assert "week_05.csv: added as sales@2; dataset drift" in result.stdout
+    assert "retrained demand on sales@2 as demand@2, judged on the next drop" in result.stdout
+    shown = json.loads(wb("model", "show", "demand", "--json").stdout)
+    assert shown["version"] == 2 and "production" not in shown["aliases"]

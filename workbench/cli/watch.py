@@ -17,6 +17,10 @@ def watch(ctx: typer.Context,
           dataset: str = typer.Option(..., "--dataset", help="The dataset they are versions of."),
           reference: str | None = typer.Option(None, "--reference", help=(
               "Drift-check against this version (default: the version before each drop).")),
+          retrain: bool = typer.Option(False, "--retrain", help=(
+              "Keep the production models trained on NAME up: a pending challenger is "
+              "promoted if it beats production on the new drop, and a drop that drifted or "
+              "degraded production trains the next challenger.")),
           once: bool = typer.Option(False, "--once", help=(
               "Take what is there now and exit (for cron)."))) -> None:
     """Version, validate and drift-check every file that lands in DIR."""
@@ -31,7 +35,7 @@ def watch(ctx: typer.Context,
         output.line(f"{Path(outcome.path).name}: {outcome.status}{where}"
                     + (f"; {outcome.detail}" if outcome.detail else ""), style=style)
 
-    w = watcher_core.Watcher(ws, folder, dataset, reference, on_outcome=report)
+    w = watcher_core.Watcher(ws, folder, dataset, reference, on_outcome=report, retrain=retrain)
     signal.signal(signal.SIGTERM, lambda signum, frame: w.stop())
     signal.signal(signal.SIGINT, lambda signum, frame: w.stop())
     if not once:

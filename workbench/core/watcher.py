@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import alerts, datasets, drift, events, hashing
+from . import alerts, datasets, drift, events, hashing, registry, retraining
 from .db import transaction
 from .errors import InvalidInput, WbError
 from .names import check_name, plural
@@ -47,7 +47,7 @@ def is_candidate(path: Path) -> bool:
 
 class Watcher:
     def __init__(self, ws: Workspace, folder: Path, dataset: str, reference: str | None = None,
-                 on_outcome: Callable[[Outcome], None] | None = None):
+                 on_outcome: Callable[[Outcome], None] | None = None, retrain: bool = False):
         check_name(dataset, "dataset")
         if not folder.is_dir():
             raise InvalidInput(f"{folder} is not a folder")
@@ -55,6 +55,7 @@ class Watcher:
             datasets.resolve(ws, reference)  # a bad reference is an error now, not per file
         self.ws, self.folder, self.dataset, self.reference = ws, folder.resolve(), dataset, reference
         self.on_outcome = on_outcome or (lambda outcome: None)
+        self.retrain = retrain  # judge and retrain the production models (retraining.py)
         self.stop_event = threading.Event()
         self._seen: dict[Path, tuple[int, int, float]] = {}  # path -> (size, mtime_ns, since)
         self._watcher_id: int | None = None
@@ -167,15 +168,31 @@ class Watcher:
                                                for v in result.violations[:3]),
                                    subject=version.ref)
         reference = self.reference or previous
-        dataset_drift = None
+        dataset_drift = degraded = None
         if reference is not None:
-            report = drift.check(self.ws, reference, version.ref)
+            model, target = self._scorer(version) if self.retrain else (None, None)
+            report = drift.check(self.ws, reference, version.ref, model=model, target=target)
             dataset_drift = report["dataset_drift"]
+            degraded = (report.get("performance") or {}).get("degraded")
             drifted = [f["name"] for f in report["features"] if f["drifted"]]
             notes.append(f"{'dataset drift' if dataset_drift else 'no dataset drift'} against "
-                         f"{reference}" + (f" ({', '.join(drifted)})" if drifted else ""))
+                         f"{reference}" + (f" ({', '.join(drifted)})" if drifted else "")
+                         + (f"; {model} degraded" if degraded else ""))
+            if self.retrain:
+                notes += retraining.after_drop(self.ws, version,
+                                               needs_retraining=bool(dataset_drift or degraded))
         self._remember(digest, path, "added")
         return Outcome(str(path), "added", "; ".join(notes), version.ref, dataset_drift)
+
+    def _scorer(self, version: datasets.DatasetVersion) -> tuple[str | None, str | None]:
+        """The production model that scores the drop in its drift check, and its target when
+        the drop has it (labels: so degraded performance is seen, and retrains)."""
+        found = retraining.champions(self.ws, self.dataset)
+        if not found:
+            return None, None
+        columns = {c["name"] for c in version.profile["columns"]}
+        return (f"{found[0].model}@{registry.PRODUCTION}",
+                found[0].target if found[0].target in columns else None)
 
     def _latest_ref(self) -> str | None:
         try:

@@ -1,0 +1,75 @@
+"""`wb watch --retrain`: drops judge the pending challenger and train the next one."""
+
+from __future__ import annotations
+
+import shutil
+
+import polars as pl
+import pytest
+
+from tests.conftest import DROPS
+from workbench.core import alerts, datasets, events, registry, runs, training
+from workbench.core.watcher import Watcher
+
+
+@pytest.fixture
+def champion(ws):
+    datasets.add(ws, DROPS / "reference.csv", "sales")
+    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold",
+                                                   model="linear", split="time:date"))
+    registry.register(ws, run_id, "demand")
+    registry.promote(ws, "demand@1", "production")
+    return ws
+
+
+def _drop(ws, tmp_path, week: str):
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(DROPS / f"{week}.csv", folder / f"{week}.csv")
+    return Watcher(ws, folder, "sales", "sales@1", retrain=True).process(folder / f"{week}.csv")
+
+
+def _versions(ws) -> list[int]:
+    return [v.version for v in registry.versions(ws, "demand")]
+
+
+def test_a_quiet_drop_retrains_nothing(champion, tmp_path):
+    outcome = _drop(champion, tmp_path, "week_01")
+    assert outcome.status == "added" and not outcome.dataset_drift
+    assert _versions(champion) == [1] and "retrained" not in outcome.detail
+
+
+def test_a_drifted_drop_trains_a_challenger_like_production_and_the_next_drop_judges_it(
+        champion, tmp_path):
+    outcome = _drop(champion, tmp_path, "week_05")
+    assert outcome.dataset_drift and "retrained demand on sales@2 as demand@2" in outcome.detail
+    challenger = registry.resolve(champion, "demand@2")
+    assert challenger.dataset == "sales@2" and "production" not in challenger.aliases
+    info = runs.show(champion, challenger.run_id)
+    production = runs.show(champion, registry.resolve(champion, "demand@1").run_id)
+    assert {k: v for k, v in info["spec"].items() if k != "data"} == {
+        k: v for k, v in production["spec"].items() if k != "data"}  # the same recipe
+    assert info["tags"]["retrained_from"] == "demand@1"
+
+    outcome = _drop(champion, tmp_path, "week_06")  # unseen by both: the judge
+    production = registry.resolve(champion, "demand@production").version
+    if production == 2:
+        assert "demand@2 beat demand@1 on sales@3: promoted" in outcome.detail
+    else:
+        assert "demand@2 did not beat demand@1 on sales@3" in outcome.detail
+        assert any(e.kind == "model.challenge" for e in events.recent(champion.conn, 20))
+    assert _versions(champion) == [1, 2, 3]  # and week 6 drifted too: the next challenger
+
+
+def test_a_drop_that_cannot_be_trained_on_raises_an_alert_and_is_still_taken(champion,
+                                                                             tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    unlabeled = folder / "week_05_unlabeled.csv"
+    pl.read_csv(DROPS / "week_05.csv").drop("units_sold").write_csv(unlabeled)
+    outcome = Watcher(champion, folder, "sales", "sales@1", retrain=True).process(unlabeled)
+    assert outcome.status == "added" and outcome.dataset_drift
+    assert "retraining demand failed" in outcome.detail
+    assert [a["kind"] for a in alerts.list_alerts(champion, open_only=True)
+            if a["kind"] == "retrain"] == ["retrain"]
+    assert _versions(champion) == [1]

@@ -1,0 +1,99 @@
+"""`wb watch --retrain`: keep the production models of a dataset up with its drops.
+
+Each drop does two things for every model whose production version `wb train` made from this
+dataset:
+1. A pending challenger (a version newer than production) is judged on the drop, which neither
+   model has seen: the production gates run with the drop as their data, and it is promoted
+   only if it wins.
+2. When the drop drifted or production's metric degraded on it, a new challenger is trained
+   with production's own recipe (model, parameters, split, seed) on the drop and registered;
+   the next drop judges it. Judging on the drop it was trained on would flatter it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import events, registry, runs
+from .datasets import DatasetVersion
+from .db import transaction
+from .errors import WbError
+from .workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Champion:
+    model: str
+    production: registry.ModelVersion
+    target: str
+
+    @property
+    def dataset(self) -> str:
+        return (self.production.dataset or "").partition("@")[0]
+
+
+def champions(ws: Workspace, dataset: str) -> list[Champion]:
+    """The models whose production version `wb train` trained on a version of `dataset`."""
+    found = [champion_of(ws, m["name"]) for m in registry.list_models(ws)
+             if registry.PRODUCTION in m["aliases"]]
+    return [c for c in found if c is not None and c.dataset == dataset]
+
+
+def champion_of(ws: Workspace, model: str) -> Champion | None:
+    """`model`'s production version, if `wb train` made it (so its recipe can be rerun)."""
+    mv = registry.resolve(ws, f"{model}@{registry.PRODUCTION}")
+    target = mv.artifact_meta.get("target")
+    if not (mv.dataset and target) or runs.show(ws, mv.run_id)["kind"] != "train":
+        return None
+    return Champion(model, mv, target)
+
+
+def judge(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str | None:
+    """Promote the pending challenger if it beats production on `drop`; what happened."""
+    latest = registry.resolve(ws, champion.model)
+    if latest.version <= champion.production.version:
+        return None
+    result = registry.promote(ws, latest.ref, registry.PRODUCTION, data=drop.ref,
+                              reason=f"won on {drop.ref} (wb watch --retrain)")
+    if result.promoted:
+        return f"{latest.ref} beat {champion.production.ref} on {drop.ref}: promoted"
+    failed = "; ".join(g["detail"] for g in result.gates if not g["passed"])
+    with transaction(ws.conn) as conn:
+        events.record(conn, "model.challenge", f"{latest.ref} stays a challenger: {failed}",
+                      subject=champion.model)
+    return f"{latest.ref} did not beat {champion.production.ref} on {drop.ref}: {failed}"
+
+
+def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:
+    """A challenger trained like production, on the drop; registered, not promoted."""
+    from . import training
+
+    info = runs.show(ws, champion.production.run_id)
+    spec = training.TrainSpec(**{**info["spec"], "data": drop.ref})
+    run_id = training.train(ws, spec, experiment=info["experiment"],
+                            tags={"retrained_from": champion.production.ref,
+                                  "trigger": "wb watch --retrain"})
+    challenger = registry.register(ws, run_id, champion.model)
+    return f"retrained {champion.model} on {drop.ref} as {challenger.ref}, judged on the next drop"
+
+
+def after_drop(ws: Workspace, drop: DatasetVersion, needs_retraining: bool) -> list[str]:
+    """Judge, then retrain if asked; a failure is a note (and an alert), not an exception:
+    the watcher goes on to the next drop."""
+    from . import alerts
+
+    notes = []
+    for champion in champions(ws, drop.name):
+        try:
+            if (judged := judge(ws, champion, drop)) is not None:
+                notes.append(judged)
+            if needs_retraining:
+                # Production may have just moved: retrain from the winner's recipe.
+                winner = champion_of(ws, champion.model) or champion
+                notes.append(retrain(ws, winner, drop))
+        except WbError as exc:
+            with transaction(ws.conn) as conn:
+                alerts.raise_alert(conn, "retrain", f"retraining {champion.model} on {drop.ref} "
+                                                    f"failed: {exc}", subject=champion.model)
+            notes.append(f"retraining {champion.model} failed: {exc}")
+    return notes
