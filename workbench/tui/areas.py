@@ -68,17 +68,20 @@ class DetailPane(VerticalScroll):
                 Binding("k", "scroll_up", "up", show=False, id="up")]
 
 
+PAGE_KEYS = Binding.Group("page", compact=True)
+
+
 class AreaScreen(Screen):
     """A table of things on the left, the selected one's detail on the right; `enter` opens
     the detail full width."""
 
-    # Reloading is automatic and paging happens at the table's ends too, so these three stay
-    # out of the Footer (which has 80 columns to share) and in the help screen.
+    # Reloading is automatic, so `r` stays out of the Footer (80 columns to share) and in the
+    # help; the page keys show there only when there is more than one page.
     BINDINGS = [Binding("r", "reload", "reload", show=False, id="reload"),
-                Binding("left_square_bracket", "page(-1)", "previous page", show=False,
-                        id="prev_page"),
-                Binding("right_square_bracket", "page(1)", "next page", show=False,
-                        id="next_page")]
+                Binding("left_square_bracket", "page(-1)", "previous page", id="prev_page",
+                        group=PAGE_KEYS),
+                Binding("right_square_bracket", "page(1)", "next page", id="next_page",
+                        group=PAGE_KEYS)]
     MARKING = False  # a first column shows which rows are marked
 
     def __init__(self, title: str, load: Callable[..., views.Table],
@@ -121,6 +124,11 @@ class AreaScreen(Screen):
 
     def action_reload(self) -> None:
         self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "page":  # False hides the binding (and its Footer key) on a single page
+            return self.total > len(self.keys)
+        return True
 
     def action_page(self, step: int) -> None:
         start = self.start + step * views.PAGE
@@ -184,6 +192,7 @@ class AreaScreen(Screen):
             self.show_detail(self.detail_key)
         self.land = None
         self.describe()
+        self.refresh_bindings()  # the page keys come and go with the page count
         self.loaded = True
         while self.after_load:
             self.call_later(self.run_action, self.after_load.pop(0))
@@ -212,7 +221,8 @@ class AreaScreen(Screen):
                 f"([ ] pages)"]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value if event.row_key is not None else None
+        # The cursor's row now, not the event's: a page refill sends stale highlights of row 0.
+        key = self.selected()
         if key is not None and key != self.detail_key:  # a new page already asked for it
             self.detail_key = key
             self.show_detail(key)
