@@ -248,3 +248,12 @@ async def test_a_launched_run_that_fails_says_why(filled):
                 break
         errors = [message for message, severity in said if severity == "error"]
         assert errors and "nosuch" in errors[0] and "Traceback" not in errors[0]
+
+
+async def test_a_runs_detail_names_its_data_and_the_model_versions_made_from_it(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("2")
+        await _settled(app, pilot)
+        detail = str(app.screen.query_one("#detail", Static).render())
+        assert "inputs sales@1" in detail and "registered as demand@1" in detail

@@ -155,6 +155,13 @@ def versions(ws: Workspace, name: str) -> list[ModelVersion]:
         _SELECT + " WHERE m.name = ? ORDER BY v.version", (name,))]
 
 
+def refs_of_run(ws: Workspace, run_id: str) -> list[str]:
+    """The model versions registered from a run (its lineage downstream)."""
+    return [f"{r[0]}@{r[1]}" for r in ws.conn.execute(
+        "SELECT m.name, v.version FROM model_versions v JOIN models m ON m.id = v.model_id "
+        "WHERE v.run_id = ? ORDER BY m.name, v.version", (run_id,))]
+
+
 def alias_history(ws: Workspace, name: str) -> list[dict[str, Any]]:
     rows = ws.conn.execute(
         "SELECT e.alias, e.from_version, e.to_version, e.action, e.user, e.reason, e.forced, "

@@ -127,6 +127,7 @@ def run_detail(root: Path, run_id: str) -> str:
                                                        else ""),
                  f"id {info['id']}", f"command {' '.join(info['command'])}",
                  "inputs " + ", ".join(f"{i['dataset']}@{i['version']}" for i in info["inputs"]),
+                 "registered as " + (", ".join(registry.refs_of_run(ws, info["id"])) or "-"),
                  "", "params:"]
         lines += [f"  {k} = {json.dumps(v)}" for k, v in info["params"].items()]
         lines += ["", "metrics:"] + [f"  {k} = {fmt_num(v)}" for k, v in info["metrics"].items()]
