@@ -14,9 +14,9 @@ from tests.tui.conftest import _settled
 from workbench.core import launcher, registry, runs, tracking, training
 from workbench.core.db import transaction
 from workbench.core.watcher import Watcher
-from workbench.tui import areas, modals, views
+from workbench.tui import area, areas, modals, views
 from workbench.tui.app import WbApp
-from workbench.tui.areas import DetailPane, PagedTable
+from workbench.tui.area import DetailPane, PagedTable
 from workbench.tui.modals import FilterScreen, HelpScreen, TextScreen
 
 RUNS = 450
@@ -394,8 +394,8 @@ def _binding_ids(*classes) -> list[str]:
             if isinstance(b, Binding)]
 
 
-AREA_CLASSES = (WbApp, areas.AreaScreen, areas.PagedTable, areas.DetailPane,
-                areas.ComparingScreen, areas.DatasetsScreen, areas.RunsScreen, areas.DriftScreen,
+AREA_CLASSES = (WbApp, area.AreaScreen, area.PagedTable, area.DetailPane,
+                area.ComparingScreen, areas.DatasetsScreen, areas.RunsScreen, areas.DriftScreen,
                 areas.ReportScreen, areas.ModelsScreen, areas.ActivityScreen)
 MODAL_CLASSES = (modals.ConfirmScreen, modals.FilterScreen, modals.LaunchScreen,
                  modals.HelpScreen, modals.TextScreen)

@@ -15,15 +15,12 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from .area import AreaScreen, ComparingScreen, DetailPane, PagedTable
 from .areas import (
     ActivityScreen,
-    AreaScreen,
-    ComparingScreen,
     DatasetsScreen,
-    DetailPane,
     DriftScreen,
     ModelsScreen,
-    PagedTable,
     ReportScreen,
     RunsScreen,
 )

@@ -1,0 +1,281 @@
+"""What every area is made of: a page of rows read from SQLite on the left, the selected
+row's detail on the right; rows that can be marked and compared. Every database read runs in
+a thread worker (views.py, each call with its own connection); results come back to the UI
+thread through call_from_thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
+
+from ..core.errors import WbError
+from . import views
+from .modals import TextScreen
+
+MARKS = "_mark"  # the key of the first column of tables whose rows can be marked
+
+
+class PagedTable(DataTable):
+    """One page of rows; moving past either end asks the screen for the next page, so the
+    cursor walks through 100,000 rows while the table holds 200."""
+
+    BINDINGS = [Binding("j", "cursor_down", "down", show=False, id="down"),
+                Binding("k", "cursor_up", "up", show=False, id="up")]
+
+    class PageEdge(Message):
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
+    def _at_edge(self, step: int) -> bool:
+        if step > 0:
+            return self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        return self.cursor_row <= 0
+
+    def _move(self, step: int, within: Callable[[], None]) -> None:
+        if self._at_edge(step):
+            self.post_message(self.PageEdge(step))
+        else:
+            within()
+
+    def action_cursor_down(self) -> None:
+        self._move(1, super().action_cursor_down)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1, super().action_cursor_up)
+
+    def action_page_down(self) -> None:
+        self._move(1, super().action_page_down)
+
+    def action_page_up(self) -> None:
+        self._move(-1, super().action_page_up)
+
+
+class DetailPane(VerticalScroll):
+    """The selected row's detail; tab moves here and j/k scroll it."""
+
+    BINDINGS = [Binding("j", "scroll_down", "down", show=False, id="down"),
+                Binding("k", "scroll_up", "up", show=False, id="up")]
+
+
+PAGE_KEYS = Binding.Group("page", compact=True)
+
+
+class AreaScreen(Screen):
+    """A table of things on the left, the selected one's detail on the right; `enter` opens
+    the detail full width."""
+
+    # Reloading is automatic, so `r` stays out of the Footer (80 columns to share) and in the
+    # help; the page keys show there only when there is more than one page.
+    BINDINGS = [Binding("r", "reload", "reload", show=False, id="reload"),
+                Binding("left_square_bracket", "page(-1)", "previous page", id="prev_page",
+                        group=PAGE_KEYS),
+                Binding("right_square_bracket", "page(1)", "next page", id="next_page",
+                        group=PAGE_KEYS)]
+    MARKING = False  # a first column shows which rows are marked
+
+    def __init__(self, title: str, load: Callable[..., views.Table],
+                 detail: Callable[[Path, str], str]):
+        super().__init__()
+        self.area_title = title
+        self.load = load
+        self.detail = detail
+        self.keys: list[str] = []
+        self.columns: list[str] = []
+        self.marked: list[str] = []
+        self.start = 0
+        self.total = 0
+        self.land: str | None = None  # "first" or "last": the cursor's place on a new page
+        self.detail_key: str | None = None  # the row whose detail is shown or coming
+        self.loaded = False
+        self.after_load: list[str] = []  # actions asked for before the first rows came
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="note", markup=False)
+        with Horizontal():
+            yield PagedTable(cursor_type="row", zebra_stripes=True, id="table")
+            with DetailPane(id="detail_pane"):
+                yield Static("", id="detail", markup=False)
+        yield Static("", id="empty", markup=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.title = f"wb: {self.area_title}"
+        self.reload()
+
+    @property
+    def root(self) -> Path:
+        return self.app.root  # type: ignore[attr-defined]
+
+    def selected(self) -> str | None:
+        row = self.query_one(PagedTable).cursor_row
+        return self.keys[row] if 0 <= row < len(self.keys) else None
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "page":  # False hides the binding (and its Footer key) on a single page
+            return self.total > len(self.keys)
+        return True
+
+    def action_page(self, step: int) -> None:
+        start = self.start + step * views.PAGE
+        if 0 <= start < self.total:
+            self.start, self.land = start, "first" if step > 0 else "last"
+            self.reload(paging=True)
+
+    def on_paged_table_page_edge(self, message: PagedTable.PageEdge) -> None:
+        self.action_page(message.step)
+
+    def load_args(self, paging: bool) -> tuple:
+        """The loader's arguments before offset and limit; `paging` when only the page moved
+        (the data and the filter are as they were)."""
+        return ()
+
+    @work(thread=True, exclusive=True, group="load")
+    def reload(self, paging: bool = False) -> None:
+        worker = get_current_worker()
+        try:
+            table = self.load(self.root, *self.load_args(paging), offset=self.start,
+                              limit=views.PAGE)
+        except WbError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+            return
+        if not worker.is_cancelled:  # a newer reload (another page, a new filter) is coming
+            self.app.call_from_thread(self._show, table)
+
+    def _show(self, table: views.Table) -> None:
+        if not self.is_mounted:
+            return  # the app is quitting: nothing to draw on
+        if table.offset and table.offset >= table.total:
+            # Rows went away (a filter, a deletion) under a later page: show the last one.
+            self.start = max(0, (table.total - 1) // views.PAGE * views.PAGE)
+            self.reload()
+            return
+        widget = self.query_one(PagedTable)
+        selected = self.selected()
+        self.start, self.total, self.keys = table.offset, table.total, table.keys
+        self.columns = table.columns
+        with self.app.batch_update():
+            widget.clear(columns=True)
+            if self.MARKING:
+                widget.add_column("", key=MARKS, width=1)
+            for column in table.columns:
+                widget.add_column(self.column_label(column), key=column)
+            for row, key in zip(table.rows, table.keys, strict=True):
+                # Text cells: data is shown as the characters it holds, never as markup.
+                cells = [Text(str(c)) for c in row]
+                if self.MARKING:
+                    cells.insert(0, self.mark_cell(key))
+                widget.add_row(*cells, key=key)
+        note = self.query_one("#note", Static)
+        note.update(table.note)
+        note.display = bool(table.note)
+        self.query_one("#empty", Static).update("" if table.rows else table.empty)
+        if self.keys:
+            row = {"first": 0, "last": len(self.keys) - 1}.get(
+                self.land or "", self.keys.index(selected) if selected in self.keys else 0)
+            widget.move_cursor(row=row)
+            self.detail_key = self.keys[row]
+            self.show_detail(self.detail_key)
+        self.land = None
+        self.describe()
+        self.refresh_bindings()  # the page keys come and go with the page count
+        self.loaded = True
+        while self.after_load:
+            self.call_later(self.run_action, self.after_load.pop(0))
+
+    def when_loaded(self, action: str) -> None:
+        """Run an action (a palette command's) once the rows it acts on are here."""
+        if self.loaded:
+            self.call_later(self.run_action, action)
+        else:
+            self.after_load.append(action)
+
+    def column_label(self, column: str) -> str:
+        return column
+
+    def mark_cell(self, key: str) -> Text:
+        return Text("*" if key in self.marked else "")
+
+    def describe(self) -> None:
+        """The sub-title: which rows of how many, and what the screen is filtered by."""
+        self.sub_title = "   ".join(self.status_parts())
+
+    def status_parts(self) -> list[str]:
+        if self.start == 0 and len(self.keys) == self.total:
+            return []
+        return [f"{self.start + 1:,}-{self.start + len(self.keys):,} of {self.total:,} "
+                f"([ ] pages)"]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # The cursor's row now, not the event's: a page refill sends stale highlights of row 0.
+        key = self.selected()
+        if key is not None and key != self.detail_key:  # a new page already asked for it
+            self.detail_key = key
+            self.show_detail(key)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key is not None and event.row_key.value is not None:
+            self.drill(event.row_key.value)
+
+    def drill(self, key: str) -> None:
+        """What `enter` opens: the detail, full width."""
+        self.app.push_screen(TextScreen(key, lambda _width: self.detail(self.root, key)))
+
+    @work(thread=True, exclusive=True, group="detail")
+    def show_detail(self, key: str) -> None:
+        try:
+            text = self.detail(self.root, key)
+        except WbError as exc:
+            text = str(exc)
+        self.app.call_from_thread(self._set_detail, text)
+
+    def _set_detail(self, text: str) -> None:
+        # On the UI thread, and tolerant of a screen already taken down (the app quitting).
+        for pane in self.query("#detail").results(Static):
+            pane.update(Text(text))
+
+
+class ComparingScreen(AreaScreen):
+    """Rows can be marked (space) and the marked ones compared (c)."""
+
+    BINDINGS = [Binding("space", "mark", "mark", id="mark"),
+                Binding("c", "compare", "compare", id="compare")]
+    NEEDS = "two or more"
+    MARKING = True
+
+    def action_mark(self) -> None:
+        if (key := self.selected()) is None:
+            return
+        if key in self.marked:
+            self.marked.remove(key)
+        else:
+            self.marked.append(key)
+        self.query_one(PagedTable).update_cell(key, MARKS, self.mark_cell(key))
+        self.describe()
+
+    def status_parts(self) -> list[str]:
+        marks = [f"{len(self.marked)} marked (c compares)"] if self.marked else []
+        return super().status_parts() + marks
+
+    def action_compare(self) -> None:
+        if len(self.marked) < 2:
+            self.app.notify(f"mark {self.NEEDS} rows with space first")
+            return
+        self.app.push_screen(self.comparison(list(self.marked)))
+
+    def comparison(self, keys: list[str]) -> TextScreen:
+        raise NotImplementedError
