@@ -36,7 +36,9 @@ def diff_rows(diff: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                 continue
             a, b = change["a"], change["b"]
             delta = ""
-            if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            if key == "null_fraction" and a is not None and b is not None:
+                delta = f"{(b - a) * 100:+.1f} points"  # in the units of the shares beside it
+            elif isinstance(a, (int, float)) and isinstance(b, (int, float)):
                 delta = f"{b - a:+.4g}"
                 if "std_units" in change:
                     delta += f" ({change['std_units']:+.2f} sd)"

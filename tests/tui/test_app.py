@@ -213,6 +213,9 @@ async def test_a_drift_report_opens_on_its_features_with_both_distributions(fill
         await _settled(app, pilot)
         detail = str(report.query_one("#detail", Static).render())
         assert "reference" in detail and "current" in detail  # two charts, side by side
+        assert "\x1b" not in detail  # plotext's colours drawn, not shown as escape codes
+        assert max(len(line) for line in detail.splitlines()) <= report.query_one(
+            "#detail_pane").scrollable_content_region.width  # no chart row wraps
         assert "electronics" in detail and "->" in detail  # the new category's share moved
         await pilot.press("escape")
         await _settled(app, pilot)
@@ -220,7 +223,7 @@ async def test_a_drift_report_opens_on_its_features_with_both_distributions(fill
 
 
 async def test_keys_are_remapped_from_the_config(filled):
-    text = filled.config_path.read_text().replace('# area_runs = "r"', 'area_runs = "x"')
+    text = filled.config_path.read_text().replace('# area_runs = "w"', 'area_runs = "x"')
     filled.config_path.write_text(text)
     app = WbApp(filled.root)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -257,3 +260,16 @@ async def test_a_runs_detail_names_its_data_and_the_model_versions_made_from_it(
         await _settled(app, pilot)
         detail = str(app.screen.query_one("#detail", Static).render())
         assert "inputs sales@1" in detail and "registered as demand@1" in detail
+
+
+async def test_the_activity_log_shows_new_events_on_top_while_you_watch(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("5")
+        await _settled(app, pilot)
+        datasets.add(filled, DROPS / "week_02.csv", "sales")  # elsewhere, as `wb data add`
+        await pilot.press("r")
+        await _settled(app, pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.cursor_row == 0 and "dataset.add" in [str(c) for c in table.get_row_at(0)]
+        assert "sales@3" in str(app.screen.query_one("#detail", Static).render())

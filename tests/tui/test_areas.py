@@ -333,7 +333,7 @@ async def test_two_marked_versions_open_their_diff(filled):
         await _press(app, pilot, "c")
         assert isinstance(app.screen, TextScreen)
         lines = _static(app, "#text").splitlines()
-        assert lines[0] == "sales@2 -> sales@1"  # in the order they were marked
+        assert lines[0] == "sales@1 -> sales@2"  # older first, as `wb data diff OLD NEW`
         assert lines[1].startswith("rows ") and "->" in lines[1]
 
 
@@ -430,7 +430,7 @@ async def test_help_lists_the_bindings_of_the_screens_over_the_areas(filled):
 
 
 async def test_help_shows_remapped_keys(filled):
-    text = filled.config_path.read_text().replace('# area_runs = "r"',
+    text = filled.config_path.read_text().replace('# area_runs = "w"',
                                                   'area_runs = "x"\nsort = "t"')
     filled.config_path.write_text(text)
     app = WbApp(filled.root)

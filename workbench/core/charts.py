@@ -42,7 +42,7 @@ def bars_side_by_side(series: dict[str, list[float]], labels: list[str], width: 
         # its global figure, which would leak into the next chart drawn.
         for i, (name, values) in enumerate(series.items()):
             plt.clear_figure()
-            plt.plotsize(width // len(series), height)
+            plt.plotsize((width - len(series) + 1) // len(series), height)  # and the gaps
             plt.theme("clear")
             plt.bar(list(range(len(values))), values, color=COLORS[i % len(COLORS)], width=0.9)
             plt.ylim(0, top * 1.05)

@@ -38,7 +38,9 @@ def compare(ws: Workspace, refs: list[str]) -> dict[str, Any]:
               for key in metric_keys
               if any(i["metric_steps"].get(key, 0) > 1 for i in infos)}
     return {"runs": [{"id": i["id"], "name": i["name"], "status": i["status"],
-                      "model": i["model"]} for i in infos],
+                      "model": i["model"],
+                      "data": [f"{d['dataset']}@{d['version']}" for d in i["inputs"]]}
+                     for i in infos],
             "params_differ": differing, "params_same": same, "metrics": metric_rows,
             "curves": curves}
 

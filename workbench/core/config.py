@@ -55,7 +55,7 @@ classifier_max_rows = 20000
 [tui.keymap]
 # Remap the terminal UI's keys by binding id (`?` in the UI lists them), e.g.:
 # quit = "ctrl+q"
-# area_runs = "r"
+# area_runs = "w"
 
 [registry]
 # A promotion to production is refused when the candidate's primary metric (rmse, or roc_auc for

@@ -479,7 +479,9 @@ def _store(ws: Workspace, report: dict[str, Any]) -> None:
              report["dataset_drift"], report["drift_share"], json.dumps(drifted), oid))
         summary = (f"drift check of {report['current']} against {report['reference']}: "
                    f"{len(drifted)} of {report['n_features']} features drifted"
-                   + (f" ({', '.join(drifted[:5])})" if drifted else ""))
+                   + (f" ({', '.join(drifted[:5])}" + (
+                       f" and {len(drifted) - 5} more" if len(drifted) > 5 else "") + ")"
+                      if drifted else ""))
         events.record(conn, "drift.check", summary, subject=report["report_id"],
                       data={"dataset_drift": report["dataset_drift"]})
         if report["dataset_drift"]:

@@ -295,6 +295,13 @@ def rollback(ws: Workspace, name: str, alias: str = PRODUCTION, reason: str = ""
     the version before it. Rolling back again undoes the promotion before that, never the
     rollback itself."""
     alias = alias.lower()
+    current, before = rollback_target(ws, name, alias)
+    _move(ws, name, alias, current, before, "rollback", reason or "rollback", False, [])
+    return {"model": name, "alias": alias, "from": current, "to": before}
+
+
+def rollback_target(ws: Workspace, name: str, alias: str = PRODUCTION) -> tuple[int, int]:
+    """(the alias's version now, the version a rollback would put it back on)."""
     current = _alias_target(ws, name, alias)
     if current is None:
         resolve(ws, name)  # unknown model: that error first
@@ -306,8 +313,7 @@ def rollback(ws: Workspace, name: str, alias: str = PRODUCTION, reason: str = ""
         (name, alias, current)).fetchone()
     if last is None or last[0] is None:
         raise InvalidInput(f"{name}@{alias} has no earlier version to roll back to")
-    _move(ws, name, alias, current, last[0], "rollback", reason or "rollback", False, [])
-    return {"model": name, "alias": alias, "from": current, "to": last[0]}
+    return current, last[0]
 
 
 # -- the gates ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .area import AreaScreen, ComparingScreen, DetailPane, PagedTable
+from .area import AreaScreen, ComparingScreen, PagedTable
 from .areas import (
     ActivityScreen,
     DatasetsScreen,
@@ -24,7 +24,7 @@ from .areas import (
     ReportScreen,
     RunsScreen,
 )
-from .modals import ConfirmScreen, FilterScreen, HelpScreen, LaunchScreen, TextScreen
+from .modals import ConfirmScreen, FilterScreen, HelpScreen, LaunchScreen, ScrollPane, TextScreen
 
 AREAS = ("datasets", "runs", "drift", "models", "activity")
 AREA_KEYS = Binding.Group("areas", compact=True)  # the Footer shows "12345 areas"
@@ -33,7 +33,7 @@ AREA_KEYS = Binding.Group("areas", compact=True)  # the Footer shows "12345 area
 # Where each set of bindings works, for the help screen (the screens' own come first).
 SCOPES: tuple[tuple[str, type], ...] = (
     ("every area", AreaScreen), ("tables", PagedTable),
-    ("detail pane (tab)", DetailPane), ("datasets, runs", ComparingScreen),
+    ("the detail pane (tab) and text", ScrollPane), ("datasets, runs", ComparingScreen),
     ("runs", RunsScreen), ("drift", DriftScreen), ("drift report", ReportScreen),
     ("models", ModelsScreen), ("full-width text", TextScreen), ("questions", ConfirmScreen),
     ("the runs filter", FilterScreen), ("the training form", LaunchScreen),

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from . import views
-from .modals import TextScreen
+from .modals import ScrollPane, TextScreen
 
 MARKS = "_mark"  # the key of the first column of tables whose rows can be marked
 
@@ -61,11 +61,8 @@ class PagedTable(DataTable):
         self._move(-1, super().action_page_up)
 
 
-class DetailPane(VerticalScroll):
+class DetailPane(ScrollPane):
     """The selected row's detail; tab moves here and j/k scroll it."""
-
-    BINDINGS = [Binding("j", "scroll_down", "down", show=False, id="down"),
-                Binding("k", "scroll_up", "up", show=False, id="up")]
 
 
 PAGE_KEYS = Binding.Group("page", compact=True)
@@ -83,6 +80,9 @@ class AreaScreen(Screen):
                 Binding("right_square_bracket", "page(1)", "next page", id="next_page",
                         group=PAGE_KEYS)]
     MARKING = False  # a first column shows which rows are marked
+    ANSI = False  # the detail has colours drawn by plotext (the rest is shown literally)
+    FOLLOW_TOP = False  # a cursor on the first row stays there as new rows come in on top
+    WIDEST = 40  # a column's widest, in cells: longer text is cut, the detail has it whole
 
     def __init__(self, title: str, load: Callable[..., views.Table],
                  detail: Callable[[Path, str], str]):
@@ -166,17 +166,23 @@ class AreaScreen(Screen):
             return
         widget = self.query_one(PagedTable)
         selected = self.selected()
+        if self.FOLLOW_TOP and widget.cursor_row == 0 and not self.land:
+            self.land = "first"
         self.start, self.total, self.keys = table.offset, table.total, table.keys
         self.columns = table.columns
         with self.app.batch_update():
             widget.clear(columns=True)
             if self.MARKING:
                 widget.add_column("", key=MARKS, width=1)
-            for column in table.columns:
-                widget.add_column(self.column_label(column), key=column)
-            for row, key in zip(table.rows, table.keys, strict=True):
+            # Widths from the page itself: DataTable would measure every cell again later.
+            texts = [[str(c) for c in row] for row in table.rows]
+            for i, column in enumerate(table.columns):
+                label = self.column_label(column)
+                widget.add_column(label, key=column, width=min(self.WIDEST, max(
+                    [len(label), *(len(row[i]) for row in texts)])))
+            for row, key in zip(texts, table.keys, strict=True):
                 # Text cells: data is shown as the characters it holds, never as markup.
-                cells = [Text(str(c)) for c in row]
+                cells = [Text(c, no_wrap=True, overflow="ellipsis") for c in row]
                 if self.MARKING:
                     cells.insert(0, self.mark_cell(key))
                 widget.add_row(*cells, key=key)
@@ -225,6 +231,7 @@ class AreaScreen(Screen):
         key = self.selected()
         if key is not None and key != self.detail_key:  # a new page already asked for it
             self.detail_key = key
+            self.query_one(DetailPane).scroll_home(animate=False)  # a new row reads from its top
             self.show_detail(key)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -233,7 +240,12 @@ class AreaScreen(Screen):
 
     def drill(self, key: str) -> None:
         """What `enter` opens: the detail, full width."""
-        self.app.push_screen(TextScreen(key, lambda _width: self.detail(self.root, key)))
+        self.app.push_screen(TextScreen(self.drill_title(key),
+                                        lambda _width: self.detail(self.root, key),
+                                        ansi=self.ANSI))
+
+    def drill_title(self, key: str) -> str:
+        return key
 
     @work(thread=True, exclusive=True, group="detail")
     def show_detail(self, key: str) -> None:
@@ -246,7 +258,7 @@ class AreaScreen(Screen):
     def _set_detail(self, text: str) -> None:
         # On the UI thread, and tolerant of a screen already taken down (the app quitting).
         for pane in self.query("#detail").results(Static):
-            pane.update(Text(text))
+            pane.update(Text.from_ansi(text) if self.ANSI else Text(text))
 
 
 class ComparingScreen(AreaScreen):

@@ -28,7 +28,11 @@ class DatasetsScreen(ComparingScreen):
             self.root, key, check=True)))
 
     def comparison(self, keys: list[str]) -> TextScreen:
-        pair = keys[-2:]  # the two marked last, in the order they were marked
+        if len(keys) > 2:
+            self.app.notify(f"{len(keys)} marked: the diff is of the last two marked")
+        # Older first, as `wb data diff OLD NEW` reads (versions of one dataset by number).
+        pair = sorted(keys[-2:], key=lambda ref: (ref.partition("@")[0],
+                                                  int(ref.partition("@")[2] or 0)))
         return TextScreen(f"diff {pair[0]} {pair[1]}", partial(views.diff_text, self.root, pair))
 
 
@@ -47,6 +51,7 @@ class RunsScreen(ComparingScreen):
         super().__init__("runs", views.runs_table, views.run_detail)
         self.where = ""
         self.sort = ""  # a `--sort` key; "" is newest first
+        self.form: dict[str, str] = {}  # the training form's last values
 
     def load_args(self, paging: bool) -> tuple:
         # Counting a filtered 100,000 runs is most of a page's cost: count once per filter.
@@ -68,7 +73,9 @@ class RunsScreen(ComparingScreen):
         return column + (" ▼" if self.sort.startswith("-") or not self.sort else " ▲")
 
     def status_parts(self) -> list[str]:
-        return ([f"where {self.where}"] if self.where else []) + super().status_parts()
+        sort = [f"sorted by {self.sort.lstrip('-')} "
+                f"{'descending' if self.sort.startswith('-') else 'ascending'}"] if self.sort else []
+        return ([f"where {self.where}"] if self.where else []) + sort + super().status_parts()
 
     def _resort(self, sort: str) -> None:
         self.sort, self.start = sort, 0
@@ -106,7 +113,7 @@ class RunsScreen(ComparingScreen):
                           ansi=True)
 
     def action_launch(self) -> None:
-        self.app.push_screen(LaunchScreen(), self._launch)
+        self.app.push_screen(LaunchScreen(self.form), self._launch)
 
     def _launch(self, argv: list | None) -> None:
         if argv:
@@ -155,6 +162,7 @@ class RunsScreen(ComparingScreen):
                 compile_where(where)  # parsing only, no database: a typo keeps the old filter
         except WbError as exc:
             self.app.notify(str(exc), severity="error", timeout=10)
+            self.app.push_screen(FilterScreen(where), self._set_filter)  # to correct it
             return
         self.where, self.start = where.strip(), 0
         self.reload()
@@ -189,6 +197,7 @@ class ReportScreen(AreaScreen):
     reference and current distributions side by side."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "back", id="back")]
+    ANSI = True  # the distributions are plotext charts
 
     def __init__(self, report_id: str):
         super().__init__(f"drift report {report_id[:12]}", views.report_table, self._feature)
@@ -197,8 +206,12 @@ class ReportScreen(AreaScreen):
     def load_args(self, paging: bool) -> tuple:
         return (self.report_id,)
 
+    def drill_title(self, key: str) -> str:
+        return f"{key.partition(':')[2]} in drift report {self.report_id[:12]}"
+
     def _feature(self, root: Path, key: str) -> str:
-        return views.feature_detail(root, key, self.query_one(DetailPane).size.width)
+        return views.feature_detail(root, key,
+                                    self.query_one(DetailPane).scrollable_content_region.width)
 
 
 class ModelsScreen(AreaScreen):
@@ -227,7 +240,8 @@ class ModelsScreen(AreaScreen):
             self.app.call_from_thread(self.app.notify, str(exc), severity="error")
             return
         lines = [f"{g['name']}: {'passed' if g['passed'] else 'FAILED'}  {g['detail']}"
-                 for g in preview["gates"]]
+                 for g in preview["gates"]] + ([f"(note: {preview['caution']})"]
+                                               if preview["caution"] else [])
         if preview["already"]:
             question, allowed = f"{ref} is already production.", False
         elif preview["passed"]:
@@ -253,10 +267,18 @@ class ModelsScreen(AreaScreen):
 
     def action_rollback(self) -> None:
         if (ref := self.selected()) is not None:
-            name = ref.partition("@")[0]
-            self.app.push_screen(
-                ConfirmScreen(f"Roll {name}@production back to the version before it?", [],
-                              True), lambda yes: yes and self._rollback(ref))
+            self._ask_rollback(ref)
+
+    @work(thread=True, exclusive=True, group="write")
+    def _ask_rollback(self, ref: str) -> None:
+        """Which version production goes back to, before anything moves."""
+        try:
+            question = views.rollback_question(self.root, ref)
+        except WbError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question, [], True),
+                                  lambda yes: yes and self._rollback(ref))
 
     @work(thread=True, exclusive=True, group="write")
     def _rollback(self, ref: str) -> None:
@@ -269,5 +291,7 @@ class ModelsScreen(AreaScreen):
 
 
 class ActivityScreen(AreaScreen):
+    FOLLOW_TOP = True  # like `tail -f`: new events show up, unless you went to look below
+
     def __init__(self) -> None:
         super().__init__("activity", views.activity_table, views.activity_detail)

@@ -15,6 +15,13 @@ from textual.widgets import Footer, Header, Input, Static
 from ..core.errors import WbError
 
 
+class ScrollPane(VerticalScroll):
+    """Scrolled text; j/k scroll it as they move a table's cursor elsewhere."""
+
+    BINDINGS = [Binding("j", "scroll_down", "down", show=False, id="down"),
+                Binding("k", "scroll_up", "up", show=False, id="up")]
+
+
 class ConfirmScreen(ModalScreen[bool]):
     """A question with the facts behind it; y confirms (when allowed), n or escape cancels."""
 
@@ -45,7 +52,8 @@ class FilterScreen(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         yield Input(value=self.current, id="where",
-                    placeholder="params.lr > 0.05 and metrics.rmse < 4   (enter: apply)")
+                    placeholder="metrics.rmse < 4 and params.num_leaves >= 31   (enter: apply; "
+                                "empty: all runs)")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -64,12 +72,17 @@ class LaunchScreen(ModalScreen[list]):
               ("params", "KEY=VALUE ... (space-separated)"),
               ("sweep", "KEY=V1,V2 ... (space-separated)"))
 
+    def __init__(self, last: dict[str, str]):
+        super().__init__()
+        self.last = last  # the previous request's values, to correct rather than retype
+
     def compose(self) -> ComposeResult:
         with Vertical(id="launch"):
             yield Static("Train a model: tab moves to the next field, enter starts it, "
                          "escape cancels", markup=False)
             for name, hint in self.FIELDS:
-                yield Input(placeholder=f"{name}: {hint}", id=f"launch_{name}")
+                yield Input(self.last.get(name, ""), placeholder=f"{name}: {hint}",
+                            id=f"launch_{name}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         values = {name: self.query_one(f"#launch_{name}", Input).value.strip()
@@ -77,6 +90,7 @@ class LaunchScreen(ModalScreen[list]):
         if not values["data"] or not values["target"]:
             self.app.notify("data and target are needed", severity="error")
             return
+        self.last.update(values)
         argv = ["--data", values["data"], "--target", values["target"]]
         if values["model"]:
             argv += ["--model", values["model"]]
@@ -98,7 +112,7 @@ class HelpScreen(ModalScreen[None]):
         self.lines = lines
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):
+        with ScrollPane(id="help"):
             yield Static("\n".join(self.lines), markup=False)
 
     def action_close(self) -> None:
@@ -117,7 +131,7 @@ class TextScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="text_pane"):
+        with ScrollPane(id="text_pane"):
             yield Static(f"{self.heading}: working...", id="text", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 

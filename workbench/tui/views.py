@@ -82,7 +82,8 @@ def dataset_detail(root: Path, ref: str, check: bool = False) -> str:
                 if c.get("histogram") else ""
             top = ", ".join(t["value"] for t in c.get("top_values", [])[:3])
             stats = (f"min {fmt_num(c.get('min'))} mean {fmt_num(c.get('mean'))} max {fmt_num(c.get('max'))}"
-                     if c["kind"] == "numeric" else top)
+                     if c["kind"] == "numeric" else f"{c.get('min')} .. {c.get('max')}"
+                     if c["kind"] == "temporal" else top)
             lines.append(f"{c['name']:<16} {c['dtype']:<9} nulls {c['null_fraction']:>6.1%}  "
                          f"{spark}  {stats}")
         return "\n".join(lines)
@@ -129,8 +130,9 @@ def run_detail(root: Path, run_id: str) -> str:
                  "inputs " + ", ".join(f"{i['dataset']}@{i['version']}" for i in info["inputs"]),
                  "registered as " + (", ".join(registry.refs_of_run(ws, info["id"])) or "-"),
                  "", "params:"]
-        lines += [f"  {k} = {json.dumps(v)}" for k, v in info["params"].items()]
-        lines += ["", "metrics:"] + [f"  {k} = {fmt_num(v)}" for k, v in info["metrics"].items()]
+        lines += [f"  {k} = {json.dumps(v)}" for k, v in info["params"].items()] or ["  (none)"]
+        lines += ["", "metrics:"] + ([f"  {k} = {fmt_num(v)}" for k, v in info["metrics"].items()]
+                                     or ["  (none)"])
         lines += ["", "artifacts:"] + [f"  {a['path']} ({a['size']:,} B)"
                                        for a in info["artifacts"]]
         for stream, tail in run_logs.tail(ws, info["id"]).items():
@@ -204,7 +206,7 @@ def feature_detail(root: Path, key: str, width: int) -> str:
     else:
         labels = [str(c)[:10] for c in dist["categories"]]
     shares = {side: _shares(dist[side]) for side in ("reference", "current")}
-    lines.append(charts.bars_side_by_side(shares, labels, max(40, width - 2), 16))
+    lines.append(charts.bars_side_by_side(shares, labels, max(40, width), 16))
     if "categories" in dist:
         lines += [""] + [f"{k[:20]:<20} {a:6.1%} -> {b:6.1%}" for k, a, b in
                          zip(dist["categories"], shares["reference"], shares["current"],
@@ -244,7 +246,8 @@ def model_detail(root: Path, ref: str) -> str:
     with opened(root) as ws:
         info = registry.show(ws, ref.partition("@")[0])
         chosen = registry.show(ws, ref)
-        lines = [f"{chosen['name']}@{chosen['version']}  [{', '.join(chosen['aliases'])}]",
+        lines = [f"{chosen['name']}@{chosen['version']}  "
+                 + (", ".join(chosen["aliases"]) or "(no alias)"),
                  f"run {chosen['lineage']['run']['name']}  data {chosen['dataset']}", "",
                  "metrics:"]
         lines += [f"  {k} = {fmt_num(v)}" for k, v in chosen["metrics"].items()]
@@ -282,8 +285,24 @@ def activity_detail(root: Path, key: str) -> str:
 
 
 def promotion_preview(root: Path, ref: str) -> dict[str, Any]:
+    """The gates, and a caution when the performance gate's data is what the version was
+    trained on (the gates use the newest version of its dataset)."""
     with opened(root) as ws:
-        return registry.preview_promotion(ws, ref, registry.PRODUCTION)
+        preview = registry.preview_promotion(ws, ref, registry.PRODUCTION)
+        mv = registry.resolve(ws, ref)
+        newest = datasets.resolve(ws, (mv.dataset or "").partition("@")[0]).ref \
+            if mv.dataset else None
+    preview["caution"] = (f"{mv.ref} was trained on {newest}, the data the performance gate "
+                          f"uses: its figure there is optimistic" if newest == mv.dataset else "")
+    return preview
+
+
+def rollback_question(root: Path, ref: str) -> str:
+    name = ref.partition("@")[0]
+    with opened(root) as ws:
+        current, before = registry.rollback_target(ws, name)
+    return (f"Roll {name}@production back from @{current} to @{before} (the version "
+            f"before the promotion of @{current})?")
 
 
 def promote(root: Path, ref: str) -> bool:
@@ -307,7 +326,9 @@ def compare_text(root: Path, run_ids: list[str], width: int) -> str:
         result = comparison.compare(ws, run_ids)
     names = [r["name"] for r in result["runs"]]
     cell = max(12, *(len(n) for n in names)) + 2
-    lines = ["".ljust(24) + "".join(n.ljust(cell) for n in names), "", "params that differ:"]
+    lines = ["".ljust(24) + "".join(n.ljust(cell) for n in names),
+             "  data".ljust(24) + "".join(", ".join(r["data"]).ljust(cell) for r in result["runs"]),
+             "", "params that differ:"]
     lines += [f"  {k:<22}" + "".join(json.dumps(v).ljust(cell) for v in values)
               for k, values in result["params_differ"].items()] or ["  (none)"]
     lines += ["", "metrics (* best):"]
@@ -334,9 +355,12 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
     lines += [f"retyped  {c['name']} {c['from']} -> {c['to']}" for c in d["retyped"]]
     shifts = diff_rows(d)
     if shifts:
-        lines += ["", f"{'column':<16} {'statistic':<14} {'a':>12} {'b':>12}  change"]
-        lines += [f"{c[:16]:<16} {s[:14]:<14} {a[:12]:>12} {b[:12]:>12}  {change}"
-                  for c, s, a, b, change in shifts]
+        header = ("column", "statistic", d["a"], d["b"], "change")
+        widths = [max(len(row[i]) for row in [header, *shifts]) for i in range(4)]
+        lines.append("")
+        lines += ["  ".join([c.ljust(widths[0]), s.ljust(widths[1]), a.rjust(widths[2]),
+                             b.rjust(widths[3]), change])
+                  for c, s, a, b, change in [header, *shifts]]
     return "\n".join(lines)
 
 
