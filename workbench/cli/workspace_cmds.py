@@ -42,6 +42,12 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     output.line(f"drift      {summary['drift_reports']} reports, {summary['open_alerts']} open alerts"
                 + (" (`wb alerts list --open`)" if summary["open_alerts"] else ""),
                 style="yellow" if summary["open_alerts"] else None)
+    production = ", ".join(f"{name}@{v}" for name, v in summary["production"].items())
+    output.line(f"models     {summary['models']}"
+                + (f"; in production: {production}" if production else ""))
+    for w in summary["watchers"]:
+        output.line(f"watching   {w['dir']} for {w['dataset']} (pid {w['pid']}, since "
+                    f"{short_time(w['started_at'])})")
     last = summary["last_event"]
     if last:
         output.line(f"last event {short_time(last['created_at'])}  {last['message']}")

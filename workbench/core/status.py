@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .workspace import Workspace
@@ -22,7 +23,20 @@ def summary(ws: Workspace) -> dict[str, Any]:
         "open_alerts": count("SELECT COUNT(*) FROM alerts WHERE acked_at IS NULL"),
         "events": count("SELECT COUNT(*) FROM events"),
         "last_event": dict(last) if last else None,
+        "models": count("SELECT COUNT(*) FROM models"),
+        "production": dict(conn.execute(
+            "SELECT m.name, a.version FROM aliases a JOIN models m ON m.id = a.model_id "
+            "WHERE a.alias = 'production' ORDER BY m.name").fetchall()),
+        "watchers": watchers(ws),
     }
+
+
+def watchers(ws: Workspace, stale_after_s: float = 30.0) -> list[dict]:
+    """`wb watch` processes running now (heartbeat fresh, not stopped)."""
+    rows = ws.conn.execute("SELECT dir, dataset, pid, started_at FROM watchers WHERE "
+                           "stopped_at IS NULL AND heartbeat_at > ?",
+                           (time.time() - stale_after_s,)).fetchall()
+    return [dict(r) for r in rows]
 
 
 class ChangeCounter:

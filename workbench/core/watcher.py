@@ -238,11 +238,3 @@ class Watcher:
                          (now_iso(), self._watcher_id))
             events.record(conn, "watch.stop", f"stopped watching {self.folder}",
                           subject=self.dataset)
-
-
-def active(ws: Workspace, stale_after_s: float = 30.0) -> list[dict]:
-    """Watchers that are running now (heartbeat fresh, not stopped)."""
-    rows = ws.conn.execute("SELECT dir, dataset, pid, started_at FROM watchers WHERE "
-                           "stopped_at IS NULL AND heartbeat_at > ?",
-                           (time.time() - stale_after_s,)).fetchall()
-    return [dict(r) for r in rows]

@@ -261,11 +261,11 @@ def model_detail(root: Path, ref: str) -> str:
 
 def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     """The audit log, newest first, under the watchers' state."""
-    from ..core import watcher
+    from ..core import status
 
     with opened(root) as ws:
         found = events.recent(ws.conn, limit, offset)
-        watching = watcher.active(ws)
+        watching = status.watchers(ws)
         note = "; ".join(f"watching {w['dir']} for {w['dataset']} (pid {w['pid']}, since "
                          f"{short_time(w['started_at'])})" for w in watching) or \
             "No watcher running. Start one:  wb watch DIR --dataset NAME"
