@@ -27,7 +27,7 @@ from .areas import (
 from .modals import ConfirmScreen, FilterScreen, HelpScreen, LaunchScreen, ScrollPane, TextScreen
 
 AREAS = ("datasets", "runs", "drift", "models", "activity")
-AREA_KEYS = Binding.Group("areas", compact=True)  # the Footer shows "12345 areas"
+AREA_KEYS = Binding.Group("areas")  # the Footer shows "1 2 3 4 5 areas"
 
 
 # Where each set of bindings works, for the help screen (the screens' own come first).
