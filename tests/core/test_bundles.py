@@ -139,3 +139,57 @@ def test_a_truncated_bundle_is_refused(other, bundle, tmp_path):
 def test_export_refuses_to_overwrite(ws, bundle):
     with pytest.raises(InvalidInput, match="already exists"):
         bundles.export(ws, "demand@1", bundle)
+
+
+def _with_contract(ws, tmp_path, name="demand-c.wbm"):
+    from workbench.core import contracts
+
+    text = contracts.infer(ws, datasets.resolve(ws, "sales@1"))
+    contracts.set_contract(ws, "sales", text, "a test")
+    path = tmp_path / name
+    bundles.export(ws, "demand@1", path)
+    return path, text
+
+
+def test_the_contract_travels_and_is_set_where_the_dataset_has_none(ws, other, bundle,
+                                                                    tmp_path):
+    from workbench.core import contracts
+
+    path, text = _with_contract(ws, tmp_path)
+    result = bundles.import_bundle(other, path)
+    assert result["contract"] == {"dataset": "sales", "imported": True,
+                                  "note": "set the contract of sales"}
+    assert contracts.get_text(other, "sales") == text
+
+
+def test_a_contract_already_here_is_kept(ws, other, bundle, tmp_path):
+    from workbench.core import contracts
+
+    path, _ = _with_contract(ws, tmp_path)
+    mine = "[columns.units_sold]\ndtype = \"Int64\"\n"
+    contracts.parse(mine, "mine")
+    other.conn.execute("INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?)",
+                       ("sales", mine, "2026-01-01"))
+    other.conn.commit()
+    result = bundles.import_bundle(other, path)
+    assert not result["contract"]["imported"] and "kept" in result["contract"]["note"]
+    assert contracts.get_text(other, "sales") == mine
+
+
+def test_a_bundle_with_a_bad_contract_is_refused_and_nothing_is_written(ws, other, bundle,
+                                                                       tmp_path):
+    path, _ = _with_contract(ws, tmp_path)
+
+    def break_contract(name, data):
+        if name == "manifest.json":
+            manifest = json.loads(data)
+            manifest["contract"]["text"] = "[columns.x]\ndtype = 'no such type'\n"
+            data = json.dumps(manifest).encode()
+        return [(name, data, tarfile.REGTYPE)]
+
+    bad = tmp_path / "bad-contract.wbm"
+    _rewrite(path, bad, break_contract)
+    before = _state(other)
+    with pytest.raises(InvalidInput):
+        bundles.import_bundle(other, bad)
+    assert _state(other) == before

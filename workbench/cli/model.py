@@ -194,3 +194,6 @@ def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="A bundle 
     else:
         output.line(f"imported {result['model']} (run {result['run'][:8]}, "
                     f"{result['objects']} objects verified)")
+        if result["contract"]["dataset"]:
+            output.line(result["contract"]["note"], style=None if result["contract"][
+                "imported"] or "same" in result["contract"]["note"] else "yellow")

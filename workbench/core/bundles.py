@@ -17,9 +17,10 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from . import datasets, events, registry, runs
+from . import contracts, datasets, events, registry, runs
 from .db import transaction
 from .errors import InvalidInput
+from .names import check_name
 from .store import StagedObject
 from .timeutil import now_iso
 from .workspace import Workspace
@@ -52,10 +53,15 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict
     for oid in objects:
         if not ws.store.verify(oid):
             raise InvalidInput(f"object {oid[:12]} ({objects[oid]}) is corrupt; run `wb fsck`")
+    # The contract travels with the model: on the other side it is what the schema gate and
+    # `wb data validate` check the data there against.
+    name = (mv.dataset or "").partition("@")[0]
+    contract_text = contracts.get_text(ws, name) if name else None
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "created_at": now_iso(),
         "model": {**mv.to_dict(), "artifact_meta": mv.artifact_meta},
         "run": {**run, "metric_history": history}, "dataset": dataset,
+        "contract": {"dataset": name, "text": contract_text} if contract_text else None,
         "objects": [{"hash": oid, "size": ws.store.size(oid), "role": role}
                     for oid, role in objects.items()],
     }
@@ -73,7 +79,7 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict
     finally:
         tmp.unlink(missing_ok=True)
     return {"model": mv.ref, "file": str(dest), "objects": len(objects),
-            "with_data": dataset is not None}
+            "with_data": dataset is not None, "with_contract": contract_text is not None}
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -176,11 +182,15 @@ def _commit(ws: Workspace, manifest: dict[str, Any], staged: list[StagedObject])
             s.discard()
         return {"model": f"{model['name']}@{present[0]}", "run": run["id"],
                 "dataset": dataset and dataset["name"], "objects": 0, "already_present": True}
+    contract = _contract_to_import(ws, manifest.get("contract"))
     for s in staged:
         s.commit()
     with transaction(ws.conn) as conn:
         if dataset:
             _import_dataset(conn, dataset)
+        if contract["imported"]:
+            contracts.write(conn, contract["dataset"], manifest["contract"]["text"],
+                            "an imported bundle")
         _import_run(conn, run)
         number = registry.insert_version(conn, model["name"], model["run_id"],
                                          model["artifact_hash"], model["artifact_meta"],
@@ -190,7 +200,24 @@ def _commit(ws: Workspace, manifest: dict[str, Any], staged: list[StagedObject])
                       subject=f"{model['name']}@{number}", data={"run": run["id"]})
     return {"model": f"{model['name']}@{number}", "run": run["id"],
             "dataset": dataset and dataset["name"], "objects": len(staged),
-            "already_present": False}
+            "already_present": False, "contract": contract}
+
+
+def _contract_to_import(ws: Workspace, carried: dict[str, Any] | None) -> dict[str, Any]:
+    """Whether the bundle's contract is set here: only where the dataset has none. A contract
+    already here is the user's word on their data and is never replaced by a file's."""
+    if not carried:
+        return {"dataset": None, "imported": False, "note": "the bundle carries no contract"}
+    name, text = carried["dataset"], carried["text"]
+    check_name(name, "dataset")
+    contracts.parse(text, "the bundle's contract")  # refused before anything is written
+    here = contracts.get_text(ws, name)
+    if here is None:
+        return {"dataset": name, "imported": True, "note": f"set the contract of {name}"}
+    same = here == text
+    return {"dataset": name, "imported": False,
+            "note": f"the contract of {name} here is the same" if same else
+            f"kept the contract of {name} here; the bundle's differs (`wb data contract`)"}
 
 
 def _import_dataset(conn, d: dict[str, Any]) -> None:

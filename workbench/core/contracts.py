@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,11 +181,16 @@ def set_contract(ws: Workspace, name: str, text: str, source: str) -> None:
     check_name(name, "dataset")
     parse(text, source)
     with transaction(ws.conn) as conn:
-        conn.execute("INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?) "
-                     "ON CONFLICT (dataset) DO UPDATE SET text = excluded.text, "
-                     "set_at = excluded.set_at", (name, text, now_iso()))
-        events.record(conn, "contract.set", f"set the contract of {name} from {source}",
-                      subject=name)
+        write(conn, name, text, source)
+
+
+def write(conn: sqlite3.Connection, name: str, text: str, source: str) -> None:
+    """Set a contract inside the caller's transaction (the text already parsed)."""
+    conn.execute("INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?) "
+                 "ON CONFLICT (dataset) DO UPDATE SET text = excluded.text, "
+                 "set_at = excluded.set_at", (name, text, now_iso()))
+    events.record(conn, "contract.set", f"set the contract of {name} from {source}",
+                  subject=name)
 
 
 def get_text(ws: Workspace, name: str) -> str | None:
