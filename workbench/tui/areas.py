@@ -3,6 +3,7 @@ own loader and detail from views.py and its own keys."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -229,65 +230,55 @@ class ModelsScreen(AreaScreen):
 
     def action_promote(self) -> None:
         if (ref := self.selected()) is not None:
-            self._preview(ref)
+            self._confirm(partial(self._promotion_question, ref), partial(self._promote, ref))
+
+    def action_rollback(self) -> None:
+        if (ref := self.selected()) is not None:
+            self._confirm(lambda: (views.rollback_question(self.root, ref), [], True),
+                          partial(self._rollback, ref))
 
     @work(thread=True, exclusive=True, group="write")
-    def _preview(self, ref: str) -> None:
-        """Gates first, in a modal; only a confirmed, passing promotion moves anything."""
+    def _confirm(self, question: Callable[[], tuple[str, list[str], bool]],
+                 act: Callable[[], tuple[str, bool]]) -> None:
+        """Work out the question off the UI thread (the gates; the version production goes
+        back to), ask it in a modal, and act only on a yes: nothing moves before that."""
         try:
-            preview = views.promotion_preview(self.root, ref)
+            text, facts, allowed = question()
         except WbError as exc:
             self.app.call_from_thread(self.app.notify, str(exc), severity="error")
             return
+        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(text, facts, allowed),
+                                  lambda yes: yes and self._act(act))
+
+    @work(thread=True, exclusive=True, group="write")
+    def _act(self, act: Callable[[], tuple[str, bool]]) -> None:
+        try:
+            message, done = act()
+        except WbError as exc:
+            message, done = str(exc), False
+        self.app.call_from_thread(self.app.notify, message,
+                                  severity="information" if done else "error")
+        self.app.call_from_thread(self.reload)
+
+    def _promotion_question(self, ref: str) -> tuple[str, list[str], bool]:
+        """Every gate's result; a refused promotion cannot be confirmed."""
+        preview = views.promotion_preview(self.root, ref)
         lines = [f"{g['name']}: {'passed' if g['passed'] else 'FAILED'}  {g['detail']}"
                  for g in preview["gates"]] + ([f"(note: {preview['caution']})"]
                                                if preview["caution"] else [])
         if preview["already"]:
-            question, allowed = f"{ref} is already production.", False
-        elif preview["passed"]:
-            question, allowed = f"Promote {ref} to production?", True
-        else:
-            question, allowed = (f"{ref} is refused: a gate failed. (`wb model promote --force "
-                                 f"--reason` overrides, on the command line.)"), False
-        self.app.call_from_thread(
-            self.app.push_screen, ConfirmScreen(question, lines, allowed),
-            lambda yes: yes and self._promote(ref))
+            return f"{ref} is already production.", lines, False
+        if preview["passed"]:
+            return f"Promote {ref} to production?", lines, True
+        return (f"{ref} is refused: a gate failed. (`wb model promote --force --reason` "
+                f"overrides, on the command line.)"), lines, False
 
-    @work(thread=True, exclusive=True, group="write")
-    def _promote(self, ref: str) -> None:
-        try:
-            moved = views.promote(self.root, ref)
-        except WbError as exc:
-            moved, message = False, str(exc)
-        else:
-            message = f"{ref} is now production" if moved else f"{ref} was refused"
-        self.app.call_from_thread(self.app.notify, message,
-                                  severity="information" if moved else "error")
-        self.app.call_from_thread(self.reload)
+    def _promote(self, ref: str) -> tuple[str, bool]:
+        moved = views.promote(self.root, ref)
+        return (f"{ref} is now production" if moved else f"{ref} was refused"), moved
 
-    def action_rollback(self) -> None:
-        if (ref := self.selected()) is not None:
-            self._ask_rollback(ref)
-
-    @work(thread=True, exclusive=True, group="write")
-    def _ask_rollback(self, ref: str) -> None:
-        """Which version production goes back to, before anything moves."""
-        try:
-            question = views.rollback_question(self.root, ref)
-        except WbError as exc:
-            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
-            return
-        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question, [], True),
-                                  lambda yes: yes and self._rollback(ref))
-
-    @work(thread=True, exclusive=True, group="write")
-    def _rollback(self, ref: str) -> None:
-        try:
-            message, severity = views.rollback(self.root, ref), "information"
-        except WbError as exc:
-            message, severity = str(exc), "error"
-        self.app.call_from_thread(self.app.notify, message, severity=severity)
-        self.app.call_from_thread(self.reload)
+    def _rollback(self, ref: str) -> tuple[str, bool]:
+        return views.rollback(self.root, ref), True
 
 
 class ActivityScreen(AreaScreen):
