@@ -6,7 +6,7 @@ from textual.widgets import DataTable, OptionList, Static
 
 from tests.conftest import DROPS
 from tests.tui.conftest import _cells, _settled
-from workbench.core import datasets, registry, training
+from workbench.core import contracts, datasets, events, registry, training
 from workbench.tui.app import WbApp
 
 
@@ -273,3 +273,20 @@ async def test_the_activity_log_shows_new_events_on_top_while_you_watch(filled):
         table = app.screen.query_one(DataTable)
         assert table.cursor_row == 0 and "dataset.add" in [str(c) for c in table.get_row_at(0)]
         assert "sales@3" in str(app.screen.query_one("#detail", Static).render())
+
+
+async def test_enter_on_a_version_that_breaks_its_contract_lists_how(filled):
+    contracts.set_contract(filled, "sales", contracts.infer(
+        filled, datasets.resolve(filled, "sales@1")), "a test")
+    datasets.add(filled, DROPS / "week_06.csv", "sales")  # electronics: not an allowed value
+    before = len(events.recent(filled.conn, 1000))
+    app = WbApp(filled.root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _settled(app, pilot)
+        detail = str(app.screen.query_one("#detail", Static).render())
+        assert "breaks the contract of sales (enter lists how)" in detail
+        await pilot.press("enter")
+        await _settled(app, pilot)
+        text = str(app.screen.query_one("#text", Static).render())
+        assert "category" in text and "electronics" in text
+    assert len(events.recent(filled.conn, 1000)) == before  # looking records nothing in the audit log

@@ -75,7 +75,9 @@ def dataset_detail(root: Path, ref: str, check: bool = False) -> str:
 
                 # validate, not check: looking at a version records nothing in the log
                 found = contracts.validate(datasets.load(ws, v), contracts.get(ws, v.name))
-                lines += [f"  {x.column or '(table)'}: {x.check}: {x.detail}" for x in found]
+                # As `wb data validate` prints them: column, check, what was found.
+                lines += [f"  {(x.column or '(table)')[:16]:<16} {x.check:<18} {x.detail}"
+                          for x in found]
         lines.append("")
         for c in v.profile["columns"]:
             spark = sparkline(c.get("histogram", {}) and c["histogram"]["counts"]) \
