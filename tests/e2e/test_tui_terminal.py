@@ -1,0 +1,81 @@
+"""The real `wb` in a real (pseudo-)terminal: it draws, answers keys and quits cleanly. The
+Pilot tests drive the app headless; this one goes through the terminal driver a user gets."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import DROPS, Runner, wb_env
+
+DEADLINE_S = 30.0
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
+
+
+class Terminal:
+    """`wb` on the child side of a pty sized like a small terminal; what it drew so far."""
+
+    def __init__(self, cwd: Path, columns: int = 100, lines: int = 30):
+        self.master, child = pty.openpty()
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+        env = wb_env({"TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(lines)})
+        self.proc = subprocess.Popen([sys.executable, "-m", "workbench"], cwd=cwd, env=env,
+                                     stdin=child, stdout=child, stderr=child, close_fds=True,
+                                     start_new_session=True)
+        os.close(child)
+        self.screen = b""
+
+    def text(self) -> str:
+        return ANSI.sub(b"", self.screen).decode("utf-8", "replace")
+
+    def wait_for(self, words: str) -> None:
+        """Read what the app draws until `words` shows up (escape codes stripped)."""
+        deadline = time.monotonic() + DEADLINE_S
+        while words not in self.text():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{words!r} never appeared; the screen had:\n"
+                                     f"{self.text()[-2000:]}")
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+
+    def press(self, keys: str) -> None:
+        self.screen = b""  # only what is drawn after the keys counts from here
+        os.write(self.master, keys.encode())
+
+    def close(self) -> int:
+        try:
+            return self.proc.wait(timeout=DEADLINE_S)
+        finally:
+            os.close(self.master)
+
+
+def test_wb_draws_in_a_terminal_switches_areas_and_quits_cleanly(workspace: Path, wb: Runner):
+    wb("data", "add", DROPS / "week_01.csv", "--name", "sales", cwd=workspace).ok()
+    term = Terminal(workspace)
+    try:
+        term.wait_for("sales@1")  # the first screen, with the data on it
+        term.press("2")
+        term.wait_for("No runs yet")
+        term.press("?")
+        term.wait_for("area_runs")  # the help lists the binding ids
+        term.press("q")  # in the help, q closes it; the runs screen is drawn again
+        term.wait_for("No runs yet")
+        term.press("q")
+        code = term.close()
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+    assert code == 0
