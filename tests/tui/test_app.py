@@ -290,3 +290,23 @@ async def test_enter_on_a_version_that_breaks_its_contract_lists_how(filled):
         text = str(app.screen.query_one("#text", Static).render())
         assert "category" in text and "electronics" in text
     assert len(events.recent(filled.conn, 1000)) == before  # looking records nothing in the audit log
+
+
+async def test_a_bug_in_a_worker_is_a_notification_not_a_crash(filled, monkeypatch):
+    from workbench.tui import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views, "runs_table", broken)
+    app = WbApp(filled.root)
+    said: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (said.append(message), notify(message, **kw))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await _settled(app, pilot)
+        await pilot.press("1")  # the app goes on: another area still works
+        await _settled(app, pilot)
+        assert app.is_running and "sales@1" in _cells(app)
+    assert any("RuntimeError: a bug" in message for message in said)

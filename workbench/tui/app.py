@@ -10,7 +10,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -25,6 +24,7 @@ from .areas import (
     RunsScreen,
 )
 from .modals import ConfirmScreen, FilterScreen, HelpScreen, LaunchScreen, ScrollPane, TextScreen
+from .workers import ReportsWorkerErrors, background
 
 AREAS = ("datasets", "runs", "drift", "models", "activity")
 AREA_KEYS = Binding.Group("areas")  # the Footer shows "1 2 3 4 5 areas"
@@ -72,7 +72,7 @@ class WbCommands(Provider):
                 yield Hit(score, matcher.highlight(name), command, help=help_text)
 
 
-class WbApp(App):
+class WbApp(ReportsWorkerErrors, App):
     CSS_PATH = "app.tcss"
     TITLE = "wb"
     COMMANDS = App.COMMANDS | {WbCommands}
@@ -130,7 +130,7 @@ class WbApp(App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_lines()))
 
-    @work(thread=True, exclusive=True, group="poll")
+    @background("poll")
     def watch_changes(self) -> None:
         """Take the database's change counter now (the first screen loads itself), then
         look at it every second."""
@@ -141,7 +141,7 @@ class WbApp(App):
         self.counter.changed()
         self.call_from_thread(self.set_interval, 1.0, self.poll_changes)
 
-    @work(thread=True, exclusive=True, group="poll")
+    @background("poll")
     def poll_changes(self) -> None:
         if self.counter is not None and self.counter.changed():
             self.call_from_thread(self._reload_current)

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -21,6 +20,7 @@ from textual.worker import get_current_worker
 from ..core.errors import WbError
 from . import views
 from .modals import ScrollPane, TextScreen
+from .workers import ReportsWorkerErrors, background
 
 MARKS = "_mark"  # the key of the first column of tables whose rows can be marked
 
@@ -68,7 +68,7 @@ class DetailPane(ScrollPane):
 PAGE_KEYS = Binding.Group("page", compact=True)
 
 
-class AreaScreen(Screen):
+class AreaScreen(ReportsWorkerErrors, Screen):
     """A table of things on the left, the selected one's detail on the right; `enter` opens
     the detail full width."""
 
@@ -144,7 +144,7 @@ class AreaScreen(Screen):
         (the data and the filter are as they were)."""
         return ()
 
-    @work(thread=True, exclusive=True, group="load")
+    @background("load")
     def reload(self, paging: bool = False) -> None:
         worker = get_current_worker()
         try:
@@ -247,7 +247,7 @@ class AreaScreen(Screen):
     def drill_title(self, key: str) -> str:
         return key
 
-    @work(thread=True, exclusive=True, group="detail")
+    @background("detail")
     def show_detail(self, key: str) -> None:
         try:
             text = self.detail(self.root, key)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
@@ -16,6 +15,7 @@ from ..core.errors import WbError
 from . import views
 from .area import MARKS, AreaScreen, ComparingScreen, DetailPane
 from .modals import ConfirmScreen, FilterScreen, LaunchScreen, TextScreen
+from .workers import background
 
 
 class DatasetsScreen(ComparingScreen):
@@ -120,7 +120,7 @@ class RunsScreen(ComparingScreen):
         if argv:
             self._start(argv)
 
-    @work(thread=True, group="train")
+    @background("train", exclusive=False)
     def _start(self, argv: list) -> None:
         """`wb train` in its own process; this worker only waits to say how it ended."""
         import subprocess
@@ -186,7 +186,7 @@ class DriftScreen(AreaScreen):
         if (key := self.selected()) is not None:
             self._ack(key)
 
-    @work(thread=True, exclusive=True, group="write")
+    @background("write")
     def _ack(self, key: str) -> None:
         if views.ack_alert(self.root, key):
             self.app.call_from_thread(self.app.notify, "alert acknowledged")
@@ -237,7 +237,7 @@ class ModelsScreen(AreaScreen):
             self._confirm(lambda: (views.rollback_question(self.root, ref), [], True),
                           partial(self._rollback, ref))
 
-    @work(thread=True, exclusive=True, group="write")
+    @background("write")
     def _confirm(self, question: Callable[[], tuple[str, list[str], bool]],
                  act: Callable[[], tuple[str, bool]]) -> None:
         """Work out the question off the UI thread (the gates; the version production goes
@@ -250,7 +250,7 @@ class ModelsScreen(AreaScreen):
         self.app.call_from_thread(self.app.push_screen, ConfirmScreen(text, facts, allowed),
                                   lambda yes: yes and self._act(act))
 
-    @work(thread=True, exclusive=True, group="write")
+    @background("write")
     def _act(self, act: Callable[[], tuple[str, bool]]) -> None:
         try:
             message, done = act()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -13,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from ..core.errors import WbError
+from .workers import ReportsWorkerErrors, background
 
 
 class ScrollPane(VerticalScroll):
@@ -119,7 +119,7 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class TextScreen(Screen):
+class TextScreen(ReportsWorkerErrors, Screen):
     """Text made in a worker (a comparison, a diff, an evaluation), full width; escape goes
     back. `ansi` is for charts drawn by plotext; anything else is shown literally."""
 
@@ -139,7 +139,7 @@ class TextScreen(Screen):
         self.title = f"wb: {self.heading}"
         self.load(self.size.width)
 
-    @work(thread=True, exclusive=True, group="text")
+    @background("text")
     def load(self, width: int) -> None:
         try:
             made = self.make(width)
