@@ -193,3 +193,20 @@ def test_a_bundle_with_a_bad_contract_is_refused_and_nothing_is_written(ws, othe
     with pytest.raises(InvalidInput):
         bundles.import_bundle(other, bad)
     assert _state(other) == before
+
+
+def test_an_imported_model_names_its_data_as_this_workspace_knows_it(ws, other, bundle,
+                                                                    tmp_path):
+    datasets.add(other, DROPS / "week_02.csv", "sales")  # sales@1 here is other bytes
+    bundles.import_bundle(other, bundle)  # with the data: it becomes sales@2 here
+    mv = registry.resolve(other, "demand@1")
+    assert mv.dataset == "sales@2"
+    assert datasets.resolve(other, mv.dataset).hash == mv.dataset_hash
+    without = tmp_path / "no-data.wbm"
+    bundles.export(ws, "demand@1", without)
+    third, _ = Workspace.init(tmp_path / "third")
+    datasets.add(third, DROPS / "week_02.csv", "sales")
+    bundles.import_bundle(third, without)
+    imported = registry.resolve(third, "demand@1")
+    assert imported.dataset == f"sales@{imported.dataset_hash[:12]}"  # not here: by its hash
+    third.close()

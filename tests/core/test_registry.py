@@ -540,3 +540,28 @@ def test_a_csv_with_a_column_empty_in_every_row_scores_like_its_parquet_twin(
     prediction.predict(ws, "demand@1", tmp_path / "down.csv", tmp_path / "b.parquet")
     a, b = pl.read_parquet(tmp_path / "a.parquet"), pl.read_parquet(tmp_path / "b.parquet")
     assert np.allclose(a.get_column("prediction").to_numpy(), b.get_column("prediction").to_numpy())
+
+
+def test_a_scripts_model_records_the_dataset_its_run_read(ws, sales):
+    from sklearn.linear_model import LinearRegression
+
+    with wb.start_run(workspace=ws.root) as run:
+        run.use_dataset("sales@1")
+        run.log_model(LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0]))
+    mv = registry.register(ws, run.id, "scripted")
+    assert mv.dataset == "sales@1" and mv.dataset_hash == datasets.resolve(ws, "sales@1").hash
+
+
+def test_a_gate_scored_on_the_versions_own_training_data_comes_with_a_caution(ws, sales,
+                                                                            tmp_path):
+    registry.register(ws, train(ws), "demand")
+    assert registry.promote(ws, "demand@1", "production").caution == ""  # nothing compared
+    add_frame(ws, tmp_path, sales_frame(seed=1), "sales")
+    registry.register(ws, train(ws, data="sales@2"), "demand")
+    # The default gate data is the newest sales, sales@2: what demand@2 was trained on.
+    assert "optimistic" in registry.preview_promotion(ws, "demand@2", "production")["caution"]
+    flattered = registry.promote(ws, "demand@2", "production")
+    assert "demand@2 was trained on sales@2" in flattered.caution
+    registry.rollback(ws, "demand")
+    fair = registry.promote(ws, "demand@2", "production", data="sales@1")  # unseen by it
+    assert fair.caution == "" and fair.to_dict()["caution"] == ""

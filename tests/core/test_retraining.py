@@ -61,14 +61,33 @@ def test_a_drifted_drop_trains_a_challenger_like_production_and_the_next_drop_ju
     assert _versions(champion) == [1, 2, 3]  # and week 6 drifted too: the next challenger
 
 
-def test_a_drop_that_cannot_be_trained_on_raises_an_alert_and_is_still_taken(champion,
-                                                                             tmp_path):
+def test_a_drop_without_labels_is_taken_but_neither_judges_nor_retrains(champion, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     unlabeled = folder / "week_05_unlabeled.csv"
     pl.read_csv(DROPS / "week_05.csv").drop("units_sold").write_csv(unlabeled)
     outcome = Watcher(champion, folder, "sales", "sales@1", retrain=True).process(unlabeled)
     assert outcome.status == "added" and outcome.dataset_drift
+    assert "has no 'units_sold' column: demand is neither judged nor retrained" in outcome.detail
+    assert not [a for a in alerts.list_alerts(champion) if a["kind"] == "retrain"]
+    assert _versions(champion) == [1]
+
+
+def test_retrain_says_so_when_there_is_no_model_to_keep_up(ws, tmp_path):
+    datasets.add(ws, DROPS / "reference.csv", "sales")
+    outcome = _drop(ws, tmp_path, "week_05")
+    assert "no production model of sales was trained by `wb train`" in outcome.detail
+
+
+def test_a_retraining_that_fails_raises_an_alert_and_the_drop_is_still_taken(champion,
+                                                                            tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    constant = folder / "week_05_constant.csv"  # labels there, but all one value: refused
+    pl.read_csv(DROPS / "week_05.csv").with_columns(units_sold=pl.lit(3)).head(5).write_csv(
+        constant)
+    outcome = Watcher(champion, folder, "sales", "sales@1", retrain=True).process(constant)
+    assert outcome.status == "added"
     assert "retraining demand failed" in outcome.detail
     assert [a["kind"] for a in alerts.list_alerts(champion, open_only=True)
             if a["kind"] == "retrain"] == ["retrain"]

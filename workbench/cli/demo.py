@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 from pathlib import Path
 
 import typer
 
 from ..core import demo as demo_core
+from ..core.errors import EXIT_INTERRUPTED
 from ..core.names import plural
 from . import output
 from .context import JSON_OPTION
@@ -27,7 +29,13 @@ def demo(path: Path = typer.Argument(demo_core.DEFAULT_PATH, help=(
     def step(message: str) -> None:
         output.stderr.print(message, highlight=False, markup=False)
 
-    summary = demo_core.build(path, on_step=None if as_json else step)
+    # A SIGTERM stops the build the way Ctrl-C does, so that what it made is removed.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        summary = demo_core.build(path, on_step=None if as_json else step)
+    except KeyboardInterrupt:
+        output.error(f"interrupted; the unfinished demo workspace in {path} was removed")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     if as_json:
         output.print_json(summary.to_dict())
         return
@@ -37,6 +45,10 @@ def demo(path: Path = typer.Argument(demo_core.DEFAULT_PATH, help=(
     from ..tui.app import run  # textual: only when the UI opens
 
     run(Path(summary.workspace))
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_summary(s: demo_core.Summary, path: Path) -> None:

@@ -10,13 +10,12 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..core.errors import WbError
+from ..core.errors import EXIT_INTERRUPTED, WbError
 from . import data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
 from .context import workspace as context_workspace
 
 EXIT_CRASH = 70  # sysexits' EX_SOFTWARE: a bug in wb, not in the user's input
-EXIT_INTERRUPTED = 130
 
 
 class WbGroup(TyperGroup):

@@ -96,6 +96,8 @@ def promote(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF
         output.table(["gate", "passed", "detail"],
                      [(g["name"], "yes" if g["passed"] else "NO", g["detail"])
                       for g in result.gates])
+        if result.caution:
+            output.line(f"note: {result.caution}", style="yellow")
         v = result.version
         if result.promoted:
             output.line(f"{v.ref} is now {v.name}@{to}" + (" (FORCED)" if result.forced else ""),

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from ..core import watcher as watcher_core
+from ..core.names import plural
 from . import output
 from .context import workspace
 
@@ -46,5 +47,7 @@ def watch(ctx: typer.Context,
     if once:
         taken = sum(o.status == "added" for o in outcomes)
         before = sum(o.status == "skipped" for o in outcomes)
-        output.line(f"{taken} new versions from {len(outcomes)} files ({before} taken before)",
+        failed = sum(o.status == "failed" for o in outcomes)
+        output.line(f"{plural(taken, 'new version')} from {plural(len(outcomes), 'file')} "
+                    f"({before} taken before" + (f", {failed} failed" if failed else "") + ")",
                     style="dim")

@@ -192,9 +192,10 @@ def _commit(ws: Workspace, manifest: dict[str, Any], staged: list[StagedObject])
             contracts.write(conn, contract["dataset"], manifest["contract"]["text"],
                             "an imported bundle")
         _import_run(conn, run)
+        meta = {**model["artifact_meta"], **_local_dataset(conn, model)}
         number = registry.insert_version(conn, model["name"], model["run_id"],
-                                         model["artifact_hash"], model["artifact_meta"],
-                                         model["schema"], model["metrics"])
+                                         model["artifact_hash"], meta, model["schema"],
+                                         model["metrics"])
         events.record(conn, "model.import", f"imported {model['name']}@{number} (exported as "
                                             f"@{model['version']})",
                       subject=f"{model['name']}@{number}", data={"run": run["id"]})
@@ -218,6 +219,19 @@ def _contract_to_import(ws: Workspace, carried: dict[str, Any] | None) -> dict[s
     return {"dataset": name, "imported": False,
             "note": f"the contract of {name} here is the same" if same else
             f"kept the contract of {name} here; the bundle's differs (`wb data contract`)"}
+
+
+def _local_dataset(conn, model: dict[str, Any]) -> dict[str, Any]:
+    """The model's training data named as this workspace knows it: the version here with the
+    same bytes, else by hash (`sales@1f9afc70bf02`), which names no other version here."""
+    ref, digest = model.get("dataset"), model.get("dataset_hash")
+    if not ref or not digest:
+        return {}
+    name = ref.partition("@")[0]
+    row = conn.execute("SELECT v.version FROM dataset_versions v JOIN datasets d "
+                       "ON d.id = v.dataset_id WHERE d.name = ? AND v.hash = ?",
+                       (name, digest)).fetchone()
+    return {"dataset": f"{name}@{row[0]}" if row else f"{name}@{digest[:12]}"}
 
 
 def _import_dataset(conn, d: dict[str, Any]) -> None:

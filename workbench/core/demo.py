@@ -62,6 +62,10 @@ class Refused(WbError):
 
 def check_target(path: Path) -> None:
     """Refuse a PATH that is a file, a wb workspace, or a folder with anything in it."""
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise Refused(f"{blocking} is a file, so {path} cannot be a folder; give `wb demo` a "
+                      f"new or empty folder")
     if not path.exists():
         return
     if not path.is_dir():

@@ -268,17 +268,18 @@ def _gate(features: list[dict[str, Any]], settings: Settings) -> None:
 def load_model(ws: Workspace, ref: str):
     """A registered model (`demand@production`, `demand@2`, `demand`) or a run's model; a run
     name never holds '@', so only a bare name is tried as a run first."""
-    from . import registry, scoring
+    from . import registry, runs, scoring
 
     if "@" not in ref:
         try:
-            return scoring.load_from_run(ws, ref)
+            runs.resolve(ws, ref)
         except NotFound:
             try:
                 return registry.load(ws, registry.resolve(ws, ref))
             except NotFound:
                 raise NotFound(f"--model {ref!r} is neither a run (`wb runs list`) nor a "
                                f"registered model (`wb model list`)") from None
+        return scoring.load_from_run(ws, ref)  # a run: its own error if it logged no model
     return registry.load(ws, registry.resolve(ws, ref))
 
 

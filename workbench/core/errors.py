@@ -4,6 +4,7 @@ from __future__ import annotations
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 class WbError(Exception):

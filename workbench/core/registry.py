@@ -16,7 +16,7 @@ from typing import Any
 
 from . import events, metrics, runs, scoring
 from .db import transaction
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, WbError
 from .names import check_name, split_ref
 from .timeutil import now_iso
 from .workspace import Workspace
@@ -84,6 +84,12 @@ def register(ws: Workspace, run_ref: str, name: str) -> ModelVersion:
     if artifact is None:
         raise InvalidInput(f"run {info['name']} logged no model")
     meta = json.loads(artifact["meta"])
+    if not meta.get("dataset") and len(info["inputs"]) == 1:
+        # A script's model (`run.log_model`): the one dataset its run read is what it learned
+        # from, as `wb runs show` lists it.
+        used = info["inputs"][0]
+        meta = {**meta, "dataset": f"{used['dataset']}@{used['version']}",
+                "dataset_hash": used["hash"]}
     schema = meta.get("features", {}).get("inputs", [])
     with transaction(ws.conn) as conn:
         number = insert_version(conn, name, run_id, artifact["hash"], meta, schema,
@@ -198,11 +204,12 @@ class Promotion:
     alias: str
     gates: list[dict[str, Any]]
     forced: bool = False
+    caution: str = ""  # why a passed performance gate may flatter the version
 
     def to_dict(self) -> dict[str, Any]:
         return {"promoted": self.promoted, "model": self.version.name,
                 "version": self.version.version, "alias": self.alias, "gates": self.gates,
-                "forced": self.forced}
+                "forced": self.forced, "caution": self.caution}
 
 
 def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
@@ -228,7 +235,9 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
     if force and not gates[0]["passed"]:
         raise InvalidInput(f"{mv.ref}'s artifact does not verify against its hash: no force "
                            f"puts a model that cannot load behind an alias (`wb fsck`)")
-    result = Promotion(passed or force, mv, alias, gates, forced=force and not passed)
+    result = Promotion(passed or force, mv, alias, gates, forced=force and not passed,
+                       caution=caution(ws, mv, data) if alias == PRODUCTION and current
+                       else "")
     if result.promoted:
         _move(ws, mv.name, alias, current, mv.version, "promote", reason, result.forced, gates)
     return result
@@ -252,7 +261,25 @@ def preview_promotion(ws: Workspace, ref: str, alias: str) -> dict[str, Any]:
     current = _alias_target(ws, mv.name, alias.lower())
     gates = gates_for(ws, mv, alias.lower(), current, None)
     return {"model": mv.ref, "alias": alias.lower(), "current": current, "gates": gates,
-            "passed": all(g["passed"] for g in gates), "already": current == mv.version}
+            "passed": all(g["passed"] for g in gates), "already": current == mv.version,
+            "caution": caution(ws, mv, None) if current else ""}
+
+
+def caution(ws: Workspace, mv: ModelVersion, data: str | None) -> str:
+    """A warning when the performance gate scores the version on the very data it was
+    trained on (the default, the newest version of its dataset, often is): it flatters it."""
+    from . import datasets
+
+    if not mv.dataset or not mv.dataset_hash:
+        return ""
+    try:
+        used = datasets.resolve(ws, data or mv.dataset.partition("@")[0])
+    except WbError:
+        return ""
+    if used.hash != mv.dataset_hash:
+        return ""
+    return (f"{mv.ref} was trained on {used.ref}, the data the performance gate used: its "
+            f"figure there is optimistic (--data a version it has not seen is a fair test)")
 
 
 def _alias_target(ws: Workspace, name: str, alias: str) -> int | None:

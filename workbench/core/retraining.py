@@ -82,8 +82,17 @@ def after_drop(ws: Workspace, drop: DatasetVersion, needs_retraining: bool) -> l
     the watcher goes on to the next drop."""
     from . import alerts
 
+    found = champions(ws, drop.name)
+    if not found:
+        return [f"no production model of {drop.name} was trained by `wb train`: nothing to "
+                f"judge or retrain"]
+    columns = {c["name"] for c in drop.profile["columns"]}
     notes = []
-    for champion in champions(ws, drop.name):
+    for champion in found:
+        if champion.target not in columns:  # no labels: nothing to train or judge with
+            notes.append(f"{drop.ref} has no {champion.target!r} column: {champion.model} is "
+                         f"neither judged nor retrained on it")
+            continue
         try:
             if (judged := judge(ws, champion, drop)) is not None:
                 notes.append(judged)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
@@ -33,10 +34,16 @@ def summary(ws: Workspace) -> dict[str, Any]:
 
 def watchers(ws: Workspace, stale_after_s: float = 30.0) -> list[dict]:
     """`wb watch` processes running now (heartbeat fresh, not stopped)."""
-    rows = ws.conn.execute("SELECT dir, dataset, pid, started_at FROM watchers WHERE "
+    from .runs import pid_alive
+
+    rows = ws.conn.execute("SELECT dir, dataset, host, pid, started_at FROM watchers WHERE "
                            "stopped_at IS NULL AND heartbeat_at > ?",
                            (time.time() - stale_after_s,)).fetchall()
-    return [dict(r) for r in rows]
+    here = socket.gethostname()
+    # A watcher killed with -9 leaves a fresh heartbeat for up to `stale_after_s`: on this
+    # machine its pid tells at once.
+    return [{k: r[k] for k in ("dir", "dataset", "pid", "started_at")} for r in rows
+            if r["host"] != here or pid_alive(r["pid"])]
 
 
 class ChangeCounter:

@@ -287,16 +287,8 @@ def activity_detail(root: Path, key: str) -> str:
 
 
 def promotion_preview(root: Path, ref: str) -> dict[str, Any]:
-    """The gates, and a caution when the performance gate's data is what the version was
-    trained on (the gates use the newest version of its dataset)."""
     with opened(root) as ws:
-        preview = registry.preview_promotion(ws, ref, registry.PRODUCTION)
-        mv = registry.resolve(ws, ref)
-        newest = datasets.resolve(ws, (mv.dataset or "").partition("@")[0]).ref \
-            if mv.dataset else None
-    preview["caution"] = (f"{mv.ref} was trained on {newest}, the data the performance gate "
-                          f"uses: its figure there is optimistic" if newest == mv.dataset else "")
-    return preview
+        return registry.preview_promotion(ws, ref, registry.PRODUCTION)
 
 
 def rollback_question(root: Path, ref: str) -> str:
