@@ -333,7 +333,10 @@ def resolve(ws: Workspace, ref: str) -> str:
     if not ids:
         ids = [r[0] for r in conn.execute("SELECT id FROM runs WHERE name = ? LIMIT 2", (ref,))]
     if not ids:
-        raise NotFound(f"no run matches {ref!r}; `wb runs list` shows the runs")
+        short = 0 < len(ref) < MIN_ID_PREFIX and all(c in "0123456789abcdef" for c in ref.lower())
+        raise NotFound(f"no run matches {ref!r}; " + (
+            f"an id prefix needs {MIN_ID_PREFIX} characters or more" if short else
+            "`wb runs list` shows the runs"))
     if len(ids) > 1:
         raise Ambiguous(f"{ref!r} matches more than one run; give more of the id")
     return ids[0]
