@@ -202,6 +202,10 @@ def test_an_imported_model_names_its_data_as_this_workspace_knows_it(ws, other, 
     mv = registry.resolve(other, "demand@1")
     assert mv.dataset == "sales@2"
     assert datasets.resolve(other, mv.dataset).hash == mv.dataset_hash
+    from workbench.core import runs
+
+    assert [(i["dataset"], i["version"]) for i in runs.show(other, mv.run_id)["inputs"]] == [
+        ("sales", 2)]  # the run's input too
     without = tmp_path / "no-data.wbm"
     bundles.export(ws, "demand@1", without)
     third, _ = Workspace.init(tmp_path / "third")

@@ -228,10 +228,16 @@ def _local_dataset(conn, model: dict[str, Any]) -> dict[str, Any]:
     if not ref or not digest:
         return {}
     name = ref.partition("@")[0]
+    number = _local_version(conn, name, digest)
+    return {"dataset": f"{name}@{number}" if number else f"{name}@{digest[:12]}"}
+
+
+def _local_version(conn, name: str, digest: str) -> int | None:
+    """The number of the version of `name` here that holds these bytes, if any."""
     row = conn.execute("SELECT v.version FROM dataset_versions v JOIN datasets d "
                        "ON d.id = v.dataset_id WHERE d.name = ? AND v.hash = ?",
                        (name, digest)).fetchone()
-    return {"dataset": f"{name}@{row[0]}" if row else f"{name}@{digest[:12]}"}
+    return row[0] if row else None
 
 
 def _import_dataset(conn, d: dict[str, Any]) -> None:
@@ -276,7 +282,8 @@ def _import_run(conn, run: dict[str, Any]) -> None:
     conn.executemany("INSERT INTO latest_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)",
                      [(run["id"], k, 0, v) for k, v in run["metrics"].items()])
     conn.executemany("INSERT INTO run_inputs (run_id, dataset, version, hash) VALUES (?, ?, ?, ?)",
-                     [(run["id"], i["dataset"], i["version"], i["hash"]) for i in run["inputs"]])
+                     [(run["id"], i["dataset"], _local_version(conn, i["dataset"], i["hash"])
+                       or i["version"], i["hash"]) for i in run["inputs"]])
     conn.executemany("INSERT INTO artifacts (run_id, path, kind, hash, size, meta) "
                      "VALUES (?, ?, ?, ?, ?, ?)",
                      [(run["id"], a["path"], a["kind"], a["hash"], a["size"],
