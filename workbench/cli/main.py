@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -16,6 +17,7 @@ from .context import Options
 from .context import workspace as context_workspace
 
 EXIT_CRASH = 70  # sysexits' EX_SOFTWARE: a bug in wb, not in the user's input
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for `git log | head`
 
 
 class WbGroup(TyperGroup):
@@ -33,10 +35,20 @@ class WbGroup(TyperGroup):
         except KeyboardInterrupt:
             _report(ctx, "interrupted; nothing was changed by the unfinished step")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except Exception as exc:
             _report(ctx, f"wb crashed: {type(exc).__name__}: {exc} (run with --debug for the "
                          f"traceback, and please report it)")
             raise typer.Exit(EXIT_CRASH) from None
+
+
+def _quiet_stdout() -> None:
+    """The reader of our stdout went away (`wb log | head`): like git, stop quietly. What is
+    still buffered goes nowhere, instead of failing again when Python flushes at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _report(ctx: typer.Context, message: str) -> None:
@@ -101,4 +113,11 @@ app.command("import")(model.import_)
 
 
 def main() -> None:
-    app(prog_name="wb")
+    try:
+        app(prog_name="wb")
+    finally:
+        try:
+            sys.stdout.flush()  # output still buffered meets a closed pipe here, if at all
+        except BrokenPipeError:
+            _quiet_stdout()
+            sys.exit(EXIT_BROKEN_PIPE)

@@ -16,8 +16,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+
+class _Stdout(Console):
+    def on_broken_pipe(self) -> None:
+        # rich exits 1 here, which wb means as "a check failed": let the CLI's one handling
+        # of a reader that went away (`wb log | head`) decide instead.
+        self.quiet = True
+        raise BrokenPipeError
+
+
 # Piped output is read by scripts and pagers: no wrapping at rich's default 80 columns there.
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+stdout = _Stdout(highlight=False, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
