@@ -278,8 +278,8 @@ def caution(ws: Workspace, mv: ModelVersion, data: str | None) -> str:
         return ""
     if used.hash != mv.dataset_hash:
         return ""
-    return (f"{mv.ref} was trained on {used.ref}, the data the performance gate used: its "
-            f"figure there is optimistic (--data a version it has not seen is a fair test)")
+    return (f"{mv.ref} was trained on {used.ref}, the data it is scored on here: its figures "
+            f"there are optimistic (a version it has not seen, --data, is a fair test)")
 
 
 def _alias_target(ws: Workspace, name: str, alias: str) -> int | None:
@@ -410,6 +410,19 @@ def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
 
 
 # -- comparing ------------------------------------------------------------------------------
+def evaluate_against_production(ws: Workspace, ref: str) -> dict[str, Any]:
+    """`evaluate` of a version against production (when another version is production), on
+    the newest version of its training dataset, with `caution` when that is its own training
+    data: the TUI's `e`."""
+    mv = resolve(ws, ref)
+    if not mv.dataset:
+        raise InvalidInput(f"{mv.ref} has no training dataset on record to evaluate it on")
+    current = _alias_target(ws, mv.name, PRODUCTION)
+    against = f"{mv.name}@{current}" if current and current != mv.version else None
+    data = mv.dataset.partition("@")[0]
+    return {**evaluate(ws, mv.ref, data, against=against), "caution": caution(ws, mv, None)}
+
+
 def evaluate(ws: Workspace, ref: str, data: str, against: str | None = None,
              by: str | None = None) -> dict[str, Any]:
     """Metrics of one or two versions on the same data, overall and per segment of `by`."""

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from ..core import alerts, datasets, drift, events, registry, run_logs, runs
-from ..core.errors import WbError
 from ..core.metrics import PREFERRED
 from ..core.workspace import Workspace
 from ..formatting import fmt_num, short_time
@@ -361,22 +360,13 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
 def evaluation_text(root: Path, ref: str, width: int) -> str:
     """A version against production, on the newest version of the dataset it was trained on."""
     with opened(root) as ws:
-        mv = registry.resolve(ws, ref)
-        if not mv.dataset:
-            return f"{ref} has no training dataset on record to evaluate it on."
-        data = mv.dataset.partition("@")[0]
-        try:
-            production = registry.resolve(ws, f"{mv.name}@{registry.PRODUCTION}")
-        except WbError:
-            production = None
-        against = production.ref if production and production.version != mv.version else None
-        result = registry.evaluate(ws, mv.ref, data, against=against)
+        result = registry.evaluate_against_production(ws, ref)
     models = result["models"]
     keys = list(dict.fromkeys(k for m in models for k in result["overall"][m]))
-    lines = [f"on {result['data']} (the newest {data}), target {result['target']}",
-             f"({mv.ref} was trained on {mv.dataset}: its figures there are optimistic)"
-             if mv.dataset == result["data"] else "",
-             "" if against else f"({mv.name} has no other production version to compare with)",
+    lines = [f"on {result['data']}, target {result['target']}",
+             f"(note: {result['caution']})" if result["caution"] else "",
+             "" if len(models) > 1 else f"({ref} has no other production version to compare "
+                                        f"with)",
              f"{'metric':<22}" + "".join(f"{m:>18}" for m in models)]
     lines += [f"{k:<22}" + "".join(f"{fmt_num(result['overall'][m].get(k)):>18}" for m in models)
               for k in keys]
