@@ -95,7 +95,7 @@ def test_the_challenger_passes_the_gates(built, wb):
 # -- refusals and failures -------------------------------------------------------------------
 def test_demo_refuses_a_workspace_and_writes_nothing(wb, tmp_path):
     events = as_json(wb("log", "--json"))
-    result = wb("demo", ".", "--no-ui", code=1)
+    result = wb("demo", ".", "--no-ui", code=2)
     assert "already a wb workspace" in result.stderr and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert [p.name for p in tmp_path.iterdir()] == [".wb"]
@@ -106,10 +106,10 @@ def test_demo_refuses_a_non_empty_folder_or_a_file(wb, tmp_path):
     folder = tmp_path / "notes"
     folder.mkdir()
     (folder / "todo.txt").write_text("buy milk\n")
-    result = wb("demo", folder, "--no-ui", code=1)
+    result = wb("demo", folder, "--no-ui", code=2)
     assert "is not empty" in result.stderr
     assert [p.name for p in folder.iterdir()] == ["todo.txt"]
-    assert "is a file" in wb("demo", folder / "todo.txt", code=1).stderr
+    assert "is a file" in wb("demo", folder / "todo.txt", code=2).stderr
     assert (folder / "todo.txt").read_text() == "buy milk\n"
 
 

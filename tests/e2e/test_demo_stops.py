@@ -29,5 +29,5 @@ def test_sigterm_halfway_through_the_demo_removes_the_unfinished_workspace(tmp_p
 
 def test_a_demo_path_under_a_file_is_refused(tmp_path: Path, wb: Runner):
     (tmp_path / "afile").write_text("x")
-    line = wb("demo", tmp_path / "afile" / "sub", "--no-ui", cwd=tmp_path).failed_cleanly(1)
+    line = wb("demo", tmp_path / "afile" / "sub", "--no-ui", cwd=tmp_path).failed_cleanly(2)
     assert "is a file" in line

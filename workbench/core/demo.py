@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_CHECK_FAILED, WbError
+from .errors import InvalidInput, WbError
 from .names import plural
 from .workspace import WB_DIR, Workspace
 
@@ -54,10 +54,9 @@ class Summary:
         return asdict(self)
 
 
-class Refused(WbError):
-    """A demo that would write into a workspace or over files: refused, nothing written."""
-
-    exit_code = EXIT_CHECK_FAILED
+class Refused(InvalidInput):
+    """A demo that would write into a workspace or over files: refused, nothing written; a
+    usage error (exit 2), as `wb data checkout` over an existing file is."""
 
 
 def check_target(path: Path) -> None:
