@@ -22,12 +22,23 @@ def raise_alert(conn: sqlite3.Connection, kind: str, message: str,
     return cursor.lastrowid
 
 
+_SELECT = "SELECT id, kind, subject, message, created_at, acked_at FROM alerts"
+
+
 def list_alerts(ws: Workspace, open_only: bool = False) -> list[dict[str, Any]]:
-    rows = ws.conn.execute(
-        "SELECT id, kind, subject, message, created_at, acked_at FROM alerts"
-        + (" WHERE acked_at IS NULL" if open_only else "") + " ORDER BY id DESC").fetchall()
-    return [{"id": r["id"], "kind": r["kind"], "subject": r["subject"], "message": r["message"],
-             "created_at": r["created_at"], "acked": r["acked_at"] is not None} for r in rows]
+    rows = ws.conn.execute(_SELECT + (" WHERE acked_at IS NULL" if open_only else "")
+                           + " ORDER BY id DESC").fetchall()
+    return [_alert(r) for r in rows]
+
+
+def get(ws: Workspace, alert_id: int) -> dict[str, Any] | None:
+    row = ws.conn.execute(_SELECT + " WHERE id = ?", (alert_id,)).fetchone()
+    return None if row is None else _alert(row)
+
+
+def _alert(r: Any) -> dict[str, Any]:
+    return {"id": r["id"], "kind": r["kind"], "subject": r["subject"], "message": r["message"],
+            "created_at": r["created_at"], "acked": r["acked_at"] is not None}
 
 
 def ack(ws: Workspace, alert_id: int) -> bool:

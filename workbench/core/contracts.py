@@ -277,10 +277,12 @@ def compatible(expected: str, actual: str) -> bool:
     return expected == actual or (expected.startswith("Float") and actual.startswith(("Int", "UInt")))
 
 
-def check(ws: Workspace, target: str, contract_name: str | None = None
-          ) -> tuple[str, list[Violation]]:
+def check(ws: Workspace, target: str, contract_name: str | None = None, *,
+          record: bool = True) -> tuple[str, list[Violation]]:
     """Validate a dataset version (REF) or a plain file (PATH) against a contract: the named
-    dataset's, or the version's own dataset's. Returns (what was checked, violations)."""
+    dataset's, or the version's own dataset's. Returns (what was checked, violations). A
+    version's result is recorded (its `valid` flag, an event) unless `record` is False: a
+    look, as the TUI's, changes nothing."""
     from . import datasets
 
     label, df, version = datasets.load_ref_or_file(ws, target)
@@ -289,6 +291,6 @@ def check(ws: Workspace, target: str, contract_name: str | None = None
                            f"with --contract NAME")
     contract = get(ws, contract_name or version.name)
     violations = validate(df, contract)
-    if version is not None and contract_name in (None, version.name):
+    if record and version is not None and contract_name in (None, version.name):
         datasets.record_validation(ws, version, violations)
     return label, violations

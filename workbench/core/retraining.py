@@ -77,12 +77,13 @@ def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:
     return f"retrained {champion.model} on {drop.ref} as {challenger.ref}, judged on the next drop"
 
 
-def after_drop(ws: Workspace, drop: DatasetVersion, needs_retraining: bool) -> list[str]:
-    """Judge, then retrain if asked; a failure is a note (and an alert), not an exception:
-    the watcher goes on to the next drop."""
+def after_drop(ws: Workspace, drop: DatasetVersion, found: list[Champion],
+               needs_retraining: bool) -> list[str]:
+    """Judge, then retrain if asked, for the champions `found` for the drop's dataset; a
+    failure is a note (and an alert), not an exception: the watcher goes on to the next
+    drop."""
     from . import alerts
 
-    found = champions(ws, drop.name)
     if not found:
         return [f"no production model of {drop.name} was trained by `wb train`: nothing to "
                 f"judge or retrain"]

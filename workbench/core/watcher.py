@@ -40,6 +40,17 @@ class Outcome:
     dataset_drift: bool | None = None
 
 
+def _scorer(found: list[retraining.Champion],
+            version: datasets.DatasetVersion) -> tuple[str | None, str | None]:
+    """The production model that scores a drop in its drift check (with `--retrain`), and its
+    target when the drop has it (labels: so degraded performance is seen, and retrains)."""
+    if not found:
+        return None, None
+    columns = {c["name"] for c in version.profile["columns"]}
+    return (f"{found[0].model}@{registry.PRODUCTION}",
+            found[0].target if found[0].target in columns else None)
+
+
 def is_candidate(path: Path) -> bool:
     name = path.name
     return not name.startswith((".", "~")) and not name.endswith(IGNORED_SUFFIXES)
@@ -170,7 +181,8 @@ class Watcher:
         reference = self.reference or previous
         dataset_drift = degraded = None
         if reference is not None:
-            model, target = self._scorer(version) if self.retrain else (None, None)
+            found = retraining.champions(self.ws, self.dataset) if self.retrain else []
+            model, target = _scorer(found, version)
             report = drift.check(self.ws, reference, version.ref, model=model, target=target)
             dataset_drift = report["dataset_drift"]
             degraded = (report.get("performance") or {}).get("degraded")
@@ -179,20 +191,10 @@ class Watcher:
                          f"{reference}" + (f" ({', '.join(drifted)})" if drifted else "")
                          + (f"; {model} degraded" if degraded else ""))
             if self.retrain:
-                notes += retraining.after_drop(self.ws, version,
+                notes += retraining.after_drop(self.ws, version, found,
                                                needs_retraining=bool(dataset_drift or degraded))
         self._remember(digest, path, "added")
         return Outcome(str(path), "added", "; ".join(notes), version.ref, dataset_drift)
-
-    def _scorer(self, version: datasets.DatasetVersion) -> tuple[str | None, str | None]:
-        """The production model that scores the drop in its drift check, and its target when
-        the drop has it (labels: so degraded performance is seen, and retrains)."""
-        found = retraining.champions(self.ws, self.dataset)
-        if not found:
-            return None, None
-        columns = {c["name"] for c in version.profile["columns"]}
-        return (f"{found[0].model}@{registry.PRODUCTION}",
-                found[0].target if found[0].target in columns else None)
 
     def _latest_ref(self) -> str | None:
         try:

@@ -290,4 +290,6 @@ class ComparingScreen(AreaScreen):
         self.app.push_screen(self.comparison(list(self.marked)))
 
     def comparison(self, keys: list[str]) -> TextScreen:
+        """What comparing the marked rows shows: each comparing area says (runs side by
+        side, a dataset diff)."""
         raise NotImplementedError

@@ -72,8 +72,7 @@ def dataset_detail(root: Path, ref: str, check: bool = False) -> str:
             if check:
                 from ..core import contracts
 
-                # validate, not check: looking at a version records nothing in the log
-                found = contracts.validate(datasets.load(ws, v), contracts.get(ws, v.name))
+                found = contracts.check(ws, v.ref, record=False)[1]  # a look records nothing
                 # As `wb data validate` prints them: column, check, what was found.
                 lines += [f"  {(x.column or '(table)')[:16]:<16} {x.check:<18} {x.detail}"
                           for x in found]
@@ -161,10 +160,9 @@ def drift_detail(root: Path, key: str) -> str:
     kind, _, ident = key.partition(":")
     with opened(root) as ws:
         if kind == "alert":
-            found = [a for a in alerts.list_alerts(ws) if a["id"] == int(ident)]
-            if not found:
+            a = alerts.get(ws, int(ident))
+            if a is None:
                 return f"alert {ident} is gone"
-            a = found[0]
             return "\n".join([f"alert {a['id']}  {a['kind']}  {short_time(a['created_at'])}",
                               f"about {a['subject']}" if a["subject"] else "", "", a["message"],
                               "", "acknowledged" if a["acked"] else "a: acknowledge it"])
