@@ -224,6 +224,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX alias_events_model ON alias_events(model_id, alias, id);
     """,
+    # 6: the workspace's identity, also written beside the database (.wb/workspace-id), so a
+    # database that is lost, emptied or swapped for another workspace's is never taken for new.
+    """
+    CREATE TABLE workspace_identity (
+        id TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
