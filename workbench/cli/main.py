@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__
+from ..core import failures
 from ..core.errors import EXIT_INTERRUPTED, WbError
 from . import data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
@@ -39,6 +40,10 @@ class WbGroup(TyperGroup):
             _quiet_stdout()
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except Exception as exc:
+            known = failures.translate(exc)  # a full disk, a read-only folder: not a crash
+            if known is not None:
+                _report(ctx, str(known))
+                raise typer.Exit(known.exit_code) from None
             _report(ctx, f"wb crashed: {type(exc).__name__}: {exc} (run with --debug for the "
                          f"traceback, and please report it)")
             raise typer.Exit(EXIT_CRASH) from None

@@ -29,9 +29,15 @@ def fsck(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
                         style="red")
         for problem in report.database_errors:
             output.line(f"database: {problem}", style="red")
+        if report.unreferenced:
+            output.line(f"{report.unreferenced} objects nothing refers to (`wb gc` removes them "
+                        f"after the grace period)")
         if report.temp_files:
-            output.line(f"{report.temp_files} temp files from unfinished writes (`wb gc` removes "
-                        f"them)")
+            output.line(f"{report.temp_files} temp files from unfinished writes, "
+                        f"{len(report.stale_temp_files)} of them stale (the next write or `wb gc` "
+                        f"removes those)")
+            for path in report.stale_temp_files:
+                output.line(f"stale: {path}")
         output.line("ok" if report.ok else "NOT OK", style="green" if report.ok else "bold red")
     if not report.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -291,6 +291,7 @@ def check(ws: Workspace, target: str, contract_name: str | None = None, *,
                            f"with --contract NAME")
     contract = get(ws, contract_name or version.name)
     violations = validate(df, contract)
-    if record and version is not None and contract_name in (None, version.name):
+    # A read-only workspace (a mounted backup) is checked all the same, only not written to.
+    if record and not ws.read_only and version is not None and contract_name in (None, version.name):
         datasets.record_validation(ws, version, violations)
     return label, violations

@@ -17,8 +17,7 @@ from typing import Any
 from . import events, profile_diff
 from .db import transaction
 from .errors import Ambiguous, InvalidInput, NotFound
-from .locks import file_lock
-from .names import check_name, split_ref
+from .names import check_name, split_ref, version_number
 from .store import StagedObject
 from .timeutil import now_iso
 from .workspace import Workspace
@@ -111,7 +110,7 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
     tabular.check_readable(path)
     fmt = tabular.detect_format(path)
     # The shared lock keeps gc out from the first byte staged to the commit.
-    with file_lock(ws.gc_lock_path, shared=True):
+    with ws.writing_objects():
         stager = _Stager(ws, path, progress)
         try:
             df = tabular.read_table(path, fmt)
@@ -220,9 +219,10 @@ def resolve(ws: Workspace, ref: str) -> DatasetVersion:
         if found is None:
             raise NotFound(f"dataset {name!r} has no versions")
         return found
-    if selector.isdigit():
+    number = version_number(selector)
+    if number is not None:
         row = conn.execute(_SELECT + " WHERE d.name = ? AND v.version = ?",
-                           (name, int(selector))).fetchone()
+                           (name, number)).fetchone()
         if row:
             return _from_row(row)
         if len(selector) < MIN_HASH_PREFIX:

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from .names import bounded
 from .timeutil import now_iso
 
 
@@ -37,7 +38,8 @@ def record(conn: sqlite3.Connection, kind: str, message: str, *, subject: str | 
 
 def recent(conn: sqlite3.Connection, limit: int = 50, offset: int = 0) -> list[Event]:
     """The newest `limit` events after skipping `offset`, newest first."""
-    rows = conn.execute(_SELECT + " ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+    rows = conn.execute(_SELECT + " ORDER BY id DESC LIMIT ? OFFSET ?",
+                        (bounded(limit), bounded(offset))).fetchall()
     return [_event(r) for r in rows]
 
 

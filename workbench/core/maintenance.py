@@ -3,13 +3,17 @@ deletes what nothing refers to (mark and sweep, under the gc lock, sparing young
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import events
 from .db import transaction
+from .errors import WbError
+from .failures import read_only
 from .locks import file_lock
 from .workspace import Workspace
 
@@ -42,6 +46,8 @@ class FsckReport:
     corrupt: list[str] = field(default_factory=list)
     database_errors: list[str] = field(default_factory=list)
     temp_files: int = 0
+    stale_temp_files: list[str] = field(default_factory=list)
+    unreferenced: int | None = None  # None when the database could not say
 
     @property
     def ok(self) -> bool:
@@ -50,15 +56,28 @@ class FsckReport:
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "objects": self.objects, "missing": self.missing,
                 "corrupt": self.corrupt, "database_errors": self.database_errors,
-                "temp_files": self.temp_files}
+                "temp_files": self.temp_files, "stale_temp_files": self.stale_temp_files,
+                "unreferenced": self.unreferenced}
+
+
+def _check_database(ws: Workspace) -> tuple[list[str], dict[str, list[str]] | None]:
+    """(what is wrong with the database, the references it holds or None if it cannot say).
+    A damaged database is fsck's to report, never to crash on."""
+    try:
+        check = [r[0] for r in ws.conn.execute("PRAGMA quick_check")]
+        if check != ["ok"]:
+            return check, None
+        return [], references(ws)
+    except WbError as exc:
+        return [str(exc)], None
+    except sqlite3.DatabaseError as exc:
+        return [f"{ws.db_path}: {exc}"], None
 
 
 def fsck(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> FsckReport:
     """Re-hash every object (mode bits prove nothing) and look for every referenced one."""
     report = FsckReport()
-    check = [r[0] for r in ws.conn.execute("PRAGMA quick_check")]
-    if check != ["ok"]:
-        report.database_errors = check
+    report.database_errors, refs = _check_database(ws)
     oids = list(ws.store.oids())
     report.objects = len(oids)
     for i, oid in enumerate(oids, 1):
@@ -67,10 +86,13 @@ def fsck(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> F
         if progress:
             progress(i, len(oids))
     present = set(oids)
-    for oid, owners in sorted(references(ws).items()):
-        if oid not in present:
-            report.missing.append({"hash": oid, "referenced_by": owners})
+    if refs is not None:
+        for oid, owners in sorted(refs.items()):
+            if oid not in present:
+                report.missing.append({"hash": oid, "referenced_by": owners})
+        report.unreferenced = len(present - refs.keys())
     report.temp_files = len(ws.store.temp_files())
+    report.stale_temp_files = sorted(str(p.relative_to(ws.root)) for p in ws.store.stale_temp_files())
     return report
 
 
@@ -93,9 +115,12 @@ def gc(ws: Workspace, dry_run: bool = False, grace_hours: float | None = None) -
         grace_hours = float(ws.config["store"]["gc_grace_hours"])
     cutoff = time.time() - grace_hours * 3600
     report = GcReport(dry_run=dry_run)
+    if not dry_run and ws.read_only:
+        raise read_only(ws.root)
     # Writers hold this lock shared from their first staged byte to their commit, so while we
     # hold it every temp file is an orphan and the references cannot gain a new object.
-    with file_lock(ws.gc_lock_path):
+    # A read-only workspace has no writers to wait for (and no lock file to take).
+    with nullcontext() if ws.read_only else file_lock(ws.gc_lock_path):
         live = references(ws)
         for oid in ws.store.oids():
             if oid in live:

@@ -27,6 +27,24 @@ def split_ref(ref: str) -> tuple[str, str | None]:
     return name, (selector if sep else None)
 
 
+# SQLite's largest integer: no version, count or limit is ever larger.
+MAX_INT = 2**63 - 1
+
+
+def version_number(selector: str) -> int | None:
+    """The version number a selector spells in ASCII digits, or None: superscripts and
+    Arabic-Indic digits are digits to Python but not a version to a user. A number too large
+    to exist names no version."""
+    if not (selector.isascii() and selector.isdigit()):
+        return None
+    return min(int(selector), MAX_INT)
+
+
+def bounded(n: int) -> int:
+    """A count or limit from the user, within what SQLite can compare with."""
+    return max(-MAX_INT, min(n, MAX_INT))
+
+
 def plural(n: int, noun: str) -> str:
     """`1 violation`, `2 violations`."""
     return f"{n} {noun}" + ("" if n == 1 else "s")

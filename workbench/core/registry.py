@@ -17,7 +17,7 @@ from typing import Any
 from . import events, metrics, runs, scoring
 from .db import transaction
 from .errors import InvalidInput, NotFound, WbError
-from .names import check_name, split_ref
+from .names import check_name, split_ref, version_number
 from .timeutil import now_iso
 from .workspace import Workspace
 
@@ -126,9 +126,9 @@ def resolve(ws: Workspace, ref: str) -> ModelVersion:
     if selector is None or selector == "latest":
         row = conn.execute(_SELECT + " WHERE m.name = ? ORDER BY v.version DESC LIMIT 1",
                            (name,)).fetchone()
-    elif selector.isdigit():
+    elif (number := version_number(selector)) is not None:
         row = conn.execute(_SELECT + " WHERE m.name = ? AND v.version = ?",
-                           (name, int(selector))).fetchone()
+                           (name, number)).fetchone()
         if row is None:
             raise NotFound(f"model {name!r} has no version {selector}")
     else:

@@ -19,7 +19,7 @@ from typing import Any
 from . import events
 from .db import transaction
 from .errors import Ambiguous, InvalidInput, NotFound
-from .names import check_name
+from .names import bounded, check_name
 from .naming import run_name
 from .query import compile_sort, compile_where, value_sort
 from .timeutil import now_iso
@@ -223,7 +223,7 @@ def _filters(experiment: str | None, where: str | None) -> tuple[list[str], list
 
 
 def _page(limit: int | None, offset: int) -> str:
-    return (f" LIMIT {int(limit)}" if limit else " LIMIT -1" if offset else "") + (
+    return (f" LIMIT {bounded(int(limit))}" if limit else " LIMIT -1" if offset else "") + (
         f" OFFSET {int(offset)}" if offset else "")
 
 

@@ -9,17 +9,19 @@ to a deserializer re-verify the hash first.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import os
 import secrets
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from . import hashing
+from . import failures, hashing
 from .errors import IntegrityError, NotFound
 
 Progress = Callable[[int], None]  # called with the number of bytes just copied
@@ -34,7 +36,8 @@ _pending: set[Path] = set()
 @atexit.register
 def _remove_pending() -> None:
     for path in list(_pending):
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only or vanished folder has nothing to clear
+            path.unlink(missing_ok=True)
 
 
 class Cancelled(Exception):
@@ -62,10 +65,12 @@ class StagedObject:
 class ObjectStore:
     """A local folder of immutable objects named by their BLAKE3 hash."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, temp_grace_s: float = 24 * 3600):
         self.root = root
         self.algo = hashing.ALGORITHM
         self.tmp_dir = root / "tmp"
+        self.temp_grace_s = temp_grace_s
+        self._swept = False
 
     # -- addressing -------------------------------------------------------------------------
     def path(self, oid: str) -> Path:
@@ -73,6 +78,9 @@ class ObjectStore:
 
     def exists(self, oid: str) -> bool:
         return self.path(oid).is_file()
+
+    def has_objects(self) -> bool:
+        return next(self.oids(), None) is not None
 
     def oids(self) -> Iterator[str]:
         """Every stored object id, in no particular order."""
@@ -90,6 +98,10 @@ class ObjectStore:
                      cancel: threading.Event | None = None) -> StagedObject:
         """Copy `source` into a durable temp file while hashing it."""
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        if not self._swept:  # the first write of a process clears what killed writers left
+            self._swept = True
+            for stale in self.stale_temp_files():
+                stale.unlink(missing_ok=True)
         tmp = self.tmp_dir / f"{secrets.token_hex(8)}{TMP_SUFFIX}"
         _pending.add(tmp)
         h = hashing.hasher()
@@ -109,10 +121,11 @@ class ObjectStore:
                         progress(n)
                 out.flush()
                 os.fsync(out.fileno())
-        except BaseException:
-            tmp.unlink(missing_ok=True)
+        except BaseException as exc:
             _pending.discard(tmp)
-            raise
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise (failures.translate(exc, self.root) or exc) from None
         return StagedObject(self, tmp, h.hexdigest(), size)
 
     def stage_file(self, path: Path, **kwargs) -> StagedObject:
@@ -143,7 +156,8 @@ class ObjectStore:
                 return False
             new_fan = not dest.parent.is_dir()
             dest.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            # Read-only, within the umask the temp file was made under (0400 under 077), as git.
+            os.chmod(tmp, stat.S_IMODE(os.stat(tmp).st_mode) & 0o444)
             os.replace(tmp, dest)  # atomic; a racing writer of the same bytes is harmless
             _fsync_dir(dest.parent)
             if new_fan:
@@ -209,6 +223,19 @@ class ObjectStore:
     def temp_files(self) -> list[Path]:
         """Temp files of writes in progress, or left behind by writes that were killed."""
         return list(self.tmp_dir.iterdir()) if self.tmp_dir.is_dir() else []
+
+    def stale_temp_files(self) -> list[Path]:
+        """Temp files untouched for the grace period: no live write is that slow, so a killed
+        writer left them."""
+        cutoff = time.time() - self.temp_grace_s
+        stale = []
+        for path in self.temp_files():
+            try:
+                if path.stat().st_mtime < cutoff:
+                    stale.append(path)
+            except FileNotFoundError:  # its writer finished or gave up meanwhile
+                continue
+        return stale
 
 
 def _fsync_dir(path: Path) -> None:

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import db
 from . import runs as runs_mod
 from .db import transaction
 from .errors import InvalidInput, WbError
@@ -47,8 +46,7 @@ class _Flusher:
         """The shared connection to `ws`'s database; call with `lock` held."""
         conn = self._connections.get(ws.db_path)
         if conn is None:
-            conn = self._connections[ws.db_path] = db.connect(ws.db_path,
-                                                              ws.wb_dir / "migrate.lock")
+            conn = self._connections[ws.db_path] = ws.connect()
         return conn
 
     def start(self) -> None:
@@ -65,8 +63,8 @@ class _Flusher:
             for run in list(_open_runs):
                 try:
                     run.flush(heartbeat=due)
-                except sqlite3.Error:
-                    pass  # the next tick retries; ending the run flushes for certain
+                except (sqlite3.Error, WbError):
+                    pass  # kept in the buffer: the next tick retries, ending the run says why
             if due:
                 beat = time.monotonic()
 
@@ -160,30 +158,49 @@ class Run:
                 tags, self._tags = self._tags, {}
             if not (metrics or params or tags or heartbeat or finish):
                 return
-            with transaction(_FLUSHER.connection(self.ws)) as conn:
-                conn.executemany(
-                    "INSERT INTO metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)",
-                    metrics)
-                conn.executemany(
-                    """INSERT INTO latest_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)
-                       ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step,
-                       value = excluded.value WHERE excluded.step >= latest_metrics.step""",
-                    [(self.id, k, s, v) for k, (s, v) in latest.items()])
-                runs_mod.write_params(conn, self.id, params)
-                conn.executemany(
-                    "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
-                    "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-                    [(self.id, k, v) for k, v in tags.items()])
-                if heartbeat:
-                    runs_mod.heartbeat(conn, self.id)
-                if finish:
-                    runs_mod.finish(conn, self.id, finish[0], error=finish[1])
+            try:
+                self._write(metrics, latest, params, tags, heartbeat=heartbeat, finish=finish)
+            except BaseException:
+                self._restore(metrics, latest, params, tags)  # a full disk loses nothing logged
+                raise
+
+    def _restore(self, metrics: list, latest: dict, params: dict, tags: dict) -> None:
+        """Put a batch that failed to write back in front of what was logged since."""
+        with self._lock:
+            self._metrics = metrics + self._metrics
+            for key, (step, value) in latest.items():
+                newer = self._latest.get(key)
+                if newer is None or newer[0] < step:
+                    self._latest[key] = (step, value)
+            self._params = {**params, **self._params}
+            self._tags = {**tags, **self._tags}
+
+    def _write(self, metrics: list, latest: dict, params: dict, tags: dict, *, heartbeat: bool,
+               finish: tuple[str, str | None] | None) -> None:
+        with transaction(_FLUSHER.connection(self.ws)) as conn:
+            conn.executemany(
+                "INSERT INTO metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)",
+                metrics)
+            conn.executemany(
+                """INSERT INTO latest_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step,
+                   value = excluded.value WHERE excluded.step >= latest_metrics.step""",
+                [(self.id, k, s, v) for k, (s, v) in latest.items()])
+            runs_mod.write_params(conn, self.id, params)
+            conn.executemany(
+                "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                [(self.id, k, v) for k, v in tags.items()])
+            if heartbeat:
+                runs_mod.heartbeat(conn, self.id)
+            if finish:
+                runs_mod.finish(conn, self.id, finish[0], error=finish[1])
 
     def end(self, status: str = "finished", error: str | None = None) -> None:
         if self._ended:
             return
+        self.flush(finish=(status, error) if self.owned else None)  # raises: still open, kept
         self._ended = True
-        self.flush(finish=(status, error) if self.owned else None)
         _open_runs.discard(self)
 
     def __enter__(self) -> Run:
