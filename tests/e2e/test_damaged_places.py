@@ -222,7 +222,7 @@ def small_disk(tmp_path: Path, wb: Runner) -> Iterator[Path]:
             wb("data", "add", drop, "--name", "sales", cwd=mount).ok()
         yield mount
     finally:
-        subprocess.run(["umount", mount], check=True)
+        subprocess.run(["umount", "-l", mount], check=True)
 
 
 def test_a_full_disk_refuses_writes_in_a_sentence_and_keeps_the_workspace(small_disk: Path,
@@ -269,3 +269,27 @@ except WbError as exc:
     assert "no space" in proc.stdout and "Traceback" not in proc.stderr
     (small_disk / "ballast").unlink()
     assert wb("fsck", "--json", cwd=small_disk).json()["ok"] is True
+
+
+def test_a_read_only_workspace_scores_exports_and_shows_its_models(tmp_path: Path, wb: Runner):
+    demo = tmp_path / "demo"
+    wb("demo", demo, "--no-ui", cwd=tmp_path).ok()
+    view = tmp_path / "ro"
+    view.mkdir()
+    if not _can_mount():
+        pytest.fail("this test needs root to make a read-only bind mount")
+    subprocess.run(["mount", "--bind", demo, view], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", view], check=True)
+        before = snapshot(view)
+        run_id = wb("runs", "list", "--json", cwd=view).json()[0]["id"]
+        for command in (("runs", "show", run_id), ("model", "show", "demand@production"),
+                        ("predict", "demand@production", WEEK2, "-o", tmp_path / "p.csv"),
+                        ("model", "export", "demand@production", "-o", tmp_path / "b.tar")):
+            wb(*command, cwd=view).ok()
+        assert (tmp_path / "p.csv").stat().st_size > 0 and (tmp_path / "b.tar").stat().st_size > 0
+        line = wb("model", "promote", "demand@2", "--to", "production", cwd=view).failed_cleanly(2)
+        assert "read-only" in line
+        assert snapshot(view) == before
+    finally:
+        subprocess.run(["umount", view], check=True)

@@ -53,12 +53,15 @@ def predict(ws: Workspace, ref: str, source: Path, dest: Path) -> dict[str, Any]
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
+    summary = {"model": mv.ref, "rows": result.height, "output": str(dest)}
+    if ws.read_only:  # scoring from a mounted backup works; it only goes unlogged
+        return summary
     with transaction(ws.conn) as conn:
         events.record(conn, "model.predict", f"predicted {result.height} rows of {source.name} "
                                              f"with {mv.ref} into {dest}", subject=mv.ref,
                       data={"rows": result.height, "input": str(source.resolve()),
                             "output": str(dest.resolve())})
-    return {"model": mv.ref, "rows": result.height, "output": str(dest)}
+    return summary
 
 
 def check_schema(mv: registry.ModelVersion, df, source) -> None:
