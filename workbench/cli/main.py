@@ -96,6 +96,9 @@ def root(
 
 def ui(ctx: typer.Context) -> None:
     """Open the terminal UI (what a bare `wb` does on a terminal)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # else textual would spin, drawing nowhere
+        raise WbError("wb ui needs a terminal on its input and output; from a script, use the "
+                      "wb commands (`wb status`, `wb runs list --json`, ...)")
     from ..tui.app import run  # textual: only when the UI opens
 
     run(context_workspace(ctx).root)

@@ -292,6 +292,14 @@ def _move(ws: Workspace, name: str, alias: str, from_version: int | None, to_ver
           action: str, reason: str, forced: bool, gates: list) -> None:
     now = now_iso()
     with transaction(ws.conn) as conn:
+        # The gates judged against `from_version`: if another promote or rollback moved the
+        # alias since, this move is refused, never stacked on top of the other.
+        now_at = _alias_target(ws, name, alias)
+        if now_at != from_version:
+            already = now_at == to_version
+            raise WbError(f"{name}@{alias} " + (f"is already @{to_version}" if already else
+                          f"moved to @{now_at} while this {action} was being judged")
+                          + " (another wb did it meanwhile); nothing was changed")
         model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
         conn.execute("INSERT INTO aliases (model_id, alias, version, updated_at) "
                      "VALUES (?, ?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET "
