@@ -132,6 +132,11 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
             staged.commit()
             valid = None if violations is None else not violations
             with transaction(ws.conn) as conn:
+                # Again inside the write: two adds of the same bytes at once (two watchers on
+                # one folder) make one version, whoever commits first.
+                latest = _latest(conn, name)
+                if latest is not None and latest.hash == staged.oid:
+                    return AddResult(latest, unchanged=True)
                 number = _insert_version(conn, name, staged, fmt, schema, prof, message, path,
                                          valid)
         except BaseException:
