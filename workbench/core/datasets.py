@@ -95,13 +95,15 @@ def _from_row(row: sqlite3.Row) -> DatasetVersion:
 
 # -- adding ---------------------------------------------------------------------------------
 def add(ws: Workspace, path: Path, name: str, message: str = "",
-        progress: Callable[[int], None] | None = None, strict: bool = False) -> AddResult:
+        progress: Callable[[int], None] | None = None, strict: bool = False,
+        once: bool = False) -> AddResult:
     """Version the file at `path` under `name`. The file itself is only read.
 
     The bytes are hashed and copied into the store on a thread while polars parses and profiles
     the file, so storing costs little on top of reading. The version exists only once SQLite has
     committed it; any failure before that leaves no row and no temp file. A dataset with a
     contract is validated on the way in; with `strict`, a version that breaks it is refused.
+    With `once` (the watcher), bytes that any version already holds make no new version.
     """
     from . import contracts, profile, tabular  # polars: only commands that read data pay for it
 
@@ -137,6 +139,9 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
                 latest = _latest(conn, name)
                 if latest is not None and latest.hash == staged.oid:
                     return AddResult(latest, unchanged=True)
+                held = _holding(conn, name, staged.oid) if once else None
+                if held is not None:
+                    return AddResult(held, unchanged=True)
                 number = _insert_version(conn, name, staged, fmt, schema, prof, message, path,
                                          valid)
         except BaseException:
@@ -207,6 +212,13 @@ def _insert_version(conn: sqlite3.Connection, name: str, staged: StagedObject, f
 
 
 # -- reading --------------------------------------------------------------------------------
+def _holding(conn: sqlite3.Connection, name: str, oid: str) -> DatasetVersion | None:
+    """The first version of `name` with these bytes."""
+    row = conn.execute(_SELECT + " WHERE d.name = ? AND v.hash = ? ORDER BY v.version LIMIT 1",
+                       (name, oid)).fetchone()
+    return _from_row(row) if row else None
+
+
 def _latest(conn: sqlite3.Connection, name: str) -> DatasetVersion | None:
     row = conn.execute(_SELECT + " WHERE d.name = ? ORDER BY v.version DESC LIMIT 1",
                        (name,)).fetchone()

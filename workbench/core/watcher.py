@@ -161,13 +161,14 @@ class Watcher:
             return Outcome(str(path), "skipped", "these bytes were taken before")
         previous = self._latest_ref()
         try:
-            result = datasets.add(self.ws, path, self.dataset, f"from wb watch: {path.name}")
+            result = datasets.add(self.ws, path, self.dataset, f"from wb watch: {path.name}",
+                                  once=True)  # another watcher may take it meanwhile
         except WbError as exc:
             return self._failed(path, str(exc), digest)
         version = result.version
         if result.unchanged:
             self._remember(digest, path, "unchanged")
-            return Outcome(str(path), "unchanged", "same bytes as the latest version",
+            return Outcome(str(path), "unchanged", f"same bytes as {version.ref}",
                            version.ref)
         notes = []
         if result.violations:
