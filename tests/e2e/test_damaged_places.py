@@ -20,12 +20,22 @@ WEEK1 = sorted(DROPS.glob("*.csv"))[0]
 WEEK2 = sorted(DROPS.glob("*.csv"))[1]
 
 
-@pytest.fixture
-def filled(workspace: Path, wb: Runner) -> Path:
-    """A workspace with two versions of `sales`."""
+@pytest.fixture(scope="module")
+def filled_template(tmp_path_factory: pytest.TempPathFactory, wb: Runner) -> Path:
+    root = tmp_path_factory.mktemp("template") / "ws"
+    root.mkdir()
+    wb("init", cwd=root).ok()
     for drop in (WEEK1, WEEK2):
-        wb("data", "add", drop, "--name", "sales", cwd=workspace).ok()
-    return workspace
+        wb("data", "add", drop, "--name", "sales", cwd=root).ok()
+    return root
+
+
+@pytest.fixture
+def filled(filled_template: Path, tmp_path: Path) -> Path:
+    """A workspace with two versions of `sales` (a copy: each test damages its own)."""
+    root = tmp_path / "ws"
+    shutil.copytree(filled_template, root)
+    return root
 
 
 def db_path(root: Path) -> Path:
