@@ -231,6 +231,11 @@ MIGRATIONS: list[str] = [
         id TEXT NOT NULL
     );
     """,
+    # 7: which watcher took a drop: a drop taken but not yet checked (outcome 'taking') by a
+    # watcher that died is checked by the next one, and one a live watcher holds is left alone.
+    """
+    ALTER TABLE watch_files ADD COLUMN watcher_id INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
