@@ -39,9 +39,12 @@ def watch(ctx: typer.Context,
     w = watcher_core.Watcher(ws, folder, dataset, reference, on_outcome=report, retrain=retrain)
     signal.signal(signal.SIGTERM, lambda signum, frame: w.stop())
     signal.signal(signal.SIGINT, lambda signum, frame: w.stop())
-    if not once:
-        output.line(f"watching {w.folder} for {dataset} (Ctrl-C stops)", style="dim")
-    outcomes = w.run(once=once)
+
+    def started() -> None:
+        if not once:
+            output.line(f"watching {w.folder} for {dataset} (Ctrl-C stops)", style="dim")
+
+    outcomes = w.run(once=once, on_start=started)
     if w.stop_event.is_set():
         output.line("stopped", style="dim")  # a requested stop is a clean end: exit 0
     if once:

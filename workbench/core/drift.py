@@ -292,7 +292,7 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
     prediction drift, and with `target` in the current
     data, performance against the model's validation metric. With `classifier`: a model that
     tries to tell reference rows from current ones. Both read the reference's data too."""
-    from . import datasets
+    from . import datasets, scoring
 
     settings = Settings.from_config(ws)
     ref_version = datasets.resolve(ws, reference)
@@ -300,6 +300,8 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
     cur_label, cur_df, _ = datasets.load_ref_or_file(ws, current)
     if target is not None and target not in cur_df.columns:
         raise InvalidInput(f"the current data has no column {target!r}")
+    if loaded is not None:  # a drop the model cannot score is refused before anything is stored
+        scoring.check_fit(loaded.meta["features"]["inputs"], cur_df, loaded.label, cur_label)
     ref_df = datasets.load(ws, ref_version) if (loaded or classifier) else None
     ref_profile = ref_version.profile
     if not any("drift_bins" in c or "category_counts" in c for c in ref_profile["columns"]):

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import contracts, events, registry, tabular
+from . import events, registry, scoring, tabular
 from .db import transaction
 from .errors import InvalidInput
 from .workspace import Workspace
@@ -30,7 +30,7 @@ def predict(ws: Workspace, ref: str, source: Path, dest: Path) -> dict[str, Any]
     mv = registry.resolve(ws, ref)
     tabular.check_readable(source)
     df = tabular.read_table(source, tabular.detect_format(source))
-    check_schema(mv, df, source)
+    scoring.check_fit(mv.schema, df, mv.ref, str(source))  # before the model is loaded
     model = registry.load(ws, mv)
     import polars as pl
 
@@ -63,16 +63,3 @@ def predict(ws: Workspace, ref: str, source: Path, dest: Path) -> dict[str, Any]
                             "output": str(dest.resolve())})
     return summary
 
-
-def check_schema(mv: registry.ModelVersion, df, source) -> None:
-    problems = []
-    for col in mv.schema:
-        if col["name"] not in df.columns:
-            problems.append(f"{col['name']} is missing")
-        elif not contracts.compatible(col["dtype"], str(df.schema[col["name"]])) and \
-                df.get_column(col["name"]).null_count() < df.height:
-            # (an entirely empty column has no type of its own in a CSV: it is just missing)
-            problems.append(f"{col['name']} is {df.schema[col['name']]}, the model takes "
-                            f"{col['dtype']}")
-    if problems:
-        raise InvalidInput(f"{source} does not fit {mv.ref}: " + "; ".join(problems))

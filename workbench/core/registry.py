@@ -24,6 +24,11 @@ from .workspace import Workspace
 PRODUCTION = "production"
 
 
+class AliasMoved(InvalidInput):
+    """A move of an alias that is already where it would go, or that another wb moved while
+    this one judged it: nothing was changed."""
+
+
 @dataclass(frozen=True)
 class ModelVersion:
     name: str
@@ -92,6 +97,9 @@ def register(ws: Workspace, run_ref: str, name: str) -> ModelVersion:
                 "dataset_hash": used["hash"]}
     schema = meta.get("features", {}).get("inputs", [])
     with transaction(ws.conn) as conn:
+        if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            # `wb runs rm` won the race: a version must not outlive the run it came from.
+            raise NotFound(f"run {info['name']} was removed meanwhile; nothing was registered")
         number = insert_version(conn, name, run_id, artifact["hash"], meta, schema,
                                 info["metrics"])
         events.record(conn, "model.register", f"registered {name}@{number} from run "
@@ -229,7 +237,7 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
         datasets.resolve(ws, data)  # a bad --data is an error even when nothing compares
     current = _alias_target(ws, mv.name, alias)
     if current == mv.version:
-        raise InvalidInput(f"{mv.ref} is already {mv.name}@{alias}")
+        raise AliasMoved(f"{mv.ref} is already {mv.name}@{alias}")
     gates = gates_for(ws, mv, alias, current, data)
     passed = all(g["passed"] for g in gates)
     if force and not gates[0]["passed"]:
@@ -297,7 +305,7 @@ def _move(ws: Workspace, name: str, alias: str, from_version: int | None, to_ver
         now_at = _alias_target(ws, name, alias)
         if now_at != from_version:
             already = now_at == to_version
-            raise WbError(f"{name}@{alias} " + (f"is already @{to_version}" if already else
+            raise AliasMoved(f"{name}@{alias} " + (f"is already @{to_version}" if already else
                           f"moved to @{now_at} while this {action} was being judged")
                           + " (another wb did it meanwhile); nothing was changed")
         model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
@@ -406,8 +414,11 @@ def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
     df = datasets.load(ws, version)
     target = mv.artifact_meta.get("target")
     name = metrics.primary(mv.task)
-    candidate_score = load(ws, mv).score(df, target)[0][name]
-    champion_score = load(ws, champion).score(df, target)[0][name]
+    try:
+        candidate_score = load(ws, mv).score(df, target, version.ref)[0][name]
+        champion_score = load(ws, champion).score(df, target, version.ref)[0][name]
+    except scoring.Unscorable as exc:  # a refused gate, said as one: the data is the problem
+        return _gate("performance", False, f"not measured: {exc}")
     margin = float(ws.config["registry"]["promotion_margin"])
     worse = metrics.worse_by(name, candidate_score, champion_score)
     passed = worse <= margin

@@ -49,19 +49,24 @@ def champion_of(ws: Workspace, model: str) -> Champion | None:
 
 
 def judge(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str | None:
-    """Promote the pending challenger if it beats production on `drop`; what happened."""
+    """Promote the pending challenger if it beats production on `drop`; what happened. A
+    person's promotion or rollback meanwhile wins: this one then moves nothing."""
     latest = registry.resolve(ws, champion.model)
-    if latest.version <= champion.production.version:
+    production = registry.resolve(ws, f"{champion.model}@{registry.PRODUCTION}")
+    if latest.version <= production.version:
         return None
-    result = registry.promote(ws, latest.ref, registry.PRODUCTION, data=drop.ref,
-                              reason=f"won on {drop.ref} (wb watch --retrain)")
+    try:
+        result = registry.promote(ws, latest.ref, registry.PRODUCTION, data=drop.ref,
+                                  reason=f"won on {drop.ref} (wb watch --retrain)")
+    except registry.AliasMoved as exc:
+        return f"{latest.ref} was not judged on {drop.ref}: {exc}"
     if result.promoted:
-        return f"{latest.ref} beat {champion.production.ref} on {drop.ref}: promoted"
+        return f"{latest.ref} beat {production.ref} on {drop.ref}: promoted"
     failed = "; ".join(g["detail"] for g in result.gates if not g["passed"])
     with transaction(ws.conn) as conn:
         events.record(conn, "model.challenge", f"{latest.ref} stays a challenger: {failed}",
                       subject=champion.model)
-    return f"{latest.ref} did not beat {champion.production.ref} on {drop.ref}: {failed}"
+    return f"{latest.ref} did not beat {production.ref} on {drop.ref}: {failed}"
 
 
 def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:

@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from . import alerts, datasets, drift, events, hashing, registry, retraining
+from . import alerts, datasets, drift, events, hashing, registry, retraining, runs, scoring
 from .db import transaction
-from .errors import InvalidInput, WbError
+from .errors import InvalidInput, NotFound, WbError
 from .names import check_name, plural
 from .timeutil import now_iso
 from .workspace import Workspace
@@ -29,6 +30,8 @@ from .workspace import Workspace
 SETTLE_S = 0.5
 POLL_MS = 250
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
+TAKING = "taking"  # a drop's outcome from when a watcher takes it until its checks are done
+STALE_S = 30.0  # a watcher on another machine silent this long is taken to be dead
 
 
 @dataclass
@@ -75,14 +78,18 @@ class Watcher:
         self.stop_event.set()
 
     # -- running ----------------------------------------------------------------------------
-    def run(self, once: bool = False) -> list[Outcome]:
-        """Take what is there; then (unless `once`) watch until stopped."""
+    def run(self, once: bool = False,
+            on_start: Callable[[], None] = lambda: None) -> list[Outcome]:
+        """Check what a dead watcher left unchecked, take what is there; then (unless `once`)
+        watch until stopped. `on_start` is called once this watcher holds its folder."""
         self._register()
+        on_start()
         try:
+            outcomes = self._recover()
             if once:
                 self._scan()
-                return self._take_settled(wait=True)
-            return self._watch()
+                return outcomes + self._take_settled(wait=True)
+            return outcomes + self._watch()
         finally:
             self._unregister()
 
@@ -143,6 +150,7 @@ class Watcher:
                 outcome = self.process(path)
                 outcomes.append(outcome)
                 self.on_outcome(outcome)
+                self._heartbeat()  # a long retraining is still a live watcher
             if not wait:
                 break
             if self._seen:
@@ -153,74 +161,171 @@ class Watcher:
     def process(self, path: Path) -> Outcome:
         """Version, validate and drift-check one file; never raises for a bad file."""
         try:
-            digest = hashing.hash_file(path)
+            digest, size = hashing.hash_file(path), path.stat().st_size
         except OSError as exc:
             return self._failed(path, f"cannot read it: {exc.strerror}")
-        if self.ws.conn.execute("SELECT 1 FROM watch_files WHERE dataset = ? AND hash = ?",
-                                (self.dataset, digest)).fetchone():
-            return Outcome(str(path), "skipped", "these bytes were taken before")
-        previous = self._latest_ref()
+        held = self._claim(digest, path, size)
+        if held is not None:
+            return Outcome(str(path), "skipped", held)
+        return self._guarded(path, digest, lambda: self._take(path, digest))
+
+    def _take(self, path: Path, digest: str) -> Outcome:
+        result = datasets.add(self.ws, path, self.dataset, f"from wb watch: {path.name}",
+                              once=True)  # a `wb data add` may take the bytes meanwhile
+        if result.unchanged:
+            self._settle(digest, "unchanged")
+            return Outcome(str(path), "unchanged", f"same bytes as {result.version.ref}",
+                           result.version.ref)
+        return self._check(result.version, path.name, digest, result.violations)
+
+    def _guarded(self, path: Path, digest: str, step: Callable[[], Outcome]) -> Outcome:
+        """`step`, with any failure an alert and a failed outcome: the watcher goes on."""
         try:
-            result = datasets.add(self.ws, path, self.dataset, f"from wb watch: {path.name}",
-                                  once=True)  # another watcher may take it meanwhile
+            return step()
         except WbError as exc:
             return self._failed(path, str(exc), digest)
-        version = result.version
-        if result.unchanged:
-            self._remember(digest, path, "unchanged")
-            return Outcome(str(path), "unchanged", f"same bytes as {version.ref}",
-                           version.ref)
+        except Exception as exc:  # a bug in wb must not stop the watcher either
+            return self._failed(path, f"wb failed on it ({type(exc).__name__}: {exc}); please "
+                                      f"report this", digest)
+
+    def _check(self, version: datasets.DatasetVersion, source: str, digest: str,
+               violations: list | None) -> Outcome:
+        """Everything after the version is committed: contract alert, drift check, retraining.
+        Until it ends the drop stays 'taking', so a watcher killed here is rechecked."""
         notes = []
-        if result.violations:
-            notes.append(plural(len(result.violations), "contract violation"))
-            with transaction(self.ws.conn) as conn:
-                alerts.raise_alert(conn, "contract",
-                                   f"{version.ref} from {path.name} breaks its contract: "
-                                   + "; ".join(f"{v.column}: {v.detail}"
-                                               for v in result.violations[:3]),
-                                   subject=version.ref)
-        reference = self.reference or previous
-        dataset_drift = degraded = None
+        if violations:
+            notes.append(plural(len(violations), "contract violation"))
+            self._alert("contract", f"{version.ref} from {source} breaks its contract: "
+                        + "; ".join(f"{v.column}: {v.detail}" for v in violations[:3]),
+                        version.ref)
+        reference = self.reference or (f"{self.dataset}@{version.version - 1}"
+                                       if version.version > 1 else None)
+        dataset_drift = None
         if reference is not None:
             found = retraining.champions(self.ws, self.dataset) if self.retrain else []
-            model, target = _scorer(found, version)
-            report = drift.check(self.ws, reference, version.ref, model=model, target=target)
+            report, unscorable = self._drift(reference, version, source, found)
             dataset_drift = report["dataset_drift"]
             degraded = (report.get("performance") or {}).get("degraded")
             drifted = [f["name"] for f in report["features"] if f["drifted"]]
             notes.append(f"{'dataset drift' if dataset_drift else 'no dataset drift'} against "
                          f"{reference}" + (f" ({', '.join(drifted)})" if drifted else "")
-                         + (f"; {model} degraded" if degraded else ""))
-            if self.retrain:
+                         + (f"; {report['model']} degraded" if degraded else ""))
+            if unscorable:
+                notes.append(f"{unscorable}: neither judged nor retrained on it")
+            elif self.retrain:
                 notes += retraining.after_drop(self.ws, version, found,
                                                needs_retraining=bool(dataset_drift or degraded))
-        self._remember(digest, path, "added")
-        return Outcome(str(path), "added", "; ".join(notes), version.ref, dataset_drift)
+        self._settle(digest, "added")
+        return Outcome(source, "added", "; ".join(notes), version.ref, dataset_drift)
 
-    def _latest_ref(self) -> str | None:
+    def _drift(self, reference: str, version: datasets.DatasetVersion, source: str,
+               found: list[retraining.Champion]) -> tuple[dict, str | None]:
+        """The drop's drift report (scored by production when retraining), and why production
+        could not score it, if it could not: then an alert names the columns and the report
+        has the features only."""
+        model, target = _scorer(found, version)
         try:
-            return datasets.resolve(self.ws, self.dataset).ref
-        except WbError:
-            return None
+            report = drift.check(self.ws, reference, version.ref, model=model, target=target)
+            return {**report, "model": model}, None
+        except scoring.Unscorable as exc:
+            self._alert("scoring", f"{model} cannot score {version.ref} (from {source}), so "
+                        f"it was checked on its features only: {exc}", version.ref)
+            return drift.check(self.ws, reference, version.ref), str(exc)
+
+    def _alert(self, kind: str, message: str, subject: str) -> None:
+        with transaction(self.ws.conn) as conn:
+            alerts.raise_alert(conn, kind, message, subject=subject)
 
     def _failed(self, path: Path, reason: str, digest: str | None = None) -> Outcome:
-        with transaction(self.ws.conn) as conn:
-            alerts.raise_alert(conn, "bad_file", f"wb watch could not take {path}: {reason}",
-                               subject=self.dataset)
+        self._alert("bad_file", f"wb watch could not take {path}: {reason}", self.dataset)
         if digest:
-            self._remember(digest, path, "failed")  # the same bad bytes are not retried
+            self._settle(digest, "failed")  # the same bad bytes are not retried
         return Outcome(str(path), "failed", reason)
 
-    def _remember(self, digest: str, path: Path, outcome: str) -> None:
+    # -- taking a drop once -----------------------------------------------------------------
+    def _claim(self, digest: str, path: Path, size: int) -> str | None:
+        """Take these bytes for this watcher (None), or say who has: read and written in one
+        transaction, so two watchers on one dataset never both take a drop."""
         with transaction(self.ws.conn) as conn:
-            conn.execute("INSERT OR REPLACE INTO watch_files (dataset, hash, path, size, "
-                         "processed_at, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-                         (self.dataset, digest, str(path), path.stat().st_size, now_iso(),
-                          outcome))
+            row = conn.execute("SELECT f.outcome, w.pid FROM watch_files f LEFT JOIN watchers "
+                               "w ON w.id = f.watcher_id WHERE f.dataset = ? AND f.hash = ?",
+                               (self.dataset, digest)).fetchone()
+            if row is not None:
+                if row["outcome"] != TAKING:
+                    return "these bytes were taken before"
+                return f"another watcher (pid {row['pid']}) is taking these bytes"
+            conn.execute("INSERT INTO watch_files (dataset, hash, path, size, processed_at, "
+                         "outcome, watcher_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (self.dataset, digest, str(path), size, now_iso(), TAKING,
+                          self._watcher_id))
+        return None
+
+    def _settle(self, digest: str, outcome: str) -> None:
+        with transaction(self.ws.conn) as conn:
+            conn.execute("UPDATE watch_files SET outcome = ?, processed_at = ? WHERE dataset = ? "
+                         "AND hash = ?", (outcome, now_iso(), self.dataset, digest))
+
+    def _recover(self) -> list[Outcome]:
+        """Drops a dead watcher took but did not finish: a committed version is checked now;
+        one whose version never committed is let go (its file, if still here, is taken anew)."""
+        outcomes = []
+        for row in self.ws.conn.execute(
+                "SELECT hash, path, watcher_id FROM watch_files WHERE dataset = ? AND "
+                "outcome = ? ORDER BY processed_at", (self.dataset, TAKING)).fetchall():
+            if row["watcher_id"] != self._watcher_id and not self._alive(row["watcher_id"]) \
+                    and (outcome := self._recheck(row["hash"], Path(row["path"]),
+                                                  row["watcher_id"])) is not None:
+                outcomes.append(outcome)
+                self.on_outcome(outcome)
+        return outcomes
+
+    def _recheck(self, digest: str, path: Path, dead_id: int | None) -> Outcome | None:
+        if not self._take_over(digest, dead_id):
+            return None  # another watcher starting now took it over first
+        try:
+            version = datasets.resolve(self.ws, f"{self.dataset}@{digest}")
+        except NotFound:
+            with transaction(self.ws.conn) as conn:
+                conn.execute("DELETE FROM watch_files WHERE dataset = ? AND hash = ?",
+                             (self.dataset, digest))
+            return None
+        outcome = self._guarded(path, digest, lambda: self._check(
+            version, path.name, digest, self._violations(version)))
+        outcome.detail = f"checked now (its watcher stopped before): {outcome.detail}"
+        return outcome
+
+    def _take_over(self, digest: str, dead_id: int | None) -> bool:
+        with transaction(self.ws.conn) as conn:
+            return conn.execute("UPDATE watch_files SET watcher_id = ? WHERE dataset = ? AND "
+                                "hash = ? AND outcome = ? AND watcher_id IS ?",
+                                (self._watcher_id, self.dataset, digest, TAKING,
+                                 dead_id)).rowcount == 1
+
+    def _violations(self, version: datasets.DatasetVersion) -> list | None:
+        from . import contracts
+
+        if contracts.get_text(self.ws, version.name) is None:
+            return None
+        return contracts.check(self.ws, version.ref, record=False)[1]
 
     # -- being seen running -----------------------------------------------------------------
+    def _alive(self, watcher_id: int | None) -> bool:
+        row = self.ws.conn.execute("SELECT host, pid, started_at, heartbeat_at, stopped_at "
+                                   "FROM watchers WHERE id = ?", (watcher_id,)).fetchone()
+        return row is not None and _running(row)
+
     def _register(self) -> None:
+        """Record this watcher; refused while a live one watches the same folder."""
         with transaction(self.ws.conn) as conn:
+            for row in conn.execute("SELECT id, host, pid, started_at, heartbeat_at, stopped_at "
+                                    "FROM watchers WHERE dir = ? AND stopped_at IS NULL",
+                                    (str(self.folder),)).fetchall():
+                if _running(row):
+                    raise WbError(f"{self.folder} is already watched by wb watch (pid "
+                                  f"{row['pid']} on {row['host']}, since {row['started_at']}); "
+                                  f"stop it first")
+                conn.execute("UPDATE watchers SET stopped_at = ? WHERE id = ?",
+                             (now_iso(), row["id"]))  # it died without saying so
             cursor = conn.execute(
                 "INSERT INTO watchers (dir, dataset, host, pid, started_at, heartbeat_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (str(self.folder), self.dataset,
@@ -241,3 +346,31 @@ class Watcher:
                          (now_iso(), self._watcher_id))
             events.record(conn, "watch.stop", f"stopped watching {self.folder}",
                           subject=self.dataset)
+
+
+def _running(row) -> bool:
+    """Whether the watcher of a `watchers` row still runs: on this machine its process tells
+    (and must have started before the row, or the pid was reused); elsewhere, its heartbeat."""
+    if row["stopped_at"] is not None:
+        return False
+    if row["host"] != socket.gethostname():
+        return row["heartbeat_at"] > time.time() - STALE_S
+    started = _process_start(row["pid"])
+    if started is None:
+        return False
+    registered = datetime.fromisoformat(row["started_at"]).timestamp()
+    return started <= registered + 1.0  # (clock ticks and a slow start)
+
+
+def _process_start(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), None if there is none; where
+    /proc cannot say, a live process is taken to be the one that registered."""
+    if not runs.pid_alive(pid):
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        boot = next(float(line.split()[1]) for line in
+                    Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
+    except (OSError, StopIteration, ValueError):
+        return 0.0
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
