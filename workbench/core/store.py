@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from . import failures, hashing
 from .errors import IntegrityError, NotFound
+from .locks import file_lock
 
 Progress = Callable[[int], None]  # called with the number of bytes just copied
 TMP_SUFFIX = ".tmp"
@@ -132,18 +133,29 @@ class ObjectStore:
         with open(path, "rb") as source:
             return self.stage_stream(source, **kwargs)
 
+    @contextlib.contextmanager
+    def _gc_waits(self) -> Iterator[None]:
+        """gc's lock (`.wb/gc.lock`, the workspace's), shared while a put writes: gc sweeps
+        every temp file it finds, so it must not find one being written (a run's artifact)."""
+        with contextlib.ExitStack() as held:
+            with contextlib.suppress(OSError):  # a read-only store: the write will say so
+                held.enter_context(file_lock(self.root.parent / "gc.lock", shared=True))
+            yield
+
     def put_file(self, path: Path, **kwargs) -> tuple[str, bool]:
         """Store a file's bytes; returns (oid, created)."""
-        staged = self.stage_file(path, **kwargs)
-        return staged.oid, staged.commit()
+        with self._gc_waits():
+            staged = self.stage_file(path, **kwargs)
+            return staged.oid, staged.commit()
 
     def put_bytes(self, data: bytes) -> tuple[str, bool]:
         oid = hashing.hash_bytes(data)
-        if self.exists(oid):  # already stored: no temp file, no fsync
-            os.utime(self.path(oid))  # fresh for gc's grace period, as in _commit_tmp
-            return oid, False
-        staged = self.stage_stream(io.BytesIO(data))
-        return staged.oid, staged.commit()
+        with self._gc_waits():
+            if self.exists(oid):  # already stored: no temp file, no fsync
+                os.utime(self.path(oid))  # fresh for gc's grace period, as in _commit_tmp
+                return oid, False
+            staged = self.stage_stream(io.BytesIO(data))
+            return staged.oid, staged.commit()
 
     def _commit_tmp(self, tmp: Path, oid: str) -> bool:
         dest = self.path(oid)
