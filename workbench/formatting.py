@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# Characters that drive a terminal instead of showing as themselves: C0 (ESC starts every
+# escape sequence; BEL ends an OSC title; backspace and CR overwrite what was shown), DEL, C1
+# (0x9b is a one-byte CSI), and the bidi embeddings, overrides and isolates that reorder
+# what follows them ("Trojan Source", CVE-2021-42574). Lone surrogates too (a file name that is
+# not UTF-8): they could not be written out at all.
+_DRIVING = [*range(0x20), *range(0x7f, 0xa0), *range(0x202a, 0x202f), *range(0x2066, 0x206a),
+            *range(0xd800, 0xe000)]
+_NAMED = {0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r"}
+_ONE_LINE = {c: _NAMED.get(c, f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _DRIVING}
+_IN_LINES = {c: e for c, e in _ONE_LINE.items() if c != 0x09}  # a tab only moves to a stop
+_NEWLINE = re.compile(r"\r?\n")
+
+
+def visible(text: Any, *, lines: bool = False) -> str:
+    """`text` safe to show on a terminal: every character that would drive it becomes a
+    visible escape (ESC as `\\x1b`, a newline as `\\n`), the rest stays as it is. With `lines`,
+    newlines (and CRLF) and tabs are kept, for text shown as lines in a pane. Backslashes are
+    left alone, so escaping twice changes nothing and Windows paths stay readable."""
+    text = str(text)
+    if not lines:
+        return text.translate(_ONE_LINE)
+    return "\n".join(part.translate(_IN_LINES) for part in _NEWLINE.split(text))
 
 
 def fmt_num(value: float | int | None, digits: int = 4) -> str:

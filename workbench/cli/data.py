@@ -10,7 +10,7 @@ import typer
 from ..core import datasets
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.names import plural
-from ..formatting import diff_rows, short_time, stat_text
+from ..formatting import diff_rows, short_time, stat_text, visible
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -200,8 +200,8 @@ def contract_infer(ctx: typer.Context, ref: str = typer.Argument(..., help="A da
 
     ws = workspace(ctx)
     text = contracts.infer(ws, datasets.resolve(ws, ref))
-    if out is None:
-        typer.echo(text, nl=False)
+    if out is None:  # shown, so escaped like any output; -o FILE has the exact text
+        typer.echo(visible(text, lines=True), nl=False)
         return
     if out.exists() and not force:
         raise InvalidInput(f"{out} already exists; pass --force to overwrite it")
@@ -236,4 +236,4 @@ def contract_show(ctx: typer.Context, name: str = typer.Argument(..., help="A da
         output.print_json(contracts.get(ws, name))
         return
     contracts.get(ws, name)  # the same error as --json when there is none
-    typer.echo(contracts.get_text(ws, name), nl=False)
+    typer.echo(visible(contracts.get_text(ws, name), lines=True), nl=False)

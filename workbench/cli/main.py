@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..core import failures
 from ..core.errors import EXIT_INTERRUPTED, WbError
+from ..formatting import visible
 from . import data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
 from .context import workspace as context_workspace
@@ -58,8 +59,8 @@ def _quiet_stdout() -> None:
 
 def _report(ctx: typer.Context, message: str) -> None:
     options: Options = ctx.obj or Options()
-    if options.debug:
-        traceback.print_exc(file=sys.stderr)
+    if options.debug:  # the traceback quotes the same input the message does: escaped alike
+        sys.stderr.write(visible(traceback.format_exc(), lines=True))
     output.error(message)
 
 

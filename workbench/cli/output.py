@@ -1,6 +1,8 @@
 """Rendering for every command: JSON for scripts, rich tables for people, errors on stderr.
 
-Text that comes from data (names, values, messages) goes into rich as `Text`, never as markup.
+Text that comes from data (names, values, messages) goes into rich as `Text`, never as markup,
+and through `visible`, so that no character of it drives the terminal (an ESC in a CSV value
+shows as `\\x1b`). Every human path below does both; `print_json` keeps the exact text.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from ..formatting import visible
 
 
 class _Stdout(Console):
@@ -47,25 +51,35 @@ def _finite(value: Any) -> Any:
 
 def line(*parts: Any, style: str | None = None) -> None:
     """Print literal text (no markup is interpreted), unwrapped."""
-    stdout.print(Text(" ".join(str(p) for p in parts), style=style or ""), soft_wrap=True)
+    stdout.print(Text(visible(" ".join(str(p) for p in parts)), style=style or ""),
+                 soft_wrap=True)
+
+
+def note(message: str, style: str | None = "dim") -> None:
+    """A line on stderr about how a command goes (a run started, a step done): literal text."""
+    stderr.print(Text(visible(message), style=style or ""))
 
 
 def error(message: str) -> None:
-    stderr.print(Text(f"error: {message}", style="red"))
+    stderr.print(Text(f"error: {visible(message)}", style="red"))
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
           justify_right: Sequence[str] = ()) -> None:
     """A table whose last column gives way (cut with an ellipsis) when the terminal is narrow;
     the others keep their full width."""
-    cells = [[Text("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([len(col), *(row[i].cell_len for row in cells)]) for i, col in enumerate(columns)]
+    cells = [[Text("" if v is None else visible(v)) for v in row] for row in rows]
+    # Headers are data too: run names in `runs compare`, a CSV column in `model evaluate --by`.
+    labels = [Text(visible(col)) for col in columns]  # a str header would be read as markup
+    widths = [max([label.cell_len, *(row[i].cell_len for row in cells)])
+              for i, label in enumerate(labels)]
     # What is left for the last column once the others and the separators (3 a column) fit.
     room = max(10, stdout.width - sum(widths[:-1]) - 3 * (len(columns) - 1))
-    t = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
+    t = Table(title=title and Text(visible(title)), header_style="bold", show_edge=False,
+              pad_edge=False)
     for i, col in enumerate(columns):
         last = i == len(columns) - 1
-        t.add_column(col, justify="right" if col in justify_right else "left", no_wrap=True,
+        t.add_column(labels[i], justify="right" if col in justify_right else "left", no_wrap=True,
                      overflow="ellipsis", min_width=None if last else widths[i],
                      max_width=room if last else None)
     for row in cells:

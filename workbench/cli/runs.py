@@ -9,7 +9,7 @@ import typer
 from ..core import launcher
 from ..core import runs as runs_core
 from ..core.metrics import BOOKKEEPING, PREFERRED
-from ..formatting import fmt_num, short_time
+from ..formatting import fmt_num, short_time, visible
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -43,10 +43,9 @@ def run(ctx: typer.Context,
         typer.echo(run_id)
         return
     if not adopt:
-        output.stderr.print(f"wb: run {run_id[:12]} started", style="dim", highlight=False)
+        output.note(f"wb: run {run_id[:12]} started")
     outcome = launcher.LocalExecutor().execute(ws, run_id, command)
-    output.stderr.print(f"wb: run {run_id[:12]} {outcome.status} (exit code {outcome.exit_code})",
-                        style="dim", highlight=False)
+    output.note(f"wb: run {run_id[:12]} {outcome.status} (exit code {outcome.exit_code})")
     if outcome.exit_code:
         raise typer.Exit(130 if outcome.status == "killed" else outcome.exit_code)
 
@@ -173,7 +172,10 @@ def _plot_curve(key: str, histories: dict[str, list]) -> None:
 
     from ..core.charts import line_chart
 
-    output.stdout.print(Text.from_ansi(line_chart(key, histories, min(output.stdout.width, 100))))
+    # The chart's colours are ANSI, so the names and key in it are escaped before it is drawn.
+    chart = line_chart(visible(key), {visible(n): h for n, h in histories.items()},
+                       min(output.stdout.width, 100))
+    output.stdout.print(Text.from_ansi(chart))
 
 
 @app.command("reproduce")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -106,8 +107,13 @@ def _range(col: dict[str, Any]) -> tuple[float, float]:
 
 def _toml(value: Any) -> str:
     """A TOML string or list of strings. JSON's quoting is TOML's, but its \\u escapes of
-    characters outside the BMP (emoji) are not: write those as they are."""
-    return json.dumps(value, ensure_ascii=False)
+    characters outside the BMP (emoji) are not: write those as they are. DEL, which TOML
+    refuses raw, and the C1 and bidi controls, which would drive a terminal showing the
+    contract, become \\u escapes (JSON already escapes the rest of C0)."""
+    return _UNSEEN.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(value, ensure_ascii=False))
+
+
+_UNSEEN = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _round(x: float) -> float:

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from ..core.errors import WbError
+from ..formatting import visible
 from . import views
 from .modals import ScrollPane, TextScreen
 from .workers import ReportsWorkerErrors, background
@@ -151,7 +152,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             table = self.load(self.root, *self.load_args(paging), offset=self.start,
                               limit=views.PAGE)
         except WbError as exc:
-            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+            self.app.call_from_thread(self.tell, str(exc), severity="error")
             return
         if not worker.is_cancelled:  # a newer reload (another page, a new filter) is coming
             self.app.call_from_thread(self._show, table)
@@ -203,6 +204,11 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         while self.after_load:
             self.call_later(self.run_action, self.after_load.pop(0))
 
+    def tell(self, message: str, **kwargs) -> None:
+        """A notification whose text may quote data (an error naming a column): literal, and
+        escaped like every other view of it."""
+        self.app.notify(visible(message), markup=False, **kwargs)
+
     def when_loaded(self, action: str) -> None:
         """Run an action (a palette command's) once the rows it acts on are here."""
         if self.loaded:
@@ -240,7 +246,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
 
     def drill(self, key: str) -> None:
         """What `enter` opens: the detail, full width."""
-        self.app.push_screen(TextScreen(self.drill_title(key),
+        self.app.push_screen(TextScreen(visible(self.drill_title(key)),
                                         lambda _width: self.detail(self.root, key),
                                         ansi=self.ANSI))
 
@@ -252,7 +258,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         try:
             text = self.detail(self.root, key)
         except WbError as exc:
-            text = str(exc)
+            text = visible(str(exc))
         self.app.call_from_thread(self._set_detail, text)
 
     def _set_detail(self, text: str) -> None:

@@ -12,6 +12,7 @@ from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
 from ..core.errors import WbError
+from ..formatting import visible
 from . import views
 from .area import MARKS, AreaScreen, ComparingScreen, DetailPane
 from .modals import ConfirmScreen, FilterScreen, LaunchScreen, TextScreen
@@ -146,9 +147,9 @@ class RunsScreen(ComparingScreen):
         if code == 0:
             self.app.call_from_thread(self.app.notify, "training finished")
         else:
-            self.app.call_from_thread(self.app.notify, said[-1] if said else
-                                      f"wb train exited with code {code}", severity="error",
-                                      timeout=15)
+            self.app.call_from_thread(self.tell, said[-1] if said else
+                                      f"wb train exited with code {code}",
+                                      severity="error", timeout=15)
 
     def action_filter(self) -> None:
         self.app.push_screen(FilterScreen(self.where), self._set_filter)
@@ -162,7 +163,7 @@ class RunsScreen(ComparingScreen):
             if where.strip():
                 compile_where(where)  # parsing only, no database: a typo keeps the old filter
         except WbError as exc:
-            self.app.notify(str(exc), severity="error", timeout=10)
+            self.tell(str(exc), severity="error", timeout=10)
             self.app.push_screen(FilterScreen(where), self._set_filter)  # to correct it
             return
         self.where, self.start = where.strip(), 0
@@ -245,7 +246,7 @@ class ModelsScreen(AreaScreen):
         try:
             text, facts, allowed = question()
         except WbError as exc:
-            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+            self.app.call_from_thread(self.tell, str(exc), severity="error")
             return
         self.app.call_from_thread(self.app.push_screen, ConfirmScreen(text, facts, allowed),
                                   lambda yes: yes and self._act(act))
@@ -256,15 +257,14 @@ class ModelsScreen(AreaScreen):
             message, done = act()
         except WbError as exc:
             message, done = str(exc), False
-        self.app.call_from_thread(self.app.notify, message,
-                                  severity="information" if done else "error")
+        self.app.call_from_thread(self.tell, message, severity="information" if done else "error")
         self.app.call_from_thread(self.reload)
 
     def _promotion_question(self, ref: str) -> tuple[str, list[str], bool]:
         """Every gate's result; a refused promotion cannot be confirmed."""
         preview = views.promotion_preview(self.root, ref)
-        lines = [f"{g['name']}: {'passed' if g['passed'] else 'FAILED'}  {g['detail']}"
-                 for g in preview["gates"]] + ([f"(note: {preview['caution']})"]
+        lines = [visible(f"{g['name']}: {'passed' if g['passed'] else 'FAILED'}  {g['detail']}")
+                 for g in preview["gates"]] + ([visible(f"(note: {preview['caution']})")]
                                                if preview["caution"] else [])
         if preview["already"]:
             return f"{ref} is already production.", lines, False

@@ -1,10 +1,15 @@
 """What each screen shows, as plain rows: the bridge from core's data to the TUI's tables.
-Runs in worker threads, each with its own Workspace (its own SQLite connection)."""
+Runs in worker threads, each with its own Workspace (its own SQLite connection).
+
+Everything here leaves through `visible`: a table's cells (Table escapes them) and each
+view's text (`@shown`, or piece by piece where plotext draws ANSI around the data), so a
+CSV value or a run name never drives the terminal."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +18,7 @@ from typing import Any
 from ..core import alerts, datasets, drift, events, registry, run_logs, runs
 from ..core.metrics import PREFERRED
 from ..core.workspace import Workspace
-from ..formatting import fmt_num, short_time
+from ..formatting import fmt_num, short_time, visible
 
 
 @contextmanager
@@ -39,6 +44,20 @@ class Table:
     total: int = 0
     note: str = ""  # a line above the table (the watcher's state, say)
 
+    def __post_init__(self) -> None:
+        # The keys stay as they are: they look things up, they are not shown.
+        self.rows = [tuple(visible(c) for c in row) for row in self.rows]
+        self.note = visible(self.note)
+
+
+def shown(make: Callable[..., str]) -> Callable[..., str]:
+    """A view of text to read in a pane: its lines kept, anything else that would drive the
+    terminal made visible."""
+    @functools.wraps(make)
+    def escaped(*args: Any, **kwargs: Any) -> str:
+        return visible(make(*args, **kwargs), lines=True)
+    return escaped
+
 
 def page_of(columns: list[str], rows: list[tuple], keys: list[str], empty: str, offset: int,
             limit: int) -> Table:
@@ -59,6 +78,7 @@ def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
                        "No datasets yet. Add one:  wb data add FILE --name NAME", offset, limit)
 
 
+@shown
 def dataset_detail(root: Path, ref: str, check: bool = False) -> str:
     """A version's schema and profile; with `check`, what it breaks of its contract (that
     reads the data, so only when asked: `enter`)."""
@@ -121,6 +141,7 @@ def runs_table(root: Path, where: str = "", sort: str = "", total: int | None = 
                      offset, total)
 
 
+@shown
 def run_detail(root: Path, run_id: str) -> str:
     with opened(root) as ws:
         info = runs.show(ws, run_id)
@@ -156,6 +177,7 @@ def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
                        "--current REF|PATH", offset, limit)
 
 
+@shown
 def drift_detail(root: Path, key: str) -> str:
     kind, _, ident = key.partition(":")
     with opened(root) as ws:
@@ -195,19 +217,21 @@ def feature_detail(root: Path, key: str, width: int) -> str:
     with opened(root) as ws:
         report = drift.show(ws, report_id)
     feature = next(f for f in report["features"] if f["name"] == name)
-    lines = [f"{name}: {'DRIFT' if feature['drifted'] else 'no drift'}  {feature['test']} "
-             f"{feature['score']:.3f} (>= {feature['threshold']:g})", feature["detail"], ""]
+    # Shown with ANSI colours: the column's name and values are escaped first, one by one.
+    lines = [f"{visible(name)}: {'DRIFT' if feature['drifted'] else 'no drift'}  "
+             f"{feature['test']} {feature['score']:.3f} (>= {feature['threshold']:g})",
+             visible(feature["detail"]), ""]
     dist = feature.get("distribution")
     if not dist:
         return "\n".join([*lines, "(no distribution stored with this report)"])
     if "edges" in dist:
         labels = [fmt_num(e) for e in dist["edges"][:-1]]
     else:
-        labels = [str(c)[:10] for c in dist["categories"]]
+        labels = [visible(c)[:10] for c in dist["categories"]]
     shares = {side: _shares(dist[side]) for side in ("reference", "current")}
     lines.append(charts.bars_side_by_side(shares, labels, max(40, width), 16))
     if "categories" in dist:
-        lines += [""] + [f"{k[:20]:<20} {a:6.1%} -> {b:6.1%}" for k, a, b in
+        lines += [""] + [f"{visible(k)[:20]:<20} {a:6.1%} -> {b:6.1%}" for k, a, b in
                          zip(dist["categories"], shares["reference"], shares["current"],
                              strict=True)]
     return "\n".join(lines)
@@ -241,6 +265,7 @@ def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
                        offset, limit)
 
 
+@shown
 def model_detail(root: Path, ref: str) -> str:
     with opened(root) as ws:
         info = registry.show(ws, ref.partition("@")[0])
@@ -274,6 +299,7 @@ def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
                      events.count(ws.conn), note)
 
 
+@shown
 def activity_detail(root: Path, key: str) -> str:
     with opened(root) as ws:
         event = events.by_id(ws.conn, int(key))
@@ -315,23 +341,26 @@ def compare_text(root: Path, run_ids: list[str], width: int) -> str:
 
     with opened(root) as ws:
         result = comparison.compare(ws, run_ids)
-    names = [r["name"] for r in result["runs"]]
+    # Shown with ANSI colours: the data in it is escaped first, piece by piece.
+    names = [visible(r["name"]) for r in result["runs"]]
     cell = max(12, *(len(n) for n in names)) + 2
     lines = ["".ljust(24) + "".join(n.ljust(cell) for n in names),
              "  data".ljust(24) + "".join(", ".join(r["data"]).ljust(cell) for r in result["runs"]),
              "", "params that differ:"]
-    lines += [f"  {k:<22}" + "".join(json.dumps(v).ljust(cell) for v in values)
+    lines += [f"  {visible(k):<22}" + "".join(visible(json.dumps(v)).ljust(cell) for v in values)
               for k, values in result["params_differ"].items()] or ["  (none)"]
     lines += ["", "metrics (* best):"]
-    lines += [f"  {k:<22}" + "".join((fmt_num(v) + (" *" if best else "")).ljust(cell)
-                                     for v, best in zip(row["values"], row["best"], strict=True))
+    lines += [f"  {visible(k):<22}" + "".join((fmt_num(v) + (" *" if best else "")).ljust(cell)
+                                              for v, best in zip(row["values"], row["best"],
+                                                                 strict=True))
               for k, row in result["metrics"].items()]
     for key, histories in result["curves"].items():
         by_name = {n: histories[r["id"]] for n, r in zip(names, result["runs"], strict=True)}
-        lines += ["", charts.line_chart(key, by_name, max(40, width - 4), 14)]
+        lines += ["", charts.line_chart(visible(key), by_name, max(40, width - 4), 14)]
     return "\n".join(lines)
 
 
+@shown
 def diff_text(root: Path, refs: list[str], width: int) -> str:
     """Two dataset versions, as `wb data diff` shows them."""
     from ..formatting import diff_rows
@@ -355,6 +384,7 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
     return "\n".join(lines)
 
 
+@shown
 def evaluation_text(root: Path, ref: str, width: int) -> str:
     """A version against production, on the newest version of the dataset it was trained on."""
     with opened(root) as ws:
