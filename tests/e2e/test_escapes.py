@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import run_wb
+from workbench.core import drift, registry, training
+from workbench.core.workspace import Workspace
 
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07\u009b31m\u202eR\x08\x7f\u2066I\u2069"
 SHOWN = r"\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eR\x08\x7f\u2066I\u2069"  # what a person sees
@@ -66,12 +68,18 @@ def hostile(tmp_path_factory) -> dict[str, str]:
     (root / "hostile.toml").write_text(
         run_wb("data", "contract", "infer", "hostile@1", cwd=root).ok().stdout, encoding="utf-8")
     run_wb("data", "contract", "set", "hostile", "hostile.toml", cwd=root).ok()
-    run_wb("train", "--data", "hostile@1", "--target", "units", "--model", "baseline",
-           "--register", "demand", cwd=root).ok()
-    report = run_wb("drift", "check", "--reference", "hostile@1", "--current", "hostile@2",
-                    "--json", cwd=root).json()["report_id"]
-    # Last, so that `wb status`'s last event quotes it.
-    run_wb("model", "promote", "demand@1", "--to", "staging", "--reason", REASON, cwd=root).ok()
+    # The rest carries no text of its own from the command line: made here, it spares three
+    # starts of wb that import scikit-learn and scipy.
+    ws = Workspace(root)
+    try:
+        run_id = training.train(ws, training.TrainSpec(data="hostile@1", target="units",
+                                                       model="baseline"))
+        registry.register(ws, run_id, "demand")
+        report = drift.check(ws, "hostile@1", "hostile@2")["report_id"]
+        # Last, so that `wb status`'s last event quotes it.
+        registry.promote(ws, "demand@1", "staging", reason=REASON)
+    finally:
+        ws.close()
     return {"root": str(root), "report": report, "run0": runs[0], "run1": runs[1]}
 
 
@@ -182,3 +190,28 @@ def test_errors_quoting_input_show_it_escaped(hostile, args):
     line = result.failed_cleanly(2)
     _no_control(result.stderr)
     assert r"\x1b[2J" in line, line
+
+
+# The one function every human path goes through: each kind of character, and what it shows.
+VISIBLE = [
+    ("\x1b[2J", r"\x1b[2J", r"\x1b[2J"),
+    ("\x1b]0;pwned\x07", r"\x1b]0;pwned\x07", r"\x1b]0;pwned\x07"),
+    ("\u009b31m", r"\x9b31m", r"\x9b31m"),
+    ("a\u202eb\u2066c\u2069", r"a\u202eb\u2066c\u2069", r"a\u202eb\u2066c\u2069"),
+    ("ok\x08\x08no\x7f", r"ok\x08\x08no\x7f", r"ok\x08\x08no\x7f"),
+    ("nul\x00", r"nul\x00", r"nul\x00"),
+    ("fake\rreal", r"fake\rreal", r"fake\rreal"),
+    ("one\ntwo\tthree\r\n", r"one\ntwo\tthree\r\n", "one\ntwo\tthree\n"),
+    ("bad utf-8 \udcff", r"bad utf-8 \udcff", r"bad utf-8 \udcff"),  # a name os.fsdecode kept
+    (r"C:\new\x1b", r"C:\new\x1b", r"C:\new\x1b"),  # backslashes stay: escaping twice is once
+    ("naïve 😀 é", "naïve 😀 é", "naïve 😀 é"),
+]
+
+
+@pytest.mark.parametrize("text, in_a_cell, in_lines", VISIBLE, ids=[repr(v[0]) for v in VISIBLE])
+def test_visible_escapes_what_drives_a_terminal_and_nothing_else(text, in_a_cell, in_lines):
+    from workbench.formatting import visible
+
+    assert visible(text) == in_a_cell
+    assert visible(text, lines=True) == in_lines
+    assert visible(visible(text)) == in_a_cell
