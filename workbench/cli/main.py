@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..core import failures
+from ..core import config, failures
 from ..core.errors import EXIT_INTERRUPTED, WbError
 from ..formatting import visible
 from . import data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
@@ -88,11 +89,21 @@ def root(
                                  help="Print the version and exit."),
 ) -> None:
     ctx.obj = Options(workspace=workspace, debug=debug)
+    warnings.showwarning = _show_warning
     if ctx.invoked_subcommand is None:
         if sys.stdin.isatty() and sys.stdout.isatty():
             ui(ctx)
         else:  # no terminal to draw on: say what there is to do instead
             typer.echo(ctx.get_help())
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None,
+                  _default=warnings.showwarning) -> None:
+    """Core's warnings about the user's own settings are a line for them, not a source line."""
+    if issubclass(category, config.ConfigWarning):
+        output.note(f"warning: {message}", style="yellow")
+    else:
+        _default(message, category, filename, lineno, file, line)
 
 
 def ui(ctx: typer.Context) -> None:

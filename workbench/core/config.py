@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import math
 import sys
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +71,67 @@ promotion_margin = 0.01
 DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG_TEXT)
 
 
+@dataclass(frozen=True)
+class Rule:
+    """The values a setting may take: a number (or a whole number) from `low` to `high`."""
+
+    integer: bool = False
+    low: float = 0.0
+    high: float = math.inf
+    low_open: bool = False  # `low` itself is not allowed
+
+    def allows(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int if self.integer else (int, float)):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        return above and value <= self.high and math.isfinite(value)
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with `value`, as the end of a sentence naming it; None if nothing."""
+        return None if self.allows(value) else f"must be {self.describe()}, not {shown(value)}"
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        low, high = _number(self.low), _number(self.high)
+        if not math.isfinite(self.high):
+            return f"{kind} {'above' if self.low_open else 'of at least'} {low}"
+        if self.low_open:
+            return f"{kind} above {low} and at most {high}"
+        return f"{kind} from {low} to {high}"
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def shown(value: Any) -> str:
+    """A value as the user wrote it in TOML or on the command line: true, "abc", 1e+999."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return json.dumps(value, default=str)
+
+
+# Every setting in DEFAULTS that is a number, with the values the code using it can take
+# (tests/core/test_config.py checks that none is missing).
+RULES: dict[str, dict[str, Rule]] = {
+    "store": {"gc_grace_hours": Rule()},
+    "data": {"histogram_bins": Rule(integer=True, low=1), "top_values": Rule(integer=True)},
+    "drift": {
+        "numeric_threshold": Rule(), "categorical_threshold": Rule(high=1),
+        "missing_share_threshold": Rule(high=1), "false_discovery_rate": Rule(high=1, low_open=True),
+        "categorical_max_distinct": Rule(integer=True), "dataset_drift_share": Rule(high=1),
+        "performance_degradation": Rule(), "classifier_auc_threshold": Rule(low=0.5, high=1),
+        "classifier_max_rows": Rule(integer=True, low=1)},
+    "registry": {"promotion_margin": Rule()},
+}
+# Tables whose keys are the user's to choose; their values are strings.
+FREE_TABLES = {("tui", "keymap")}
+
+
+class ConfigWarning(UserWarning):
+    """A setting wb does not know (a typo, most likely): ignored, and said on stderr."""
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -74,10 +140,42 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def load(path: Path) -> dict[str, dict[str, Any]]:
-    """The settings in `path` over the defaults; a missing file means all defaults."""
+    """The settings in `path` over the defaults; a missing file means all defaults. A value of
+    the wrong type or out of range is an error; an unknown key or section a ConfigWarning."""
     user = read_toml(path) if path.exists() else {}
+    _check(path, user, DEFAULTS, ())
     merged = {section: dict(values) for section, values in DEFAULTS.items()}
     for section, values in user.items():
-        if isinstance(values, dict):
-            merged.setdefault(section, {}).update(values)
+        if section in merged:
+            merged[section].update(values)
     return merged
+
+
+def _check(path: Path, given: dict[str, Any], known: dict[str, Any], where: tuple[str, ...]
+           ) -> None:
+    for key, value in given.items():
+        name = ".".join((*where, key))
+        if key not in known:
+            near = difflib.get_close_matches(key, list(known), n=1)
+            hint = f"; did you mean {'.'.join((*where, near[0]))}?" if near else ""
+            warnings.warn(ConfigWarning(f"{path}: unknown setting {name}, ignored{hint}"),
+                          stacklevel=2)
+        elif isinstance(known[key], dict):
+            if not isinstance(value, dict):
+                raise InvalidInput(f"{path}: {name} must be a table ([{name}] with its "
+                                   f"settings under it), not {shown(value)}")
+            if (*where, key) in FREE_TABLES:
+                _check_strings(path, name, value)
+            else:
+                _check(path, value, known[key], (*where, key))
+        else:
+            rule = RULES.get(where[0], {}).get(key) if len(where) == 1 else None
+            problem = rule and rule.problem(value)
+            if problem:
+                raise InvalidInput(f"{path}: {name} {problem}")
+
+
+def _check_strings(path: Path, table: str, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if not isinstance(value, str):
+            raise InvalidInput(f"{path}: {table}.{key} must be a string, not {shown(value)}")
