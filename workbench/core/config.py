@@ -66,6 +66,11 @@ classifier_max_rows = 20000
 # A promotion to production is refused when the candidate's primary metric (rmse, or roc_auc for
 # classifiers) is worse than the current production model's by more than this fraction.
 promotion_margin = 0.01
+
+[bundles]
+# `wb import` refuses a bundle whose objects come to more than this many megabytes expanded
+# (a compressed bundle can unpack to far more than its file's size).
+max_expanded_mb = 10240
 """
 
 DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG_TEXT)
