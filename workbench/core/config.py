@@ -128,6 +128,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "performance_degradation": Rule(), "classifier_auc_threshold": Rule(low=0.5, high=1),
         "classifier_max_rows": Rule(integer=True, low=1)},
     "registry": {"promotion_margin": Rule()},
+    "bundles": {"max_expanded_mb": Rule(integer=True, low=1)},
 }
 # Tables whose keys are the user's to choose; their values are strings.
 FREE_TABLES = {("tui", "keymap")}
