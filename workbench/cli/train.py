@@ -16,8 +16,11 @@ from ..formatting import fmt_num
 from . import output
 from .context import JSON_OPTION, workspace
 
-CONFIG_KEYS = {"data", "target", "model", "split", "seed", "task", "experiment", "jobs",
-               "params", "sweep"}
+# The keys of a --config file and the TOML type of each.
+CONFIG_KEYS: dict[str, type] = {
+    "data": str, "target": str, "model": str, "split": str, "task": str, "experiment": str,
+    "seed": int, "jobs": int, "params": dict, "sweep": dict}
+TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a table"}
 
 
 def train(ctx: typer.Context,
@@ -63,14 +66,14 @@ def train(ctx: typer.Context,
             raise InvalidInput(f"--{required} is required (or set it in --config)")
     base = training.TrainSpec(
         data=settings["data"], target=settings["target"], model=settings.get("model", "lightgbm"),
-        params=params, split=settings.get("split", "random"), seed=int(settings.get("seed", 0)),
+        params=params, split=settings.get("split", "random"), seed=settings.get("seed", 0),
         task=settings.get("task", training.AUTO))
     ws = workspace(ctx)
     if register:
         check_name(register, "model")  # before any training, not after
     quiet = as_json
     outcomes = sweeps.run_grid(
-        ws, base, grid, experiment=settings.get("experiment"), jobs=int(settings.get("jobs", 1)),
+        ws, base, grid, experiment=settings.get("experiment"), jobs=settings.get("jobs", 1),
         on_done=None if quiet else lambda o: output.stderr.print(
             f"run {o.run_id[:8] if o.run_id else '-'} "
             + ("failed: " + o.error if o.error else "finished"), highlight=False, markup=False))
@@ -105,10 +108,14 @@ def _load_config(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InvalidInput(f"config file {path} does not exist")
     settings = config_mod.read_toml(path)
-    unknown = sorted(set(settings) - CONFIG_KEYS)
-    if unknown:
-        raise InvalidInput(f"{path}: unknown key {unknown[0]!r}; known keys are "
-                           f"{', '.join(sorted(CONFIG_KEYS))}")
+    for key, value in settings.items():
+        if key not in CONFIG_KEYS:
+            raise InvalidInput(f"{path}: unknown key {key!r}; known keys are "
+                               f"{', '.join(sorted(CONFIG_KEYS))}")
+        wanted = CONFIG_KEYS[key]
+        if isinstance(value, bool) or not isinstance(value, wanted):
+            raise InvalidInput(f"{path}: {key} must be {TYPE_NAMES[wanted]}, not "
+                               f"{config_mod.shown(value)}")
     return settings
 
 

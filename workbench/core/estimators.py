@@ -8,9 +8,11 @@ predicts the mean or the most frequent class, the floor every experiment should 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from .config import Rule
 from .errors import InvalidInput
 from .features import FeatureSpec
 
@@ -32,6 +34,25 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 THREADED_PREDICTION = ("random_forest", "extra_trees")
 # Parameters wb handles itself rather than passing to the estimator.
 WB_PARAMS = {"lightgbm": {"early_stopping_rounds"}}
+C_INT_MAX = 2**31 - 1  # LightGBM's counts are C ints; a larger one fails deep inside the fit
+# LightGBM's own checks end a fit with a C++ file and line, and its rounds and leaves are not
+# tried in full by the trial fit: the values it needs, said in wb's words before any run.
+# (scikit-learn's estimators check their parameters themselves, in words a user can act on.)
+_COUNT = Rule(integer=True, high=C_INT_MAX)
+_SHARE = Rule(low_open=True, high=1)
+PARAM_RULES: dict[str, dict[str, Rule]] = {
+    "lightgbm": {
+        "n_estimators": Rule(integer=True, low=1, high=C_INT_MAX),
+        "learning_rate": Rule(low_open=True),
+        "num_leaves": Rule(integer=True, low=2, high=131072),
+        "max_depth": Rule(integer=True, low=-C_INT_MAX, high=C_INT_MAX),
+        "early_stopping_rounds": _COUNT, "min_child_samples": _COUNT, "subsample_freq": _COUNT,
+        "subsample_for_bin": Rule(integer=True, low=1, high=C_INT_MAX),
+        "subsample": _SHARE, "colsample_bytree": _SHARE,
+        "min_child_weight": Rule(), "min_split_gain": Rule(), "reg_alpha": Rule(),
+        "reg_lambda": Rule(),
+    },
+}
 
 
 @dataclass
@@ -73,6 +94,31 @@ def build(model: str, task: str, spec: FeatureSpec, params: dict[str, Any], seed
     return Built(Pipeline([("prep", prep), ("model", estimator)]), merged, fit_params)
 
 
+def check_values(model: str, params: dict[str, Any]) -> None:
+    """Numbers the trainers cannot take: not finite, beyond a C int, out of LightGBM's ranges.
+    (`build` checks the names, and the trial fit what scikit-learn checks itself.)"""
+    rules = PARAM_RULES.get(model, {})
+    for key, value in params.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(f"{model} parameter {key} must be a finite number, not {value}")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > C_INT_MAX:
+            raise InvalidInput(f"{model} parameter {key} is too large: {value}")
+        problem = key in rules and rules[key].problem(value)
+        if problem:
+            raise InvalidInput(f"{model} parameter {key} {problem}")
+
+
+class _Quiet:
+    """LightGBM's logger prints its native errors on stdout (before wb's sentence, inside
+    --json output); the same words reach wb in the exception it raises."""
+
+    def info(self, message: str) -> None:
+        pass
+
+    def warning(self, message: str) -> None:
+        pass
+
+
 def _non_categorical(spec: FeatureSpec) -> list[str]:
     return [c for c in spec.columns if c not in spec.categorical]
 
@@ -82,6 +128,7 @@ def _estimator(model: str, task: str, seed: int) -> Any:
     if model == "lightgbm":
         import lightgbm as lgb
 
+        lgb.register_logger(_Quiet())
         cls = lgb.LGBMClassifier if classify else lgb.LGBMRegressor
         # One thread: parallelism comes from `--jobs`, and on a shared 2-core machine two
         # OpenMP threads that spin-wait made fits 5 to 190 times slower (bench/train.py).

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
+import signal
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from . import training
-from .errors import InvalidInput
+from .errors import EXIT_INTERRUPTED, InvalidInput, WbError
+from .names import check_name, plural
 from .workspace import Workspace
+
+INTERRUPTED = "interrupted"
 
 
 def parse_value(text: str) -> Any:
@@ -55,30 +60,86 @@ class Outcome:
 def run_grid(ws: Workspace, base: training.TrainSpec, sweep: Mapping[str, Sequence[Any]], *,
              experiment: str | None, jobs: int = 1,
              on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Train every point of the grid. Ctrl-C ends the runs in progress as killed, starts no
+    more, and raises one WbError (exit 130) saying which runs it stopped."""
+    if experiment is not None:
+        check_name(experiment, "experiment")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidInput(f"--jobs must be a whole number of at least 1, not {jobs!r}")
     specs = [replace(base, params={**base.params, **point}) for point in grid(sweep)]
+    for spec in specs:
+        training.check_request(spec)
     loaded = training.load(ws, base.data)
     prepared = [training.prepare(ws, spec, loaded) for spec in specs]  # all checked up front
-    outcomes: list[Outcome] = []
     if jobs <= 1 or len(specs) == 1:
-        for p in prepared:
-            outcomes.append(_train_here(ws, p, experiment))
-            if on_done:
-                on_done(outcomes[-1])
-        return outcomes
+        return _run_here(ws, prepared, experiment, on_done)
     del prepared  # each worker prepares its own copy
-    import multiprocessing
+    return _run_in_workers(ws, specs, experiment, jobs, on_done)
 
+
+def _run_here(ws: Workspace, prepared: list[training.Prepared], experiment: str | None,
+              on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for p in prepared:
+        try:
+            outcomes.append(_train_here(ws, p, experiment))
+        except KeyboardInterrupt as exc:  # the run itself is already ended as killed
+            raise _interrupted([getattr(exc, "wb_run_id", None)]) from None
+        if on_done:
+            on_done(outcomes[-1])
+    return outcomes
+
+
+def _run_in_workers(ws: Workspace, specs: list[training.TrainSpec], experiment: str | None,
+                    jobs: int, on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
     # spawn, not fork: forking a process that has started LightGBM's or BLAS's threads can hang.
-    with ProcessPoolExecutor(max_workers=jobs,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_signals)
+    # Ctrl-C reaches the terminal's whole process group: the workers ignore it from their first
+    # instruction (an ignored signal stays ignored across exec), and this process stops them.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
         futures = {pool.submit(_train_in_worker, str(ws.root), spec.to_dict(), experiment): spec
                    for spec in specs}
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    outcomes: list[Outcome] = []
+    try:
         for future in as_completed(futures):
             run_id, error = future.result()
             outcomes.append(Outcome(run_id, futures[future], error))
             if on_done:
                 on_done(outcomes[-1])
+    except KeyboardInterrupt:
+        raise _interrupted(_stop_workers(pool, futures)) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return outcomes
+
+
+def _stop_workers(pool: ProcessPoolExecutor, futures: Mapping[Future, Any]) -> list[str | None]:
+    """Cancel what has not started, tell the workers to end their runs as killed (SIGTERM, see
+    `_worker_signals`), and return the ids of the runs they stopped. The pool is shut down (and
+    its manager thread joined) by the caller afterwards: a manager thread still running at exit
+    races Python's own shutdown of it into an 'Exception ignored' traceback."""
+    for future in futures:
+        future.cancel()
+    for child in multiprocessing.active_children():
+        child.terminate()
+    stopped = []
+    for future in wait(futures).done:
+        if not future.cancelled() and future.exception() is None:
+            run_id, error = future.result()
+            if error == INTERRUPTED:
+                stopped.append(run_id)
+    return stopped
+
+
+def _interrupted(run_ids: Sequence[str | None]) -> WbError:
+    killed = [r[:8] for r in run_ids if r]
+    detail = (f"{plural(len(killed), 'run')} marked killed ({', '.join(killed)})" if killed
+              else "no run was in progress")
+    return WbError(f"interrupted; {detail}, and no more were started", EXIT_INTERRUPTED)
 
 
 def _train_here(ws: Workspace, prepared: training.Prepared, experiment: str | None) -> Outcome:
@@ -90,8 +151,32 @@ def _train_here(ws: Workspace, prepared: training.Prepared, experiment: str | No
                        f"{type(exc).__name__}: {exc}")
 
 
-def _train_in_worker(root: str, spec: dict, experiment: str | None) -> tuple[str | None, str | None]:
-    ws = Workspace(Path(root))
-    outcome = _train_here(ws, training.prepare(ws, training.TrainSpec(**spec)), experiment)
-    return outcome.run_id, outcome.error
+# A worker's state for its SIGTERM handler: whether it is training, and whether it was told to stop.
+_worker = {"busy": False, "stopping": False}
 
+
+def _worker_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+
+
+def _stop_worker(signum, frame) -> None:
+    """The sweep was interrupted: a training worker ends its run as killed; an idle one simply
+    takes no more work (the pool's shutdown then ends it quietly, with no traceback)."""
+    _worker["stopping"] = True
+    if _worker["busy"]:
+        raise KeyboardInterrupt
+
+
+def _train_in_worker(root: str, spec: dict, experiment: str | None) -> tuple[str | None, str | None]:
+    if _worker["stopping"]:
+        return None, INTERRUPTED
+    _worker["busy"] = True
+    try:
+        ws = Workspace(Path(root))
+        outcome = _train_here(ws, training.prepare(ws, training.TrainSpec(**spec)), experiment)
+        return outcome.run_id, outcome.error
+    except KeyboardInterrupt as exc:
+        return getattr(exc, "wb_run_id", None), INTERRUPTED
+    finally:
+        _worker["busy"] = False

@@ -8,12 +8,15 @@ ends the run as `failed` with its reason.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import datasets, estimators, features, metrics, runs
+from .config import Rule
+from .db import transaction
 from .errors import InvalidInput
 from .tracking import Run
 from .workspace import Workspace
@@ -22,6 +25,10 @@ VALIDATION_FRACTION = 0.2
 TRIAL_ROWS = 200
 TRIAL_ROUNDS = 10
 AUTO = "auto"
+# What numpy and scikit-learn take as a random_state.
+SEED_RULE = Rule(integer=True, high=2**32 - 1)
+# LightGBM's native checks end with where in its C++ they failed: not the user's business.
+_NATIVE_PLACE = re.compile(r"\s+at \S+\.(?:cpp|hpp|h), line \d+\s*\.?")
 
 
 @dataclass
@@ -58,6 +65,7 @@ def prepare(ws: Workspace, spec: TrainSpec, loaded: tuple | None = None) -> Prep
     `loaded` is a (version, frame) pair from `load`, to share one read among a sweep's runs."""
     import polars as pl
 
+    check_request(spec)
     version, df = loaded or load(ws, spec.data)
     if spec.target not in df.columns:
         raise InvalidInput(f"{version.ref} has no column {spec.target!r}; its columns are "
@@ -80,6 +88,15 @@ def prepare(ws: Workspace, spec: TrainSpec, loaded: tuple | None = None) -> Prep
     return prepared
 
 
+def check_request(spec: TrainSpec) -> None:
+    """The checks that need no data, so that hostile values fail at once: the seed's range,
+    parameters that are not finite or out of the trainer's range."""
+    problem = SEED_RULE.problem(spec.seed)
+    if problem:
+        raise InvalidInput(f"--seed {problem}")
+    estimators.check_values(spec.model, spec.params)
+
+
 def _trial_fit(p: Prepared) -> None:
     """Fit a copy on a small sample, so that a bad parameter value (which set_params does not
     check) fails now, before a run exists, rather than as a failed run."""
@@ -100,7 +117,7 @@ def _trial_fit(p: Prepared) -> None:
             warnings.simplefilter("ignore")
             trial.fit(p.X_train[rows], p.y_train[rows], **fit_params)
     except Exception as exc:  # the estimator's own words name the bad value
-        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        message = _NATIVE_PLACE.sub("", (str(exc).strip().splitlines() or [type(exc).__name__])[0])
         raise InvalidInput(f"cannot train {p.spec.model} with these parameters: {message}"
                            ) from None
 
@@ -160,8 +177,11 @@ def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
             for key, value in (tags or {}).items():
                 run.set_tag(key, value)
             _fit_and_log(run, prepared)
-    except Exception as exc:
-        exc.wb_run_id = run_id  # so a sweep can report which run failed
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):  # even before the Run took over: never left running
+            with transaction(ws.conn) as conn:
+                runs.finish(conn, run_id, "killed", error="interrupted")
+        exc.wb_run_id = run_id  # so a sweep can report which run failed or was killed
         raise
     return run_id
 
