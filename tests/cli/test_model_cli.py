@@ -149,7 +149,7 @@ def test_promotion_through_the_gates(wb, demand):
     first = promote(wb, "demand@1", "--to", "production")
     assert (first["promoted"], first["model"], first["version"], first["alias"]) == (
         True, "demand", 1, "production")
-    assert [g["name"] for g in first["gates"]] == ["artifact_hash", "schema", "performance"]
+    assert [g["name"] for g in first["gates"]] == ["artifact_hash", "schema", "loads_safely", "performance"]
     for g in first["gates"]:
         assert set(g) >= {"name", "passed", "detail"} and g["passed"] is True
 

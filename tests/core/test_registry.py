@@ -214,7 +214,7 @@ def test_unknown_references_say_what_was_looked_for(ws, good_and_bad, ref, words
 def test_the_first_promotion_passes_and_a_worse_challenger_is_refused(ws, good_and_bad):
     first = registry.promote(ws, "demand@1", "production")
     assert first.promoted and not first.forced
-    assert {g["name"] for g in first.gates} == {"artifact_hash", "schema", "performance"}
+    assert {g["name"] for g in first.gates} == {"artifact_hash", "schema", "loads_safely", "performance"}
     assert all(g["passed"] for g in first.gates)
     assert target_of(ws, "demand") == 1
 

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import events, metrics, runs, scoring
+from . import events, metrics, model_io, runs, scoring
 from .db import transaction
 from .errors import InvalidInput, NotFound, WbError
 from .names import check_name, split_ref, version_number
@@ -257,9 +257,10 @@ def gates_for(ws: Workspace, mv: ModelVersion, alias: str, current: int | None,
     gates = [_gate_hash(ws, mv)]
     if alias == PRODUCTION:
         gates.append(_gate_schema(ws, mv))
-        gates.append(_gate_performance(ws, mv, current, data) if gates[0]["passed"] else
-                     _gate("performance", False, "not measured: the artifact does not verify, "
-                                                 "so it is not loaded"))
+        gates.append(model_io.load_gate(ws.store, mv.artifact_hash, mv.artifact_meta))
+        gates.append(_gate_performance(ws, mv, current, data) if gates[-1]["passed"] else
+                     _gate("performance", False, "not measured: the model does not load "
+                                                 "safely, so it is not scored"))
     return gates
 
 
