@@ -303,6 +303,9 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
     if loaded is not None:  # a drop the model cannot score is refused before anything is stored
         scoring.check_fit(loaded.meta["features"]["inputs"], cur_df, loaded.label, cur_label)
     ref_df = datasets.load(ws, ref_version) if (loaded or classifier) else None
+    if loaded is not None:  # prediction drift scores the reference too
+        scoring.check_fit(loaded.meta["features"]["inputs"], ref_df, loaded.label,
+                          f"the reference {ref_version.ref}")
     ref_profile = ref_version.profile
     if not any("drift_bins" in c or "category_counts" in c for c in ref_profile["columns"]):
         # Profiled before profiles carried what drift needs: profile the reference again.

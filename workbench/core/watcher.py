@@ -228,8 +228,8 @@ class Watcher:
             report = drift.check(self.ws, reference, version.ref, model=model, target=target)
             return {**report, "model": model}, None
         except scoring.Unscorable as exc:
-            self._alert("scoring", f"{model} cannot score {version.ref} (from {source}), so "
-                        f"it was checked on its features only: {exc}", version.ref)
+            self._alert("scoring", f"{version.ref} (from {source}) was checked on its "
+                        f"features only, as {model} could not score it: {exc}", version.ref)
             return drift.check(self.ws, reference, version.ref), str(exc)
 
     def _alert(self, kind: str, message: str, subject: str) -> None:
