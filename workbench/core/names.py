@@ -21,10 +21,21 @@ def check_name(name: str, what: str) -> str:
 
 def split_ref(ref: str) -> tuple[str, str | None]:
     """`name@selector` into its parts; a bare name has no selector."""
+    _check_text(ref, "reference")
     name, sep, selector = ref.partition("@")
     if sep and not selector:
         raise InvalidInput(f"reference {ref!r} has nothing after '@'")
     return name, (selector if sep else None)
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse a lone surrogate (a byte that was not UTF-8 in argv or a file name): SQLite
+    cannot be handed it, so it would crash the lookup instead of finding nothing."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(f"{what} {text!r} is not UTF-8 text (character {exc.start + 1})"
+                           ) from None
 
 
 # SQLite's largest integer: no version, count or limit is ever larger.

@@ -45,6 +45,10 @@ class Token:
 
 
 def tokenize(text: str) -> list[Token]:
+    try:  # a lone surrogate (argv bytes that are not UTF-8) cannot become an SQL parameter
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(f"--where: character {exc.start + 1} is not UTF-8 text") from None
     tokens, pos = [], 0
     while pos < len(text):
         if text[pos:].strip() == "":
