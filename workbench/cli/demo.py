@@ -27,7 +27,7 @@ def demo(path: Path = typer.Argument(demo_core.DEFAULT_PATH, help=(
     as seven versions with a contract, a champion model in production, a drift check of every
     week (weeks 5 and 6 drift and raise alerts) and a retrained challenger to promote."""
     def step(message: str) -> None:
-        output.stderr.print(message, highlight=False, markup=False)
+        output.note(message, style=None)  # literal and escaped: it can name the folder
 
     # A SIGTERM stops the build the way Ctrl-C does, so that what it made is removed.
     signal.signal(signal.SIGTERM, _interrupt)

@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..core import config, failures
-from ..core.errors import EXIT_INTERRUPTED, WbError
+from ..core.errors import EXIT_INTERRUPTED, EXIT_USAGE, WbError
 from ..formatting import visible
 from . import data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
@@ -25,7 +25,15 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for `git log | head`
 
 class WbGroup(TyperGroup):
     """Turns WbError into one sentence on stderr and its exit code; hides tracebacks unless
-    --debug."""
+    --debug. Arguments that are not UTF-8 are refused before any command sees them."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        if parent is None:  # the root: every argument on the command line, before parsing
+            problem = not_utf8(args)
+            if problem:
+                output.error(problem)
+                raise typer.Exit(EXIT_USAGE)
+        return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: typer.Context):
         try:
@@ -49,6 +57,24 @@ class WbGroup(TyperGroup):
             _report(ctx, f"wb crashed: {type(exc).__name__}: {exc} (run with --debug for the "
                          f"traceback, and please report it)")
             raise typer.Exit(EXIT_CRASH) from None
+
+
+def not_utf8(args: list[str]) -> str | None:
+    """The sentence refusing the first argument that is not UTF-8, if one is not. Python hands
+    such bytes (a file name in Latin-1, a message with byte 0xff) over as lone surrogates,
+    which neither SQLite, JSON nor the terminal can take: refused here, once for every
+    command, nothing else has to care."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            try:  # the bytes as the shell gave them: 0xff as \xff
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                shown = arg
+            return (f"the argument '{visible(shown)}' is not valid UTF-8; wb takes its "
+                    f"arguments (file names too) as UTF-8, so rename the file or retype the text")
+    return None
 
 
 def _quiet_stdout() -> None:

@@ -74,9 +74,9 @@ def train(ctx: typer.Context,
     quiet = as_json
     outcomes = sweeps.run_grid(
         ws, base, grid, experiment=settings.get("experiment"), jobs=settings.get("jobs", 1),
-        on_done=None if quiet else lambda o: output.stderr.print(
+        on_done=None if quiet else lambda o: output.note(  # an error quotes data: escaped
             f"run {o.run_id[:8] if o.run_id else '-'} "
-            + ("failed: " + o.error if o.error else "finished"), highlight=False, markup=False))
+            + ("failed: " + o.error if o.error else "finished"), style=None))
     found = runs_core.by_ids(ws, [o.run_id for o in outcomes if o.run_id])
     registered = None
     best = runs_core.best(found)

@@ -82,14 +82,15 @@ def _check_text(path: Path, head: bytes, fmt: str) -> None:
 
 
 def read_table(path: Path, fmt: str) -> pl.DataFrame:
-    """The whole file as a DataFrame with at least one row."""
+    """The whole file as a DataFrame with at least one row. `path` is that file, never a
+    pattern: polars would take `week[1].csv` for a glob (glob=False, or an open file)."""
     try:
         if fmt in ("csv", "tsv"):
             df = _read_csv(path, "\t" if fmt == "tsv" else ",")
         elif fmt == "parquet":
-            df = pl.read_parquet(path)
+            df = pl.read_parquet(path, glob=False)
         else:
-            df = pl.read_ndjson(path, infer_schema_length=10_000)
+            df = _read_ndjson(path)
     except InvalidInput:
         raise
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError, ValueError) as exc:
@@ -107,7 +108,7 @@ def _read_csv(path: Path, separator: str) -> pl.DataFrame:
     # date formats on every text cell of the 10,000-row inference sample: 2x the whole read.
     options = dict(separator=separator, truncate_ragged_lines=False, raise_if_empty=True)
     try:
-        df = pl.read_csv(path, infer_schema_length=10_000, **options)
+        df = pl.read_csv(path, infer_schema_length=10_000, glob=False, **options)
     except pl.exceptions.NoDataError:
         raise InvalidInput(f"{path} is empty") from None
     except pl.exceptions.ComputeError as exc:
@@ -117,11 +118,18 @@ def _read_csv(path: Path, separator: str) -> pl.DataFrame:
         if "could not parse" not in text:
             raise
         # A value past the inference window disagrees with the inferred type: infer from all rows.
-        df = pl.read_csv(path, infer_schema_length=None, **options)
+        df = pl.read_csv(path, infer_schema_length=None, glob=False, **options)
     # polars pads a short row with nulls; only then is a closer look at field counts needed.
     if df.width > 1 and df.get_column(df.columns[-1]).null_count():
         _check_field_counts(path, separator, df.width)
     return parse_dates(df)
+
+
+def _read_ndjson(path: Path) -> pl.DataFrame:
+    # polars' read_ndjson has no glob=False: handed the open file, it cannot take a name with
+    # `[`, `*`, `?` or `{` for a pattern (and read another file, or none).
+    with open(path, "rb") as f:
+        return pl.read_ndjson(f, infer_schema_length=10_000)
 
 
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
@@ -157,7 +165,7 @@ def _check_field_counts(path: Path, separator: str, n_fields: int) -> None:
     try:
         lines = pl.read_csv(path, has_header=False, separator="\x1f", quote_char=None,
                             new_columns=["line"], schema_overrides=[pl.String],
-                            infer_schema=False).get_column("line").drop_nulls()
+                            infer_schema=False, glob=False).get_column("line").drop_nulls()
         fields = (lines.str.replace_all(r'"[^"]*"', "")
                   .str.count_matches(separator, literal=True) + 1)
         suspicious = bool((fields != n_fields).any())

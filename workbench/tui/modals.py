@@ -12,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from ..core.errors import WbError
+from ..formatting import visible
 from .workers import ReportsWorkerErrors, background
 
 
@@ -127,7 +128,7 @@ class TextScreen(ReportsWorkerErrors, Screen):
 
     def __init__(self, title: str, make: Callable[[int], str], ansi: bool = False):
         super().__init__()
-        self.heading, self.make, self.ansi = title, make, ansi
+        self.heading, self.make, self.ansi = visible(title), make, ansi
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -144,8 +145,8 @@ class TextScreen(ReportsWorkerErrors, Screen):
         try:
             made = self.make(width)
             text = Text.from_ansi(made) if self.ansi else Text(made)
-        except WbError as exc:
-            text = Text(str(exc))
+        except WbError as exc:  # its sentence quotes data (a column, a file name): escaped
+            text = Text(visible(str(exc)))
         self.app.call_from_thread(self._show, text)
 
     def _show(self, text: Text) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from textual import work
 from textual.worker import Worker, WorkerState
 
+from ..formatting import visible
+
 
 def background(group: str, exclusive: bool = True):
     """`@background("load")`: a thread worker in `group` (a newer one replaces the running
@@ -21,5 +23,7 @@ class ReportsWorkerErrors:
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            self.app.notify(f"unexpected error in wb ({type(error).__name__}: {error}); "
-                            f"this screen may be out of date", severity="error", timeout=15)
+            # The error's text can quote data (a file name, a value): literal and escaped.
+            self.app.notify(visible(f"unexpected error in wb ({type(error).__name__}: {error}); "
+                                    f"this screen may be out of date"),
+                            severity="error", timeout=15, markup=False)
