@@ -5,6 +5,9 @@
     with wb.start_run(experiment="demand", params={"lr": 0.1}) as run:
         df = run.use_dataset("sales@3")
         run.log_metric("rmse", 1.23, step=0)
+        run.log_model(model, input_example=df.drop("units_sold"))
+
+    model = wb.load_model("demand@production")   # the verified, fitted model
 """
 
 from __future__ import annotations
@@ -12,16 +15,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Run", "WbError", "start_run"]
+__all__ = ["Run", "WbError", "load_model", "start_run"]
 
 if TYPE_CHECKING:
     from .core.errors import WbError
-    from .core.tracking import Run, start_run
+    from .core.tracking import Run, load_model, start_run
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so that `import workbench` (and so `wb --help`) costs nothing until the API is used.
-    if name in ("start_run", "Run"):
+    if name in ("start_run", "Run", "load_model"):
         from .core import tracking
 
         return getattr(tracking, name)
@@ -30,3 +33,7 @@ def __getattr__(name: str) -> Any:
 
         return WbError
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 FORMAT = "skops"
 
-# Types outside skops' own default-trusted set that wb's trainers produce.
+# Types outside skops' own default-trusted set that wb's trainers and users' models need.
 TRUSTED = frozenset({
     "collections.OrderedDict",
     "functools.partial",
@@ -37,6 +37,32 @@ TRUSTED = frozenset({
     "sklearn._loss.link.Interval",
     "numpy.dtype",
     "builtins.slice",
+    # What users' own scikit-learn pipelines ask for (`run.log_model`): fitted state and the
+    # library's own loss, distance and scoring classes and functions, none of them a builtin.
+    "sklearn.utils._bunch.Bunch",
+    "sklearn._loss.loss.AbsoluteError",
+    "sklearn._loss.loss.ExponentialLoss",
+    "sklearn._loss.loss.HalfGammaLoss",
+    "sklearn._loss.loss.HalfPoissonLoss",
+    "sklearn._loss.loss.HalfTweedieLoss",
+    "sklearn._loss.loss.HalfTweedieLossIdentity",
+    "sklearn._loss.loss.HuberLoss",
+    "sklearn._loss.loss.PinballLoss",
+    "sklearn._loss.link.LogLink",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    "sklearn.metrics._dist_metrics.ChebyshevDistance64",
+    "sklearn.feature_selection._univariate_selection.f_classif",
+    "sklearn.feature_selection._univariate_selection.f_regression",
+    "sklearn.feature_selection._univariate_selection.r_regression",
+    "sklearn.feature_selection._univariate_selection.chi2",
+    "sklearn.feature_selection._mutual_info.mutual_info_classif",
+    "sklearn.feature_selection._mutual_info.mutual_info_regression",
 })
 
 

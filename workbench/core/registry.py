@@ -89,6 +89,9 @@ def register(ws: Workspace, run_ref: str, name: str) -> ModelVersion:
     if artifact is None:
         raise InvalidInput(f"run {info['name']} logged no model")
     meta = json.loads(artifact["meta"])
+    problem = scoring.why_unscorable(meta)  # a user's artifact, but no model to serve
+    if problem:
+        raise InvalidInput(f"run {info['name']}'s model cannot score data: {problem}")
     if not meta.get("dataset") and len(info["inputs"]) == 1:
         # A script's model (`run.log_model`): the one dataset its run read is what it learned
         # from, as `wb runs show` lists it.

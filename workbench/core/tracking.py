@@ -128,15 +128,64 @@ class Run:
         """Store a file's bytes with the run under `name` (default: the file's name)."""
         return runs_mod.add_artifact(self.ws, self.id, Path(path), name or Path(path).name, "file")
 
-    def log_model(self, model: Any, name: str = "model", meta: Mapping[str, Any] | None = None
-                  ) -> str:
-        """Store a fitted scikit-learn model (LightGBM's included) in a format that runs no
-        code on load; `meta` is kept beside it."""
-        from . import model_io
+    def log_model(self, model: Any, name: str = "model", meta: Mapping[str, Any] | None = None,
+                  *, input_example: Any = None, target: str | None = None) -> str:
+        """Store a fitted model (a scikit-learn estimator or pipeline, LightGBM's included, or a
+        LightGBM Booster) in a format that runs no code on load, with what scoring it needs:
+        its input columns and their types (from `input_example`, a data frame of the columns
+        it takes; else the dataset this run read with `use_dataset`; else the model's own
+        `feature_names_in_`), its task and its `target` column (else the run's `target`
+        param, else the one column of the run's dataset it does not take). `meta` is kept
+        beside it and overrides what was found."""
+        from . import model_io, scoring
 
+        meta = dict(meta or {})
+        found: dict[str, Any] = {}
+        if "features" not in meta:  # (wb train hands its own recipe in)
+            if target is None:
+                target = self._param("target")
+            try:
+                described = scoring.describe(model, input_example=input_example,
+                                             dataset=self._only_input(), target=target)
+            except InvalidInput:
+                raise
+            except Exception as exc:  # a model of a kind wb cannot look into is still kept
+                described = {"unscorable": f"wb could not tell what it takes "
+                                           f"({type(exc).__name__}: {exc})"}
+            found = {k: v for k, v in described.items() if k not in meta}
         payload, format_meta = model_io.dump(model)
         return runs_mod.add_artifact_bytes(self.ws, self.id, payload, name, "model",
-                                           {**format_meta, **(meta or {})})
+                                           {**format_meta, **found, **meta})
+
+    def _param(self, key: str) -> str | None:
+        """A parameter logged so far (buffered or written), as text."""
+        with self._lock:
+            if key in self._params:
+                return None if self._params[key] is None else str(self._params[key])
+        row = self.ws.conn.execute("SELECT value FROM params WHERE run_id = ? AND key = ?",
+                                   (self.id, key)).fetchone()
+        if row is None:
+            return None
+        import json
+
+        try:
+            value = json.loads(row[0])
+        except (TypeError, ValueError):
+            value = row[0]
+        return None if value is None else str(value)
+
+    def _only_input(self):
+        """The dataset version this run read, when it read exactly one."""
+        from . import datasets
+
+        rows = self.ws.conn.execute("SELECT dataset, version FROM run_inputs WHERE run_id = ?",
+                                    (self.id,)).fetchall()
+        if len(rows) != 1:
+            return None
+        try:
+            return datasets.resolve(self.ws, f"{rows[0][0]}@{rows[0][1]}")
+        except WbError:
+            return None
 
     def use_dataset(self, ref: str):
         """A dataset version as a polars DataFrame, recorded as an input of this run."""
@@ -251,6 +300,18 @@ def start_run(experiment: str | None = None, params: Mapping[str, Any] | None = 
     for key, value in (tags or {}).items():
         run.set_tag(key, value)
     return run
+
+
+def load_model(ref: str, *, workspace: str | os.PathLike | None = None) -> Any:
+    """The registered model `ref` (`demand@production`, `demand@3`, `demand`), its bytes
+    verified against their hash and loaded with wb's trusted types only: the fitted estimator,
+    pipeline or booster itself, for a user's own code."""
+    from . import model_io, registry
+
+    found = Workspace.find(workspace)
+    ws = _workspaces.setdefault(found.root, found)
+    mv = registry.resolve(ws, ref)
+    return model_io.load(ws.store.read_verified(mv.artifact_hash), mv.artifact_meta)
 
 
 _crashed = False
