@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -13,7 +14,7 @@ from ..formatting import fmt_num, short_time, visible
 from . import output
 from .context import JSON_OPTION, workspace
 
-app = typer.Typer(help="Tracked runs: list, show, compare, reproduce, kill, rm.",
+app = typer.Typer(help="Tracked runs: list, show, artifacts, compare, reproduce, kill, rm.",
                   no_args_is_help=True)
 
 
@@ -124,6 +125,58 @@ def _print_show(info: dict[str, Any]) -> None:
         output.table(["artifact", "kind", "size", "hash"],
                      [(a["path"], a["kind"], output.fmt_bytes(a["size"]), a["hash"][:12])
                       for a in info["artifacts"]])
+
+
+@app.command("artifacts")
+def artifacts(ctx: typer.Context,
+              run_ref: str = typer.Argument(..., metavar="RUN",
+                                            help="A run id (or unique prefix) or name."),
+              get: str | None = typer.Option(None, "--get", metavar="PATH",
+                                             help="Fetch this artifact (needs -o FILE)."),
+              out: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
+                                              help="Where --get writes the artifact's bytes."),
+              force: bool = typer.Option(False, "--force", "-f",
+                                         help="Let --get overwrite FILE if it exists."),
+              as_json: bool = JSON_OPTION) -> None:
+    """The files a run logged (its models included): list them, or fetch one with
+    `--get PATH -o FILE`, its bytes verified against their hash."""
+    from ..core.errors import InvalidInput, NotFound
+
+    ws = workspace(ctx)
+    info = runs_core.show(ws, run_ref)
+    found = info["artifacts"]
+    if get is None:
+        if out is not None or force:
+            raise InvalidInput("-o and --force go with --get PATH: say which artifact to fetch")
+        if as_json:
+            output.print_json([{"path": a["path"], "kind": a["kind"], "size": a["size"],
+                                "hash": a["hash"]} for a in found])
+        elif not found:
+            output.line(f"run {info['name']} logged no artifacts")
+        else:
+            output.table(["path", "kind", "size", "hash"],
+                         [(a["path"], a["kind"], output.fmt_bytes(a["size"]), a["hash"][:12])
+                          for a in found], justify_right=("size",))
+        return
+    if out is None:
+        raise InvalidInput(f"--get {get} needs -o FILE: where to write it")
+    artifact = next((a for a in found if a["path"] == get), None)
+    if artifact is None:
+        known = ", ".join(a["path"] for a in found) or "none"
+        raise NotFound(f"run {info['name']} has no artifact {get!r}; its artifacts: {known}")
+    if out.is_dir():
+        raise InvalidInput(f"{out} is a folder; give a file path with -o")
+    if out.exists() and not force:
+        raise InvalidInput(f"{out} already exists; pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise InvalidInput(f"folder {out.parent} does not exist")
+    ws.store.copy_verified(artifact["hash"], out)
+    if as_json:
+        output.print_json({"path": get, "output": str(out), "size": artifact["size"],
+                           "hash": artifact["hash"]})
+        return
+    output.line(f"wrote {get} of run {info['name']} to {out} "
+                f"({output.fmt_bytes(artifact['size'])}, hash {artifact['hash'][:12]} verified)")
 
 
 @app.command("kill")
