@@ -69,7 +69,7 @@ def test_demo_workspace_holds_the_story(built, wb):
     assert "columns" in query("data", "contract", "show", "sales")
     assert query("model", "list") == [{"name": "demand", "versions": 2,
                                        "aliases": {"production": 1}}]
-    assert query("model", "show", "demand@2")["dataset"] == "sales@7"
+    assert query("model", "show", "demand@2")["dataset"] == "sales@6"
     reports = {r["current"]: r for r in query("drift", "list")}
     assert set(reports) == {f"sales@{n}" for n in range(2, 8)}
     assert reports["sales@6"]["dataset_drift"] or reports["sales@7"]["dataset_drift"]

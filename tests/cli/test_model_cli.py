@@ -46,11 +46,14 @@ def train(wb, model: str = "linear", *args: str) -> str:
 
 
 @pytest.fixture
-def demand(wb) -> tuple[str, str]:
-    """demand@1 a linear model, demand@2 the mean: much worse on this data."""
+def demand(wb, tmp_path) -> tuple[str, str]:
+    """demand@1 a linear model, demand@2 the mean: much worse on this data; both trained on
+    sales@1, and a later week, sales@2, for the gates to judge them on."""
     good, bad = train(wb, "linear"), train(wb, "baseline")
     wb("model", "register", good, "--name", "demand")
     wb("model", "register", bad[:8], "--name", "demand")
+    sales_frame(seed=5).write_csv(tmp_path / "week2.csv")
+    wb("data", "add", tmp_path / "week2.csv", "--name", "sales")
     return good, bad
 
 
@@ -324,7 +327,7 @@ def test_evaluate_json_stays_json_when_a_segment_has_a_single_row(wb, demand, tm
     one_off = pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("solo")).otherwise("region")
     sales_frame().with_columns(one_off.alias("region")).write_csv(tmp_path / "sales2.csv")
     wb("data", "add", tmp_path / "sales2.csv", "--name", "sales")
-    out = wb("model", "evaluate", "demand@1", "--against", "demand@2", "--data", "sales@2",
+    out = wb("model", "evaluate", "demand@1", "--against", "demand@2", "--data", "sales@3",
              "--by", "region", "--json").stdout
 
     def not_json(constant: str):

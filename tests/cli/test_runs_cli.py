@@ -187,3 +187,22 @@ def test_a_bad_where_exits_2_with_one_line(wb, where):
 def test_a_bad_sort_exits_2(wb):
     result = wb("runs", "list", "--sort", "nosuch", code=2)
     assert result.stderr.startswith("error: --sort") and result.stdout == ""
+
+
+def test_a_window_trains_on_earlier_versions_and_an_invalid_one_warns(wb, tmp_path):
+    """`--window 2` trains on d@3 and the version before it that keeps d's contract (d@2
+    breaks it, so d@1); training on an INVALID version on purpose says so, and goes on."""
+    (tmp_path / "d2.csv").write_text(_csv(60).replace(",A,", ",Z,"))  # a store the contract lacks
+    (tmp_path / "d3.csv").write_text(_csv(70))
+    wb("data", "contract", "infer", "d@1", "-o", tmp_path / "d.toml")
+    wb("data", "contract", "set", "d", tmp_path / "d.toml")
+    wb("data", "add", tmp_path / "d2.csv", "--name", "d")
+    wb("data", "add", tmp_path / "d3.csv", "--name", "d")
+    [run] = json.loads(wb("train", "--data", "d@3", "--target", "y", "--window", "2", *FAST,
+                          "--json").stdout)["runs"]
+    shown = json.loads(wb("runs", "show", run["id"], "--json").stdout)
+    assert [i["version"] for i in shown["inputs"]] == [1, 3]
+    assert "--window 2" in " ".join(shown["command"])
+    warned = wb("train", "--data", "d@2", "--target", "y", *FAST)
+    assert warned.stderr.splitlines()[0] == (
+        "warning: d@2 breaks its contract (`wb data validate d@2`); training on it anyway")

@@ -70,11 +70,13 @@ def train(ws, model: str = "linear", data: str = "sales@1", target: str = "units
 
 
 @pytest.fixture
-def good_and_bad(ws, sales) -> tuple[str, str]:
-    """demand@1: a linear model (good); demand@2: the mean (much worse)."""
+def good_and_bad(ws, sales, tmp_path) -> tuple[str, str]:
+    """demand@1: a linear model (good); demand@2: the mean (much worse); both trained on
+    sales@1, and sales@2, a later week neither has seen, for the gates to judge them on."""
     good, bad = train(ws, "linear"), train(ws, "baseline")
     registry.register(ws, good, "demand")
     registry.register(ws, bad, "demand")
+    add_frame(ws, tmp_path, sales_frame(seed=5), "sales")
     return good, bad
 
 
@@ -222,9 +224,9 @@ def test_the_first_promotion_passes_and_a_worse_challenger_is_refused(ws, good_a
     assert refused.promoted is False
     perf = gate(refused, "performance")
     assert perf["passed"] is False
-    scores = registry.evaluate(ws, "demand@2", "sales@1", against="demand@1")["overall"]
+    scores = registry.evaluate(ws, "demand@2", "sales@2", against="demand@1")["overall"]
     shown = numbers_in(perf["detail"])
-    assert "rmse" in perf["detail"]
+    assert "rmse on sales@2" in perf["detail"]  # the week neither has seen
     assert close_to_one_of(scores["demand@2"]["rmse"], shown), perf["detail"]
     assert close_to_one_of(scores["demand@1"]["rmse"], shown), perf["detail"]
     assert gate(refused, "artifact_hash")["passed"] and gate(refused, "schema")["passed"]
@@ -235,10 +237,11 @@ def test_the_first_promotion_passes_and_a_worse_challenger_is_refused(ws, good_a
     assert registry.resolve(ws, "demand@production").version == 1
 
 
-def test_a_better_or_equal_challenger_passes(ws, sales):
+def test_a_better_or_equal_challenger_passes(ws, sales, tmp_path):
     good, bad = train(ws, "linear"), train(ws, "baseline")
     for run_id in (bad, good, good):
         registry.register(ws, run_id, "demand")
+    add_frame(ws, tmp_path, sales_frame(seed=5), "sales")
     assert registry.promote(ws, "demand@1", "production").promoted
     better = registry.promote(ws, "demand@2", "production")
     assert better.promoted and gate(better, "performance")["passed"]
@@ -254,6 +257,7 @@ def test_a_classifier_is_gated_on_roc_auc(ws, tmp_path):
     add_frame(ws, tmp_path, churn_frame(), "churn")
     for model in ("linear", "baseline"):
         registry.register(ws, train(ws, model, data="churn@1", target="churned"), "churn")
+    add_frame(ws, tmp_path, churn_frame(seed=2), "churn")
     assert registry.promote(ws, "churn@1", "production").promoted
     refused = registry.promote(ws, "churn@2", "production")
     assert refused.promoted is False
@@ -398,10 +402,11 @@ def test_rollback_with_nowhere_to_go_is_an_error(ws, good_and_bad):
     assert target_of(ws, "demand") == 1 and len(registry.alias_history(ws, "demand")) == 1
 
 
-def test_each_rollback_undoes_one_more_promotion(ws, sales):
+def test_each_rollback_undoes_one_more_promotion(ws, sales, tmp_path):
     """v1 -> v2 -> v3 in production, v3 turns out bad: rollback to v2; v2 is bad too: the next
     rollback goes to v1, never back to the v3 the first one left; then there is nowhere to go."""
     run_id = train(ws)
+    add_frame(ws, tmp_path, sales_frame(seed=5), "sales")
     for _ in range(3):
         registry.register(ws, run_id, "demand")
     for version in (1, 2, 3):
@@ -546,22 +551,44 @@ def test_a_scripts_model_records_the_dataset_its_run_read(ws, sales):
     from sklearn.linear_model import LinearRegression
 
     with wb.start_run(workspace=ws.root) as run:
-        run.use_dataset("sales@1")
-        run.log_model(LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0]))
+        df = run.use_dataset("sales@1")
+        X = df.select("x1", "x2")
+        run.log_model(LinearRegression().fit(X.to_numpy(), df["units"].to_numpy()),
+                      input_example=X, target="units")
     mv = registry.register(ws, run.id, "scripted")
     assert mv.dataset == "sales@1" and mv.dataset_hash == datasets.resolve(ws, "sales@1").hash
 
 
-def test_a_gate_scored_on_the_versions_own_training_data_comes_with_a_caution(ws, sales,
-                                                                            tmp_path):
+def test_the_gate_judges_on_data_the_candidate_has_not_seen(ws, sales, tmp_path):
     registry.register(ws, train(ws), "demand")
     assert registry.promote(ws, "demand@1", "production").caution == ""  # nothing compared
     add_frame(ws, tmp_path, sales_frame(seed=1), "sales")
     registry.register(ws, train(ws, data="sales@2"), "demand")
-    # The default gate data is the newest sales, sales@2: what demand@2 was trained on.
-    assert "optimistic" in registry.preview_promotion(ws, "demand@2", "production")["caution"]
-    flattered = registry.promote(ws, "demand@2", "production")
+    # demand@2 has seen every version of sales: no default, and a sentence saying what to do.
+    blind = registry.promote(ws, "demand@2", "production")
+    assert not blind.promoted and gate(blind, "performance")["detail"] == (
+        "not measured: demand@2 was trained on sales@2, and no newer version of sales exists "
+        "to judge it on; pass --data with data it has not seen")
+    # Its own training data, chosen by the user, is measured with a caution.
+    flattered = registry.promote(ws, "demand@2", "production", data="sales@2")
     assert "demand@2 was trained on sales@2" in flattered.caution
     registry.rollback(ws, "demand")
-    fair = registry.promote(ws, "demand@2", "production", data="sales@1")  # unseen by it
-    assert fair.caution == "" and fair.to_dict()["caution"] == ""
+    # A newer week is the default, and a fair test.
+    add_frame(ws, tmp_path, sales_frame(seed=2), "sales")
+    preview = registry.preview_promotion(ws, "demand@2", "production")
+    assert preview["caution"] == "" and "on sales@3" in gate_of(preview, "performance")
+    fair = registry.promote(ws, "demand@2", "production")
+    assert fair.caution == "" and "on sales@3" in gate(fair, "performance")["detail"]
+
+
+def gate_of(preview: dict, name: str) -> str:
+    return next(g["detail"] for g in preview["gates"] if g["name"] == name)
+
+
+def test_a_model_with_no_inputs_on_record_fails_the_schema_gate(ws, good_and_bad):
+    registry.promote(ws, "demand@1", "production")
+    ws.conn.execute("UPDATE model_versions SET schema = '[]' WHERE version = 2")
+    ws.conn.commit()
+    refused = registry.promote(ws, "demand@2", "production")
+    assert not refused.promoted
+    assert gate(refused, "schema")["detail"].startswith("demand@2 records no inputs to check")

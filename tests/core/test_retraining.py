@@ -92,3 +92,26 @@ def test_a_retraining_that_fails_raises_an_alert_and_the_drop_is_still_taken(cha
     assert [a["kind"] for a in alerts.list_alerts(champion, open_only=True)
             if a["kind"] == "retrain"] == ["retrain"]
     assert _versions(champion) == [1]
+
+
+def test_a_drop_that_breaks_its_contract_neither_judges_nor_trains(champion, tmp_path):
+    """A file of predictions, or a broken export, dropped into the folder is versioned and
+    alerted on, and nothing is judged or trained on it."""
+    from workbench.core import contracts
+
+    reference = datasets.resolve(champion, "sales@1")
+    contracts.set_contract(champion, "sales", contracts.infer(champion, reference), "test")
+    outcome = _drop(champion, tmp_path, "week_05")  # a new category, missing temperatures
+    assert outcome.status == "added" and outcome.dataset_drift
+    assert "sales@2 breaks its contract: no model is judged or retrained on it" in outcome.detail
+    assert _versions(champion) == [1]
+
+
+def test_the_retraining_window_trains_on_the_versions_it_names(champion, tmp_path):
+    champion.config["retrain"]["window"] = "all"  # as `[retrain] window = "all"` sets it
+    outcome = _drop(champion, tmp_path, "week_05")
+    assert "retrained demand on sales@2 as demand@2" in outcome.detail
+    info = runs.show(champion, registry.resolve(champion, "demand@2").run_id)
+    assert [(i["dataset"], i["version"]) for i in info["inputs"]] == [("sales", 1), ("sales", 2)]
+    assert info["spec"]["window"] == 0
+    assert registry.resolve(champion, "demand@2").dataset == "sales@2"  # the newest it saw

@@ -64,7 +64,8 @@ def _print_summary(s: demo_core.Summary, path: Path) -> None:
                    + (f"; {broken} break its contract" if broken else "")),
             ("drift", f"{drifted} drift from {name}@1; {plural(s.open_alerts, 'open alert')}"),
             (model, f"{model}@{s.production} in production; {model}@{s.challenger}, retrained "
-                    f"on {name}@{s.versions}, waits for promotion")):
+                    f"on {name}@{s.versions - 1}, waits for promotion (judged on "
+                    f"{name}@{s.versions})")):
         output.line(f"  {label:<8} {text}")
     output.line("")
     output.line("try:")

@@ -12,8 +12,8 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..core import config, failures
-from ..core.errors import EXIT_INTERRUPTED, EXIT_USAGE, WbError
+from ..core import failures
+from ..core.errors import EXIT_INTERRUPTED, EXIT_USAGE, Caution, WbError
 from ..formatting import visible
 from . import data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
@@ -125,8 +125,9 @@ def root(
 
 def _show_warning(message, category, filename, lineno, file=None, line=None,
                   _default=warnings.showwarning) -> None:
-    """Core's warnings about the user's own settings are a line for them, not a source line."""
-    if issubclass(category, config.ConfigWarning):
+    """Core's cautions (a setting it does not know, INVALID data) are a line for the user,
+    not a source line."""
+    if issubclass(category, Caution):
         output.note(f"warning: {message}", style="yellow")
     else:
         _default(message, category, filename, lineno, file, line)

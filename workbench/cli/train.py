@@ -19,7 +19,7 @@ from .context import JSON_OPTION, workspace
 # The keys of a --config file and the TOML type of each.
 CONFIG_KEYS: dict[str, type] = {
     "data": str, "target": str, "model": str, "split": str, "task": str, "experiment": str,
-    "seed": int, "jobs": int, "params": dict, "sweep": dict}
+    "seed": int, "jobs": int, "window": int, "params": dict, "sweep": dict}
 TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a table"}
 
 
@@ -37,6 +37,9 @@ def train(ctx: typer.Context,
           seed: int | None = typer.Option(None, "--seed", help="Random seed (default 0)."),
           task: str | None = typer.Option(None, "--task", help=(
               "regression or classification (default: from the target's type).")),
+          window: int | None = typer.Option(None, "--window", min=0, metavar="N", help=(
+              "Train on --data and the N-1 versions of its dataset before it that keep its "
+              "contract (0: all of them; default 1, --data alone).")),
           experiment: str | None = typer.Option(None, "--experiment", "-e"),
           config: Path | None = typer.Option(None, "--config", help=(
               "A TOML file with the same keys; [params] and [sweep] tables.")),
@@ -50,7 +53,7 @@ def train(ctx: typer.Context,
 
     settings = _load_config(config) if config else {}
     cli = {"data": data, "target": target, "model": model, "split": split, "seed": seed,
-           "task": task, "experiment": experiment, "jobs": jobs}
+           "task": task, "experiment": experiment, "jobs": jobs, "window": window}
     settings.update({k: v for k, v in cli.items() if v is not None})
     params = dict(settings.get("params", {}))
     for item in param:
@@ -67,7 +70,7 @@ def train(ctx: typer.Context,
     base = training.TrainSpec(
         data=settings["data"], target=settings["target"], model=settings.get("model", "lightgbm"),
         params=params, split=settings.get("split", "random"), seed=settings.get("seed", 0),
-        task=settings.get("task", training.AUTO))
+        task=settings.get("task", training.AUTO), window=settings.get("window", 1))
     ws = workspace(ctx)
     if register:
         check_name(register, "model")  # before any training, not after

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidInput
+from .errors import Caution, InvalidInput
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,6 +67,12 @@ classifier_max_rows = 20000
 # classifiers) is worse than the current production model's by more than this fraction.
 promotion_margin = 0.01
 
+[retrain]
+# What `wb watch --retrain` trains a challenger on: "latest" (the drop alone), "all" (the drop
+# and every version before it that keeps its contract) or a number of such versions, newest
+# first (3 = the drop and the two before it).
+window = "latest"
+
 [bundles]
 # `wb import` refuses a bundle whose objects come to more than this many megabytes expanded
 # (a compressed bundle can unpack to far more than its file's size).
@@ -105,6 +111,23 @@ class Rule:
         return f"{kind} from {low} to {high}"
 
 
+WINDOW_WORDS = {"latest": 1, "all": 0}
+
+
+@dataclass(frozen=True)
+class Window(Rule):
+    """A number of versions, or "latest" (1) or "all" (0, as `TrainSpec.window` takes it)."""
+
+    def allows(self, value: Any) -> bool:
+        return value in WINDOW_WORDS or super().allows(value)
+
+    def describe(self) -> str:
+        return '"latest", "all" or ' + super().describe()
+
+    def versions(self, value: Any) -> int:
+        return WINDOW_WORDS[value] if isinstance(value, str) else value
+
+
 def _number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
@@ -116,8 +139,8 @@ def shown(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-# Every setting in DEFAULTS that is a number, with the values the code using it can take
-# (tests/core/test_config.py checks that none is missing).
+# Every setting in DEFAULTS that is a number (or may be one), with the values the code using it
+# can take (tests/core/test_config.py checks that no number is missing).
 RULES: dict[str, dict[str, Rule]] = {
     "store": {"gc_grace_hours": Rule()},
     "data": {"histogram_bins": Rule(integer=True, low=1), "top_values": Rule(integer=True)},
@@ -129,12 +152,13 @@ RULES: dict[str, dict[str, Rule]] = {
         "classifier_max_rows": Rule(integer=True, low=1)},
     "registry": {"promotion_margin": Rule()},
     "bundles": {"max_expanded_mb": Rule(integer=True, low=1)},
+    "retrain": {"window": Window(integer=True, low=1)},
 }
 # Tables whose keys are the user's to choose; their values are strings.
 FREE_TABLES = {("tui", "keymap")}
 
 
-class ConfigWarning(UserWarning):
+class ConfigWarning(Caution):
     """A setting wb does not know (a typo, most likely): ignored, and said on stderr."""
 
 

@@ -38,3 +38,8 @@ class IntegrityError(WbError):
     """Stored bytes that no longer match their hash."""
 
     exit_code = EXIT_CHECK_FAILED
+
+
+class Caution(UserWarning):
+    """Something the user should know that does not stop the command (training on an INVALID
+    version, an unknown setting): the CLI says it on stderr as `warning: ...`."""

@@ -278,20 +278,21 @@ def preview_promotion(ws: Workspace, ref: str, alias: str) -> dict[str, Any]:
 
 
 def caution(ws: Workspace, mv: ModelVersion, data: str | None) -> str:
-    """A warning when the performance gate scores the version on the very data it was
-    trained on (the default, the newest version of its dataset, often is): it flatters it."""
+    """A warning when `data`, chosen by the user, is data the version was trained on: its
+    figures there flatter it. (The default data is never such: see `unseen_data`.)"""
     from . import datasets
 
-    if not mv.dataset or not mv.dataset_hash:
+    if data is None or not mv.dataset_hash:
         return ""
     try:
-        used = datasets.resolve(ws, data or mv.dataset.partition("@")[0])
+        used = datasets.resolve(ws, data)
     except WbError:
         return ""
-    if used.hash != mv.dataset_hash:
+    seen = {mv.dataset_hash} | {i["hash"] for i in runs.show(ws, mv.run_id)["inputs"]}
+    if used.hash not in seen:
         return ""
     return (f"{mv.ref} was trained on {used.ref}, the data it is scored on here: its figures "
-            f"there are optimistic (a version it has not seen, --data, is a fair test)")
+            f"there are optimistic (a version it has not seen is a fair test)")
 
 
 def _alias_target(ws: Workspace, name: str, alias: str) -> int | None:
@@ -394,6 +395,9 @@ def _gate_schema(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
         latest = datasets.resolve(ws, dataset)
         expected = {c["name"]: c["dtype"] for c in latest.schema}
         source = f"{latest.ref} (no contract)"
+    if not mv.schema:  # a gate with nothing to check is no gate
+        return _gate("schema", False, f"{mv.ref} records no inputs to check against {source} "
+                                      f"(log it with run.log_model(model, input_example=df))")
     problems = []
     for col in mv.schema:
         have = expected.get(col["name"], "missing")
@@ -413,8 +417,9 @@ def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
     if current is None:
         return _gate("performance", True, "no production model yet to compare with")
     champion = resolve(ws, f"{mv.name}@{current}")
-    ref = data or (mv.dataset or "").partition("@")[0]
-    version = datasets.resolve(ws, ref)
+    version = datasets.resolve(ws, data) if data is not None else unseen_data(ws, mv)
+    if version is None:
+        return _gate("performance", False, f"not measured: {_no_unseen_data(mv)}")
     df = datasets.load(ws, version)
     target = mv.artifact_meta.get("target")
     name = metrics.primary(mv.task)
@@ -432,6 +437,34 @@ def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
                  f"the margin is {margin:.0%} worse)")
 
 
+def unseen_data(ws: Workspace, mv: ModelVersion):
+    """The newest version of the model's dataset that is newer than every version it was
+    trained on: data the candidate has not seen, the default a gate or an evaluation scores
+    on. None when there is none."""
+    from . import datasets
+
+    name = (mv.dataset or "").partition("@")[0]
+    if not name:
+        return None
+    seen = {mv.dataset_hash} | {i["hash"] for i in runs.show(ws, mv.run_id)["inputs"]
+                                if i["dataset"] == name}
+    try:
+        versions = datasets.log(ws, name)
+    except WbError:
+        return None
+    last_seen = max((v.version for v in versions if v.hash in seen), default=0)
+    fresh = [v for v in versions if v.version > last_seen and v.hash not in seen]
+    return fresh[-1] if fresh else None
+
+
+def _no_unseen_data(mv: ModelVersion) -> str:
+    if not mv.dataset:
+        return f"{mv.ref} records no training dataset; pass --data with data it has not seen"
+    return (f"{mv.ref} was trained on {mv.dataset}, and no newer version of "
+            f"{mv.dataset.partition('@')[0]} exists to judge it on; pass --data with data it "
+            f"has not seen")
+
+
 # -- comparing ------------------------------------------------------------------------------
 def evaluate_against_production(ws: Workspace, ref: str) -> dict[str, Any]:
     """`evaluate` of a version against production (when another version is production), on
@@ -442,8 +475,10 @@ def evaluate_against_production(ws: Workspace, ref: str) -> dict[str, Any]:
         raise InvalidInput(f"{mv.ref} has no training dataset on record to evaluate it on")
     current = _alias_target(ws, mv.name, PRODUCTION)
     against = f"{mv.name}@{current}" if current and current != mv.version else None
-    data = mv.dataset.partition("@")[0]
-    return {**evaluate(ws, mv.ref, data, against=against), "caution": caution(ws, mv, None)}
+    unseen = unseen_data(ws, mv)
+    data = unseen.ref if unseen else mv.dataset.partition("@")[0]
+    return {**evaluate(ws, mv.ref, data, against=against),
+            "caution": "" if unseen else caution(ws, mv, data)}
 
 
 def evaluate(ws: Workspace, ref: str, data: str, against: str | None = None,

@@ -6,15 +6,17 @@ dataset:
    model has seen: the production gates run with the drop as their data, and it is promoted
    only if it wins.
 2. When the drop drifted or production's metric degraded on it, a new challenger is trained
-   with production's own recipe (model, parameters, split, seed) on the drop and registered;
-   the next drop judges it. Judging on the drop it was trained on would flatter it.
+   with production's own recipe (model, parameters, split, seed) on the drop (with the
+   versions before it that `[retrain] window` asks for) and registered; the next drop judges
+   it. Judging on the drop it was trained on would flatter it.
+A drop that breaks its dataset's contract does neither (the watcher skips it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import events, registry, runs
+from . import config, events, registry, runs
 from .datasets import DatasetVersion
 from .db import transaction
 from .errors import WbError
@@ -70,11 +72,13 @@ def judge(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str | None
 
 
 def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:
-    """A challenger trained like production, on the drop; registered, not promoted."""
+    """A challenger trained like production, on the drop (and the versions before it that
+    `[retrain] window` asks for); registered, not promoted."""
     from . import training
 
     info = runs.show(ws, champion.production.run_id)
-    spec = training.TrainSpec(**{**info["spec"], "data": drop.ref})
+    window = config.RULES["retrain"]["window"].versions(ws.config["retrain"]["window"])
+    spec = training.TrainSpec(**{**info["spec"], "data": drop.ref, "window": window})
     run_id = training.train(ws, spec, experiment=info["experiment"],
                             tags={"retrained_from": champion.production.ref,
                                   "trigger": "wb watch --retrain"})

@@ -69,7 +69,7 @@ def run_grid(ws: Workspace, base: training.TrainSpec, sweep: Mapping[str, Sequen
     specs = [replace(base, params={**base.params, **point}) for point in grid(sweep)]
     for spec in specs:
         training.check_request(spec)
-    loaded = training.load(ws, base.data)
+    loaded = training.load(ws, base.data, base.window)
     prepared = [training.prepare(ws, spec, loaded) for spec in specs]  # all checked up front
     if jobs <= 1 or len(specs) == 1:
         return _run_here(ws, prepared, experiment, on_done)

@@ -42,15 +42,26 @@ class TrainSpec:
     split: str = "random"
     seed: int = 0
     task: str = AUTO
+    window: int = 1  # versions of the dataset up to `data` to train on; 0 for all of them
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """What a run trains on: the version named (`version`) and, with a window, the valid
+    versions before it (`versions`, oldest first, `version` last), as one frame."""
+
+    version: datasets.DatasetVersion
+    frame: Any
+    versions: tuple[datasets.DatasetVersion, ...]
+
+
 @dataclass
 class Prepared:
     spec: TrainSpec
-    version: datasets.DatasetVersion
+    data: TrainingData
     task: str
     features: features.FeatureSpec
     built: estimators.Built
@@ -60,13 +71,14 @@ class Prepared:
     y_val: Any
 
 
-def prepare(ws: Workspace, spec: TrainSpec, loaded: tuple | None = None) -> Prepared:
+def prepare(ws: Workspace, spec: TrainSpec, loaded: TrainingData | None = None) -> Prepared:
     """Load and check everything; raises InvalidInput before anything is recorded.
-    `loaded` is a (version, frame) pair from `load`, to share one read among a sweep's runs."""
+    `loaded` is what `load` returned, to share one read among a sweep's runs."""
     import polars as pl
 
     check_request(spec)
-    version, df = loaded or load(ws, spec.data)
+    loaded = loaded or load(ws, spec.data, spec.window)
+    version, df = loaded.version, loaded.frame
     if spec.target not in df.columns:
         raise InvalidInput(f"{version.ref} has no column {spec.target!r}; its columns are "
                            f"{', '.join(df.columns)}")
@@ -81,7 +93,7 @@ def prepare(ws: Workspace, spec: TrainSpec, loaded: tuple | None = None) -> Prep
     y_val = val_df.get_column(spec.target).to_numpy()
     if task == "classification" and len(set(y_train.tolist())) < 2:
         raise InvalidInput(f"the training part has only one class of {spec.target!r}")
-    prepared = Prepared(spec, version, task, feature_spec, built,
+    prepared = Prepared(spec, loaded, task, feature_spec, built,
                         features.build(train_df, feature_spec),
                         features.build(val_df, feature_spec), y_train, y_val)
     _trial_fit(prepared)
@@ -122,9 +134,33 @@ def _trial_fit(p: Prepared) -> None:
                            ) from None
 
 
-def load(ws: Workspace, ref: str):
+def load(ws: Workspace, ref: str, window: int = 1) -> TrainingData:
+    """The data `ref` names, with the `window - 1` versions before it that keep their contract
+    (all of them for 0). An INVALID version named on purpose is trained on, with a warning."""
+    import polars as pl
+
+    from .errors import Caution
+
     version = datasets.resolve(ws, ref)
-    return version, datasets.load(ws, version)
+    if version.valid is False:
+        warnings.warn(Caution(f"{version.ref} breaks its contract (`wb data validate "
+                              f"{version.ref}`); training on it anyway"), stacklevel=2)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+        raise InvalidInput(f"the training window must be a whole number of versions, not "
+                           f"{window!r}")
+    earlier = [v for v in datasets.log(ws, version.name)
+               if v.version < version.version and v.valid is not False]
+    before = (earlier if window == 0 else earlier[max(0, len(earlier) - window + 1):] if window > 1
+              else [])
+    versions = (*before, version)
+    frames = [datasets.load(ws, v) for v in versions]
+    try:
+        frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    except (pl.exceptions.SchemaError, pl.exceptions.ShapeError,
+            pl.exceptions.ComputeError) as exc:
+        raise InvalidInput(f"the versions {versions[0].ref} to {version.ref} do not stack into "
+                           f"one table to train on ({str(exc).splitlines()[0]})") from None
+    return TrainingData(version, frame, versions)
 
 
 def _task(spec: TrainSpec, dtype, n_unique: int) -> str:
@@ -171,7 +207,8 @@ def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
                          spec=spec.to_dict(), seed=spec.seed)
     try:
         with Run(ws, run_id, owned=True) as run:  # an exception ends the run as failed
-            runs.add_input(ws, run_id, prepared.version)
+            for used in prepared.data.versions:
+                runs.add_input(ws, run_id, used)
             run.log_params({**prepared.built.params, "model": spec.model, "target": spec.target,
                             "task": prepared.task, "split": spec.split, "seed": spec.seed})
             for key, value in (tags or {}).items():
@@ -189,6 +226,8 @@ def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
 def _argv(spec: TrainSpec) -> list[str]:
     argv = ["--data", spec.data, "--target", spec.target, "--model", spec.model,
             "--split", spec.split, "--seed", str(spec.seed)]
+    if spec.window != 1:
+        argv += ["--window", str(spec.window)]
     for key, value in spec.params.items():
         argv += ["--param", f"{key}={json.dumps(value)}"]
     return argv
@@ -222,8 +261,8 @@ def _fit_and_log(run: Run, p: Prepared) -> None:
     _log_importances(run, model, prep)
     run.log_model(pipeline, name="model", meta={
         "task": p.task, "target": p.spec.target, "model": p.spec.model,
-        "features": p.features.to_dict(), "dataset": p.version.ref,
-        "dataset_hash": p.version.hash})
+        "features": p.features.to_dict(), "dataset": p.data.version.ref,
+        "dataset_hash": p.data.version.hash})
 
 
 def _lightgbm_fit_params(p: Prepared, Xt_val) -> dict[str, Any]:

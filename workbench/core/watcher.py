@@ -212,6 +212,9 @@ class Watcher:
                          + (f"; {report['model']} degraded" if degraded else ""))
             if unscorable:
                 notes.append(f"{unscorable}: neither judged nor retrained on it")
+            elif self.retrain and violations:
+                notes.append(f"{version.ref} breaks its contract: no model is judged or "
+                             f"retrained on it")
             elif self.retrain:
                 notes += retraining.after_drop(self.ws, version, found,
                                                needs_retraining=bool(dataset_drift or degraded))
