@@ -48,7 +48,8 @@ def test_references_resolve(ws, small_csv, tmp_path):
     ("nosuch", NotFound, "no dataset named 'nosuch'"),
     ("sales@9", NotFound, "no version 9"),
     ("sales@ffffffff", NotFound, "hash starting with ffffffff"),
-    ("sales@zz", InvalidInput, "not a dataset reference"),
+    ("sales@zz", NotFound, "has no alias 'zz'"),
+    ("sales@z z", InvalidInput, "not a dataset reference"),
     ("sales@", InvalidInput, "nothing after '@'"),
 ])
 def test_references_that_match_nothing_are_clear_errors(ws, small_csv, ref, error, words):

@@ -14,7 +14,7 @@ from ..formatting import diff_rows, short_time, stat_text, visible
 from . import output
 from .context import JSON_OPTION, workspace
 
-app = typer.Typer(help="Versioned datasets: add, list, log, show, diff, checkout.",
+app = typer.Typer(help="Versioned datasets: add, list, log, show, diff, checkout, tag.",
                   no_args_is_help=True)
 
 
@@ -48,7 +48,8 @@ def add(ctx: typer.Context,
     if result.unchanged:
         output.line(f"{v.ref} unchanged: {path} has the same bytes as the latest version")
         return
-    output.line(f"added {v.ref}  {v.rows:,} rows x {v.columns} columns  {v.hash[:12]}")
+    output.line(f"added {v.ref}  {v.rows:,} rows x {v.columns} columns  {v.hash[:12]}"
+                + (f"  (same bytes as {result.same_as})" if result.same_as else ""))
     if result.violations:
         output.line(f"{plural(len(result.violations), 'contract violation')} (stored "
                     f"anyway; --strict refuses):", style="yellow")
@@ -85,6 +86,9 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
                  justify_right=("versions", "latest", "rows"))
 
 
+VALID_TEXT = {None: "not checked", True: "yes", False: "NO"}  # a version's last contract check
+
+
 @app.command("log")
 def log(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
         as_json: bool = JSON_OPTION) -> None:
@@ -93,14 +97,15 @@ def log(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name
     if as_json:
         output.print_json([v.summary() for v in versions])
         return
-    output.table(["version", "hash", "rows", "cols", "created", "valid", "message"],
+    output.table(["version", "hash", "rows", "cols", "created", "valid", "tags", "message"],
                  [(v.version, v.hash[:12], f"{v.rows:,}", v.columns, short_time(v.created_at),
-                   {None: "", True: "yes", False: "NO"}[v.valid], v.message) for v in versions],
+                   VALID_TEXT[v.valid], ", ".join(v.tags), v.message) for v in versions],
                  justify_right=("version", "rows", "cols"))
 
 
 @app.command("show")
-def show(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME@N or NAME@HASH."),
+def show(ctx: typer.Context, ref: str = typer.Argument(..., help=(
+             "NAME, NAME@N, NAME@ALIAS or NAME@HASH.")),
          as_json: bool = JSON_OPTION) -> None:
     """A version's schema and profile."""
     v = datasets.resolve(workspace(ctx), ref)
@@ -113,6 +118,8 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME@N o
     output.line(f"created  {short_time(v.created_at)}  from {v.source_path}")
     if v.message:
         output.line(f"message  {v.message}")
+    if v.tags:
+        output.line(f"tags     {', '.join(f'{v.name}@{t}' for t in v.tags)}")
     output.table(["column", "type", "nulls", "distinct", "min", "mean", "max", "top values"],
                  [_profile_row(c) for c in v.profile["columns"]],
                  justify_right=("nulls", "distinct", "min", "mean", "max"))
@@ -158,6 +165,41 @@ def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME
     """Write a version's exact bytes back to a file, verified against its hash."""
     v, dest = datasets.checkout(workspace(ctx), ref, out, force)
     output.line(f"wrote {v.ref} to {dest} ({output.fmt_bytes(v.size)}, hash verified)")
+
+
+@app.command("tag")
+def tag(ctx: typer.Context,
+        ref: str = typer.Argument(..., metavar="REF", help="The version: NAME@N, NAME@HASH, ..."),
+        alias: str = typer.Argument(..., metavar="ALIAS", help=(
+            "The name NAME@ALIAS will stand for (not a number, `latest` or hex digits).")),
+        as_json: bool = JSON_OPTION) -> None:
+    """Give a version an alias: `wb data tag sales@1 reference` makes sales@reference, usable
+    wherever a dataset reference is (and `wb watch` checks drops against NAME@reference).
+    Tagging another version moves the alias."""
+    done = datasets.tag(workspace(ctx), ref, alias)
+    if as_json:
+        output.print_json(done.to_dict())
+        return
+    v = done.version
+    if done.unchanged:
+        output.line(f"{v.name}@{done.alias} is already {v.ref}")
+    elif done.before is None:
+        output.line(f"{v.name}@{done.alias} is now {v.ref}")
+    else:
+        output.line(f"{v.name}@{done.alias} is now {v.ref} (was {v.name}@{done.before})")
+
+
+@app.command("untag")
+def untag(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
+          alias: str = typer.Argument(..., metavar="ALIAS", help="The alias to remove."),
+          as_json: bool = JSON_OPTION) -> None:
+    """Remove a dataset alias; the version it pointed at stays."""
+    v = datasets.untag(workspace(ctx), name, alias)
+    if as_json:
+        output.print_json({"name": v.name, "alias": alias.lower(), "version": v.version,
+                           "removed": True})
+        return
+    output.line(f"removed {name}@{alias.lower()} (it pointed at {v.ref}, which stays)")
 
 
 @app.command("validate")

@@ -1,7 +1,8 @@
 """Dataset versions: immutable, content-addressed snapshots of a tabular file, with a profile.
 
-References: `name` or `name@latest` (the latest version), `name@N` (version N) or `name@PREFIX`
-(a unique prefix, at least 4 hex digits, of the content hash).
+References: `name` or `name@latest` (the latest version), `name@N` (version N), `name@ALIAS`
+(a tag: `wb data tag sales@1 reference` makes `sales@reference`) or `name@PREFIX` (a unique
+prefix, at least 4 hex digits, of the content hash). An alias never reads as one of the others.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from typing import Any
 from . import events, profile_diff
 from .db import transaction
 from .errors import Ambiguous, InvalidInput, NotFound
-from .names import check_name, split_ref, version_number
+from .names import check_name, plural, split_ref, version_number
 from .store import StagedObject
 from .timeutil import now_iso
 from .workspace import Workspace
 
 MIN_HASH_PREFIX = 4
+REFERENCE_ALIAS = "reference"  # the alias `wb watch` checks each drop against, when it exists
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class DatasetVersion:
     source_path: str | None
     valid: bool | None
     created_at: str
+    tags: tuple[str, ...] = ()  # the dataset's aliases that point at this version
 
     @property
     def ref(self) -> str:
@@ -51,7 +54,7 @@ class DatasetVersion:
         return {
             "version": self.version, "hash": self.hash, "rows": self.rows,
             "columns": self.columns, "created_at": self.created_at, "message": self.message,
-            "valid": self.valid,
+            "valid": self.valid, "tags": list(self.tags),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,18 +70,22 @@ class AddResult:
     version: DatasetVersion
     unchanged: bool
     violations: list | None = None  # contract violations; None when there is no contract
+    same_as: str | None = None  # a new version of bytes an earlier version holds: that one
 
     def to_dict(self) -> dict[str, Any]:
         v = self.version
         return {"name": v.name, "version": v.version, "hash": v.hash, "rows": v.rows,
                 "columns": v.columns, "unchanged": self.unchanged, "valid": v.valid,
+                "same_as": self.same_as,
                 "violations": None if self.violations is None
                 else [x.to_dict() for x in self.violations]}
 
 
 _SELECT = """
 SELECT d.name, v.version, v.hash, v.hash_algo, v.format, v.size, v.rows, v.columns, v.schema,
-       v.profile, v.message, v.source_path, v.valid, v.created_at
+       v.profile, v.message, v.source_path, v.valid, v.created_at,
+       (SELECT group_concat(a.alias, ',') FROM dataset_aliases a
+        WHERE a.dataset_id = v.dataset_id AND a.version = v.version) AS tags
 FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id
 """
 
@@ -90,6 +97,7 @@ def _from_row(row: sqlite3.Row) -> DatasetVersion:
         schema=json.loads(row["schema"]), profile=json.loads(row["profile"]),
         message=row["message"], source_path=row["source_path"],
         valid=None if row["valid"] is None else bool(row["valid"]), created_at=row["created_at"],
+        tags=tuple(sorted(row["tags"].split(","))) if row["tags"] else (),
     )
 
 
@@ -130,7 +138,7 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
             latest = _latest(ws.conn, name)
             if latest is not None and latest.hash == staged.oid:
                 staged.discard()
-                return AddResult(latest, unchanged=True)
+                return AddResult(latest, unchanged=True, same_as=latest.ref)
             staged.commit()
             valid = None if violations is None else not violations
             with transaction(ws.conn) as conn:
@@ -138,16 +146,17 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
                 # one folder) make one version, whoever commits first.
                 latest = _latest(conn, name)
                 if latest is not None and latest.hash == staged.oid:
-                    return AddResult(latest, unchanged=True)
-                held = _holding(conn, name, staged.oid) if once else None
-                if held is not None:
-                    return AddResult(held, unchanged=True)
+                    return AddResult(latest, unchanged=True, same_as=latest.ref)
+                held = _holding(conn, name, staged.oid)
+                if held is not None and once:
+                    return AddResult(held, unchanged=True, same_as=held.ref)
                 number = _insert_version(conn, name, staged, fmt, schema, prof, message, path,
-                                         valid)
+                                         valid, same_as=held)
         except BaseException:
             stager.abandon()
             raise
-    return AddResult(resolve(ws, f"{name}@{number}"), unchanged=False, violations=violations)
+    return AddResult(resolve(ws, f"{name}@{number}"), unchanged=False, violations=violations,
+                     same_as=None if held is None else held.ref)
 
 
 class _Stager:
@@ -185,7 +194,8 @@ class _Stager:
 
 
 def _insert_version(conn: sqlite3.Connection, name: str, staged: StagedObject, fmt: str,
-                    schema: list, prof: dict, message: str, path: Path, valid: bool | None) -> int:
+                    schema: list, prof: dict, message: str, path: Path, valid: bool | None,
+                    same_as: DatasetVersion | None = None) -> int:
     now = now_iso()
     conn.execute("INSERT OR IGNORE INTO datasets (name, created_at) VALUES (?, ?)", (name, now))
     dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?", (name,)).fetchone()[0]
@@ -202,9 +212,10 @@ def _insert_version(conn: sqlite3.Connection, name: str, staged: StagedObject, f
          now),
     )
     verdict = {None: "", True: "; valid", False: "; breaks its contract"}[valid]
+    again = "" if same_as is None else f"; same bytes as {same_as.ref}"
     events.record(
         conn, "dataset.add",
-        f"added {name}@{number} ({prof['rows']} rows) from {path.name}{verdict}",
+        f"added {name}@{number} ({plural(prof['rows'], 'row')}) from {path.name}{again}{verdict}",
         subject=f"{name}@{number}",
         data={"hash": staged.oid, "rows": prof["rows"], "message": message, "valid": valid},
     )
@@ -244,15 +255,150 @@ def resolve(ws: Workspace, ref: str) -> DatasetVersion:
             return _from_row(row)
         if len(selector) < MIN_HASH_PREFIX:
             raise NotFound(f"dataset {name!r} has no version {selector}")
+    elif not _reads_as_hash(selector):
+        row = conn.execute(_SELECT + " JOIN dataset_aliases a ON a.dataset_id = v.dataset_id "
+                           "AND a.version = v.version WHERE d.name = ? AND a.alias = ?",
+                           (name, selector.lower())).fetchone()
+        if row:
+            return _from_row(row)
+        if check_alias_text(selector) is None:
+            raise NotFound(_no_alias(ws, name, selector))
     return _by_hash_prefix(conn, name, selector, ref)
+
+
+def _reads_as_hash(selector: str) -> bool:
+    return len(selector) >= MIN_HASH_PREFIX and all(c in "0123456789abcdef"
+                                                    for c in selector.lower())
+
+
+# -- aliases --------------------------------------------------------------------------------
+def check_alias_text(alias: str) -> str | None:
+    """Why `alias` cannot be a dataset alias (None when it can): it would read as something
+    else after '@' (a version number, `latest`, a hash prefix) or is not a usable name."""
+    if alias.isdigit():
+        return "it reads as a version number"
+    if alias.lower() == "latest":
+        return "it reads as the latest version"
+    if _reads_as_hash(alias):
+        return f"it reads as a hash prefix ({MIN_HASH_PREFIX} or more hex digits)"
+    try:
+        check_name(alias, "alias")
+    except InvalidInput as exc:
+        return str(exc)
+    return None
+
+
+@dataclass(frozen=True)
+class Tagging:
+    """What `tag` did: `before` is the version the alias pointed at (None: a new alias);
+    `before == version.version` when it was already there (nothing changed)."""
+    alias: str
+    version: DatasetVersion
+    before: int | None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.before == self.version.version
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.version.name, "alias": self.alias, "version": self.version.version,
+                "previous": self.before, "changed": not self.unchanged}
+
+
+def tag(ws: Workspace, ref: str, alias: str) -> Tagging:
+    """Point `NAME@ALIAS` at the version `ref` names (moving it if it points elsewhere)."""
+    found = resolve(ws, ref)
+    why = check_alias_text(alias)
+    if why is not None:
+        if why.startswith("alias name"):
+            raise InvalidInput(why)
+        raise InvalidInput(f"{alias!r} cannot be an alias of {found.name}: {why}")
+    alias = alias.lower()  # `Reference` is reference, as with model aliases
+    with transaction(ws.conn) as conn:
+        dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?",
+                                  (found.name,)).fetchone()[0]
+        row = conn.execute("SELECT version FROM dataset_aliases WHERE dataset_id = ? AND "
+                           "alias = ?", (dataset_id, alias)).fetchone()
+        before = None if row is None else row[0]
+        if before == found.version:
+            return Tagging(alias, found, before)
+        conn.execute("INSERT INTO dataset_aliases (dataset_id, alias, version, updated_at) "
+                     "VALUES (?, ?, ?, ?) ON CONFLICT (dataset_id, alias) DO UPDATE SET "
+                     "version = excluded.version, updated_at = excluded.updated_at",
+                     (dataset_id, alias, found.version, now_iso()))
+        was = "" if before is None else f" (was @{before})"
+        events.record(conn, "dataset.tag", f"tagged {found.ref} as {found.name}@{alias}{was}",
+                      subject=found.ref,
+                      data={"alias": alias, "version": found.version, "previous": before})
+    return Tagging(alias, resolve(ws, found.ref), before)
+
+
+def untag(ws: Workspace, name: str, alias: str) -> DatasetVersion:
+    """Remove `NAME@ALIAS`; the version it pointed at (which stays)."""
+    log(ws, name)  # an unknown dataset: that error first
+    alias = alias.lower()
+    with transaction(ws.conn) as conn:
+        dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?",
+                                  (name,)).fetchone()[0]
+        row = conn.execute("SELECT version FROM dataset_aliases WHERE dataset_id = ? AND "
+                           "alias = ?", (dataset_id, alias)).fetchone()
+        if row is None:
+            raise NotFound(_no_alias(ws, name, alias))
+        conn.execute("DELETE FROM dataset_aliases WHERE dataset_id = ? AND alias = ?",
+                     (dataset_id, alias))
+        events.record(conn, "dataset.untag", f"removed the alias {name}@{alias} (was @{row[0]})",
+                      subject=f"{name}@{row[0]}", data={"alias": alias, "version": row[0]})
+    return resolve(ws, f"{name}@{row[0]}")
+
+
+def _no_alias(ws: Workspace, name: str, alias: str) -> str:
+    known = aliases(ws, name)
+    return (f"dataset {name!r} has no alias {alias!r}"
+            + (f" (its aliases: {', '.join(known)})" if known else
+               "; `wb data tag REF ALIAS` makes one"))
+
+
+def aliases(ws: Workspace, name: str) -> list[str]:
+    """The aliases of a dataset, sorted."""
+    return [r[0] for r in ws.conn.execute(
+        "SELECT a.alias FROM dataset_aliases a JOIN datasets d ON d.id = a.dataset_id "
+        "WHERE d.name = ? ORDER BY a.alias", (name,))]
+
+
+def alias_target(ws: Workspace, name: str, alias: str) -> DatasetVersion | None:
+    """The version `NAME@ALIAS` names, or None when the dataset has no such alias."""
+    try:
+        found = resolve(ws, f"{name}@{alias}")
+    except (NotFound, InvalidInput):
+        return None
+    return found if alias.lower() in found.tags else None
+
+
+def reference_for(ws: Workspace, version: DatasetVersion) -> str | None:
+    """What a new version is drift-checked against by default: NAME@reference when that alias
+    exists (and is not the version itself), else the version before; None for a first one."""
+    pinned = alias_target(ws, version.name, REFERENCE_ALIAS)
+    if pinned is not None and pinned.version != version.version:
+        return f"{version.name}@{REFERENCE_ALIAS}"
+    return f"{version.name}@{version.version - 1}" if version.version > 1 else None
+
+
+def label(ws: Workspace, ref: str) -> str:
+    """A reference as a user reads it: `sales@1 (sales@reference)` for an alias, else the
+    version's own reference."""
+    found = resolve(ws, ref)
+    name, selector = split_ref(ref)
+    if selector is not None and selector.lower() in found.tags:
+        return f"{found.ref} ({name}@{selector.lower()})"
+    return found.ref
 
 
 def _by_hash_prefix(conn: sqlite3.Connection, name: str, prefix: str, ref: str) -> DatasetVersion:
     prefix = prefix.lower()
     if len(prefix) < MIN_HASH_PREFIX or not all(c in "0123456789abcdef" for c in prefix):
         raise InvalidInput(
-            f"{ref!r} is not a dataset reference: after '@' put a version number, 'latest' or "
-            f"at least {MIN_HASH_PREFIX} hex digits of the hash"
+            f"{ref!r} is not a dataset reference: after '@' put a version number, 'latest', "
+            f"an alias or at least {MIN_HASH_PREFIX} hex digits of the hash"
         )
     rows = conn.execute(
         _SELECT + " WHERE d.name = ? AND v.hash >= ? AND v.hash < ? ORDER BY v.version",

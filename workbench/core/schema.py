@@ -236,6 +236,17 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE watch_files ADD COLUMN watcher_id INTEGER;
     """,
+    # 8: dataset aliases (`wb data tag sales@1 reference` makes sales@reference); every move is
+    # also an event in the audit log.
+    """
+    CREATE TABLE dataset_aliases (
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (dataset_id, alias)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

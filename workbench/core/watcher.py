@@ -198,8 +198,7 @@ class Watcher:
             self._alert("contract", f"{version.ref} from {source} breaks its contract: "
                         + "; ".join(f"{v.column}: {v.detail}" for v in violations[:3]),
                         version.ref)
-        reference = self.reference or (f"{self.dataset}@{version.version - 1}"
-                                       if version.version > 1 else None)
+        reference = self.reference or datasets.reference_for(self.ws, version)
         dataset_drift = None
         if reference is not None:
             found = retraining.champions(self.ws, self.dataset) if self.retrain else []
@@ -208,7 +207,8 @@ class Watcher:
             degraded = (report.get("performance") or {}).get("degraded")
             drifted = [f["name"] for f in report["features"] if f["drifted"]]
             notes.append(f"{'dataset drift' if dataset_drift else 'no dataset drift'} against "
-                         f"{reference}" + (f" ({', '.join(drifted)})" if drifted else "")
+                         f"{datasets.label(self.ws, reference)}"
+                         + (f" ({', '.join(drifted)})" if drifted else "")
                          + (f"; {report['model']} degraded" if degraded else ""))
             if unscorable:
                 notes.append(f"{unscorable}: neither judged nor retrained on it")
