@@ -193,8 +193,9 @@ def test_force_with_a_reason_moves_it_and_says_so(wb, demand):
     [last] = as_json(wb("model", "show", "demand", "--json"))["alias_history"][-1:]
     assert (last["forced"], last["reason"], last["to_version"]) == (
         True, "the linear model misbehaves in the north", 2)
-    again = wb("model", "promote", "demand@2", "--to", "production", code=2)
-    assert "already" in again.stderr
+    again = wb("model", "promote", "demand@2", "--to", "production")
+    assert again.stdout.strip() == "demand@2 is already demand@production; nothing to do"
+    assert len(as_json(wb("model", "show", "demand", "--json"))["alias_history"]) == 2
 
 
 def test_the_schema_gate_reads_the_datasets_contract(wb, demand, tmp_path):

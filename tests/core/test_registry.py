@@ -284,13 +284,18 @@ def test_force_needs_a_reason_and_is_recorded_with_it(ws, good_and_bad):
     assert event["kind"] == "model.promote" and "hotfix for the north stores" in event["message"]
 
 
-def test_promoting_the_version_already_there_is_an_error(ws, good_and_bad):
+def test_promoting_the_version_already_there_changes_nothing_and_says_so(ws, good_and_bad):
     registry.promote(ws, "demand@1", "production")
-    with pytest.raises(InvalidInput, match="already"):
-        registry.promote(ws, "demand@1", "production")
-    with pytest.raises(InvalidInput, match="already"):
-        registry.promote(ws, "demand@production", "production", force=True, reason="again")
+    events_before = len(wb_log(ws))
+    for again in (registry.promote(ws, "demand@1", "production"),
+                  registry.promote(ws, "demand@production", "Production", force=True,
+                                   reason="again")):
+        assert (again.promoted, again.already, again.forced, again.gates) == (
+            False, True, False, [])
+        assert again.message == "demand@1 is already demand@production; nothing to do"
+        assert again.to_dict()["already"] is True
     assert len(registry.alias_history(ws, "demand")) == 1
+    assert len(wb_log(ws)) == events_before and target_of(ws, "demand") == 1
 
 
 @pytest.mark.parametrize("alias", ["latest", "3", "two words"])

@@ -92,19 +92,26 @@ def ws(modelled, tmp_path) -> Path:
 
 # -- §3: two programs at once ---------------------------------------------------------------
 def promote_race(wb: Runner, ws: Path, alias: str, procs: int) -> None:
-    """`procs` promotes of demand@2 to `alias` at once: one moves it, one event; the others
-    say it is already there (exit 2), and rollback walks back one move."""
+    """`procs` promotes of demand@2 to `alias` at once: one moves it, one event; each other
+    says it is already there: exit 0 when it looked after the move ("nothing to do"), exit 2
+    when the move happened while it judged ("another wb did it meanwhile"). Rollback walks
+    back one move."""
     before = wb("model", "show", "demand", "--json", cwd=ws).json()["alias_history"]
     results = together(procs, "model", "promote", "demand@2", "--to", alias, "--force",
                        "--reason", "race", cwd=ws)
-    assert sorted(code for code, _, _ in results) == [0] + [2] * (procs - 1), results
-    for _, _, err in (r for r in results if r[0] == 2):
-        # Moved meanwhile (after this one's gates) or before it started: either says so.
-        one_error_line(err, "already")
-        assert (f"demand@{alias} is already @2" in err
-                or f"demand@2 is already demand@{alias}" in err), err
+    moved = [out for code, out, _ in results if code == 0 and "is now" in out]
+    assert len(moved) == 1 and f"demand@2 is now demand@{alias}" in moved[0], results
+    for code, out, err in results:
+        if code == 0 and "is now" not in out:  # looked after the move: a no-op, said so
+            assert out.strip() == f"demand@2 is already demand@{alias}; nothing to do", out
+            assert "Traceback" not in err, err
+        elif code != 0:  # moved meanwhile, after this one's gates: refused, said so
+            assert code == 2, (code, out, err)
+            one_error_line(err, f"demand@{alias} is already @2",
+                           "(another wb did it meanwhile)", "nothing was changed")
     after = wb("model", "show", "demand", "--json", cwd=ws).json()["alias_history"]
     assert len(after) == len(before) + 1, after
+    assert (after[-1]["alias"], after[-1]["to_version"]) == (alias, 2), after
 
 
 def test_promotes_started_together_move_the_alias_once(wb: Runner, ws: Path):

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from ..core import registry
-from ..core.errors import EXIT_CHECK_FAILED
+from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..formatting import fmt_num, short_time
 from . import output
 from .context import JSON_OPTION, workspace
@@ -74,7 +74,8 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
     if history:
         output.table(["time", "alias", "move", "by", "why"],
                      [(short_time(h["created_at"]), h["alias"],
-                       f"{h['action']} @{h['from_version'] or '-'} -> @{h['to_version']}"
+                       f"{h['action']} @{h['from_version'] or '-'} -> "
+                       + (f"@{h['to_version']}" if h["to_version"] is not None else "-")
                        + (" FORCED" if h["forced"] else ""), h["user"], h["reason"])
                       for h in history])
 
@@ -86,26 +87,31 @@ def promote(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF
                 "Compare with production on this version (default: the latest version of the "
                 "training dataset).")),
             force: bool = typer.Option(False, "--force", help="Override failed gates."),
-            reason: str = typer.Option("", "--reason", help="Why (required with --force)."),
+            reason: str | None = typer.Option(None, "--reason", help=(
+                "Why the gates are overridden: required with --force, and only with it.")),
             as_json: bool = JSON_OPTION) -> None:
-    """Point an alias at a version; to production only through the gates."""
-    result = registry.promote(workspace(ctx), ref, to, data=data, force=force, reason=reason)
+    """Point an alias at a version; to production only through the gates.
+
+    Promoting a version to the alias it already has changes nothing and exits 0.
+    """
+    if reason is not None and not force:
+        raise InvalidInput("--reason goes with --force (it says why the gates are overridden); "
+                           "a promotion through the gates takes no reason")
+    result = registry.promote(workspace(ctx), ref, to, data=data, force=force,
+                              reason=reason or "")
     if as_json:
         output.print_json(result.to_dict())
     else:
-        output.table(["gate", "passed", "detail"],
-                     [(g["name"], "yes" if g["passed"] else "NO", g["detail"])
-                      for g in result.gates])
+        if result.gates:
+            output.table(["gate", "passed", "detail"],
+                         [(g["name"], "yes" if g["passed"] else "NO", g["detail"])
+                          for g in result.gates])
         if result.caution:
             output.line(f"note: {result.caution}", style="yellow")
-        v = result.version
-        if result.promoted:
-            output.line(f"{v.ref} is now {v.name}@{to}" + (" (FORCED)" if result.forced else ""),
-                        style="yellow" if result.forced else "green")
-        else:
-            output.line(f"refused: {v.ref} did not pass every gate; nothing moved "
-                        f"(--force --reason TEXT overrides)", style="bold red")
-    if not result.promoted:
+        style = ("green" if result.already else "bold red" if not result.promoted
+                 else "yellow" if result.forced else "green")
+        output.line(result.message, style=style)
+    if not (result.promoted or result.already):
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -120,6 +126,33 @@ def rollback(ctx: typer.Context, name: str = typer.Argument(..., help="A model n
         output.print_json(result)
     else:
         output.line(f"{name}@{alias} rolled back from @{result['from']} to @{result['to']}")
+
+
+alias_app = typer.Typer(help="A model's aliases (`wb model promote` makes and moves them).",
+                        no_args_is_help=True)
+app.add_typer(alias_app, name="alias")
+
+
+@alias_app.command("rm")
+def alias_rm(ctx: typer.Context,
+             name: str = typer.Argument(..., metavar="NAME", help="A model name."),
+             alias: str = typer.Argument(..., metavar="ALIAS", help="The alias to remove."),
+             force: bool = typer.Option(False, "--force", help=(
+                 "Remove production too (what predictions and the watcher use).")),
+             reason: str = typer.Option("", "--reason", help=(
+                 "Why, for the alias history and the audit log (required with --force).")),
+             as_json: bool = JSON_OPTION) -> None:
+    """Remove an alias of a model; its version stays. Recorded in the alias history.
+
+    production is refused without --force --reason: removing it leaves predictions of
+    NAME@production and the watcher without a model.
+    """
+    result = registry.remove_alias(workspace(ctx), name, alias, force=force, reason=reason)
+    if as_json:
+        output.print_json(result)
+    else:
+        output.line(f"removed the alias {name}@{result['alias']} (it pointed at "
+                    f"{name}@{result['version']}, which stays)")
 
 
 @app.command("evaluate")
@@ -151,13 +184,18 @@ def _metrics_table(label: str, models: list[str], scores: dict[str, dict[str, An
 
 
 def predict(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
-            source: Path = typer.Argument(..., metavar="INPUT", help="CSV, Parquet, JSON Lines."),
+            source: str = typer.Argument(..., metavar="INPUT", help=(
+                "A CSV, Parquet or JSON Lines file, or a dataset version (NAME@N, "
+                "NAME@ALIAS).")),
             out: Path = typer.Option(..., "--output", "-o", help="A .csv or .parquet file."),
+            force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT if it "
+                                                                    "exists."),
             as_json: bool = JSON_OPTION) -> None:
-    """Score a file with a registered model; the input's columns plus predictions."""
+    """Score a file or a dataset version with a registered model; the input's columns plus
+    predictions. An existing OUTPUT is refused unless --force."""
     from ..core import prediction
 
-    result = prediction.predict(workspace(ctx), ref, source, out)
+    result = prediction.predict(workspace(ctx), ref, source, out, force=force)
     if as_json:
         output.print_json(result)
     else:

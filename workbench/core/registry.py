@@ -8,25 +8,29 @@ why and the gates it passed. References: `name@4`, `name@production`, `name` (th
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import json
 import sqlite3
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import events, metrics, model_io, runs, scoring
 from .db import transaction
-from .errors import InvalidInput, NotFound, WbError
+from .errors import Caution, InvalidInput, NotFound, WbError
 from .names import check_name, split_ref, version_number
 from .timeutil import now_iso
 from .workspace import Workspace
 
 PRODUCTION = "production"
+STAGING = "staging"
+REMOVE = "remove"  # the alias_events action of `wb model alias rm` (to_version 0: none)
 
 
 class AliasMoved(InvalidInput):
-    """A move of an alias that is already where it would go, or that another wb moved while
-    this one judged it: nothing was changed."""
+    """A move of an alias that another wb moved while this one judged it: nothing was
+    changed."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,9 @@ def resolve(ws: Workspace, ref: str) -> ModelVersion:
     conn = ws.conn
     model = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()
     if model is None:
-        raise NotFound(f"no model named {name!r}; `wb model list` shows the models")
+        known = [r[0] for r in conn.execute("SELECT name FROM models ORDER BY name")]
+        raise NotFound(f"no model named {name!r}{_did_you_mean(name, known, ' (', ')')}; "
+                       f"`wb model list` shows the models")
     if selector is None or selector == "latest":
         row = conn.execute(_SELECT + " WHERE m.name = ? ORDER BY v.version DESC LIMIT 1",
                            (name,)).fetchone()
@@ -147,10 +153,37 @@ def resolve(ws: Workspace, ref: str) -> ModelVersion:
                            "a.version = v.version WHERE m.name = ? AND a.alias = ?",
                            (name, selector.lower())).fetchone()
         if row is None:
-            raise NotFound(f"model {name!r} has no alias {selector!r}")
+            raise NotFound(_no_alias(ws, name, selector))
     if row is None:
         raise NotFound(f"model {name!r} has no versions")
     return _from_row(conn, row)
+
+
+def _did_you_mean(word: str, known: list[str], before: str = "; ", after: str = "") -> str:
+    """` (did you mean production?)` for the known name closest to a mistyped one (the one
+    it begins, `prod`; else the nearest by difflib), or ""."""
+    by_lower = {k.lower(): k for k in known if k != word}
+    near = ([k for k in by_lower if k.startswith(word.lower())]
+            or difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6))
+    return f"{before}did you mean {by_lower[near[0]]}?{after}" if near else ""
+
+
+def aliases_of(ws: Workspace, name: str) -> list[str]:
+    """A model's aliases, sorted."""
+    return [r[0] for r in ws.conn.execute(
+        "SELECT a.alias FROM aliases a JOIN models m ON m.id = a.model_id WHERE m.name = ? "
+        "ORDER BY a.alias", (name,))]
+
+
+def _no_alias(ws: Workspace, name: str, alias: str, doing: str = "") -> str:
+    """`demand has no alias 'prod'; its aliases are production, staging (did you mean
+    production?)`, or how to make one when it has none."""
+    known = aliases_of(ws, name)
+    if not known:
+        return (f"{name} has no alias {alias!r}{doing}; it has no aliases yet "
+                f"(`wb model promote {name}@VERSION --to ALIAS` makes one)")
+    return (f"{name} has no alias {alias!r}{doing}; its aliases are {', '.join(known)}"
+            + _did_you_mean(alias, known, " (", ")"))
 
 
 def list_models(ws: Workspace) -> list[dict[str, Any]]:
@@ -180,11 +213,14 @@ def refs_of_run(ws: Workspace, run_id: str) -> list[str]:
 
 
 def alias_history(ws: Workspace, name: str) -> list[dict[str, Any]]:
+    """Every move of the model's aliases, oldest first; a removal (`wb model alias rm`)
+    is action "remove" from the version it pointed at, to_version None."""
     rows = ws.conn.execute(
         "SELECT e.alias, e.from_version, e.to_version, e.action, e.user, e.reason, e.forced, "
         "e.gates, e.created_at FROM alias_events e JOIN models m ON m.id = e.model_id "
         "WHERE m.name = ? ORDER BY e.id", (name,)).fetchall()
-    return [{**dict(r), "forced": bool(r["forced"]), "gates": json.loads(r["gates"])}
+    return [{**dict(r), "forced": bool(r["forced"]), "gates": json.loads(r["gates"]),
+             "to_version": None if r["action"] == REMOVE else r["to_version"]}
             for r in rows]
 
 
@@ -216,17 +252,32 @@ class Promotion:
     gates: list[dict[str, Any]]
     forced: bool = False
     caution: str = ""  # why a passed performance gate may flatter the version
+    already: bool = False  # the alias was already on this version: nothing to do, no gates
 
     def to_dict(self) -> dict[str, Any]:
         return {"promoted": self.promoted, "model": self.version.name,
                 "version": self.version.version, "alias": self.alias, "gates": self.gates,
-                "forced": self.forced, "caution": self.caution}
+                "forced": self.forced, "caution": self.caution, "already": self.already}
+
+    @property
+    def message(self) -> str:
+        """What happened, in one sentence."""
+        v = self.version
+        if self.already:
+            return f"{v.ref} is already {v.name}@{self.alias}; nothing to do"
+        if self.promoted:
+            return f"{v.ref} is now {v.name}@{self.alias}" + (" (FORCED)" if self.forced else "")
+        return (f"refused: {v.ref} did not pass every gate; nothing moved "
+                f"(--force --reason TEXT overrides)")
 
 
 def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
             force: bool = False, reason: str = "") -> Promotion:
     """Point `alias` at a version: to production only through the gates, or forced with a
-    reason. A refusal moves nothing; the result says which gates failed and why."""
+    reason. A refusal moves nothing; the result says which gates failed and why. An alias
+    already on that version is no error: the result says so (`already`), nothing moves and
+    no gate runs, so a repeated command or script is a no-op. (Another wb moving it while
+    this one judges is AliasMoved: this one's gates judged a move that did not happen.)"""
     check_name(alias, "alias")
     alias = alias.lower()  # `Production` is production: one alias, one set of gates
     if alias.isdigit() or alias == "latest":
@@ -240,7 +291,7 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
         datasets.resolve(ws, data)  # a bad --data is an error even when nothing compares
     current = _alias_target(ws, mv.name, alias)
     if current == mv.version:
-        raise AliasMoved(f"{mv.ref} is already {mv.name}@{alias}")
+        return Promotion(False, mv, alias, [], already=True)
     gates = gates_for(ws, mv, alias, current, data)
     passed = all(g["passed"] for g in gates)
     if force and not gates[0]["passed"]:
@@ -251,7 +302,25 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
                        else "")
     if result.promoted:
         _move(ws, mv.name, alias, current, mv.version, "promote", reason, result.forced, gates)
+        if current is None:
+            _warn_if_a_typo(ws, mv.name, alias)
     return result
+
+
+def _warn_if_a_typo(ws: Workspace, name: str, alias: str) -> None:
+    """A Caution when a promotion made a new alias whose name is close to one the model
+    has (or to production, staging): `prodution` is a new alias that no gate but the hash
+    guards, not production."""
+    if alias in (PRODUCTION, STAGING):
+        return  # the names everyone means
+    others = [a for a in {*aliases_of(ws, name), PRODUCTION, STAGING} if a != alias]
+    near = difflib.get_close_matches(alias, sorted(others), n=1, cutoff=0.8)
+    if near:
+        gated = (f" (only {PRODUCTION} is gated on schema and performance)"
+                 if near[0] == PRODUCTION else "")
+        warnings.warn(Caution(
+            f"{name}@{alias} is a new alias, close to {near[0]}{gated}: if you meant "
+            f"{near[0]}, `wb model alias rm {name} {alias}` removes it"), stacklevel=3)
 
 
 def gates_for(ws: Workspace, mv: ModelVersion, alias: str, current: int | None,
@@ -353,7 +422,7 @@ def rollback_target(ws: Workspace, name: str, alias: str = PRODUCTION) -> tuple[
     current = _alias_target(ws, name, alias)
     if current is None:
         resolve(ws, name)  # unknown model: that error first
-        raise InvalidInput(f"model {name!r} has no alias {alias!r} to roll back")
+        raise InvalidInput(_no_alias(ws, name, alias, " to roll back"))
     last = ws.conn.execute(
         "SELECT e.from_version FROM alias_events e JOIN models m ON m.id = e.model_id "
         "WHERE m.name = ? AND e.alias = ? AND e.to_version = ? AND e.action = 'promote' "
@@ -362,6 +431,45 @@ def rollback_target(ws: Workspace, name: str, alias: str = PRODUCTION) -> tuple[
     if last is None or last[0] is None:
         raise InvalidInput(f"{name}@{alias} has no earlier version to roll back to")
     return current, last[0]
+
+
+def remove_alias(ws: Workspace, name: str, alias: str, *, force: bool = False,
+                 reason: str = "") -> dict[str, Any]:
+    """Remove a model's alias (the version stays): kept in the alias history as a "remove"
+    by whom, when and why, and in the audit log. `production` is what `wb predict
+    NAME@production`, the watcher and retraining serve and judge against; removing it
+    leaves them nothing, so it is refused unless forced, and forcing needs a reason, as a
+    forced promotion does. Any other alias goes on the word of the user (a reason is
+    recorded when given). An unknown alias is an error that lists the known ones."""
+    alias = alias.lower()
+    if force and not reason.strip():
+        raise InvalidInput("--force needs --reason: say why the alias is removed")
+    current = _alias_target(ws, name, alias)
+    if current is None:
+        resolve(ws, name)  # unknown model: that error first
+        raise NotFound(_no_alias(ws, name, alias))
+    if alias == PRODUCTION and not force:
+        raise InvalidInput(f"{name}@{PRODUCTION} ({name}@{current}) is what predictions and "
+                           f"the watcher use, and removing it leaves them no model: pass "
+                           f"--force --reason TEXT to remove it anyway")
+    forced = force and alias == PRODUCTION  # what --force overrode, for the history
+    with transaction(ws.conn) as conn:
+        if _alias_target(ws, name, alias) != current:
+            raise AliasMoved(f"{name}@{alias} moved while this removal was being made "
+                             f"(another wb did it meanwhile); nothing was changed")
+        model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
+        conn.execute("DELETE FROM aliases WHERE model_id = ? AND alias = ?", (model_id, alias))
+        conn.execute("INSERT INTO alias_events (model_id, alias, from_version, to_version, "
+                     "action, user, reason, forced, gates, created_at) "
+                     "VALUES (?, ?, ?, 0, ?, ?, ?, ?, '[]', ?)",
+                     (model_id, alias, current, REMOVE, _user(), reason, forced, now_iso()))
+        events.record(conn, "model.alias_rm",
+                      f"removed the alias {name}@{alias} (was @{current})"
+                      + (" FORCED" if forced else "") + (f": {reason}" if reason else ""),
+                      subject=f"{name}@{current}",
+                      data={"alias": alias, "version": current, "forced": forced})
+    return {"model": name, "alias": alias, "version": current, "removed": True,
+            "forced": forced, "reason": reason}
 
 
 # -- the gates ------------------------------------------------------------------------------
