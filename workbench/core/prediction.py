@@ -1,9 +1,11 @@
 """`wb predict MODELREF INPUT -o OUTPUT`: batch prediction with a registered model.
 
-The input is checked against the model's input schema first (every missing or mistyped column
-named), then scored in batches of BATCH_ROWS (the input itself is read whole). The output (CSV
-or Parquet, by its extension) holds the input's columns and the predictions, and is written to
-a temp file renamed into place, so a failed job leaves no half file.
+INPUT is a data file or a dataset reference (`sales@3`, `sales@reference`). An existing OUTPUT
+is refused without `force`, before anything is read. The input is checked against the model's
+input schema first (every missing or mistyped column named), then scored in batches of
+BATCH_ROWS (the input itself is read whole). The output (CSV or Parquet, by its extension)
+holds the input's columns and the predictions, and is written to a temp file renamed into
+place, so a failed job leaves no half file.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import events, registry, scoring, tabular
+from . import datasets, events, registry, scoring
 from .db import transaction
 from .errors import InvalidInput
 from .workspace import Workspace
@@ -21,16 +23,20 @@ BATCH_ROWS = 250_000
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def predict(ws: Workspace, ref: str, source: Path, dest: Path) -> dict[str, Any]:
+def predict(ws: Workspace, ref: str, source: str | Path, dest: Path,
+            force: bool = False) -> dict[str, Any]:
     out_format = OUTPUT_FORMATS.get(dest.suffix.lower())
     if out_format is None:
         raise InvalidInput(f"{dest}: write predictions to a .csv or .parquet file")
+    if dest.is_dir():
+        raise InvalidInput(f"{dest} is a folder; give a file path with -o")
     if not dest.parent.is_dir():
         raise InvalidInput(f"folder {dest.parent} does not exist")
+    if (dest.exists() or dest.is_symlink()) and not force:
+        raise InvalidInput(f"{dest} already exists; pass --force to overwrite it")
     mv = registry.resolve(ws, ref)
-    tabular.check_readable(source)
-    df = tabular.read_table(source, tabular.detect_format(source))
-    scoring.check_fit(mv.schema, df, mv.ref, str(source))  # before the model is loaded
+    label, df, version = datasets.load_ref_or_file(ws, str(source))
+    scoring.check_fit(mv.schema, df, mv.ref, label)  # before the model is loaded
     model = registry.load(ws, mv)
     import polars as pl
 
@@ -53,13 +59,16 @@ def predict(ws: Workspace, ref: str, source: Path, dest: Path) -> dict[str, Any]
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
-    summary = {"model": mv.ref, "rows": result.height, "output": str(dest)}
+    summary = {"model": mv.ref, "rows": result.height, "output": str(dest),
+               "input": version.ref if version is not None else str(source)}
     if ws.read_only:  # scoring from a mounted backup works; it only goes unlogged
         return summary
     with transaction(ws.conn) as conn:
-        events.record(conn, "model.predict", f"predicted {result.height} rows of {source.name} "
+        shown = version.ref if version is not None else Path(source).name
+        events.record(conn, "model.predict", f"predicted {result.height} rows of {shown} "
                                              f"with {mv.ref} into {dest}", subject=mv.ref,
-                      data={"rows": result.height, "input": str(source.resolve()),
-                            "output": str(dest.resolve())})
+                      data={"rows": result.height, "output": str(dest.resolve()),
+                            "input": version.ref if version is not None
+                            else str(Path(source).resolve())})
     return summary
 
