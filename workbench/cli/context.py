@@ -10,6 +10,7 @@ import typer
 from ..core.workspace import Workspace
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+RUN_ARGUMENT = typer.Argument(..., metavar="RUN", help="A run id (or unique prefix) or name.")
 
 
 @dataclass

@@ -9,6 +9,7 @@ import typer
 from ..core import alerts as alerts_core
 from ..core import drift as drift_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
+from ..core.names import plural
 from ..formatting import short_time
 from . import output
 from .context import JSON_OPTION, workspace
@@ -47,7 +48,7 @@ def check(ctx: typer.Context,
 def _print_report(report: dict[str, Any]) -> None:
     verdict = "DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"
     output.line(f"{report['current']} vs {report['reference']}: {verdict} "
-                f"({report['drifted_features']} of {report['n_features']} features drifted; "
+                f"({report['drifted_features']} of {plural(report['n_features'], 'feature')} drifted; "
                 f"the dataset drifts at {report['threshold_share']:.0%})",
                 style="bold red" if report["dataset_drift"] else "bold green")
     output.table(["feature", "type", "test", "score", "threshold", "p", "drifted", "detail"],
@@ -91,7 +92,8 @@ def _print_report(report: dict[str, Any]) -> None:
 
 @app.command("list")
 def list_(ctx: typer.Context,
-          limit: int = typer.Option(50, "--limit", "-n", min=1),
+          limit: int = typer.Option(50, "--limit", "-n", min=1,
+                                    help="At most this many reports, newest first."),
           as_json: bool = JSON_OPTION) -> None:
     """Stored drift reports, newest first."""
     found = drift_core.list_reports(workspace(ctx), limit)
@@ -138,7 +140,8 @@ def alerts_list(ctx: typer.Context,
 
 
 @alerts_app.command("ack")
-def alerts_ack(ctx: typer.Context, alert_id: int = typer.Argument(..., metavar="ID")) -> None:
+def alerts_ack(ctx: typer.Context, alert_id: int = typer.Argument(
+        ..., metavar="ID", help="The alert's id (`wb alerts list`).")) -> None:
     """Acknowledge an alert."""
     changed = alerts_core.ack(workspace(ctx), alert_id)
     output.line(f"acknowledged alert {alert_id}" if changed

@@ -8,8 +8,9 @@ import traceback
 import warnings
 from pathlib import Path
 
+import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from .. import __version__
 from ..core import failures
@@ -33,6 +34,7 @@ class WbGroup(TyperGroup):
             if problem:
                 output.error(problem)
                 raise typer.Exit(EXIT_USAGE)
+            name_placeholders(self)
         return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: typer.Context):
@@ -57,6 +59,30 @@ class WbGroup(TyperGroup):
             _report(ctx, f"wb crashed: {type(exc).__name__}: {exc} (run with --debug for the "
                          f"traceback, and please report it)")
             raise typer.Exit(EXIT_CRASH) from None
+
+
+class NamedArgument(TyperArgument):
+    """An argument shown by its name alone, as git and click do (`REF`, `[PATH]`), not
+    typer's `{ref}` and `ref <str>`."""
+
+    def display_type_rich(self, ctx: click.Context) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+
+def name_placeholders(command: click.Command) -> None:
+    """Help says what a value is (`--where WHERE`, `REF`), not its Python type (`<str>`,
+    `<list[str]>`, `<int range>`, which typer shows for a parameter without a metavar)."""
+    for param in command.params:
+        if param.metavar is None and not getattr(param, "is_flag", False) and param.name:
+            param.metavar = param.name.upper()
+        if type(param) is TyperArgument:
+            param.__class__ = NamedArgument
+    for sub in getattr(command, "commands", {}).values():
+        name_placeholders(sub)
 
 
 def not_utf8(args: list[str]) -> str | None:

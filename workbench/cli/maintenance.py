@@ -6,6 +6,7 @@ import typer
 
 from ..core import maintenance
 from ..core.errors import EXIT_CHECK_FAILED
+from ..core.names import plural
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -21,7 +22,7 @@ def fsck(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     if as_json:
         output.print_json(report.to_dict())
     else:
-        output.line(f"{report.objects} objects checked")
+        output.line(f"{plural(report.objects, 'object')} checked")
         for oid in report.corrupt:
             output.line(f"corrupt: {oid}", style="red")
         for item in report.missing:
@@ -30,10 +31,10 @@ def fsck(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         for problem in report.database_errors:
             output.line(f"database: {problem}", style="red")
         if report.unreferenced:
-            output.line(f"{report.unreferenced} objects nothing refers to (`wb gc` removes them "
+            output.line(f"{plural(report.unreferenced, 'object')} nothing refers to (`wb gc` removes them "
                         f"after the grace period)")
         if report.temp_files:
-            output.line(f"{report.temp_files} temp files from unfinished writes, "
+            output.line(f"{plural(report.temp_files, 'temp file')} from unfinished writes, "
                         f"{len(report.stale_temp_files)} of them stale (the next write or `wb gc` "
                         f"removes those)")
             for path in report.stale_temp_files:
@@ -44,7 +45,7 @@ def fsck(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 
 
 def gc(ctx: typer.Context,
-       dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Only say what would go."),
+       dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would go."),
        as_json: bool = JSON_OPTION) -> None:
     """Delete objects nothing refers to (sparing those younger than the grace period)."""
     report = maintenance.gc(workspace(ctx), dry_run=dry_run)
@@ -52,8 +53,8 @@ def gc(ctx: typer.Context,
         output.print_json(report.to_dict())
         return
     verb = "would delete" if dry_run else "deleted"
-    output.line(f"{verb} {len(report.deleted)} objects ({output.fmt_bytes(report.bytes_freed)}) "
-                f"and {report.temp_files} temp files")
+    output.line(f"{verb} {plural(len(report.deleted), 'object')} "
+                f"({output.fmt_bytes(report.bytes_freed)}) and {plural(report.temp_files, 'temp file')}")
     if report.spared_young:
-        output.line(f"spared {report.spared_young} unreferenced objects younger than the grace "
+        output.line(f"spared {plural(report.spared_young, 'unreferenced object')} younger than the grace "
                     f"period")

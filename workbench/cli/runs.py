@@ -12,7 +12,7 @@ from ..core import runs as runs_core
 from ..core.metrics import BOOKKEEPING, PREFERRED
 from ..formatting import fmt_num, short_time, visible
 from . import output
-from .context import JSON_OPTION, workspace
+from .context import JSON_OPTION, RUN_ARGUMENT, workspace
 
 app = typer.Typer(help="Tracked runs: list, show, artifacts, compare, reproduce, kill, rm.",
                   no_args_is_help=True)
@@ -53,7 +53,8 @@ def run(ctx: typer.Context,
 
 @app.command("list")
 def list_(ctx: typer.Context,
-          experiment: str | None = typer.Option(None, "--experiment", "-e"),
+          experiment: str | None = typer.Option(None, "--experiment", "-e",
+                                                help="Only the runs of this experiment."),
           where: str | None = typer.Option(None, "--where", help=(
               "Filter, e.g. \"params.lr > 0.05 and (metrics.rmse < 3 or status = failed)\"; "
               "fields params.X, metrics.X, tags.X, status, model, data, name, experiment.")),
@@ -82,8 +83,7 @@ def list_(ctx: typer.Context,
 
 
 @app.command("show")
-def show(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN",
-                                                         help="A run id (or unique prefix) or name."),
+def show(ctx: typer.Context, run_ref: str = RUN_ARGUMENT,
          as_json: bool = JSON_OPTION) -> None:
     """Everything a run recorded."""
     info = runs_core.show(workspace(ctx), run_ref)
@@ -129,8 +129,7 @@ def _print_show(info: dict[str, Any]) -> None:
 
 @app.command("artifacts")
 def artifacts(ctx: typer.Context,
-              run_ref: str = typer.Argument(..., metavar="RUN",
-                                            help="A run id (or unique prefix) or name."),
+              run_ref: str = RUN_ARGUMENT,
               get: str | None = typer.Option(None, "--get", metavar="PATH",
                                              help="Fetch this artifact (needs -o FILE)."),
               out: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
@@ -180,14 +179,14 @@ def artifacts(ctx: typer.Context,
 
 
 @app.command("kill")
-def kill(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN")) -> None:
+def kill(ctx: typer.Context, run_ref: str = RUN_ARGUMENT) -> None:
     """Stop a running run (SIGTERM, then it is recorded as killed)."""
     run_id = launcher.kill(workspace(ctx), run_ref)
     output.line(f"killed run {run_id}")
 
 
 @app.command("rm")
-def rm(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN")) -> None:
+def rm(ctx: typer.Context, run_ref: str = RUN_ARGUMENT) -> None:
     """Delete a run and what it logged (artifact bytes go at the next `wb gc`)."""
     run_id = runs_core.remove(workspace(ctx), run_ref)
     output.line(f"removed run {run_id}")
@@ -232,7 +231,7 @@ def _plot_curve(key: str, histories: dict[str, list]) -> None:
 
 
 @app.command("reproduce")
-def reproduce(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN"),
+def reproduce(ctx: typer.Context, run_ref: str = RUN_ARGUMENT,
               as_json: bool = JSON_OPTION) -> None:
     """Run again with the same data bytes, params, code and seed; show the metric deltas."""
     from ..core import comparison

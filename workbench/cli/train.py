@@ -11,7 +11,7 @@ from ..core import config as config_mod
 from ..core import runs as runs_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.metrics import higher_is_better
-from ..core.names import check_name
+from ..core.names import check_name, plural
 from ..formatting import fmt_num
 from . import output
 from .context import JSON_OPTION, workspace
@@ -40,7 +40,8 @@ def train(ctx: typer.Context,
           window: int | None = typer.Option(None, "--window", min=0, metavar="N", help=(
               "Train on --data and the N-1 versions of its dataset before it that keep its "
               "contract (0: all of them; default 1, --data alone).")),
-          experiment: str | None = typer.Option(None, "--experiment", "-e"),
+          experiment: str | None = typer.Option(None, "--experiment", "-e", help=(
+              "Experiment to file the runs under (default: \"default\").")),
           config: Path | None = typer.Option(None, "--config", help=(
               "A TOML file with the same keys; [params] and [sweep] tables.")),
           jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
@@ -103,7 +104,8 @@ def train(ctx: typer.Context,
                         style="green")
     failed = [o for o in outcomes if o.error]
     if failed:
-        output.error(f"{len(failed)} of {len(outcomes)} runs failed; the first: {failed[0].error}")
+        output.error(f"{len(failed)} of {plural(len(outcomes), 'run')} failed; the first: "
+                     f"{failed[0].error}")
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
