@@ -56,6 +56,7 @@ def bounded(n: int) -> int:
     return max(-MAX_INT, min(n, MAX_INT))
 
 
-def plural(n: int, noun: str) -> str:
-    """`1 violation`, `2 violations`."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """`1 violation`, `2 violations`; `many` for a noun that does not just take an s
+    (`1 unseen category`, `3 unseen categories`)."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"
