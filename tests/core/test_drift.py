@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import DROPS
 from workbench.core import alerts, config, datasets, drift, profile
-from workbench.core.errors import NotFound
+from workbench.core.errors import InvalidInput, NotFound
 from workbench.core.maintenance import fsck, gc
 
 # The defaults a fresh workspace's config.toml has (the keys that are Settings fields).
@@ -246,6 +246,29 @@ def test_missing_values_report_both_shares():
     f = feature(compare(base_frame(0), base_frame(1).with_columns(expr.alias("x"))), "x")
     assert f["missing_share"]["reference"] == 0.0
     assert f["missing_share"]["current"] == pytest.approx(0.30, abs=0.01)
+
+
+def test_a_move_in_missing_values_does_not_hide_a_shift_in_the_rest():
+    """30% of x went missing and the rest moved up by 8 standard deviations: both tests run,
+    both find drift, and the report keeps both (it kept only the missing share)."""
+    _, _, expr = SHIFTS["30% missing"]
+    shifted = base_frame(1).with_columns((pl.col("x") + 120.0).alias("x"))
+    f = feature(compare(base_frame(0), shifted.with_columns(expr.alias("x"))), "x")
+    assert [(t["test"], t["drifted"]) for t in f["tests"]] == [
+        ("missing_share", True), ("wasserstein", True)]
+    assert f["tests"][1]["score"] == pytest.approx(8.0, rel=0.1)
+    assert "reference std apart" in f["tests"][1]["detail"]
+    quiet = feature(compare(base_frame(0), base_frame(1)), "x")
+    assert [t["test"] for t in quiet["tests"]] == ["wasserstein"] and not quiet["drifted"]
+
+
+def test_a_drift_check_with_no_column_in_common_is_refused(ws, tmp_path):
+    datasets.add(ws, DROPS / "reference.csv", "sales")
+    other = tmp_path / "other.csv"
+    pl.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}).write_csv(other)
+    with pytest.raises(InvalidInput, match="has no column in common with sales@1"):
+        drift.check(ws, "sales@1", str(other))
+    assert drift.list_reports(ws, 10) == []
 
 
 # -- schema problems -------------------------------------------------------------------------

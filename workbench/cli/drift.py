@@ -45,16 +45,26 @@ def check(ctx: typer.Context,
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
+def _tests(feature: dict[str, Any]) -> list[dict[str, Any]]:
+    tests = feature.get("tests") or [feature]
+    headline = next((t for t in tests if t["test"] == feature["test"]), tests[0])
+    return [headline, *(t for t in tests if t is not headline)]
+
+
 def _print_report(report: dict[str, Any]) -> None:
     verdict = "DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"
     output.line(f"{report['current']} vs {report['reference']}: {verdict} "
                 f"({report['drifted_features']} of {plural(report['n_features'], 'feature')} drifted; "
                 f"the dataset drifts at {report['threshold_share']:.0%})",
                 style="bold red" if report["dataset_drift"] else "bold green")
+    # Every test run on a feature, its headline first (reports made before tests were kept
+    # have the headline only).
     output.table(["feature", "type", "test", "score", "threshold", "p", "drifted", "detail"],
-                 [(f["name"], f["type"], f["test"], f"{f['score']:.3f}", f"{f['threshold']:g}",
-                   f"{f['p_value']:.2g}", "YES" if f["drifted"] else "", f["detail"])
-                  for f in report["features"]], justify_right=("score", "threshold", "p"))
+                 [(f["name"] if i == 0 else "", f["type"] if i == 0 else "", t["test"],
+                   f"{t['score']:.3f}", f"{t['threshold']:g}", f"{t['p_value']:.2g}",
+                   "YES" if t["drifted"] else "", t["detail"])
+                  for f in report["features"] for i, t in enumerate(_tests(f))],
+                 justify_right=("score", "threshold", "p"))
     for problem in report["schema_problems"]:
         output.line(f"column {problem['name']}: {problem['problem']}", style="yellow")
     pred = report.get("prediction_drift")

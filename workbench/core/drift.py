@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from . import alerts, events, metrics, runs
 from .db import transaction
 from .errors import InvalidInput, NotFound
+from .names import plural
 from .timeutil import now_iso
 from .workspace import Workspace
 
@@ -112,10 +113,16 @@ def _kind(col: dict[str, Any], settings: Settings) -> str:
     return "categorical"
 
 
+TEST_FIELDS = ("test", "score", "threshold", "p_value", "drifted", "detail")
+
+
 def _feature(name: str, kind: str, test: str, score: float, threshold: float, *,
              p_value: float, detail: str = "", **extra: Any) -> dict[str, Any]:
-    return {"name": name, "type": kind, "test": test, "score": score, "threshold": threshold,
-            "p_value": p_value, "drifted": score >= threshold, "detail": detail, **extra}
+    """A feature with one test run on it; `tests` lists every test (see `_compare_column`),
+    and the feature's own test fields are those of its headline test (`_gate` picks it)."""
+    result = {"test": test, "score": score, "threshold": threshold, "p_value": p_value,
+              "drifted": score >= threshold, "detail": detail}
+    return {"name": name, "type": kind, **result, **extra, "tests": [result]}
 
 
 def _compare_column(rcol: dict, ccol: dict, settings: Settings,
@@ -123,15 +130,17 @@ def _compare_column(rcol: dict, ccol: dict, settings: Settings,
     kind = _kind(rcol, settings)
     missing = {"reference": rcol["null_fraction"], "current": ccol["null_fraction"]}
     moved = ccol["null_fraction"] - rcol["null_fraction"]
-    if abs(moved) >= settings.missing_share_threshold:
-        p = _chi2_p([[rcol["nulls"], rows[0] - rcol["nulls"]],
-                     [ccol["nulls"], rows[1] - ccol["nulls"]]])
-        return _feature(rcol["name"], kind, "missing_share", abs(moved),
-                        settings.missing_share_threshold, p_value=p, missing_share=missing,
-                        detail=f"missing {rcol['null_fraction']:.1%} -> {ccol['null_fraction']:.1%}")
-    if kind == "numerical":
-        return _numerical(rcol, ccol, settings, missing)
-    return _categorical(rcol, ccol, settings, missing)
+    compared = (_numerical if kind == "numerical" else _categorical)(rcol, ccol, settings, missing)
+    if abs(moved) < settings.missing_share_threshold:
+        return compared
+    # Both tests, so that a move in missing values does not hide a shift in the rest.
+    p = _chi2_p([[rcol["nulls"], rows[0] - rcol["nulls"]],
+                 [ccol["nulls"], rows[1] - ccol["nulls"]]])
+    missing_test = _feature(
+        rcol["name"], kind, "missing_share", abs(moved), settings.missing_share_threshold,
+        p_value=p, detail=f"missing {rcol['null_fraction']:.1%} -> {ccol['null_fraction']:.1%} "
+                          f"({abs(moved) * 100:.1f} points)")
+    return {**compared, "tests": [*missing_test["tests"], *compared["tests"]]}
 
 
 def _numerical(rcol, ccol, settings: Settings, missing) -> dict[str, Any]:
@@ -150,7 +159,8 @@ def _numerical(rcol, ccol, settings: Settings, missing) -> dict[str, Any]:
     distribution = {"edges": hist["edges"], "reference": hist["counts"], "current": in_histogram}
     return _feature(name, "numerical", "wasserstein", score, settings.numeric_threshold,
                     p_value=p, missing_share=missing, distribution=distribution,
-                    detail=f"mean {rcol['mean']:.4g} -> {ccol['mean']:.4g} ({shift:+.3g})")
+                    detail=f"mean {rcol['mean']:.4g} -> {ccol['mean']:.4g} ({shift:+.3g}); "
+                           f"{score:.3g} reference std apart")
 
 
 def _categorical(rcol, ccol, settings: Settings, missing) -> dict[str, Any]:
@@ -162,8 +172,10 @@ def _categorical(rcol, ccol, settings: Settings, missing) -> dict[str, Any]:
     score = _js_distance(r, c)
     unseen = [k for k in keys if k not in ref_counts]
     unseen_share = sum(cur_counts[k] for k in unseen) / max(sum(c), 1)
-    detail = f"{len(unseen)} unseen categories ({unseen_share:.1%} of rows): " \
-             f"{', '.join(unseen[:5])}" if unseen else ""
+    detail = f"shares {score:.3g} apart (0 same, 1 disjoint)"
+    if unseen:
+        detail = (f"{plural(len(unseen), 'unseen category', 'unseen categories')} "
+                  f"({unseen_share:.1%} of rows): {', '.join(unseen[:5])}; {detail}")
     total_r, total_c = max(sum(r), 1), max(sum(c), 1)
     # The ten categories whose share moved most, largest move first.
     shares = sorted(((k, a / total_r, b / total_c) for k, a, b in zip(keys, r, c, strict=True)),
@@ -251,17 +263,27 @@ def chi2_sf(x: float, dof: int) -> float:
 
 
 def _gate(features: list[dict[str, Any]], settings: Settings) -> None:
-    """A feature over its threshold drifts only if its p-value survives Benjamini-Hochberg."""
-    ranked = sorted(range(len(features)), key=lambda i: features[i]["p_value"])
-    m = len(features)
+    """A test over its threshold finds drift only if its p-value survives Benjamini-Hochberg
+    over every test run; a feature drifts when one of its tests does, and shows that one (or,
+    with none, the one nearest its threshold) as its headline."""
+    tests = [t for f in features for t in f["tests"]]
+    ranked = sorted(range(len(tests)), key=lambda i: tests[i]["p_value"])
     passing = -1
     for rank, i in enumerate(ranked, 1):
-        if features[i]["p_value"] <= settings.false_discovery_rate * rank / m:
+        if tests[i]["p_value"] <= settings.false_discovery_rate * rank / len(tests):
             passing = rank
     significant = {ranked[k] for k in range(passing)} if passing > 0 else set()
-    for i, f in enumerate(features):
-        f["significant"] = i in significant
-        f["drifted"] = bool(f["drifted"] and f["significant"])
+    for i, t in enumerate(tests):
+        t["significant"] = i in significant
+        t["drifted"] = bool(t["score"] >= t["threshold"] and t["significant"])
+    for f in features:
+        headline = max(f["tests"], key=lambda t: (t["drifted"], _over(t)))
+        f.update({k: headline[k] for k in (*TEST_FIELDS, "significant")})
+
+
+def _over(test: dict[str, Any]) -> float:
+    """How far a test's score is towards its threshold (1 = at it)."""
+    return test["score"] / test["threshold"] if test["threshold"] else math.inf
 
 
 # -- checks as the CLI runs them -------------------------------------------------------------
@@ -300,6 +322,10 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
     cur_label, cur_df, _ = datasets.load_ref_or_file(ws, current)
     if target is not None and target not in cur_df.columns:
         raise InvalidInput(f"the current data has no column {target!r}")
+    if not {c["name"] for c in ref_version.schema} & set(cur_df.columns):
+        raise InvalidInput(f"{cur_label} has no column in common with {ref_version.ref} (its "
+                           f"columns: {', '.join(cur_df.columns[:8]) or 'none'}): there is "
+                           f"nothing to compare")
     if loaded is not None:  # a drop the model cannot score is refused before anything is stored
         scoring.check_fit(loaded.meta["features"]["inputs"], cur_df, loaded.label, cur_label)
     ref_df = datasets.load(ws, ref_version) if (loaded or classifier) else None
@@ -484,7 +510,7 @@ def _store(ws: Workspace, report: dict[str, Any]) -> None:
             (report["report_id"], report["created_at"], report["reference"], report["current"],
              report["dataset_drift"], report["drift_share"], json.dumps(drifted), oid))
         summary = (f"drift check of {report['current']} against {report['reference']}: "
-                   f"{len(drifted)} of {report['n_features']} features drifted"
+                   f"{len(drifted)} of {plural(report['n_features'], 'feature')} drifted"
                    + (f" ({', '.join(drifted[:5])}" + (
                        f" and {len(drifted) - 5} more" if len(drifted) > 5 else "") + ")"
                       if drifted else ""))
