@@ -157,7 +157,8 @@ def diff(ctx: typer.Context, ref_a: str = typer.Argument(..., help="The older ve
 
 
 @app.command("checkout")
-def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME@N or NAME@HASH."),
+def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help=(
+                 "NAME, NAME@N, NAME@ALIAS or NAME@HASH.")),
              out: Path | None = typer.Option(None, "--output", "-o",
                                                 help="Where to write (default: NAME@N.EXT here)."),
              force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUT if it exists."),
@@ -169,7 +170,8 @@ def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help="NAME, NAME
 
 @app.command("tag")
 def tag(ctx: typer.Context,
-        ref: str = typer.Argument(..., metavar="REF", help="The version: NAME@N, NAME@HASH, ..."),
+        ref: str = typer.Argument(..., metavar="REF", help=(
+            "The version: NAME (the latest), NAME@N, NAME@ALIAS or NAME@HASH.")),
         alias: str = typer.Argument(..., metavar="ALIAS", help=(
             "The name NAME@ALIAS will stand for (not a number, `latest` or hex digits).")),
         as_json: bool = JSON_OPTION) -> None:
