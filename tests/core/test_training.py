@@ -219,6 +219,8 @@ def _bad_frames() -> dict[str, pl.DataFrame]:
     (None, dict(target="y", split="weird"), "unknown split"),
     (None, dict(target="y", split="time:"), "unknown split"),
     (None, dict(target="y", split="time:nosuch"), "'nosuch' is not in the data"),
+    (None, dict(target="y", split="time:store"),
+     "split column 'store' is String: a time split needs dates, times or numbers"),
     ("one_date", dict(target="y", split="time:date"), "single value"),
 ])
 def test_bad_requests_raise_and_leave_no_run(ws, tmp_path, data, frame, spec, words):

@@ -224,3 +224,13 @@ def test_a_run_killed_while_queued_stays_killed_when_its_supervisor_starts_late(
     wb(root, "run", "--adopt", run_id, "--", *program)  # the supervisor, arriving late
     assert show(root, run_id)["status"] == "killed"
     assert not marker.exists(), "the program of a killed run was started"
+
+
+def test_reproducing_a_run_made_outside_git_says_the_code_was_not_pinned(root):
+    (root / "train.py").write_text(SCRIPT)
+    ok(wb(root, "run", "-d", "sales@1", "--", sys.executable, "train.py"))
+    [original] = all_runs(root)
+    assert show(root, original["id"])["environment"].get("git_commit") is None
+    result = ok(wb(root, "runs", "reproduce", original["id"]))
+    assert (f"note: the code could not be pinned: {root} was not in a git checkout when the run "
+            f"was made, so what it ran may have changed") in " ".join(result.stdout.split())

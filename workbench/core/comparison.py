@@ -66,9 +66,10 @@ def reproduce(ws: Workspace, ref: str) -> Reproduction:
         from . import training
 
         spec = training.TrainSpec(**info["spec"])
-        # Pin the exact bytes the original read: the version it used, checked by hash.
-        original_input = info["inputs"][0]
-        spec.data = f"{original_input['dataset']}@{original_input['version']}"
+        # Pin the exact bytes the original read: the version it named (the newest of its
+        # inputs: a window adds the ones before it), checked by hash.
+        named = max(info["inputs"], key=lambda i: i["version"])
+        spec.data = f"{named['dataset']}@{named['version']}"
         new_id = training.train(ws, spec, experiment=info["experiment"],
                                 tags={"reproduces": info["id"]})
     elif info["kind"] == "command":
@@ -76,7 +77,10 @@ def reproduce(ws: Workspace, ref: str) -> Reproduction:
 
         now = environment.capture(Path(info["cwd"] or "."))
         was = info["environment"].get("git_commit")
-        if was and now.git_commit != was:
+        if not was:
+            notes.append(f"the code could not be pinned: {info['cwd'] or 'the run'} was not in a "
+                         f"git checkout when the run was made, so what it ran may have changed")
+        elif now.git_commit != was:
             notes.append(f"the code is at commit {now.git_commit}, the run was made at {was}")
         if now.git_dirty or info["environment"].get("git_dirty"):
             notes.append("uncommitted changes differ from the original run's, or exist now")

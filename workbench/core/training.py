@@ -190,7 +190,11 @@ def _split(df, spec: TrainSpec):
         raise InvalidInput(f"unknown split {spec.split!r}; use random or time:COLUMN")
     if column not in df.columns:
         raise InvalidInput(f"split column {column!r} is not in the data")
-    times = df.get_column(column).unique().sort()
+    dtype = df.schema[column]
+    if not (dtype.is_temporal() or dtype.is_numeric()):
+        raise InvalidInput(f"split column {column!r} is {dtype}: a time split needs dates, "
+                           f"times or numbers, whose order is time's")
+    times = df.get_column(column).drop_nulls().unique().sort()
     if times.len() < 2:
         raise InvalidInput(f"split column {column!r} has a single value; nothing to validate on")
     # The newest fifth of the distinct times validates; at least the newest one.
