@@ -120,3 +120,12 @@ def test_predict_takes_a_dataset_reference_and_refuses_an_existing_output(wb, de
     assert source.read_bytes() == source_bytes
     doc = as_json(wb("predict", "demand@1", source, "-o", out, "--force", "--json"))
     assert (doc["rows"], doc["input"]) == (3, str(source))
+
+
+def test_checkout_to_another_formats_extension_says_what_it_wrote(wb, weeks, tmp_path):
+    out = wb("data", "checkout", "sales@1", "-o", tmp_path / "w.parquet").stdout.splitlines()
+    assert out[1] == ("note: w.parquet holds sales@1's CSV bytes as stored, not Parquet: "
+                      "checkout writes the exact bytes and converts nothing (name it .csv)")
+    assert (tmp_path / "w.parquet").read_bytes() == weeks[0].read_bytes()
+    assert len(wb("data", "checkout", "sales@1", "-o", tmp_path / "w.csv").stdout
+               .splitlines()) == 1

@@ -113,3 +113,14 @@ def test_without_the_alias_the_watcher_checks_against_the_version_before(ws, tmp
     shutil.copy(DROPS / "week_03.csv", drops / "week_03.csv")
     [outcome] = Watcher(ws, drops, "sales").run(once=True)
     assert "drift against sales@2" in outcome.detail and "(sales@" not in outcome.detail
+
+
+def test_a_drop_of_bytes_wb_data_add_took_says_whose_they_are(ws, tmp_path):
+    drops = tmp_path / "drops"
+    drops.mkdir()
+    datasets.add(ws, DROPS / "week_01.csv", "sales")
+    datasets.add(ws, DROPS / "week_02.csv", "sales")
+    shutil.copy(DROPS / "week_01.csv", drops / "renamed.csv")
+    [outcome] = Watcher(ws, drops, "sales").run(once=True)
+    assert (outcome.status, outcome.detail) == ("unchanged", "same bytes as sales@1")
+    assert [v.version for v in datasets.log(ws, "sales")] == [1, 2]

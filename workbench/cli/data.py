@@ -166,6 +166,9 @@ def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help=(
     """Write a version's exact bytes back to a file, verified against its hash."""
     v, dest = datasets.checkout(workspace(ctx), ref, out, force)
     output.line(f"wrote {v.ref} to {dest} ({output.fmt_bytes(v.size)}, hash verified)")
+    note = datasets.format_note(v, dest)
+    if note:
+        output.line(f"note: {note}", style="yellow")
 
 
 @app.command("tag")

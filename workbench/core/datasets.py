@@ -490,3 +490,17 @@ def checkout(ws: Workspace, ref: str, dest: Path | None = None, force: bool = Fa
         raise InvalidInput(f"folder {dest.parent} does not exist")
     ws.store.copy_verified(found.hash, dest)
     return found, dest
+
+
+def format_note(version: DatasetVersion, dest: Path) -> str | None:
+    """What to tell a user whose checkout file's extension names another format than the
+    bytes it got (checkout writes the exact bytes; it never converts)."""
+    from . import tabular
+
+    named = tabular.FORMATS.get(dest.suffix.lower())
+    if named is None or named == version.format:
+        return None
+    have = tabular.FORMAT_NAMES.get(version.format, version.format)
+    return (f"{dest.name} holds {version.ref}'s {have} bytes as stored, not "
+            f"{tabular.FORMAT_NAMES[named]}: checkout writes the exact bytes and converts "
+            f"nothing (name it .{version.format})")
