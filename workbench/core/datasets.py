@@ -18,7 +18,7 @@ from typing import Any
 from . import events, profile_diff
 from .db import transaction
 from .errors import Ambiguous, InvalidInput, NotFound
-from .names import check_name, plural, split_ref, version_number
+from .names import NAME_RE, check_name, plural, split_ref, version_number
 from .store import StagedObject
 from .timeutil import now_iso
 from .workspace import Workspace
@@ -261,7 +261,7 @@ def resolve(ws: Workspace, ref: str) -> DatasetVersion:
                            (name, selector.lower())).fetchone()
         if row:
             return _from_row(row)
-        if check_alias_text(selector) is None:
+        if NAME_RE.fullmatch(selector) and _reads_as(selector) is None:
             raise NotFound(_no_alias(ws, name, selector))
     return _by_hash_prefix(conn, name, selector, ref)
 
@@ -272,20 +272,26 @@ def _reads_as_hash(selector: str) -> bool:
 
 
 # -- aliases --------------------------------------------------------------------------------
-def check_alias_text(alias: str) -> str | None:
-    """Why `alias` cannot be a dataset alias (None when it can): it would read as something
-    else after '@' (a version number, `latest`, a hash prefix) or is not a usable name."""
+def _reads_as(alias: str) -> str | None:
+    """What else `NAME@alias` would read as (a version number, `latest`, a hash prefix), so
+    that it cannot be an alias; None when nothing."""
     if alias.isdigit():
         return "it reads as a version number"
     if alias.lower() == "latest":
         return "it reads as the latest version"
     if _reads_as_hash(alias):
         return f"it reads as a hash prefix ({MIN_HASH_PREFIX} or more hex digits)"
-    try:
-        check_name(alias, "alias")
-    except InvalidInput as exc:
-        return str(exc)
     return None
+
+
+def check_alias(name: str, alias: str) -> str:
+    """`alias`, lowercased (`Reference` is reference, as with model aliases), if it can be an
+    alias of dataset `name`; InvalidInput in one sentence otherwise."""
+    check_name(alias, "alias")
+    why = _reads_as(alias)
+    if why is not None:
+        raise InvalidInput(f"{alias!r} cannot be an alias of {name}: {why}")
+    return alias.lower()
 
 
 @dataclass(frozen=True)
@@ -308,12 +314,7 @@ class Tagging:
 def tag(ws: Workspace, ref: str, alias: str) -> Tagging:
     """Point `NAME@ALIAS` at the version `ref` names (moving it if it points elsewhere)."""
     found = resolve(ws, ref)
-    why = check_alias_text(alias)
-    if why is not None:
-        if why.startswith("alias name"):
-            raise InvalidInput(why)
-        raise InvalidInput(f"{alias!r} cannot be an alias of {found.name}: {why}")
-    alias = alias.lower()  # `Reference` is reference, as with model aliases
+    alias = check_alias(found.name, alias)
     with transaction(ws.conn) as conn:
         dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?",
                                   (found.name,)).fetchone()[0]
