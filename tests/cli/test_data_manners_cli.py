@@ -5,10 +5,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import polars as pl
 import pytest
+
+from tests.conftest import DROPS
 
 LOG_KEYS = {"version", "hash", "rows", "columns", "created_at", "message", "valid"}
 
@@ -129,3 +132,15 @@ def test_checkout_to_another_formats_extension_says_what_it_wrote(wb, weeks, tmp
     assert (tmp_path / "w.parquet").read_bytes() == weeks[0].read_bytes()
     assert len(wb("data", "checkout", "sales@1", "-o", tmp_path / "w.csv").stdout
                .splitlines()) == 1
+
+
+def test_watch_checks_each_drop_against_the_reference_alias_and_says_so(wb, tmp_path):
+    drops = tmp_path / "drops"
+    drops.mkdir()
+    for week in ("week_01.csv", "week_02.csv"):
+        wb("data", "add", DROPS / week, "--name", "sales")
+    wb("data", "tag", "sales@1", "reference")
+    shutil.copy(DROPS / "week_03.csv", drops / "week_03.csv")
+    line = wb("watch", drops, "--dataset", "sales", "--once").stdout.splitlines()[0]
+    assert line.startswith("week_03.csv: added as sales@3; ")
+    assert "drift against sales@1 (sales@reference)" in line
