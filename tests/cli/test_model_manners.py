@@ -230,3 +230,27 @@ def test_alias_rm_of_production_needs_force_and_a_reason(wb):
     # Made again, it starts afresh: no rollback to before the removal.
     wb("model", "promote", "demand@2", "--to", "production")
     assert "no earlier version" in error_line(wb("model", "rollback", "demand", code=2))
+
+
+# -- plurals ------------------------------------------------------------------------------------
+def test_a_count_of_one_is_singular(wb, tmp_path):
+    wb("drift", "check", "--reference", "sales@1", "--current", "sales@1")
+    status = wb("status").stdout.splitlines()
+    assert "datasets   1 (2 versions)" in status
+    assert "runs       2 in 1 experiment" in status
+    assert "drift      1 report, 0 open alerts" in status
+    (tmp_path / "ref.csv").write_text("id,region\n1,a\n2,b\n3,a\n4,b\n")
+    (tmp_path / "cur.csv").write_text("id,region\n1,a\n1,b\n3,c\n4,b\n")
+    wb("data", "add", tmp_path / "ref.csv", "--name", "shops")
+    report = doc(wb("drift", "check", "--reference", "shops@1", "--current",
+                    tmp_path / "cur.csv", "--json"))
+    [region] = [f for f in report["features"] if f["name"] == "region"]
+    assert region["detail"].startswith("1 unseen category (25.0% of rows): c;"), region
+    (tmp_path / "shops.toml").write_text(
+        '[table]\nkey = ["id"]\n\n[columns.id]\ndtype = "Int64"\n\n'
+        '[columns.region]\ndtype = "String"\nallowed = ["a", "b"]\n')
+    wb("data", "contract", "set", "shops", tmp_path / "shops.toml")
+    checked = doc(wb("data", "validate", tmp_path / "cur.csv", "--contract", "shops", "--json",
+                     code=1))
+    assert sorted(v["detail"] for v in checked["violations"]) == [
+        "1 row repeats a key", "1 value not allowed: c (1)"]

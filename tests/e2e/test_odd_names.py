@@ -138,7 +138,7 @@ def test_arguments_that_are_not_utf8_are_refused_in_one_sentence(one_version):
         _no_control(result.stderr)
     assert _state(one_version) == before == (1, 2)  # the init, and the one version added
     assert run_wb("runs", "list", "--json", cwd=one_version).json() == []
-    assert "datasets   1 (1 versions)" in run_wb("status", cwd=one_version).ok().stdout
+    assert "datasets   1 (1 version)" in run_wb("status", cwd=one_version).ok().stdout
     assert "added s@1" in run_wb("log", cwd=one_version).ok().stdout
 
 
@@ -161,7 +161,7 @@ def test_a_failed_run_on_stderr_shows_its_error_escaped(trained):
     error = f"ValueError: no column [b]c{SHOWN}[/b]"
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.splitlines() == [f"run - failed: {error}",
-                                        f"error: 1 of 1 runs failed; the first: {error}"]
+                                        f"error: 1 of 1 run failed; the first: {error}"]
     _no_control(proc.stderr)
 
 

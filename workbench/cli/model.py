@@ -9,6 +9,7 @@ import typer
 
 from ..core import registry
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
+from ..core.names import plural
 from ..formatting import fmt_num, short_time
 from . import output
 from .context import JSON_OPTION, workspace
@@ -18,7 +19,8 @@ app = typer.Typer(help="The model registry: register, list, show, promote, rollb
 
 
 @app.command("register")
-def register(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN"),
+def register(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN", help=(
+        "The finished run whose model to register: its id or a unique prefix.")),
              name: str = typer.Option(..., "--name", help="The model to add a version to."),
              as_json: bool = JSON_OPTION) -> None:
     """Register the model a run trained as a new version of NAME."""
@@ -46,7 +48,8 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
+def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
+        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
          as_json: bool = JSON_OPTION) -> None:
     """A version with its lineage (a bare name: the latest, and the alias history)."""
     info = registry.show(workspace(ctx), ref)
@@ -81,13 +84,15 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
 
 
 @app.command("promote")
-def promote(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
-            to: str = typer.Option(..., "--to", help="The alias, e.g. production or staging."),
-            data: str | None = typer.Option(None, "--data", help=(
-                "Compare with production on this version (default: the latest version of the "
-                "training dataset).")),
+def promote(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
+        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
+            to: str = typer.Option(..., "--to", metavar="ALIAS",
+                                   help="The alias, e.g. production or staging."),
+            data: str | None = typer.Option(None, "--data", metavar="REF", help=(
+                "Compare with production on this dataset version (default: the newest version "
+                "of the training dataset that the candidate has not seen).")),
             force: bool = typer.Option(False, "--force", help="Override failed gates."),
-            reason: str | None = typer.Option(None, "--reason", help=(
+            reason: str | None = typer.Option(None, "--reason", metavar="TEXT", help=(
                 "Why the gates are overridden: required with --force, and only with it.")),
             as_json: bool = JSON_OPTION) -> None:
     """Point an alias at a version; to production only through the gates.
@@ -117,7 +122,8 @@ def promote(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF
 
 @app.command("rollback")
 def rollback(ctx: typer.Context, name: str = typer.Argument(..., help="A model name."),
-             alias: str = typer.Option(registry.PRODUCTION, "--alias"),
+             alias: str = typer.Option(registry.PRODUCTION, "--alias",
+                                       help="The alias to move back (default: production)."),
              reason: str = typer.Option("", "--reason", help="Why, for the audit log."),
              as_json: bool = JSON_OPTION) -> None:
     """Move an alias back to the version it pointed at before."""
@@ -139,7 +145,7 @@ def alias_rm(ctx: typer.Context,
              alias: str = typer.Argument(..., metavar="ALIAS", help="The alias to remove."),
              force: bool = typer.Option(False, "--force", help=(
                  "Remove production too (what predictions and the watcher use).")),
-             reason: str = typer.Option("", "--reason", help=(
+             reason: str = typer.Option("", "--reason", metavar="TEXT", help=(
                  "Why, for the alias history and the audit log (required with --force).")),
              as_json: bool = JSON_OPTION) -> None:
     """Remove an alias of a model; its version stays. Recorded in the alias history.
@@ -156,9 +162,11 @@ def alias_rm(ctx: typer.Context,
 
 
 @app.command("evaluate")
-def evaluate(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
+def evaluate(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
+        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
              data: str = typer.Option(..., "--data", help="The dataset version to score on."),
-             against: str | None = typer.Option(None, "--against", metavar="MODELREF"),
+             against: str | None = typer.Option(None, "--against", metavar="MODELREF",
+                                                help="Another version to score on the same data."),
              by: str | None = typer.Option(None, "--by", help="Break down by this column."),
              as_json: bool = JSON_OPTION) -> None:
     """Metrics of a model (against another) on the same data, optionally per segment."""
@@ -183,7 +191,8 @@ def _metrics_table(label: str, models: list[str], scores: dict[str, dict[str, An
                                     for k in keys], justify_right=tuple(models))
 
 
-def predict(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
+def predict(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
+        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
             source: str = typer.Argument(..., metavar="INPUT", help=(
                 "A CSV, Parquet or JSON Lines file, or a dataset version (NAME@N, "
                 "NAME@ALIAS).")),
@@ -199,12 +208,14 @@ def predict(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF
     if as_json:
         output.print_json(result)
     else:
-        output.line(f"wrote {result['rows']:,} predictions of {result['model']} to "
+        output.line(f"wrote {result['rows']:,} prediction{'' if result['rows'] == 1 else 's'} of "
+                    f"{result['model']} to "
                     f"{result['output']}")
 
 
 @app.command("export")
-def export(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"),
+def export(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
+        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
            out: Path = typer.Option(..., "--output", "-o", help="The bundle file to write."),
            with_data: bool = typer.Option(False, "--with-data",
                                           help="Include the training dataset version's bytes."),
@@ -233,7 +244,7 @@ def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="A bundle 
         output.line(f"nothing to import: this workspace already has it as {result['model']}")
     else:
         output.line(f"imported {result['model']} (run {result['run'][:8]}, "
-                    f"{result['objects']} objects verified)")
+                    f"{plural(result['objects'], 'object')} verified)")
         if result["contract"]["dataset"]:
             output.line(result["contract"]["note"], style=None if result["contract"][
                 "imported"] or "same" in result["contract"]["note"] else "yellow")

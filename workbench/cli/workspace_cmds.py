@@ -8,6 +8,7 @@ import typer
 
 from ..core import events
 from ..core import status as status_mod
+from ..core.names import plural
 from ..core.workspace import Workspace
 from ..formatting import short_time
 from . import output
@@ -36,10 +37,11 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         output.print_json(summary)
         return
     output.line("workspace", summary["workspace"])
-    output.line(f"datasets   {summary['datasets']} ({summary['dataset_versions']} versions)")
-    output.line(f"runs       {summary['runs']} in {summary['experiments']} experiments"
+    output.line(f"datasets   {summary['datasets']} ({plural(summary['dataset_versions'], 'version')})")
+    output.line(f"runs       {summary['runs']} in {plural(summary['experiments'], 'experiment')}"
                 + (f", {summary['runs_running']} running" if summary["runs_running"] else ""))
-    output.line(f"drift      {summary['drift_reports']} reports, {summary['open_alerts']} open alerts"
+    output.line(f"drift      {plural(summary['drift_reports'], 'report')}, "
+                f"{plural(summary['open_alerts'], 'open alert')}"
                 + (" (`wb alerts list --open`)" if summary["open_alerts"] else ""),
                 style="yellow" if summary["open_alerts"] else None)
     production = ", ".join(f"{name}@{v}" for name, v in summary["production"].items())

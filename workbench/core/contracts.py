@@ -225,7 +225,8 @@ def validate(df, contract: dict[str, Any]) -> list[Violation]:
     table = contract.get("table", {})
     rows = df.height
     if "min_rows" in table and rows < table["min_rows"]:
-        found.append(Violation(None, "min_rows", f"{rows:,} rows, fewer than {table['min_rows']:,}"))
+        found.append(Violation(None, "min_rows", f"{rows:,} row{'' if rows == 1 else 's'}, "
+                                                 f"fewer than {table['min_rows']:,}"))
     if "max_rows" in table and rows > table["max_rows"]:
         found.append(Violation(None, "max_rows", f"{rows:,} rows, more than {table['max_rows']:,}"))
     for name, spec in columns.items():
@@ -242,7 +243,8 @@ def validate(df, contract: dict[str, Any]) -> list[Violation]:
     if key and len(key) == len(table.get("key", [])):
         dupes = rows - df.select(pl.struct(key).n_unique()).item()
         if dupes:
-            found.append(Violation(", ".join(key), "unique_key", f"{dupes:,} rows repeat a key"))
+            found.append(Violation(", ".join(key), "unique_key", f"{dupes:,} "
+                                   + ("row repeats" if dupes == 1 else "rows repeat") + " a key"))
     return found
 
 
@@ -259,22 +261,25 @@ def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Vi
     limit = spec.get("max_null_fraction")
     if limit is not None and rows and nulls / rows > limit:
         out.append(Violation(name, "max_null_fraction",
-                             f"{nulls / rows:.1%} missing ({nulls:,} rows), more than {limit:.1%}"))
+                             f"{nulls / rows:.1%} missing ({nulls:,} row{'' if nulls == 1 else 's'}), "
+                             f"more than {limit:.1%}"))
     values = series.drop_nulls()
     if series.dtype.is_numeric() and ("min" in spec or "max" in spec):
         lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
         outside = values.filter((values < lo) | (values > hi))
         if outside.len() > OUT_OF_RANGE_TOLERANCE * max(values.len(), 1):
             sample = ", ".join(str(v) for v in outside.unique().sort().head(SHOW_VALUES).to_list())
-            out.append(Violation(name, "range", f"{outside.len():,} values outside "
+            count = outside.len()
+            out.append(Violation(name, "range", f"{count:,} value{'' if count == 1 else 's'} outside "
                                                 f"[{lo:g}, {hi:g}], e.g. {sample}"))
     if "allowed" in spec:
         unexpected = values.filter(~values.cast(pl.String).is_in(spec["allowed"]))
         if unexpected.len():
             counts = unexpected.cast(pl.String).rename("v").value_counts(sort=True, name="n")
             shown = ", ".join(f"{v} ({n:,})" for v, n in counts.head(SHOW_VALUES).iter_rows())
-            out.append(Violation(name, "allowed", f"{unexpected.len():,} values not allowed: "
-                                                  f"{shown}"))
+            count = unexpected.len()
+            out.append(Violation(name, "allowed", f"{count:,} value{'' if count == 1 else 's'} not "
+                                                  f"allowed: {shown}"))
     return out
 
 

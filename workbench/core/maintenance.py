@@ -15,6 +15,7 @@ from .db import transaction
 from .errors import WbError
 from .failures import read_only
 from .locks import file_lock
+from .names import plural
 from .workspace import Workspace
 
 # Every place the database names an object: SQL giving (object id, what refers to it).
@@ -140,7 +141,7 @@ def gc(ws: Workspace, dry_run: bool = False, grace_hours: float | None = None) -
             if report.deleted or orphans:
                 with transaction(ws.conn) as conn:
                     events.record(conn, "store.gc",
-                                  f"gc deleted {len(report.deleted)} objects "
+                                  f"gc deleted {plural(len(report.deleted), 'object')} "
                                   f"({report.bytes_freed} bytes)",
                                   data={"deleted": len(report.deleted),
                                         "bytes": report.bytes_freed})

@@ -19,6 +19,7 @@ from typing import Any
 
 from . import model_io, runs
 from .errors import InvalidInput, NotFound
+from .names import plural
 from .workspace import Workspace
 
 
@@ -184,7 +185,7 @@ def describe(model: Any, *, input_example: Any = None, dataset: Any = None,
         if names is None:
             names = [n for n in example if n != target]
             if n_in is not None and len(names) != n_in:
-                raise InvalidInput(f"input_example has {len(names)} columns but the model takes "
+                raise InvalidInput(f"input_example has {plural(len(names), 'column')} but the model takes "
                                    f"{n_in}: give it exactly the columns the model was fitted on")
         lacking = [n for n in names if n not in example]
         if lacking:

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from .errors import InvalidInput
+from .names import plural
 
 FORMATS = {
     ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
@@ -183,7 +184,7 @@ def _raise_ragged(path: Path, separator: str) -> None:
         for row in reader:
             if row and len(row) != len(header):
                 raise InvalidInput(
-                    f"{path} has ragged rows: line {reader.line_num} has {len(row)} fields, "
+                    f"{path} has ragged rows: line {reader.line_num} has {plural(len(row), 'field')}, "
                     f"the header has {len(header)}"
                 )
 
