@@ -227,8 +227,9 @@ def export(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"
     if as_json:
         output.print_json(result)
     else:
-        output.line(f"exported {result['model']} to {result['file']} ({result['objects']} "
-                    f"objects{', with its training data' if result['with_data'] else ''})")
+        output.line(f"exported {result['model']} to {result['file']} ("
+                    f"{plural(result['objects'], 'object')}"
+                    f"{', with its training data' if result['with_data'] else ''})")
 
 
 def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="A bundle from "
