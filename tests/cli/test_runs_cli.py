@@ -206,3 +206,20 @@ def test_a_window_trains_on_earlier_versions_and_an_invalid_one_warns(wb, tmp_pa
     warned = wb("train", "--data", "d@2", "--target", "y", *FAST)
     assert warned.stderr.splitlines()[0] == (
         "warning: d@2 breaks its contract (`wb data validate d@2`); training on it anyway")
+
+
+def test_runs_list_at_80_columns_keeps_the_metrics_and_says_what_it_left_out(wb, monkeypatch):
+    from workbench.cli import output
+
+    train_json(wb, *FAST)
+    monkeypatch.setattr(output.stdout, "width", 80)  # a terminal of 80 columns
+    *rows, note = wb("runs", "list").stdout.splitlines()
+    assert all(len(line) <= 80 for line in rows), rows
+    assert all(metric in rows[0] for metric in ("rmse", "mae", "wape", "r2")), rows[0]
+    assert note.startswith("(left out to fit 80 columns: experiment, model, started, secs")
+
+
+def test_key_value_tables_have_no_empty_header_row(wb):
+    [run] = train_json(wb, *FAST)
+    lines = wb("runs", "show", run["id"]).stdout.splitlines()
+    assert lines[1].split()[0] == "experiment", lines[:3]

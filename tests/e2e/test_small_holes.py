@@ -196,7 +196,7 @@ def test_ctrl_c_in_a_parallel_sweep_is_one_sentence_and_its_runs_are_killed(sale
     found = run_wb("runs", "list", "-e", "interrupted", "--json", cwd=sales).json()
     assert sorted(r["status"] for r in found) == ["killed", "killed"]
     assert "Traceback" not in stderr and stdout == ""
-    ids = ", ".join(r["id"][:8] for r in found)  # newest first; the message has them as they ended
+    ids = ", ".join(r["id"][:12] for r in found)  # newest first; the message has them as they ended
     lines = stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: interrupted; 2 runs marked killed ("), \
         stderr

@@ -65,26 +65,53 @@ def error(message: str) -> None:
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
-          justify_right: Sequence[str] = ()) -> None:
-    """A table whose last column gives way (cut with an ellipsis) when the terminal is narrow;
-    the others keep their full width."""
+          justify_right: Sequence[str] = (), drop_first: Sequence[str] = ()) -> None:
+    """A table that fits the terminal: columns that do not fit are left out, those in
+    `drop_first` first, then from the right (never the first), and a line under the table
+    names them; the last column left gives way (cut with an ellipsis)."""
     cells = [[Text("" if v is None else visible(v)) for v in row] for row in rows]
     # Headers are data too: run names in `runs compare`, a CSV column in `model evaluate --by`.
     labels = [Text(visible(col)) for col in columns]  # a str header would be read as markup
     widths = [max([label.cell_len, *(row[i].cell_len for row in cells)])
               for i, label in enumerate(labels)]
+    keep = _fitting(columns, widths, drop_first)
     # What is left for the last column once the others and the separators (3 a column) fit.
-    room = max(10, stdout.width - sum(widths[:-1]) - 3 * (len(columns) - 1))
+    room = max(10, stdout.width - sum(widths[i] for i in keep[:-1]) - 3 * (len(keep) - 1))
     t = Table(title=title and Text(visible(title)), header_style="bold", show_edge=False,
-              pad_edge=False)
-    for i, col in enumerate(columns):
-        last = i == len(columns) - 1
-        t.add_column(labels[i], justify="right" if col in justify_right else "left", no_wrap=True,
-                     overflow="ellipsis", min_width=None if last else widths[i],
+              pad_edge=False, show_header=any(columns))
+    for i in keep:
+        last = i == keep[-1]
+        t.add_column(labels[i], justify="right" if columns[i] in justify_right else "left",
+                     no_wrap=True, overflow="ellipsis", min_width=None if last else widths[i],
                      max_width=room if last else None)
     for row in cells:
-        t.add_row(*row)
+        t.add_row(*(row[i] for i in keep))
     stdout.print(t)
+    left_out = [columns[i] for i in range(len(columns)) if i not in keep]
+    if left_out:
+        line(f"(left out to fit {stdout.width} columns: {', '.join(left_out)})", style="dim")
+
+
+def pairs(rows: Sequence[tuple[str, Any]]) -> None:
+    """A key-value table, with no header row."""
+    table(["", ""], rows)
+
+
+def _fitting(columns: Sequence[str], widths: list[int], drop_first: Sequence[str]) -> list[int]:
+    """The indexes of the columns to show: all that fit, the last one at 10 or more cells."""
+    keep = list(range(len(columns)))
+
+    def needed() -> int:
+        *others, last = keep
+        return sum(widths[i] for i in others) + 3 * (len(keep) - 1) + min(widths[last], 10)
+
+    order = [columns.index(c) for c in drop_first if c in columns]
+    order += [i for i in reversed(range(1, len(columns))) if i not in order]
+    for i in order:
+        if needed() <= stdout.width or len(keep) <= 2:
+            break
+        keep.remove(i)
+    return keep
 
 
 def fmt_bytes(n: int) -> str:

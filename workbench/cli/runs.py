@@ -10,6 +10,7 @@ import typer
 from ..core import launcher
 from ..core import runs as runs_core
 from ..core.metrics import BOOKKEEPING, PREFERRED
+from ..core.names import short_id
 from ..formatting import fmt_num, short_time, visible
 from . import output
 from .context import JSON_OPTION, RUN_ARGUMENT, workspace
@@ -76,10 +77,10 @@ def list_(ctx: typer.Context,
     metric_keys = ([k for k in PREFERRED if k in logged] + sorted(logged - set(PREFERRED)))[:6]
     output.table(
         ["id", "name", "experiment", "status", "model", "started", "secs", *metric_keys],
-        [(r.id[:8], r.name, r.experiment, r.status, r.model or "", short_time(r.started_at),
+        [(short_id(r.id), r.name, r.experiment, r.status, r.model or "", short_time(r.started_at),
           fmt_num(r.duration_s, 3), *(fmt_num(r.metrics.get(k)) for k in metric_keys))
          for r in found],
-        justify_right=("secs", *metric_keys))
+        justify_right=("secs", *metric_keys), drop_first=("experiment", "model", "started", "secs"))
 
 
 @app.command("show")
@@ -109,7 +110,7 @@ def _print_show(info: dict[str, Any]) -> None:
          + (" (uncommitted changes)" if env.get("git_dirty") else "")),
         ("seed", "" if info["seed"] is None else info["seed"]),
     ]
-    output.table(["", ""], rows)
+    output.pairs(rows)
     if info["inputs"]:
         output.table(["input", "hash"], [(f"{i['dataset']}@{i['version']}", i["hash"][:12])
                                          for i in info["inputs"]])
@@ -240,7 +241,7 @@ def reproduce(ctx: typer.Context, run_ref: str = RUN_ARGUMENT,
     if as_json:
         output.print_json(result.to_dict())
         return
-    output.line(f"reproduced {result.original[:8]} as {result.new_run[:8]}")
+    output.line(f"reproduced {short_id(result.original)} as {short_id(result.new_run)}")
     output.table(["metric", "delta"], [(k, "" if d is None else f"{d:+.6g}")
                                        for k, d in result.deltas.items()],
                  justify_right=("delta",))

@@ -11,7 +11,7 @@ from ..core import config as config_mod
 from ..core import runs as runs_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.metrics import higher_is_better
-from ..core.names import check_name, plural
+from ..core.names import check_name, plural, short_id
 from ..formatting import fmt_num
 from . import output
 from .context import JSON_OPTION, workspace
@@ -79,7 +79,7 @@ def train(ctx: typer.Context,
     outcomes = sweeps.run_grid(
         ws, base, grid, experiment=settings.get("experiment"), jobs=settings.get("jobs", 1),
         on_done=None if quiet else lambda o: output.note(  # an error quotes data: escaped
-            f"run {o.run_id[:8] if o.run_id else '-'} "
+            f"run {short_id(o.run_id) if o.run_id else '-'} "
             + ("failed: " + o.error if o.error else "finished"), style=None))
     found = runs_core.by_ids(ws, [o.run_id for o in outcomes if o.run_id])
     registered = None
@@ -100,7 +100,7 @@ def train(ctx: typer.Context,
     else:
         _print_runs(found, list(grid))
         if registered:
-            output.line(f"registered {registered.ref} from run {registered.run_id[:8]}",
+            output.line(f"registered {registered.ref} from run {short_id(registered.run_id)}",
                         style="green")
     failed = [o for o in outcomes if o.error]
     if failed:
@@ -139,7 +139,7 @@ def _print_runs(found: list, swept: list[str]) -> None:
         return fmt_num(v) + mark
 
     output.table(["id", "name", "model", *swept, *keys],
-                 [(r.id[:8], r.name, r.model, *(r.params.get(s) for s in swept),
+                 [(short_id(r.id), r.name, r.model, *(r.params.get(s) for s in swept),
                    *(cell(r, k) for k in keys)) for r in found],
                  justify_right=tuple(keys))
     if len(found) > 1:

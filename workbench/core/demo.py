@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Caution, InvalidInput, WbError
-from .names import plural
+from .names import plural, short_id
 from .workspace import WB_DIR, Workspace
 
 DEFAULT_PATH = Path("wb-demo")
@@ -146,7 +146,7 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
     promotion = registry.promote(ws, champion.ref, registry.PRODUCTION)
     if not promotion.promoted:  # the first version has nothing to beat: this is a bug
         raise WbError(f"the demo could not promote {champion.ref}: {promotion.gates}")
-    step(f"trained run {champion_run[:8]} on {first.ref}, registered it as {champion.ref} and "
+    step(f"trained run {short_id(champion_run)} on {first.ref}, registered it as {champion.ref} and "
          f"promoted it to production (validation rmse {champion.metrics.get('rmse', float('nan')):.3f})")
 
     production = f"{MODEL}@{registry.PRODUCTION}"

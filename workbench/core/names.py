@@ -60,3 +60,11 @@ def plural(n: int, noun: str, many: str | None = None) -> str:
     """`1 violation`, `2 violations`; `many` for a noun that does not just take an s
     (`1 unseen category`, `3 unseen categories`)."""
     return f"{n} {noun if n == 1 else many or noun + 's'}"
+
+
+ID_LENGTH = 12  # how much of a run id, report id or hash wb shows: one length everywhere
+
+
+def short_id(full: str) -> str:
+    """A run id, report id or object hash as wb shows it (a unique prefix as wb takes it)."""
+    return full[:ID_LENGTH]

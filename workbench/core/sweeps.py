@@ -18,7 +18,7 @@ from typing import Any
 
 from . import training
 from .errors import EXIT_INTERRUPTED, InvalidInput, WbError
-from .names import check_name, plural
+from .names import check_name, plural, short_id
 from .workspace import Workspace
 
 INTERRUPTED = "interrupted"
@@ -136,7 +136,7 @@ def _stop_workers(pool: ProcessPoolExecutor, futures: Mapping[Future, Any]) -> l
 
 
 def _interrupted(run_ids: Sequence[str | None]) -> WbError:
-    killed = [r[:8] for r in run_ids if r]
+    killed = [short_id(r) for r in run_ids if r]
     detail = (f"{plural(len(killed), 'run')} marked killed ({', '.join(killed)})" if killed
               else "no run was in progress")
     return WbError(f"interrupted; {detail}, and no more were started", EXIT_INTERRUPTED)

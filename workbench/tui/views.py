@@ -17,6 +17,7 @@ from typing import Any
 
 from ..core import alerts, datasets, drift, events, registry, run_logs, runs
 from ..core.metrics import PREFERRED
+from ..core.names import short_id
 from ..core.workspace import Workspace
 from ..formatting import fmt_num, short_time, visible
 
@@ -132,7 +133,7 @@ def runs_table(root: Path, where: str = "", sort: str = "", total: int | None = 
         logged = {k for r in found for k in r.metrics}
         keys = [k for k in PREFERRED if k in logged][:5]
         # The metrics come right after the status: what a glance at a run list is for.
-        rows = [(r.id[:8], r.name, r.status, *(fmt_num(r.metrics.get(k)) for k in keys),
+        rows = [(short_id(r.id), r.name, r.status, *(fmt_num(r.metrics.get(k)) for k in keys),
                  r.model or r.kind, r.experiment, short_time(r.started_at)) for r in found]
         return Table([*RUN_COLUMNS[:3], *keys, *RUN_COLUMNS[3:]], rows,
                      [r.id for r in found],
