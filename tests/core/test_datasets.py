@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -162,3 +163,15 @@ def test_a_column_named_count_is_profiled(ws, tmp_path):
     v = datasets.add(ws, path, "d").version
     kind = next(c for c in v.profile["columns"] if c["name"] == "kind")
     assert kind["top_values"][0] == {"value": "a", "count": 2}
+
+
+def test_json_lines_dates_read_as_csv_dates_do(ws, tmp_path):
+    """A model trained on CSV scores JSON Lines: the same ISO dates are dates in both."""
+    frame = pl.read_csv(DROPS / "week_01.csv").head(50)
+    frame.write_csv(tmp_path / "week.csv")
+    frame.write_ndjson(tmp_path / "week.jsonl")
+    from_csv = datasets.add(ws, tmp_path / "week.csv", "csv_side").version
+    from_jsonl = datasets.add(ws, tmp_path / "week.jsonl", "jsonl_side").version
+    assert from_jsonl.schema == from_csv.schema
+    assert {c["name"]: c["dtype"] for c in from_csv.schema}["date"] == "Date"
+    assert datasets.load(ws, from_jsonl).schema == datasets.load(ws, from_csv).schema

@@ -17,7 +17,8 @@ def watch(ctx: typer.Context,
           folder: Path = typer.Argument(..., metavar="DIR", help="The folder drops land in."),
           dataset: str = typer.Option(..., "--dataset", help="The dataset they are versions of."),
           reference: str | None = typer.Option(None, "--reference", help=(
-              "Drift-check against this version (default: the version before each drop).")),
+              "Drift-check against this version (default: NAME@reference when that alias exists, "
+              "else the version before each drop).")),
           retrain: bool = typer.Option(False, "--retrain", help=(
               "Keep the production models trained on NAME up: a pending challenger is "
               "promoted if it beats production on the new drop, and a drop that drifted or "
@@ -28,8 +29,9 @@ def watch(ctx: typer.Context,
     ws = workspace(ctx)
 
     def report(outcome: watcher_core.Outcome) -> None:
-        if outcome.status == "skipped":
-            return  # taken on an earlier run: not news
+        if outcome.status == "skipped" and not outcome.detail.startswith(
+                watcher_core.SAME_BYTES):
+            return  # taken on an earlier run: not news (a copy under a new name is)
         where = f" as {outcome.version}" if outcome.version else ""
         style = {"failed": "red", "skipped": "dim", "unchanged": "dim"}.get(
             outcome.status, "yellow" if outcome.dataset_drift else None)

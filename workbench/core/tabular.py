@@ -130,7 +130,7 @@ def _read_ndjson(path: Path) -> pl.DataFrame:
     # polars' read_ndjson has no glob=False: handed the open file, it cannot take a name with
     # `[`, `*`, `?` or `{` for a pattern (and read another file, or none).
     with open(path, "rb") as f:
-        return pl.read_ndjson(f, infer_schema_length=10_000)
+        return parse_dates(pl.read_ndjson(f, infer_schema_length=10_000))
 
 
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
@@ -139,7 +139,9 @@ DATE_SAMPLE = 1000
 
 
 def parse_dates(df: pl.DataFrame) -> pl.DataFrame:
-    """Text columns whose every value is an ISO date (or date and time) become dates."""
+    """Text columns whose every value is an ISO date (or date and time) become dates: in CSV
+    and in JSON Lines alike (which has no date type), so that a model trained on one scores
+    the other."""
     converted = []
     for name, dtype in df.schema.items():
         if dtype != pl.String:
@@ -205,4 +207,4 @@ def read_stored(data: bytes, fmt: str) -> pl.DataFrame:
                                        infer_schema_length=None))
     if fmt == "parquet":
         return pl.read_parquet(source)
-    return pl.read_ndjson(source, infer_schema_length=10_000)
+    return parse_dates(pl.read_ndjson(source, infer_schema_length=10_000))

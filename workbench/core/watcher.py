@@ -30,6 +30,7 @@ from .workspace import Workspace
 SETTLE_S = 0.5
 POLL_MS = 250
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
+SAME_BYTES = "same bytes as"  # the start of a skip that is news: a copy under a new name
 TAKING = "taking"  # a drop's outcome from when a watcher takes it until its checks are done
 STALE_S = 30.0  # a watcher on another machine silent this long is taken to be dead
 
@@ -250,18 +251,28 @@ class Watcher:
         """Take these bytes for this watcher (None), or say who has: read and written in one
         transaction, so two watchers on one dataset never both take a drop."""
         with transaction(self.ws.conn) as conn:
-            row = conn.execute("SELECT f.outcome, w.pid FROM watch_files f LEFT JOIN watchers "
-                               "w ON w.id = f.watcher_id WHERE f.dataset = ? AND f.hash = ?",
-                               (self.dataset, digest)).fetchone()
+            row = conn.execute("SELECT f.outcome, f.path, w.pid FROM watch_files f LEFT JOIN "
+                               "watchers w ON w.id = f.watcher_id WHERE f.dataset = ? AND "
+                               "f.hash = ?", (self.dataset, digest)).fetchone()
             if row is not None:
-                if row["outcome"] != TAKING:
+                if row["outcome"] == TAKING:
+                    return f"another watcher (pid {row['pid']}) is taking these bytes"
+                if row["path"] == str(path):
                     return "these bytes were taken before"
-                return f"another watcher (pid {row['pid']}) is taking these bytes"
+                return self._copy_of(digest, Path(row["path"]).name)
             conn.execute("INSERT INTO watch_files (dataset, hash, path, size, processed_at, "
                          "outcome, watcher_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (self.dataset, digest, str(path), size, now_iso(), TAKING,
                           self._watcher_id))
         return None
+
+    def _copy_of(self, digest: str, first: str) -> str:
+        """What a drop under a new name whose bytes were taken before is: a copy, said so."""
+        try:
+            held = datasets.resolve(self.ws, f"{self.dataset}@{digest}").ref
+        except NotFound:  # taken before and refused (a bad file): no version holds them
+            return f"{SAME_BYTES} {first}, which was not taken"
+        return f"{SAME_BYTES} {held} (taken before from {first})"
 
     def _settle(self, digest: str, outcome: str) -> None:
         with transaction(self.ws.conn) as conn:
