@@ -254,3 +254,9 @@ def test_a_count_of_one_is_singular(wb, tmp_path):
                      code=1))
     assert sorted(v["detail"] for v in checked["violations"]) == [
         "1 row repeats a key", "1 value not allowed: c (1)"]
+
+
+def test_register_names_the_run_by_its_12_hex_id(wb):
+    run_id = doc(wb("model", "show", "demand@1", "--json"))["run_id"]
+    said = wb("model", "register", run_id, "--name", "other").stdout
+    assert said == f"registered other@1 from run {run_id[:12]} (trained on sales@1)\n"

@@ -9,7 +9,7 @@ import typer
 
 from ..core import registry
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
-from ..core.names import plural
+from ..core.names import plural, short_id
 from ..formatting import fmt_num, short_time
 from . import output
 from .context import JSON_OPTION, workspace
@@ -28,7 +28,7 @@ def register(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN
     if as_json:
         output.print_json(mv.to_dict())
     else:
-        output.line(f"registered {mv.ref} from run {mv.run_id[:8]} (trained on {mv.dataset})")
+        output.line(f"registered {mv.ref} from run {short_id(mv.run_id)} (trained on {mv.dataset})")
 
 
 @app.command("list")
@@ -244,7 +244,7 @@ def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="A bundle 
     elif result["already_present"]:
         output.line(f"nothing to import: this workspace already has it as {result['model']}")
     else:
-        output.line(f"imported {result['model']} (run {result['run'][:8]}, "
+        output.line(f"imported {result['model']} (run {short_id(result['run'])}, "
                     f"{plural(result['objects'], 'object')} verified)")
         if result["contract"]["dataset"]:
             output.line(result["contract"]["note"], style=None if result["contract"][
