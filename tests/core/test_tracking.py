@@ -4,6 +4,7 @@ logging at once or a process dying mid-run."""
 
 from __future__ import annotations
 
+import math
 import os
 import select
 import signal
@@ -73,9 +74,11 @@ def test_metrics_with_explicit_and_automatic_steps(ws):
     assert runs.metric_history(ws, run.id, "mae") == [(0, 1.2), (1, 1.0)]
     assert runs.metric_history(ws, run.id, "jump") == [(7, 1.0), (8, 2.0)]
     info = runs.show(ws, run.id)
-    # The latest value is the one at the highest step.
-    assert info["metrics"] == {"loss": 1.5, "acc": 0.5, "mae": 1.0, "r2": 0.9, "jump": 2.0,
-                               "odd": None}
+    # The latest value is the one at the highest step; NaN stays NaN (MLflow keeps it too).
+    odd = info["metrics"].pop("odd")
+    assert math.isnan(odd) and math.isnan(runs.metric_history(ws, run.id, "odd")[0][1])
+    assert info["metrics"] == {"loss": 1.5, "acc": 0.5, "mae": 1.0, "r2": 0.9, "jump": 2.0}
+    assert runs.list_runs(ws, where="metrics.odd < 1") == []  # NaN compares false
     assert info["metric_steps"] == {"loss": 3, "acc": 2, "mae": 2, "r2": 2, "jump": 2, "odd": 1}
 
 

@@ -231,11 +231,17 @@ class _reader:
         self.conn.close()
 
 
-def committed_rows(root: Path) -> dict[str, set[tuple]]:
+def committed_rows(root: Path) -> dict[tuple[str, str], set[tuple]]:
+    """Each table's rows, keyed by table and the columns read (a migration may add columns:
+    a row is kept if the same columns still hold the same values)."""
     with _reader(root) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {t: set(conn.execute(f"SELECT {MUTABLE_TABLES.get(t, '*')} FROM {t}"))
-                for t in tables}
+        return {(t, columns): set(conn.execute(f"SELECT {columns} FROM {t}"))
+                for t in tables for columns in [MUTABLE_TABLES.get(t) or _columns(conn, t)]}
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> str:
+    return ", ".join(r[1] for r in conn.execute(f"PRAGMA table_info({table})"))
 
 
 def assert_schema_whole(root: Path) -> int:
@@ -247,11 +253,12 @@ def assert_schema_whole(root: Path) -> int:
     return version
 
 
-def assert_nothing_lost(root: Path, before: dict[str, set[tuple]]) -> None:
-    after = committed_rows(root)
-    for table, rows in before.items():
-        lost = rows - after.get(table, set())
-        assert not lost, f"{len(lost)} committed rows of {table} are gone, e.g. {sorted(lost)[:2]}"
+def assert_nothing_lost(root: Path, before: dict[tuple[str, str], set[tuple]]) -> None:
+    with _reader(root) as conn:
+        for (table, columns), rows in before.items():
+            lost = rows - set(conn.execute(f"SELECT {columns} FROM {table}"))
+            assert not lost, (f"{len(lost)} committed rows of {table} are gone, e.g. "
+                              f"{sorted(lost)[:2]}")
 
 
 def assert_fsck_ok(root: Path) -> None:

@@ -46,9 +46,9 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict
     if not dest.parent.is_dir():
         raise InvalidInput(f"folder {dest.parent} does not exist")
     run = runs.show(ws, mv.run_id)
-    history = [list(r) for r in ws.conn.execute(
-        "SELECT key, step, value, timestamp FROM metrics WHERE run_id = ? ORDER BY id",
-        (mv.run_id,))]
+    history = [[key, step, runs.read_metric(value, is_nan), at] for key, step, value, is_nan, at
+               in ws.conn.execute("SELECT key, step, value, is_nan, timestamp FROM metrics "
+                                  "WHERE run_id = ? ORDER BY id", (mv.run_id,))]
     objects = {mv.artifact_hash: "model"}
     objects.update({a["hash"]: f"artifact {a['path']}" for a in run["artifacts"]})
     dataset = None
@@ -415,11 +415,13 @@ def _import_run(conn, run: dict[str, Any]) -> None:
     runs.write_params(conn, run["id"], run["params"])
     conn.executemany("INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)",
                      [(run["id"], k, v) for k, v in run["tags"].items()])
-    conn.executemany("INSERT INTO metrics (run_id, key, step, value, timestamp) "
+    conn.executemany("INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     [(run["id"], key, step, *runs.stored_metric(value), at)
+                      for key, step, value, at in run["metric_history"]])
+    conn.executemany("INSERT INTO latest_metrics (run_id, key, step, value, is_nan) "
                      "VALUES (?, ?, ?, ?, ?)",
-                     [(run["id"], *row) for row in run["metric_history"]])
-    conn.executemany("INSERT INTO latest_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)",
-                     [(run["id"], k, 0, v) for k, v in run["metrics"].items()])
+                     [(run["id"], k, 0, *runs.stored_metric(v)) for k, v in run["metrics"].items()])
     conn.executemany("INSERT INTO run_inputs (run_id, dataset, version, hash) VALUES (?, ?, ?, ?)",
                      [(run["id"], i["dataset"], _local_version(conn, i["dataset"], i["hash"])
                        or i["version"], i["hash"]) for i in run["inputs"]])

@@ -7,6 +7,7 @@ died without saying so: its heartbeat stopped, or its pid on this host is gone.
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import sqlite3
@@ -312,9 +313,9 @@ def _with_values(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunR
         for r in conn.execute(f"SELECT run_id, key, value FROM params WHERE run_id IN ({marks}) "
                               "ORDER BY key", chunk):
             params[r[0]][r[1]] = json.loads(r[2])
-        for r in conn.execute(f"SELECT run_id, key, value FROM latest_metrics "
+        for r in conn.execute(f"SELECT run_id, key, value, is_nan FROM latest_metrics "
                               f"WHERE run_id IN ({marks}) ORDER BY key", chunk):
-            metrics[r[0]][r[1]] = r[2]
+            metrics[r[0]][r[1]] = read_metric(r[2], r[3])
     return [RunRow(id=r["id"], name=r["name"], experiment=r["experiment"], status=r["status"],
                    kind=r["kind"], model=r["model"], started_at=r["started_at"],
                    ended_at=r["ended_at"], duration_s=r["duration_s"], params=params[r["id"]],
@@ -373,9 +374,21 @@ def show(ws: Workspace, ref: str) -> dict[str, Any]:
 
 
 def metric_history(ws: Workspace, run_id: str, key: str) -> list[tuple[int, float | None]]:
-    return [(r[0], r[1]) for r in ws.conn.execute(
-        "SELECT step, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, id",
+    return [(r[0], read_metric(r[1], r[2])) for r in ws.conn.execute(
+        "SELECT step, value, is_nan FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, id",
         (run_id, key))]
+
+
+def stored_metric(value: float | None) -> tuple[float | None, int]:
+    """A metric value as its row holds it: SQLite turns NaN into NULL, so NaN is NULL with
+    `is_nan` set (a filter such as `metrics.rmse < 3` then never matches it, as NaN would
+    not)."""
+    nan = value is not None and math.isnan(value)
+    return (None if nan else value), int(nan)
+
+
+def read_metric(value: float | None, is_nan: int) -> float | None:
+    return math.nan if is_nan else value
 
 
 # -- housekeeping ---------------------------------------------------------------------------

@@ -247,6 +247,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (dataset_id, alias)
     ) WITHOUT ROWID;
     """,
+    # 9: a metric that is NaN is kept as NaN, as MLflow keeps it (SQLite stores NaN as NULL,
+    # so the flag says which NULLs were NaN).
+    """
+    ALTER TABLE metrics ADD COLUMN is_nan INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE latest_metrics ADD COLUMN is_nan INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,7 +10,6 @@ run's heartbeat, by which a run whose process died unannounced is later marked `
 from __future__ import annotations
 
 import atexit
-import math
 import os
 import sqlite3
 import sys
@@ -228,13 +227,16 @@ class Run:
                finish: tuple[str, str | None] | None) -> None:
         with transaction(_FLUSHER.connection(self.ws)) as conn:
             conn.executemany(
-                "INSERT INTO metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)",
-                metrics)
+                "INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(r, k, s, *runs_mod.stored_metric(v), t) for r, k, s, v, t in metrics])
             conn.executemany(
-                """INSERT INTO latest_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)
+                """INSERT INTO latest_metrics (run_id, key, step, value, is_nan)
+                   VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step,
-                   value = excluded.value WHERE excluded.step >= latest_metrics.step""",
-                [(self.id, k, s, v) for k, (s, v) in latest.items()])
+                   value = excluded.value, is_nan = excluded.is_nan
+                   WHERE excluded.step >= latest_metrics.step""",
+                [(self.id, k, s, *runs_mod.stored_metric(v)) for k, (s, v) in latest.items()])
             runs_mod.write_params(conn, self.id, params)
             conn.executemany(
                 "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
@@ -271,12 +273,12 @@ def _key(key: str) -> str:
     return key
 
 
-def _metric_value(key: str, value: Any) -> float | None:
+def _metric_value(key: str, value: Any) -> float:
+    """A metric as a float: NaN and infinities are kept, as MLflow keeps them."""
     try:
-        value = float(value)
+        return float(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"metric {key!r} must be a number, not {value!r}") from None
-    return value if math.isfinite(value) else None
 
 
 def start_run(experiment: str | None = None, params: Mapping[str, Any] | None = None, *,
