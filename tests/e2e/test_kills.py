@@ -90,8 +90,9 @@ def wb_argv(*args: str | os.PathLike) -> list[str]:
 
 def _filled(root: Path, wb: Runner) -> dict[str, float]:
     """sales@1, a baseline run registered twice (demand@1, demand@2), production moved to @1 and
-    then through the gates to @2 (judged on sales@2, which neither has seen). Returns how long the train and the gated promote took, so
-    that those two (the slow ones) need not be run once more to be measured."""
+    then through the gates to @2 (judged on sales@2, which neither has seen). Returns how long
+    the train and the gated promote took, so that those two (the slow ones) need not be run
+    once more to be measured."""
     root.mkdir(parents=True)
     wb("init", cwd=root).ok()
     wb("data", "add", WEEK1, "--name", "sales", cwd=root).ok()
