@@ -223,3 +223,19 @@ def test_key_value_tables_have_no_empty_header_row(wb):
     [run] = train_json(wb, *FAST)
     lines = wb("runs", "show", run["id"]).stdout.splitlines()
     assert lines[1].split()[0] == "experiment", lines[:3]
+
+
+def test_tags_from_train_and_on_a_finished_run_are_what_where_finds(wb):
+    [run] = train_json(wb, *FAST, "--tag", "owner=ana", "--tag", "ticket=DS-7")
+    assert json.loads(wb("runs", "show", run["id"], "--json").stdout)["tags"] == {
+        "owner": "ana", "ticket": "DS-7"}
+    said = wb("runs", "tag", run["id"][:8], "reviewed=yes", "owner=bo").stdout
+    assert said.strip() == f"tagged run {run['id'][:12]}: reviewed=yes, owner=bo"
+    assert [r["id"] for r in list_json(wb, "--where", "tags.reviewed = yes")] == [run["id"]]
+    assert json.loads(wb("runs", "show", run["id"], "--json").stdout)["tags"] == {
+        "owner": "bo", "ticket": "DS-7", "reviewed": "yes"}
+    bad = wb("runs", "tag", run["id"], "noequals", code=2)
+    assert bad.stderr.strip() == "error: a tag takes KEY=VALUE, not 'noequals'"
+    assert wb("train", "--data", "d", "--target", "y", "--tag", "x", code=2).stderr.strip() == \
+        "error: --tag takes KEY=VALUE, not 'x'"
+    assert len(list_json(wb)) == 1  # the refused train made no run

@@ -18,6 +18,7 @@ from workbench.core import (
     features,
     metrics,
     model_io,
+    names,
     runs,
     sweeps,
     training,
@@ -266,9 +267,9 @@ def test_a_bad_value_anywhere_in_a_sweep_makes_no_runs(ws, data, grid, words):
 def test_parse_value_types_command_line_values():
     assert [sweeps.parse_value(v) for v in ("3", "0.5", "true", "null", "abc", "1e-3", '"7"')] \
         == [3, 0.5, True, None, "abc", 0.001, "7"]
-    assert sweeps.parse_assignment("lr=0.1=x", "--param") == ("lr", "0.1=x")
+    assert names.parse_assignment("lr=0.1=x", "--param") == ("lr", "0.1=x")
     with pytest.raises(InvalidInput, match="KEY=VALUE"):
-        sweeps.parse_assignment("lr", "--param")
+        names.parse_assignment("lr", "--param")
 
 
 def test_reproducing_a_training_run_gives_identical_metrics(ws, data):

@@ -228,9 +228,12 @@ def test_a_run_killed_while_queued_stays_killed_when_its_supervisor_starts_late(
 
 def test_reproducing_a_run_made_outside_git_says_the_code_was_not_pinned(root):
     (root / "train.py").write_text(SCRIPT)
-    ok(wb(root, "run", "-d", "sales@1", "--", sys.executable, "train.py"))
+    ok(wb(root, "run", "-d", "sales@1", "--tag", "why=baseline", "--", sys.executable,
+          "train.py"))
     [original] = all_runs(root)
-    assert show(root, original["id"])["environment"].get("git_commit") is None
+    info = show(root, original["id"])
+    assert info["environment"].get("git_commit") is None
+    assert info["tags"] == {"why": "baseline", "source": "script"}  # wb run's and the script's
     result = ok(wb(root, "runs", "reproduce", original["id"]))
     assert (f"note: the code could not be pinned: {root} was not in a git checkout when the run "
             f"was made, so what it ran may have changed") in " ".join(result.stdout.split())

@@ -11,6 +11,7 @@ from ..core.workspace import Workspace
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 RUN_ARGUMENT = typer.Argument(..., metavar="RUN", help="A run id (or unique prefix) or name.")
+TAG_OPTION = typer.Option([], "--tag", metavar="KEY=VALUE", help="Tag the run (repeatable).")
 
 
 @dataclass

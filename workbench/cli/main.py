@@ -70,7 +70,7 @@ class NamedArgument(TyperArgument):
 
     def _usage_display_name(self) -> str:
         name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
-        return name + ("..." if self.nargs != 1 else "")
+        return name + ("..." if self.nargs != 1 and not name.endswith("...") else "")
 
 
 def name_placeholders(command: click.Command) -> None:

@@ -10,10 +10,10 @@ import typer
 from ..core import launcher
 from ..core import runs as runs_core
 from ..core.metrics import BOOKKEEPING, PREFERRED
-from ..core.names import short_id
+from ..core.names import parse_tags, short_id
 from ..formatting import fmt_num, short_time, visible
 from . import output
-from .context import JSON_OPTION, RUN_ARGUMENT, workspace
+from .context import JSON_OPTION, RUN_ARGUMENT, TAG_OPTION, workspace
 
 app = typer.Typer(help="Tracked runs: list, show, artifacts, compare, reproduce, kill, rm.",
                   no_args_is_help=True)
@@ -26,6 +26,7 @@ def run(ctx: typer.Context,
         data: list[str] = typer.Option([], "--data", "-d",
                                        help="A dataset version the program reads (repeatable)."),
         name: str | None = typer.Option(None, "--name", help="A name for the run."),
+        tag: list[str] = TAG_OPTION,
         detach: bool = typer.Option(False, "--detach", help="Run in the background; print the id."),
         adopt: str | None = typer.Option(None, "--adopt", hidden=True),
         ) -> None:
@@ -39,7 +40,7 @@ def run(ctx: typer.Context,
         run_id = adopt
     else:
         run_id = launcher.create_command_run(ws, command, experiment=experiment, data=data,
-                                             name=name, queued=detach)
+                                             name=name, queued=detach, tags=parse_tags(tag))
     if detach:
         launcher.detach(ws, run_id, command)
         typer.echo(run_id)
@@ -81,6 +82,18 @@ def list_(ctx: typer.Context,
           fmt_num(r.duration_s, 3), *(fmt_num(r.metrics.get(k)) for k in metric_keys))
          for r in found],
         justify_right=("secs", *metric_keys), drop_first=("experiment", "model", "started", "secs"))
+
+
+@app.command("tag")
+def tag_(ctx: typer.Context, run_ref: str = RUN_ARGUMENT,
+         tags: list[str] = typer.Argument(..., metavar="KEY=VALUE...",
+                                          help="Tags to set (an existing key is overwritten).")
+         ) -> None:
+    """Tag a run, finished or not: a note (`reviewed=yes`) that `--where tags.X` finds."""
+    found = parse_tags(tags, "a tag")
+    run_id = runs_core.tag(workspace(ctx), run_ref, found)
+    output.line(f"tagged run {short_id(run_id)}: "
+                + ", ".join(f"{k}={v}" for k, v in found.items()))
 
 
 @app.command("show")

@@ -11,10 +11,10 @@ from ..core import config as config_mod
 from ..core import runs as runs_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.metrics import higher_is_better
-from ..core.names import check_name, plural, short_id
+from ..core.names import check_name, parse_assignment, parse_tags, plural, short_id
 from ..formatting import fmt_num
 from . import output
-from .context import JSON_OPTION, workspace
+from .context import JSON_OPTION, TAG_OPTION, workspace
 
 # The keys of a --config file and the TOML type of each.
 CONFIG_KEYS: dict[str, type] = {
@@ -46,6 +46,7 @@ def train(ctx: typer.Context,
               "A TOML file with the same keys; [params] and [sweep] tables.")),
           jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
                                              help="Runs to train at once."),
+          tag: list[str] = TAG_OPTION,
           register: str | None = typer.Option(None, "--register", metavar="NAME", help=(
               "Register the model (of a sweep: the best run's) as a new version of NAME.")),
           as_json: bool = JSON_OPTION) -> None:
@@ -58,12 +59,12 @@ def train(ctx: typer.Context,
     settings.update({k: v for k, v in cli.items() if v is not None})
     params = dict(settings.get("params", {}))
     for item in param:
-        key, value = sweeps.parse_assignment(item, "--param")
+        key, value = parse_assignment(item, "--param")
         params[key] = sweeps.parse_value(value)
     grid = {k: list(v) if isinstance(v, list) else [v]
             for k, v in settings.get("sweep", {}).items()}
     for item in sweep:
-        key, values = sweeps.parse_assignment(item, "--sweep")
+        key, values = parse_assignment(item, "--sweep")
         grid[key] = [sweeps.parse_value(v) for v in values.split(",")]
     for required in ("data", "target"):
         if not settings.get(required):
@@ -72,12 +73,14 @@ def train(ctx: typer.Context,
         data=settings["data"], target=settings["target"], model=settings.get("model", "lightgbm"),
         params=params, split=settings.get("split", "random"), seed=settings.get("seed", 0),
         task=settings.get("task", training.AUTO), window=settings.get("window", 1))
+    tags = parse_tags(tag)
     ws = workspace(ctx)
     if register:
         check_name(register, "model")  # before any training, not after
     quiet = as_json
     outcomes = sweeps.run_grid(
         ws, base, grid, experiment=settings.get("experiment"), jobs=settings.get("jobs", 1),
+        tags=tags,
         on_done=None if quiet else lambda o: output.note(  # an error quotes data: escaped
             f"run {short_id(o.run_id) if o.run_id else '-'} "
             + ("failed: " + o.error if o.error else "finished"), style=None))

@@ -413,8 +413,7 @@ def _import_run(conn, run: dict[str, Any]) -> None:
          run["error"], run["exit_code"], run["created_at"], run["started_at"], run["ended_at"],
          run["duration_s"], None))
     runs.write_params(conn, run["id"], run["params"])
-    conn.executemany("INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)",
-                     [(run["id"], k, v) for k, v in run["tags"].items()])
+    runs.write_tags(conn, run["id"], run["tags"])
     conn.executemany("INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) "
                      "VALUES (?, ?, ?, ?, ?, ?)",
                      [(run["id"], key, step, *runs.stored_metric(value), at)

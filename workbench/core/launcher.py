@@ -56,12 +56,14 @@ def resolve_inputs(ws: Workspace, refs: Sequence[str]) -> list:
 
 
 def create_command_run(ws: Workspace, command: Sequence[str], *, experiment: str | None,
-                       data: Sequence[str], name: str | None = None, queued: bool = False) -> str:
+                       data: Sequence[str], name: str | None = None, queued: bool = False,
+                       tags: dict[str, str] | None = None) -> str:
     """Validate and record a command run; nothing is recorded if the command or data are bad."""
     check_command(command)
     inputs = resolve_inputs(ws, data)
     run_id = runs.create(ws, experiment=experiment, kind="command", command=list(command),
-                         cwd=Path.cwd(), name=name, status="queued" if queued else "running")
+                         cwd=Path.cwd(), name=name, status="queued" if queued else "running",
+                         tags=tags)
     for version in inputs:
         runs.add_input(ws, run_id, version)
     return run_id

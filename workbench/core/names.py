@@ -68,3 +68,17 @@ ID_LENGTH = 12  # how much of a run id, report id or hash wb shows: one length e
 def short_id(full: str) -> str:
     """A run id, report id or object hash as wb shows it (a unique prefix as wb takes it)."""
     return full[:ID_LENGTH]
+
+
+def parse_assignment(text: str, option: str) -> tuple[str, str]:
+    """`KEY=VALUE` from the command line (`--param`, `--sweep`, `--tag`), split at the first `=`."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InvalidInput(f"{option} takes KEY=VALUE, not {text!r}")
+    if not value.strip():
+        raise InvalidInput(f"{option} {key.strip()}= has no value")
+    return key.strip(), value
+
+
+def parse_tags(items: list[str], option: str = "--tag") -> dict[str, str]:
+    return dict(parse_assignment(item, option) for item in items)

@@ -45,7 +45,7 @@ def experiment_id(conn: sqlite3.Connection, name: str) -> int:
 def create(ws: Workspace, *, experiment: str | None, kind: str, command: list[str],
            cwd: Path, name: str | None = None, model: str | None = None,
            spec: dict | None = None, seed: int | None = None, status: str = "running",
-           capture_environment: bool = True) -> str:
+           capture_environment: bool = True, tags: dict[str, str] | None = None) -> str:
     """Make a run (running, by this process, unless told otherwise) and return its id."""
     from . import environment
 
@@ -75,6 +75,7 @@ def create(ws: Workspace, *, experiment: str | None, kind: str, command: list[st
         )
         for path, oid, size in files:
             _insert_artifact(conn, run_id, path, "environment", oid, size, None)
+        write_tags(conn, run_id, tags or {})
         events.record(conn, "run.start", f"started run {name} ({kind})", subject=run_id,
                       data={"experiment": experiment or DEFAULT_EXPERIMENT})
     return run_id
@@ -122,6 +123,33 @@ def write_params(conn: sqlite3.Connection, run_id: str, params: dict[str, Any]) 
         "INSERT INTO params (run_id, key, value, num) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, num = excluded.num",
         [(run_id, k, json.dumps(v, default=str), _as_number(v)) for k, v in params.items()])
+
+
+def write_tags(conn: sqlite3.Connection, run_id: str, tags: dict[str, str]) -> None:
+    conn.executemany("INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
+                     "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                     [(run_id, check_key(k), str(v)) for k, v in tags.items()])
+
+
+def check_key(key: Any) -> str:
+    """A param, metric or tag key: 1 to 250 characters, as MLflow allows."""
+    key = str(key)
+    if not key or len(key) > 250:
+        raise InvalidInput(f"key {key[:40]!r} must have 1 to 250 characters")
+    return key
+
+
+def tag(ws: Workspace, ref: str, tags: dict[str, str]) -> str:
+    """Set tags on a run (any status: a note on a finished run is the point); its id."""
+    run_id = resolve(ws, ref)
+    for key in tags:
+        check_key(key)
+    with transaction(ws.conn) as conn:
+        write_tags(conn, run_id, tags)
+        events.record(conn, "run.tag", "tagged run " + ", ".join(f"{k}={v}" for k, v in
+                                                                  tags.items()),
+                      subject=run_id)
+    return run_id
 
 
 def _as_number(value: Any) -> float | None:

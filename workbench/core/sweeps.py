@@ -32,15 +32,6 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def parse_assignment(text: str, option: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise InvalidInput(f"{option} takes KEY=VALUE, not {text!r}")
-    if not value.strip():
-        raise InvalidInput(f"{option} {key.strip()}= has no value")
-    return key.strip(), value
-
-
 def grid(sweep: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     """Every combination of the swept values (one empty point when nothing is swept)."""
     for key, values in sweep.items():
@@ -58,7 +49,7 @@ class Outcome:
 
 
 def run_grid(ws: Workspace, base: training.TrainSpec, sweep: Mapping[str, Sequence[Any]], *,
-             experiment: str | None, jobs: int = 1,
+             experiment: str | None, jobs: int = 1, tags: Mapping[str, str] | None = None,
              on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Train every point of the grid. Ctrl-C ends the runs in progress as killed, starts no
     more, and raises one WbError (exit 130) saying which runs it stopped."""
@@ -66,23 +57,24 @@ def run_grid(ws: Workspace, base: training.TrainSpec, sweep: Mapping[str, Sequen
         check_name(experiment, "experiment")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidInput(f"--jobs must be a whole number of at least 1, not {jobs!r}")
+    filed = {"experiment": experiment, "tags": dict(tags or {})}  # where each run is filed
     specs = [replace(base, params={**base.params, **point}) for point in grid(sweep)]
     for spec in specs:
         training.check_request(spec)
     loaded = training.load(ws, base.data, base.window)
     prepared = [training.prepare(ws, spec, loaded) for spec in specs]  # all checked up front
     if jobs <= 1 or len(specs) == 1:
-        return _run_here(ws, prepared, experiment, on_done)
+        return _run_here(ws, prepared, filed, on_done)
     del prepared  # each worker prepares its own copy
-    return _run_in_workers(ws, specs, experiment, jobs, on_done)
+    return _run_in_workers(ws, specs, filed, jobs, on_done)
 
 
-def _run_here(ws: Workspace, prepared: list[training.Prepared], experiment: str | None,
+def _run_here(ws: Workspace, prepared: list[training.Prepared], filed: dict[str, Any],
               on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for p in prepared:
         try:
-            outcomes.append(_train_here(ws, p, experiment))
+            outcomes.append(_train_here(ws, p, filed))
         except KeyboardInterrupt as exc:  # the run itself is already ended as killed
             raise _interrupted([getattr(exc, "wb_run_id", None)]) from None
         if on_done:
@@ -90,7 +82,7 @@ def _run_here(ws: Workspace, prepared: list[training.Prepared], experiment: str 
     return outcomes
 
 
-def _run_in_workers(ws: Workspace, specs: list[training.TrainSpec], experiment: str | None,
+def _run_in_workers(ws: Workspace, specs: list[training.TrainSpec], filed: dict[str, Any],
                     jobs: int, on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
     # spawn, not fork: forking a process that has started LightGBM's or BLAS's threads can hang.
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
@@ -99,7 +91,7 @@ def _run_in_workers(ws: Workspace, specs: list[training.TrainSpec], experiment: 
     # instruction (an ignored signal stays ignored across exec), and this process stops them.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        futures = {pool.submit(_train_in_worker, str(ws.root), spec.to_dict(), experiment): spec
+        futures = {pool.submit(_train_in_worker, str(ws.root), spec.to_dict(), filed): spec
                    for spec in specs}
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -142,10 +134,10 @@ def _interrupted(run_ids: Sequence[str | None]) -> WbError:
     return WbError(f"interrupted; {detail}, and no more were started", EXIT_INTERRUPTED)
 
 
-def _train_here(ws: Workspace, prepared: training.Prepared, experiment: str | None) -> Outcome:
+def _train_here(ws: Workspace, prepared: training.Prepared, filed: dict[str, Any]) -> Outcome:
     try:
-        return Outcome(training.train(ws, prepared.spec, experiment=experiment,
-                                      prepared=prepared), prepared.spec)
+        return Outcome(training.train(ws, prepared.spec, prepared=prepared, **filed),
+                       prepared.spec)
     except Exception as exc:  # the run is already recorded as failed; the sweep goes on
         return Outcome(getattr(exc, "wb_run_id", None), prepared.spec,
                        f"{type(exc).__name__}: {exc}")
@@ -168,13 +160,13 @@ def _stop_worker(signum, frame) -> None:
         raise KeyboardInterrupt
 
 
-def _train_in_worker(root: str, spec: dict, experiment: str | None) -> tuple[str | None, str | None]:
+def _train_in_worker(root: str, spec: dict, filed: dict[str, Any]) -> tuple[str | None, str | None]:
     if _worker["stopping"]:
         return None, INTERRUPTED
     _worker["busy"] = True
     try:
         ws = Workspace(Path(root))
-        outcome = _train_here(ws, training.prepare(ws, training.TrainSpec(**spec)), experiment)
+        outcome = _train_here(ws, training.prepare(ws, training.TrainSpec(**spec)), filed)
         return outcome.run_id, outcome.error
     except KeyboardInterrupt as exc:
         return getattr(exc, "wb_run_id", None), INTERRUPTED

@@ -97,14 +97,14 @@ class Run:
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         with self._lock:
-            self._params.update({_key(k): v for k, v in params.items()})
+            self._params.update({runs_mod.check_key(k): v for k, v in params.items()})
 
     def set_tag(self, key: str, value: Any) -> None:
         with self._lock:
-            self._tags[_key(key)] = str(value)
+            self._tags[runs_mod.check_key(key)] = str(value)
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
-        key = _key(key)
+        key = runs_mod.check_key(key)
         value = _metric_value(key, value)
         now = time.time()
         with self._lock:
@@ -238,10 +238,7 @@ class Run:
                    WHERE excluded.step >= latest_metrics.step""",
                 [(self.id, k, s, *runs_mod.stored_metric(v)) for k, (s, v) in latest.items()])
             runs_mod.write_params(conn, self.id, params)
-            conn.executemany(
-                "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
-                "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-                [(self.id, k, v) for k, v in tags.items()])
+            runs_mod.write_tags(conn, self.id, tags)
             if heartbeat:
                 runs_mod.heartbeat(conn, self.id)
             if finish:
@@ -264,13 +261,6 @@ class Run:
             self.end("killed", error="interrupted")
         else:
             self.end("failed", error=f"{exc_type.__name__}: {exc}")
-
-
-def _key(key: str) -> str:
-    key = str(key)
-    if not key or len(key) > 250:
-        raise InvalidInput(f"key {key[:40]!r} must have 1 to 250 characters")
-    return key
 
 
 def _metric_value(key: str, value: Any) -> float:
