@@ -515,7 +515,8 @@ def _gate_schema(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
             problems.append(f"{col['name']} is {have}, the model takes {col['dtype']}")
     if problems:
         return _gate("schema", False, f"against {source}: " + "; ".join(problems[:5]))
-    return _gate("schema", True, f"all {len(mv.schema)} inputs match {source}")
+    inputs = "the 1 input matches" if len(mv.schema) == 1 else f"all {len(mv.schema)} inputs match"
+    return _gate("schema", True, f"{inputs} {source}")
 
 
 def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,

@@ -62,6 +62,8 @@ def judge(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str | None
                                   reason=f"won on {drop.ref} (wb watch --retrain)")
     except registry.AliasMoved as exc:
         return f"{latest.ref} was not judged on {drop.ref}: {exc}"
+    if result.already:  # a person promoted it between this judge's look and its move
+        return f"{latest.ref} was not judged on {drop.ref}: it is production already"
     if result.promoted:
         return f"{latest.ref} beat {production.ref} on {drop.ref}: promoted"
     failed = "; ".join(g["detail"] for g in result.gates if not g["passed"])

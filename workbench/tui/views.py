@@ -17,7 +17,7 @@ from typing import Any
 
 from ..core import alerts, datasets, drift, events, registry, run_logs, runs
 from ..core.metrics import PREFERRED
-from ..core.names import short_id
+from ..core.names import plural, short_id
 from ..core.workspace import Workspace
 from ..formatting import fmt_num, short_time, visible
 
@@ -85,7 +85,8 @@ def dataset_detail(root: Path, ref: str, check: bool = False) -> str:
     reads the data, so only when asked: `enter`)."""
     with opened(root) as ws:
         v = datasets.resolve(ws, ref)
-        lines = [f"{v.ref}  {v.format}  {v.rows:,} rows x {v.columns} columns",
+        lines = [f"{v.ref}  {v.format}  {v.rows:,} row{'' if v.rows == 1 else 's'} x "
+                 f"{plural(v.columns, 'column')}",
                  f"hash {v.hash[:16]}"]
         if v.valid is False:
             lines.append(f"breaks the contract of {v.name}" + (
@@ -278,7 +279,7 @@ def model_detail(root: Path, ref: str) -> str:
         lines += [f"  {k} = {fmt_num(v)}" for k, v in chosen["metrics"].items()]
         lines += ["", "alias history:"]
         lines += [f"  {short_time(h['created_at'])} {h['alias']}: {h['action']} "
-                  f"@{h['from_version'] or '-'} -> @{h['to_version']} by {h['user']}"
+                  f"@{h['from_version'] or '-'} -> {_at(h['to_version'])} by {h['user']}"
                   + (f" ({h['reason']})" if h["reason"] else "")
                   for h in info.get("alias_history", [])]
         return "\n".join(lines)
@@ -400,3 +401,8 @@ def evaluation_text(root: Path, ref: str, width: int) -> str:
     lines += [f"{k:<22}" + "".join(f"{fmt_num(result['overall'][m].get(k)):>18}" for m in models)
               for k in keys]
     return "\n".join(lines)
+
+
+def _at(version: int | None) -> str:
+    """A version in an alias's history: `@2`, or `-` where the alias was removed."""
+    return "-" if version is None else f"@{version}"
