@@ -7,8 +7,8 @@ import sys
 import traceback
 import warnings
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
 from typer.core import TyperArgument, TyperGroup
 
@@ -22,6 +22,9 @@ from .context import workspace as context_workspace
 
 EXIT_CRASH = 70  # sysexits' EX_SOFTWARE: a bug in wb, not in the user's input
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for `git log | head`
+
+
+GLOBAL_OPTIONS = ("-w", "--workspace", "--debug")
 
 
 class WbGroup(TyperGroup):
@@ -40,6 +43,9 @@ class WbGroup(TyperGroup):
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
+        except typer.BadParameter.__base__ as exc:  # click's UsageError, as typer bundles it
+            _place_global_option(exc)
+            raise
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except WbError as exc:
@@ -65,7 +71,7 @@ class NamedArgument(TyperArgument):
     """An argument shown by its name alone, as git and click do (`REF`, `[PATH]`), not
     typer's `{ref}` and `ref <str>`."""
 
-    def display_type_rich(self, ctx: click.Context) -> str | None:
+    def display_type_rich(self, ctx: Any) -> str | None:
         return None
 
     def _usage_display_name(self) -> str:
@@ -73,7 +79,16 @@ class NamedArgument(TyperArgument):
         return name + ("..." if self.nargs != 1 and not name.endswith("...") else "")
 
 
-def name_placeholders(command: click.Command) -> None:
+def _place_global_option(exc: Exception) -> None:
+    """`wb status -w PATH` is an unknown option of `status`: say where wb's own options go."""
+    option = getattr(exc, "option_name", None)
+    if option in GLOBAL_OPTIONS and getattr(exc, "ctx", None) is not None:
+        command = exc.ctx.command_path.partition(" ")[2]
+        exc.message = (f"{option} is an option of wb itself: put it before the command, "
+                       f"`wb {option} ... {command}`")
+
+
+def name_placeholders(command: Any) -> None:
     """Help says what a value is (`--where WHERE`, `REF`), not its Python type (`<str>`,
     `<list[str]>`, `<int range>`, which typer shows for a parameter without a metavar)."""
     for param in command.params:
