@@ -65,5 +65,6 @@ def log(ctx: typer.Context,
     if as_json:
         output.print_json([e.to_dict() for e in found])
         return
-    output.table(["time", "kind", "subject", "message"],
-                 [(short_time(e.created_at), e.kind, e.subject, e.message) for e in found])
+    output.table(["time", "user", "kind", "subject", "message"],
+                 [(short_time(e.created_at), e.user or "", e.kind, e.subject, e.message)
+                  for e in found], drop_first=("user",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ class Event:
     subject: str | None
     message: str
     data: dict[str, Any]
+    user: str | None  # the OS user whose wb did it (None for events older than schema 10)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "created_at": self.created_at, "kind": self.kind,
             "subject": self.subject, "message": self.message, "data": self.data,
+            "user": self.user,
         }
 
 
@@ -31,9 +34,18 @@ def record(conn: sqlite3.Connection, kind: str, message: str, *, subject: str | 
            data: dict[str, Any] | None = None) -> None:
     """Append an event. Call inside the transaction that makes the change it records."""
     conn.execute(
-        "INSERT INTO events (created_at, kind, subject, message, data) VALUES (?, ?, ?, ?, ?)",
-        (now_iso(), kind, subject, message, json.dumps(data or {}, sort_keys=True)),
+        "INSERT INTO events (created_at, kind, subject, message, data, user) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (now_iso(), kind, subject, message, json.dumps(data or {}, sort_keys=True), os_user()),
     )
+
+
+def os_user() -> str:
+    """Who is doing this, as the operating system says (for the audit log and alias moves)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid with no name (a container), no USER variable
+        return "unknown"
 
 
 def recent(conn: sqlite3.Connection, limit: int = 50, offset: int = 0) -> list[Event]:
@@ -48,12 +60,12 @@ def by_id(conn: sqlite3.Connection, event_id: int) -> Event | None:
     return None if row is None else _event(row)
 
 
-_SELECT = "SELECT id, created_at, kind, subject, message, data FROM events"
+_SELECT = "SELECT id, created_at, kind, subject, message, data, user FROM events"
 
 
 def _event(r: sqlite3.Row) -> Event:
     return Event(r["id"], r["created_at"], r["kind"], r["subject"], r["message"],
-                 json.loads(r["data"]))
+                 json.loads(r["data"]), r["user"])
 
 
 def count(conn: sqlite3.Connection) -> int:

@@ -9,7 +9,6 @@ why and the gates it passed. References: `name@4`, `name@production`, `name` (th
 from __future__ import annotations
 
 import difflib
-import getpass
 import json
 import sqlite3
 import warnings
@@ -91,6 +90,7 @@ def register(ws: Workspace, run_ref: str, name: str) -> ModelVersion:
         raise InvalidInput(f"run {info['name']} is {info['status']}; only finished runs register")
     artifact = scoring.model_artifact(ws, run_id)
     if artifact is None:
+        runs.resolve(ws, run_id)  # NotFound when `wb runs rm` removed it meanwhile
         raise InvalidInput(f"run {info['name']} logged no model")
     meta = json.loads(artifact["meta"])
     problem = scoring.why_unscorable(meta)  # a user's artifact, but no model to serve
@@ -390,7 +390,7 @@ def _move(ws: Workspace, name: str, alias: str, from_version: int | None, to_ver
         conn.execute("INSERT INTO alias_events (model_id, alias, from_version, to_version, "
                      "action, user, reason, forced, gates, created_at) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (model_id, alias, from_version, to_version, action, _user(), reason,
+                     (model_id, alias, from_version, to_version, action, events.os_user(), reason,
                       forced, json.dumps(gates), now))
         was = f" (was @{from_version})" if from_version else ""
         verb = {"promote": "promoted", "rollback": "rolled back"}[action]
@@ -398,13 +398,6 @@ def _move(ws: Workspace, name: str, alias: str, from_version: int | None, to_ver
                       f"{verb} {name}@{alias} to @{to_version}{was}"
                       + (" FORCED" if forced else "") + (f": {reason}" if reason else ""),
                       subject=f"{name}@{to_version}", data={"alias": alias, "forced": forced})
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def rollback(ws: Workspace, name: str, alias: str = PRODUCTION, reason: str = "") -> dict:
@@ -462,7 +455,7 @@ def remove_alias(ws: Workspace, name: str, alias: str, *, force: bool = False,
         conn.execute("INSERT INTO alias_events (model_id, alias, from_version, to_version, "
                      "action, user, reason, forced, gates, created_at) "
                      "VALUES (?, ?, ?, 0, ?, ?, ?, ?, '[]', ?)",
-                     (model_id, alias, current, REMOVE, _user(), reason, forced, now_iso()))
+                     (model_id, alias, current, REMOVE, events.os_user(), reason, forced, now_iso()))
         events.record(conn, "model.alias_rm",
                       f"removed the alias {name}@{alias} (was @{current})"
                       + (" FORCED" if forced else "") + (f": {reason}" if reason else ""),

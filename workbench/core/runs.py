@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import events
-from .db import transaction
+from .db import snapshot, transaction
 from .errors import Ambiguous, InvalidInput, NotFound
 from .names import bounded, check_name
 from .naming import run_name
@@ -374,12 +374,17 @@ def resolve(ws: Workspace, ref: str) -> str:
 def show(ws: Workspace, ref: str) -> dict[str, Any]:
     """Everything recorded about one run."""
     reap_lost(ws)
-    run_id = resolve(ws, ref)
-    conn = ws.conn
+    with snapshot(ws.conn) as conn:
+        return _show(conn, resolve(ws, ref))
+
+
+def _show(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
     row = conn.execute(
         "SELECT runs.*, experiments.name AS experiment FROM runs "
         "JOIN experiments ON experiments.id = runs.experiment_id WHERE runs.id = ?",
         (run_id,)).fetchone()
+    if row is None:  # removed between resolving the reference and reading it
+        raise NotFound(f"run {run_id[:12]} was removed meanwhile")
     base = _with_values(conn, [row])[0].to_dict()
     tags = {r[0]: r[1] for r in conn.execute(
         "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (run_id,))}

@@ -253,6 +253,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE metrics ADD COLUMN is_nan INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE latest_metrics ADD COLUMN is_nan INTEGER NOT NULL DEFAULT 0;
     """,
+    # 10: the audit log names who did each thing: the OS user (NULL for events from before).
+    """
+    ALTER TABLE events ADD COLUMN user TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
