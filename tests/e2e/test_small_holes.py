@@ -47,17 +47,17 @@ CASES = {
                                train_config="params = 3"),
     # experiment and model names
     "experiment_punctuation": Case((*TRAIN, "-e", "bad!name"), "experiment name 'bad!name' is "
-                                   "not allowed: use letters, digits, '.', '_' and '-' (starting "
-                                   "with a letter or digit, at most 100 characters)"),
-    "experiment_empty": Case((*TRAIN, "-e", ""), "experiment name '' is not allowed: use letters, "
+                                   "not allowed: use ASCII letters, digits, '.', '_' and '-' "
+                                   "(starting with a letter or digit, at most 100 characters)"),
+    "experiment_empty": Case((*TRAIN, "-e", ""), "experiment name '' is not allowed: use ASCII letters, "
                              "digits, '.', '_' and '-' (starting with a letter or digit, at most "
                              "100 characters)"),
     "experiment_too_long": Case((*TRAIN, "--sweep", "num_leaves=7,15", "-e", "x" * 101),
-                                f"experiment name '{'x' * 101}' is not allowed: use letters, "
+                                f"experiment name '{'x' * 101}' is not allowed: use ASCII letters, "
                                 "digits, '.', '_' and '-' (starting with a letter or digit, at "
                                 "most 100 characters)"),
     "register_name_with_space": Case((*TRAIN, "--register", "my model"), "model name 'my model' "
-                                     "is not allowed: use letters, digits, '.', '_' and '-' "
+                                     "is not allowed: use ASCII letters, digits, '.', '_' and '-' "
                                      "(starting with a letter or digit, at most 100 characters)"),
     # parameters
     "learning_rate_overflow": Case((*TRAIN, "--param", "learning_rate=1e999"),

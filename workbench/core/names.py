@@ -13,7 +13,7 @@ def check_name(name: str, what: str) -> str:
     """`name` if it is a usable name; letters, digits, '.', '_' and '-', up to 100 characters."""
     if not NAME_RE.fullmatch(name):
         raise InvalidInput(
-            f"{what} name {name!r} is not allowed: use letters, digits, '.', '_' and '-' "
+            f"{what} name {name!r} is not allowed: use ASCII letters, digits, '.', '_' and '-' "
             f"(starting with a letter or digit, at most 100 characters)"
         )
     return name
