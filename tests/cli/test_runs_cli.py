@@ -239,3 +239,16 @@ def test_tags_from_train_and_on_a_finished_run_are_what_where_finds(wb):
     assert wb("train", "--data", "d", "--target", "y", "--tag", "x", code=2).stderr.strip() == \
         "error: --tag takes KEY=VALUE, not 'x'"
     assert len(list_json(wb)) == 1  # the refused train made no run
+
+
+def test_runs_list_csv_has_a_column_per_field_param_and_metric(wb):
+    import csv
+    import io
+
+    [run] = train_json(wb, *FAST)
+    rows = list(csv.DictReader(io.StringIO(wb("runs", "list", "--csv").stdout)))
+    assert len(rows) == 1 and rows[0]["id"] == run["id"]
+    assert rows[0]["params.n_estimators"] == "5"
+    assert float(rows[0]["metrics.rmse"]) == pytest.approx(run["metrics"]["rmse"])
+    both = wb("runs", "list", "--csv", "--json", code=2)
+    assert both.stderr.strip() == "error: --csv and --json are two formats: choose one"

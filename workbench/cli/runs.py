@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -9,13 +11,14 @@ import typer
 
 from ..core import launcher
 from ..core import runs as runs_core
+from ..core.errors import InvalidInput
 from ..core.metrics import BOOKKEEPING, PREFERRED
 from ..core.names import parse_tags, short_id
 from ..formatting import fmt_num, short_time, visible
 from . import output
 from .context import JSON_OPTION, RUN_ARGUMENT, TAG_OPTION, workspace
 
-app = typer.Typer(help="Tracked runs: list, show, artifacts, compare, reproduce, kill, rm.",
+app = typer.Typer(help="Tracked runs: list, show, tag, artifacts, compare, reproduce, kill, rm.",
                   no_args_is_help=True)
 
 
@@ -63,12 +66,20 @@ def list_(ctx: typer.Context,
           sort: str | None = typer.Option(None, "--sort", help=(
               "metrics.X, params.X, started_at, duration_s, name ...; prefix - for descending.")),
           limit: int = typer.Option(50, "--limit", "-n", min=0, help="At most this many (0: all)."),
+          as_csv: bool = typer.Option(False, "--csv", help=(
+              "Print CSV on stdout: a column per field, param (params.X) and metric "
+              "(metrics.X), for a spreadsheet or pandas.")),
           as_json: bool = JSON_OPTION) -> None:
     """Runs, newest first (or as sorted)."""
+    if as_csv and as_json:
+        raise InvalidInput("--csv and --json are two formats: choose one")
     found = runs_core.list_runs(workspace(ctx), experiment=experiment, where=where, sort=sort,
                                 limit=limit or None)
     if as_json:
         output.print_json([r.to_dict() for r in found])
+        return
+    if as_csv:
+        _print_csv([r.to_dict() for r in found])
         return
     if not found:
         output.line("No runs match the filter." if where or experiment else
@@ -82,6 +93,19 @@ def list_(ctx: typer.Context,
           fmt_num(r.duration_s, 3), *(fmt_num(r.metrics.get(k)) for k in metric_keys))
          for r in found],
         justify_right=("secs", *metric_keys), drop_first=("experiment", "model", "started", "secs"))
+
+
+def _print_csv(found: list[dict[str, Any]]) -> None:
+    """The runs as CSV, exact values (no escaping for the terminal: this is data)."""
+    fields = [k for k in (found[0] if found else {}) if k not in ("params", "metrics")]
+    params = sorted({k for r in found for k in r["params"]})
+    metrics = sorted({k for r in found for k in r["metrics"]})
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow([*fields, *(f"params.{k}" for k in params),
+                     *(f"metrics.{k}" for k in metrics)])
+    for r in found:
+        writer.writerow([*(r[k] for k in fields), *(r["params"].get(k, "") for k in params),
+                         *(r["metrics"].get(k, "") for k in metrics)])
 
 
 @app.command("tag")
@@ -153,7 +177,7 @@ def artifacts(ctx: typer.Context,
               as_json: bool = JSON_OPTION) -> None:
     """The files a run logged (its models included): list them, or fetch one with
     `--get PATH -o FILE`, its bytes verified against their hash."""
-    from ..core.errors import InvalidInput, NotFound
+    from ..core.errors import NotFound
 
     ws = workspace(ctx)
     info = runs_core.show(ws, run_ref)
