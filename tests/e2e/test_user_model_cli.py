@@ -1,5 +1,6 @@
 """A user's own scikit-learn pipeline, fitted and logged by their script (`python train.py`),
-registered, scored by `wb predict` and `wb model evaluate` as a `wb train` model is, fetched
+registered, promoted through the gates, scored by `wb predict` and `wb model evaluate` as a
+`wb train` model is, fetched
 back with `wb runs artifacts` and `workbench.load_model`; a model logged without what scoring
 needs is refused at `wb model register` with the fix."""
 
@@ -28,7 +29,10 @@ from sklearn.preprocessing import OneHotEncoder
 
 COLUMNS = ["store_id", "region", "category", "price", "promo", "temperature_c"]
 with wb.start_run(experiment="scripted") as run:
-    df = pl.read_csv(sys.argv[1], try_parse_dates=True)
+    if sys.argv[2] == "pipeline":  # read as a version: the gates check it against sales
+        df = run.use_dataset("sales@1")
+    else:
+        df = pl.read_csv(sys.argv[1], try_parse_dates=True)
     X = df.select(COLUMNS)
     if sys.argv[2] == "pipeline":
         model = Pipeline([
@@ -69,6 +73,11 @@ def test_a_scripts_pipeline_registers_predicts_evaluates_and_comes_back(wb, work
     evaluated = wb("model", "evaluate", "demand@1", "--data", "sales", "--json",
                    cwd=workspace).json()
     assert evaluated["overall"]["demand@1"]["rmse"] > 0
+    promoted = wb("model", "promote", "demand@1", "--to", "production", "--json",
+                  cwd=workspace).json()  # through the gates: its inputs are on record
+    assert promoted["promoted"] and all(g["passed"] for g in promoted["gates"]), promoted
+    wb("predict", "demand@production", "sales@1", "-o", "prod.csv", cwd=workspace).ok()
+    assert np.allclose(pl.read_csv(workspace / "prod.csv").get_column("prediction"), own)
 
     listed = wb("runs", "artifacts", run_id[:8], "--json", cwd=workspace).json()
     model = next(a for a in listed if a["kind"] == "model")
