@@ -108,7 +108,10 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help=(
              "NAME, NAME@N, NAME@ALIAS or NAME@HASH.")),
          as_json: bool = JSON_OPTION) -> None:
     """A version's schema and profile."""
-    v = datasets.resolve(workspace(ctx), ref)
+    from ..core import contracts
+
+    ws = workspace(ctx)
+    v = datasets.resolve(ws, ref)
     if as_json:
         output.print_json(v.to_dict())
         return
@@ -120,9 +123,24 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help=(
         output.line(f"message  {v.message}")
     if v.tags:
         output.line(f"tags     {', '.join(f'{v.name}@{t}' for t in v.tags)}")
+    verdict = _verdict(v, contracts.get_text(ws, v.name) is not None)
+    if verdict:
+        output.line(f"valid    {verdict}", style={True: "green", False: "red"}.get(v.valid))
     output.table(["column", "type", "nulls", "distinct", "min", "mean", "max", "top values"],
                  [_profile_row(c) for c in v.profile["columns"]],
                  justify_right=("nulls", "distinct", "min", "mean", "max"))
+
+
+def _verdict(v, has_contract: bool) -> str | None:
+    """What `wb data show` says of a version's contract check (a read: it checks nothing)."""
+    if v.valid is True:
+        return f"yes: passes the contract of {v.name}"
+    if v.valid is False:
+        return f"NO: breaks the contract of {v.name}; `wb data validate {v.ref}` lists how"
+    if has_contract:
+        return (f"not checked against the contract of {v.name}; `wb data validate --all "
+                f"{v.name}` checks every version not yet checked")
+    return None
 
 
 def _profile_row(col: dict[str, Any]) -> tuple:
@@ -209,14 +227,20 @@ def untag(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset na
 
 @app.command("validate")
 def validate(ctx: typer.Context,
-             target: str = typer.Argument(..., metavar="REF|PATH",
-                                          help="A dataset version or a data file."),
+             target: str = typer.Argument(..., metavar="REF|PATH|NAME", help=(
+                 "A dataset version or a data file; with --all, a dataset name.")),
              contract: str | None = typer.Option(None, "--contract", help=(
                  "Check against this dataset's contract (default: the version's own).")),
+             every: bool = typer.Option(False, "--all", help=(
+                 "Check every version of dataset NAME not yet checked against its contract "
+                 "(those added before it) and record the results.")),
              as_json: bool = JSON_OPTION) -> None:
     """Check data against a contract; exit 1 on any violation."""
     from ..core import contracts
 
+    if every:
+        _validate_all(ctx, target, contract, as_json)
+        return
     checked, violations = contracts.check(workspace(ctx), target, contract)
     if as_json:
         output.print_json({"passed": not violations,
@@ -229,6 +253,68 @@ def validate(ctx: typer.Context,
         output.line(f"{checked} passes its contract", style="green")
     if violations:
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _validate_all(ctx: typer.Context, name: str, contract: str | None, as_json: bool) -> None:
+    """`wb data validate --all NAME`: one line per version checked, then a summary."""
+    from ..core import contracts
+
+    if contract is not None:
+        raise InvalidInput("--all checks each version against its own dataset's contract; "
+                           "leave out --contract")
+    if "@" in name or Path(name).is_file():
+        raise InvalidInput(f"--all takes a dataset name, not {name!r}: "
+                           f"`wb data validate --all {name.partition('@')[0]}`")
+    sweep = contracts.check_unchecked(workspace(ctx), name)
+    if as_json:
+        output.print_json({
+            "passed": not sweep.broken,
+            "violations": [{**x.to_dict(), "version": v.version}
+                           for v, found in sweep.checked for x in found],
+            "versions": [{"version": v.version, "ref": v.ref, "passed": not found,
+                          "violations": [x.to_dict() for x in found]}
+                         for v, found in sweep.checked],
+            "already_checked": [v.version for v in sweep.already],
+            "recorded": sweep.recorded})
+    else:
+        for v, found in sweep.checked:
+            if found:
+                checks = ", ".join(dict.fromkeys(f"{x.column or '(table)'} {x.check}"
+                                                 for x in found))
+                output.line(f"{v.ref}: {plural(len(found), 'contract violation')} ({checks})",
+                            style="red")
+            else:
+                output.line(f"{v.ref} passes its contract", style="green")
+        output.line(_sweep_summary(sweep), style="bold")
+    if sweep.broken:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+SHOW_BROKEN = 5  # versions checked before and broken that a summary names
+
+
+def _sweep_summary(sweep) -> str:
+    before = len(sweep.already)
+    earlier = f"{plural(before, 'version')} checked before" if before else ""
+    failed = [v.ref for v in sweep.already if v.valid is False]
+    if failed:
+        earlier += (f", of which {', '.join(failed[:SHOW_BROKEN])}"
+                    f"{' and more' if len(failed) > SHOW_BROKEN else ''} "
+                    f"break{'s' if len(failed) == 1 else ''} it")
+    if not sweep.checked:
+        return (f"nothing to check: every version of {sweep.name} was checked before"
+                f" ({earlier})")
+    broken, passed = len(sweep.broken), len(sweep.checked) - len(sweep.broken)
+    text = f"checked {plural(len(sweep.checked), 'version')} of {sweep.name}: " + (
+        f"{passed} pass{'es' if passed == 1 else ''}, {broken} break{'s' if broken == 1 else ''}"
+        if broken else "it passes" if passed == 1 else "all pass") + " its contract"
+    if earlier:
+        text += f" ({earlier})"
+    if broken:
+        text += f"; `wb data validate {sweep.broken[0].ref}` lists how"
+    if not sweep.recorded:
+        text += "; a read-only workspace: nothing recorded"
+    return text
 
 
 contract_app = typer.Typer(help="Data contracts: infer one from a version, attach it, show it.",

@@ -306,3 +306,40 @@ def check(ws: Workspace, target: str, contract_name: str | None = None, *,
     if record and not ws.read_only and version is not None and contract_name in (None, version.name):
         datasets.record_validation(ws, version, violations)
     return label, violations
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What `wb data validate --all NAME` did: the versions it checked, each with its
+    violations, and those it left as already checked."""
+    name: str
+    checked: list  # [(DatasetVersion, [Violation])], oldest first
+    already: list  # DatasetVersions checked before
+    recorded: bool  # False in a read-only workspace: checked, not written down
+
+    @property
+    def broken(self) -> list:
+        return [v for v, found in self.checked if found]
+
+
+def check_unchecked(ws: Workspace, name: str) -> Sweep:
+    """Check every version of dataset `name` that was never checked (those added before its
+    contract was set) against its contract, and record each result as `wb data validate
+    REF` does. Versions of the same bytes are read once."""
+    from . import datasets
+
+    versions = datasets.log(ws, name)  # an unknown dataset: that error first
+    contract = get(ws, name)
+    record = not ws.read_only
+    checked, by_hash = [], {}
+    for version in versions:
+        if version.valid is not None:
+            continue
+        if version.hash not in by_hash:
+            by_hash[version.hash] = validate(datasets.load(ws, version), contract)
+        violations = by_hash[version.hash]
+        if record:
+            datasets.record_validation(ws, version, violations)
+        checked.append((version, violations))
+    return Sweep(name, checked, [v for v in versions if v.valid is not None], record)
+
