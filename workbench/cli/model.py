@@ -204,7 +204,14 @@ def predict(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF
     predictions. An existing OUTPUT is refused unless --force."""
     from ..core import prediction
 
-    result = prediction.predict(workspace(ctx), ref, source, out, force=force)
+    stages = {"loading": f"loading {source}", "checking": f"checking {source} against {ref}",
+              "loading model": f"loading {ref}", "writing": f"writing {out}"}
+    with output.status_line(f"loading {ref}", enabled=not as_json) as status:
+        result = prediction.predict(
+            workspace(ctx), ref, source, out, force=force,
+            on_progress=status and (lambda stage, done, total: status.show(
+                f"scoring: rows {done:,}/{total:,}" if stage == "scoring"
+                else stages.get(stage, stage), done, total)))
     if as_json:
         output.print_json(result)
     else:

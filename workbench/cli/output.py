@@ -135,3 +135,39 @@ def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None
                   TimeRemainingColumn(), console=stderr, transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+class Status:
+    """The one line `status_line` draws: `show` says what is happening now, with a bar of
+    `done` of `total` when there is a count (a pulsing one when not)."""
+
+    def __init__(self, bar: Any, task: Any) -> None:
+        self._bar, self._task = bar, task
+
+    def show(self, description: str, done: float | None = None,
+             total: float | None = None) -> None:
+        """Counts in between are drawn by the bar's own ten redraws a second (a boosting round
+        can take microseconds); a new stage, and a count reaching its total, at once."""
+        self._bar.update(self._task, description=visible(description), completed=done or 0,
+                         total=total)
+        if total is None:  # rich's update keeps the old total for None
+            next(t for t in self._bar.tasks if t.id == self._task).total = None
+        if done is None or done == total:
+            self._bar.refresh()
+
+
+@contextmanager
+def status_line(description: str, enabled: bool = True) -> Iterator[Status | None]:
+    """A transient line on stderr for a long command: a spinner, what it is doing, a bar and
+    the time so far. Only when stdout and stderr are terminals (and `enabled`: not for
+    --json); else None, and nothing extra is written anywhere. It is gone when the block
+    ends, however it ends (an error or Ctrl-C then says its one sentence alone)."""
+    if not (enabled and sys.stdout.isatty() and stderr.is_terminal):
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
+                  BarColumn(), TimeElapsedColumn(), console=stderr, transient=True) as bar:
+        status = Status(bar, bar.add_task(visible(description), total=None))
+        yield status

@@ -10,7 +10,7 @@ import typer
 from ..core import config as config_mod
 from ..core import runs as runs_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
-from ..core.metrics import higher_is_better
+from ..core.metrics import higher_is_better, primary
 from ..core.names import check_name, parse_assignment, parse_tags, plural, short_id
 from ..formatting import fmt_num
 from . import output
@@ -78,12 +78,19 @@ def train(ctx: typer.Context,
     if register:
         check_name(register, "model")  # before any training, not after
     quiet = as_json
-    outcomes = sweeps.run_grid(
-        ws, base, grid, experiment=settings.get("experiment"), jobs=settings.get("jobs", 1),
-        tags=tags,
-        on_done=None if quiet else lambda o: output.note(  # an error quotes data: escaped
-            f"run {short_id(o.run_id) if o.run_id else '-'} "
-            + ("failed: " + o.error if o.error else "finished"), style=None))
+    jobs_ = settings.get("jobs", 1)
+
+    def done(o: sweeps.Outcome) -> None:
+        output.note(f"run {short_id(o.run_id) if o.run_id else '-'} "  # an error quotes data
+                    + ("failed: " + o.error if o.error else "finished"), style=None)
+        if progress:
+            progress.finished(o)
+
+    with output.status_line(f"loading {base.data}", enabled=not quiet) as status:
+        progress = status and _Progress(status, ws, base, len(sweeps.grid(grid)), jobs_)
+        outcomes = sweeps.run_grid(
+            ws, base, grid, experiment=settings.get("experiment"), jobs=jobs_, tags=tags,
+            on_done=None if quiet else done, on_progress=progress and progress.stage)
     found = runs_core.by_ids(ws, [o.run_id for o in outcomes if o.run_id])
     registered = None
     best = runs_core.best(found)
@@ -110,6 +117,66 @@ def train(ctx: typer.Context,
         output.error(f"{len(failed)} of {plural(len(outcomes), 'run')} failed; the first: "
                      f"{failed[0].error}")
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+class _Progress:
+    """What the progress line says while `wb train` runs: for one run its stage (the boosting
+    rounds done, for LightGBM); for a sweep the runs done, running and failed, and the best
+    primary metric so far (with the current run's rounds when the runs go one at a time)."""
+
+    def __init__(self, status: output.Status, ws: Any, base: Any, total: int, jobs: int) -> None:
+        self.status, self.ws, self.base, self.total = status, ws, base, total
+        self.parallel = jobs > 1 and total > 1
+        self.jobs = jobs
+        self.finished_rows: list = []  # the runs that ended well, for the best so far
+        self.ended = self.failed = 0
+        self.rounds: tuple[int, int] | None = None
+        self.training = False
+
+    def stage(self, name: str, done: int | None, total: int | None) -> None:
+        """The core's on_progress."""
+        if name == "loading":
+            self.status.show(f"loading {self.base.data}")
+        elif name == "checking":
+            self.status.show("checking the parameters" if self.total == 1
+                             else f"checking runs {done}/{total}", done, total)
+        elif self.total == 1:
+            self.training = True
+            if name == "fitting" and done is not None:
+                self.status.show(f"fitting {self.base.model}: round {done}/{total}", done, total)
+            elif name == "fitting":
+                self.status.show(f"fitting {self.base.model}")
+            else:
+                self.status.show("logging metrics and the model")
+        else:
+            self.training = True
+            self.rounds = (done, total) if name == "fitting" and done is not None else None
+            self._sweep()
+
+    def finished(self, outcome: Any) -> None:
+        """A run of the sweep ended (on_done)."""
+        self.rounds = None
+        self.ended += 1
+        if outcome.error:
+            self.failed += 1
+        elif outcome.run_id:
+            self.finished_rows += runs_core.by_ids(self.ws, [outcome.run_id])
+        if self.total > 1:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        left = self.total - self.ended
+        # The pool hands a run to each free worker: as many run as there are workers or runs left.
+        running = min(self.jobs if self.parallel else 1, left) if self.training else 0
+        parts = [f"runs {self.ended}/{self.total}", f"{running} running",
+                 f"{self.failed} failed"]
+        best = runs_core.best(self.finished_rows)
+        if best is not None:
+            key = primary(best.params.get("task", "regression"))
+            parts.append(f"best {key} {fmt_num(best.metrics[key])}")
+        if self.rounds:
+            parts.append(f"round {self.rounds[0]}/{self.rounds[1]}")
+        self.status.show(" · ".join(parts), self.ended, self.total)
 
 
 def _load_config(path: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ place, so a failed job leaves no half file.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,16 @@ BATCH_ROWS = 250_000
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def predict(ws: Workspace, ref: str, source: str | Path, dest: Path,
-            force: bool = False) -> dict[str, Any]:
+def predict(ws: Workspace, ref: str, source: str | Path, dest: Path, force: bool = False,
+            on_progress: Callable[[str, int | None, int | None], None] | None = None
+            ) -> dict[str, Any]:
+    """`on_progress(stage, done, total)` hears the stages, for a progress display: "loading"
+    the input, "checking" it, "loading model", "scoring" (rows done of the input's), "writing"
+    the output."""
+    def stage(name: str, done: int | None = None, total: int | None = None) -> None:
+        if on_progress:
+            on_progress(name, done, total)
+
     out_format = OUTPUT_FORMATS.get(dest.suffix.lower())
     if out_format is None:
         raise InvalidInput(f"{dest}: write predictions to a .csv or .parquet file")
@@ -35,13 +44,17 @@ def predict(ws: Workspace, ref: str, source: str | Path, dest: Path,
     if (dest.exists() or dest.is_symlink()) and not force:
         raise InvalidInput(f"{dest} already exists; pass --force to overwrite it")
     mv = registry.resolve(ws, ref)
+    stage("loading")
     label, df, version = datasets.load_ref_or_file(ws, str(source))
+    stage("checking")
     scoring.check_fit(mv.schema, df, mv.ref, label)  # before the model is loaded
+    stage("loading model")
     model = registry.load(ws, mv)
     import polars as pl
 
     parts = []
     for start in range(0, df.height, BATCH_ROWS):
+        stage("scoring", start, df.height)
         batch = df.slice(start, BATCH_ROWS)
         predicted, proba = model.predict(batch)
         columns = [pl.Series("prediction", predicted)]
@@ -49,6 +62,7 @@ def predict(ws: Workspace, ref: str, source: str | Path, dest: Path,
             columns += [pl.Series(f"proba_{c}", proba[:, i])
                         for i, c in enumerate(model.pipeline.classes_)]
         parts.append(batch.with_columns(columns))
+    stage("writing", df.height, df.height)
     result = pl.concat(parts)
     tmp = dest.with_name(f".{dest.name}.wb-tmp")
     try:

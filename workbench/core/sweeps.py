@@ -50,9 +50,14 @@ class Outcome:
 
 def run_grid(ws: Workspace, base: training.TrainSpec, sweep: Mapping[str, Sequence[Any]], *,
              experiment: str | None, jobs: int = 1, tags: Mapping[str, str] | None = None,
-             on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+             on_done: Callable[[Outcome], None] | None = None,
+             on_progress: training.OnProgress | None = None) -> list[Outcome]:
     """Train every point of the grid. Ctrl-C ends the runs in progress as killed, starts no
-    more, and raises one WbError (exit 130) saying which runs it stopped."""
+    more, and raises one WbError (exit 130) saying which runs it stopped.
+
+    `on_progress(stage, done, total)` hears the stages: "loading" the data, "checking" the
+    runs (done of total checked), then each run's own stages (`training.train`'s) when they
+    run in this process, or "training" once when they run in worker processes."""
     if experiment is not None:
         check_name(experiment, "experiment")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -61,20 +66,27 @@ def run_grid(ws: Workspace, base: training.TrainSpec, sweep: Mapping[str, Sequen
     specs = [replace(base, params={**base.params, **point}) for point in grid(sweep)]
     for spec in specs:
         training.check_request(spec)
+    if on_progress:
+        on_progress("loading", None, None)
     loaded = training.load(ws, base.data, base.window)
-    prepared = [training.prepare(ws, spec, loaded) for spec in specs]  # all checked up front
+    prepared = []
+    for spec in specs:  # all checked up front
+        if on_progress:
+            on_progress("checking", len(prepared), len(specs))
+        prepared.append(training.prepare(ws, spec, loaded))
     if jobs <= 1 or len(specs) == 1:
-        return _run_here(ws, prepared, filed, on_done)
+        return _run_here(ws, prepared, filed, on_done, on_progress)
     del prepared  # each worker prepares its own copy
-    return _run_in_workers(ws, specs, filed, jobs, on_done)
+    return _run_in_workers(ws, specs, filed, jobs, on_done, on_progress)
 
 
 def _run_here(ws: Workspace, prepared: list[training.Prepared], filed: dict[str, Any],
-              on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
+              on_done: Callable[[Outcome], None] | None,
+              on_progress: training.OnProgress | None = None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for p in prepared:
         try:
-            outcomes.append(_train_here(ws, p, filed))
+            outcomes.append(_train_here(ws, p, filed, on_progress))
         except KeyboardInterrupt as exc:  # the run itself is already ended as killed
             raise _interrupted([getattr(exc, "wb_run_id", None)]) from None
         if on_done:
@@ -83,7 +95,8 @@ def _run_here(ws: Workspace, prepared: list[training.Prepared], filed: dict[str,
 
 
 def _run_in_workers(ws: Workspace, specs: list[training.TrainSpec], filed: dict[str, Any],
-                    jobs: int, on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
+                    jobs: int, on_done: Callable[[Outcome], None] | None,
+                    on_progress: training.OnProgress | None = None) -> list[Outcome]:
     # spawn, not fork: forking a process that has started LightGBM's or BLAS's threads can hang.
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_signals)
@@ -95,6 +108,8 @@ def _run_in_workers(ws: Workspace, specs: list[training.TrainSpec], filed: dict[
                    for spec in specs}
     finally:
         signal.signal(signal.SIGINT, previous)
+    if on_progress:
+        on_progress("training", None, None)
     outcomes: list[Outcome] = []
     try:
         for future in as_completed(futures):
@@ -134,10 +149,11 @@ def _interrupted(run_ids: Sequence[str | None]) -> WbError:
     return WbError(f"interrupted; {detail}, and no more were started", EXIT_INTERRUPTED)
 
 
-def _train_here(ws: Workspace, prepared: training.Prepared, filed: dict[str, Any]) -> Outcome:
+def _train_here(ws: Workspace, prepared: training.Prepared, filed: dict[str, Any],
+                on_progress: training.OnProgress | None = None) -> Outcome:
     try:
-        return Outcome(training.train(ws, prepared.spec, prepared=prepared, **filed),
-                       prepared.spec)
+        return Outcome(training.train(ws, prepared.spec, prepared=prepared,
+                                      on_progress=on_progress, **filed), prepared.spec)
     except Exception as exc:  # the run is already recorded as failed; the sweep goes on
         return Outcome(getattr(exc, "wb_run_id", None), prepared.spec,
                        f"{type(exc).__name__}: {exc}")

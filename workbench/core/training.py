@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ AUTO = "auto"
 SEED_RULE = Rule(integer=True, high=2**32 - 1)
 # LightGBM's native checks end with where in its C++ they failed: not the user's business.
 _NATIVE_PLACE = re.compile(r"\s+at \S+\.(?:cpp|hpp|h), line \d+\s*\.?")
+# How a run goes, for a progress display: (stage, done, total); "fitting" with the boosting
+# rounds done and the most it may run (LightGBM), else None and None; then "logging".
+OnProgress = Callable[[str, int | None, int | None], None]
 
 
 @dataclass
@@ -203,8 +207,9 @@ def _split(df, spec: TrainSpec):
 
 
 def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
-          prepared: Prepared | None = None, tags: dict[str, str] | None = None) -> str:
-    """Train as a new run; returns the run id."""
+          prepared: Prepared | None = None, tags: dict[str, str] | None = None,
+          on_progress: OnProgress | None = None) -> str:
+    """Train as a new run; returns the run id. `on_progress` hears how the fit goes."""
     prepared = prepared or prepare(ws, spec)
     run_id = runs.create(ws, experiment=experiment, kind="train", model=spec.model,
                          command=["wb", "train", *_argv(spec)], cwd=Path.cwd(),
@@ -217,7 +222,7 @@ def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
                             "task": prepared.task, "split": spec.split, "seed": spec.seed})
             for key, value in (tags or {}).items():
                 run.set_tag(key, value)
-            _fit_and_log(run, prepared)
+            _fit_and_log(run, prepared, on_progress)
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):  # even before the Run took over: never left running
             with transaction(ws.conn) as conn:
@@ -237,17 +242,23 @@ def _argv(spec: TrainSpec) -> list[str]:
     return argv
 
 
-def _fit_and_log(run: Run, p: Prepared) -> None:
+def _fit_and_log(run: Run, p: Prepared, on_progress: OnProgress | None = None) -> None:
     pipeline = p.built.pipeline
     prep, model = pipeline.named_steps["prep"], pipeline.named_steps["model"]
+    if on_progress:
+        on_progress("fitting", None, None)
     Xt_train = prep.fit_transform(p.X_train)
     Xt_val = prep.transform(p.X_val)
     fit_params = dict(p.built.fit_params)
     if p.spec.model == "lightgbm":
         fit_params |= _lightgbm_fit_params(p, Xt_val)
+        if on_progress:
+            fit_params["callbacks"] = [*fit_params["callbacks"], _Rounds(on_progress)]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*eval_set.* is deprecated")
         model.fit(Xt_train, p.y_train, **fit_params)
+    if on_progress:
+        on_progress("logging", None, None)
     if p.spec.model in estimators.THREADED_PREDICTION:
         # Forests sum their trees' votes across threads in varying order; one thread makes
         # predictions, and so the run's metrics, exactly repeatable.
@@ -276,6 +287,21 @@ def _lightgbm_fit_params(p: Prepared, Xt_val) -> dict[str, Any]:
     callbacks = [lgb.early_stopping(rounds, verbose=False)] if rounds > 0 else []
     # eval_set, not the newer eval_X/eval_y: LightGBM 4.7 encodes text labels only for eval_set.
     return {"eval_set": [(Xt_val, p.y_val)], "eval_names": ["val"], "callbacks": callbacks}
+
+
+class _Rounds:
+    """A LightGBM callback that tells `on_progress` each boosting round done, of the most
+    it may run (early stopping can end it sooner)."""
+
+    order = 5  # before early stopping's (30), which ends its last round by raising
+    before_iteration = False
+
+    def __init__(self, on_progress: OnProgress) -> None:
+        self.on_progress = on_progress
+
+    def __call__(self, env) -> None:
+        self.on_progress("fitting", env.iteration - env.begin_iteration + 1,
+                         env.end_iteration - env.begin_iteration)
 
 
 def _log_learning_curve(run: Run, model) -> None:
