@@ -112,7 +112,14 @@ def wb() -> Runner:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A fresh, empty workspace folder made by `wb init`."""
-    root = tmp_path / "ws"
+    return new_workspace(tmp_path)
+
+
+def new_workspace(parent: Path, *, sales: bool = False) -> Path:
+    """`parent/ws` made by `wb init`; with `sales`, holding sales@1 (the first weekly drop)."""
+    root = parent / "ws"
     root.mkdir()
     run_wb("init", cwd=root).ok()
+    if sales:
+        run_wb("data", "add", DROPS / "week_01.csv", "--name", "sales", cwd=root).ok()
     return root

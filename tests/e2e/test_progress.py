@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DROPS, run_wb, wb_env
+from .conftest import DROPS, new_workspace, run_wb, wb_env
 
 TRAIN = ("train", "--data", "sales@1", "--target", "units_sold")
 SWEEP = (*TRAIN, "--sweep", "num_leaves=7,15", "-j", "2")
@@ -95,11 +95,7 @@ def on_terminal(*args: str, cwd: Path, until: str | None = None, timeout: float 
 
 @pytest.fixture(scope="module")
 def sales(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("progress") / "ws"
-    root.mkdir()
-    run_wb("init", cwd=root).ok()
-    run_wb("data", "add", DROPS / "week_01.csv", "--name", "sales", cwd=root).ok()
-    return root
+    return new_workspace(tmp_path_factory.mktemp("progress"), sales=True)
 
 
 def test_a_parallel_sweep_on_a_terminal_counts_its_runs_on_stderr(sales: Path):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DROPS, Runner, run_wb, store_objects, wb_env
+from .conftest import DROPS, Runner, new_workspace, run_wb, store_objects, wb_env
 
 TRAIN = ("train", "--data", "sales@1", "--target", "units_sold")
 DRIFT = ("drift", "check", "--reference", "sales@1", "--current", "sales@1")
@@ -124,11 +124,7 @@ def _state(root: Path) -> dict:
 @pytest.fixture(scope="module")
 def sales(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One workspace holding sales@1 for every case: each must leave it as it found it."""
-    root = tmp_path_factory.mktemp("small_holes") / "ws"
-    root.mkdir()
-    run_wb("init", cwd=root).ok()
-    run_wb("data", "add", DROPS / "week_01.csv", "--name", "sales", cwd=root).ok()
-    return root
+    return new_workspace(tmp_path_factory.mktemp("small_holes"), sales=True)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -357,8 +357,7 @@ def caution(ws: Workspace, mv: ModelVersion, data: str | None) -> str:
         used = datasets.resolve(ws, data)
     except WbError:
         return ""
-    seen = {mv.dataset_hash} | {i["hash"] for i in runs.show(ws, mv.run_id)["inputs"]}
-    if used.hash not in seen:
+    if used.hash not in _seen(ws, mv):
         return ""
     return (f"{mv.ref} was trained on {used.ref}, the data it is scored on here: its figures "
             f"there are optimistic (a version it has not seen is a fair test)")
@@ -548,8 +547,7 @@ def unseen_data(ws: Workspace, mv: ModelVersion):
     name = (mv.dataset or "").partition("@")[0]
     if not name:
         return None
-    seen = {mv.dataset_hash} | {i["hash"] for i in runs.show(ws, mv.run_id)["inputs"]
-                                if i["dataset"] == name}
+    seen = _seen(ws, mv)
     try:
         versions = datasets.log(ws, name)
     except WbError:
@@ -557,6 +555,11 @@ def unseen_data(ws: Workspace, mv: ModelVersion):
     last_seen = max((v.version for v in versions if v.hash in seen), default=0)
     fresh = [v for v in versions if v.version > last_seen and v.hash not in seen]
     return fresh[-1] if fresh else None
+
+
+def _seen(ws: Workspace, mv: ModelVersion) -> set[str]:
+    """The hashes of every data version the version's run trained on."""
+    return {mv.dataset_hash} | runs.input_hashes(ws, mv.run_id)
 
 
 def _no_unseen_data(mv: ModelVersion) -> str:

@@ -164,6 +164,12 @@ def add_input(ws: Workspace, run_id: str, version) -> None:
                      "VALUES (?, ?, ?, ?)", (run_id, version.name, version.version, version.hash))
 
 
+def input_hashes(ws: Workspace, run_id: str) -> set[str]:
+    """The hashes of the data versions a run read (a read only: no reaping of lost runs)."""
+    return {r[0] for r in ws.conn.execute("SELECT hash FROM run_inputs WHERE run_id = ?",
+                                          (run_id,))}
+
+
 def add_artifact(ws: Workspace, run_id: str, path: Path, name: str, kind: str,
                  meta: dict | None = None) -> str:
     """Copy a file into the store as one of the run's artifacts; returns its hash."""

@@ -18,7 +18,7 @@ from typing import Any
 from . import datasets, estimators, features, metrics, runs
 from .config import Rule
 from .db import transaction
-from .errors import InvalidInput
+from .errors import Caution, InvalidInput
 from .tracking import Run
 from .workspace import Workspace
 
@@ -143,20 +143,14 @@ def load(ws: Workspace, ref: str, window: int = 1) -> TrainingData:
     (all of them for 0). An INVALID version named on purpose is trained on, with a warning."""
     import polars as pl
 
-    from .errors import Caution
-
+    if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+        raise InvalidInput(f"the training window must be a whole number of versions, not "
+                           f"{window!r}")
     version = datasets.resolve(ws, ref)
     if version.valid is False:
         warnings.warn(Caution(f"{version.ref} breaks its contract (`wb data validate "
                               f"{version.ref}`); training on it anyway"), stacklevel=2)
-    if isinstance(window, bool) or not isinstance(window, int) or window < 0:
-        raise InvalidInput(f"the training window must be a whole number of versions, not "
-                           f"{window!r}")
-    earlier = [v for v in datasets.log(ws, version.name)
-               if v.version < version.version and v.valid is not False]
-    before = (earlier if window == 0 else earlier[max(0, len(earlier) - window + 1):] if window > 1
-              else [])
-    versions = (*before, version)
+    versions = (*_before(ws, version, window), version)
     frames = [datasets.load(ws, v) for v in versions]
     try:
         frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
@@ -165,6 +159,15 @@ def load(ws: Workspace, ref: str, window: int = 1) -> TrainingData:
         raise InvalidInput(f"the versions {versions[0].ref} to {version.ref} do not stack into "
                            f"one table to train on ({str(exc).splitlines()[0]})") from None
     return TrainingData(version, frame, versions)
+
+
+def _before(ws: Workspace, version: datasets.DatasetVersion, window: int) -> list:
+    """The valid versions before `version` that a window of `window` takes, oldest first."""
+    if window == 1:
+        return []
+    valid = [v for v in datasets.log(ws, version.name)
+             if v.version < version.version and v.valid is not False]
+    return valid if window == 0 else valid[-(window - 1):]
 
 
 def _task(spec: TrainSpec, dtype, n_unique: int) -> str:
