@@ -84,6 +84,41 @@ def test_text_outside_ascii_survives_inference(ws, tmp_path):
     assert contracts.validate(datasets.load(ws, version), inferred) == []
 
 
+def test_an_inferred_contract_reads_as_a_person_would_write_it(ws, tmp_path):
+    """A 0/1 flag is `allowed = [0, 1]` (a range of 0 to 2 would let 2 through), whole-number
+    bounds are written as whole numbers, float bounds carry no float noise, a null limit is a
+    whole percent, and each bound's comment names the rule that made it."""
+    path = tmp_path / "shop.csv"
+    path.write_text("promo,units,price,temp\n" + "".join(
+        f"{i % 2},{i % 13},{3.17 + (i % 97) * 0.731},{'' if i % 30 == 0 else 10 + i % 7}\n"
+        for i in range(1000)))
+    version = datasets.add(ws, path, "shop").version
+    text = contracts.infer(ws, version)
+    inferred = contracts.parse(text, "inferred")["columns"]
+    assert inferred["promo"]["allowed"] == [0, 1] and "min" not in inferred["promo"]
+    assert "# a flag: only 0 and 1 seen\nallowed = [0, 1]" in text
+    assert inferred["units"]["min"] == 0 and "\nmin = 0\n" in text
+    assert isinstance(inferred["units"]["max"], int)
+    assert "# min: 0, as the column was never negative\nmin = 0" in text
+    price = inferred["price"]
+    for bound in (price["min"], price["max"]):
+        assert len(repr(bound)) <= 5  # 1.2 or 105.4, not 1.27965 or 0.30000000000000004
+    assert "# min: the 1st percentile (" in text and "rounded down" in text
+    assert inferred["temp"]["max_null_fraction"] == 0.09  # 3.4% missing + 5%, rounded up
+    assert "# 3.4% missing here" in text
+    df = datasets.load(ws, version)
+    assert contracts.validate(df, contracts.parse(text, "inferred")) == []
+    (v,) = contracts.validate(df.with_columns(pl.col("promo") * 2), contracts.parse(text, "x"))
+    assert (v.column, v.check) == ("promo", "allowed") and "2 (500)" in v.detail
+
+
+def test_allowed_numbers_match_whole_floats_and_refuse_mixed_lists():
+    c = contract('[columns.flag]\ndtype = "Float64"\nallowed = [0, 1]\n')
+    assert contracts.validate(pl.DataFrame({"flag": [0.0, 1.0, None]}), c) == []
+    with pytest.raises(InvalidInput, match="a list of strings or a list of numbers"):
+        contract('[columns.flag]\nallowed = [0, "1"]\n')
+
+
 # -- each check ------------------------------------------------------------------------------
 def test_a_missing_required_column():
     c = contract('[columns.a]\ndtype = "Int64"\n[columns.b]\ndtype = "Int64"\n'

@@ -79,30 +79,66 @@ def infer(ws: Workspace, version) -> str:
     ]
     for col in prof["columns"]:
         lines += ["", f"[columns.{_toml(col['name'])}]", f"dtype = {_toml(col['dtype'])}",
-                  "required = true",
-                  f"max_null_fraction = {_round(min(1.0, col['null_fraction'] + NULL_TOLERANCE))}"]
-        if col["kind"] == "numeric" and col.get("quantiles", {}).get("0.01") is not None:
-            lo, hi = _range(col)
-            lines += [f"# from the 1st and 99th percentiles ({_round(col['quantiles']['0.01'])}, "
-                      f"{_round(col['quantiles']['0.99'])}) widened by {RANGE_MARGIN:g}x their "
-                      f"spread", f"min = {lo}", f"max = {hi}"]
-        if col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES:
-            values = sorted(df.get_column(col["name"]).drop_nulls().unique().cast(str).to_list())
+                  "required = true", *_null_lines(col)]
+        values = _few_values(df, col)
+        if values is not None:
+            lines += ["# a flag: only 0 and 1 seen"] * (values == [0, 1])
             lines.append(f"allowed = {_toml(values)}")
+        elif col["kind"] == "numeric" and col.get("quantiles", {}).get("0.01") is not None:
+            lines += _range_lines(col)
     return "\n".join(lines) + "\n"
 
 
-def _range(col: dict[str, Any]) -> tuple[float, float]:
+def _null_lines(col: dict[str, Any]) -> list[str]:
+    # Rounded up to a whole percent: a limit of 0.084 reads as a measurement, not a rule.
+    limit = min(1.0, math.ceil(round((col["null_fraction"] + NULL_TOLERANCE) * 100, 6)) / 100)
+    seen = f"{col['null_fraction']:.1%} missing" if col["nulls"] else "none missing"
+    return [f"# {seen} here, plus {NULL_TOLERANCE:.0%} to spare", f"max_null_fraction = {limit:g}"]
+
+
+def _few_values(df, col: dict[str, Any]) -> list | None:
+    """The values a column may take when they are few enough to list: the categories of a
+    text column, or 0 and 1 of a whole-number flag (a range of 0 to 2 would let 2 through)."""
+    series = df.get_column(col["name"]).drop_nulls()
+    if col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES:
+        return sorted(series.unique().cast(str).to_list())
+    if (col["kind"] == "numeric" and col["dtype"].startswith(("Int", "UInt"))
+            and series.len() and set(series.unique().to_list()) <= {0, 1}):
+        return [0, 1]
+    return None
+
+
+def _range_lines(col: dict[str, Any]) -> list[str]:
+    """`min` and `max` with a comment saying which rule made each: the 1st and 99th
+    percentiles widened by half their spread, but never inside the values seen, never below
+    0 for a column that was never negative, and rounded outward to a tidy step."""
     q1, q99 = col["quantiles"]["0.01"], col["quantiles"]["0.99"]
     spread = (q99 - q1) or abs(q99) or 1.0
-    # Never narrower than the version itself: a long tail past the 99th percentile is normal.
-    lo = min(q1 - RANGE_MARGIN * spread, col["min"])
-    hi = max(q99 + RANGE_MARGIN * spread, col["max"])
-    if col["min"] is not None and col["min"] >= 0:
-        lo = max(lo, 0.0)  # a column that was never negative stays so
-    if not col["dtype"].startswith("Float"):
-        lo, hi = math.floor(lo), math.ceil(hi)
-    return _round(lo), _round(hi)
+    lo, hi = q1 - RANGE_MARGIN * spread, q99 + RANGE_MARGIN * spread
+    margin = f"{RANGE_MARGIN:g}x the 1st-99th percentile spread"
+    lo_rule = f"the 1st percentile ({q1:.4g}) less {margin}, rounded down"
+    hi_rule = f"the 99th percentile ({q99:.4g}) plus {margin}, rounded up"
+    if col["min"] < lo:
+        lo, lo_rule = col["min"], "the smallest value here, rounded down"
+    if col["max"] > hi:
+        hi, hi_rule = col["max"], "the largest value here, rounded up"
+    if col["min"] >= 0 and lo < 0:
+        lo, lo_rule = 0, "0, as the column was never negative"
+    lo, hi = _tidy(lo, hi, whole=not col["dtype"].startswith(("Float", "Decimal")))
+    return [f"# min: {lo_rule}", f"min = {lo!r}", f"# max: {hi_rule}", f"max = {hi!r}"]
+
+
+def _tidy(lo: float, hi: float, whole: bool) -> tuple[float, float]:
+    """`lo` rounded down and `hi` up to a step a hundredth of their span (a power of ten, at
+    least 1 for whole numbers), without float noise (0.30000000000000004)."""
+    exponent = math.floor(math.log10(hi - lo)) - 2 if hi > lo else 0
+    if whole:
+        exponent = max(exponent, 0)
+    step = 10 ** exponent
+    lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
+    if whole:
+        return int(lo), int(hi)
+    return round(float(lo), max(0, -exponent)), round(float(hi), max(0, -exponent))
 
 
 def _toml(value: Any) -> str:
@@ -114,10 +150,6 @@ def _toml(value: Any) -> str:
 
 
 _UNSEEN = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def _round(x: float) -> float:
-    return float(f"{x:.6g}")
 
 
 # -- storing --------------------------------------------------------------------------------
@@ -141,7 +173,8 @@ COLUMN_SETTINGS = {
     "max_null_fraction": ("a number from 0 to 1", lambda v: _number(v) and 0 <= v <= 1),
     "min": ("a number", _number),
     "max": ("a number", _number),
-    "allowed": ("a list of strings", _strings),
+    "allowed": ("a list of strings or a list of numbers",
+                lambda v: _strings(v) or (isinstance(v, list) and all(map(_number, v)))),
 }
 TABLE_SETTINGS = {
     "min_rows": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
@@ -273,7 +306,7 @@ def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Vi
             out.append(Violation(name, "range", f"{count:,} value{'' if count == 1 else 's'} outside "
                                                 f"[{lo:g}, {hi:g}], e.g. {sample}"))
     if "allowed" in spec:
-        unexpected = values.filter(~values.cast(pl.String).is_in(spec["allowed"]))
+        unexpected = values.filter(~_allowed(values, spec["allowed"]))
         if unexpected.len():
             counts = unexpected.cast(pl.String).rename("v").value_counts(sort=True, name="n")
             shown = ", ".join(f"{v} ({n:,})" for v, n in counts.head(SHOW_VALUES).iter_rows())
@@ -281,6 +314,16 @@ def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Vi
             out.append(Violation(name, "allowed", f"{count:,} value{'' if count == 1 else 's'} not "
                                                   f"allowed: {shown}"))
     return out
+
+
+def _allowed(values, allowed: list):
+    """Which `values` are in `allowed`: compared as numbers when the contract lists numbers
+    and the column holds them (1.0 is 1), as text otherwise."""
+    import polars as pl
+
+    if allowed and all(map(_number, allowed)) and values.dtype.is_numeric():
+        return values.cast(pl.Float64).is_in([float(x) for x in allowed])
+    return values.cast(pl.String).is_in([str(x) for x in allowed])
 
 
 def compatible(expected: str, actual: str) -> bool:
