@@ -38,6 +38,10 @@ def fmt_num(value: float | int | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+# A version's last contract check, in `wb data log` and the TUI's datasets.
+VALID_TEXT = {None: "not checked", True: "yes", False: "NO"}
+
+
 def short_time(iso: str | None) -> str:
     """`2026-11-26T15:22:03.123+00:00` as `2026-11-26 15:22:03`."""
     return "" if not iso else iso[:19].replace("T", " ")

@@ -292,6 +292,22 @@ async def test_enter_on_a_version_that_breaks_its_contract_lists_how(filled):
     assert len(events.recent(filled.conn, 1000)) == before  # looking records nothing in the audit log
 
 
+async def test_the_datasets_list_says_what_was_never_checked_and_shows_aliases(filled):
+    """As `wb data log` does: "not checked" rather than a blank, and the version's aliases."""
+    datasets.tag(filled, "sales@1", "reference")
+    contracts.set_contract(filled, "sales", contracts.infer(
+        filled, datasets.resolve(filled, "sales@1")), "a test")
+    datasets.add(filled, DROPS / "week_06.csv", "sales")  # checked on add: breaks it
+    app = WbApp(filled.root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _settled(app, pilot)
+        table = app.screen.query_one(DataTable)
+        rows = {str(table.get_row_at(i)[1]): [str(c) for c in table.get_row_at(i)]
+                for i in range(table.row_count)}
+        assert "NO" in rows["sales@3"]
+        assert "not checked" in rows["sales@1"] and "reference" in rows["sales@1"]
+
+
 async def test_a_bug_in_a_worker_is_a_notification_not_a_crash(filled, monkeypatch):
     from workbench.tui import views
 

@@ -10,7 +10,7 @@ import typer
 from ..core import datasets
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.names import plural
-from ..formatting import diff_rows, short_time, stat_text, visible
+from ..formatting import VALID_TEXT, diff_rows, short_time, stat_text, visible
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -86,7 +86,6 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
                  justify_right=("versions", "latest", "rows"))
 
 
-VALID_TEXT = {None: "not checked", True: "yes", False: "NO"}  # a version's last contract check
 
 
 @app.command("log")

@@ -19,7 +19,7 @@ from ..core import alerts, datasets, drift, events, registry, run_logs, runs
 from ..core.metrics import PREFERRED
 from ..core.names import plural, short_id
 from ..core.workspace import Workspace
-from ..formatting import fmt_num, short_time, visible
+from ..formatting import VALID_TEXT, fmt_num, short_time, visible
 
 
 @contextmanager
@@ -73,9 +73,9 @@ def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         for d in datasets.list_datasets(ws):
             for v in reversed(datasets.log(ws, d["name"])):
                 rows.append((v.ref, f"{v.rows:,}", v.columns, short_time(v.created_at),
-                             {None: "", True: "valid", False: "INVALID"}[v.valid], v.message))
+                             VALID_TEXT[v.valid], ", ".join(v.tags), v.message))
                 keys.append(v.ref)
-        return page_of(["version", "rows", "cols", "added", "contract", "message"], rows, keys,
+        return page_of(["version", "rows", "cols", "added", "valid", "tags", "message"], rows, keys,
                        "No datasets yet. Add one:  wb data add FILE --name NAME", offset, limit)
 
 
