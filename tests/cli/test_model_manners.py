@@ -260,3 +260,29 @@ def test_register_names_the_run_by_its_12_hex_id(wb):
     run_id = doc(wb("model", "show", "demand@1", "--json"))["run_id"]
     said = wb("model", "register", run_id, "--name", "other").stdout
     assert said == f"registered other@1 from run {run_id[:12]} (trained on sales@1)\n"
+
+
+def test_a_description_is_kept_shown_and_carried_by_a_bundle(wb, tmp_path):
+    run_id = doc(wb("model", "show", "demand@1", "--json"))["run_id"]
+    wb("model", "register", run_id, "--name", "other",
+       "--description", "  linear on week 1; the stores' first champion  ")
+    said = "linear on week 1; the stores' first champion"
+    assert doc(wb("model", "show", "other@1", "--json"))["description"] == said
+    (about,) = [ln for ln in wb("model", "show", "other@1").stdout.splitlines()
+                if ln.startswith("about")]
+    assert said in about
+    assert doc(wb("model", "show", "demand@1", "--json"))["description"] == ""
+    assert "about" not in wb("model", "show", "demand@1").stdout
+    wb("model", "export", "other@1", "-o", tmp_path / "other.wbm")
+    elsewhere = tmp_path / "elsewhere"
+    wb("init", elsewhere)
+    wb("-w", elsewhere, "import", tmp_path / "other.wbm")
+    assert doc(wb("-w", elsewhere, "model", "show", "other", "--json"))["description"] == said
+
+
+@pytest.mark.parametrize("text", ["two\nlines", "bell\x07", "x" * 2001])
+def test_a_description_that_a_terminal_would_mangle_is_refused(wb, text):
+    run_id = doc(wb("model", "show", "demand@1", "--json"))["run_id"]
+    said = wb("model", "register", run_id, "--name", "other", "--description", text, code=2)
+    assert "one line of printable text" in said.stderr
+    assert "other" not in wb("model", "list").stdout

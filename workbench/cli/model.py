@@ -22,9 +22,11 @@ app = typer.Typer(help="The model registry: register, list, show, promote, rollb
 def register(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN", help=(
         "The finished run whose model to register: its id or a unique prefix.")),
              name: str = typer.Option(..., "--name", help="The model to add a version to."),
+             description: str = typer.Option("", "--description", metavar="TEXT", help=(
+                 "What this version is, for the people who read `wb model show`.")),
              as_json: bool = JSON_OPTION) -> None:
     """Register the model a run trained as a new version of NAME."""
-    mv = registry.register(workspace(ctx), run_ref, name)
+    mv = registry.register(workspace(ctx), run_ref, name, description)
     if as_json:
         output.print_json(mv.to_dict())
     else:
@@ -60,6 +62,7 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", 
     output.line(f"{info['name']}@{info['version']}"
                 + (f"  [{', '.join(info['aliases'])}]" if info["aliases"] else ""), style="bold")
     output.table(["", ""], [
+        *[("about", info["description"])] * bool(info["description"]),
         ("task", f"{info['task']} of {info['target']}"),
         ("run", f"{lineage['run']['id']} ({lineage['run']['name']}, "
                 f"{lineage['run']['experiment']})"),

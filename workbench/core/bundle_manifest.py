@@ -83,7 +83,7 @@ FEATURES = {"inputs": SCHEMA, "dates": Each(TEXT), "categorical": Each(TEXT),
 
 MODEL = {
     "name": TEXT, "version": WHOLE, "run_id": TEXT, "artifact_hash": HASH, "schema": SCHEMA,
-    "metrics": Values(Maybe(NUMBER)),
+    "metrics": Values(Maybe(NUMBER)), "description": Maybe(TEXT),
     "artifact_meta": {"format": TEXT, "dataset": Maybe(TEXT), "dataset_hash": Maybe(HASH)},
 }
 RUN = {

@@ -281,6 +281,7 @@ def _commit(ws: Workspace, path: Path, manifest: dict[str, Any],
         return {"model": f"{model['name']}@{present[0]}", "run": run["id"],
                 "dataset": dataset and dataset["name"], "objects": 0, "already_present": True}
     contract = _contract_to_import(ws, manifest.get("contract"))
+    description = registry.check_description(model.get("description") or "")
     _check_model_loads(ws, path, model, staged)
     profiled = dataset and _profile_dataset(ws, path, dataset, staged)
     for s in staged.values():
@@ -295,7 +296,7 @@ def _commit(ws: Workspace, path: Path, manifest: dict[str, Any],
         meta = {**model["artifact_meta"], **_local_dataset(conn, model["artifact_meta"])}
         number = registry.insert_version(conn, model["name"], model["run_id"],
                                          model["artifact_hash"], meta, model["schema"],
-                                         model["metrics"])
+                                         model["metrics"], description)
         events.record(conn, "model.import", f"imported {model['name']}@{number} (exported as "
                                             f"@{model['version']})",
                       subject=f"{model['name']}@{number}", data={"run": run["id"]})

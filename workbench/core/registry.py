@@ -45,6 +45,7 @@ class ModelVersion:
     metrics: dict[str, float | None]
     created_at: str
     aliases: list[str] = field(default_factory=list)
+    description: str = ""
 
     @property
     def ref(self) -> str:
@@ -60,12 +61,13 @@ class ModelVersion:
                 "run_id": self.run_id, "dataset": self.dataset, "dataset_hash": self.dataset_hash,
                 "artifact_hash": self.artifact_hash, "metrics": self.metrics,
                 "created_at": self.created_at, "task": self.task,
-                "target": self.artifact_meta.get("target"), "schema": self.schema}
+                "target": self.artifact_meta.get("target"), "schema": self.schema,
+                "description": self.description}
 
 
 _SELECT = """
 SELECT m.id AS model_id, m.name, v.version, v.run_id, v.artifact_hash, v.artifact_meta,
-       v.dataset, v.dataset_hash, v.schema, v.metrics, v.created_at
+       v.dataset, v.dataset_hash, v.schema, v.metrics, v.created_at, v.description
 FROM model_versions v JOIN models m ON m.id = v.model_id
 """
 
@@ -77,13 +79,15 @@ def _from_row(conn: sqlite3.Connection, row: sqlite3.Row) -> ModelVersion:
     return ModelVersion(row["name"], row["version"], row["run_id"], row["artifact_hash"],
                         json.loads(row["artifact_meta"]), row["dataset"], row["dataset_hash"],
                         json.loads(row["schema"]), json.loads(row["metrics"]),
-                        row["created_at"], aliases)
+                        row["created_at"], aliases, row["description"])
 
 
 # -- registering ------------------------------------------------------------------------------
-def register(ws: Workspace, run_ref: str, name: str) -> ModelVersion:
-    """A new version of model `name` from the model a run logged."""
+def register(ws: Workspace, run_ref: str, name: str, description: str = "") -> ModelVersion:
+    """A new version of model `name` from the model a run logged, with what a person says
+    it is (`description`, shown by `wb model show`)."""
     check_name(name, "model")
+    description = check_description(description)
     run_id = runs.resolve(ws, run_ref)
     info = runs.show(ws, run_id)
     if info["status"] != "finished":
@@ -108,15 +112,28 @@ def register(ws: Workspace, run_ref: str, name: str) -> ModelVersion:
             # `wb runs rm` won the race: a version must not outlive the run it came from.
             raise NotFound(f"run {info['name']} was removed meanwhile; nothing was registered")
         number = insert_version(conn, name, run_id, artifact["hash"], meta, schema,
-                                info["metrics"])
+                                info["metrics"], description)
         events.record(conn, "model.register", f"registered {name}@{number} from run "
                                               f"{info['name']}", subject=f"{name}@{number}",
                       data={"run": run_id})
     return resolve(ws, f"{name}@{number}")
 
 
+MAX_DESCRIPTION = 2000
+
+
+def check_description(text: str) -> str:
+    """A description as stored: trimmed, one line of printable text (a terminal shows it)."""
+    text = text.strip()
+    if len(text) > MAX_DESCRIPTION or not text.isprintable():
+        raise InvalidInput(f"a model description is one line of printable text of at most "
+                           f"{MAX_DESCRIPTION:,} characters")
+    return text
+
+
 def insert_version(conn: sqlite3.Connection, name: str, run_id: str, artifact_hash: str,
-                   meta: dict[str, Any], schema: list, metrics_: dict) -> int:
+                   meta: dict[str, Any], schema: list, metrics_: dict,
+                   description: str = "") -> int:
     """Add the next version of model `name` (made if new) in the caller's transaction."""
     now = now_iso()
     conn.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)", (name, now))
@@ -125,9 +142,10 @@ def insert_version(conn: sqlite3.Connection, name: str, run_id: str, artifact_ha
                           "WHERE model_id = ?", (model_id,)).fetchone()[0]
     conn.execute(
         "INSERT INTO model_versions (model_id, version, run_id, artifact_hash, artifact_meta, "
-        "dataset, dataset_hash, schema, metrics, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "dataset, dataset_hash, schema, metrics, created_at, description) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (model_id, number, run_id, artifact_hash, json.dumps(meta), meta.get("dataset"),
-         meta.get("dataset_hash"), json.dumps(schema), json.dumps(metrics_), now))
+         meta.get("dataset_hash"), json.dumps(schema), json.dumps(metrics_), now, description))
     return number
 
 

@@ -257,6 +257,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE events ADD COLUMN user TEXT;
     """,
+    # 11: a model version's description (`wb model register --description`), as MLflow's.
+    """
+    ALTER TABLE model_versions ADD COLUMN description TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

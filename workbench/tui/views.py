@@ -274,8 +274,8 @@ def model_detail(root: Path, ref: str) -> str:
         chosen = registry.show(ws, ref)
         lines = [f"{chosen['name']}@{chosen['version']}  "
                  + (", ".join(chosen["aliases"]) or "(no alias)"),
-                 f"run {chosen['lineage']['run']['name']}  data {chosen['dataset']}", "",
-                 "metrics:"]
+                 f"run {chosen['lineage']['run']['name']}  data {chosen['dataset']}",
+                 *[chosen["description"]] * bool(chosen["description"]), "", "metrics:"]
         lines += [f"  {k} = {fmt_num(v)}" for k, v in chosen["metrics"].items()]
         lines += ["", "alias history:"]
         lines += [f"  {short_time(h['created_at'])} {h['alias']}: {h['action']} "
