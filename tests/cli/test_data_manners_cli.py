@@ -71,6 +71,14 @@ def test_an_alias_that_reads_as_a_reference_is_refused_in_one_sentence(wb, weeks
     assert all(e["kind"] != "dataset.tag" for e in as_json(wb("log", "--json")))
 
 
+def test_a_mistyped_dataset_name_suggests_the_nearest(wb, weeks):
+    said = wb("data", "show", "slaes@1", code=2).stderr
+    assert said == ("error: no dataset named 'slaes' (did you mean sales?); `wb data list` "
+                    "shows the datasets\n")
+    assert "did you mean sales?" in wb("data", "log", "Sales", code=2).stderr
+    assert "did you mean" not in wb("data", "log", "churn", code=2).stderr
+
+
 def test_adding_bytes_an_earlier_version_holds_says_so(wb, weeks):
     first, _ = weeks
     out = wb("data", "add", first, "--name", "sales").stdout

@@ -18,7 +18,7 @@ from typing import Any
 from . import events, profile_diff
 from .db import transaction
 from .errors import Ambiguous, InvalidInput, NotFound
-from .names import NAME_RE, check_name, plural, split_ref, version_number
+from .names import NAME_RE, check_name, did_you_mean, plural, split_ref, version_number
 from .store import StagedObject
 from .timeutil import now_iso
 from .workspace import Workspace
@@ -241,7 +241,7 @@ def resolve(ws: Workspace, ref: str) -> DatasetVersion:
     name, selector = split_ref(ref)
     conn = ws.conn
     if not conn.execute("SELECT 1 FROM datasets WHERE name = ?", (name,)).fetchone():
-        raise NotFound(f"no dataset named {name!r}; `wb data list` shows the datasets")
+        raise NotFound(_no_dataset(conn, name))
     if selector is None or selector == "latest":
         found = _latest(conn, name)
         if found is None:
@@ -264,6 +264,12 @@ def resolve(ws: Workspace, ref: str) -> DatasetVersion:
         if NAME_RE.fullmatch(selector) and _reads_as(selector) is None:
             raise NotFound(_no_alias(ws, name, selector))
     return _by_hash_prefix(conn, name, selector, ref)
+
+
+def _no_dataset(conn: sqlite3.Connection, name: str) -> str:
+    known = [r[0] for r in conn.execute("SELECT name FROM datasets ORDER BY name")]
+    return (f"no dataset named {name!r}{did_you_mean(name, known, ' (', ')')}; "
+            f"`wb data list` shows the datasets")
 
 
 def _reads_as_hash(selector: str) -> bool:
@@ -418,7 +424,7 @@ def log(ws: Workspace, name: str) -> list[DatasetVersion]:
     """Every version of a dataset, oldest first."""
     rows = ws.conn.execute(_SELECT + " WHERE d.name = ? ORDER BY v.version", (name,)).fetchall()
     if not rows:
-        raise NotFound(f"no dataset named {name!r}; `wb data list` shows the datasets")
+        raise NotFound(_no_dataset(ws.conn, name))
     return [_from_row(r) for r in rows]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from .errors import InvalidInput
@@ -82,3 +83,12 @@ def parse_assignment(text: str, option: str) -> tuple[str, str]:
 
 def parse_tags(items: list[str], option: str = "--tag") -> dict[str, str]:
     return dict(parse_assignment(item, option) for item in items)
+
+
+def did_you_mean(word: str, known: list[str], before: str = "; ", after: str = "") -> str:
+    """` (did you mean production?)` for the known name closest to a mistyped one (the one
+    it begins, `prod`; else the nearest by difflib), or ""."""
+    by_lower = {k.lower(): k for k in known if k != word}
+    near = ([k for k in by_lower if k.startswith(word.lower())]
+            or difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6))
+    return f"{before}did you mean {by_lower[near[0]]}?{after}" if near else ""

@@ -18,7 +18,7 @@ from typing import Any
 from . import events, metrics, model_io, runs, scoring
 from .db import transaction
 from .errors import Caution, InvalidInput, NotFound, WbError
-from .names import check_name, split_ref, version_number
+from .names import check_name, did_you_mean, split_ref, version_number
 from .timeutil import now_iso
 from .workspace import Workspace
 
@@ -156,7 +156,7 @@ def resolve(ws: Workspace, ref: str) -> ModelVersion:
     model = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()
     if model is None:
         known = [r[0] for r in conn.execute("SELECT name FROM models ORDER BY name")]
-        raise NotFound(f"no model named {name!r}{_did_you_mean(name, known, ' (', ')')}; "
+        raise NotFound(f"no model named {name!r}{did_you_mean(name, known, ' (', ')')}; "
                        f"`wb model list` shows the models")
     if selector is None or selector == "latest":
         row = conn.execute(_SELECT + " WHERE m.name = ? ORDER BY v.version DESC LIMIT 1",
@@ -177,15 +177,6 @@ def resolve(ws: Workspace, ref: str) -> ModelVersion:
     return _from_row(conn, row)
 
 
-def _did_you_mean(word: str, known: list[str], before: str = "; ", after: str = "") -> str:
-    """` (did you mean production?)` for the known name closest to a mistyped one (the one
-    it begins, `prod`; else the nearest by difflib), or ""."""
-    by_lower = {k.lower(): k for k in known if k != word}
-    near = ([k for k in by_lower if k.startswith(word.lower())]
-            or difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6))
-    return f"{before}did you mean {by_lower[near[0]]}?{after}" if near else ""
-
-
 def aliases_of(ws: Workspace, name: str) -> list[str]:
     """A model's aliases, sorted."""
     return [r[0] for r in ws.conn.execute(
@@ -201,7 +192,7 @@ def _no_alias(ws: Workspace, name: str, alias: str, doing: str = "") -> str:
         return (f"{name} has no alias {alias!r}{doing}; it has no aliases yet "
                 f"(`wb model promote {name}@VERSION --to ALIAS` makes one)")
     return (f"{name} has no alias {alias!r}{doing}; its aliases are {', '.join(known)}"
-            + _did_you_mean(alias, known, " (", ")"))
+            + did_you_mean(alias, known, " (", ")"))
 
 
 def list_models(ws: Workspace) -> list[dict[str, Any]]:
