@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
-from workbench.core import config, events
+from tests.conftest import DROPS
+from workbench.core import config, datasets, events
 from workbench.core.db import transaction
 from workbench.core.errors import NotFound, WbError
 from workbench.core.schema import SCHEMA_VERSION
@@ -71,3 +74,24 @@ def test_bad_config_is_one_clear_error(ws):
     ws.config_path.write_text("[store\n")
     with pytest.raises(WbError, match="not valid TOML"):
         config.load(ws.config_path)
+
+
+def test_a_second_connection_keeps_the_first_ones_locks(ws):
+    """SQLite's locks are POSIX locks, which the OS drops for the whole process when any file
+    descriptor of the database is closed. Opening a second connection once read the file's
+    header with open()/close(), which dropped the first connection's lock: another process
+    closing its connection then took itself for the last one, checkpointed and deleted the WAL
+    under a live writer, and a kill -9 test found the database malformed."""
+    datasets.add(ws, DROPS / "week_01.csv", "sales")  # the first connection writes: a WAL
+    wal = ws.db_path.with_name("wb.db-wal")
+    assert wal.exists()
+    second = ws.connect()
+    try:
+        subprocess.run([sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                        "c.execute('SELECT count(*) FROM events').fetchall(); c.close()",
+                        str(ws.db_path)], check=True)
+        assert wal.exists(), "another process took this one's connections for gone"
+        datasets.add(ws, DROPS / "week_02.csv", "sales")
+        assert [r[0] for r in second.execute("PRAGMA quick_check")] == ["ok"]
+    finally:
+        second.close()

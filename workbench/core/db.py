@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,11 +26,37 @@ class Connection(sqlite3.Connection):
     read_only = False
     where: Path | None = None
     write_refusal: WbError | None = None  # why writes are refused, when they are
+    file_id: tuple[int, int] | None = None  # the database file's (device, inode)
+
+    def close(self) -> None:
+        _LIVE.discard(self)
+        super().close()
+
+
+# This process's open connections. SQLite's locks are POSIX locks, which the OS drops for the
+# whole process when any descriptor of the file is closed; so while one is open, the file is
+# never opened by hand (SQLite's "How To Corrupt" 2.2: another process then takes itself for
+# the last connection, checkpoints and deletes the WAL under a live writer).
+_LIVE: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+def _file_id(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _opened(conn: Connection, db_path: Path) -> Connection:
+    conn.file_id = _file_id(db_path)
+    _LIVE.add(conn)
+    return conn
 
 
 def file_problem(db_path: Path) -> str | None:
-    """What is wrong with the database file on sight (missing, empty, not SQLite), or None."""
+    """What is wrong with the database file on sight (missing, empty, not SQLite), or None.
+    A file this process has a connection to is fine, and must not be opened (see _LIVE)."""
     try:
+        if _file_id(db_path) in {c.file_id for c in _LIVE}:
+            return None
         with open(db_path, "rb") as f:
             header = f.read(len(SQLITE_HEADER))
     except FileNotFoundError:
@@ -83,7 +111,7 @@ def _open(db_path: Path) -> Connection:
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
+    return _opened(conn, db_path)
 
 
 def _open_read_only(db_path: Path) -> Connection:
@@ -105,7 +133,7 @@ def _open_read_only(db_path: Path) -> Connection:
     conn.row_factory = sqlite3.Row
     conn.read_only = True
     conn.write_refusal = failures.read_only(db_path.parent.parent)
-    return conn
+    return _opened(conn, db_path)
 
 
 def _user_version(conn: sqlite3.Connection) -> int:
