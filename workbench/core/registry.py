@@ -544,7 +544,7 @@ def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
     return _gate("performance", passed,
                  f"{name} on {version.ref}: {candidate_score:.4g} vs {champion_score:.4g} for "
                  f"{champion.ref} ({abs(worse):.1%} {'worse' if worse > 0 else 'better'}; "
-                 f"the margin is {margin:.0%} worse)")
+                 f"up to {margin:.0%} worse passes)")
 
 
 def unseen_data(ws: Workspace, mv: ModelVersion):
