@@ -1,7 +1,7 @@
 """`wb demo`: a workspace that tells the sample data's story, built with wb's own functions.
 
-`sales@1` is the reference period, with a contract inferred from it; a LightGBM champion
-trained on it is `demand@1`, in production. Weeks 1 to 6 arrive as `sales@2` .. `sales@7`,
+`sales@1` is the reference period (`sales@reference`), with a contract inferred from it; a
+LightGBM champion trained on it is `demand@1`, in production. Weeks 1 to 6 arrive as `sales@2` .. `sales@7`,
 each drift-checked against `sales@1` with the champion scoring it and its labels (weeks 5 and
 6 drift and raise alerts; the contract flags the new category and the missing temperatures).
 A small sweep retrained on week 5 (`sales@6`) gives a challenger, `demand@2`, registered but not
@@ -25,6 +25,7 @@ from .workspace import WB_DIR, Workspace
 
 DEFAULT_PATH = Path("wb-demo")
 DATASET = "sales"
+REFERENCE = "reference"  # the alias of the reference period, as `wb data tag` makes it
 MODEL = "demand"
 TARGET = "units_sold"
 EXPERIMENT = "demand"
@@ -136,8 +137,9 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
     contract.write_text(contracts.infer(ws, first), encoding="utf-8")
     contracts.set_contract(ws, DATASET, contract.read_text(encoding="utf-8"), str(contract))
     contracts.check(ws, first.ref)  # so that `wb data log` shows it valid, as the weeks are
-    step(f"added {first.ref} ({first.rows:,} rows); set the contract inferred from it "
-         f"({CONTRACT_FILE})")
+    datasets.tag(ws, first.ref, REFERENCE)  # what `wb watch` checks each drop against
+    step(f"added {first.ref} ({first.rows:,} rows) as {DATASET}@{REFERENCE}; set the contract "
+         f"inferred from it ({CONTRACT_FILE})")
 
     champion_run = training.train(ws, training.TrainSpec(
         data=first.ref, target=TARGET, split=CHAMPION_SPLIT), experiment=EXPERIMENT,
@@ -156,8 +158,8 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
         version = added.version
         if added.violations:
             broken[version.ref] = len(added.violations)
-        # As `wb drift check --reference sales@1 --current sales@N --model demand@production
-        # --target units_sold`.
+        # As `wb drift check --reference sales@reference --current sales@N --model
+        # demand@production --target units_sold`.
         report = drift.check(ws, first.ref, version.ref, model=production, target=TARGET)
         perf = report.get("performance") or {}
         drifted = [f["name"] for f in report["features"] if f["drifted"]]
