@@ -2,8 +2,9 @@
 
 `sales@1` is the reference period (`sales@reference`), with a contract inferred from it; a
 LightGBM champion trained on it is `demand@1`, in production. Weeks 1 to 6 arrive as
-`sales@2` .. `sales@7`, each drift-checked against `sales@1` with the champion scoring it and its labels (weeks 5 and
-6 drift and raise alerts; the contract flags the new category and the missing temperatures).
+`sales@2` .. `sales@7`, each drift-checked against `sales@1` with the champion scoring it and
+its labels (weeks 5 and 6 drift and raise alerts; the contract flags the new category and the
+missing temperatures).
 A small sweep retrained on week 5 (`sales@6`) gives a challenger, `demand@2`, registered but not
 promoted: promoting it through the gates, which judge it on week 6 that neither model has seen,
 is left to the user.
