@@ -46,7 +46,7 @@ def main() -> int:
     args = p.parse_args()
 
     import workbench.cli.main  # noqa: F401  what the `wb` console script imports
-    from workbench.core.workspace import Workspace
+    from workbench.core.storage.workspace import Workspace
     from workbench.tui.app import WbApp  # what `wb ui` imports when the UI opens
 
     t_imported = time.monotonic()

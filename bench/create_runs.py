@@ -76,7 +76,7 @@ def make_git_repo(path: Path) -> None:
 
 def time_wb(folder: Path, specs) -> float:
     import workbench
-    from workbench.core.workspace import Workspace
+    from workbench.core.storage.workspace import Workspace
 
     Workspace.init(folder)[0].close()
     start = time.perf_counter()
@@ -98,8 +98,9 @@ def time_wb(folder: Path, specs) -> float:
 def breakdown(folder: Path, specs) -> tuple[float, Timers]:
     """One wb round with its pieces wrapped in timers."""
     import workbench
-    from workbench.core import db, environment, runs, tracking
-    from workbench.core.workspace import Workspace
+    from workbench.core.experiments import environment, runs, tracking
+    from workbench.core.storage import db
+    from workbench.core.storage.workspace import Workspace
 
     Workspace.init(folder)[0].close()
     with Timers() as timers:

@@ -37,9 +37,9 @@ from _common import (
     wb_command,
 )
 
-from workbench.core import datasets, profile, tabular
-from workbench.core.store import ObjectStore
-from workbench.core.workspace import Workspace
+from workbench.core.data import datasets, profile, tabular
+from workbench.core.storage.store import ObjectStore
+from workbench.core.storage.workspace import Workspace
 
 TARGET = 1.3
 READ_OPTIONS = dict(try_parse_dates=True)

@@ -4,9 +4,9 @@
 
 Not a timing benchmark: it measures what `wb drift check` flags. A seeded reference of N rows
 (a normal `x`, a lognormal `amount`, Poisson `visits`, categorical `shop` and `channel`, and a
-`segment` column) is profiled with `workbench.core.profile.compute`, exactly as `wb data add`
+`segment` column) is profiled with `workbench.core.data.profile.compute`, exactly as `wb data add`
 stores it; a current sample of the same size, from the same generator with another seed, gets
-one injected shift of increasing size, and `workbench.core.drift.compare` (what
+one injected shift of increasing size, and `workbench.core.monitoring.drift.compare` (what
 `wb drift check` runs) says whether the shifted feature is flagged:
 
 - mean shift of x by 0.05, 0.1, 0.2, 0.5 reference sds;
@@ -38,7 +38,9 @@ import numpy as np
 import polars as pl
 from _common import table
 
-from workbench.core import config, drift, profile
+from workbench.core import config
+from workbench.core.data import profile
+from workbench.core.monitoring import drift
 
 # The defaults a fresh workspace's config.toml has (the keys that are Settings fields).
 SETTINGS = drift.Settings(**{f.name: config.DEFAULTS["drift"][f.name]

@@ -23,7 +23,7 @@ Peak memory: `wb drift check --reference ref@1 --current cur@1 --json` runs in a
 its maximum resident set size (os.wait4 in a small launcher process, since a direct child of
 this big process would inherit its high-water mark) is set against the in-memory size of the two tables
 (polars `estimated_size()` of both frames). Target: peak RSS / size of the two tables <= 2. The
-RSS of a bare `python -c "import polars, workbench.core.drift"` is printed too, so that the
+RSS of a bare `python -c "import polars, workbench.core.monitoring.drift"` is printed too, so that the
 interpreter's own footprint shows. Exit status 0 when both targets are met.
 """
 
@@ -43,8 +43,9 @@ import numpy as np
 import polars as pl
 from _common import MIB, parser, scratch, table, timed, wb_command
 
-from workbench.core import datasets, drift, profile, tabular
-from workbench.core.workspace import Workspace
+from workbench.core.data import datasets, profile, tabular
+from workbench.core.monitoring import drift
+from workbench.core.storage.workspace import Workspace
 
 TARGET_SPEEDUP = 50.0
 TARGET_MEMORY = 2.0
@@ -290,7 +291,7 @@ def main() -> int:
 
         # Peak memory, each in a fresh process.
         py = sys.executable
-        _, _, rss_bare = run_measured([py, "-c", "import polars, workbench.core.drift"])
+        _, _, rss_bare = run_measured([py, "-c", "import polars, workbench.core.monitoring.drift"])
         wb = wb_command()
         out_v, wall_v, rss_v = run_measured(
             [*wb, "drift", "check", "--reference", "ref@1", "--current", "cur@1", "--json"],
@@ -323,7 +324,7 @@ def main() -> int:
 
     print("\npeak memory (max RSS of a fresh process):")
     mem_rows = [
-        ["python -c 'import polars, workbench.core.drift'", f"{rss_bare / MIB:,.0f}", "", ""],
+        ["python -c 'import polars, workbench.core.monitoring.drift'", f"{rss_bare / MIB:,.0f}", "", ""],
         ["wb drift check --current cur@1 --json", f"{rss_v / MIB:,.0f}",
          f"{rss_v / tables_bytes:.2f}", f"{wall_v:.2f}"],
         ["wb drift check --current PATH --json", f"{rss_f / MIB:,.0f}",

@@ -8,7 +8,7 @@ wb: `run.log_metric(key, value, step=i)` N times over four keys inside
 `with` block, so the final flush (and the ending of the run) is included; `start_run` itself is
 timed apart, for information. Baseline: the same N rows, built beforehand, written with one
 `executemany` of `INSERT INTO metrics (run_id, key, step, value, timestamp)` in one transaction,
-on a connection from `workbench.core.db.connect` (so the same pragmas: WAL, synchronous=NORMAL,
+on a connection from `workbench.core.storage.db.connect` (so the same pragmas: WAL, synchronous=NORMAL,
 foreign keys) into the same table of another fresh workspace. Each round uses fresh workspaces;
 the two alternate their order; best of N rounds. Target: wb / executemany <= 1.5.
 
@@ -67,7 +67,7 @@ HANDLERS = {"per_call": per_call, "log_batch": log_batch}
 
 
 def fresh_workspace(folder: Path):
-    from workbench.core.workspace import Workspace
+    from workbench.core.storage.workspace import Workspace
 
     ws, _ = Workspace.init(folder)
     return ws
@@ -89,7 +89,8 @@ def time_wb(folder: Path, values: list[float]) -> dict[str, float]:
 
 
 def time_executemany(folder: Path, values: list[float]) -> float:
-    from workbench.core import db, runs
+    from workbench.core.experiments import runs
+    from workbench.core.storage import db
 
     ws = fresh_workspace(folder)
     run_id = runs.create(ws, experiment=None, kind="script", command=["bench"], cwd=folder,
@@ -113,7 +114,7 @@ def time_executemany(folder: Path, values: list[float]) -> float:
 
 
 def check_wb_rows(folder: Path, n: int) -> None:
-    from workbench.core.workspace import Workspace
+    from workbench.core.storage.workspace import Workspace
 
     ws = Workspace.find(folder)
     count = ws.conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]

@@ -43,8 +43,10 @@ HEAVY = ("polars", "numpy", "sklearn", "lightgbm", "skops", "scipy", "textual")
 
 def build(root: Path, versions: int, moves: int) -> dict[str, float]:
     """The workspace; returns how long each part of building it took."""
-    from workbench.core import datasets, registry, training
-    from workbench.core.workspace import Workspace
+    from workbench.core.data import datasets
+    from workbench.core.experiments import training
+    from workbench.core.models import registry
+    from workbench.core.storage.workspace import Workspace
 
     spent: dict[str, float] = {}
     ws, _ = Workspace.init(root)
@@ -118,8 +120,8 @@ def main() -> int:
     if args.quick:
         args.versions, args.moves, args.repeat = 200, 60, 3
 
-    from workbench.core import registry
-    from workbench.core.workspace import Workspace
+    from workbench.core.models import registry
+    from workbench.core.storage.workspace import Workspace
 
     env = {k: v for k, v in os.environ.items() if k not in ("WB_WORKSPACE", "WB_RUN_ID")}
     env["COLUMNS"] = "120"

@@ -99,8 +99,8 @@ def fsync_file(path: Path) -> None:
 # -- setting up -----------------------------------------------------------------------------
 def make_model(root: Path, train_rows: int) -> tuple[float, dict]:
     """A workspace with `m@1`, trained and registered by the CLI; returns (seconds, JSON)."""
-    from workbench.core import datasets
-    from workbench.core.workspace import Workspace
+    from workbench.core.data import datasets
+    from workbench.core.storage.workspace import Workspace
 
     ws, _ = Workspace.init(root)
     source = root / "train.parquet"
@@ -119,7 +119,7 @@ class Baseline:
     fitted preprocessing and the LightGBM booster (loaded once, outside every timing)."""
 
     def __init__(self, ws, ref: str):
-        from workbench.core import features, registry
+        from workbench.core.models import features, registry
 
         mv = registry.resolve(ws, ref)
         loaded = registry.load(ws, mv)
@@ -131,7 +131,7 @@ class Baseline:
         self.rounds = self.booster.current_iteration()
 
     def features(self, df: pl.DataFrame) -> np.ndarray:
-        from workbench.core import features
+        from workbench.core.models import features
 
         return self.prep.transform(features.build(df, self.spec))
 
@@ -141,7 +141,7 @@ class Baseline:
 
 # -- what is timed --------------------------------------------------------------------------
 def time_wb(ws, source: Path, dest: Path) -> float:
-    from workbench.core import prediction
+    from workbench.core.models import prediction
 
     elapsed = timed(lambda: prediction.predict(ws, "m@1", source, dest))
     dest.unlink()
@@ -171,7 +171,9 @@ def breakdown(ws, source: Path, dest: Path) -> tuple[float, list]:
     import lightgbm as lgb
     from sklearn.compose import ColumnTransformer
 
-    from workbench.core import events, features, prediction, registry, tabular
+    from workbench.core import events
+    from workbench.core.data import tabular
+    from workbench.core.models import features, prediction, registry
 
     with Timers() as t:
         t.wrap(tabular, "check_readable", "check the file is readable")
@@ -211,7 +213,7 @@ def main() -> int:
     if args.quick:
         args.rows, args.train_rows = 100_000, 50_000
 
-    from workbench.core.workspace import Workspace
+    from workbench.core.storage.workspace import Workspace
 
     with scratch(args.dir, args.keep) as tmp:
         root = tmp / "ws"
@@ -241,7 +243,7 @@ def main() -> int:
 
         # The answers agree before anything is timed.
         out = tmp / "out.parquet"
-        from workbench.core import prediction
+        from workbench.core.models import prediction
 
         prediction.predict(ws, "m@1", parquet, out)
         wb_pred = pl.read_parquet(out).get_column("prediction").to_numpy()

@@ -7,7 +7,7 @@ direct SQL (executemany in big transactions): N finished runs in 10 experiments,
 params (p0..p9; p0..p7 numbers, p8 a bool, p9 text), 5 metrics (m0..m4, uniform in [0, 1]) in
 `latest_metrics` and one step each in `metrics` (no ANALYZE, as wb runs none; `--analyze` adds
 it). Then, interleaved, median of N after one untimed warm-up:
-`workbench.core.runs.list_runs(ws, ...)` for the query of the target,
+`workbench.core.experiments.runs.list_runs(ws, ...)` for the query of the target,
 `where="params.p1 > 0.5 and metrics.m1 < 0.3", sort="metrics.m2", limit=50`, and some other
 typical ones (no filter; sort by -metrics.m0; an experiment; a filter alone; a param sort),
 against the baseline `SELECT id FROM runs ORDER BY created_at DESC LIMIT 50` on the same
@@ -83,7 +83,7 @@ REWRITES: dict[str, tuple[str, tuple]] = {
 
 def generate(folder: Path, n: int, analyze: bool = False) -> Path:
     """A workspace of n runs, filled with direct SQL; returns its root."""
-    from workbench.core.workspace import Workspace
+    from workbench.core.storage.workspace import Workspace
 
     ws, _ = Workspace.init(folder)
     db_path = ws.db_path
@@ -138,7 +138,7 @@ def generate(folder: Path, n: int, analyze: bool = False) -> Path:
 
 
 def run_query(ws, kwargs: dict) -> int:
-    from workbench.core.runs import list_runs
+    from workbench.core.experiments.runs import list_runs
 
     return len(list_runs(ws, limit=50, **kwargs))
 
@@ -190,7 +190,7 @@ def main() -> int:
     args = p.parse_args()
     if args.quick:
         args.runs, args.repeat = 20_000, 3
-    from workbench.core.workspace import Workspace
+    from workbench.core.storage.workspace import Workspace
 
     with scratch(args.dir, args.keep) as tmp:
         start = time.perf_counter()
@@ -260,7 +260,7 @@ def main() -> int:
 
 
 def _list(ws, kwargs: dict, limit: int | None = 50):
-    from workbench.core.runs import list_runs
+    from workbench.core.experiments.runs import list_runs
 
     return list_runs(ws, limit=limit, **kwargs)
 

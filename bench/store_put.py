@@ -20,8 +20,8 @@ from pathlib import Path
 
 from _common import MIB, med, parser, read_through, remove, result, scratch, sync, table, timed
 
-from workbench.core import hashing
-from workbench.core.store import ObjectStore
+from workbench.core.storage import hashing
+from workbench.core.storage.store import ObjectStore
 
 TARGET = 1.5
 BLOCK = 16 * MIB

@@ -3,7 +3,7 @@
     python bench/train.py [--repeat 5] [--quick] [--no-breakdown] [--no-cli]
 
 The sample data (sample_data/drops/reference.csv, 22,400 rows) is added to a fresh workspace as
-`sales`. wb: `workbench.core.training.train(ws, TrainSpec(data="sales@1", target="units_sold"))`
+`sales`. wb: `workbench.core.experiments.training.train(ws, TrainSpec(data="sales@1", target="units_sold"))`
 (LightGBM, wb's defaults: 300 rounds), which loads the dataset version, builds the features,
 fits a trial copy on 200 rows, creates the run (environment capture), fits with a validation
 set, logs metrics and the per-round curve, stores the model and ends the run. Baseline: the
@@ -33,13 +33,13 @@ TARGET_COLUMN = "units_sold"
 
 
 def spec():
-    from workbench.core.training import TrainSpec
+    from workbench.core.experiments.training import TrainSpec
 
     return TrainSpec(data="sales@1", target=TARGET_COLUMN)
 
 
 def time_wb(ws) -> tuple[float, str]:
-    from workbench.core import training
+    from workbench.core.experiments import training
 
     start = time.perf_counter()
     run_id = training.train(ws, spec())
@@ -50,7 +50,7 @@ def bare_fit_inputs(ws):
     """The prepared feature matrix, labels and an unfitted copy of wb's LightGBM model."""
     from sklearn.base import clone
 
-    from workbench.core import training
+    from workbench.core.experiments import training
 
     p = training.prepare(ws, spec())
     prep = clone(p.built.pipeline.named_steps["prep"])
@@ -75,7 +75,9 @@ def time_bare(inputs, n_jobs: int | None = None) -> float:
 def breakdown(ws) -> tuple[float, Timers]:
     import lightgbm as lgb
 
-    from workbench.core import datasets, environment, features, model_io, runs, tracking, training
+    from workbench.core.data import datasets
+    from workbench.core.experiments import environment, runs, tracking, training
+    from workbench.core.models import features, model_io
 
     with Timers() as timers:
         timers.wrap(training, "prepare", "training.prepare (checks before a run exists)")
@@ -108,8 +110,8 @@ def main() -> int:
         args.repeat, args.no_cli = 1, True
     os.environ.pop("WB_RUN_ID", None)
     os.environ.pop("WB_WORKSPACE", None)
-    from workbench.core import datasets
-    from workbench.core.workspace import Workspace
+    from workbench.core.data import datasets
+    from workbench.core.storage.workspace import Workspace
 
     with scratch(args.dir, args.keep) as tmp:
         os.chdir(tmp)  # runs record their folder's git state; keep this repository's out

@@ -55,8 +55,8 @@ DROP = Path(__file__).resolve().parent.parent / "sample_data" / "drops" / "week_
 
 def make_workspace(folder: Path, runs: int) -> Path:
     """`runs` runs and one dataset version (none of either: just `Workspace.init`)."""
-    from workbench.core import datasets
-    from workbench.core.workspace import Workspace
+    from workbench.core.data import datasets
+    from workbench.core.storage.workspace import Workspace
 
     if not runs:
         Workspace.init(folder)[0].close()

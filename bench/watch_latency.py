@@ -35,9 +35,10 @@ from pathlib import Path
 import polars as pl
 from _common import parser, scratch, table, wb_command
 
-from workbench.core import datasets, watcher
-from workbench.core.db import connect
-from workbench.core.workspace import Workspace
+from workbench.core.data import datasets
+from workbench.core.monitoring import watcher
+from workbench.core.storage.db import connect
+from workbench.core.storage.workspace import Workspace
 
 TARGET_S = 2.0
 POLL_S = 0.005

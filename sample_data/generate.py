@@ -1,6 +1,6 @@
 """Regenerate the committed sample drops (``sample_data/drops/``).
 
-The generator itself lives in the package (``workbench/core/sample_data.py``), so that an
+The generator itself lives in the package (``workbench/core/data/sample_data.py``), so that an
 installed wb can build its demo without this folder; this script only gives it a command line
 and the repository's default output folder.
 
@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 try:
-    from workbench.core import sample_data
+    from workbench.core.data import sample_data
 except ModuleNotFoundError:  # run from a checkout where wb is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from workbench.core import sample_data
+    from workbench.core.data import sample_data
 
 DEFAULT_SEED = sample_data.DEFAULT_SEED
 DEFAULT_OUT = Path(__file__).resolve().parent / "drops"

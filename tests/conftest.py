@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.workspace import ENV_VAR, Workspace
+from workbench.core.storage.workspace import ENV_VAR, Workspace
 
 DROPS = Path(__file__).resolve().parents[1] / "sample_data" / "drops"
 

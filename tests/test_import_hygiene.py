@@ -21,7 +21,7 @@ def _modules_after(code: str, cwd=None) -> set[str]:
 
 
 def test_core_imports_no_ui_library():
-    loaded = _modules_after("import workbench.core.datasets, workbench.core.maintenance, "
+    loaded = _modules_after("import workbench.core.data.datasets, workbench.core.storage.maintenance, "
                             "workbench.core.status")
     assert not loaded & {"textual", "typer", "rich", "click"}
 

@@ -19,13 +19,13 @@ __all__ = ["Run", "WbError", "load_model", "start_run"]
 
 if TYPE_CHECKING:
     from .core.errors import WbError
-    from .core.tracking import Run, load_model, start_run
+    from .core.experiments.tracking import Run, load_model, start_run
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so that `import workbench` (and so `wb --help`) costs nothing until the API is used.
     if name in ("start_run", "Run", "load_model"):
-        from .core import tracking
+        from .core.experiments import tracking
 
         return getattr(tracking, name)
     if name == "WbError":

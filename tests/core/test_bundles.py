@@ -9,10 +9,12 @@ import tarfile
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core import bundles, datasets, registry, training
+from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput
-from workbench.core.maintenance import fsck
-from workbench.core.workspace import Workspace
+from workbench.core.experiments import training
+from workbench.core.models import bundles, registry
+from workbench.core.storage.maintenance import fsck
+from workbench.core.storage.workspace import Workspace
 
 
 @pytest.fixture
@@ -142,7 +144,7 @@ def test_export_refuses_to_overwrite(ws, bundle):
 
 
 def _with_contract(ws, tmp_path, name="demand-c.wbm"):
-    from workbench.core import contracts
+    from workbench.core.data import contracts
 
     text = contracts.infer(ws, datasets.resolve(ws, "sales@1"))
     contracts.set_contract(ws, "sales", text, "a test")
@@ -153,7 +155,7 @@ def _with_contract(ws, tmp_path, name="demand-c.wbm"):
 
 def test_the_contract_travels_and_is_set_where_the_dataset_has_none(ws, other, bundle,
                                                                     tmp_path):
-    from workbench.core import contracts
+    from workbench.core.data import contracts
 
     path, text = _with_contract(ws, tmp_path)
     result = bundles.import_bundle(other, path)
@@ -163,7 +165,7 @@ def test_the_contract_travels_and_is_set_where_the_dataset_has_none(ws, other, b
 
 
 def test_a_contract_already_here_is_kept(ws, other, bundle, tmp_path):
-    from workbench.core import contracts
+    from workbench.core.data import contracts
 
     path, _ = _with_contract(ws, tmp_path)
     mine = "[columns.units_sold]\ndtype = \"Int64\"\n"
@@ -202,7 +204,7 @@ def test_an_imported_model_names_its_data_as_this_workspace_knows_it(ws, other, 
     mv = registry.resolve(other, "demand@1")
     assert mv.dataset == "sales@2"
     assert datasets.resolve(other, mv.dataset).hash == mv.dataset_hash
-    from workbench.core import runs
+    from workbench.core.experiments import runs
 
     assert [(i["dataset"], i["version"]) for i in runs.show(other, mv.run_id)["inputs"]] == [
         ("sales", 2)]  # the run's input too

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from workbench.core.charts import bars_side_by_side, line_chart
+from workbench.charts import bars_side_by_side, line_chart
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core import contracts, datasets
+from workbench.core.data import contracts, datasets
 from workbench.core.errors import InvalidInput
-from workbench.core.maintenance import fsck
+from workbench.core.storage.maintenance import fsck
 
 
 def contract(columns: str, table: str = "") -> dict:

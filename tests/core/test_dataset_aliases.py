@@ -8,9 +8,10 @@ import shutil
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core import datasets, events
+from workbench.core import events
+from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput, NotFound
-from workbench.core.watcher import Watcher
+from workbench.core.monitoring.watcher import Watcher
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import DROPS
-from workbench.core import datasets
+from workbench.core.data import datasets
 from workbench.core.errors import Ambiguous, InvalidInput, NotFound
 from workbench.core.names import NAME_RE, check_name
 
@@ -63,7 +63,7 @@ def test_an_ambiguous_hash_prefix_is_refused(ws, tmp_path):
     # Add files until two versions' hashes share their first 4 hex digits (about 1 in 65536
     # per pair); searching is quicker than forging a collision, so search among cheap files.
     seen: dict[str, str] = {}
-    from workbench.core.hashing import hash_bytes
+    from workbench.core.storage.hashing import hash_bytes
     n = 0
     while True:
         data = f"a\n{n}\n".encode()

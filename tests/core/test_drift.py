@@ -18,9 +18,11 @@ import polars as pl
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core import alerts, config, datasets, drift, profile
+from workbench.core import config
+from workbench.core.data import datasets, profile
 from workbench.core.errors import InvalidInput, NotFound
-from workbench.core.maintenance import fsck, gc
+from workbench.core.monitoring import alerts, drift
+from workbench.core.storage.maintenance import fsck, gc
 
 # The defaults a fresh workspace's config.toml has (the keys that are Settings fields).
 SETTINGS = drift.Settings(**{f.name: config.DEFAULTS["drift"][f.name]
@@ -384,7 +386,7 @@ def test_chi_square_tail_matches_scipy():
     # wb computes the tail itself (scipy's import costs half a second); scipy is the oracle here.
     from scipy.special import chdtrc
 
-    from workbench.core.drift import chi2_sf
+    from workbench.core.monitoring.drift import chi2_sf
 
     for dof in (1, 2, 3, 9, 99, 999):
         for x in (0.01, 0.5, 1.0, 4.0, 30.0, 400.0, 3000.0):

@@ -6,8 +6,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.core import alerts, datasets, drift, training
+from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput
+from workbench.core.experiments import training
+from workbench.core.monitoring import alerts, drift
 
 
 def _frame(rng, n, shift=0.0, label_scale=1.0):
@@ -107,8 +109,8 @@ def test_classifier_estimate_is_mean_confidence(ws, tmp_path):
 
 
 def test_the_model_is_named_by_a_model_ref_or_by_its_run(ws, tmp_path, trained):
-    from workbench.core import registry
     from workbench.core.errors import NotFound
+    from workbench.core.models import registry
 
     run_id, rng = trained
     registry.register(ws, run_id, "demand")

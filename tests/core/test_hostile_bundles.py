@@ -22,10 +22,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core import bundles, datasets, model_io, registry, training
+from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput
-from workbench.core.hashing import hash_bytes
-from workbench.core.workspace import Workspace
+from workbench.core.experiments import training
+from workbench.core.models import bundles, model_io, registry
+from workbench.core.storage.hashing import hash_bytes
+from workbench.core.storage.workspace import Workspace
 
 
 @pytest.fixture(scope="module")

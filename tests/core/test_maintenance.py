@@ -3,8 +3,8 @@ from __future__ import annotations
 import os
 import time
 
-from workbench.core import datasets
-from workbench.core.maintenance import fsck, gc
+from workbench.core.data import datasets
+from workbench.core.storage.maintenance import fsck, gc
 
 
 def _age(path, hours):

@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from workbench.core import profile
+from workbench.core.data import profile
 
 
 def _col(prof, name):

@@ -17,14 +17,16 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from workbench.core import datasets, registry, runs
-from workbench.core.db import transaction
+from workbench.core.data import datasets
 from workbench.core.errors import Ambiguous, InvalidInput, NotFound, WbError
-from workbench.core.hashing import hash_bytes
+from workbench.core.experiments import runs
+from workbench.core.experiments.query import compile_where
+from workbench.core.experiments.tracking import Run
+from workbench.core.models import registry
 from workbench.core.names import MAX_INT, NAME_RE, split_ref, version_number
-from workbench.core.query import compile_where
-from workbench.core.tracking import Run
-from workbench.core.workspace import Workspace
+from workbench.core.storage.db import transaction
+from workbench.core.storage.hashing import hash_bytes
+from workbench.core.storage.workspace import Workspace
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 

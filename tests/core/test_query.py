@@ -9,12 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.core import datasets, runs
-from workbench.core.db import transaction
+from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput
-from workbench.core.query import compile_sort, compile_where
-from workbench.core.tracking import Run
-from workbench.core.workspace import Workspace
+from workbench.core.experiments import runs
+from workbench.core.experiments.query import compile_sort, compile_where
+from workbench.core.experiments.tracking import Run
+from workbench.core.storage.db import transaction
+from workbench.core.storage.workspace import Workspace
 
 SELECT = ("SELECT runs.name FROM runs JOIN experiments ON experiments.id = runs.experiment_id "
           "WHERE ")

@@ -14,9 +14,12 @@ import polars as pl
 import pytest
 
 import workbench as wb
-from workbench.core import datasets, events, prediction, registry, runs, training
+from workbench.core import events
+from workbench.core.data import datasets
 from workbench.core.errors import IntegrityError, InvalidInput, NotFound
-from workbench.core.tracking import ENV_RUN_ID
+from workbench.core.experiments import runs, training
+from workbench.core.experiments.tracking import ENV_RUN_ID
+from workbench.core.models import prediction, registry
 
 INPUTS = [{"name": "date", "dtype": "Date"}, {"name": "region", "dtype": "String"},
           {"name": "x1", "dtype": "Float64"}, {"name": "x2", "dtype": "Float64"}]
@@ -319,7 +322,7 @@ def contract_text(columns: dict[str, str]) -> str:
 ])
 def test_the_schema_gate_checks_the_inputs_against_the_datasets_contract(
         ws, good_and_bad, columns, passes, named):
-    from workbench.core import contracts
+    from workbench.core.data import contracts
 
     contracts.set_contract(ws, "sales", contract_text(columns), "test.toml")
     result = registry.promote(ws, "demand@1", "production")

@@ -8,8 +8,12 @@ import polars as pl
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core import alerts, datasets, events, registry, runs, training
-from workbench.core.watcher import Watcher
+from workbench.core import events
+from workbench.core.data import datasets
+from workbench.core.experiments import runs, training
+from workbench.core.models import registry
+from workbench.core.monitoring import alerts
+from workbench.core.monitoring.watcher import Watcher
 
 
 @pytest.fixture
@@ -97,7 +101,7 @@ def test_a_retraining_that_fails_raises_an_alert_and_the_drop_is_still_taken(cha
 def test_a_drop_that_breaks_its_contract_neither_judges_nor_trains(champion, tmp_path):
     """A file of predictions, or a broken export, dropped into the folder is versioned and
     alerted on, and nothing is judged or trained on it."""
-    from workbench.core import contracts
+    from workbench.core.data import contracts
 
     reference = datasets.resolve(champion, "sales@1")
     contracts.set_contract(champion, "sales", contracts.infer(champion, reference), "test")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from workbench.core import status
-from workbench.core.watcher import Watcher
+from workbench.core.monitoring.watcher import Watcher
 
 
 def test_status_names_production_models_and_running_watchers(ws, small_csv, tmp_path):
-    from workbench.core import datasets, registry, training
+    from workbench.core.data import datasets
+    from workbench.core.experiments import training
+    from workbench.core.models import registry
 
     datasets.add(ws, small_csv, "shop")
     run_id = training.train(ws, training.TrainSpec(data="shop@1", target="units",

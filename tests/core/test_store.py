@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.core import hashing
 from workbench.core.errors import IntegrityError
-from workbench.core.maintenance import fsck
-from workbench.core.store import ObjectStore
+from workbench.core.storage import hashing
+from workbench.core.storage.maintenance import fsck
+from workbench.core.storage.store import ObjectStore
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture],

@@ -18,10 +18,11 @@ import polars as pl
 import pytest
 
 import workbench as wb
-from workbench.core import datasets, runs
+from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput, WbError
-from workbench.core.tracking import ENV_RUN_ID
-from workbench.core.workspace import ENV_VAR
+from workbench.core.experiments import runs
+from workbench.core.experiments.tracking import ENV_RUN_ID
+from workbench.core.storage.workspace import ENV_VAR
 
 DEADLINE_S = 60.0
 

@@ -11,20 +11,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.core import (
-    comparison,
-    datasets,
-    estimators,
-    features,
-    metrics,
-    model_io,
-    names,
-    runs,
-    sweeps,
-    training,
-)
+from workbench.core import metrics, names
+from workbench.core.data import datasets
 from workbench.core.errors import IntegrityError, InvalidInput
-from workbench.core.training import TrainSpec
+from workbench.core.experiments import comparison, estimators, runs, sweeps, training
+from workbench.core.experiments.training import TrainSpec
+from workbench.core.models import features, model_io
 
 # Small enough to keep every fit well under a second.
 SMALL = {"lightgbm": {"n_estimators": 20}, "random_forest": {"n_estimators": 10},

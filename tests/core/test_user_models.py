@@ -13,9 +13,11 @@ import polars as pl
 import pytest
 
 import workbench as wb
-from workbench.core import datasets, prediction, registry, runs, scoring
+from workbench.core.data import datasets
 from workbench.core.errors import IntegrityError, InvalidInput
-from workbench.core.tracking import ENV_RUN_ID
+from workbench.core.experiments import runs
+from workbench.core.experiments.tracking import ENV_RUN_ID
+from workbench.core.models import prediction, registry, scoring
 
 CATEGORICAL, NUMERIC = ["region"], ["x1", "x2"]
 

@@ -10,9 +10,10 @@ import time
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core import alerts, datasets
+from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput
-from workbench.core.watcher import Watcher
+from workbench.core.monitoring import alerts
+from workbench.core.monitoring.watcher import Watcher
 
 DEADLINE_S = 20
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from tests.conftest import DROPS
-from workbench.core.watcher import Watcher
+from workbench.core.monitoring.watcher import Watcher
 
 
 def test_a_copy_under_a_new_name_says_whose_bytes_it_has(ws, tmp_path):

@@ -7,11 +7,12 @@ import sys
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core import config, datasets, events
-from workbench.core.db import transaction
+from workbench.core import config, events
+from workbench.core.data import datasets
 from workbench.core.errors import NotFound, WbError
-from workbench.core.schema import SCHEMA_VERSION
-from workbench.core.workspace import ENV_VAR, Workspace
+from workbench.core.storage.db import transaction
+from workbench.core.storage.schema import SCHEMA_VERSION
+from workbench.core.storage.workspace import ENV_VAR, Workspace
 
 
 def test_init_makes_the_layout_and_is_idempotent(tmp_path):

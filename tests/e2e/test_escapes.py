@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import run_wb
-from workbench.core import drift, registry, training
-from workbench.core.workspace import Workspace
+from workbench.core.experiments import training
+from workbench.core.models import registry
+from workbench.core.monitoring import drift
+from workbench.core.storage.workspace import Workspace
 
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07\u009b31m\u202eR\x08\x7f\u2066I\u2069"
 SHOWN = r"\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eR\x08\x7f\u2066I\u2069"  # what a person sees

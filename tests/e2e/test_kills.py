@@ -37,10 +37,10 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core import datasets
-from workbench.core.schema import MIGRATIONS, SCHEMA_VERSION
-from workbench.core.store import ObjectStore
-from workbench.core.workspace import Workspace
+from workbench.core.data import datasets
+from workbench.core.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from workbench.core.storage.store import ObjectStore
+from workbench.core.storage.workspace import Workspace
 
 from .conftest import DROPS, TIMEOUT_S, Runner, WbResult, run_wb, wb_env
 

@@ -24,7 +24,7 @@ from textual.widgets import Static
 from tests.e2e.conftest import popen_wb, run_wb
 from tests.e2e.test_escapes import HOSTILE, SHOWN, _no_control
 from workbench.core.errors import WbError
-from workbench.core.workspace import Workspace
+from workbench.core.storage.workspace import Workspace
 
 ROWS = [(1, 2.5, "a"), (2, 3.5, "b"), (3, 4.5, "a"), (4, 5.5, "b")]
 
@@ -69,7 +69,9 @@ def test_data_add_reads_the_file_named_not_a_pattern(globs, name, decoy):
 def trained(tmp_path_factory) -> Path:
     """A workspace with `weekly@1` (from week[1].csv, beside a week1.csv that a glob would
     read instead) and a baseline model of it registered as `demand@1`."""
-    from workbench.core import datasets, registry, training
+    from workbench.core.data import datasets
+    from workbench.core.experiments import training
+    from workbench.core.models import registry
 
     root = tmp_path_factory.mktemp("trained") / "ws"
     ws, _ = Workspace.init(root)
@@ -145,7 +147,7 @@ def test_arguments_that_are_not_utf8_are_refused_in_one_sentence(one_version):
 # A training run whose failure quotes data: the trainer is made to fail, the rest is wb's CLI.
 FAILING_TRAIN = f"""
 import sys
-from workbench.core import training
+from workbench.core.experiments import training
 def fail(*args, **kwargs):
     raise ValueError({f"no column [b]c{HOSTILE}[/b]"!r})
 training.train = fail

@@ -61,8 +61,10 @@ def one_error_line(err: str, *words: str) -> None:
 def modelled(tmp_path_factory) -> Path:
     """sales@1 (the reference drop); demand@1 (ridge) in production, demand@2 (a stiffer
     ridge) registered; two finished runs that nothing registered."""
-    from workbench.core import datasets, registry, training
-    from workbench.core.workspace import Workspace
+    from workbench.core.data import datasets
+    from workbench.core.experiments import training
+    from workbench.core.models import registry
+    from workbench.core.storage.workspace import Workspace
 
     root = tmp_path_factory.mktemp("modelled") / "ws"
     here = Path.cwd()

@@ -207,8 +207,8 @@ def test_a_run_killed_while_queued_stays_killed_when_its_supervisor_starts_late(
     # (`wb run --adopt ID -- COMMAND`). If `wb runs kill` wins the race against that supervisor,
     # the kill must stick: the program must not run, and the run must not end as finished.
     queue = ("import sys, pathlib\n"
-             "from workbench.core import runs\n"
-             "from workbench.core.workspace import Workspace\n"
+             "from workbench.core.experiments import runs\n"
+             "from workbench.core.storage.workspace import Workspace\n"
              "ws = Workspace.find()\n"
              "print(runs.create(ws, experiment='late', kind='command', command=sys.argv[1:],\n"
              "                  cwd=pathlib.Path.cwd(), status='queued',\n"

@@ -8,7 +8,10 @@ from textual.widgets import DataTable
 from textual.worker import WorkerCancelled, WorkerError, WorkerFailed, WorkerState
 
 from tests.conftest import DROPS
-from workbench.core import datasets, drift, registry, training
+from workbench.core.data import datasets
+from workbench.core.experiments import training
+from workbench.core.models import registry
+from workbench.core.monitoring import drift
 
 
 @pytest.fixture

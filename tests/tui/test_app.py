@@ -6,7 +6,10 @@ from textual.widgets import DataTable, OptionList, Static
 
 from tests.conftest import DROPS
 from tests.tui.conftest import _cells, _settled
-from workbench.core import contracts, datasets, events, registry, training
+from workbench.core import events
+from workbench.core.data import contracts, datasets
+from workbench.core.experiments import training
+from workbench.core.models import registry
 from workbench.tui.app import WbApp
 
 

@@ -11,9 +11,10 @@ from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
 
 from tests.tui.conftest import _settled
-from workbench.core import launcher, registry, runs, tracking, training
-from workbench.core.db import transaction
-from workbench.core.watcher import Watcher
+from workbench.core.experiments import launcher, runs, tracking, training
+from workbench.core.models import registry
+from workbench.core.monitoring.watcher import Watcher
+from workbench.core.storage.db import transaction
 from workbench.tui import area, areas, modals, views
 from workbench.tui.app import WbApp
 from workbench.tui.area import DetailPane, PagedTable

@@ -24,8 +24,11 @@ from tests.e2e.test_escapes import (
     _no_control,
 )
 from tests.tui.conftest import _cells, _settled
-from workbench.core import datasets, drift, registry, tracking, training
-from workbench.core.workspace import Workspace
+from workbench.core.data import datasets
+from workbench.core.experiments import tracking, training
+from workbench.core.models import registry
+from workbench.core.monitoring import drift
+from workbench.core.storage.workspace import Workspace
 from workbench.tui.app import WbApp
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core import datasets
+from workbench.core.data import datasets
 from workbench.tui import views
 from workbench.tui.app import WbApp
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..core.workspace import Workspace
+from ..core.storage.workspace import Workspace
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 RUN_ARGUMENT = typer.Argument(..., metavar="RUN", help="A run id (or unique prefix) or name.")

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ..core import datasets
+from ..core.data import datasets
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.names import plural
 from ..formatting import VALID_TEXT, diff_rows, short_time, stat_text, visible
@@ -28,7 +28,7 @@ def add(ctx: typer.Context,
         as_json: bool = JSON_OPTION) -> None:
     """Add a version of a dataset: the exact bytes, a schema and a profile (and a contract
     check, when the dataset has a contract)."""
-    from ..core.contracts import ContractBroken
+    from ..core.data.contracts import ContractBroken
 
     ws = workspace(ctx)
     try:
@@ -107,7 +107,7 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help=(
              "NAME, NAME@N, NAME@ALIAS or NAME@HASH.")),
          as_json: bool = JSON_OPTION) -> None:
     """A version's schema and profile."""
-    from ..core import contracts
+    from ..core.data import contracts
 
     ws = workspace(ctx)
     v = datasets.resolve(ws, ref)
@@ -235,7 +235,7 @@ def validate(ctx: typer.Context,
                  "(those added before it) and record the results.")),
              as_json: bool = JSON_OPTION) -> None:
     """Check data against a contract; exit 1 on any violation."""
-    from ..core import contracts
+    from ..core.data import contracts
 
     if every:
         _validate_all(ctx, target, contract, as_json)
@@ -256,7 +256,7 @@ def validate(ctx: typer.Context,
 
 def _validate_all(ctx: typer.Context, name: str, contract: str | None, as_json: bool) -> None:
     """`wb data validate --all NAME`: one line per version checked, then a summary."""
-    from ..core import contracts
+    from ..core.data import contracts
 
     if contract is not None:
         raise InvalidInput("--all checks each version against its own dataset's contract; "
@@ -328,7 +328,7 @@ def contract_infer(ctx: typer.Context, ref: str = typer.Argument(..., help="A da
                    force: bool = typer.Option(False, "--force", "-f",
                                               help="Overwrite OUT if it exists.")) -> None:
     """Write a contract inferred from a version (commented TOML, meant to be edited)."""
-    from ..core import contracts
+    from ..core.data import contracts
 
     ws = workspace(ctx)
     text = contracts.infer(ws, datasets.resolve(ws, ref))
@@ -345,7 +345,7 @@ def contract_infer(ctx: typer.Context, ref: str = typer.Argument(..., help="A da
 def contract_set(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
                  file: Path = typer.Argument(..., help="The contract (TOML).")) -> None:
     """Attach a contract to a dataset: later adds are checked against it."""
-    from ..core import contracts
+    from ..core.data import contracts
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -361,7 +361,7 @@ def contract_set(ctx: typer.Context, name: str = typer.Argument(..., help="A dat
 def contract_show(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
                   as_json: bool = JSON_OPTION) -> None:
     """Print a dataset's contract."""
-    from ..core import contracts
+    from ..core.data import contracts
 
     ws = workspace(ctx)
     if as_json:

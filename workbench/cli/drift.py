@@ -6,9 +6,9 @@ from typing import Any
 
 import typer
 
-from ..core import alerts as alerts_core
-from ..core import drift as drift_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
+from ..core.monitoring import alerts as alerts_core
+from ..core.monitoring import drift as drift_core
 from ..core.names import plural
 from ..formatting import short_time
 from . import output

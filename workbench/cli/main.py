@@ -13,8 +13,8 @@ import typer
 from typer.core import TyperArgument, TyperGroup
 
 from .. import __version__
-from ..core import failures
 from ..core.errors import EXIT_INTERRUPTED, EXIT_USAGE, Caution, WbError
+from ..core.storage import failures
 from ..formatting import visible
 from . import data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options

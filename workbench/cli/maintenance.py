@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from ..core import maintenance
 from ..core.errors import EXIT_CHECK_FAILED
 from ..core.names import plural
+from ..core.storage import maintenance
 from . import output
 from .context import JSON_OPTION, workspace
 

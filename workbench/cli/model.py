@@ -7,8 +7,8 @@ from typing import Any
 
 import typer
 
-from ..core import registry
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
+from ..core.models import registry
 from ..core.names import plural, short_id
 from ..formatting import fmt_num, short_time
 from . import output
@@ -205,7 +205,7 @@ def predict(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF
             as_json: bool = JSON_OPTION) -> None:
     """Score a file or a dataset version with a registered model; the input's columns plus
     predictions. An existing OUTPUT is refused unless --force."""
-    from ..core import prediction
+    from ..core.models import prediction
 
     stages = {"loading": f"loading {source}", "checking": f"checking {source} against {ref}",
               "loading model": f"loading {ref}", "writing": f"writing {out}"}
@@ -231,7 +231,7 @@ def export(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"
                                           help="Include the training dataset version's bytes."),
            as_json: bool = JSON_OPTION) -> None:
     """Write a model version, its run and lineage (and data) to one file for another machine."""
-    from ..core import bundles
+    from ..core.models import bundles
 
     result = bundles.export(workspace(ctx), ref, out, with_data)
     if as_json:
@@ -246,7 +246,7 @@ def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="A bundle 
                                                                   "`wb model export`."),
             as_json: bool = JSON_OPTION) -> None:
     """Import a model bundle: every hash checked before anything is written."""
-    from ..core import bundles
+    from ..core.models import bundles
 
     result = bundles.import_bundle(workspace(ctx), file)
     if as_json:

@@ -9,9 +9,9 @@ from typing import Any
 
 import typer
 
-from ..core import launcher
-from ..core import runs as runs_core
 from ..core.errors import InvalidInput
+from ..core.experiments import launcher
+from ..core.experiments import runs as runs_core
 from ..core.metrics import BOOKKEEPING, PREFERRED
 from ..core.names import parse_tags, short_id
 from ..formatting import fmt_num, short_time, visible
@@ -235,7 +235,7 @@ def compare(ctx: typer.Context,
             run_refs: list[str] = typer.Argument(..., metavar="RUN...", help="Two or more runs."),
             as_json: bool = JSON_OPTION) -> None:
     """Params that differ, metrics side by side (best marked *), learning curves."""
-    from ..core import comparison
+    from ..core.experiments import comparison
 
     result = comparison.compare(workspace(ctx), run_refs)
     if as_json:
@@ -260,7 +260,7 @@ def compare(ctx: typer.Context,
 def _plot_curve(key: str, histories: dict[str, list]) -> None:
     from rich.text import Text
 
-    from ..core.charts import line_chart
+    from ..charts import line_chart
 
     # The chart's colours are ANSI, so the names and key in it are escaped before it is drawn.
     chart = line_chart(visible(key), {visible(n): h for n, h in histories.items()},
@@ -272,7 +272,7 @@ def _plot_curve(key: str, histories: dict[str, list]) -> None:
 def reproduce(ctx: typer.Context, run_ref: str = RUN_ARGUMENT,
               as_json: bool = JSON_OPTION) -> None:
     """Run again with the same data bytes, params, code and seed; show the metric deltas."""
-    from ..core import comparison
+    from ..core.experiments import comparison
 
     result = comparison.reproduce(workspace(ctx), run_ref)
     if as_json:

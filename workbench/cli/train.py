@@ -8,8 +8,8 @@ from typing import Any
 import typer
 
 from ..core import config as config_mod
-from ..core import runs as runs_core
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
+from ..core.experiments import runs as runs_core
 from ..core.metrics import higher_is_better, primary
 from ..core.names import check_name, parse_assignment, parse_tags, plural, short_id
 from ..formatting import fmt_num
@@ -51,7 +51,7 @@ def train(ctx: typer.Context,
               "Register the model (of a sweep: the best run's) as a new version of NAME.")),
           as_json: bool = JSON_OPTION) -> None:
     """Train a built-in model on a dataset version, as tracked runs."""
-    from ..core import sweeps, training  # polars, scikit-learn, LightGBM: only when training
+    from ..core.experiments import sweeps, training  # polars, scikit-learn, LightGBM: only when training
 
     settings = _load_config(config) if config else {}
     cli = {"data": data, "target": target, "model": model, "split": split, "seed": seed,
@@ -95,7 +95,7 @@ def train(ctx: typer.Context,
     registered = None
     best = runs_core.best(found)
     if register and best is not None:
-        from ..core import registry
+        from ..core.models import registry
 
         registered = registry.register(ws, best.id, register)
     if as_json:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..core import watcher as watcher_core
+from ..core.monitoring import watcher as watcher_core
 from ..core.names import plural
 from . import output
 from .context import workspace

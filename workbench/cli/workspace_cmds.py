@@ -9,7 +9,7 @@ import typer
 from ..core import events
 from ..core import status as status_mod
 from ..core.names import plural
-from ..core.workspace import Workspace
+from ..core.storage.workspace import Workspace
 from ..formatting import short_time
 from . import output
 from .context import JSON_OPTION, workspace

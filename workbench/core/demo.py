@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import Caution, InvalidInput, WbError
 from .names import plural, short_id
-from .workspace import WB_DIR, Workspace
+from .storage.workspace import WB_DIR, Workspace
 
 DEFAULT_PATH = Path("wb-demo")
 DATASET = "sales"
@@ -126,8 +126,11 @@ def _verdict(report: dict[str, Any], drifted: list[str], perf: dict[str, Any]) -
 
 
 def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
-    from . import alerts, contracts, datasets, drift, registry, runs, sample_data, training
-    from .sweeps import grid
+    from .data import contracts, datasets, sample_data
+    from .experiments import runs, training
+    from .experiments.sweeps import grid
+    from .models import registry
+    from .monitoring import alerts, drift
 
     drops = sample_data.generate(ws.root / "drops")
     step(f"wrote the sample drops to {ws.root / 'drops'}")

@@ -6,7 +6,7 @@ import socket
 import time
 from typing import Any
 
-from .workspace import Workspace
+from .storage.workspace import Workspace
 
 
 def summary(ws: Workspace) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def summary(ws: Workspace) -> dict[str, Any]:
 
 def watchers(ws: Workspace, stale_after_s: float = 30.0) -> list[dict]:
     """`wb watch` processes running now (heartbeat fresh, not stopped)."""
-    from .runs import pid_alive
+    from .experiments.runs import pid_alive
 
     rows = ws.conn.execute("SELECT dir, dataset, host, pid, started_at FROM watchers WHERE "
                            "stopped_at IS NULL AND heartbeat_at > ?",

@@ -135,7 +135,7 @@ class WbApp(ReportsWorkerErrors, App):
         """Take the database's change counter now (the first screen loads itself), then
         look at it every second."""
         from ..core.status import ChangeCounter
-        from ..core.workspace import Workspace
+        from ..core.storage.workspace import Workspace
 
         self.counter = ChangeCounter(Workspace(self.root))
         self.counter.changed()
@@ -153,7 +153,7 @@ class WbApp(ReportsWorkerErrors, App):
 
 def keymap(root: Path) -> dict[str, str]:
     """`[tui.keymap]` of the workspace's config: binding id -> keys."""
-    from ..core.workspace import Workspace
+    from ..core.storage.workspace import Workspace
 
     table = Workspace(root).config.get("tui", {}).get("keymap", {})
     return {str(k): str(v) for k, v in table.items()}

@@ -127,7 +127,7 @@ class RunsScreen(ComparingScreen):
         import subprocess
         import tempfile
 
-        from ..core import launcher
+        from ..core.experiments import launcher
 
         worker = get_current_worker()
         with tempfile.TemporaryFile() as errors:
@@ -155,7 +155,7 @@ class RunsScreen(ComparingScreen):
         self.app.push_screen(FilterScreen(self.where), self._set_filter)
 
     def _set_filter(self, where: str | None) -> None:
-        from ..core.query import compile_where
+        from ..core.experiments.query import compile_where
 
         if where is None:
             return

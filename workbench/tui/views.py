@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core import alerts, datasets, drift, events, registry, run_logs, runs
+from ..core import events
+from ..core.data import datasets
+from ..core.experiments import run_logs, runs
 from ..core.metrics import PREFERRED
+from ..core.models import registry
+from ..core.monitoring import alerts, drift
 from ..core.names import plural, short_id
-from ..core.workspace import Workspace
+from ..core.storage.workspace import Workspace
 from ..formatting import VALID_TEXT, fmt_num, short_time, visible
 
 
@@ -92,7 +96,7 @@ def dataset_detail(root: Path, ref: str, check: bool = False) -> str:
             lines.append(f"breaks the contract of {v.name}" + (
                 ":" if check else " (enter lists how)"))
             if check:
-                from ..core import contracts
+                from ..core.data import contracts
 
                 found = contracts.check(ws, v.ref, record=False)[1]  # a look records nothing
                 # As `wb data validate` prints them: column, check, what was found.
@@ -213,7 +217,7 @@ def report_table(root: Path, report_id: str, offset: int = 0, limit: int = PAGE)
 
 def feature_detail(root: Path, key: str, width: int) -> str:
     """One feature of a report: its verdict, then reference and current drawn side by side."""
-    from ..core import charts
+    from .. import charts
 
     report_id, _, name = key.partition(":")
     with opened(root) as ws:
@@ -339,7 +343,8 @@ def rollback(root: Path, ref: str) -> str:
 def compare_text(root: Path, run_ids: list[str], width: int) -> str:
     """Runs side by side: the params that differ, metrics with the best marked *, and the
     learning curves (ANSI text from plotext)."""
-    from ..core import charts, comparison
+    from .. import charts
+    from ..core.experiments import comparison
 
     with opened(root) as ws:
         result = comparison.compare(ws, run_ids)

@@ -1,0 +1,388 @@
+"""Data contracts: what every version of a dataset must look like, inferred from one version
+and edited by people. Stored as commented TOML; checked by `wb data validate` and by
+`wb data add` when the dataset has one.
+
+Checks: columns present (and no others, unless `allow_extra_columns`), dtypes, null rates,
+numeric ranges (from the reference's 1st and 99th percentiles widened by half their spread,
+not its exact min and max, which a new drop would breach every time), allowed values of
+low-cardinality text, key uniqueness (when a key is declared) and row-count bounds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from .. import config as config_mod
+from .. import events
+from ..errors import EXIT_CHECK_FAILED, InvalidInput, NotFound, WbError
+from ..names import check_name, plural
+from ..storage.db import transaction
+from ..storage.workspace import Workspace
+from ..timeutil import now_iso
+
+MAX_ALLOWED_VALUES = 50
+NULL_TOLERANCE = 0.05
+RANGE_MARGIN = 0.5
+OUT_OF_RANGE_TOLERANCE = 0.001
+SHOW_VALUES = 5
+
+
+@dataclass(frozen=True)
+class Violation:
+    column: str | None
+    check: str
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "check": self.check, "detail": self.detail}
+
+
+class ContractBroken(WbError):
+    """A version that breaks its dataset's contract, refused by `wb data add --strict`."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+    def __init__(self, name: str, violations: list[Violation]):
+        super().__init__(f"{plural(len(violations), 'contract violation')} in the new version "
+                         f"of {name}; nothing was stored (--strict)")
+        self.violations = violations
+
+
+# -- inferring ------------------------------------------------------------------------------
+def infer(ws: Workspace, version) -> str:
+    """A contract (TOML text, with comments) that `version` passes and a normal drop would too."""
+    from . import datasets
+
+    prof = version.profile
+    df = datasets.load(ws, version)
+    rows = prof["rows"]
+    key = next((c["name"] for c in prof["columns"]
+                if c["distinct"] == rows and c["nulls"] == 0 and c["kind"] in ("text", "numeric")
+                and not c["dtype"].startswith("Float")), None)
+    lines = [
+        f"# wb data contract, inferred from {version.ref} ({rows:,} rows) on {now_iso()[:10]}.",
+        "# Edit freely, then attach it: wb data contract set NAME FILE",
+        "",
+        "[table]",
+        "# Rows a version may have; inferred as a tenth to ten times the rows seen.",
+        f"min_rows = {max(1, rows // 10)}",
+        f"max_rows = {rows * 10}",
+        "# Columns that together identify a row; checked for duplicates when not empty.",
+        f"key = {_toml([key] if key else [])}",
+        "# Columns not listed below are violations unless this is true.",
+        "allow_extra_columns = false",
+    ]
+    for col in prof["columns"]:
+        lines += ["", f"[columns.{_toml(col['name'])}]", f"dtype = {_toml(col['dtype'])}",
+                  "required = true", *_null_lines(col)]
+        values = _few_values(df, col)
+        if values is not None:
+            lines += ["# a flag: only 0 and 1 seen"] * (values == [0, 1])
+            lines.append(f"allowed = {_toml(values)}")
+        elif col["kind"] == "numeric" and col.get("quantiles", {}).get("0.01") is not None:
+            lines += _range_lines(col)
+    return "\n".join(lines) + "\n"
+
+
+def _null_lines(col: dict[str, Any]) -> list[str]:
+    # Rounded up to a whole percent: a limit of 0.084 reads as a measurement, not a rule.
+    limit = min(1.0, math.ceil(round((col["null_fraction"] + NULL_TOLERANCE) * 100, 6)) / 100)
+    seen = f"{col['null_fraction']:.1%} missing" if col["nulls"] else "none missing"
+    return [f"# {seen} here, plus {NULL_TOLERANCE:.0%} to spare", f"max_null_fraction = {limit:g}"]
+
+
+def _few_values(df, col: dict[str, Any]) -> list | None:
+    """The values a column may take when they are few enough to list: the categories of a
+    text column, or 0 and 1 of a whole-number flag (a range of 0 to 2 would let 2 through)."""
+    series = df.get_column(col["name"]).drop_nulls()
+    if col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES:
+        return sorted(series.unique().cast(str).to_list())
+    if (col["kind"] == "numeric" and col["dtype"].startswith(("Int", "UInt"))
+            and series.len() and set(series.unique().to_list()) <= {0, 1}):
+        return [0, 1]
+    return None
+
+
+def _range_lines(col: dict[str, Any]) -> list[str]:
+    """`min` and `max` with a comment saying which rule made each: the 1st and 99th
+    percentiles widened by half their spread, but never inside the values seen, never below
+    0 for a column that was never negative, and rounded outward to a tidy step."""
+    q1, q99 = col["quantiles"]["0.01"], col["quantiles"]["0.99"]
+    spread = (q99 - q1) or abs(q99) or 1.0
+    lo, hi = q1 - RANGE_MARGIN * spread, q99 + RANGE_MARGIN * spread
+    margin = f"{RANGE_MARGIN:g}x the 1st-99th percentile spread"
+    lo_rule = f"the 1st percentile ({q1:.4g}) less {margin}, rounded down"
+    hi_rule = f"the 99th percentile ({q99:.4g}) plus {margin}, rounded up"
+    if col["min"] < lo:
+        lo, lo_rule = col["min"], "the smallest value here, rounded down"
+    if col["max"] > hi:
+        hi, hi_rule = col["max"], "the largest value here, rounded up"
+    if col["min"] >= 0 and lo < 0:
+        lo, lo_rule = 0, "0, as the column was never negative"
+    lo, hi = _tidy(lo, hi, whole=not col["dtype"].startswith(("Float", "Decimal")))
+    return [f"# min: {lo_rule}", f"min = {lo!r}", f"# max: {hi_rule}", f"max = {hi!r}"]
+
+
+def _tidy(lo: float, hi: float, whole: bool) -> tuple[float, float]:
+    """`lo` rounded down and `hi` up to a step a hundredth of their span (a power of ten, at
+    least 1 for whole numbers), without float noise (0.30000000000000004)."""
+    exponent = math.floor(math.log10(hi - lo)) - 2 if hi > lo else 0
+    if whole:
+        exponent = max(exponent, 0)
+    step = 10 ** exponent
+    lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
+    if whole:
+        return int(lo), int(hi)
+    return round(float(lo), max(0, -exponent)), round(float(hi), max(0, -exponent))
+
+
+def _toml(value: Any) -> str:
+    """A TOML string or list of strings. JSON's quoting is TOML's, but its \\u escapes of
+    characters outside the BMP (emoji) are not: write those as they are. DEL, which TOML
+    refuses raw, and the C1 and bidi controls, which would drive a terminal showing the
+    contract, become \\u escapes (JSON already escapes the rest of C0)."""
+    return _UNSEEN.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(value, ensure_ascii=False))
+
+
+_UNSEEN = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+# -- storing --------------------------------------------------------------------------------
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _strings(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+# The polars type names a contract may use (as `wb data show` prints them).
+DTYPES = {"Int8", "Int16", "Int32", "Int64", "Int128", "UInt8", "UInt16", "UInt32", "UInt64",
+          "Float32", "Float64", "Decimal", "String", "Categorical", "Enum", "Boolean", "Date",
+          "Datetime", "Duration", "Time", "Binary", "List", "Array", "Struct", "Null"}
+# Each setting: (what it must be, in words; a check).
+COLUMN_SETTINGS = {
+    "dtype": ("a type name such as \"Float64\", \"Int64\", \"String\" or \"Date\"",
+              lambda v: isinstance(v, str) and v.partition("(")[0] in DTYPES),
+    "required": ("true or false", lambda v: isinstance(v, bool)),
+    "max_null_fraction": ("a number from 0 to 1", lambda v: _number(v) and 0 <= v <= 1),
+    "min": ("a number", _number),
+    "max": ("a number", _number),
+    "allowed": ("a list of strings or a list of numbers",
+                lambda v: _strings(v) or (isinstance(v, list) and all(map(_number, v)))),
+}
+TABLE_SETTINGS = {
+    "min_rows": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "max_rows": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "key": ("a list of column names", _strings),
+    "allow_extra_columns": ("true or false", lambda v: isinstance(v, bool)),
+}
+
+
+def _check_settings(settings: dict[str, Any], known: dict, where: str) -> None:
+    for key, value in settings.items():
+        if key not in known:
+            raise InvalidInput(f"{where} has unknown setting {key!r}")
+        words, ok = known[key]
+        if not ok(value):
+            raise InvalidInput(f"{where}: {key} must be {words}, not {value!r}")
+
+
+def parse(text: str, source: str) -> dict[str, Any]:
+    """The contract in `text`, checked for shape; InvalidInput names what is wrong."""
+    try:
+        contract = config_mod.tomllib.loads(text)
+    except config_mod.tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{source} is not valid TOML: {exc}") from None
+    columns = contract.get("columns")
+    if not isinstance(columns, dict) or not columns:
+        raise InvalidInput(f"{source} has no [columns.NAME] tables")
+    for name, spec in columns.items():
+        if not isinstance(spec, dict):
+            raise InvalidInput(f"{source}: columns.{name} must be a table")
+        _check_settings(spec, COLUMN_SETTINGS, f"{source}: columns.{name}")
+    table = contract.get("table", {})
+    if not isinstance(table, dict):
+        raise InvalidInput(f"{source}: [table] must be a table")
+    _check_settings(table, TABLE_SETTINGS, f"{source}: [table]")
+    for key_col in table.get("key", []):
+        if key_col not in columns:
+            raise InvalidInput(f"{source}: key column {key_col!r} is not among the columns")
+    return contract
+
+
+def set_contract(ws: Workspace, name: str, text: str, source: str) -> None:
+    check_name(name, "dataset")
+    parse(text, source)
+    with transaction(ws.conn) as conn:
+        write(conn, name, text, source)
+
+
+def write(conn: sqlite3.Connection, name: str, text: str, source: str) -> None:
+    """Set a contract inside the caller's transaction (the text already parsed)."""
+    conn.execute("INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?) "
+                 "ON CONFLICT (dataset) DO UPDATE SET text = excluded.text, "
+                 "set_at = excluded.set_at", (name, text, now_iso()))
+    events.record(conn, "contract.set", f"set the contract of {name} from {source}",
+                  subject=name)
+
+
+def get_text(ws: Workspace, name: str) -> str | None:
+    row = ws.conn.execute("SELECT text FROM contracts WHERE dataset = ?", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def get(ws: Workspace, name: str) -> dict[str, Any]:
+    text = get_text(ws, name)
+    if text is None:
+        from . import datasets
+
+        datasets.log(ws, name)  # an unknown dataset is that error, not "no contract"
+        raise NotFound(f"dataset {name!r} has no contract; make one with "
+                       f"`wb data contract infer {name} -o FILE` and `wb data contract set`")
+    return parse(text, f"the contract of {name}")
+
+
+# -- checking -------------------------------------------------------------------------------
+def validate(df, contract: dict[str, Any]) -> list[Violation]:
+    """Every way `df` breaks the contract (an empty list when it passes)."""
+    import polars as pl
+
+    found: list[Violation] = []
+    columns: dict[str, dict] = contract["columns"]
+    table = contract.get("table", {})
+    rows = df.height
+    if "min_rows" in table and rows < table["min_rows"]:
+        found.append(Violation(None, "min_rows", f"{rows:,} row{'' if rows == 1 else 's'}, "
+                                                 f"fewer than {table['min_rows']:,}"))
+    if "max_rows" in table and rows > table["max_rows"]:
+        found.append(Violation(None, "max_rows", f"{rows:,} rows, more than {table['max_rows']:,}"))
+    for name, spec in columns.items():
+        if name not in df.columns:
+            if spec.get("required", True):
+                found.append(Violation(name, "required", "the column is missing"))
+            continue
+        found += _check_column(df.get_column(name), name, spec, rows)
+    if not table.get("allow_extra_columns", False):
+        for name in df.columns:
+            if name not in columns:
+                found.append(Violation(name, "extra_column", "the column is not in the contract"))
+    key = [k for k in table.get("key", []) if k in df.columns]
+    if key and len(key) == len(table.get("key", [])):
+        dupes = rows - df.select(pl.struct(key).n_unique()).item()
+        if dupes:
+            found.append(Violation(", ".join(key), "unique_key", f"{dupes:,} "
+                                   + ("row repeats" if dupes == 1 else "rows repeat") + " a key"))
+    return found
+
+
+def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Violation]:
+    import polars as pl
+
+    out = []
+    actual = str(series.dtype)
+    expected = spec.get("dtype")
+    if expected and not compatible(expected, actual):
+        out.append(Violation(name, "dtype", f"expected {expected}, found {actual}"))
+        return out  # the value checks below assume the right type
+    nulls = series.null_count()
+    limit = spec.get("max_null_fraction")
+    if limit is not None and rows and nulls / rows > limit:
+        out.append(Violation(name, "max_null_fraction",
+                             f"{nulls / rows:.1%} missing ({nulls:,} row{'' if nulls == 1 else 's'}), "
+                             f"more than {limit:.1%}"))
+    values = series.drop_nulls()
+    if series.dtype.is_numeric() and ("min" in spec or "max" in spec):
+        lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
+        outside = values.filter((values < lo) | (values > hi))
+        if outside.len() > OUT_OF_RANGE_TOLERANCE * max(values.len(), 1):
+            sample = ", ".join(str(v) for v in outside.unique().sort().head(SHOW_VALUES).to_list())
+            count = outside.len()
+            out.append(Violation(name, "range", f"{count:,} value{'' if count == 1 else 's'} outside "
+                                                f"[{lo:g}, {hi:g}], e.g. {sample}"))
+    if "allowed" in spec:
+        unexpected = values.filter(~_allowed(values, spec["allowed"]))
+        if unexpected.len():
+            counts = unexpected.cast(pl.String).rename("v").value_counts(sort=True, name="n")
+            shown = ", ".join(f"{v} ({n:,})" for v, n in counts.head(SHOW_VALUES).iter_rows())
+            count = unexpected.len()
+            out.append(Violation(name, "allowed", f"{count:,} value{'' if count == 1 else 's'} not "
+                                                  f"allowed: {shown}"))
+    return out
+
+
+def _allowed(values, allowed: list):
+    """Which `values` are in `allowed`: compared as numbers when the contract lists numbers
+    and the column holds them (1.0 is 1), as text otherwise."""
+    import polars as pl
+
+    if allowed and all(map(_number, allowed)) and values.dtype.is_numeric():
+        return values.cast(pl.Float64).is_in([float(x) for x in allowed])
+    return values.cast(pl.String).is_in([str(x) for x in allowed])
+
+
+def compatible(expected: str, actual: str) -> bool:
+    # Whole numbers are fine where a float is expected (a drop without decimals).
+    return expected == actual or (expected.startswith("Float") and actual.startswith(("Int", "UInt")))
+
+
+def check(ws: Workspace, target: str, contract_name: str | None = None, *,
+          record: bool = True) -> tuple[str, list[Violation]]:
+    """Validate a dataset version (REF) or a plain file (PATH) against a contract: the named
+    dataset's, or the version's own dataset's. Returns (what was checked, violations). A
+    version's result is recorded (its `valid` flag, an event) unless `record` is False: a
+    look, as the TUI's, changes nothing."""
+    from . import datasets
+
+    label, df, version = datasets.load_ref_or_file(ws, target)
+    if version is None and not contract_name:
+        raise InvalidInput(f"{target} is a file: say whose contract to check it against "
+                           f"with --contract NAME")
+    contract = get(ws, contract_name or version.name)
+    violations = validate(df, contract)
+    # A read-only workspace (a mounted backup) is checked all the same, only not written to.
+    if record and not ws.read_only and version is not None and contract_name in (None, version.name):
+        datasets.record_validation(ws, version, violations)
+    return label, violations
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What `wb data validate --all NAME` did: the versions it checked, each with its
+    violations, and those it left as already checked."""
+    name: str
+    checked: list  # [(DatasetVersion, [Violation])], oldest first
+    already: list  # DatasetVersions checked before
+    recorded: bool  # False in a read-only workspace: checked, not written down
+
+    @property
+    def broken(self) -> list:
+        return [v for v, found in self.checked if found]
+
+
+def check_unchecked(ws: Workspace, name: str) -> Sweep:
+    """Check every version of dataset `name` that was never checked (those added before its
+    contract was set) against its contract, and record each result as `wb data validate
+    REF` does. Versions of the same bytes are read once."""
+    from . import datasets
+
+    versions = datasets.log(ws, name)  # an unknown dataset: that error first
+    contract = get(ws, name)
+    record = not ws.read_only
+    checked, by_hash = [], {}
+    for version in versions:
+        if version.valid is not None:
+            continue
+        if version.hash not in by_hash:
+            by_hash[version.hash] = validate(datasets.load(ws, version), contract)
+        violations = by_hash[version.hash]
+        if record:
+            datasets.record_validation(ws, version, violations)
+        checked.append((version, violations))
+    return Sweep(name, checked, [v for v in versions if v.valid is not None], record)
+

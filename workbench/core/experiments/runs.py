@@ -1,0 +1,476 @@
+"""Runs: what produced every number. Creating and ending them, reading and searching them.
+
+Statuses: queued, running, finished, failed, killed, lost. A run is `lost` when its process
+died without saying so: its heartbeat stopped, or its pid on this host is gone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import events
+from ..errors import Ambiguous, InvalidInput, NotFound
+from ..names import bounded, check_name
+from ..storage.db import snapshot, transaction
+from ..storage.workspace import Workspace
+from ..timeutil import now_iso
+from .query import compile_sort, compile_where, value_sort
+from .run_names import run_name
+
+HEARTBEAT_INTERVAL_S = 5.0
+LOST_AFTER_S = 60.0
+DEFAULT_EXPERIMENT = "default"
+STATUSES = ("queued", "running", "finished", "failed", "killed", "lost")
+ENDED = ("finished", "failed", "killed", "lost")
+MIN_ID_PREFIX = 4
+
+
+# -- creating and ending ----------------------------------------------------------------------
+def experiment_id(conn: sqlite3.Connection, name: str) -> int:
+    check_name(name, "experiment")
+    conn.execute("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)",
+                 (name, now_iso()))
+    return conn.execute("SELECT id FROM experiments WHERE name = ?", (name,)).fetchone()[0]
+
+
+def create(ws: Workspace, *, experiment: str | None, kind: str, command: list[str],
+           cwd: Path, name: str | None = None, model: str | None = None,
+           spec: dict | None = None, seed: int | None = None, status: str = "running",
+           capture_environment: bool = True, tags: dict[str, str] | None = None) -> str:
+    """Make a run (running, by this process, unless told otherwise) and return its id."""
+    from . import environment
+
+    env = environment.capture(cwd) if capture_environment else None
+    run_id = uuid.uuid4().hex
+    name = name or run_name()
+    now = now_iso()
+    # The environment's files go into the store first, then the run and its rows in one
+    # transaction: a run never exists without them.
+    files = []
+    if env is not None:
+        for path, text in (("environment/packages.txt", env.packages),
+                           ("environment/git.diff", env.git_diff)):
+            if text:
+                data = text.encode()
+                files.append((path, ws.store.put_bytes(data)[0], len(data)))
+    with transaction(ws.conn) as conn:
+        exp = experiment_id(conn, experiment or DEFAULT_EXPERIMENT)
+        conn.execute(
+            """INSERT INTO runs (id, name, experiment_id, status, kind, model, command, cwd, host,
+                   pid, seed, spec, environment, created_at, started_at, heartbeat_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (run_id, name, exp, status, kind, model, json.dumps(command), str(cwd),
+             socket.gethostname(), os.getpid(), seed, json.dumps(spec) if spec else None,
+             json.dumps(env.summary() if env else {}), now,
+             now if status == "running" else None, time.time()),
+        )
+        for path, oid, size in files:
+            _insert_artifact(conn, run_id, path, "environment", oid, size, None)
+        write_tags(conn, run_id, tags or {})
+        events.record(conn, "run.start", f"started run {name} ({kind})", subject=run_id,
+                      data={"experiment": experiment or DEFAULT_EXPERIMENT})
+    return run_id
+
+
+def mark_running(conn: sqlite3.Connection, run_id: str, pid: int) -> bool:
+    """Move a queued (or just created) run to running under `pid`; False if it was killed or
+    otherwise ended meanwhile, and so must not start."""
+    cursor = conn.execute(
+        "UPDATE runs SET status = 'running', pid = ?, started_at = ?, heartbeat_at = ? "
+        "WHERE id = ? AND status IN ('queued', 'running')",
+        (pid, now_iso(), time.time(), run_id))
+    return cursor.rowcount == 1
+
+
+def heartbeat(conn: sqlite3.Connection, run_id: str) -> None:
+    conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'",
+                 (time.time(), run_id))
+
+
+def finish(conn: sqlite3.Connection, run_id: str, status: str, *, error: str | None = None,
+           exit_code: int | None = None) -> None:
+    """End a run; a run that has already ended keeps its first ending."""
+    assert status in ENDED
+    row = conn.execute("SELECT name, status, started_at FROM runs WHERE id = ?",
+                       (run_id,)).fetchone()
+    if row is None or row["status"] in ENDED:
+        return
+    ended = now_iso()
+    duration = None
+    if row["started_at"]:
+        from datetime import datetime
+
+        duration = (datetime.fromisoformat(ended)
+                    - datetime.fromisoformat(row["started_at"])).total_seconds()
+    conn.execute("UPDATE runs SET status = ?, error = ?, exit_code = ?, ended_at = ?, "
+                 "duration_s = ? WHERE id = ?",
+                 (status, error, exit_code, ended, duration, run_id))
+    message = f"run {row['name']} {status}" + (f": {error}" if error else "")
+    events.record(conn, f"run.{status}", message, subject=run_id)
+
+
+def write_params(conn: sqlite3.Connection, run_id: str, params: dict[str, Any]) -> None:
+    conn.executemany(
+        "INSERT INTO params (run_id, key, value, num) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, num = excluded.num",
+        [(run_id, k, json.dumps(v, default=str), _as_number(v)) for k, v in params.items()])
+
+
+def write_tags(conn: sqlite3.Connection, run_id: str, tags: dict[str, str]) -> None:
+    conn.executemany("INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
+                     "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                     [(run_id, check_key(k), str(v)) for k, v in tags.items()])
+
+
+def check_key(key: Any) -> str:
+    """A param, metric or tag key: 1 to 250 characters, as MLflow allows."""
+    key = str(key)
+    if not key or len(key) > 250:
+        raise InvalidInput(f"key {key[:40]!r} must have 1 to 250 characters")
+    return key
+
+
+def tag(ws: Workspace, ref: str, tags: dict[str, str]) -> str:
+    """Set tags on a run (any status: a note on a finished run is the point); its id."""
+    run_id = resolve(ws, ref)
+    for key in tags:
+        check_key(key)
+    with transaction(ws.conn) as conn:
+        write_tags(conn, run_id, tags)
+        events.record(conn, "run.tag", "tagged run " + ", ".join(f"{k}={v}" for k, v in
+                                                                  tags.items()),
+                      subject=run_id)
+    return run_id
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def add_input(ws: Workspace, run_id: str, version) -> None:
+    with transaction(ws.conn) as conn:
+        conn.execute("INSERT OR IGNORE INTO run_inputs (run_id, dataset, version, hash) "
+                     "VALUES (?, ?, ?, ?)", (run_id, version.name, version.version, version.hash))
+
+
+def input_hashes(ws: Workspace, run_id: str) -> set[str]:
+    """The hashes of the data versions a run read (a read only: no reaping of lost runs)."""
+    return {r[0] for r in ws.conn.execute("SELECT hash FROM run_inputs WHERE run_id = ?",
+                                          (run_id,))}
+
+
+def add_artifact(ws: Workspace, run_id: str, path: Path, name: str, kind: str,
+                 meta: dict | None = None) -> str:
+    """Copy a file into the store as one of the run's artifacts; returns its hash."""
+    _check_artifact_name(name)
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a file")
+    oid, _ = ws.store.put_file(path)
+    _record_artifact(ws, run_id, name, kind, oid, path.stat().st_size, meta)
+    return oid
+
+
+def add_artifact_bytes(ws: Workspace, run_id: str, data: bytes, name: str, kind: str,
+                       meta: dict | None = None) -> str:
+    _check_artifact_name(name)
+    oid, _ = ws.store.put_bytes(data)
+    _record_artifact(ws, run_id, name, kind, oid, len(data), meta)
+    return oid
+
+
+def _record_artifact(ws: Workspace, run_id: str, name: str, kind: str, oid: str, size: int,
+                     meta: dict | None) -> None:
+    with transaction(ws.conn) as conn:
+        _insert_artifact(conn, run_id, name, kind, oid, size, meta)
+
+
+def _insert_artifact(conn: sqlite3.Connection, run_id: str, name: str, kind: str, oid: str,
+                     size: int, meta: dict | None) -> None:
+    conn.execute(
+        "INSERT INTO artifacts (run_id, path, kind, hash, size, meta) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (run_id, path) DO UPDATE SET kind = excluded.kind, hash = excluded.hash, "
+        "size = excluded.size, meta = excluded.meta",
+        (run_id, name, kind, oid, size, json.dumps(meta or {})))
+
+
+def _check_artifact_name(name: str) -> None:
+    parts = name.split("/")
+    if (not name or name.startswith("/") or "\\" in name or "\0" in name
+            or any(p in ("", ".", "..") for p in parts)):
+        raise InvalidInput(f"artifact name {name!r} is not a plain relative path")
+
+
+# -- reading --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    name: str
+    experiment: str
+    status: str
+    kind: str
+    model: str | None
+    started_at: str | None
+    ended_at: str | None
+    duration_s: float | None
+    params: dict[str, Any]
+    metrics: dict[str, float | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """SPEC.md's `wb runs list --json` fields, plus kind and model."""
+        return {"id": self.id, "name": self.name, "experiment": self.experiment,
+                "status": self.status, "kind": self.kind, "model": self.model,
+                "params": self.params, "metrics": self.metrics, "started_at": self.started_at,
+                "duration_s": self.duration_s}
+
+
+# Runs made in the same millisecond keep their insertion order, so pages never overlap.
+NEWEST_FIRST = "runs.created_at DESC, runs.rowid DESC"
+OLDEST_FIRST = "runs.created_at ASC, runs.rowid ASC"
+_TIMES = ("started_at", "created_at", "+started_at", "+created_at")
+_LIST_SELECT = """
+SELECT runs.id, runs.name, experiments.name AS experiment, runs.status, runs.kind, runs.model,
+       runs.started_at, runs.ended_at, runs.duration_s
+FROM runs JOIN experiments ON experiments.id = runs.experiment_id
+"""
+
+
+def _filters(experiment: str | None, where: str | None) -> tuple[list[str], list]:
+    clauses, args = [], []
+    if experiment:
+        clauses.append("experiments.name = ?")
+        args.append(experiment)
+    if where is not None:
+        sql, where_args = compile_where(where)
+        clauses.append(sql)
+        args += where_args
+    return clauses, args
+
+
+def _page(limit: int | None, offset: int) -> str:
+    return (f" LIMIT {bounded(int(limit))}" if limit else " LIMIT -1" if offset else "") + (
+        f" OFFSET {int(offset)}" if offset else "")
+
+
+def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None,
+              sort: str | None = None, limit: int | None = 50, offset: int = 0) -> list[RunRow]:
+    """Runs matching the filters, newest first unless sorted otherwise; `offset` pages."""
+    reap_lost(ws)
+    clauses, args = _filters(experiment, where)
+    by_value = value_sort(sort) if sort else None
+    if by_value is not None:
+        rows = _list_by_value(ws.conn, by_value, clauses, args, limit, offset)
+    else:
+        order, order_args = compile_sort(sort) if sort else (NEWEST_FIRST, [])
+        # Oldest first breaks its ties oldest first too; everything else newest first.
+        ties = OLDEST_FIRST if sort in _TIMES else NEWEST_FIRST
+        query = _LIST_SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        query += f" ORDER BY {order}, {ties}" + _page(limit, offset)
+        rows = ws.conn.execute(query, args + order_args).fetchall()
+    return _with_values(ws.conn, rows)
+
+
+def count_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None) -> int:
+    """How many runs list_runs would page through."""
+    clauses, args = _filters(experiment, where)
+    query = ("SELECT count(*) FROM runs JOIN experiments ON experiments.id = runs.experiment_id"
+             + (" WHERE " + " AND ".join(clauses) if clauses else ""))
+    return ws.conn.execute(query, args).fetchone()[0]
+
+
+def _list_by_value(conn: sqlite3.Connection, by_value: tuple, clauses: list[str], args: list,
+                   limit: int | None, offset: int) -> list[sqlite3.Row]:
+    """Sorted by a metric or param: walk its (key, value) index in order, so the first
+    `limit` runs are found without visiting the rest; then the runs that lack the value."""
+    table, column, key, desc = by_value
+    direction = "DESC" if desc else "ASC"
+    where = "".join(f" AND {c}" for c in clauses)
+    valued = (_LIST_SELECT.replace("FROM runs", f"FROM {table} s CROSS JOIN runs "
+                                                "ON runs.id = s.run_id")
+              + f" WHERE s.key = ? AND s.{column} IS NOT NULL{where}")
+    with_value = conn.execute(valued + f" ORDER BY s.{column} {direction}, {NEWEST_FIRST}"
+                              + _page(limit, offset), [key, *args]).fetchall()
+    if limit and len(with_value) >= limit:
+        return with_value
+    # The page runs past the valued runs: how far past decides where the rest starts.
+    valued_total = conn.execute(f"SELECT count(*) FROM ({valued})", [key, *args]).fetchone()[0] \
+        if offset else len(with_value)
+    rest_offset = max(0, offset - valued_total)
+    rest_limit = limit - len(with_value) if limit else None
+    without = conn.execute(
+        _LIST_SELECT + f" WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = runs.id "
+        f"AND s.key = ? AND s.{column} IS NOT NULL){where} ORDER BY {NEWEST_FIRST}"
+        + _page(rest_limit, rest_offset), [key, *args]).fetchall()
+    return with_value + without
+
+
+def best(found: list[RunRow]) -> RunRow | None:
+    """The finished run with the best primary metric (rmse, or roc_auc for classifiers)."""
+    from ..metrics import higher_is_better, primary
+
+    scored = [(r, r.metrics.get(primary(r.params.get("task", "regression")))) for r in found
+              if r.status == "finished"]
+    scored = [(r, v) for r, v in scored if v is not None]
+    if not scored:
+        return None
+    key = primary(scored[0][0].params.get("task", "regression"))
+    pick = max if higher_is_better(key) else min
+    return pick(scored, key=lambda rv: rv[1])[0]
+
+
+def by_ids(ws: Workspace, ids: list[str]) -> list[RunRow]:
+    """The runs with these ids, in that order (missing ones left out)."""
+    found: dict[str, sqlite3.Row] = {}
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        marks = ",".join("?" * len(chunk))
+        for row in ws.conn.execute(_LIST_SELECT + f" WHERE runs.id IN ({marks})", chunk):
+            found[row["id"]] = row
+    return _with_values(ws.conn, [found[i] for i in ids if i in found])
+
+
+def _with_values(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunRow]:
+    ids = [r["id"] for r in rows]
+    params: dict[str, dict] = {i: {} for i in ids}
+    metrics: dict[str, dict] = {i: {} for i in ids}
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        marks = ",".join("?" * len(chunk))
+        for r in conn.execute(f"SELECT run_id, key, value FROM params WHERE run_id IN ({marks}) "
+                              "ORDER BY key", chunk):
+            params[r[0]][r[1]] = json.loads(r[2])
+        for r in conn.execute(f"SELECT run_id, key, value, is_nan FROM latest_metrics "
+                              f"WHERE run_id IN ({marks}) ORDER BY key", chunk):
+            metrics[r[0]][r[1]] = read_metric(r[2], r[3])
+    return [RunRow(id=r["id"], name=r["name"], experiment=r["experiment"], status=r["status"],
+                   kind=r["kind"], model=r["model"], started_at=r["started_at"],
+                   ended_at=r["ended_at"], duration_s=r["duration_s"], params=params[r["id"]],
+                   metrics=metrics[r["id"]]) for r in rows]
+
+
+def resolve(ws: Workspace, ref: str) -> str:
+    """The id of the run a unique id prefix or a run name names."""
+    ref = ref.strip()
+    conn = ws.conn
+    ids: list[str] = []
+    if len(ref) >= MIN_ID_PREFIX and all(c in "0123456789abcdef" for c in ref.lower()):
+        prefix = ref.lower()
+        ids = [r[0] for r in conn.execute(
+            "SELECT id FROM runs WHERE id >= ? AND id < ? LIMIT 2", (prefix, prefix + "g"))]
+    if not ids:
+        ids = [r[0] for r in conn.execute("SELECT id FROM runs WHERE name = ? LIMIT 2", (ref,))]
+    if not ids:
+        short = 0 < len(ref) < MIN_ID_PREFIX and all(c in "0123456789abcdef" for c in ref.lower())
+        raise NotFound(f"no run matches {ref!r}; " + (
+            f"an id prefix needs {MIN_ID_PREFIX} characters or more" if short else
+            "`wb runs list` shows the runs"))
+    if len(ids) > 1:
+        raise Ambiguous(f"{ref!r} matches more than one run; give more of the id")
+    return ids[0]
+
+
+def show(ws: Workspace, ref: str) -> dict[str, Any]:
+    """Everything recorded about one run."""
+    reap_lost(ws)
+    with snapshot(ws.conn) as conn:
+        return _show(conn, resolve(ws, ref))
+
+
+def _show(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT runs.*, experiments.name AS experiment FROM runs "
+        "JOIN experiments ON experiments.id = runs.experiment_id WHERE runs.id = ?",
+        (run_id,)).fetchone()
+    if row is None:  # removed between resolving the reference and reading it
+        raise NotFound(f"run {run_id[:12]} was removed meanwhile")
+    base = _with_values(conn, [row])[0].to_dict()
+    tags = {r[0]: r[1] for r in conn.execute(
+        "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (run_id,))}
+    inputs = [dict(r) for r in conn.execute(
+        "SELECT dataset, version, hash FROM run_inputs WHERE run_id = ? ORDER BY dataset, version",
+        (run_id,))]
+    artifacts = [{**dict(r), "meta": json.loads(r["meta"])} for r in conn.execute(
+        "SELECT path, kind, hash, size, meta FROM artifacts WHERE run_id = ? ORDER BY path",
+        (run_id,))]
+    steps = {r[0]: r[1] for r in conn.execute(
+        "SELECT key, COUNT(*) FROM metrics WHERE run_id = ? GROUP BY key", (run_id,))}
+    return {
+        **base, "tags": tags, "inputs": inputs, "artifacts": artifacts, "metric_steps": steps,
+        "command": json.loads(row["command"]), "cwd": row["cwd"], "host": row["host"],
+        "pid": row["pid"], "seed": row["seed"], "error": row["error"],
+        "exit_code": row["exit_code"], "ended_at": row["ended_at"],
+        "created_at": row["created_at"], "environment": json.loads(row["environment"]),
+        "spec": json.loads(row["spec"]) if row["spec"] else None,
+    }
+
+
+def metric_history(ws: Workspace, run_id: str, key: str) -> list[tuple[int, float | None]]:
+    return [(r[0], read_metric(r[1], r[2])) for r in ws.conn.execute(
+        "SELECT step, value, is_nan FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, id",
+        (run_id, key))]
+
+
+def stored_metric(value: float | None) -> tuple[float | None, int]:
+    """A metric value as its row holds it: SQLite turns NaN into NULL, so NaN is NULL with
+    `is_nan` set (a filter such as `metrics.rmse < 3` then never matches it, as NaN would
+    not)."""
+    nan = value is not None and math.isnan(value)
+    return (None if nan else value), int(nan)
+
+
+def read_metric(value: float | None, is_nan: int) -> float | None:
+    return math.nan if is_nan else value
+
+
+# -- housekeeping ---------------------------------------------------------------------------
+def reap_lost(ws: Workspace) -> int:
+    """Mark as lost the running runs whose process is gone or whose heartbeat stopped."""
+    host = socket.gethostname()
+    stale_before = time.time() - LOST_AFTER_S
+    lost = []
+    for r in ws.conn.execute("SELECT id, host, pid, heartbeat_at FROM runs "
+                             "WHERE status = 'running'"):
+        if (r["heartbeat_at"] or 0) < stale_before or (
+                r["host"] == host and r["pid"] and not pid_alive(r["pid"])):
+            lost.append(r["id"])
+    if lost:
+        with transaction(ws.conn) as conn:
+            for run_id in lost:
+                finish(conn, run_id, "lost", error="its process stopped without ending the run")
+    return len(lost)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove(ws: Workspace, ref: str) -> str:
+    """Delete a run and what it logged (its artifacts' bytes go at the next `wb gc`)."""
+    run_id = resolve(ws, ref)
+    with transaction(ws.conn) as conn:
+        row = conn.execute("SELECT name, status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row["status"] in ("running", "queued"):
+            raise InvalidInput(f"run {row['name']} is {row['status']}; `wb runs kill` it first")
+        registered = conn.execute(
+            "SELECT m.name || '@' || v.version FROM model_versions v JOIN models m "
+            "ON m.id = v.model_id WHERE v.run_id = ? LIMIT 1", (run_id,)).fetchone()
+        if registered:
+            raise InvalidInput(f"run {row['name']} made the registered model {registered[0]}; "
+                               f"its lineage must stay")
+        conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        events.record(conn, "run.rm", f"removed run {row['name']}", subject=run_id)
+    return run_id

@@ -1,0 +1,435 @@
+"""Air-gap bundles: `wb model export MODELREF -o FILE` and `wb import FILE`.
+
+A bundle is one tar file: `manifest.json` (the model version, its run's record and lineage,
+optionally the training dataset version, and the hash and size of every object) followed by
+`objects/<hash>` for each object. Import trusts nothing in it: every member must be a regular
+file named in the manifest, with no absolute path, `..` or link; every object is hashed as it
+is read and must match; and nothing is written to the workspace until the whole bundle has
+checked out: objects are staged, then committed with all the rows in one transaction.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import json
+import lzma
+import os
+import re
+import tarfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .. import events
+from ..data import contracts, datasets
+from ..errors import IntegrityError, InvalidInput
+from ..experiments import runs
+from ..names import check_name
+from ..storage import hashing
+from ..storage.db import transaction
+from ..storage.store import StagedObject
+from ..storage.workspace import Workspace
+from ..timeutil import now_iso
+from . import bundle_manifest, model_io, registry
+
+FORMAT = "wb-bundle"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+OBJECT_NAME = re.compile(r"objects/([0-9a-f]{64})")
+
+
+# -- export ---------------------------------------------------------------------------------
+def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict[str, Any]:
+    mv = registry.resolve(ws, ref)
+    if dest.exists():
+        raise InvalidInput(f"{dest} already exists")
+    if not dest.parent.is_dir():
+        raise InvalidInput(f"folder {dest.parent} does not exist")
+    run = runs.show(ws, mv.run_id)
+    history = [[key, step, runs.read_metric(value, is_nan), at] for key, step, value, is_nan, at
+               in ws.conn.execute("SELECT key, step, value, is_nan, timestamp FROM metrics "
+                                  "WHERE run_id = ? ORDER BY id", (mv.run_id,))]
+    objects = {mv.artifact_hash: "model"}
+    objects.update({a["hash"]: f"artifact {a['path']}" for a in run["artifacts"]})
+    dataset = None
+    if with_data and mv.dataset:
+        version = datasets.resolve(ws, mv.dataset)
+        dataset = version.to_dict()
+        objects[version.hash] = f"dataset {version.ref}"
+    for oid in objects:
+        if not ws.store.verify(oid):
+            raise InvalidInput(f"object {oid[:12]} ({objects[oid]}) is corrupt; run `wb fsck`")
+    # The contract travels with the model: on the other side it is what the schema gate and
+    # `wb data validate` check the data there against.
+    name = (mv.dataset or "").partition("@")[0]
+    contract_text = contracts.get_text(ws, name) if name else None
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "created_at": now_iso(),
+        "model": {**mv.to_dict(), "artifact_meta": mv.artifact_meta},
+        "run": {**run, "metric_history": history}, "dataset": dataset,
+        "contract": {"dataset": name, "text": contract_text} if contract_text else None,
+        "objects": [{"hash": oid, "size": ws.store.size(oid), "role": role}
+                    for oid, role in objects.items()],
+    }
+    tmp = dest.with_name(f".{dest.name}.wb-tmp")
+    try:
+        with tarfile.open(tmp, "w") as tar:
+            _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
+            for oid in objects:
+                info = tarfile.TarInfo(f"objects/{oid}")
+                info.size = ws.store.size(oid)
+                info.mode = 0o444
+                with ws.store.open(oid) as f:
+                    tar.addfile(info, f)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"model": mv.ref, "file": str(dest), "objects": len(objects),
+            "with_data": dataset is not None, "with_contract": contract_text is not None}
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    import io
+
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o444
+    tar.addfile(info, io.BytesIO(data))
+
+
+# -- import ---------------------------------------------------------------------------------
+# Decompression and tar damage: each means the file is not a whole bundle.
+DAMAGE = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
+# What tar adds around each member (a header, perhaps a pax header, padding to 512 bytes) and
+# at the end (zero blocks, a record's padding): the expanded stream may exceed the manifest's
+# sizes by no more than this.
+FRAMING_PER_MEMBER = 4096
+FRAMING_TOTAL = 64 * 1024
+MIB = 1024 * 1024
+
+
+def import_bundle(ws: Workspace, path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InvalidInput(f"{path} does not exist")
+    staged: dict[str, StagedObject] = {}
+    with ws.writing_objects():  # gc waits: it must not sweep what is staged
+        try:
+            manifest = _read_checked(ws, path, staged)
+            result = _commit(ws, path, manifest, staged)
+        except BaseException:
+            for s in staged.values():
+                s.discard()
+            raise
+    return result
+
+
+class _Budget:
+    """The expanded bundle, read through a budget: a read past `limit` bytes is refused, so a
+    bundle never expands to more than its manifest declares (a compression bomb stops here)."""
+
+    def __init__(self, source: BinaryIO, limit: int, path: Path):
+        self.source, self.limit, self.path, self.count = source, limit, path, 0
+
+    def read(self, n: int = -1) -> bytes:
+        allowed = self.limit - self.count + 1  # one byte more than allowed shows the excess
+        data = self.source.read(allowed if n < 0 else min(n, allowed))
+        self.count += len(data)
+        if self.count > self.limit:
+            raise InvalidInput(f"{self.path} expands to more than its manifest declares (a "
+                               f"compression bomb?); nothing was imported")
+        return data
+
+
+@contextlib.contextmanager
+def _expanded(path: Path) -> Iterator[BinaryIO]:
+    """The bundle's tar stream, decompressed here so that `_Budget` counts expanded bytes."""
+    with open(path, "rb") as raw:
+        head = raw.read(6)
+        raw.seek(0)
+        if head.startswith(b"\x1f\x8b"):
+            opener = gzip.GzipFile
+        elif head.startswith(b"BZh"):
+            opener = bz2.BZ2File
+        elif head.startswith(b"\xfd7zXZ\x00"):
+            opener = lzma.LZMAFile
+        else:
+            yield raw
+            return
+        with opener(fileobj=raw) if opener is gzip.GzipFile else opener(raw) as expanded:
+            yield expanded
+
+
+def _read_checked(ws: Workspace, path: Path, staged: dict[str, StagedObject]) -> dict[str, Any]:
+    """Check the manifest, then every member against it, staging each object; returns the
+    manifest. Nothing past the manifest is read until the manifest has checked out."""
+    with contextlib.ExitStack() as stack:
+        stream = _Budget(stack.enter_context(_expanded(path)),
+                         MAX_MANIFEST_BYTES + FRAMING_TOTAL, path)
+        try:
+            tar = stack.enter_context(tarfile.open(fileobj=stream, mode="r|"))
+        except DAMAGE:
+            raise InvalidInput(f"{path} is not a wb bundle (not a tar file)") from None
+        manifest, expected = None, {}
+        try:
+            for member in tar:
+                _check_member(member, path)
+                if manifest is None:
+                    manifest = _manifest(ws, tar, member, path)
+                    expected = {o["hash"]: o["size"] for o in manifest["objects"]}
+                    stream.limit = (stream.count + sum(expected.values()) + FRAMING_TOTAL
+                                    + FRAMING_PER_MEMBER * len(expected))
+                    continue
+                oid = _object_id(member, path, expected, staged)
+                # tarfile yields no more of a member than its header's size: refused here, a
+                # member larger than the manifest says is never written nor hashed.
+                if member.size != expected[oid]:
+                    raise InvalidInput(f"{path}: object {oid[:12]} is {member.size} bytes; its "
+                                       f"manifest says {expected[oid]}")
+                staged[oid] = ws.store.stage_stream(tar.extractfile(member))
+                if staged[oid].oid != oid:
+                    raise InvalidInput(f"{path}: object {oid[:12]} does not match its hash "
+                                       f"(the bundle was altered or damaged)")
+        except DAMAGE as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InvalidInput(f"{path} is damaged or truncated ({reason})") from None
+    if manifest is None:
+        raise InvalidInput(f"{path} is not a wb bundle (it has no manifest)")
+    missing = set(expected) - set(staged)
+    if missing:
+        raise InvalidInput(f"{path} lacks {len(missing)} of its objects (truncated?)")
+    return manifest
+
+
+def _check_member(member: tarfile.TarInfo, path: Path) -> None:
+    name = member.name
+    if not member.isfile():
+        raise InvalidInput(f"{path}: {name!r} is not a regular file (links and folders are "
+                           f"refused)")
+    if name.startswith("/") or ".." in name.split("/") or "\\" in name:
+        raise InvalidInput(f"{path}: {name!r} is not a safe relative path")
+
+
+def _object_id(member: tarfile.TarInfo, path: Path, expected: dict[str, int],
+               staged: dict[str, StagedObject]) -> str:
+    match = OBJECT_NAME.fullmatch(member.name)
+    if not match or match.group(1) not in expected:
+        raise InvalidInput(f"{path}: {member.name!r} is not in the bundle's manifest")
+    if match.group(1) in staged:
+        raise InvalidInput(f"{path}: {member.name!r} appears twice")
+    return match.group(1)
+
+
+def _manifest(ws: Workspace, tar: tarfile.TarFile, member: tarfile.TarInfo,
+              path: Path) -> dict[str, Any]:
+    """The first member, read and checked in full: its shape, its names, its references and
+    the size it declares."""
+    if member.name != MANIFEST:
+        raise InvalidInput(f"{path} is not a wb bundle (it does not start with {MANIFEST})")
+    if member.size > MAX_MANIFEST_BYTES:
+        raise InvalidInput(f"{path}: its manifest is implausibly large")
+    manifest = bundle_manifest.parse(tar.extractfile(member).read(), path)
+    version = manifest.get("format_version")
+    if manifest.get("format") != FORMAT:
+        raise InvalidInput(f"{path} is not a wb bundle")
+    if not bundle_manifest.WHOLE.ok(version):
+        raise InvalidInput(f"{path}: its manifest is malformed (manifest.format_version must "
+                           f"be a whole number)")
+    if version > FORMAT_VERSION:
+        raise InvalidInput(f"{path} was written by a newer wb (bundle format {version}, this wb "
+                           f"reads {FORMAT_VERSION}); upgrade wb to import it")
+    bundle_manifest.check(manifest, path)
+    _check_size(ws, manifest, path)
+    _check_references(ws, manifest, path)
+    return manifest
+
+
+def _check_size(ws: Workspace, manifest: dict[str, Any], path: Path) -> None:
+    cap_mb = ws.config["bundles"]["max_expanded_mb"]
+    total = sum(o["size"] for o in manifest["objects"])
+    if total > cap_mb * MIB:
+        raise InvalidInput(f"{path} holds {total / MIB:,.0f} MB of objects, more than the "
+                           f"{cap_mb:,} MB that [bundles] max_expanded_mb allows")
+
+
+def _check_references(ws: Workspace, manifest: dict[str, Any], path: Path) -> None:
+    """Each object carried is one a record points at; each one pointed at is carried, or is
+    here and verifies."""
+    carried = {o["hash"] for o in manifest["objects"]}
+    wanted = bundle_manifest.referenced(manifest)
+    for oid in sorted(carried - wanted):
+        raise InvalidInput(f"{path}: object {oid[:12]} is in the bundle but nothing in it "
+                           f"refers to it")
+    for oid in sorted(wanted - carried):
+        if not ws.store.exists(oid):
+            raise InvalidInput(f"{path}: its records point at object {oid[:12]}, which neither "
+                               f"the bundle nor this workspace holds")
+        if not ws.store.verify(oid):
+            raise IntegrityError(f"object {oid[:12]} here is corrupt, and the bundle does not "
+                                 f"carry it; run `wb fsck`")
+
+
+def _commit(ws: Workspace, path: Path, manifest: dict[str, Any],
+            staged: dict[str, StagedObject]) -> dict:
+    model, run, dataset = manifest["model"], manifest["run"], manifest["dataset"]
+    present = ws.conn.execute(
+        "SELECT v.version FROM model_versions v JOIN models m ON m.id = v.model_id "
+        "WHERE m.name = ? AND v.run_id = ? AND v.artifact_hash = ?",
+        (model["name"], run["id"], model["artifact_hash"])).fetchone()
+    if present:  # imported before, or exported from here: nothing new
+        for s in staged.values():
+            s.discard()
+        return {"model": f"{model['name']}@{present[0]}", "run": run["id"],
+                "dataset": dataset and dataset["name"], "objects": 0, "already_present": True}
+    contract = _contract_to_import(ws, manifest.get("contract"))
+    description = registry.check_description(model.get("description") or "")
+    _check_model_loads(ws, path, model, staged)
+    profiled = dataset and _profile_dataset(ws, path, dataset, staged)
+    for s in staged.values():
+        s.commit()
+    with transaction(ws.conn) as conn:
+        if dataset:
+            _import_dataset(conn, dataset, profiled)
+        if contract["imported"]:
+            contracts.write(conn, contract["dataset"], manifest["contract"]["text"],
+                            "an imported bundle")
+        _import_run(conn, run)
+        meta = {**model["artifact_meta"], **_local_dataset(conn, model["artifact_meta"])}
+        number = registry.insert_version(conn, model["name"], model["run_id"],
+                                         model["artifact_hash"], meta, model["schema"],
+                                         model["metrics"], description)
+        events.record(conn, "model.import", f"imported {model['name']}@{number} (exported as "
+                                            f"@{model['version']})",
+                      subject=f"{model['name']}@{number}", data={"run": run["id"]})
+    return {"model": f"{model['name']}@{number}", "run": run["id"],
+            "dataset": dataset and dataset["name"], "objects": len(staged),
+            "already_present": False, "contract": contract}
+
+
+def _object_bytes(ws: Workspace, oid: str, staged: dict[str, StagedObject]) -> bytes:
+    """An object's verified bytes: staged from the bundle (hashed as it was read), or here."""
+    return staged[oid].tmp_path.read_bytes() if oid in staged else ws.store.read_verified(oid)
+
+
+def _check_model_loads(ws: Workspace, path: Path, model: dict[str, Any],
+                       staged: dict[str, StagedObject]) -> None:
+    """Load the model as scoring will, trusted types only: a pickle, or a skops file asking for
+    any other type, never becomes a version here."""
+    try:
+        model_io.load(_object_bytes(ws, model["artifact_hash"], staged), model["artifact_meta"])
+    except IntegrityError as exc:
+        raise InvalidInput(f"{path}: its model cannot be loaded safely ({exc})") from None
+
+
+def _profile_dataset(ws: Workspace, path: Path, dataset: dict[str, Any],
+                     staged: dict[str, StagedObject]) -> dict[str, Any] | None:
+    """The dataset's schema and profile, computed here from its verified bytes as `wb data add`
+    computes them (None when these bytes are already that version here)."""
+    from ..data import profile, tabular
+
+    if _local_version(ws.conn, dataset["name"], dataset["hash"]) is not None:
+        return None
+    oid = dataset["hash"]
+    where = staged[oid].tmp_path if oid in staged else ws.store.path(oid)
+    try:
+        df = tabular.read_table(where, dataset["format"])
+    except InvalidInput:
+        raise InvalidInput(f"{path}: its dataset {dataset['name']} cannot be read as "
+                           f"{tabular.FORMAT_NAMES[dataset['format']]}") from None
+    settings = ws.config["data"]
+    return {"schema": profile.schema_of(df), "size": where.stat().st_size,
+            "profile": profile.compute(df, bins=int(settings["histogram_bins"]),
+                                       top=int(settings["top_values"]))}
+
+
+def _contract_to_import(ws: Workspace, carried: dict[str, Any] | None) -> dict[str, Any]:
+    """Whether the bundle's contract is set here: only where the dataset has none. A contract
+    already here is the user's word on their data and is never replaced by a file's."""
+    if not carried:
+        return {"dataset": None, "imported": False, "note": "the bundle carries no contract"}
+    name, text = carried["dataset"], carried["text"]
+    check_name(name, "dataset")
+    contracts.parse(text, "the bundle's contract")  # refused before anything is written
+    here = contracts.get_text(ws, name)
+    if here is None:
+        return {"dataset": name, "imported": True, "note": f"set the contract of {name}"}
+    same = here == text
+    return {"dataset": name, "imported": False,
+            "note": f"the contract of {name} here is the same" if same else
+            f"kept the contract of {name} here; the bundle's differs (`wb data contract`)"}
+
+
+def _local_dataset(conn, meta: dict[str, Any]) -> dict[str, Any]:
+    """The model's training data named as this workspace knows it: the version here with the
+    same bytes, else by hash (`sales@1f9afc70bf02`), which names no other version here."""
+    ref, digest = meta.get("dataset"), meta.get("dataset_hash")
+    if not ref or not digest:
+        return {}
+    name = ref.partition("@")[0]
+    number = _local_version(conn, name, digest)
+    return {"dataset": f"{name}@{number}" if number else f"{name}@{digest[:12]}"}
+
+
+def _local_version(conn, name: str, digest: str) -> int | None:
+    """The number of the version of `name` here that holds these bytes, if any."""
+    row = conn.execute("SELECT v.version FROM dataset_versions v JOIN datasets d "
+                       "ON d.id = v.dataset_id WHERE d.name = ? AND v.hash = ?",
+                       (name, digest)).fetchone()
+    return row[0] if row else None
+
+
+def _import_dataset(conn, d: dict[str, Any], profiled: dict[str, Any] | None) -> None:
+    conn.execute("INSERT OR IGNORE INTO datasets (name, created_at) VALUES (?, ?)",
+                 (d["name"], now_iso()))
+    dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?",
+                              (d["name"],)).fetchone()[0]
+    if profiled is None or conn.execute(
+            "SELECT 1 FROM dataset_versions WHERE dataset_id = ? AND hash = ?",
+            (dataset_id, d["hash"])).fetchone():
+        return  # these bytes are already a version here
+    number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions "
+                          "WHERE dataset_id = ?", (dataset_id,)).fetchone()[0]
+    # Not validated here (valid is NULL) until `wb data validate` checks it against a contract.
+    conn.execute(
+        "INSERT INTO dataset_versions (dataset_id, version, hash_algo, hash, format, size, rows, "
+        "columns, schema, profile, message, source_path, valid, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (dataset_id, number, hashing.ALGORITHM, d["hash"], d["format"], profiled["size"],
+         profiled["profile"]["rows"], len(profiled["schema"]), json.dumps(profiled["schema"]),
+         json.dumps(profiled["profile"]), f"imported: {d['name']}@{d['version']}", None, None,
+         now_iso()))
+
+
+def _import_run(conn, run: dict[str, Any]) -> None:
+    if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run["id"],)).fetchone():
+        return  # imported before (or this is where it came from)
+    exp = runs.experiment_id(conn, run["experiment"])
+    conn.execute(
+        "INSERT INTO runs (id, name, experiment_id, status, kind, model, command, cwd, host, pid, "
+        "seed, spec, environment, error, exit_code, created_at, started_at, ended_at, "
+        "duration_s, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?)",
+        (run["id"], run["name"], exp, run["status"], run["kind"], run["model"],
+         json.dumps(run["command"]), run["cwd"], run["host"], run["pid"], run["seed"],
+         json.dumps(run["spec"]) if run["spec"] else None, json.dumps(run["environment"]),
+         run["error"], run["exit_code"], run["created_at"], run["started_at"], run["ended_at"],
+         run["duration_s"], None))
+    runs.write_params(conn, run["id"], run["params"])
+    runs.write_tags(conn, run["id"], run["tags"])
+    conn.executemany("INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     [(run["id"], key, step, *runs.stored_metric(value), at)
+                      for key, step, value, at in run["metric_history"]])
+    conn.executemany("INSERT INTO latest_metrics (run_id, key, step, value, is_nan) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     [(run["id"], k, 0, *runs.stored_metric(v)) for k, v in run["metrics"].items()])
+    conn.executemany("INSERT INTO run_inputs (run_id, dataset, version, hash) VALUES (?, ?, ?, ?)",
+                     [(run["id"], i["dataset"], _local_version(conn, i["dataset"], i["hash"])
+                       or i["version"], i["hash"]) for i in run["inputs"]])
+    conn.executemany("INSERT INTO artifacts (run_id, path, kind, hash, size, meta) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     [(run["id"], a["path"], a["kind"], a["hash"], a["size"],
+                       json.dumps(a["meta"])) for a in run["artifacts"]])

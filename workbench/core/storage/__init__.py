@@ -1,0 +1,4 @@
+"""Where a workspace keeps things: the folder (`workspace`), its SQLite database (`db`,
+`schema`), the content-addressed object store (`store`, `hashing`), file locks, the failures of
+the ground underneath (`failures`: full disks, read-only folders, damaged databases), and the
+checks and clean-up over all of it (`maintenance`: fsck, gc)."""
