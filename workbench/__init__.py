@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-__all__ = ["Run", "WbError", "load_model", "start_run"]
+__all__ = ["Run", "WbError", "__version__", "load_model", "start_run"]
+DISTRIBUTION = "wb-workbench"  # the name pyproject.toml gives the package, and its version
 
 if TYPE_CHECKING:
     from .core.errors import WbError
@@ -28,6 +28,10 @@ def __getattr__(name: str) -> Any:
         from .core.experiments import tracking
 
         return getattr(tracking, name)
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version(DISTRIBUTION)
     if name == "WbError":
         from .core.errors import WbError
 

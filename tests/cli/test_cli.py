@@ -76,3 +76,18 @@ def test_status_and_log(wb):
     assert (status["datasets"], status["dataset_versions"]) == (1, 1)
     events = json.loads(wb("log", "--json").stdout)
     assert [e["kind"] for e in events] == ["dataset.add", "workspace.init"]
+
+
+def test_the_version_is_written_once_in_pyproject(tmp_path):
+    """`wb --version` and `workbench.__version__` read pyproject.toml's version (through the
+    installed package's metadata), never a copy that could fall behind."""
+    from pathlib import Path
+
+    import tomllib
+
+    import workbench
+
+    declared = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    version = declared["project"]["version"]
+    assert workbench.__version__ == version
+    assert CliRunner().invoke(app, ["--version"]).stdout == f"wb {version}\n"

@@ -12,7 +12,6 @@ from typing import Any
 import typer
 from typer.core import TyperArgument, TyperGroup
 
-from .. import __version__
 from ..core.errors import EXIT_INTERRUPTED, EXIT_USAGE, Caution, WbError
 from ..core.storage import failures
 from ..formatting import visible
@@ -141,7 +140,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(f"wb {__version__}")
+        import workbench
+
+        print(f"wb {workbench.__version__}")
         raise typer.Exit()
 
 
