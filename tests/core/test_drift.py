@@ -358,14 +358,14 @@ def test_dataset_drift_raises_an_alert_until_acked(sales):
     assert not quiet["dataset_drift"] and alerts.list_alerts(sales, open_only=True) == []
     report = drift.check(sales, "sales@1", "sales@5")
     (alert,) = alerts.list_alerts(sales, open_only=True)
-    assert alert["kind"] == "drift" and alert["acked"] is False
-    assert alert["subject"] == report["report_id"] and "sales@5" in alert["message"]
-    assert alerts.ack(sales, alert["id"]) is True
+    assert alert.kind == "drift" and alert.acked is False
+    assert alert.subject == report["report_id"] and "sales@5" in alert.message
+    assert alerts.ack(sales, alert.id) is True
     assert alerts.list_alerts(sales, open_only=True) == []
-    assert alerts.list_alerts(sales)[0]["acked"] is True
-    assert alerts.ack(sales, alert["id"]) is False
+    assert alerts.list_alerts(sales)[0].acked is True
+    assert alerts.ack(sales, alert.id) is False
     with pytest.raises(NotFound):
-        alerts.ack(sales, alert["id"] + 100)
+        alerts.ack(sales, alert.id + 100)
 
 
 def test_fsck_stays_ok_and_gc_keeps_report_objects(sales):

@@ -55,7 +55,7 @@ def test_shifted_inputs_move_predictions_and_new_labels_degrade_performance(ws, 
     report = drift.check(ws, "d@1", cur, model=run_id, target="y")
     assert report["prediction_drift"]["drifted"] is True
     assert report["performance"]["degraded"] is True
-    kinds = [a["kind"] for a in alerts.list_alerts(ws, open_only=True)]
+    kinds = [a.kind for a in alerts.list_alerts(ws, open_only=True)]
     assert "performance" in kinds
 
 

@@ -73,7 +73,7 @@ def test_a_drop_without_labels_is_taken_but_neither_judges_nor_retrains(champion
     outcome = Watcher(champion, folder, "sales", "sales@1", retrain=True).process(unlabeled)
     assert outcome.status == "added" and outcome.dataset_drift
     assert "has no 'units_sold' column: demand is neither judged nor retrained" in outcome.detail
-    assert not [a for a in alerts.list_alerts(champion) if a["kind"] == "retrain"]
+    assert not [a for a in alerts.list_alerts(champion) if a.kind == "retrain"]
     assert _versions(champion) == [1]
 
 
@@ -93,8 +93,8 @@ def test_a_retraining_that_fails_raises_an_alert_and_the_drop_is_still_taken(cha
     outcome = Watcher(champion, folder, "sales", "sales@1", retrain=True).process(constant)
     assert outcome.status == "added"
     assert "retraining demand failed" in outcome.detail
-    assert [a["kind"] for a in alerts.list_alerts(champion, open_only=True)
-            if a["kind"] == "retrain"] == ["retrain"]
+    assert [a.kind for a in alerts.list_alerts(champion, open_only=True)
+            if a.kind == "retrain"] == ["retrain"]
     assert _versions(champion) == [1]
 
 

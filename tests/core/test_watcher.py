@@ -53,8 +53,8 @@ def test_a_bad_file_raises_an_alert_and_the_rest_still_goes_in(ws, drops):
     outcomes = Watcher(ws, drops, "sales").run(once=True)
     assert [o.status for o in outcomes] == ["failed", "added"]
     open_alerts = alerts.list_alerts(ws, open_only=True)
-    assert [a["kind"] for a in open_alerts] == ["bad_file"]
-    assert "a_bad.csv" in open_alerts[0]["message"]
+    assert [a.kind for a in open_alerts] == ["bad_file"]
+    assert "a_bad.csv" in open_alerts[0].message
 
 
 def test_live_drops_are_taken_once_complete_and_stop_is_clean(ws, drops):

@@ -1,4 +1,4 @@
-"""`wb drift ...` and `wb alerts ...`: has new data moved, and what needs a look."""
+"""`wb drift ...`: has new data moved from its reference."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 import typer
 
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
-from ..core.monitoring import alerts as alerts_core
 from ..core.monitoring import drift as drift_core
 from ..core.names import plural
 from ..formatting import short_time
@@ -15,8 +14,6 @@ from . import output
 from .context import JSON_OPTION, workspace
 
 app = typer.Typer(help="Drift checks: compare a new drop with a reference.", no_args_is_help=True)
-alerts_app = typer.Typer(help="Alerts raised by drift checks and the watcher.",
-                         no_args_is_help=True)
 
 
 @app.command("check")
@@ -129,30 +126,3 @@ def show(ctx: typer.Context, report: str = typer.Argument(..., metavar="REPORT",
         output.print_json(found)
     else:
         _print_report(found)
-
-
-@alerts_app.command("list")
-def alerts_list(ctx: typer.Context,
-                open_only: bool = typer.Option(False, "--open", help="Only unacknowledged."),
-                as_json: bool = JSON_OPTION) -> None:
-    """Alerts, newest first."""
-    found = alerts_core.list_alerts(workspace(ctx), open_only)
-    if as_json:
-        output.print_json([{k: a[k] for k in ("id", "kind", "message", "created_at", "acked")}
-                           for a in found])
-        return
-    if not found:
-        output.line("No alerts." if not open_only else "No open alerts.")
-        return
-    output.table(["id", "time", "kind", "acked", "message"],
-                 [(a["id"], short_time(a["created_at"]), a["kind"],
-                   "yes" if a["acked"] else "", a["message"]) for a in found])
-
-
-@alerts_app.command("ack")
-def alerts_ack(ctx: typer.Context, alert_id: int = typer.Argument(
-        ..., metavar="ID", help="The alert's id (`wb alerts list`).")) -> None:
-    """Acknowledge an alert."""
-    changed = alerts_core.ack(workspace(ctx), alert_id)
-    output.line(f"acknowledged alert {alert_id}" if changed
-                else f"alert {alert_id} was already acknowledged")

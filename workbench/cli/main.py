@@ -15,7 +15,7 @@ from typer.core import TyperArgument, TyperGroup
 from ..core.errors import EXIT_INTERRUPTED, EXIT_USAGE, Caution, WbError
 from ..core.storage import failures
 from ..formatting import visible
-from . import data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
+from . import alerts, data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
 from .context import workspace as context_workspace
 
@@ -194,7 +194,7 @@ app.command("run", context_settings={"allow_interspersed_args": False})(runs.run
 app.add_typer(runs.app, name="runs")
 app.command("train")(train.train)
 app.add_typer(drift.app, name="drift")
-app.add_typer(drift.alerts_app, name="alerts")
+app.add_typer(alerts.app, name="alerts")
 app.command("watch")(watch.watch)
 app.add_typer(model.app, name="model")
 app.command("predict")(model.predict)

@@ -171,8 +171,8 @@ def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for a in alerts.list_alerts(ws, open_only=True):
-            rows.append(("ALERT", str(a["id"]), short_time(a["created_at"]), a["kind"], a["message"]))
-            keys.append(f"alert:{a['id']}")
+            rows.append(("ALERT", str(a.id), short_time(a.created_at), a.kind, a.message))
+            keys.append(f"alert:{a.id}")
         for r in drift.list_reports(ws, limit=10_000):
             rows.append(("report", r["report_id"][:12], short_time(r["created_at"]),
                          "DRIFT" if r["dataset_drift"] else "ok",
@@ -191,9 +191,9 @@ def drift_detail(root: Path, key: str) -> str:
             a = alerts.get(ws, int(ident))
             if a is None:
                 return f"alert {ident} is gone"
-            return "\n".join([f"alert {a['id']}  {a['kind']}  {short_time(a['created_at'])}",
-                              f"about {a['subject']}" if a["subject"] else "", "", a["message"],
-                              "", "acknowledged" if a["acked"] else "a: acknowledge it"])
+            return "\n".join([f"alert {a.id}  {a.kind}  {short_time(a.created_at)}",
+                              f"about {a.subject}" if a.subject else "", "", a.message,
+                              "", "acknowledged" if a.acked else "a: acknowledge it"])
         report = drift.show(ws, ident)
         lines = [f"{report['current']} vs {report['reference']}: "
                  + ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from .. import events
@@ -22,23 +23,40 @@ def raise_alert(conn: sqlite3.Connection, kind: str, message: str,
     return cursor.lastrowid
 
 
+@dataclass(frozen=True)
+class Alert:
+    """Something a person should look at, open until acknowledged."""
+    id: int
+    kind: str  # drift, performance, retrain, or what the watcher met (bad_file, ...)
+    subject: str | None  # what it is about: a report id, a dataset version, a model
+    message: str
+    created_at: str
+    acked: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """SPEC.md's `wb alerts list --json` item."""
+        return {"id": self.id, "kind": self.kind, "message": self.message,
+                "created_at": self.created_at, "acked": self.acked}
+
+
 _SELECT = "SELECT id, kind, subject, message, created_at, acked_at FROM alerts"
 
 
-def list_alerts(ws: Workspace, open_only: bool = False) -> list[dict[str, Any]]:
+def list_alerts(ws: Workspace, open_only: bool = False) -> list[Alert]:
+    """Alerts, newest first."""
     rows = ws.conn.execute(_SELECT + (" WHERE acked_at IS NULL" if open_only else "")
                            + " ORDER BY id DESC").fetchall()
     return [_alert(r) for r in rows]
 
 
-def get(ws: Workspace, alert_id: int) -> dict[str, Any] | None:
+def get(ws: Workspace, alert_id: int) -> Alert | None:
     row = ws.conn.execute(_SELECT + " WHERE id = ?", (alert_id,)).fetchone()
     return None if row is None else _alert(row)
 
 
-def _alert(r: Any) -> dict[str, Any]:
-    return {"id": r["id"], "kind": r["kind"], "subject": r["subject"], "message": r["message"],
-            "created_at": r["created_at"], "acked": r["acked_at"] is not None}
+def _alert(r: sqlite3.Row) -> Alert:
+    return Alert(r["id"], r["kind"], r["subject"], r["message"], r["created_at"],
+                 r["acked_at"] is not None)
 
 
 def ack(ws: Workspace, alert_id: int) -> bool:
