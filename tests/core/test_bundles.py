@@ -144,9 +144,9 @@ def test_export_refuses_to_overwrite(ws, bundle):
 
 
 def _with_contract(ws, tmp_path, name="demand-c.wbm"):
-    from workbench.core.data import contracts
+    from workbench.core.data import contracts, validation
 
-    text = contracts.infer(ws, datasets.resolve(ws, "sales@1"))
+    text = validation.infer(ws, datasets.resolve(ws, "sales@1"))
     contracts.set_contract(ws, "sales", text, "a test")
     path = tmp_path / name
     bundles.export(ws, "demand@1", path)

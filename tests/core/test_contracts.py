@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import DROPS
-from workbench.core.data import contracts, datasets
+from workbench.core.data import contracts, datasets, validation
 from workbench.core.errors import InvalidInput
 from workbench.core.storage.maintenance import fsck
 
@@ -27,21 +27,21 @@ def checks(violations) -> list[tuple[str | None, str]]:
 @pytest.mark.parametrize("drop", ["reference", "week_01", "week_05", "week_06"])
 def test_a_version_passes_the_contract_inferred_from_it(ws, drop):
     version = datasets.add(ws, DROPS / f"{drop}.csv", "sales").version
-    text = contracts.infer(ws, version)
+    text = validation.infer(ws, version)
     assert text.startswith("#")  # commented, for people to edit
     assert contracts.validate(datasets.load(ws, version), contracts.parse(text, "inferred")) == []
 
 
 def test_the_small_fixture_passes_its_inferred_contract(ws, small_csv):
     version = datasets.add(ws, small_csv, "small").version
-    inferred = contracts.parse(contracts.infer(ws, version), "inferred")
+    inferred = contracts.parse(validation.infer(ws, version), "inferred")
     assert contracts.validate(datasets.load(ws, version), inferred) == []
 
 
 @pytest.mark.parametrize("drop", ["week_01", "week_02"])
 def test_unshifted_drops_pass_the_contract_inferred_from_the_reference(ws, drop):
     reference = datasets.add(ws, DROPS / "reference.csv", "sales").version
-    contracts.set_contract(ws, "sales", contracts.infer(ws, reference), "inferred")
+    contracts.set_contract(ws, "sales", validation.infer(ws, reference), "inferred")
     added = datasets.add(ws, DROPS / f"{drop}.csv", "sales")
     assert added.violations == []
     assert added.version.valid is True
@@ -49,7 +49,7 @@ def test_unshifted_drops_pass_the_contract_inferred_from_the_reference(ws, drop)
 
 def test_shifted_drops_break_the_contract_inferred_from_the_reference(ws):
     reference = datasets.add(ws, DROPS / "reference.csv", "sales").version
-    inferred = contracts.parse(contracts.infer(ws, reference), "inferred")
+    inferred = contracts.parse(validation.infer(ws, reference), "inferred")
     found = contracts.validate(pl.read_csv(DROPS / "week_05.csv", try_parse_dates=True), inferred)
     by_check = {(v.column, v.check): v.detail for v in found}
     assert "electronics" in by_check[("category", "allowed")]
@@ -62,7 +62,7 @@ def test_an_inferred_key_catches_duplicates(ws, tmp_path):
     path.write_text("order_id,shop,amount\n" + "".join(
         f"A{i:04d},S{i % 3},{i % 17 + 0.5}\n" for i in range(200)))
     version = datasets.add(ws, path, "orders").version
-    inferred = contracts.parse(contracts.infer(ws, version), "inferred")
+    inferred = contracts.parse(validation.infer(ws, version), "inferred")
     assert inferred["table"]["key"] == ["order_id"]
     df = datasets.load(ws, version)
     (violation,) = contracts.validate(pl.concat([df, df.head(3)]), inferred)
@@ -77,7 +77,7 @@ def test_text_outside_ascii_survives_inference(ws, tmp_path):
     path.write_text("id,fruit,größe\n1,🍎 apple,1.5\n2,pear,2\n3,\"a \"\"quoted\"\" one\",3\n"
                     "4,back\\slash,4\n5,café,4.5\n", encoding="utf-8")
     version = datasets.add(ws, path, "fruit").version
-    inferred = contracts.parse(contracts.infer(ws, version), "inferred")
+    inferred = contracts.parse(validation.infer(ws, version), "inferred")
     assert set(inferred["columns"]["fruit"]["allowed"]) == {
         "🍎 apple", "pear", 'a "quoted" one', "back\\slash", "café"}
     assert "größe" in inferred["columns"]
@@ -93,7 +93,7 @@ def test_an_inferred_contract_reads_as_a_person_would_write_it(ws, tmp_path):
         f"{i % 2},{i % 13},{3.17 + (i % 97) * 0.731},{'' if i % 30 == 0 else 10 + i % 7}\n"
         for i in range(1000)))
     version = datasets.add(ws, path, "shop").version
-    text = contracts.infer(ws, version)
+    text = validation.infer(ws, version)
     inferred = contracts.parse(text, "inferred")["columns"]
     assert inferred["promo"]["allowed"] == [0, 1] and "min" not in inferred["promo"]
     assert "# a flag: only 0 and 1 seen\nallowed = [0, 1]" in text
@@ -305,7 +305,7 @@ def test_check_of_a_version_records_its_verdict(ws):
     datasets.add(ws, DROPS / "week_05.csv", "sales")
     assert datasets.resolve(ws, "sales@1").valid is None
     contracts.set_contract(ws, "sales", STRICT_CONTRACT, "c.toml")
-    checked, violations = contracts.check(ws, "sales@1")
+    checked, violations = validation.check(ws, "sales@1")
     assert checked == "sales@1" and checks(violations) == [("category", "allowed")]
     assert datasets.resolve(ws, "sales@1").valid is False
 
@@ -313,7 +313,7 @@ def test_check_of_a_version_records_its_verdict(ws):
 def test_check_of_a_file_needs_a_contract_name(ws):
     contracts.set_contract(ws, "sales", STRICT_CONTRACT, "c.toml")
     with pytest.raises(InvalidInput, match="--contract"):
-        contracts.check(ws, str(DROPS / "week_01.csv"))
-    assert contracts.check(ws, str(DROPS / "week_01.csv"), "sales")[1] == []
-    assert checks(contracts.check(ws, str(DROPS / "week_05.csv"), "sales")[1]) == [
+        validation.check(ws, str(DROPS / "week_01.csv"))
+    assert validation.check(ws, str(DROPS / "week_01.csv"), "sales")[1] == []
+    assert checks(validation.check(ws, str(DROPS / "week_05.csv"), "sales")[1]) == [
         ("category", "allowed")]

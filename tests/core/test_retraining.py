@@ -101,10 +101,10 @@ def test_a_retraining_that_fails_raises_an_alert_and_the_drop_is_still_taken(cha
 def test_a_drop_that_breaks_its_contract_neither_judges_nor_trains(champion, tmp_path):
     """A file of predictions, or a broken export, dropped into the folder is versioned and
     alerted on, and nothing is judged or trained on it."""
-    from workbench.core.data import contracts
+    from workbench.core.data import contracts, validation
 
     reference = datasets.resolve(champion, "sales@1")
-    contracts.set_contract(champion, "sales", contracts.infer(champion, reference), "test")
+    contracts.set_contract(champion, "sales", validation.infer(champion, reference), "test")
     outcome = _drop(champion, tmp_path, "week_05")  # a new category, missing temperatures
     assert outcome.status == "added" and outcome.dataset_drift
     assert "sales@2 breaks its contract: no model is judged or retrained on it" in outcome.detail

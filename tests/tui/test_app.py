@@ -7,7 +7,7 @@ from textual.widgets import DataTable, OptionList, Static
 from tests.conftest import DROPS
 from tests.tui.conftest import _cells, _settled
 from workbench.core import events
-from workbench.core.data import contracts, datasets
+from workbench.core.data import contracts, datasets, validation
 from workbench.core.experiments import training
 from workbench.core.models import registry
 from workbench.tui.app import WbApp
@@ -279,7 +279,7 @@ async def test_the_activity_log_shows_new_events_on_top_while_you_watch(filled):
 
 
 async def test_enter_on_a_version_that_breaks_its_contract_lists_how(filled):
-    contracts.set_contract(filled, "sales", contracts.infer(
+    contracts.set_contract(filled, "sales", validation.infer(
         filled, datasets.resolve(filled, "sales@1")), "a test")
     datasets.add(filled, DROPS / "week_06.csv", "sales")  # electronics: not an allowed value
     before = len(events.recent(filled.conn, 1000))
@@ -298,7 +298,7 @@ async def test_enter_on_a_version_that_breaks_its_contract_lists_how(filled):
 async def test_the_datasets_list_says_what_was_never_checked_and_shows_aliases(filled):
     """As `wb data log` does: "not checked" rather than a blank, and the version's aliases."""
     datasets.tag(filled, "sales@1", "reference")
-    contracts.set_contract(filled, "sales", contracts.infer(
+    contracts.set_contract(filled, "sales", validation.infer(
         filled, datasets.resolve(filled, "sales@1")), "a test")
     datasets.add(filled, DROPS / "week_06.csv", "sales")  # checked on add: breaks it
     app = WbApp(filled.root)

@@ -235,12 +235,12 @@ def validate(ctx: typer.Context,
                  "(those added before it) and record the results.")),
              as_json: bool = JSON_OPTION) -> None:
     """Check data against a contract; exit 1 on any violation."""
-    from ..core.data import contracts
+    from ..core.data import validation
 
     if every:
         _validate_all(ctx, target, contract, as_json)
         return
-    checked, violations = contracts.check(workspace(ctx), target, contract)
+    checked, violations = validation.check(workspace(ctx), target, contract)
     if as_json:
         output.print_json({"passed": not violations,
                            "violations": [v.to_dict() for v in violations]})
@@ -256,7 +256,7 @@ def validate(ctx: typer.Context,
 
 def _validate_all(ctx: typer.Context, name: str, contract: str | None, as_json: bool) -> None:
     """`wb data validate --all NAME`: one line per version checked, then a summary."""
-    from ..core.data import contracts
+    from ..core.data import validation
 
     if contract is not None:
         raise InvalidInput("--all checks each version against its own dataset's contract; "
@@ -264,7 +264,7 @@ def _validate_all(ctx: typer.Context, name: str, contract: str | None, as_json: 
     if "@" in name or Path(name).is_file():
         raise InvalidInput(f"--all takes a dataset name, not {name!r}: "
                            f"`wb data validate --all {name.partition('@')[0]}`")
-    sweep = contracts.check_unchecked(workspace(ctx), name)
+    sweep = validation.check_unchecked(workspace(ctx), name)
     if as_json:
         output.print_json({
             "passed": not sweep.broken,
@@ -328,10 +328,10 @@ def contract_infer(ctx: typer.Context, ref: str = typer.Argument(..., help="A da
                    force: bool = typer.Option(False, "--force", "-f",
                                               help="Overwrite OUT if it exists.")) -> None:
     """Write a contract inferred from a version (commented TOML, meant to be edited)."""
-    from ..core.data import contracts
+    from ..core.data import validation
 
     ws = workspace(ctx)
-    text = contracts.infer(ws, datasets.resolve(ws, ref))
+    text = validation.infer(ws, datasets.resolve(ws, ref))
     if out is None:  # shown, so escaped like any output; -o FILE has the exact text
         typer.echo(visible(text, lines=True), nl=False)
         return
@@ -361,11 +361,11 @@ def contract_set(ctx: typer.Context, name: str = typer.Argument(..., help="A dat
 def contract_show(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
                   as_json: bool = JSON_OPTION) -> None:
     """Print a dataset's contract."""
-    from ..core.data import contracts
+    from ..core.data import contracts, validation
 
     ws = workspace(ctx)
     if as_json:
-        output.print_json(contracts.get(ws, name))
+        output.print_json(validation.get(ws, name))
         return
-    contracts.get(ws, name)  # the same error as --json when there is none
+    validation.get(ws, name)  # the same error as --json when there is none
     typer.echo(visible(contracts.get_text(ws, name), lines=True), nl=False)

@@ -126,7 +126,7 @@ def _verdict(report: dict[str, Any], drifted: list[str], perf: dict[str, Any]) -
 
 
 def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
-    from .data import contracts, datasets, sample_data
+    from .data import contracts, datasets, sample_data, validation
     from .experiments import runs, training
     from .experiments.sweeps import grid
     from .models import registry
@@ -138,9 +138,9 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
 
     first = datasets.add(ws, reference, DATASET, "reference period (8 weeks)").version
     contract = ws.root / CONTRACT_FILE
-    contract.write_text(contracts.infer(ws, first), encoding="utf-8")
+    contract.write_text(validation.infer(ws, first), encoding="utf-8")
     contracts.set_contract(ws, DATASET, contract.read_text(encoding="utf-8"), str(contract))
-    contracts.check(ws, first.ref)  # so that `wb data log` shows it valid, as the weeks are
+    validation.check(ws, first.ref)  # so that `wb data log` shows it valid, as the weeks are
     datasets.tag(ws, first.ref, REFERENCE)  # what `wb watch` checks each drop against
     step(f"added {first.ref} ({first.rows:,} rows) as {DATASET}@{REFERENCE}; set the contract "
          f"inferred from it ({CONTRACT_FILE})")

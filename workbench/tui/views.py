@@ -96,9 +96,9 @@ def dataset_detail(root: Path, ref: str, check: bool = False) -> str:
             lines.append(f"breaks the contract of {v.name}" + (
                 ":" if check else " (enter lists how)"))
             if check:
-                from ..core.data import contracts
+                from ..core.data import validation
 
-                found = contracts.check(ws, v.ref, record=False)[1]  # a look records nothing
+                found = validation.check(ws, v.ref, record=False)[1]  # a look records nothing
                 # As `wb data validate` prints them: column, check, what was found.
                 lines += [f"  {(x.column or '(table)')[:16]:<16} {x.check:<18} {x.detail}"
                           for x in found]

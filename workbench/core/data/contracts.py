@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import config as config_mod
 from .. import events
-from ..errors import EXIT_CHECK_FAILED, InvalidInput, NotFound, WbError
+from ..errors import EXIT_CHECK_FAILED, InvalidInput, WbError
 from ..names import check_name, plural
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
@@ -54,18 +54,15 @@ class ContractBroken(WbError):
 
 
 # -- inferring ------------------------------------------------------------------------------
-def infer(ws: Workspace, version) -> str:
-    """A contract (TOML text, with comments) that `version` passes and a normal drop would too."""
-    from . import datasets
-
-    prof = version.profile
-    df = datasets.load(ws, version)
+def infer(df, prof: dict[str, Any], ref: str) -> str:
+    """A contract (TOML text, with comments) that the frame `df` (the version `ref`, profiled
+    as `prof`) passes and a normal drop would too."""
     rows = prof["rows"]
     key = next((c["name"] for c in prof["columns"]
                 if c["distinct"] == rows and c["nulls"] == 0 and c["kind"] in ("text", "numeric")
                 and not c["dtype"].startswith("Float")), None)
     lines = [
-        f"# wb data contract, inferred from {version.ref} ({rows:,} rows) on {now_iso()[:10]}.",
+        f"# wb data contract, inferred from {ref} ({rows:,} rows) on {now_iso()[:10]}.",
         "# Edit freely, then attach it: wb data contract set NAME FILE",
         "",
         "[table]",
@@ -237,17 +234,6 @@ def get_text(ws: Workspace, name: str) -> str | None:
     return row[0] if row else None
 
 
-def get(ws: Workspace, name: str) -> dict[str, Any]:
-    text = get_text(ws, name)
-    if text is None:
-        from . import datasets
-
-        datasets.log(ws, name)  # an unknown dataset is that error, not "no contract"
-        raise NotFound(f"dataset {name!r} has no contract; make one with "
-                       f"`wb data contract infer {name} -o FILE` and `wb data contract set`")
-    return parse(text, f"the contract of {name}")
-
-
 # -- checking -------------------------------------------------------------------------------
 def validate(df, contract: dict[str, Any]) -> list[Violation]:
     """Every way `df` breaks the contract (an empty list when it passes)."""
@@ -329,60 +315,3 @@ def _allowed(values, allowed: list):
 def compatible(expected: str, actual: str) -> bool:
     # Whole numbers are fine where a float is expected (a drop without decimals).
     return expected == actual or (expected.startswith("Float") and actual.startswith(("Int", "UInt")))
-
-
-def check(ws: Workspace, target: str, contract_name: str | None = None, *,
-          record: bool = True) -> tuple[str, list[Violation]]:
-    """Validate a dataset version (REF) or a plain file (PATH) against a contract: the named
-    dataset's, or the version's own dataset's. Returns (what was checked, violations). A
-    version's result is recorded (its `valid` flag, an event) unless `record` is False: a
-    look, as the TUI's, changes nothing."""
-    from . import datasets
-
-    label, df, version = datasets.load_ref_or_file(ws, target)
-    if version is None and not contract_name:
-        raise InvalidInput(f"{target} is a file: say whose contract to check it against "
-                           f"with --contract NAME")
-    contract = get(ws, contract_name or version.name)
-    violations = validate(df, contract)
-    # A read-only workspace (a mounted backup) is checked all the same, only not written to.
-    if record and not ws.read_only and version is not None and contract_name in (None, version.name):
-        datasets.record_validation(ws, version, violations)
-    return label, violations
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """What `wb data validate --all NAME` did: the versions it checked, each with its
-    violations, and those it left as already checked."""
-    name: str
-    checked: list  # [(DatasetVersion, [Violation])], oldest first
-    already: list  # DatasetVersions checked before
-    recorded: bool  # False in a read-only workspace: checked, not written down
-
-    @property
-    def broken(self) -> list:
-        return [v for v, found in self.checked if found]
-
-
-def check_unchecked(ws: Workspace, name: str) -> Sweep:
-    """Check every version of dataset `name` that was never checked (those added before its
-    contract was set) against its contract, and record each result as `wb data validate
-    REF` does. Versions of the same bytes are read once."""
-    from . import datasets
-
-    versions = datasets.log(ws, name)  # an unknown dataset: that error first
-    contract = get(ws, name)
-    record = not ws.read_only
-    checked, by_hash = [], {}
-    for version in versions:
-        if version.valid is not None:
-            continue
-        if version.hash not in by_hash:
-            by_hash[version.hash] = validate(datasets.load(ws, version), contract)
-        violations = by_hash[version.hash]
-        if record:
-            datasets.record_validation(ws, version, violations)
-        checked.append((version, violations))
-    return Sweep(name, checked, [v for v in versions if v.valid is not None], record)
-

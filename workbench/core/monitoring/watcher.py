@@ -321,11 +321,11 @@ class Watcher:
                                  dead_id)).rowcount == 1
 
     def _violations(self, version: datasets.DatasetVersion) -> list | None:
-        from ..data import contracts
+        from ..data import contracts, validation
 
         if contracts.get_text(self.ws, version.name) is None:
             return None
-        return contracts.check(self.ws, version.ref, record=False)[1]
+        return validation.check(self.ws, version.ref, record=False)[1]
 
     # -- being seen running -----------------------------------------------------------------
     def _alive(self, watcher_id: int | None) -> bool:

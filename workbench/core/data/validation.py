@@ -1,0 +1,79 @@
+"""Checking dataset versions against their dataset's contract, and recording the result: what
+ties `contracts` (the rules, pure) to `datasets` (the versions), so neither imports the other
+both ways."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidInput, NotFound
+from ..storage.workspace import Workspace
+from . import contracts, datasets
+
+
+def infer(ws: Workspace, version: datasets.DatasetVersion) -> str:
+    """A contract (TOML text, with comments) that `version` passes and a normal drop would too."""
+    return contracts.infer(datasets.load(ws, version), version.profile, version.ref)
+
+
+def get(ws: Workspace, name: str) -> dict[str, Any]:
+    text = contracts.get_text(ws, name)
+    if text is None:
+        datasets.log(ws, name)  # an unknown dataset is that error, not "no contract"
+        raise NotFound(f"dataset {name!r} has no contract; make one with "
+                       f"`wb data contract infer {name} -o FILE` and `wb data contract set`")
+    return contracts.parse(text, f"the contract of {name}")
+
+
+def check(ws: Workspace, target: str, contract_name: str | None = None, *,
+          record: bool = True) -> tuple[str, list[contracts.Violation]]:
+    """Validate a dataset version (REF) or a plain file (PATH) against a contract: the named
+    dataset's, or the version's own dataset's. Returns (what was checked, violations). A
+    version's result is recorded (its `valid` flag, an event) unless `record` is False: a
+    look, as the TUI's, changes nothing."""
+    label, df, version = datasets.load_ref_or_file(ws, target)
+    if version is None and not contract_name:
+        raise InvalidInput(f"{target} is a file: say whose contract to check it against "
+                           f"with --contract NAME")
+    contract = get(ws, contract_name or version.name)
+    violations = contracts.validate(df, contract)
+    # A read-only workspace (a mounted backup) is checked all the same, only not written to.
+    if record and not ws.read_only and version is not None and contract_name in (None, version.name):
+        datasets.record_validation(ws, version, violations)
+    return label, violations
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What `wb data validate --all NAME` did: the versions it checked, each with its
+    violations, and those it left as already checked."""
+    name: str
+    checked: list  # [(DatasetVersion, [contracts.Violation])], oldest first
+    already: list  # DatasetVersions checked before
+    recorded: bool  # False in a read-only workspace: checked, not written down
+
+    @property
+    def broken(self) -> list:
+        return [v for v, found in self.checked if found]
+
+
+def check_unchecked(ws: Workspace, name: str) -> Sweep:
+    """Check every version of dataset `name` that was never checked (those added before its
+    contract was set) against its contract, and record each result as `wb data validate
+    REF` does. Versions of the same bytes are read once."""
+    versions = datasets.log(ws, name)  # an unknown dataset: that error first
+    contract = get(ws, name)
+    record = not ws.read_only
+    checked, by_hash = [], {}
+    for version in versions:
+        if version.valid is not None:
+            continue
+        if version.hash not in by_hash:
+            by_hash[version.hash] = contracts.validate(datasets.load(ws, version), contract)
+        violations = by_hash[version.hash]
+        if record:
+            datasets.record_validation(ws, version, violations)
+        checked.append((version, violations))
+    return Sweep(name, checked, [v for v in versions if v.valid is not None], record)
+
