@@ -115,8 +115,7 @@ def breakdown(path: Path, tmp: Path) -> list[tuple[str, float]]:
     """The pieces of an add, each timed on its own (in an add, staging runs on a thread
     alongside read_table and profile.compute)."""
     ws, _ = Workspace.init(tmp / "ws-breakdown")
-    settings = ws.config["data"]
-    bins, top = int(settings["histogram_bins"]), int(settings["top_values"])
+    bins, top = ws.config.data.histogram_bins, ws.config.data.top_values
     ws.close()
     parts: list[tuple[str, float]] = []
     parts.append(("tabular.check_readable + detect_format",

@@ -32,7 +32,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -42,10 +42,8 @@ from workbench.core import config
 from workbench.core.data import profile
 from workbench.core.monitoring import drift
 
-# The defaults a fresh workspace's config.toml has (the keys that are Settings fields).
-SETTINGS = drift.Settings(**{f.name: config.DEFAULTS["drift"][f.name]
-                             for f in fields(drift.Settings)
-                             if f.name in config.DEFAULTS["drift"]})
+# The defaults a fresh workspace's config.toml has.
+SETTINGS = config.DEFAULT.drift
 MEAN, SD = 100.0, 15.0
 SHOPS = np.array(["s1", "s2", "s3", "s4", "s5"])
 SHOP_SHARES = [0.35, 0.25, 0.2, 0.12, 0.08]

@@ -208,7 +208,7 @@ def breakdown(ws: Workspace) -> dict[str, float]:
     """The pieces of a check from the stored version, each timed on its own."""
     version = datasets.resolve(ws, "cur@1")
     ref_profile = datasets.resolve(ws, "ref@1").profile
-    settings = drift.Settings.from_config(ws)
+    settings = ws.config.drift
     out = {}
     t0 = time.perf_counter()
     data = ws.store.read_verified(version.hash)

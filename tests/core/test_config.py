@@ -26,7 +26,7 @@ def test_the_commented_file_wb_init_writes_loads_without_a_word(tmp_path):
     path.write_text(config.DEFAULT_CONFIG_TEXT)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert config.load(path) == config.DEFAULTS
+        assert config.load(path) == config.DEFAULT
 
 
 @pytest.mark.parametrize("text, words", [
@@ -79,5 +79,20 @@ def test_an_unknown_key_or_section_warns_with_the_nearest_and_the_rest_counts(tm
     with pytest.warns(config.ConfigWarning) as caught:
         loaded = config.load(path)
     assert [str(w.message) for w in caught] == [f"{path}: {words}"]
-    assert loaded["registry"]["promotion_margin"] == 0.05
-    assert loaded["drift"]["numeric_threshold"] == config.DEFAULTS["drift"]["numeric_threshold"]
+    assert loaded.registry.promotion_margin == 0.05
+    assert loaded.drift.numeric_threshold == config.DEFAULT.drift.numeric_threshold
+
+
+def test_the_loaded_settings_are_typed_records_with_every_default(tmp_path):
+    """Every setting of the commented file is a field of its section's record (and no record
+    field lacks a default), with floats as floats and a retraining window as a count."""
+    import dataclasses
+
+    for section, values in config.DEFAULTS.items():
+        record = getattr(config.DEFAULT, section)
+        assert {f.name for f in dataclasses.fields(record)} == set(values), section
+    path = tmp_path / "config.toml"
+    path.write_text('[store]\ngc_grace_hours = 1\n[retrain]\nwindow = "all"\n')
+    loaded = config.load(path)
+    assert loaded.store.gc_grace_hours == 1.0 and isinstance(loaded.store.gc_grace_hours, float)
+    assert loaded.retrain.window == 0 and config.DEFAULT.retrain.window == 1

@@ -9,7 +9,6 @@ polars, so every expected answer is known; the reference side is profiled with
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 
@@ -24,10 +23,8 @@ from workbench.core.errors import InvalidInput, NotFound
 from workbench.core.monitoring import alerts, drift
 from workbench.core.storage.maintenance import fsck, gc
 
-# The defaults a fresh workspace's config.toml has (the keys that are Settings fields).
-SETTINGS = drift.Settings(**{f.name: config.DEFAULTS["drift"][f.name]
-                             for f in dataclasses.fields(drift.Settings)
-                             if f.name in config.DEFAULTS["drift"]})
+# The defaults a fresh workspace's config.toml has.
+SETTINGS = config.DEFAULT.drift
 FEATURE_FIELDS = {"name", "type", "test", "score", "threshold", "drifted"}
 
 

@@ -10,6 +10,7 @@ its objects' hashes and sizes made to agree, so that only the lie under test is 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fractions
 import gzip
 import io
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DROPS
+from workbench.core import config
 from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput
 from workbench.core.experiments import training
@@ -227,9 +229,11 @@ def test_a_compression_bomb_stops_at_what_the_manifest_declares(exported, other,
 def test_the_expanded_size_cap_is_the_users_to_set(exported, other, tmp_path):
     manifest, objects = exported
     path = write_bundle(tmp_path / "ok.wbm", manifest, objects, compress=True)
-    other.config["bundles"]["max_expanded_mb"] = 0  # as if the user set a tiny cap
+    settings = other.config
+    # A cap below this small bundle's size (the file takes whole megabytes, from 1).
+    other.config = dataclasses.replace(settings, bundles=config.BundleSettings(max_expanded_mb=0))
     refused(other, path, r"more than the 0 MB that \[bundles\] max_expanded_mb allows")
-    other.config["bundles"]["max_expanded_mb"] = 10240
+    other.config = settings
     assert bundles.import_bundle(other, path)["model"] == "demand@1"  # gzip is fine
 
 

@@ -112,7 +112,8 @@ def test_a_drop_that_breaks_its_contract_neither_judges_nor_trains(champion, tmp
 
 
 def test_the_retraining_window_trains_on_the_versions_it_names(champion, tmp_path):
-    champion.config["retrain"]["window"] = "all"  # as `[retrain] window = "all"` sets it
+    champion.config_path.write_text('[retrain]\nwindow = "all"\n')
+    del champion.config  # read again, as the next command would
     outcome = _drop(champion, tmp_path, "week_05")
     assert "retrained demand on sales@2 as demand@2" in outcome.detail
     info = runs.show(champion, registry.resolve(champion, "demand@2").run_id)

@@ -25,8 +25,8 @@ def test_init_makes_the_layout_and_is_idempotent(tmp_path):
     (tmp_path / ".wb" / "config.toml").write_text("[store]\ngc_grace_hours = 1\n")
     again, created_again = Workspace.init(tmp_path)
     assert not created_again
-    assert again.config["store"]["gc_grace_hours"] == 1  # the user's edit survives
-    assert again.config["data"]["histogram_bins"] == 20  # defaults fill the rest
+    assert again.config.store.gc_grace_hours == 1  # the user's edit survives
+    assert again.config.data.histogram_bins == 20  # defaults fill the rest
 
 
 def test_database_is_wal_with_foreign_keys_and_migrated(ws):

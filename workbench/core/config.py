@@ -7,7 +7,7 @@ import json
 import math
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ window = "latest"
 max_expanded_mb = 10240
 """
 
-DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG_TEXT)
+DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG_TEXT)  # the file's tables
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,85 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InvalidInput(f"{path} is not valid TOML: {exc}") from None
 
 
-def load(path: Path) -> dict[str, dict[str, Any]]:
+# -- the settings, typed: one record per section of the file -------------------------------
+@dataclass(frozen=True)
+class StoreSettings:
+    gc_grace_hours: float
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    histogram_bins: int
+    top_values: int
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    """What `wb drift check` calls drift (each setting is explained in DEFAULT_CONFIG_TEXT)."""
+    numeric_threshold: float
+    categorical_threshold: float
+    missing_share_threshold: float
+    false_discovery_rate: float
+    categorical_max_distinct: int
+    dataset_drift_share: float
+    performance_degradation: float
+    classifier_auc_threshold: float
+    classifier_max_rows: int
+
+
+@dataclass(frozen=True)
+class TuiSettings:
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    promotion_margin: float
+
+
+@dataclass(frozen=True)
+class RetrainSettings:
+    window: int  # versions to train on, newest first: 1 for "latest", 0 for "all"
+
+
+@dataclass(frozen=True)
+class BundleSettings:
+    max_expanded_mb: int
+
+
+@dataclass(frozen=True)
+class Config:
+    """A workspace's `.wb/config.toml` over the defaults, checked: read once per Workspace."""
+    store: StoreSettings
+    data: DataSettings
+    drift: DriftSettings
+    tui: TuiSettings
+    registry: RegistrySettings
+    retrain: RetrainSettings
+    bundles: BundleSettings
+
+    @classmethod
+    def from_sections(cls, sections: dict[str, dict[str, Any]]) -> Config:
+        """From checked TOML tables (every key present); a TOML integer where a float is
+        meant becomes a float, and a retraining window its number of versions."""
+        values = {"retrain": {"window": RULES["retrain"]["window"].versions(
+            sections["retrain"]["window"])}}
+        return cls(**{f.name: _section(f.type, {**sections[f.name], **values.get(f.name, {})})
+                      for f in fields(cls)})
+
+
+def _section(type_name: str, values: dict[str, Any]):
+    kind = _SECTIONS[type_name]
+    return kind(**{f.name: float(values[f.name]) if f.type == "float" else values[f.name]
+                   for f in fields(kind) if f.name in values})
+
+
+_SECTIONS = {kind.__name__: kind for kind in (StoreSettings, DataSettings, DriftSettings,
+                                               TuiSettings, RegistrySettings, RetrainSettings,
+                                               BundleSettings)}
+
+
+def load(path: Path) -> Config:
     """The settings in `path` over the defaults; a missing file means all defaults. A value of
     the wrong type or out of range is an error; an unknown key or section a ConfigWarning."""
     user = read_toml(path) if path.exists() else {}
@@ -178,7 +256,7 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
     for section, values in user.items():
         if section in merged:
             merged[section].update(values)
-    return merged
+    return Config.from_sections(merged)
 
 
 def _check(path: Path, given: dict[str, Any], known: dict[str, Any], where: tuple[str, ...]
@@ -209,3 +287,6 @@ def _check_strings(path: Path, table: str, values: dict[str, Any]) -> None:
     for key, value in values.items():
         if not isinstance(value, str):
             raise InvalidInput(f"{path}: {table}.{key} must be a string, not {shown(value)}")
+
+
+DEFAULT = Config.from_sections(DEFAULTS)  # what a workspace without a config.toml has

@@ -155,7 +155,7 @@ def keymap(root: Path) -> dict[str, str]:
     """`[tui.keymap]` of the workspace's config: binding id -> keys."""
     from ..core.storage.workspace import Workspace
 
-    table = Workspace(root).config.get("tui", {}).get("keymap", {})
+    table = Workspace(root).config.tui.keymap
     return {str(k): str(v) for k, v in table.items()}
 
 

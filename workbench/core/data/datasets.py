@@ -125,9 +125,8 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
         stager = _Stager(ws, path, progress)
         try:
             df = tabular.read_table(path, fmt)
-            settings = ws.config["data"]
-            prof = profile.compute(df, bins=int(settings["histogram_bins"]),
-                                   top=int(settings["top_values"]))
+            settings = ws.config.data
+            prof = profile.compute(df, bins=settings.histogram_bins, top=settings.top_values)
             schema = profile.schema_of(df)
             contract_text = contracts.get_text(ws, name)
             violations = None if contract_text is None else contracts.validate(

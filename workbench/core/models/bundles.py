@@ -248,7 +248,7 @@ def _manifest(ws: Workspace, tar: tarfile.TarFile, member: tarfile.TarInfo,
 
 
 def _check_size(ws: Workspace, manifest: dict[str, Any], path: Path) -> None:
-    cap_mb = ws.config["bundles"]["max_expanded_mb"]
+    cap_mb = ws.config.bundles.max_expanded_mb
     total = sum(o["size"] for o in manifest["objects"])
     if total > cap_mb * MIB:
         raise InvalidInput(f"{path} holds {total / MIB:,.0f} MB of objects, more than the "
@@ -339,10 +339,10 @@ def _profile_dataset(ws: Workspace, path: Path, dataset: dict[str, Any],
     except InvalidInput:
         raise InvalidInput(f"{path}: its dataset {dataset['name']} cannot be read as "
                            f"{tabular.FORMAT_NAMES[dataset['format']]}") from None
-    settings = ws.config["data"]
+    settings = ws.config.data
     return {"schema": profile.schema_of(df), "size": where.stat().st_size,
-            "profile": profile.compute(df, bins=int(settings["histogram_bins"]),
-                                       top=int(settings["top_values"]))}
+            "profile": profile.compute(df, bins=settings.histogram_bins,
+                                       top=settings.top_values)}
 
 
 def _contract_to_import(ws: Workspace, carried: dict[str, Any] | None) -> dict[str, Any]:

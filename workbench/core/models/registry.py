@@ -540,7 +540,7 @@ def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
         champion_score = load(ws, champion).score(df, target, version.ref)[0][name]
     except scoring.Unscorable as exc:  # a refused gate, said as one: the data is the problem
         return _gate("performance", False, f"not measured: {exc}")
-    margin = float(ws.config["registry"]["promotion_margin"])
+    margin = ws.config.registry.promotion_margin
     worse = metrics.worse_by(name, candidate_score, champion_score)
     passed = worse <= margin
     return _gate("performance", passed,

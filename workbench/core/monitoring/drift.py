@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import events, metrics
+from ..config import DriftSettings
 from ..errors import InvalidInput, NotFound
 from ..experiments import runs
 from ..names import plural
@@ -33,30 +33,8 @@ if TYPE_CHECKING:
     from ..models import scoring
 
 
-@dataclass(frozen=True)
-class Settings:
-    numeric_threshold: float
-    categorical_threshold: float
-    missing_share_threshold: float
-    false_discovery_rate: float
-    categorical_max_distinct: int
-    dataset_drift_share: float
-    performance_degradation: float = 0.1
-    classifier_auc_threshold: float = 0.55
-    classifier_max_rows: int = 20_000
-
-    @classmethod
-    def from_config(cls, ws: Workspace) -> Settings:
-        d = ws.config["drift"]
-        return cls(float(d["numeric_threshold"]), float(d["categorical_threshold"]),
-                   float(d["missing_share_threshold"]), float(d["false_discovery_rate"]),
-                   int(d["categorical_max_distinct"]), float(d["dataset_drift_share"]),
-                   float(d["performance_degradation"]), float(d["classifier_auc_threshold"]),
-                   int(d["classifier_max_rows"]))
-
-
 # -- comparing two profiles -------------------------------------------------------------------
-def compare(ref: dict[str, Any], cur_df, settings: Settings) -> dict[str, Any]:
+def compare(ref: dict[str, Any], cur_df, settings: DriftSettings) -> dict[str, Any]:
     """The drift of data frame `cur_df` from the reference profile `ref` (no persistence)."""
     from ..data import profile
 
@@ -109,7 +87,7 @@ def compare(ref: dict[str, Any], cur_df, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _kind(col: dict[str, Any], settings: Settings) -> str:
+def _kind(col: dict[str, Any], settings: DriftSettings) -> str:
     if col["kind"] == "numeric" and col["distinct"] > settings.categorical_max_distinct:
         return "numerical"
     return "categorical"
@@ -127,7 +105,7 @@ def _feature(name: str, kind: str, test: str, score: float, threshold: float, *,
     return {"name": name, "type": kind, **result, **extra, "tests": [result]}
 
 
-def _compare_column(rcol: dict, ccol: dict, settings: Settings,
+def _compare_column(rcol: dict, ccol: dict, settings: DriftSettings,
                     rows: tuple[int, int]) -> dict[str, Any]:
     kind = _kind(rcol, settings)
     missing = {"reference": rcol["null_fraction"], "current": ccol["null_fraction"]}
@@ -145,7 +123,7 @@ def _compare_column(rcol: dict, ccol: dict, settings: Settings,
     return {**compared, "tests": [*missing_test["tests"], *compared["tests"]]}
 
 
-def _numerical(rcol, ccol, settings: Settings, missing) -> dict[str, Any]:
+def _numerical(rcol, ccol, settings: DriftSettings, missing) -> dict[str, Any]:
     name = rcol["name"]
     if not rcol.get("sketch") or not ccol.get("sketch") or "counts_in" not in ccol:
         return _feature(name, "numerical", "wasserstein", 0.0, settings.numeric_threshold,
@@ -165,7 +143,7 @@ def _numerical(rcol, ccol, settings: Settings, missing) -> dict[str, Any]:
                            f"{score:.3g} reference std apart")
 
 
-def _categorical(rcol, ccol, settings: Settings, missing) -> dict[str, Any]:
+def _categorical(rcol, ccol, settings: DriftSettings, missing) -> dict[str, Any]:
     ref_counts = rcol.get("category_counts") or {}
     cur_counts = ccol.get("category_counts") or {}
     keys = sorted(set(ref_counts) | set(cur_counts))
@@ -264,7 +242,7 @@ def chi2_sf(x: float, dof: int) -> float:
     return min(1.0, math.exp(log_front) * h)
 
 
-def _gate(features: list[dict[str, Any]], settings: Settings) -> None:
+def _gate(features: list[dict[str, Any]], settings: DriftSettings) -> None:
     """A test over its threshold finds drift only if its p-value survives Benjamini-Hochberg
     over every test run; a feature drifts when one of its tests does, and shows that one (or,
     with none, the one nearest its threshold) as its headline."""
@@ -320,7 +298,7 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
     from ..data import datasets
     from ..models import scoring
 
-    settings = Settings.from_config(ws)
+    settings = ws.config.drift
     ref_version = datasets.resolve(ws, reference)
     loaded = load_model(ws, model) if model else None
     cur_label, cur_df, _ = datasets.load_ref_or_file(ws, current)
@@ -359,7 +337,7 @@ def check(ws: Workspace, reference: str, current: str, *, model: str | None = No
     return report
 
 
-def prediction_drift(model: scoring.LoadedModel, ref_df, cur_df, settings: Settings
+def prediction_drift(model: scoring.LoadedModel, ref_df, cur_df, settings: DriftSettings
                      ) -> dict[str, Any]:
     """The model's outputs on the reference against its outputs on the current data, compared
     as a feature would be (a number for regressors, a category for classifiers)."""
@@ -379,7 +357,7 @@ def prediction_drift(model: scoring.LoadedModel, ref_df, cur_df, settings: Setti
 
 
 def performance(ws: Workspace, model: scoring.LoadedModel, cur_df, target: str,
-                settings: Settings) -> dict[str, Any]:
+                settings: DriftSettings) -> dict[str, Any]:
     """The model's metrics on the labelled current data against those at its validation."""
     current, rows = model.score(cur_df, target)
     main = metrics.primary(model.task)
@@ -395,7 +373,7 @@ def performance(ws: Workspace, model: scoring.LoadedModel, cur_df, target: str,
 
 
 def estimate_performance(ws: Workspace, model: scoring.LoadedModel, cur_df,
-                         settings: Settings) -> dict[str, Any]:
+                         settings: DriftSettings) -> dict[str, Any]:
     """The model's metric on the current data estimated without labels. Classifiers: the mean
     confidence of their predictions is their expected accuracy (as NannyML's CBPE, assuming
     calibrated probabilities). Regressors: a second model learns the size of the first one's
@@ -448,7 +426,7 @@ def _estimated_mae(ws: Workspace, model: scoring.LoadedModel, cur_df, predicted)
 
 
 def _concept_drift_signal(estimate: dict[str, Any], actual: dict[str, Any],
-                          settings: Settings) -> None:
+                          settings: DriftSettings) -> None:
     """Once labels arrive: an actual metric much worse than the label-free estimate means the
     inputs did not explain the loss, i.e. the relation between inputs and outcome moved."""
     metric = estimate["metric"]
@@ -462,7 +440,7 @@ def _concept_drift_signal(estimate: dict[str, Any], actual: dict[str, Any],
     estimate["concept_drift"] = gap > settings.performance_degradation
 
 
-def domain_classifier(ref_df, cur_df, settings: Settings, target: str | None) -> dict[str, Any]:
+def domain_classifier(ref_df, cur_df, settings: DriftSettings, target: str | None) -> dict[str, Any]:
     """Can a model tell reference rows from current rows? Its ROC AUC on held-out rows says
     whether the data moved as a whole (also when no single feature did, as a shift within one
     segment), and its most important features say where."""

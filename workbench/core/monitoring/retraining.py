@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import config, events
+from .. import events
 from ..data.datasets import DatasetVersion
 from ..errors import WbError
 from ..experiments import runs
@@ -81,7 +81,7 @@ def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:
     from ..experiments import training
 
     info = runs.show(ws, champion.production.run_id)
-    window = config.RULES["retrain"]["window"].versions(ws.config["retrain"]["window"])
+    window = ws.config.retrain.window
     spec = training.TrainSpec(**{**info["spec"], "data": drop.ref, "window": window})
     run_id = training.train(ws, spec, experiment=info["experiment"],
                             tags={"retrained_from": champion.production.ref,

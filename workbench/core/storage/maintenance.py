@@ -113,7 +113,7 @@ class GcReport:
 def gc(ws: Workspace, dry_run: bool = False, grace_hours: float | None = None) -> GcReport:
     """Delete unreferenced objects older than the grace period, and orphaned temp files."""
     if grace_hours is None:
-        grace_hours = float(ws.config["store"]["gc_grace_hours"])
+        grace_hours = ws.config.store.gc_grace_hours
     cutoff = time.time() - grace_hours * 3600
     report = GcReport(dry_run=dry_run)
     if not dry_run and ws.read_only:

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from .. import config as config_mod
 from .. import events
@@ -56,11 +55,11 @@ class Workspace:
 
     @cached_property
     def store(self) -> ObjectStore:
-        grace_hours = self.config.get("store", {}).get("gc_grace_hours", 24)
-        return ObjectStore(self.wb_dir / "objects", temp_grace_s=float(grace_hours) * 3600)
+        return ObjectStore(self.wb_dir / "objects",
+                           temp_grace_s=self.config.store.gc_grace_hours * 3600)
 
     @cached_property
-    def config(self) -> dict[str, dict[str, Any]]:
+    def config(self) -> config_mod.Config:
         return config_mod.load(self.config_path)
 
     @property
