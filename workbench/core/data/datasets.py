@@ -18,7 +18,7 @@ from typing import Any
 from .. import events
 from ..errors import Ambiguous, InvalidInput, NotFound
 from ..names import NAME_RE, check_name, did_you_mean, plural, split_ref, version_number
-from ..storage.db import transaction
+from ..storage.db import id_for_name, next_version, transaction
 from ..storage.store import StagedObject
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
@@ -150,8 +150,8 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
                 held = _holding(conn, name, staged.oid)
                 if held is not None and once:
                     return AddResult(held, unchanged=True, same_as=held.ref)
-                number = _insert_version(conn, name, staged, fmt, schema, prof, message, path,
-                                         valid, same_as=held)
+                number = _record_added(conn, name, staged, fmt, schema, prof, message, path,
+                                       valid, same_as=held)
         except BaseException:
             stager.abandon()
             raise
@@ -193,24 +193,31 @@ class _Stager:
             self._staged.discard()
 
 
-def _insert_version(conn: sqlite3.Connection, name: str, staged: StagedObject, fmt: str,
-                    schema: list, prof: dict, message: str, path: Path, valid: bool | None,
-                    same_as: DatasetVersion | None = None) -> int:
+def insert_version(conn: sqlite3.Connection, name: str, *, hash_algo: str, oid: str, fmt: str,
+                   size: int, schema: list, prof: dict, message: str, source_path: str | None,
+                   valid: bool | None) -> int:
+    """Add the next version of dataset `name` (made if new) in the caller's transaction; the
+    bytes are already in the store. Returns its number."""
     now = now_iso()
-    conn.execute("INSERT OR IGNORE INTO datasets (name, created_at) VALUES (?, ?)", (name, now))
-    dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?", (name,)).fetchone()[0]
-    number = conn.execute(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = ?",
-        (dataset_id,),
-    ).fetchone()[0]
+    dataset_id = id_for_name(conn, "datasets", name, now)
+    number = next_version(conn, "dataset_versions", "dataset_id", dataset_id)
     conn.execute(
         """INSERT INTO dataset_versions (dataset_id, version, hash_algo, hash, format, size, rows,
                columns, schema, profile, message, source_path, valid, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (dataset_id, number, staged.store.algo, staged.oid, fmt, staged.size, prof["rows"],
-         len(schema), json.dumps(schema), json.dumps(prof), message, str(path.resolve()), valid,
-         now),
+        (dataset_id, number, hash_algo, oid, fmt, size, prof["rows"], len(schema),
+         json.dumps(schema), json.dumps(prof), message, source_path, valid, now),
     )
+    return number
+
+
+def _record_added(conn: sqlite3.Connection, name: str, staged: StagedObject, fmt: str,
+                  schema: list, prof: dict, message: str, path: Path, valid: bool | None,
+                  same_as: DatasetVersion | None = None) -> int:
+    """A new version from a file just staged, with its event in the audit log."""
+    number = insert_version(conn, name, hash_algo=staged.store.algo, oid=staged.oid, fmt=fmt,
+                            size=staged.size, schema=schema, prof=prof, message=message,
+                            source_path=str(path.resolve()), valid=valid)
     verdict = {None: "", True: "; valid", False: "; breaks its contract"}[valid]
     again = "" if same_as is None else f"; same bytes as {same_as.ref}"
     events.record(

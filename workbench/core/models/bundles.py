@@ -382,25 +382,13 @@ def _local_version(conn, name: str, digest: str) -> int | None:
 
 
 def _import_dataset(conn, d: dict[str, Any], profiled: dict[str, Any] | None) -> None:
-    conn.execute("INSERT OR IGNORE INTO datasets (name, created_at) VALUES (?, ?)",
-                 (d["name"], now_iso()))
-    dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?",
-                              (d["name"],)).fetchone()[0]
-    if profiled is None or conn.execute(
-            "SELECT 1 FROM dataset_versions WHERE dataset_id = ? AND hash = ?",
-            (dataset_id, d["hash"])).fetchone():
+    if profiled is None or _local_version(conn, d["name"], d["hash"]) is not None:
         return  # these bytes are already a version here
-    number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions "
-                          "WHERE dataset_id = ?", (dataset_id,)).fetchone()[0]
     # Not validated here (valid is NULL) until `wb data validate` checks it against a contract.
-    conn.execute(
-        "INSERT INTO dataset_versions (dataset_id, version, hash_algo, hash, format, size, rows, "
-        "columns, schema, profile, message, source_path, valid, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (dataset_id, number, hashing.ALGORITHM, d["hash"], d["format"], profiled["size"],
-         profiled["profile"]["rows"], len(profiled["schema"]), json.dumps(profiled["schema"]),
-         json.dumps(profiled["profile"]), f"imported: {d['name']}@{d['version']}", None, None,
-         now_iso()))
+    datasets.insert_version(conn, d["name"], hash_algo=hashing.ALGORITHM, oid=d["hash"],
+                            fmt=d["format"], size=profiled["size"], schema=profiled["schema"],
+                            prof=profiled["profile"], message=f"imported: {d['name']}@{d['version']}",
+                            source_path=None, valid=None)
 
 
 def _import_run(conn, run: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from .. import events, metrics
 from ..errors import Caution, InvalidInput, NotFound, WbError
 from ..experiments import runs
 from ..names import check_name, did_you_mean, split_ref, version_number
-from ..storage.db import transaction
+from ..storage.db import id_for_name, next_version, transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from . import model_io, scoring
@@ -138,10 +138,8 @@ def insert_version(conn: sqlite3.Connection, name: str, run_id: str, artifact_ha
                    description: str = "") -> int:
     """Add the next version of model `name` (made if new) in the caller's transaction."""
     now = now_iso()
-    conn.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)", (name, now))
-    model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
-    number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions "
-                          "WHERE model_id = ?", (model_id,)).fetchone()[0]
+    model_id = id_for_name(conn, "models", name, now)
+    number = next_version(conn, "model_versions", "model_id", model_id)
     conn.execute(
         "INSERT INTO model_versions (model_id, version, run_id, artifact_hash, artifact_meta, "
         "dataset, dataset_hash, schema, metrics, created_at, description) "

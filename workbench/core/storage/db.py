@@ -192,3 +192,20 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     finally:
         if conn.in_transaction:
             conn.execute("COMMIT")
+
+
+# -- the two statements every "named thing with numbered versions" table needs ---------------
+# Table and column names here are wb's own constants, never user input.
+def id_for_name(conn: sqlite3.Connection, table: str, name: str, created_at: str) -> int:
+    """The id of the row of `table` (datasets, models, experiments) named `name`, made if new,
+    inside the caller's transaction."""
+    conn.execute(f"INSERT OR IGNORE INTO {table} (name, created_at) VALUES (?, ?)",
+                 (name, created_at))
+    return conn.execute(f"SELECT id FROM {table} WHERE name = ?", (name,)).fetchone()[0]
+
+
+def next_version(conn: sqlite3.Connection, table: str, owner: str, owner_id: int) -> int:
+    """The number the next version in `table` of the thing `owner` = `owner_id` gets (1 for
+    the first); read inside the transaction that inserts it, so two writers cannot share one."""
+    return conn.execute(f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE {owner} = ?",
+                        (owner_id,)).fetchone()[0]
