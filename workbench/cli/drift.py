@@ -8,8 +8,8 @@ import typer
 
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.monitoring import drift as drift_core
-from ..core.names import plural
 from ..formatting import short_time
+from ..presenters import drift as drift_words
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -42,58 +42,16 @@ def check(ctx: typer.Context,
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def _tests(feature: dict[str, Any]) -> list[dict[str, Any]]:
-    tests = feature.get("tests") or [feature]
-    headline = next((t for t in tests if t["test"] == feature["test"]), tests[0])
-    return [headline, *(t for t in tests if t is not headline)]
+NOTE_STYLES = {"info": None, "warning": "yellow", "alarm": "red"}
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    verdict = "DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"
-    output.line(f"{report['current']} vs {report['reference']}: {verdict} "
-                f"({report['drifted_features']} of {plural(report['n_features'], 'feature')} drifted; "
-                f"the dataset drifts at {report['threshold_share']:.0%})",
+    output.line(drift_words.verdict(report),
                 style="bold red" if report["dataset_drift"] else "bold green")
-    # Every test run on a feature, its headline first (reports made before tests were kept
-    # have the headline only).
-    output.table(["feature", "type", "test", "score", "threshold", "p", "drifted", "detail"],
-                 [(f["name"] if i == 0 else "", f["type"] if i == 0 else "", t["test"],
-                   f"{t['score']:.3f}", f"{t['threshold']:g}", f"{t['p_value']:.2g}",
-                   "YES" if t["drifted"] else "", t["detail"])
-                  for f in report["features"] for i, t in enumerate(_tests(f))],
-                 justify_right=("score", "threshold", "p"))
-    for problem in report["schema_problems"]:
-        output.line(f"column {problem['name']}: {problem['problem']}", style="yellow")
-    pred = report.get("prediction_drift")
-    if pred:
-        output.line(f"predictions: {pred['test']} {pred['score']:.3f} (threshold "
-                    f"{pred['threshold']:g}) -> {'DRIFTED' if pred['drifted'] else 'stable'}",
-                    style="red" if pred["drifted"] else None)
-    perf = report.get("performance")
-    if perf:
-        change = "" if perf["degradation"] is None else f", {perf['degradation']:+.1%} worse"
-        output.line(f"performance: {perf['metric']} {perf['current']:.4g} on {perf['rows']:,} "
-                    f"labelled rows vs {perf['validation']:.4g} at validation{change} -> "
-                    f"{'DEGRADED' if perf['degraded'] else 'ok'}",
-                    style="red" if perf["degraded"] else None)
-    est = report.get("performance_estimate")
-    if est and est["estimated"] is not None:
-        line = (f"estimated {est['metric']} without labels: {est['estimated']:.4g} vs "
-                f"{est['validation']:.4g} at validation ({est['method']}; blind to concept drift)")
-        if est.get("gap") is not None:
-            line += (f"; actual {est['actual']:.4g}, {est['gap']:+.1%} off the estimate -> "
-                     + ("CONCEPT DRIFT" if est["concept_drift"] else "explained by the inputs"))
-        output.line(line, style="red" if est.get("concept_drift") or est["degraded"] else None)
-    multi = report.get("multivariate")
-    if multi:
-        leaders = ", ".join(f"{f['name']} ({f['share']:.0%})" for f in multi["top_features"][:3])
-        output.line(f"classifier: tells current from reference with ROC AUC {multi['score']:.3f} "
-                    f"(threshold {multi['threshold']:g}) -> "
-                    f"{'DRIFTED' if multi['drifted'] else 'indistinguishable'}; led by {leaders}",
-                    style="red" if multi["drifted"] else None)
-    if report["extra_columns"]:
-        output.line(f"columns not in the reference: {', '.join(report['extra_columns'])}",
-                    style="yellow")
+    output.table(list(drift_words.TEST_COLUMNS), drift_words.test_rows(report),
+                 justify_right=drift_words.NUMBER_COLUMNS)
+    for note in drift_words.notes(report):
+        output.line(note.text, style=NOTE_STYLES[note.level])
     output.line(f"report {report['report_id'][:12]}", style="dim")
 
 

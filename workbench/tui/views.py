@@ -24,6 +24,7 @@ from ..core.monitoring import alerts, drift
 from ..core.names import plural, short_id
 from ..core.storage.workspace import Workspace
 from ..formatting import VALID_TEXT, fmt_num, short_time, visible
+from ..presenters import drift as drift_words
 
 
 @contextmanager
@@ -195,8 +196,10 @@ def drift_detail(root: Path, key: str) -> str:
                               f"about {a.subject}" if a.subject else "", "", a.message,
                               "", "acknowledged" if a.acked else "a: acknowledge it"])
         report = drift.show(ws, ident)
-        lines = [f"{report['current']} vs {report['reference']}: "
-                 + ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"),
+        # The findings beyond the features (a degraded model) first: they are what to act on.
+        lines = [drift_words.verdict(report),
+                 *(("! " if n.level == "alarm" else "  ") + n.text
+                   for n in drift_words.notes(report)),
                  "enter: each feature with its distributions", ""]
         lines += [f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
                   f"{f['score']:.3f} (>= {f['threshold']:g})"
