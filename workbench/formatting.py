@@ -50,27 +50,3 @@ def short_time(iso: str | None) -> str:
 def stat_text(value: Any) -> str:
     """A profile statistic: numbers through fmt_num, dates and text as they are."""
     return value if isinstance(value, str) else fmt_num(value)
-
-
-def diff_rows(diff: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
-    """`wb data diff`'s column shifts as (column, statistic, a, b, change) rows."""
-    rows = []
-    for shift in diff["shifts"]:
-        for key, change in shift.items():
-            if key == "column":
-                continue
-            if isinstance(change, list):
-                rows.append((shift["column"], key.replace("_", " "), "", ", ".join(change), ""))
-                continue
-            a, b = change["a"], change["b"]
-            delta = ""
-            if key == "null_fraction" and a is not None and b is not None:
-                delta = f"{(b - a) * 100:+.1f} points"  # in the units of the shares beside it
-            elif isinstance(a, (int, float)) and isinstance(b, (int, float)):
-                delta = f"{b - a:+.4g}"
-                if "std_units" in change:
-                    delta += f" ({change['std_units']:+.2f} sd)"
-            fmt = (lambda x: f"{x:.1%}") if key == "null_fraction" else stat_text
-            rows.append((shift["column"], key.replace("_", " "),
-                         "" if a is None else fmt(a), "" if b is None else fmt(b), delta))
-    return rows

@@ -10,7 +10,8 @@ import typer
 from ..core.data import datasets
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.names import plural
-from ..formatting import VALID_TEXT, diff_rows, short_time, stat_text, visible
+from ..formatting import VALID_TEXT, short_time, stat_text, visible
+from ..presenters import datasets as dataset_words
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -157,20 +158,13 @@ def diff(ctx: typer.Context, ref_a: str = typer.Argument(..., help="The older ve
     if as_json:
         output.print_json(d)
         return
-    rows = d["rows"]
-    output.line(f"{d['a']} -> {d['b']}" + ("  (same bytes)" if d["same_bytes"] else ""),
-                style="bold")
-    output.line(f"rows     {rows['a']:,} -> {rows['b']:,} ({rows['delta']:+,})")
-    for c in d["added"]:
-        output.line(f"added    {c['name']} ({c['dtype']})", style="green")
-    for c in d["removed"]:
-        output.line(f"removed  {c['name']} ({c['dtype']})", style="red")
-    for c in d["retyped"]:
-        output.line(f"retyped  {c['name']} {c['from']} -> {c['to']}", style="yellow")
-    shift_rows = diff_rows(d)
-    if shift_rows:
-        output.table(["column", "statistic", "a", "b", "change"], shift_rows,
-                     justify_right=("a", "b", "change"))
+    first, *rest = dataset_words.diff_lines(d)
+    output.line(first.text, style="bold")
+    for note in rest:
+        output.line(note.text, style=output.NOTE_STYLES[note.level])
+    shifts = dataset_words.shift_rows(d)
+    if shifts:
+        output.table(list(dataset_words.SHIFT_COLUMNS), shifts, justify_right=("a", "b", "change"))
 
 
 @app.command("checkout")

@@ -42,16 +42,13 @@ def check(ctx: typer.Context,
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-NOTE_STYLES = {"info": None, "warning": "yellow", "alarm": "red"}
-
-
 def _print_report(report: dict[str, Any]) -> None:
     output.line(drift_words.verdict(report),
                 style="bold red" if report["dataset_drift"] else "bold green")
     output.table(list(drift_words.TEST_COLUMNS), drift_words.test_rows(report),
                  justify_right=drift_words.NUMBER_COLUMNS)
     for note in drift_words.notes(report):
-        output.line(note.text, style=NOTE_STYLES[note.level])
+        output.line(note.text, style=output.NOTE_STYLES[note.level])
     output.line(f"report {report['report_id'][:12]}", style="dim")
 
 

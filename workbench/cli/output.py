@@ -49,6 +49,10 @@ def _finite(value: Any) -> Any:
     return value
 
 
+# How loud each presenters.Note level is on a terminal.
+NOTE_STYLES = {"info": None, "good": "green", "warning": "yellow", "alarm": "red"}
+
+
 def line(*parts: Any, style: str | None = None) -> None:
     """Print literal text (no markup is interpreted), unwrapped."""
     stdout.print(Text(visible(" ".join(str(p) for p in parts)), style=style or ""),

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from ..core.names import plural
+from . import Note
 
 TEST_COLUMNS = ("feature", "type", "test", "score", "threshold", "p", "drifted", "detail")
 NUMBER_COLUMNS = ("score", "threshold", "p")
-
-
-@dataclass(frozen=True)
-class Note:
-    """One line about the report beyond its features; `alarm` when it says something is wrong,
-    `warning` when something is odd, `info` otherwise."""
-    text: str
-    level: Literal["info", "warning", "alarm"] = "info"
 
 
 def verdict(report: dict[str, Any]) -> str:

@@ -24,6 +24,7 @@ from ..core.monitoring import alerts, drift
 from ..core.names import plural, short_id
 from ..core.storage.workspace import Workspace
 from ..formatting import VALID_TEXT, fmt_num, short_time, visible
+from ..presenters import datasets as dataset_words
 from ..presenters import drift as drift_words
 
 
@@ -373,17 +374,10 @@ def compare_text(root: Path, run_ids: list[str], width: int) -> str:
 @shown
 def diff_text(root: Path, refs: list[str], width: int) -> str:
     """Two dataset versions, as `wb data diff` shows them."""
-    from ..formatting import diff_rows
-
     with opened(root) as ws:
         d = datasets.diff(ws, refs[0], refs[1])
-    rows = d["rows"]
-    lines = [f"{d['a']} -> {d['b']}" + ("  (same bytes)" if d["same_bytes"] else ""),
-             f"rows     {rows['a']:,} -> {rows['b']:,} ({rows['delta']:+,})"]
-    lines += [f"added    {c['name']} ({c['dtype']})" for c in d["added"]]
-    lines += [f"removed  {c['name']} ({c['dtype']})" for c in d["removed"]]
-    lines += [f"retyped  {c['name']} {c['from']} -> {c['to']}" for c in d["retyped"]]
-    shifts = diff_rows(d)
+    lines = [note.text for note in dataset_words.diff_lines(d)]
+    shifts = dataset_words.shift_rows(d)
     if shifts:
         header = ("column", "statistic", d["a"], d["b"], "change")
         widths = [max(len(row[i]) for row in [header, *shifts]) for i in range(4)]

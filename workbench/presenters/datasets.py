@@ -1,0 +1,49 @@
+"""Dataset results (`wb data diff`, the TUI's compare of two versions) in words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..formatting import stat_text
+from . import Note
+
+SHIFT_COLUMNS = ("column", "statistic", "a", "b", "change")
+
+
+def diff_lines(diff: dict[str, Any]) -> Iterator[Note]:
+    """What changed between two versions before the statistics: rows, columns added, removed
+    and retyped."""
+    rows = diff["rows"]
+    yield Note(f"{diff['a']} -> {diff['b']}" + ("  (same bytes)" if diff["same_bytes"] else ""))
+    yield Note(f"rows     {rows['a']:,} -> {rows['b']:,} ({rows['delta']:+,})")
+    for c in diff["added"]:
+        yield Note(f"added    {c['name']} ({c['dtype']})", "good")
+    for c in diff["removed"]:
+        yield Note(f"removed  {c['name']} ({c['dtype']})", "alarm")
+    for c in diff["retyped"]:
+        yield Note(f"retyped  {c['name']} {c['from']} -> {c['to']}", "warning")
+
+
+def shift_rows(diff: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """`wb data diff`'s column shifts as SHIFT_COLUMNS rows."""
+    rows = []
+    for shift in diff["shifts"]:
+        for key, change in shift.items():
+            if key == "column":
+                continue
+            if isinstance(change, list):
+                rows.append((shift["column"], key.replace("_", " "), "", ", ".join(change), ""))
+                continue
+            a, b = change["a"], change["b"]
+            delta = ""
+            if key == "null_fraction" and a is not None and b is not None:
+                delta = f"{(b - a) * 100:+.1f} points"  # in the units of the shares beside it
+            elif isinstance(a, (int, float)) and isinstance(b, (int, float)):
+                delta = f"{b - a:+.4g}"
+                if "std_units" in change:
+                    delta += f" ({change['std_units']:+.2f} sd)"
+            fmt = (lambda x: f"{x:.1%}") if key == "null_fraction" else stat_text
+            rows.append((shift["column"], key.replace("_", " "),
+                         "" if a is None else fmt(a), "" if b is None else fmt(b), delta))
+    return rows
