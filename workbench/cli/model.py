@@ -10,7 +10,8 @@ import typer
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.models import registry
 from ..core.names import plural, short_id
-from ..formatting import fmt_num, short_time
+from ..formatting import fmt_num
+from ..presenters import models as model_words
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -58,32 +59,14 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", 
     if as_json:
         output.print_json(info)
         return
-    lineage = info["lineage"]
-    output.line(f"{info['name']}@{info['version']}"
-                + (f"  [{', '.join(info['aliases'])}]" if info["aliases"] else ""), style="bold")
-    output.table(["", ""], [
-        *[("about", info["description"])] * bool(info["description"]),
-        ("task", f"{info['task']} of {info['target']}"),
-        ("run", f"{lineage['run']['id']} ({lineage['run']['name']}, "
-                f"{lineage['run']['experiment']})"),
-        ("data", f"{info['dataset']} {(info['dataset_hash'] or '')[:12]}"),
-        ("code", (lineage["git_commit"] or "not a git checkout")
-         + (" + uncommitted changes" if lineage["git_dirty"] else "")),
-        ("artifact", info["artifact_hash"]),
-        ("created", short_time(info["created_at"])),
-    ])
-    metric_rows = [(k, fmt_num(v, 6)) for k, v in info["metrics"].items()
-                   if k not in ("train_rows", "val_rows", "best_iteration")]
-    output.table(["metric", "validation"], metric_rows, justify_right=("validation",))
+    output.line(model_words.title(info), style="bold")
+    output.pairs(model_words.facts(info))
+    output.table(["metric", "validation"], model_words.metric_rows(info),
+                 justify_right=("validation",))
     output.table(["input", "type"], [(c["name"], c["dtype"]) for c in info["schema"]])
-    history = info.get("alias_history")
-    if history:
-        output.table(["time", "alias", "move", "by", "why"],
-                     [(short_time(h["created_at"]), h["alias"],
-                       f"{h['action']} @{h['from_version'] or '-'} -> "
-                       + (f"@{h['to_version']}" if h["to_version"] is not None else "-")
-                       + (" FORCED" if h["forced"] else ""), h["user"], h["reason"])
-                      for h in history])
+    if info.get("alias_history"):
+        output.table(list(model_words.HISTORY_COLUMNS),
+                     model_words.history_rows(info["alias_history"]))
 
 
 @app.command("promote")

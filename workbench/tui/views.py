@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core import events
+from ..core import events, metrics
 from ..core.data import datasets
 from ..core.experiments import run_logs, runs
 from ..core.metrics import PREFERRED
@@ -26,6 +26,7 @@ from ..core.storage.workspace import Workspace
 from ..formatting import VALID_TEXT, fmt_num, short_time, visible
 from ..presenters import datasets as dataset_words
 from ..presenters import drift as drift_words
+from ..presenters import models as model_words
 
 
 @contextmanager
@@ -267,7 +268,7 @@ def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         for m in registry.list_models(ws):
             for v in reversed(registry.versions(ws, m["name"])):
                 rows.append((v.ref, ", ".join(v.aliases), v.dataset or "",
-                             fmt_num(v.metrics.get("rmse", v.metrics.get("roc_auc"))),
+                             fmt_num(v.metrics.get(metrics.primary(v.task))),
                              short_time(v.created_at)))
                 keys.append(v.ref)
         return page_of(["version", "aliases", "trained on", "rmse/auc", "registered"], rows,
@@ -280,16 +281,14 @@ def model_detail(root: Path, ref: str) -> str:
     with opened(root) as ws:
         info = registry.show(ws, ref.partition("@")[0])
         chosen = registry.show(ws, ref)
-        lines = [f"{chosen['name']}@{chosen['version']}  "
-                 + (", ".join(chosen["aliases"]) or "(no alias)"),
-                 f"run {chosen['lineage']['run']['name']}  data {chosen['dataset']}",
-                 *[chosen["description"]] * bool(chosen["description"]), "", "metrics:"]
-        lines += [f"  {k} = {fmt_num(v)}" for k, v in chosen["metrics"].items()]
+        # Scores first, on one line: at 80x24 the pane shows a handful of lines.
+        lines = [model_words.title(chosen) if chosen["aliases"] else
+                 f"{model_words.title(chosen)}  (no alias)",
+                 "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(chosen)), "",
+                 *(f"{what:<9}{value}" for what, value in model_words.facts(chosen))]
         lines += ["", "alias history:"]
-        lines += [f"  {short_time(h['created_at'])} {h['alias']}: {h['action']} "
-                  f"@{h['from_version'] or '-'} -> {_at(h['to_version'])} by {h['user']}"
-                  + (f" ({h['reason']})" if h["reason"] else "")
-                  for h in info.get("alias_history", [])]
+        lines += ["  " + "  ".join(cell for cell in row if cell)
+                  for row in model_words.history_rows(info.get("alias_history", []))]
         return "\n".join(lines)
 
 
@@ -403,8 +402,3 @@ def evaluation_text(root: Path, ref: str, width: int) -> str:
     lines += [f"{k:<22}" + "".join(f"{fmt_num(result['overall'][m].get(k)):>18}" for m in models)
               for k in keys]
     return "\n".join(lines)
-
-
-def _at(version: int | None) -> str:
-    """A version in an alias's history: `@2`, or `-` where the alias was removed."""
-    return "-" if version is None else f"@{version}"
