@@ -165,7 +165,7 @@ def add_input(ws: Workspace, run_id: str, version) -> None:
 
 
 def input_hashes(ws: Workspace, run_id: str) -> set[str]:
-    """The hashes of the data versions a run read (a read only: no reaping of lost runs)."""
+    """The hashes of the data versions a run read."""
     return {r[0] for r in ws.conn.execute("SELECT hash FROM run_inputs WHERE run_id = ?",
                                           (run_id,))}
 
@@ -409,7 +409,8 @@ def read_metric(value: float | None, is_nan: int) -> float | None:
 
 # -- housekeeping ---------------------------------------------------------------------------
 def reap_lost(ws: Workspace) -> int:
-    """Mark as lost the running runs whose process is gone or whose heartbeat stopped."""
+    """Mark as lost the running runs whose process is gone or whose heartbeat stopped; how
+    many. A write, so reads never call it: the interfaces do, before they list or show runs."""
     host = socket.gethostname()
     stale_before = time.time() - LOST_AFTER_S
     lost = []
