@@ -241,7 +241,8 @@ def _page(limit: int | None, offset: int) -> str:
 
 
 def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None,
-              sort: str | None = None, limit: int | None = 50, offset: int = 0) -> list[RunSummary]:
+              sort: str | None = None, limit: int | None = 50,
+              offset: int = 0) -> list[RunSummary]:
     """Runs matching the filters, newest first unless sorted otherwise; `offset` pages. A read
     only: a run whose process died shows as running until `reap_lost` marks it."""
     clauses, args = _filters(experiment, where)
@@ -328,10 +329,11 @@ def _with_values(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunS
         for r in conn.execute(f"SELECT run_id, key, value, is_nan FROM latest_metrics "
                               f"WHERE run_id IN ({marks}) ORDER BY key", chunk):
             metrics[r[0]][r[1]] = read_metric(r[2], r[3])
-    return [RunSummary(id=r["id"], name=r["name"], experiment=r["experiment"], status=r["status"],
-                   kind=r["kind"], model=r["model"], started_at=r["started_at"],
-                   ended_at=r["ended_at"], duration_s=r["duration_s"], params=params[r["id"]],
-                   metrics=metrics[r["id"]]) for r in rows]
+    return [RunSummary(id=r["id"], name=r["name"], experiment=r["experiment"],
+                       status=r["status"], kind=r["kind"], model=r["model"],
+                       started_at=r["started_at"], ended_at=r["ended_at"],
+                       duration_s=r["duration_s"], params=params[r["id"]],
+                       metrics=metrics[r["id"]]) for r in rows]
 
 
 def resolve(ws: Workspace, ref: str) -> str:
