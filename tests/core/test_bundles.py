@@ -206,7 +206,7 @@ def test_an_imported_model_names_its_data_as_this_workspace_knows_it(ws, other, 
     assert datasets.resolve(other, mv.dataset).hash == mv.dataset_hash
     from workbench.core.experiments import runs
 
-    assert [(i["dataset"], i["version"]) for i in runs.show(other, mv.run_id)["inputs"]] == [
+    assert [(i.dataset, i.version) for i in runs.get(other, mv.run_id).inputs] == [
         ("sales", 2)]  # the run's input too
     without = tmp_path / "no-data.wbm"
     bundles.export(ws, "demand@1", without)

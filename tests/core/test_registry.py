@@ -142,9 +142,9 @@ def test_versions_count_up_and_show_has_the_lineage(ws, tmp_path):
     info = registry.show(ws, "demand@1")
     assert (info["name"], info["version"], info["run_id"]) == ("demand", 1, run_id)
     assert (info["dataset"], info["dataset_hash"]) == (ref, version.hash)
-    [model] = [a for a in runs.show(ws, run_id)["artifacts"] if a["kind"] == "model"]
-    assert info["artifact_hash"] == model["hash"]
-    assert info["metrics"]["rmse"] == pytest.approx(runs.show(ws, run_id)["metrics"]["rmse"])
+    [model] = [a for a in runs.get(ws, run_id).artifacts if a.kind == "model"]
+    assert info["artifact_hash"] == model.hash
+    assert info["metrics"]["rmse"] == pytest.approx(runs.get(ws, run_id).metrics["rmse"])
     assert info["schema"] == INPUTS  # the input columns, without the target
     assert info["aliases"] == [] and info["task"] == "regression" and info["target"] == "units"
     lineage = info["lineage"]
@@ -164,7 +164,7 @@ def test_a_failed_run_a_run_without_a_model_an_unknown_run_and_a_bad_name_regist
     with pytest.raises(RuntimeError), wb.start_run(workspace=ws.root) as failed:
         failed.log_model(LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0]))
         raise RuntimeError("the script crashed after logging its model")
-    assert runs.show(ws, failed.id)["status"] == "failed"
+    assert runs.get(ws, failed.id).status == "failed"
     with wb.start_run(workspace=ws.root) as bare:
         bare.log_metrics({"rmse": 1.0})
     good = train(ws)
@@ -186,7 +186,7 @@ def test_a_registered_run_cannot_be_removed(ws, sales):
     registry.register(ws, run_id, "demand")
     with pytest.raises(InvalidInput, match="demand@1"):
         runs.remove(ws, run_id)
-    assert runs.show(ws, run_id)["status"] == "finished"
+    assert runs.get(ws, run_id).status == "finished"
     assert registry.show(ws, "demand@1")["run_id"] == run_id
 
 

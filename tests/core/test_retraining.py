@@ -49,11 +49,11 @@ def test_a_drifted_drop_trains_a_challenger_like_production_and_the_next_drop_ju
     assert outcome.dataset_drift and "retrained demand on sales@2 as demand@2" in outcome.detail
     challenger = registry.resolve(champion, "demand@2")
     assert challenger.dataset == "sales@2" and "production" not in challenger.aliases
-    info = runs.show(champion, challenger.run_id)
-    production = runs.show(champion, registry.resolve(champion, "demand@1").run_id)
-    assert {k: v for k, v in info["spec"].items() if k != "data"} == {
-        k: v for k, v in production["spec"].items() if k != "data"}  # the same recipe
-    assert info["tags"]["retrained_from"] == "demand@1"
+    info = runs.get(champion, challenger.run_id)
+    production = runs.get(champion, registry.resolve(champion, "demand@1").run_id)
+    assert {k: v for k, v in info.spec.items() if k != "data"} == {
+        k: v for k, v in production.spec.items() if k != "data"}  # the same recipe
+    assert info.tags["retrained_from"] == "demand@1"
 
     outcome = _drop(champion, tmp_path, "week_06")  # unseen by both: the judge
     production = registry.resolve(champion, "demand@production").version
@@ -116,7 +116,7 @@ def test_the_retraining_window_trains_on_the_versions_it_names(champion, tmp_pat
     del champion.config  # read again, as the next command would
     outcome = _drop(champion, tmp_path, "week_05")
     assert "retrained demand on sales@2 as demand@2" in outcome.detail
-    info = runs.show(champion, registry.resolve(champion, "demand@2").run_id)
-    assert [(i["dataset"], i["version"]) for i in info["inputs"]] == [("sales", 1), ("sales", 2)]
-    assert info["spec"]["window"] == 0
+    info = runs.get(champion, registry.resolve(champion, "demand@2").run_id)
+    assert [(i.dataset, i.version) for i in info.inputs] == [("sales", 1), ("sales", 2)]
+    assert info.spec["window"] == 0
     assert registry.resolve(champion, "demand@2").dataset == "sales@2"  # the newest it saw

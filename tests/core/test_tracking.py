@@ -21,6 +21,7 @@ import workbench as wb
 from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput, WbError
 from workbench.core.experiments import runs
+from workbench.core.experiments.records import RunInput
 from workbench.core.experiments.tracking import ENV_RUN_ID
 from workbench.core.storage.workspace import ENV_VAR
 
@@ -50,13 +51,13 @@ def test_params_of_every_type_round_trip(ws, monkeypatch):
     with wb.start_run(experiment="demand", params=params, name="my-run") as run:
         run.log_param("extra", "x")
         run.log_params({"depth": 4})  # a later value replaces an earlier one
-    info = runs.show(ws, run.id)
-    assert info["params"] == {**params, "extra": "x", "depth": 4}
-    assert type(info["params"]["depth"]) is int and type(info["params"]["lr"]) is float
-    assert info["params"]["early"] is True and info["params"]["verbose"] is False
-    assert (info["name"], info["experiment"], info["status"], info["kind"]) == (
+    info = runs.get(ws, run.id)
+    assert info.params == {**params, "extra": "x", "depth": 4}
+    assert type(info.params["depth"]) is int and type(info.params["lr"]) is float
+    assert info.params["early"] is True and info.params["verbose"] is False
+    assert (info.name, info.experiment, info.status, info.kind) == (
         "my-run", "demand", "finished", "script")
-    assert info["ended_at"] and info["duration_s"] >= 0
+    assert info.ended_at and info.duration_s >= 0
 
 
 def test_metrics_with_explicit_and_automatic_steps(ws):
@@ -74,13 +75,13 @@ def test_metrics_with_explicit_and_automatic_steps(ws):
     assert runs.metric_history(ws, run.id, "acc") == [(5, 0.7), (10, 0.5)]
     assert runs.metric_history(ws, run.id, "mae") == [(0, 1.2), (1, 1.0)]
     assert runs.metric_history(ws, run.id, "jump") == [(7, 1.0), (8, 2.0)]
-    info = runs.show(ws, run.id)
+    info = runs.get(ws, run.id)
     # The latest value is the one at the highest step; NaN stays NaN (MLflow keeps it too).
-    odd = info["metrics"].pop("odd")
+    odd = info.metrics.pop("odd")
     assert math.isnan(odd) and math.isnan(runs.metric_history(ws, run.id, "odd")[0][1])
-    assert info["metrics"] == {"loss": 1.5, "acc": 0.5, "mae": 1.0, "r2": 0.9, "jump": 2.0}
+    assert info.metrics == {"loss": 1.5, "acc": 0.5, "mae": 1.0, "r2": 0.9, "jump": 2.0}
     assert runs.list_runs(ws, where="metrics.odd < 1") == []  # NaN compares false
-    assert info["metric_steps"] == {"loss": 3, "acc": 2, "mae": 2, "r2": 2, "jump": 2, "odd": 1}
+    assert info.metric_steps == {"loss": 3, "acc": 2, "mae": 2, "r2": 2, "jump": 2, "odd": 1}
 
 
 def test_a_metric_that_is_not_a_number_is_refused(ws):
@@ -89,7 +90,7 @@ def test_a_metric_that_is_not_a_number_is_refused(ws):
             run.log_metric("loss", "low")
         with pytest.raises(InvalidInput, match="1 to 250 characters"):
             run.log_metric("", 1.0)
-    assert runs.show(ws, run.id)["status"] == "finished"
+    assert runs.get(ws, run.id).status == "finished"
 
 
 def test_tags_artifacts_and_inputs(ws, small_csv, tmp_path):
@@ -104,13 +105,13 @@ def test_tags_artifacts_and_inputs(ws, small_csv, tmp_path):
         run.log_artifact(plot, name="figures/again.png")
     assert isinstance(df, pl.DataFrame) and df.shape == (4, 4)
     assert df.columns == ["day", "store", "price", "units"]
-    info = runs.show(ws, run.id)
-    assert info["tags"] == {"team": "ml", "n": "3", "stage": "dev"}
-    assert info["inputs"] == [{"dataset": "sales", "version": 1, "hash": version.hash}]
-    artifacts = {a["path"]: a for a in info["artifacts"]}
+    info = runs.get(ws, run.id)
+    assert info.tags == {"team": "ml", "n": "3", "stage": "dev"}
+    assert info.inputs == (RunInput("sales", 1, version.hash),)
+    artifacts = {a.path: a for a in info.artifacts}
     assert {"plot.png", "figures/again.png", "environment/packages.txt"} <= set(artifacts)
-    assert artifacts["plot.png"]["hash"] == oid
-    assert artifacts["plot.png"]["size"] == plot.stat().st_size
+    assert artifacts["plot.png"].hash == oid
+    assert artifacts["plot.png"].size == plot.stat().st_size
     assert ws.store.read_verified(oid) == plot.read_bytes()
     # Finding the run by its input dataset works through the query language.
     assert [r.id for r in runs.list_runs(ws, where="data = 'sales@1'")] == [run.id]
@@ -131,16 +132,16 @@ def test_an_exception_inside_with_fails_the_run_with_the_error(ws):
     with pytest.raises(ValueError, match="boom"), wb.start_run(workspace=ws.root) as run:
         run.log_metric("loss", 1.0)
         raise ValueError("boom")
-    info = runs.show(ws, run.id)
-    assert info["status"] == "failed"
-    assert "ValueError" in info["error"] and "boom" in info["error"]
-    assert info["metrics"] == {"loss": 1.0}  # what was logged before the error is kept
+    info = runs.get(ws, run.id)
+    assert info.status == "failed"
+    assert "ValueError" in info.error and "boom" in info.error
+    assert info.metrics == {"loss": 1.0}  # what was logged before the error is kept
 
 
 def test_ctrl_c_inside_with_marks_the_run_killed(ws):
     with pytest.raises(KeyboardInterrupt), wb.start_run(workspace=ws.root) as run:
         raise KeyboardInterrupt
-    assert runs.show(ws, run.id)["status"] == "killed"
+    assert runs.get(ws, run.id).status == "killed"
 
 
 def test_outside_a_workspace_start_run_says_to_init(tmp_path, monkeypatch):
@@ -160,8 +161,8 @@ def test_attaching_to_a_run_made_elsewhere_does_not_end_it(ws, monkeypatch):
         run.log_metric("loss", 0.5)
     assert run.id == run_id
     assert ws.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
-    info = runs.show(ws, run_id)
-    assert (info["status"], info["params"], info["metrics"]) == ("running", {"lr": 0.1},
+    info = runs.get(ws, run_id)
+    assert (info.status, info.params, info.metrics) == ("running", {"lr": 0.1},
                                                                  {"loss": 0.5})
     monkeypatch.setenv(ENV_RUN_ID, "f" * 32)
     with pytest.raises(WbError, match="names no run"):
@@ -181,7 +182,7 @@ def test_fifty_thousand_metrics_are_buffered_and_all_written(ws):
     assert _metric_rows(ws, run.id, "loss") == n
     assert ws.conn.execute("SELECT COUNT(DISTINCT step), MIN(step), MAX(step) FROM metrics "
                            "WHERE run_id = ?", (run.id,)).fetchone()[:] == (n, 0, n - 1)
-    assert runs.show(ws, run.id)["metrics"] == {"loss": 1.0 / n}
+    assert runs.get(ws, run.id).metrics == {"loss": 1.0 / n}
 
 
 def _python(script: str, *args: str, **kwargs) -> subprocess.Popen[str]:
@@ -239,7 +240,7 @@ def test_a_process_killed_mid_run_leaves_the_run_lost(ws):
     proc = _python(script, str(ws.root))
     try:
         run_id = _read_line(proc, time.monotonic() + DEADLINE_S).strip()
-        assert runs.show(ws, run_id)["status"] == "running"
+        assert runs.get(ws, run_id).status == "running"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=DEADLINE_S)
     finally:
@@ -248,10 +249,11 @@ def test_a_process_killed_mid_run_leaves_the_run_lost(ws):
             proc.wait()
         proc.stdout.close()
         proc.stderr.close()
+    assert runs.reap_lost(ws) == 1  # reading never marks a run: this does
     [found] = runs.list_runs(ws)
     assert (found.id, found.status) == (run_id, "lost")
     assert found.metrics == {"loss": 99.0}  # what was flushed before the kill is kept
-    assert "stopped" in runs.show(ws, run_id)["error"]
+    assert "stopped" in runs.get(ws, run_id).error
 
 
 def test_a_run_never_ended_by_the_script_is_finished_at_exit(ws):
@@ -265,8 +267,8 @@ def test_a_run_never_ended_by_the_script_is_finished_at_exit(ws):
     proc = _python(script, str(ws.root))
     out, err = proc.communicate(timeout=DEADLINE_S)
     assert proc.returncode == 0, err
-    info = runs.show(ws, out.strip())
-    assert (info["status"], info["metrics"]) == ("finished", {"loss": 0.25})
+    info = runs.get(ws, out.strip())
+    assert (info.status, info.metrics) == ("finished", {"loss": 0.25})
 
 
 def test_a_script_crashing_outside_with_fails_its_open_run(ws):
@@ -280,7 +282,7 @@ def test_a_script_crashing_outside_with_fails_its_open_run(ws):
     proc = _python(script, str(ws.root))
     out, err = proc.communicate(timeout=DEADLINE_S)
     assert proc.returncode == 1 and "NameError" in err
-    assert runs.show(ws, out.strip())["status"] == "failed"
+    assert runs.get(ws, out.strip()).status == "failed"
 
 
 def test_the_module_api_is_lazy_and_complete():

@@ -65,8 +65,8 @@ def run_count(ws) -> int:
 
 
 def model_artifact(ws, run_id: str) -> tuple[bytes, dict]:
-    [artifact] = [a for a in runs.show(ws, run_id)["artifacts"] if a["kind"] == "model"]
-    return ws.store.read_verified(artifact["hash"]), artifact["meta"]
+    [artifact] = [a for a in runs.get(ws, run_id).artifacts if a.kind == "model"]
+    return ws.store.read_verified(artifact.hash), artifact.meta
 
 
 @pytest.mark.parametrize("task", ["regression", "classification"])
@@ -74,17 +74,17 @@ def model_artifact(ws, run_id: str) -> tuple[bytes, dict]:
 def test_every_model_trains_logs_the_metrics_and_loads_back(ws, data, model, task):
     spec = TrainSpec(data=data, target=TARGETS[task], model=model, params=SMALL[model], seed=3)
     run_id = training.train(ws, spec, experiment="all-models")
-    info = runs.show(ws, run_id)
-    assert (info["status"], info["kind"], info["model"], info["experiment"]) == (
+    info = runs.get(ws, run_id)
+    assert (info.status, info.kind, info.model, info.experiment) == (
         "finished", "train", model, "all-models")
-    assert info["params"]["task"] == task and info["params"]["model"] == model
+    assert info.params["task"] == task and info.params["model"] == model
     for key, value in SMALL[model].items():
-        assert info["params"][key] == value
-    logged = {k: v for k, v in info["metrics"].items() if k in SPEC_METRICS[task]}
+        assert info.params[key] == value
+    logged = {k: v for k, v in info.metrics.items() if k in SPEC_METRICS[task]}
     assert set(logged) == SPEC_METRICS[task]
     assert all(v is not None and math.isfinite(v) for v in logged.values()), logged
-    assert info["metrics"]["train_rows"] + info["metrics"]["val_rows"] == N_OLD + N_NEW
-    assert info["inputs"][0]["dataset"] == "d" and info["seed"] == 3
+    assert info.metrics["train_rows"] + info.metrics["val_rows"] == N_OLD + N_NEW
+    assert info.inputs[0].dataset == "d" and info.seed == 3
 
     # The stored model loads without running code and scores the validation rows exactly as
     # it did when it was trained.
@@ -100,13 +100,13 @@ def test_every_model_trains_logs_the_metrics_and_loads_back(ws, data, model, tas
     predicted = loaded.predict(prepared.X_val)
     if task == "regression":
         again = metrics.regression(prepared.y_val.astype(float), predicted.astype(float))
-        assert again["rmse"] == pytest.approx(info["metrics"]["rmse"], rel=1e-9, abs=1e-12)
+        assert again["rmse"] == pytest.approx(info.metrics["rmse"], rel=1e-9, abs=1e-12)
     else:
         assert set(predicted.tolist()) <= {"yes", "no"}
         again = metrics.classification(prepared.y_val, predicted, loaded.predict_proba(prepared.X_val),
                                        list(loaded.classes_))
-        assert again["accuracy"] == pytest.approx(info["metrics"]["accuracy"])
-        assert again["log_loss"] == pytest.approx(info["metrics"]["log_loss"], rel=1e-9)
+        assert again["accuracy"] == pytest.approx(info.metrics["accuracy"])
+        assert again["log_loss"] == pytest.approx(info.metrics["log_loss"], rel=1e-9)
 
 
 def test_task_follows_the_target_type(ws, tmp_path):
@@ -114,26 +114,26 @@ def test_task_follows_the_target_type(ws, tmp_path):
     ref = add_frame(ws, tmp_path, df)
     for target, task in (("y", "regression"), ("label", "classification"),
                          ("flag", "classification"), ("visits", "regression")):
-        info = runs.show(ws, training.train(ws, TrainSpec(data=ref, target=target, model="linear")))
-        assert info["params"]["task"] == task, target
-        assert SPEC_METRICS[task] <= set(info["metrics"])
+        info = runs.get(ws, training.train(ws, TrainSpec(data=ref, target=target, model="linear")))
+        assert info.params["task"] == task, target
+        assert SPEC_METRICS[task] <= set(info.metrics)
 
 
 def test_lightgbm_logs_a_learning_curve_and_stops_early(ws, data):
-    curve = runs.show(ws, training.train(ws, TrainSpec(data=data, target="y",
+    curve = runs.get(ws, training.train(ws, TrainSpec(data=data, target="y",
                                                        params={"n_estimators": 15})))
-    assert curve["metric_steps"]["val_mse"] == 15
-    history = runs.metric_history(ws, curve["id"], "val_mse")
+    assert curve.metric_steps["val_mse"] == 15
+    history = runs.metric_history(ws, curve.id, "val_mse")
     assert [s for s, _ in history] == list(range(15))
     assert history[-1][1] < history[0][1]  # it learned something
 
-    stopped = runs.show(ws, training.train(ws, TrainSpec(
+    stopped = runs.get(ws, training.train(ws, TrainSpec(
         data=data, target="y", params={"n_estimators": 500, "learning_rate": 0.3,
                                        "early_stopping_rounds": 3})))
-    assert stopped["params"]["early_stopping_rounds"] == 3
-    best = stopped["metrics"]["best_iteration"]
+    assert stopped.params["early_stopping_rounds"] == 3
+    best = stopped.metrics["best_iteration"]
     assert 1 <= best < 500
-    assert stopped["metric_steps"]["val_mse"] == best + 3 < 500
+    assert stopped.metric_steps["val_mse"] == best + 3 < 500
 
 
 class NotAModel:
@@ -159,7 +159,7 @@ def test_a_model_file_asking_for_untrusted_types_is_refused():
 def test_the_same_seed_gives_the_same_metrics(ws, data):
     def train(seed: int, model: str = "lightgbm") -> dict:
         spec = TrainSpec(data=data, target="y", model=model, params=SMALL[model], seed=seed)
-        return runs.show(ws, training.train(ws, spec))["metrics"]
+        return runs.get(ws, training.train(ws, spec)).metrics
 
     first = train(7)
     assert train(7) == first
@@ -172,18 +172,18 @@ def test_forests_give_the_same_metrics_every_time_too(ws, data, model):
     # `wb runs reproduce` calls a run identical only when every metric delta is exactly 0, so a
     # forest must score the same to the last bit on every training with the same seed.
     spec = TrainSpec(data=data, target="y", model=model, params={"n_estimators": 30}, seed=7)
-    scores = [runs.show(ws, training.train(ws, spec))["metrics"] for _ in range(4)]
+    scores = [runs.get(ws, training.train(ws, spec)).metrics for _ in range(4)]
     assert all(s == scores[0] for s in scores), [s["rmse"] for s in scores]
 
 
 def test_time_split_validates_on_the_newest_dates(ws, data):
-    timed = runs.show(ws, training.train(ws, TrainSpec(data=data, target="y", split="time:date",
+    timed = runs.get(ws, training.train(ws, TrainSpec(data=data, target="y", split="time:date",
                                                        params=SMALL["lightgbm"])))
-    assert (timed["metrics"]["train_rows"], timed["metrics"]["val_rows"]) == (N_OLD, N_NEW)
-    assert timed["params"]["split"] == "time:date"
-    rand = runs.show(ws, training.train(ws, TrainSpec(data=data, target="y",
+    assert (timed.metrics["train_rows"], timed.metrics["val_rows"]) == (N_OLD, N_NEW)
+    assert timed.params["split"] == "time:date"
+    rand = runs.get(ws, training.train(ws, TrainSpec(data=data, target="y",
                                                       params=SMALL["lightgbm"])))
-    assert (rand["metrics"]["train_rows"], rand["metrics"]["val_rows"]) == (160, 40)
+    assert (rand.metrics["train_rows"], rand.metrics["val_rows"]) == (160, 40)
     prepared = training.prepare(ws, TrainSpec(data=data, target="y", split="time:date"))
     newest_train = prepared.X_train["date_ordinal_day"].max()
     assert prepared.X_val["date_ordinal_day"].min() > newest_train
@@ -271,9 +271,9 @@ def test_reproducing_a_training_run_gives_identical_metrics(ws, data):
     assert result.original == original and result.new_run != original
     assert result.deltas and set(result.deltas.values()) == {0.0}
     assert result.to_dict()["identical"] is True
-    again = runs.show(ws, result.new_run)
-    assert (again["experiment"], again["tags"]["reproduces"]) == ("repro", original)
-    assert again["inputs"] == runs.show(ws, original)["inputs"]
+    again = runs.get(ws, result.new_run)
+    assert (again.experiment, again.tags["reproduces"]) == ("repro", original)
+    assert again.inputs == runs.get(ws, original).inputs
 
 
 def test_reproduce_uses_the_original_bytes_not_the_latest_version(ws, tmp_path, data):
@@ -281,7 +281,7 @@ def test_reproduce_uses_the_original_bytes_not_the_latest_version(ws, tmp_path, 
     add_frame(ws, tmp_path, synthetic(seed=1))  # d@2: different data under the same name
     result = comparison.reproduce(ws, original)
     assert result.to_dict()["identical"] is True
-    assert runs.show(ws, result.new_run)["inputs"][0]["version"] == 1
+    assert runs.get(ws, result.new_run).inputs[0].version == 1
 
 
 def test_compare_marks_the_best_of_each_metric(ws, data):

@@ -58,7 +58,7 @@ def pipeline(classify: bool = False):
 
 
 def meta_of(ws, run_id: str) -> dict:
-    return next(a["meta"] for a in runs.show(ws, run_id)["artifacts"] if a["kind"] == "model")
+    return next(a.meta for a in runs.get(ws, run_id).artifacts if a.kind == "model")
 
 
 def test_a_pipeline_logged_with_an_input_example_registers_and_predicts_as_itself(
@@ -135,7 +135,7 @@ def test_an_example_that_is_no_frame_or_lacks_columns_is_refused_when_logged(ws,
             run.log_model(model, input_example=X.to_numpy())
         with pytest.raises(InvalidInput, match="lacks columns the model takes: x2"):
             run.log_model(model, input_example=X.drop("x2"))
-    assert not [a for a in runs.show(ws, run.id)["artifacts"] if a["kind"] == "model"]
+    assert not [a for a in runs.get(ws, run.id).artifacts if a.kind == "model"]
 
 
 def test_a_classifier_pipeline_predicts_labels_and_probabilities(ws, sales, tmp_path):

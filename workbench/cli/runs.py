@@ -12,6 +12,7 @@ import typer
 from ..core.errors import InvalidInput
 from ..core.experiments import launcher
 from ..core.experiments import runs as runs_core
+from ..core.experiments.records import RunRecord
 from ..core.metrics import BOOKKEEPING, PREFERRED
 from ..core.names import parse_tags, short_id
 from ..formatting import fmt_num, short_time, visible
@@ -73,7 +74,9 @@ def list_(ctx: typer.Context,
     """Runs, newest first (or as sorted)."""
     if as_csv and as_json:
         raise InvalidInput("--csv and --json are two formats: choose one")
-    found = runs_core.list_runs(workspace(ctx), experiment=experiment, where=where, sort=sort,
+    ws = workspace(ctx)
+    runs_core.reap_lost(ws)  # a run whose process died is listed as lost, not running
+    found = runs_core.list_runs(ws, experiment=experiment, where=where, sort=sort,
                                 limit=limit or None)
     if as_json:
         output.print_json([r.to_dict() for r in found])
@@ -124,45 +127,46 @@ def tag_(ctx: typer.Context, run_ref: str = RUN_ARGUMENT,
 def show(ctx: typer.Context, run_ref: str = RUN_ARGUMENT,
          as_json: bool = JSON_OPTION) -> None:
     """Everything a run recorded."""
-    info = runs_core.show(workspace(ctx), run_ref)
+    ws = workspace(ctx)
+    runs_core.reap_lost(ws)  # a run whose process died shows as lost, not running
+    info = runs_core.get(ws, run_ref)
     if as_json:
-        output.print_json(info)
+        output.print_json(info.to_dict())
         return
     _print_show(info)
 
 
-def _print_show(info: dict[str, Any]) -> None:
-    output.line(f"run {info['id']}  {info['name']}", style="bold")
-    env = info["environment"]
+def _print_show(info: RunRecord) -> None:
+    output.line(f"run {info.id}  {info.name}", style="bold")
+    env = info.environment
     rows = [
-        ("experiment", info["experiment"]), ("status", info["status"]
-                                             + (f" ({info['error']})" if info["error"] else "")),
-        ("kind", info["kind"] + (f" / {info['model']}" if info["model"] else "")),
-        ("started", short_time(info["started_at"])),
-        ("duration", f"{info['duration_s']:.2f} s" if info["duration_s"] is not None else ""),
-        ("command", " ".join(info["command"])), ("cwd", info["cwd"]),
-        ("host", f"{info['host']} (pid {info['pid']})"),
+        ("experiment", info.experiment),
+        ("status", info.status + (f" ({info.error})" if info.error else "")),
+        ("kind", info.kind + (f" / {info.model}" if info.model else "")),
+        ("started", short_time(info.started_at)),
+        ("duration", f"{info.duration_s:.2f} s" if info.duration_s is not None else ""),
+        ("command", " ".join(info.command)), ("cwd", info.cwd),
+        ("host", f"{info.host} (pid {info.pid})"),
         ("python", env.get("python", "")),
         ("git", (env.get("git_commit") or "not a git checkout")
          + (" (uncommitted changes)" if env.get("git_dirty") else "")),
-        ("seed", "" if info["seed"] is None else info["seed"]),
+        ("seed", "" if info.seed is None else info.seed),
     ]
     output.pairs(rows)
-    if info["inputs"]:
-        output.table(["input", "hash"], [(f"{i['dataset']}@{i['version']}", i["hash"][:12])
-                                         for i in info["inputs"]])
-    if info["params"]:
-        output.table(["param", "value"], sorted(info["params"].items()))
-    if info["metrics"]:
+    if info.inputs:
+        output.table(["input", "hash"], [(i.ref, i.hash[:12]) for i in info.inputs])
+    if info.params:
+        output.table(["param", "value"], sorted(info.params.items()))
+    if info.metrics:
         output.table(["metric", "value", "steps"],
-                     [(k, fmt_num(v, 6), info["metric_steps"].get(k, ""))
-                      for k, v in info["metrics"].items()], justify_right=("value", "steps"))
-    if info["tags"]:
-        output.table(["tag", "value"], sorted(info["tags"].items()))
-    if info["artifacts"]:
+                     [(k, fmt_num(v, 6), info.metric_steps.get(k, ""))
+                      for k, v in info.metrics.items()], justify_right=("value", "steps"))
+    if info.tags:
+        output.table(["tag", "value"], sorted(info.tags.items()))
+    if info.artifacts:
         output.table(["artifact", "kind", "size", "hash"],
-                     [(a["path"], a["kind"], output.fmt_bytes(a["size"]), a["hash"][:12])
-                      for a in info["artifacts"]])
+                     [(a.path, a.kind, output.fmt_bytes(a.size), a.hash[:12])
+                      for a in info.artifacts])
 
 
 @app.command("artifacts")
@@ -180,40 +184,39 @@ def artifacts(ctx: typer.Context,
     from ..core.errors import NotFound
 
     ws = workspace(ctx)
-    info = runs_core.show(ws, run_ref)
-    found = info["artifacts"]
+    info = runs_core.get(ws, run_ref)
+    found = info.artifacts
     if get is None:
         if out is not None or force:
             raise InvalidInput("-o and --force go with --get PATH: say which artifact to fetch")
         if as_json:
-            output.print_json([{"path": a["path"], "kind": a["kind"], "size": a["size"],
-                                "hash": a["hash"]} for a in found])
+            output.print_json([a.summary() for a in found])
         elif not found:
-            output.line(f"run {info['name']} logged no artifacts")
+            output.line(f"run {info.name} logged no artifacts")
         else:
             output.table(["path", "kind", "size", "hash"],
-                         [(a["path"], a["kind"], output.fmt_bytes(a["size"]), a["hash"][:12])
+                         [(a.path, a.kind, output.fmt_bytes(a.size), a.hash[:12])
                           for a in found], justify_right=("size",))
         return
     if out is None:
         raise InvalidInput(f"--get {get} needs -o FILE: where to write it")
-    artifact = next((a for a in found if a["path"] == get), None)
+    artifact = next((a for a in found if a.path == get), None)
     if artifact is None:
-        known = ", ".join(a["path"] for a in found) or "none"
-        raise NotFound(f"run {info['name']} has no artifact {get!r}; its artifacts: {known}")
+        known = ", ".join(a.path for a in found) or "none"
+        raise NotFound(f"run {info.name} has no artifact {get!r}; its artifacts: {known}")
     if out.is_dir():
         raise InvalidInput(f"{out} is a folder; give a file path with -o")
     if out.exists() and not force:
         raise InvalidInput(f"{out} already exists; pass --force to overwrite it")
     if not out.parent.is_dir():
         raise InvalidInput(f"folder {out.parent} does not exist")
-    ws.store.copy_verified(artifact["hash"], out)
+    ws.store.copy_verified(artifact.hash, out)
     if as_json:
-        output.print_json({"path": get, "output": str(out), "size": artifact["size"],
-                           "hash": artifact["hash"]})
+        output.print_json({"path": get, "output": str(out), "size": artifact.size,
+                           "hash": artifact.hash})
         return
-    output.line(f"wrote {get} of run {info['name']} to {out} "
-                f"({output.fmt_bytes(artifact['size'])}, hash {artifact['hash'][:12]} verified)")
+    output.line(f"wrote {get} of run {info.name} to {out} "
+                f"({output.fmt_bytes(artifact.size)}, hash {artifact.hash[:12]} verified)")
 
 
 @app.command("kill")
@@ -237,7 +240,9 @@ def compare(ctx: typer.Context,
     """Params that differ, metrics side by side (best marked *), learning curves."""
     from ..core.experiments import comparison
 
-    result = comparison.compare(workspace(ctx), run_refs)
+    ws = workspace(ctx)
+    runs_core.reap_lost(ws)  # the runs' statuses are shown: a dead run's is lost
+    result = comparison.compare(ws, run_refs)
     if as_json:
         output.print_json(result)
         return

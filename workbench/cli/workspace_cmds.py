@@ -8,6 +8,7 @@ import typer
 
 from ..core import events
 from ..core import status as status_mod
+from ..core.experiments import runs
 from ..core.names import plural
 from ..core.storage.workspace import Workspace
 from ..formatting import short_time
@@ -32,7 +33,9 @@ def init(path: Path = typer.Argument(Path("."), help="Folder to make the workspa
 
 def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """What the workspace holds."""
-    summary = status_mod.summary(workspace(ctx))
+    ws = workspace(ctx)
+    runs.reap_lost(ws)  # a run whose process died is not counted as running
+    summary = status_mod.summary(ws)
     if as_json:
         output.print_json(summary)
         return

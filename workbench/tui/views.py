@@ -134,6 +134,7 @@ def runs_table(root: Path, where: str = "", sort: str = "", total: int | None = 
     """One page of runs, filtered and sorted in SQL; the page's main metrics as columns.
     `total`, when the caller knows it, spares counting again."""
     with opened(root) as ws:
+        runs.reap_lost(ws)  # a run whose process died shows as lost, not running
         found = runs.list_runs(ws, where=where or None, sort=sort or None, limit=limit,
                                offset=offset)
         if total is None:
@@ -153,19 +154,17 @@ def runs_table(root: Path, where: str = "", sort: str = "", total: int | None = 
 @shown
 def run_detail(root: Path, run_id: str) -> str:
     with opened(root) as ws:
-        info = runs.show(ws, run_id)
-        lines = [f"{info['name']}  {info['status']}" + (f" ({info['error']})" if info["error"]
-                                                       else ""),
-                 f"id {info['id']}", f"command {' '.join(info['command'])}",
-                 "inputs " + ", ".join(f"{i['dataset']}@{i['version']}" for i in info["inputs"]),
-                 "registered as " + (", ".join(registry.refs_of_run(ws, info["id"])) or "-"),
+        info = runs.get(ws, run_id)
+        lines = [f"{info.name}  {info.status}" + (f" ({info.error})" if info.error else ""),
+                 f"id {info.id}", f"command {' '.join(info.command)}",
+                 "inputs " + ", ".join(i.ref for i in info.inputs),
+                 "registered as " + (", ".join(registry.refs_of_run(ws, info.id)) or "-"),
                  "", "params:"]
-        lines += [f"  {k} = {json.dumps(v)}" for k, v in info["params"].items()] or ["  (none)"]
-        lines += ["", "metrics:"] + ([f"  {k} = {fmt_num(v)}" for k, v in info["metrics"].items()]
+        lines += [f"  {k} = {json.dumps(v)}" for k, v in info.params.items()] or ["  (none)"]
+        lines += ["", "metrics:"] + ([f"  {k} = {fmt_num(v)}" for k, v in info.metrics.items()]
                                      or ["  (none)"])
-        lines += ["", "artifacts:"] + [f"  {a['path']} ({a['size']:,} B)"
-                                       for a in info["artifacts"]]
-        for stream, tail in run_logs.tail(ws, info["id"]).items():
+        lines += ["", "artifacts:"] + [f"  {a.path} ({a.size:,} B)" for a in info.artifacts]
+        for stream, tail in run_logs.tail(ws, info.id).items():
             lines += ["", f"{stream} (last lines):", *(f"  {line}" for line in tail)]
         return "\n".join(lines)
 

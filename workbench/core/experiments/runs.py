@@ -13,7 +13,6 @@ import socket
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from ..storage.db import snapshot, transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from .query import compile_sort, compile_where, value_sort
+from .records import RunArtifact, RunInput, RunRecord, RunSummary
 from .run_names import run_name
 
 HEARTBEAT_INTERVAL_S = 5.0
@@ -165,7 +165,7 @@ def add_input(ws: Workspace, run_id: str, version) -> None:
 
 
 def input_hashes(ws: Workspace, run_id: str) -> set[str]:
-    """The hashes of the data versions a run read (a read only: no reaping of lost runs)."""
+    """The hashes of the data versions a run read."""
     return {r[0] for r in ws.conn.execute("SELECT hash FROM run_inputs WHERE run_id = ?",
                                           (run_id,))}
 
@@ -212,28 +212,6 @@ def _check_artifact_name(name: str) -> None:
 
 
 # -- reading --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RunRow:
-    id: str
-    name: str
-    experiment: str
-    status: str
-    kind: str
-    model: str | None
-    started_at: str | None
-    ended_at: str | None
-    duration_s: float | None
-    params: dict[str, Any]
-    metrics: dict[str, float | None]
-
-    def to_dict(self) -> dict[str, Any]:
-        """SPEC.md's `wb runs list --json` fields, plus kind and model."""
-        return {"id": self.id, "name": self.name, "experiment": self.experiment,
-                "status": self.status, "kind": self.kind, "model": self.model,
-                "params": self.params, "metrics": self.metrics, "started_at": self.started_at,
-                "duration_s": self.duration_s}
-
-
 # Runs made in the same millisecond keep their insertion order, so pages never overlap.
 NEWEST_FIRST = "runs.created_at DESC, runs.rowid DESC"
 OLDEST_FIRST = "runs.created_at ASC, runs.rowid ASC"
@@ -263,9 +241,10 @@ def _page(limit: int | None, offset: int) -> str:
 
 
 def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None,
-              sort: str | None = None, limit: int | None = 50, offset: int = 0) -> list[RunRow]:
-    """Runs matching the filters, newest first unless sorted otherwise; `offset` pages."""
-    reap_lost(ws)
+              sort: str | None = None, limit: int | None = 50,
+              offset: int = 0) -> list[RunSummary]:
+    """Runs matching the filters, newest first unless sorted otherwise; `offset` pages. A read
+    only: a run whose process died shows as running until `reap_lost` marks it."""
     clauses, args = _filters(experiment, where)
     by_value = value_sort(sort) if sort else None
     if by_value is not None:
@@ -314,7 +293,7 @@ def _list_by_value(conn: sqlite3.Connection, by_value: tuple, clauses: list[str]
     return with_value + without
 
 
-def best(found: list[RunRow]) -> RunRow | None:
+def best(found: list[RunSummary]) -> RunSummary | None:
     """The finished run with the best primary metric (rmse, or roc_auc for classifiers)."""
     from ..metrics import higher_is_better, primary
 
@@ -328,7 +307,7 @@ def best(found: list[RunRow]) -> RunRow | None:
     return pick(scored, key=lambda rv: rv[1])[0]
 
 
-def by_ids(ws: Workspace, ids: list[str]) -> list[RunRow]:
+def by_ids(ws: Workspace, ids: list[str]) -> list[RunSummary]:
     """The runs with these ids, in that order (missing ones left out)."""
     found: dict[str, sqlite3.Row] = {}
     for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
@@ -338,7 +317,7 @@ def by_ids(ws: Workspace, ids: list[str]) -> list[RunRow]:
     return _with_values(ws.conn, [found[i] for i in ids if i in found])
 
 
-def _with_values(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunRow]:
+def _with_values(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunSummary]:
     ids = [r["id"] for r in rows]
     params: dict[str, dict] = {i: {} for i in ids}
     metrics: dict[str, dict] = {i: {} for i in ids}
@@ -350,10 +329,11 @@ def _with_values(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunR
         for r in conn.execute(f"SELECT run_id, key, value, is_nan FROM latest_metrics "
                               f"WHERE run_id IN ({marks}) ORDER BY key", chunk):
             metrics[r[0]][r[1]] = read_metric(r[2], r[3])
-    return [RunRow(id=r["id"], name=r["name"], experiment=r["experiment"], status=r["status"],
-                   kind=r["kind"], model=r["model"], started_at=r["started_at"],
-                   ended_at=r["ended_at"], duration_s=r["duration_s"], params=params[r["id"]],
-                   metrics=metrics[r["id"]]) for r in rows]
+    return [RunSummary(id=r["id"], name=r["name"], experiment=r["experiment"],
+                       status=r["status"], kind=r["kind"], model=r["model"],
+                       started_at=r["started_at"], ended_at=r["ended_at"],
+                       duration_s=r["duration_s"], params=params[r["id"]],
+                       metrics=metrics[r["id"]]) for r in rows]
 
 
 def resolve(ws: Workspace, ref: str) -> str:
@@ -377,39 +357,38 @@ def resolve(ws: Workspace, ref: str) -> str:
     return ids[0]
 
 
-def show(ws: Workspace, ref: str) -> dict[str, Any]:
-    """Everything recorded about one run."""
-    reap_lost(ws)
+def get(ws: Workspace, ref: str) -> RunRecord:
+    """Everything recorded about one run. A read only: it marks no lost run (`reap_lost` does,
+    where an interface lists or shows runs)."""
     with snapshot(ws.conn) as conn:
-        return _show(conn, resolve(ws, ref))
+        return _record(conn, resolve(ws, ref))
 
 
-def _show(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
+def _record(conn: sqlite3.Connection, run_id: str) -> RunRecord:
     row = conn.execute(
         "SELECT runs.*, experiments.name AS experiment FROM runs "
         "JOIN experiments ON experiments.id = runs.experiment_id WHERE runs.id = ?",
         (run_id,)).fetchone()
     if row is None:  # removed between resolving the reference and reading it
         raise NotFound(f"run {run_id[:12]} was removed meanwhile")
-    base = _with_values(conn, [row])[0].to_dict()
+    listed = _with_values(conn, [row])[0]
     tags = {r[0]: r[1] for r in conn.execute(
         "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (run_id,))}
-    inputs = [dict(r) for r in conn.execute(
+    inputs = tuple(RunInput(*r) for r in conn.execute(
         "SELECT dataset, version, hash FROM run_inputs WHERE run_id = ? ORDER BY dataset, version",
-        (run_id,))]
-    artifacts = [{**dict(r), "meta": json.loads(r["meta"])} for r in conn.execute(
+        (run_id,)))
+    artifacts = tuple(RunArtifact(r["path"], r["kind"], r["hash"], r["size"],
+                                  json.loads(r["meta"])) for r in conn.execute(
         "SELECT path, kind, hash, size, meta FROM artifacts WHERE run_id = ? ORDER BY path",
-        (run_id,))]
+        (run_id,)))
     steps = {r[0]: r[1] for r in conn.execute(
         "SELECT key, COUNT(*) FROM metrics WHERE run_id = ? GROUP BY key", (run_id,))}
-    return {
-        **base, "tags": tags, "inputs": inputs, "artifacts": artifacts, "metric_steps": steps,
-        "command": json.loads(row["command"]), "cwd": row["cwd"], "host": row["host"],
-        "pid": row["pid"], "seed": row["seed"], "error": row["error"],
-        "exit_code": row["exit_code"], "ended_at": row["ended_at"],
-        "created_at": row["created_at"], "environment": json.loads(row["environment"]),
-        "spec": json.loads(row["spec"]) if row["spec"] else None,
-    }
+    return RunRecord(
+        **vars(listed), tags=tags, inputs=inputs, artifacts=artifacts, metric_steps=steps,
+        command=tuple(json.loads(row["command"])), cwd=row["cwd"], host=row["host"],
+        pid=row["pid"], seed=row["seed"], error=row["error"], exit_code=row["exit_code"],
+        created_at=row["created_at"], environment=json.loads(row["environment"]),
+        spec=json.loads(row["spec"]) if row["spec"] else None)
 
 
 def metric_history(ws: Workspace, run_id: str, key: str) -> list[tuple[int, float | None]]:
@@ -432,7 +411,8 @@ def read_metric(value: float | None, is_nan: int) -> float | None:
 
 # -- housekeeping ---------------------------------------------------------------------------
 def reap_lost(ws: Workspace) -> int:
-    """Mark as lost the running runs whose process is gone or whose heartbeat stopped."""
+    """Mark as lost the running runs whose process is gone or whose heartbeat stopped; how
+    many. A write, so reads never call it: the interfaces do, before they list or show runs."""
     host = socket.gethostname()
     stale_before = time.time() - LOST_AFTER_S
     lost = []

@@ -49,12 +49,12 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict
         raise InvalidInput(f"{dest} already exists")
     if not dest.parent.is_dir():
         raise InvalidInput(f"folder {dest.parent} does not exist")
-    run = runs.show(ws, mv.run_id)
+    run = runs.get(ws, mv.run_id)
     history = [[key, step, runs.read_metric(value, is_nan), at] for key, step, value, is_nan, at
                in ws.conn.execute("SELECT key, step, value, is_nan, timestamp FROM metrics "
                                   "WHERE run_id = ? ORDER BY id", (mv.run_id,))]
     objects = {mv.artifact_hash: "model"}
-    objects.update({a["hash"]: f"artifact {a['path']}" for a in run["artifacts"]})
+    objects.update({a.hash: f"artifact {a.path}" for a in run.artifacts})
     dataset = None
     if with_data and mv.dataset:
         version = datasets.resolve(ws, mv.dataset)
@@ -70,7 +70,7 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "created_at": now_iso(),
         "model": {**mv.to_dict(), "artifact_meta": mv.artifact_meta},
-        "run": {**run, "metric_history": history}, "dataset": dataset,
+        "run": {**run.to_dict(), "metric_history": history}, "dataset": dataset,
         "contract": {"dataset": name, "text": contract_text} if contract_text else None,
         "objects": [{"hash": oid, "size": ws.store.size(oid), "role": role}
                     for oid, role in objects.items()],

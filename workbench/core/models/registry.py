@@ -91,32 +91,31 @@ def register(ws: Workspace, run_ref: str, name: str, description: str = "") -> M
     check_name(name, "model")
     description = check_description(description)
     run_id = runs.resolve(ws, run_ref)
-    info = runs.show(ws, run_id)
-    if info["status"] != "finished":
-        raise InvalidInput(f"run {info['name']} is {info['status']}; only finished runs register")
+    info = runs.get(ws, run_id)
+    if info.status != "finished":
+        raise InvalidInput(f"run {info.name} is {info.status}; only finished runs register")
     artifact = scoring.model_artifact(ws, run_id)
     if artifact is None:
         runs.resolve(ws, run_id)  # NotFound when `wb runs rm` removed it meanwhile
-        raise InvalidInput(f"run {info['name']} logged no model")
+        raise InvalidInput(f"run {info.name} logged no model")
     meta = json.loads(artifact["meta"])
     problem = scoring.why_unscorable(meta)  # a user's artifact, but no model to serve
     if problem:
-        raise InvalidInput(f"run {info['name']}'s model cannot score data: {problem}")
-    if not meta.get("dataset") and len(info["inputs"]) == 1:
+        raise InvalidInput(f"run {info.name}'s model cannot score data: {problem}")
+    if not meta.get("dataset") and len(info.inputs) == 1:
         # A script's model (`run.log_model`): the one dataset its run read is what it learned
         # from, as `wb runs show` lists it.
-        used = info["inputs"][0]
-        meta = {**meta, "dataset": f"{used['dataset']}@{used['version']}",
-                "dataset_hash": used["hash"]}
+        used = info.inputs[0]
+        meta = {**meta, "dataset": used.ref, "dataset_hash": used.hash}
     schema = meta.get("features", {}).get("inputs", [])
     with transaction(ws.conn) as conn:
         if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
             # `wb runs rm` won the race: a version must not outlive the run it came from.
-            raise NotFound(f"run {info['name']} was removed meanwhile; nothing was registered")
+            raise NotFound(f"run {info.name} was removed meanwhile; nothing was registered")
         number = insert_version(conn, name, run_id, artifact["hash"], meta, schema,
-                                info["metrics"], description)
+                                info.metrics, description)
         events.record(conn, "model.register", f"registered {name}@{number} from run "
-                                              f"{info['name']}", subject=f"{name}@{number}",
+                                              f"{info.name}", subject=f"{name}@{number}",
                       data={"run": run_id})
     return resolve(ws, f"{name}@{number}")
 
@@ -237,12 +236,11 @@ def show(ws: Workspace, ref: str) -> dict[str, Any]:
     """A version with its lineage; for a bare name, the latest plus the alias history."""
     mv = resolve(ws, ref)
     info = mv.to_dict()
-    run = runs.show(ws, mv.run_id)
-    info["lineage"] = {"run": {"id": run["id"], "name": run["name"],
-                               "experiment": run["experiment"]},
-                       "params": run["params"], "inputs": run["inputs"],
-                       "git_commit": run["environment"].get("git_commit"),
-                       "git_dirty": run["environment"].get("git_dirty")}
+    run = runs.get(ws, mv.run_id)
+    info["lineage"] = {"run": {"id": run.id, "name": run.name, "experiment": run.experiment},
+                       "params": run.params, "inputs": [i.to_dict() for i in run.inputs],
+                       "git_commit": run.environment.get("git_commit"),
+                       "git_dirty": run.environment.get("git_dirty")}
     if split_ref(ref)[1] is None:
         info["alias_history"] = alias_history(ws, mv.name)
     return info

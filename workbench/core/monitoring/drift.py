@@ -361,7 +361,7 @@ def performance(ws: Workspace, model: scoring.LoadedModel, cur_df, target: str,
     """The model's metrics on the labelled current data against those at its validation."""
     current, rows = model.score(cur_df, target)
     main = metrics.primary(model.task)
-    validation = {k: v for k, v in runs.show(ws, model.run_id)["metrics"].items() if k in current}
+    validation = {k: v for k, v in runs.get(ws, model.run_id).metrics.items() if k in current}
     base = validation.get(main)
     now = current[main]
     degradation = None if base is None or now is None or math.isnan(now) or not base \
@@ -382,7 +382,7 @@ def estimate_performance(ws: Workspace, model: scoring.LoadedModel, cur_df,
     import numpy as np
 
     predicted, proba = model.predict(cur_df)
-    validation = runs.show(ws, model.run_id)["metrics"]
+    validation = runs.get(ws, model.run_id).metrics
     if model.task == "classification":
         metric, estimate = "accuracy", float(np.mean(proba.max(axis=1))) if proba is not None \
             else None
@@ -405,7 +405,7 @@ def _estimated_mae(ws: Workspace, model: scoring.LoadedModel, cur_df, predicted)
 
     from ..experiments import training
 
-    spec = runs.show(ws, model.run_id)["spec"]
+    spec = runs.get(ws, model.run_id).spec
     if not spec:
         return None
     prepared = training.prepare(ws, training.TrainSpec(**spec))  # the run's own validation rows

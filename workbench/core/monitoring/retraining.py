@@ -47,7 +47,7 @@ def champion_of(ws: Workspace, model: str) -> Champion | None:
     """`model`'s production version, if `wb train` made it (so its recipe can be rerun)."""
     mv = registry.resolve(ws, f"{model}@{registry.PRODUCTION}")
     target = mv.artifact_meta.get("target")
-    if not (mv.dataset and target) or runs.show(ws, mv.run_id)["kind"] != "train":
+    if not (mv.dataset and target) or runs.get(ws, mv.run_id).kind != "train":
         return None
     return Champion(model, mv, target)
 
@@ -80,10 +80,10 @@ def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:
     `[retrain] window` asks for); registered, not promoted."""
     from ..experiments import training
 
-    info = runs.show(ws, champion.production.run_id)
+    info = runs.get(ws, champion.production.run_id)
     window = ws.config.retrain.window
-    spec = training.TrainSpec(**{**info["spec"], "data": drop.ref, "window": window})
-    run_id = training.train(ws, spec, experiment=info["experiment"],
+    spec = training.TrainSpec(**{**info.spec, "data": drop.ref, "window": window})
+    run_id = training.train(ws, spec, experiment=info.experiment,
                             tags={"retrained_from": champion.production.ref,
                                   "trigger": "wb watch --retrain"})
     challenger = registry.register(ws, run_id, champion.model)
