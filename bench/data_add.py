@@ -38,6 +38,7 @@ from _common import (
 )
 
 from workbench.core.data import datasets, profile, tabular
+from workbench.core.storage.local_backend import LocalBackend
 from workbench.core.storage.store import ObjectStore
 from workbench.core.storage.workspace import Workspace
 
@@ -129,7 +130,7 @@ def breakdown(path: Path, tmp: Path) -> list[tuple[str, float]]:
     gc.collect()
     parts += time_profile(box.pop("df"), bins, top)
     gc.collect()
-    store = ObjectStore(tmp / "objects-breakdown")
+    store = ObjectStore(LocalBackend(tmp / "objects-breakdown"))
     staged = []
     parts.append(("ObjectStore.stage_file (hash, copy, fsync)",
                   timed(lambda: staged.append(store.stage_file(path)))))

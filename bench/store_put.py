@@ -2,7 +2,7 @@
 
     python bench/store_put.py [--size-mb 1024] [--repeat 3] [--dir PATH]
 
-`ObjectStore(root).put_file(path)` reads, hashes (BLAKE3), writes, fsyncs and renames; the
+`ObjectStore(LocalBackend(root)).put_file(path)` reads, hashes (BLAKE3), writes, fsyncs and renames; the
 baseline copies the same bytes with cp and flushes them with sync. Both read the same source,
 which is written, flushed and read once before the runs so that it is warm in the page cache;
 every destination is deleted and the deletion flushed before the next run, outside the timing.
@@ -21,6 +21,7 @@ from pathlib import Path
 from _common import MIB, med, parser, read_through, remove, result, scratch, sync, table, timed
 
 from workbench.core.storage import hashing
+from workbench.core.storage.local_backend import LocalBackend
 from workbench.core.storage.store import ObjectStore
 
 TARGET = 1.5
@@ -66,7 +67,7 @@ def main() -> int:
         root = tmp / "objects"
 
         def store() -> None:
-            ObjectStore(root).put_file(src)
+            ObjectStore(LocalBackend(root), gc_lock=tmp / "gc.lock").put_file(src)
 
         def cp_sync() -> None:
             subprocess.run([*cp, "--", str(src), str(dst)], check=True)

@@ -126,7 +126,7 @@ def test_a_bundle_that_lies_is_refused_and_nothing_is_written(other, bundle, tmp
     with pytest.raises(InvalidInput, match=words):
         bundles.import_bundle(other, bad)
     assert _state(other) == before
-    assert not any(other.store.tmp_dir.glob("*"))  # staged objects were discarded
+    assert not any(other.objects.tmp_dir.glob("*"))  # staged objects were discarded
 
 
 def test_a_truncated_bundle_is_refused(other, bundle, tmp_path):

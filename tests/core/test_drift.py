@@ -371,7 +371,7 @@ def test_fsck_stays_ok_and_gc_keeps_report_objects(sales):
     (report_object,) = set(sales.store.oids()) - before
     old = time.time() - 30 * 24 * 3600  # far past the gc grace period
     for oid in sales.store.oids():
-        os.utime(sales.store.path(oid), (old, old))
+        os.utime(sales.objects.path(oid), (old, old))
     assert fsck(sales).ok
     assert gc(sales).deleted == []
     assert sales.store.exists(report_object)

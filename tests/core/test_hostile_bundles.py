@@ -184,7 +184,7 @@ def refused(ws: Workspace, path: Path, words: str) -> None:
         bundles.import_bundle(ws, path)
     assert "\n" not in str(caught.value)
     assert _state(ws) == before
-    assert not any(ws.store.tmp_dir.glob("*")), "a refused import left staged objects"
+    assert not any(ws.objects.tmp_dir.glob("*")), "a refused import left staged objects"
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))

@@ -16,8 +16,8 @@ def test_gc_sweeps_only_old_unreferenced_objects(ws, small_csv):
     kept = datasets.add(ws, small_csv, "sales").version.hash
     old_orphan, _ = ws.store.put_bytes(b"nothing refers to me")
     young_orphan, _ = ws.store.put_bytes(b"just written by someone")
-    _age(ws.store.path(old_orphan), 48)
-    _age(ws.store.path(kept), 48)
+    _age(ws.objects.path(old_orphan), 48)
+    _age(ws.objects.path(kept), 48)
 
     dry = gc(ws, dry_run=True)
     assert dry.deleted == [old_orphan] and dry.spared_young == 1
@@ -31,11 +31,11 @@ def test_gc_sweeps_only_old_unreferenced_objects(ws, small_csv):
 
 
 def test_gc_removes_orphaned_temp_files(ws):
-    ws.store.tmp_dir.mkdir(parents=True, exist_ok=True)
-    (ws.store.tmp_dir / "dead.tmp").write_bytes(b"half a file")
+    ws.objects.tmp_dir.mkdir(parents=True, exist_ok=True)
+    (ws.objects.tmp_dir / "dead.tmp").write_bytes(b"half a file")
     assert fsck(ws).ok and fsck(ws).temp_files == 1  # a leftover is not damage
     assert gc(ws).temp_files == 1
-    assert not list(ws.store.tmp_dir.iterdir())
+    assert not list(ws.objects.tmp_dir.iterdir())
 
 
 def test_fsck_reports_a_missing_object_with_what_refers_to_it(ws, small_csv):

@@ -91,7 +91,7 @@ def _parsed(data: bytes) -> tuple[list[str], list[list[str]]]:
 
 def _stored(ws: Workspace) -> tuple[int, int, list[Path]]:
     versions = ws.conn.execute("SELECT COUNT(*) FROM dataset_versions").fetchone()[0]
-    return versions, sum(1 for _ in ws.store.oids()), sorted(ws.store.tmp_dir.glob("*"))
+    return versions, sum(1 for _ in ws.store.oids()), sorted(ws.objects.tmp_dir.glob("*"))
 
 
 _names = itertools.count()

@@ -95,7 +95,7 @@ def gate(result: registry.Promotion, name: str) -> dict:
 
 def tamper(ws, oid: str) -> None:
     """What a stray editor or a bad disk does to a stored model: one byte flipped."""
-    path = ws.store.path(oid)
+    path = ws.objects.path(oid)
     path.chmod(0o644)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from workbench.core.errors import IntegrityError
 from workbench.core.storage import hashing
+from workbench.core.storage.local_backend import LocalBackend
 from workbench.core.storage.maintenance import fsck
 from workbench.core.storage.store import ObjectStore
 
@@ -19,7 +20,7 @@ from workbench.core.storage.store import ObjectStore
           deadline=None)  # fsync latency varies on a shared disk
 @given(data=st.binary(max_size=20_000))
 def test_any_bytes_round_trip(tmp_path, data):
-    store = ObjectStore(tmp_path / "objects")
+    store = ObjectStore(LocalBackend(tmp_path / "objects"))
     oid, _ = store.put_bytes(data)
     assert oid == hashing.hash_bytes(data)
     assert store.read_verified(oid) == data
@@ -27,20 +28,20 @@ def test_any_bytes_round_trip(tmp_path, data):
     out.unlink(missing_ok=True)
     store.copy_verified(oid, out)
     assert out.read_bytes() == data
-    assert not list(store.tmp_dir.iterdir())
+    assert not list(store.backend.tmp_dir.iterdir())
 
 
 def test_objects_are_read_only_and_addressed_by_algorithm(tmp_path):
-    store = ObjectStore(tmp_path / "objects")
+    store = ObjectStore(LocalBackend(tmp_path / "objects"))
     oid, created = store.put_bytes(b"hello")
-    path = store.path(oid)
+    path = store.backend.path(oid)
     assert created
     assert path.relative_to(tmp_path / "objects").parts == ("blake3", oid[:2], oid[2:])
     assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
 def test_same_content_is_stored_once(tmp_path):
-    store = ObjectStore(tmp_path / "objects")
+    store = ObjectStore(LocalBackend(tmp_path / "objects"))
     first = store.put_bytes(b"same")
     second = store.put_bytes(b"same")
     assert first[0] == second[0] and first[1] and not second[1]
@@ -60,7 +61,7 @@ def _flip_byte(path: Path, offset: int) -> None:
 @given(data=st.binary(min_size=1, max_size=5_000), where=st.floats(0, 1, exclude_max=True))
 def test_a_flipped_byte_is_caught(ws, data, where):
     oid, _ = ws.store.put_bytes(data)
-    _flip_byte(ws.store.path(oid), int(where * len(data)))
+    _flip_byte(ws.objects.path(oid), int(where * len(data)))
     report = fsck(ws)
     assert not report.ok and oid in report.corrupt
     with pytest.raises(IntegrityError):
@@ -69,12 +70,12 @@ def test_a_flipped_byte_is_caught(ws, data, where):
     with pytest.raises(IntegrityError):
         ws.store.copy_verified(oid, out)
     assert not out.exists()
-    ws.store.path(oid).unlink()  # the next example starts clean
+    ws.objects.path(oid).unlink()  # the next example starts clean
 
 
 def _put_same(root: str, payload: bytes, barrier) -> str:
     barrier.wait()
-    return ObjectStore(Path(root)).put_bytes(payload)[0]
+    return ObjectStore(LocalBackend(Path(root))).put_bytes(payload)[0]
 
 
 def test_concurrent_writers_of_the_same_content_leave_one_intact_object(tmp_path):
@@ -84,19 +85,19 @@ def test_concurrent_writers_of_the_same_content_leave_one_intact_object(tmp_path
         barrier = manager.Barrier(4)
         with ctx.Pool(4) as pool:
             oids = pool.starmap(_put_same, [(str(tmp_path / "objects"), payload, barrier)] * 4)
-    store = ObjectStore(tmp_path / "objects")
+    store = ObjectStore(LocalBackend(tmp_path / "objects"))
     assert len(set(oids)) == 1
     assert list(store.oids()) == [oids[0]]
     assert store.verify(oids[0])
-    assert not list(store.tmp_dir.iterdir())
+    assert not list(store.backend.tmp_dir.iterdir())
 
 
 def test_copy_never_overwrites_with_unverified_bytes(tmp_path):
-    store = ObjectStore(tmp_path / "objects")
+    store = ObjectStore(LocalBackend(tmp_path / "objects"))
     oid, _ = store.put_bytes(b"good bytes")
     dest = tmp_path / "existing.csv"
     dest.write_bytes(b"the user's file")
-    _flip_byte(store.path(oid), 0)
+    _flip_byte(store.backend.path(oid), 0)
     with pytest.raises(IntegrityError):
         store.copy_verified(oid, dest)
     assert dest.read_bytes() == b"the user's file"

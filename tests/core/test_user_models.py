@@ -196,7 +196,7 @@ def test_load_model_verifies_the_bytes(ws, sales):
     with wb.start_run(workspace=ws.root) as run:
         run.log_model(pipeline().fit(X, sales["units"]), input_example=X, target="units")
     mv = registry.register(ws, run.id, "demand")
-    path = Path(ws.store.path(mv.artifact_hash))
+    path = Path(ws.objects.path(mv.artifact_hash))
     path.chmod(0o644)
     path.write_bytes(path.read_bytes()[:-1] + b"x")
     with pytest.raises(IntegrityError):

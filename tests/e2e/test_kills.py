@@ -38,6 +38,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.data import datasets
+from workbench.core.storage.local_backend import LocalBackend
 from workbench.core.storage.schema import MIGRATIONS, SCHEMA_VERSION
 from workbench.core.storage.store import ObjectStore
 from workbench.core.storage.workspace import Workspace
@@ -110,11 +111,11 @@ def _filled(root: Path, wb: Runner) -> dict[str, float]:
 
 def _with_garbage(root: Path) -> None:
     """Objects nothing refers to, older than gc's grace period, for gc to delete."""
-    store = ObjectStore(root / ".wb" / "objects")
+    store = ObjectStore(LocalBackend(root / ".wb" / "objects"))
     old = time.time() - 7 * 24 * 3600
     for i in range(GARBAGE_OBJECTS):
         oid, _ = store.put_bytes(f"garbage {i}\n".encode())
-        os.utime(store.path(oid), (old, old))
+        os.utime(store.backend.path(oid), (old, old))
 
 
 def _schema_names(conn: sqlite3.Connection) -> set[tuple[str, str]]:

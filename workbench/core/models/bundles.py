@@ -311,7 +311,14 @@ def _commit(ws: Workspace, path: Path, manifest: dict[str, Any],
 
 def _object_bytes(ws: Workspace, oid: str, staged: dict[str, StagedObject]) -> bytes:
     """An object's verified bytes: staged from the bundle (hashed as it was read), or here."""
-    return staged[oid].tmp_path.read_bytes() if oid in staged else ws.store.read_verified(oid)
+    return _local_path(ws, oid, staged).read_bytes() if oid in staged else ws.store.read_verified(oid)
+
+
+def _local_path(ws: Workspace, oid: str, staged: dict[str, StagedObject]) -> Path:
+    """Where an object's bytes are on this machine, staged or stored: an import fills the
+    workspace's own folder, and `tabular.read_table` reads a dataset by path (its checks for
+    ragged rows read the file again)."""
+    return Path(staged[oid].written.temp) if oid in staged else ws.objects.path(oid)
 
 
 def _check_model_loads(ws: Workspace, path: Path, model: dict[str, Any],
@@ -333,7 +340,7 @@ def _profile_dataset(ws: Workspace, path: Path, dataset: dict[str, Any],
     if _local_version(ws.conn, dataset["name"], dataset["hash"]) is not None:
         return None
     oid = dataset["hash"]
-    where = staged[oid].tmp_path if oid in staged else ws.store.path(oid)
+    where = _local_path(ws, oid, staged)
     try:
         df = tabular.read_table(where, dataset["format"])
     except InvalidInput:

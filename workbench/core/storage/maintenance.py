@@ -3,6 +3,7 @@ deletes what nothing refers to (mark and sweep, under the gc lock, sparing young
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -93,7 +94,9 @@ def fsck(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> F
                 report.missing.append({"hash": oid, "referenced_by": owners})
         report.unreferenced = len(present - refs.keys())
     report.temp_files = len(ws.store.temp_files())
-    report.stale_temp_files = sorted(str(p.relative_to(ws.root)) for p in ws.store.stale_temp_files())
+    # A local temp's name is its path: shown from the workspace's root, as a user would look.
+    report.stale_temp_files = sorted(os.path.relpath(t.name, ws.root)
+                                     for t in ws.store.stale_temp_files())
     return report
 
 
@@ -123,21 +126,21 @@ def gc(ws: Workspace, dry_run: bool = False, grace_hours: float | None = None) -
     # A read-only workspace has no writers to wait for (and no lock file to take).
     with nullcontext() if ws.read_only else file_lock(ws.gc_lock_path):
         live = references(ws)
-        for oid in ws.store.oids():
-            if oid in live:
+        for entry in ws.store.backend.list():
+            if entry.name in live:
                 continue
-            if ws.store.mtime(oid) > cutoff:
+            if entry.mtime > cutoff:
                 report.spared_young += 1
                 continue
-            report.deleted.append(oid)
-            report.bytes_freed += ws.store.size(oid)
+            report.deleted.append(entry.name)
+            report.bytes_freed += entry.size
             if not dry_run:
-                ws.store.delete(oid)
+                ws.store.delete(entry.name)
         orphans = ws.store.temp_files()
         report.temp_files = len(orphans)
         if not dry_run:
             for tmp in orphans:
-                tmp.unlink(missing_ok=True)
+                ws.store.backend.discard(tmp.name)
             if report.deleted or orphans:
                 with transaction(ws.conn) as conn:
                     events.record(conn, "store.gc",

@@ -20,6 +20,7 @@ from .. import events
 from ..errors import NotFound, WbError
 from . import db, failures
 from .failures import DamagedWorkspace
+from .local_backend import LocalBackend
 from .locks import file_lock
 from .store import ObjectStore
 
@@ -54,8 +55,13 @@ class Workspace:
         return self.wb_dir / "gc.lock"
 
     @cached_property
+    def objects(self) -> LocalBackend:
+        """The store's bytes on this machine: `.wb/objects/`."""
+        return LocalBackend(self.wb_dir / "objects")
+
+    @cached_property
     def store(self) -> ObjectStore:
-        return ObjectStore(self.wb_dir / "objects",
+        return ObjectStore(self.objects, gc_lock=self.gc_lock_path,
                            temp_grace_s=self.config.store.gc_grace_hours * 3600)
 
     @cached_property
@@ -143,7 +149,7 @@ class Workspace:
         created = db.file_problem(ws.db_path) is not None
         if not created or ws.id_path.exists() or ws.store.has_objects():
             ws.connect().close()  # raises what is wrong: a damaged workspace is never made anew
-        ws.store.root.mkdir(parents=True, exist_ok=True)
+        ws.objects.root.mkdir(parents=True, exist_ok=True)
         if not ws.config_path.exists():
             ws.config_path.write_text(config_mod.DEFAULT_CONFIG_TEXT, encoding="utf-8")
         if created:

@@ -1,0 +1,87 @@
+"""The seam under the object store: where its bytes live (`StoreBackend`).
+
+`ObjectStore` keeps the policy (the gc lock, grace periods, verified reads, the sentences users
+see); a backend keeps only the bytes, named by their hash, and the temp files of writes not yet
+in place. The local folder (`local_backend.LocalBackend`) is the one implementation; a remote
+(a bucket or a folder) is another, as dvc-objects puts `ObjectDB` over a file system.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+Progress = Callable[[int], None]  # called with the number of bytes just copied
+
+
+class Cancelled(Exception):
+    """Raised inside a copy when its cancel event is set."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An object (`name` is its id) or a temp file (`name` is the backend's name for it), as a
+    listing sees it: enough for gc to weigh its size and spare it while it is young."""
+
+    name: str
+    size: int
+    mtime: float  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class Written:
+    """Bytes copied into a temp file, and what they hash to: not yet under any object id."""
+
+    temp: str  # the backend's name for the temp file, as `temps()` lists it
+    oid: str
+    size: int
+
+
+class StoreBackend(Protocol):
+    """Immutable objects named by the hash of their bytes, and the temps that become them."""
+
+    def has(self, oid: str) -> bool:
+        """True when the object is stored whole (a write under way does not count)."""
+        ...
+
+    def open(self, oid: str) -> BinaryIO:
+        """The object's bytes, as a binary stream the caller closes. Raises FileNotFoundError
+        when it is absent. Nothing is verified here: that is the store's to do."""
+        ...
+
+    def stage(self, source: BinaryIO, *, progress: Progress | None = None,
+              cancel: threading.Event | None = None) -> Written:
+        """Copy `source` into a new temp file while hashing it, and make the copy durable.
+        On any failure (or `Cancelled`) the temp file is gone before the error propagates, and
+        errors of the ground under it (a full disk, a read-only folder) are `WbError`s."""
+        ...
+
+    def commit(self, written: Written) -> bool:
+        """Move a staged temp under its object id, atomically: readers see the whole object
+        or none. Returns False when the object was already stored: the existing one is kept
+        and touched (see `touch`), the temp removed. The temp is gone on failure too."""
+        ...
+
+    def discard(self, temp: str) -> None:
+        """Remove a temp file; one already gone is not an error."""
+        ...
+
+    def touch(self, oid: str) -> None:
+        """Make a stored object young again, so gc's grace period spares it now that something
+        is about to refer to it. Raises FileNotFoundError when it is absent."""
+        ...
+
+    def list(self, prefix: str = "") -> Iterator[Entry]:
+        """Every stored object whose id starts with `prefix`, in no particular order; temps
+        are never listed here. An object deleted meanwhile may or may not appear."""
+        ...
+
+    def temps(self) -> Iterator[Entry]:
+        """Temp files of writes in progress, or left behind by writes that were killed."""
+        ...
+
+    def delete(self, oid: str) -> None:
+        """Remove a stored object. Raises FileNotFoundError when it is absent."""
+        ...
