@@ -1,4 +1,5 @@
 """Runs: their records (`runs`, `run_names`, `environment`, `run_logs`), logging from a user's
 script (`tracking`), the `--where` language (`query`), the built-in trainers (`training`,
-`estimators`), sweeps, launching programs as runs (`launcher`), and comparing and
-reproducing them (`comparison`)."""
+`estimators`), sweeps, command runs' records (`command_runs`), the `executor` seam every
+launch of a run's process goes through (`local_executor`: processes on this machine), and
+comparing and reproducing runs (`comparison`)."""
