@@ -34,7 +34,7 @@ class CommandOutcome:
     exit_code: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrialOutcome:
     """How one training of a batch ended: its run (None if it never got one) and, when it
     failed or was interrupted, why."""

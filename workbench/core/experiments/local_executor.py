@@ -12,7 +12,6 @@ spawned worker processes, each training one run at a time in this workspace.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import signal
@@ -102,6 +101,7 @@ class LocalExecutor:
                     experiment: str | None, tags: Mapping[str, str],
                     on_done: Callable[[TrialOutcome], None] | None = None,
                     on_progress: OnProgress | None = None) -> list[TrialOutcome]:
+        import multiprocessing  # with concurrent.futures: only when a batch runs
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         filed = {"experiment": experiment, "tags": dict(tags)}  # where each run is filed
@@ -190,6 +190,7 @@ def _stop_workers(pool: ProcessPoolExecutor, futures: Mapping[Future, Any]) -> l
     `_worker_signals`), and return the ids of the runs they stopped. The pool is shut down (and
     its manager thread joined) by the caller afterwards: a manager thread still running at exit
     races Python's own shutdown of it into an 'Exception ignored' traceback."""
+    import multiprocessing
     from concurrent.futures import wait
 
     for future in futures:
