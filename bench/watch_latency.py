@@ -53,7 +53,7 @@ class TimedWatcher(watcher.Watcher):
         self.started: dict[str, float] = {}
         self.ended: dict[str, float] = {}
 
-    def process(self, path: Path) -> watcher.Outcome:
+    def process(self, path: Path) -> watcher.DropOutcome:
         self.started[path.name] = time.monotonic()
         try:
             return super().process(path)

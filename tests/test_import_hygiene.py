@@ -54,3 +54,10 @@ def test_fast_commands_import_no_heavy_library(workspace_dir, argv, light):
             "    assert not e.code, e.code")
     loaded = _modules_after(code, cwd=workspace_dir)
     assert not loaded & {*HEAVY, *light}
+
+
+def test_importing_the_cli_leaves_the_excepthook_alone():
+    """Only a process that logs runs notes its crashes; the CLI's own error handling stays."""
+    code = ("import sys\nbefore = sys.excepthook\nimport workbench.cli.main\n"
+            "assert sys.excepthook is before, sys.excepthook")
+    subprocess.run([sys.executable, "-c", code], check=True)

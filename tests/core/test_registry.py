@@ -18,7 +18,7 @@ from workbench.core import events
 from workbench.core.data import datasets
 from workbench.core.errors import IntegrityError, InvalidInput, NotFound
 from workbench.core.experiments import runs, training
-from workbench.core.experiments.tracking import ENV_RUN_ID
+from workbench.core.experiments.executor import ENV_RUN_ID
 from workbench.core.models import prediction, registry
 
 INPUTS = [{"name": "date", "dtype": "Date"}, {"name": "region", "dtype": "String"},

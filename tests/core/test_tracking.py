@@ -21,8 +21,8 @@ import workbench as wb
 from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput, WbError
 from workbench.core.experiments import runs
+from workbench.core.experiments.executor import ENV_RUN_ID
 from workbench.core.experiments.records import RunInput
-from workbench.core.experiments.tracking import ENV_RUN_ID
 from workbench.core.storage.workspace import ENV_VAR
 
 DEADLINE_S = 60.0

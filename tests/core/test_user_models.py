@@ -16,7 +16,7 @@ import workbench as wb
 from workbench.core.data import datasets
 from workbench.core.errors import IntegrityError, InvalidInput
 from workbench.core.experiments import runs
-from workbench.core.experiments.tracking import ENV_RUN_ID
+from workbench.core.experiments.executor import ENV_RUN_ID
 from workbench.core.models import prediction, registry, scoring
 
 CATEGORICAL, NUMERIC = ["region"], ["x1", "x2"]

@@ -150,7 +150,7 @@ import sys
 from workbench.core.experiments import training
 def fail(*args, **kwargs):
     raise ValueError({f"no column [b]c{HOSTILE}[/b]"!r})
-training.train = fail
+training._create_run = fail
 sys.argv = ["wb", "train", "--data", "weekly@1", "--target", "y", "--model", "baseline"]
 from workbench.cli.main import main
 main()

@@ -11,7 +11,8 @@ from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
 
 from tests.tui.conftest import _settled
-from workbench.core.experiments import launcher, runs, tracking, training
+from workbench.core.experiments import command_runs, runs, tracking, training
+from workbench.core.experiments.local_executor import LocalExecutor
 from workbench.core.models import registry
 from workbench.core.monitoring.watcher import Watcher
 from workbench.core.storage.db import transaction
@@ -490,8 +491,8 @@ async def test_the_palette_offers_promote_and_opens_the_runs_filter(filled):
 # -- 11. a run's output -----------------------------------------------------------------------
 async def test_a_runs_detail_shows_the_last_lines_of_its_output(ws):
     command = [sys.executable, "-c", "for i in range(1, 16): print(f'line {i:02}')"]
-    run_id = launcher.create_command_run(ws, command, experiment=None, data=[])
-    outcome = launcher.LocalExecutor().execute(ws, run_id, command)  # what `wb run` does
+    run_id = command_runs.create_command_run(ws, command, experiment=None, data=[])
+    outcome = LocalExecutor().execute(ws, run_id, command)  # what `wb run` does
     assert outcome.status == "finished"
     app = WbApp(ws.root)
     async with app.run_test(size=(140, 50)) as pilot:

@@ -10,8 +10,9 @@ from typing import Any
 import typer
 
 from ..core.errors import InvalidInput
-from ..core.experiments import launcher
+from ..core.experiments import command_runs
 from ..core.experiments import runs as runs_core
+from ..core.experiments.local_executor import LocalExecutor
 from ..core.experiments.records import RunRecord
 from ..core.metrics import BOOKKEEPING, PREFERRED
 from ..core.names import parse_tags, short_id
@@ -40,18 +41,20 @@ def run(ctx: typer.Context,
     the program's exit code."""
     ws = workspace(ctx)
     command = command or []
+    executor = LocalExecutor()
     if adopt:
         run_id = adopt
     else:
-        run_id = launcher.create_command_run(ws, command, experiment=experiment, data=data,
-                                             name=name, queued=detach, tags=parse_tags(tag))
+        run_id = command_runs.create_command_run(ws, command, experiment=experiment, data=data,
+                                                 name=name, queued=detach,
+                                                 tags=parse_tags(tag))
     if detach:
-        launcher.detach(ws, run_id, command)
+        executor.detach(ws, run_id, command)
         typer.echo(run_id)
         return
     if not adopt:
         output.note(f"wb: run {run_id[:12]} started")
-    outcome = launcher.LocalExecutor().execute(ws, run_id, command)
+    outcome = executor.execute(ws, run_id, command)
     output.note(f"wb: run {run_id[:12]} {outcome.status} (exit code {outcome.exit_code})")
     if outcome.exit_code:
         raise typer.Exit(130 if outcome.status == "killed" else outcome.exit_code)
@@ -222,7 +225,7 @@ def artifacts(ctx: typer.Context,
 @app.command("kill")
 def kill(ctx: typer.Context, run_ref: str = RUN_ARGUMENT) -> None:
     """Stop a running run (SIGTERM, then it is recorded as killed)."""
-    run_id = launcher.kill(workspace(ctx), run_ref)
+    run_id = command_runs.kill(workspace(ctx), run_ref)
     output.line(f"killed run {run_id}")
 
 

@@ -51,7 +51,8 @@ def train(ctx: typer.Context,
               "Register the model (of a sweep: the best run's) as a new version of NAME.")),
           as_json: bool = JSON_OPTION) -> None:
     """Train a built-in model on a dataset version, as tracked runs."""
-    from ..core.experiments import sweeps, training  # polars, scikit-learn, LightGBM: only when training
+    # polars, scikit-learn, LightGBM: only when training
+    from ..core.experiments import executor, sweeps, training
 
     settings = _load_config(config) if config else {}
     cli = {"data": data, "target": target, "model": model, "split": split, "seed": seed,
@@ -80,7 +81,7 @@ def train(ctx: typer.Context,
     quiet = as_json
     jobs_ = settings.get("jobs", 1)
 
-    def done(o: sweeps.Outcome) -> None:
+    def done(o: executor.TrialOutcome) -> None:
         output.note(f"run {short_id(o.run_id) if o.run_id else '-'} "  # an error quotes data
                     + ("failed: " + o.error if o.error else "finished"), style=None)
         if progress:

@@ -28,7 +28,7 @@ def watch(ctx: typer.Context,
     """Version, validate and drift-check every file that lands in DIR."""
     ws = workspace(ctx)
 
-    def report(outcome: watcher_core.Outcome) -> None:
+    def report(outcome: watcher_core.DropOutcome) -> None:
         if outcome.status == "skipped" and not outcome.detail.startswith(
                 watcher_core.SAME_BYTES):
             return  # taken on an earlier run: not news (a copy under a new name is)

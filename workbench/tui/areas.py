@@ -127,12 +127,12 @@ class RunsScreen(ComparingScreen):
         import subprocess
         import tempfile
 
-        from ..core.experiments import launcher
+        from ..core.experiments.local_executor import LocalExecutor
 
         worker = get_current_worker()
         with tempfile.TemporaryFile() as errors:
             with views.opened(self.root) as ws:
-                proc = launcher.launch_training(ws, argv, stderr=errors)
+                proc = LocalExecutor().start_training(ws, argv, stderr=errors)
             self.app.call_from_thread(self.app.notify, "training started: its runs appear "
                                                        "here as it goes")
             while True:

@@ -72,7 +72,8 @@ def reproduce(ws: Workspace, ref: str) -> Reproduction:
         new_id = training.train(ws, spec, experiment=info.experiment,
                                 tags={"reproduces": info.id})
     elif info.kind == "command":
-        from . import environment, launcher
+        from . import command_runs, environment
+        from .local_executor import LocalExecutor
 
         now = environment.capture(Path(info.cwd or "."))
         was = info.environment.get("git_commit")
@@ -84,9 +85,9 @@ def reproduce(ws: Workspace, ref: str) -> Reproduction:
         if now.git_dirty or info.environment.get("git_dirty"):
             notes.append("uncommitted changes differ from the original run's, or exist now")
         data = [i.ref for i in info.inputs]
-        new_id = launcher.create_command_run(ws, info.command, experiment=info.experiment,
-                                             data=data)
-        launcher.LocalExecutor().execute(ws, new_id, info.command)
+        new_id = command_runs.create_command_run(ws, info.command, experiment=info.experiment,
+                                                 data=data)
+        LocalExecutor().execute(ws, new_id, info.command)
     else:
         raise InvalidInput(f"run {info.name} was logged by a script's own start_run(); run "
                            f"that script again under `wb run` to make it reproducible")

@@ -24,10 +24,10 @@ from ..errors import InvalidInput, WbError
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from . import runs as runs_mod
+from .executor import ENV_RUN_ID
 
 FLUSH_INTERVAL_S = 1.0
 FLUSH_ROWS = 10_000
-ENV_RUN_ID = "WB_RUN_ID"
 
 _open_runs: weakref.WeakSet[Run] = weakref.WeakSet()
 

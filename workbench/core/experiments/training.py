@@ -23,6 +23,7 @@ from ..models import features
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from . import estimators, runs
+from .executor import TrialOutcome
 from .tracking import Run
 
 VALIDATION_FRACTION = 0.2
@@ -215,11 +216,54 @@ def _split(df, spec: TrainSpec):
 def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
           prepared: Prepared | None = None, tags: dict[str, str] | None = None,
           on_progress: OnProgress | None = None) -> str:
-    """Train as a new run; returns the run id. `on_progress` hears how the fit goes."""
+    """Train as a new run; returns the run id. `on_progress` hears how the fit goes. A
+    failure ends the run as failed and is raised as it was; Ctrl-C ends it as killed and
+    raises TrainingInterrupted."""
     prepared = prepared or prepare(ws, spec)
-    run_id = runs.create(ws, experiment=experiment, kind="train", model=spec.model,
-                         command=["wb", "train", *_argv(spec)], cwd=Path.cwd(),
-                         spec=spec.to_dict(), seed=spec.seed)
+    run_id = _create_run(ws, spec, experiment)
+    _fit_run(ws, run_id, prepared, tags, on_progress)
+    return run_id
+
+
+def attempt(ws: Workspace, prepared: Prepared, *, experiment: str | None = None,
+            tags: dict[str, str] | None = None,
+            on_progress: OnProgress | None = None) -> TrialOutcome:
+    """Train as a new run, as one of a batch: a failure is its outcome (the run is recorded
+    failed; the batch goes on), not an error. Ctrl-C raises TrainingInterrupted."""
+    spec = prepared.spec
+    try:
+        run_id = _create_run(ws, spec, experiment)
+    except Exception as exc:
+        return TrialOutcome(None, spec, _reason(exc))
+    try:
+        _fit_run(ws, run_id, prepared, tags, on_progress)
+    except Exception as exc:
+        return TrialOutcome(run_id, spec, _reason(exc))
+    return TrialOutcome(run_id, spec)
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a stopping batch) ended the run `run_id` as killed. A KeyboardInterrupt, so
+    that whatever stops on Ctrl-C stops on it alike."""
+
+    def __init__(self, run_id: str):
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _create_run(ws: Workspace, spec: TrainSpec, experiment: str | None) -> str:
+    return runs.create(ws, experiment=experiment, kind="train", model=spec.model,
+                       command=["wb", "train", *_argv(spec)], cwd=Path.cwd(),
+                       spec=spec.to_dict(), seed=spec.seed)
+
+
+def _fit_run(ws: Workspace, run_id: str, prepared: Prepared, tags: dict[str, str] | None,
+             on_progress: OnProgress | None) -> None:
+    spec = prepared.spec
     try:
         with Run(ws, run_id, owned=True) as run:  # an exception ends the run as failed
             for used in prepared.data.versions:
@@ -229,13 +273,10 @@ def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
             for key, value in (tags or {}).items():
                 run.set_tag(key, value)
             _fit_and_log(run, prepared, on_progress)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):  # even before the Run took over: never left running
-            with transaction(ws.conn) as conn:
-                runs.finish(conn, run_id, "killed", error="interrupted")
-        exc.wb_run_id = run_id  # so a sweep can report which run failed or was killed
-        raise
-    return run_id
+    except KeyboardInterrupt as exc:  # even before the Run took over: never left running
+        with transaction(ws.conn) as conn:
+            runs.finish(conn, run_id, "killed", error="interrupted")
+        raise TrainingInterrupted(run_id) from exc
 
 
 def _argv(spec: TrainSpec) -> list[str]:

@@ -41,7 +41,9 @@ STALE_S = 30.0  # a watcher on another machine silent this long is taken to be d
 
 
 @dataclass
-class Outcome:
+class DropOutcome:
+    """What became of one file that landed in the watched folder."""
+
     path: str
     status: str  # "added", "unchanged", "skipped", "failed"
     detail: str
@@ -67,7 +69,7 @@ def is_candidate(path: Path) -> bool:
 
 class Watcher:
     def __init__(self, ws: Workspace, folder: Path, dataset: str, reference: str | None = None,
-                 on_outcome: Callable[[Outcome], None] | None = None, retrain: bool = False):
+                 on_outcome: Callable[[DropOutcome], None] | None = None, retrain: bool = False):
         check_name(dataset, "dataset")
         if not folder.is_dir():
             raise InvalidInput(f"{folder} is not a folder")
@@ -85,7 +87,7 @@ class Watcher:
 
     # -- running ----------------------------------------------------------------------------
     def run(self, once: bool = False,
-            on_start: Callable[[], None] = lambda: None) -> list[Outcome]:
+            on_start: Callable[[], None] = lambda: None) -> list[DropOutcome]:
         """Check what a dead watcher left unchecked, take what is there; then (unless `once`)
         watch until stopped. `on_start` is called once this watcher holds its folder."""
         self._register()
@@ -104,10 +106,10 @@ class Watcher:
             if path.is_file() and is_candidate(path):
                 self._note(path)
 
-    def _watch(self) -> list[Outcome]:
+    def _watch(self) -> list[DropOutcome]:
         import watchfiles
 
-        outcomes: list[Outcome] = []
+        outcomes: list[DropOutcome] = []
         scanned = False
         for changes in watchfiles.watch(self.folder, debounce=100, step=50, rust_timeout=POLL_MS,
                                         yield_on_timeout=True, stop_event=self.stop_event,
@@ -140,7 +142,7 @@ class Watcher:
             still = min(max(time.time() - st.st_mtime_ns / 1e9, 0.0), SETTLE_S)
             self._seen[path] = (st.st_size, st.st_mtime_ns, time.monotonic() - still)
 
-    def _take_settled(self, wait: bool) -> list[Outcome]:
+    def _take_settled(self, wait: bool) -> list[DropOutcome]:
         """Process the noted files that have held still for SETTLE_S; with `wait`, wait until
         every noted file has (or is gone)."""
         outcomes = []
@@ -164,7 +166,7 @@ class Watcher:
         return outcomes
 
     # -- one file ---------------------------------------------------------------------------
-    def process(self, path: Path) -> Outcome:
+    def process(self, path: Path) -> DropOutcome:
         """Version, validate and drift-check one file; never raises for a bad file."""
         try:
             digest, size = hashing.hash_file(path), path.stat().st_size
@@ -172,19 +174,19 @@ class Watcher:
             return self._failed(path, f"cannot read it: {exc.strerror}")
         held = self._claim(digest, path, size)
         if held is not None:
-            return Outcome(str(path), "skipped", held)
+            return DropOutcome(str(path), "skipped", held)
         return self._guarded(path, digest, lambda: self._take(path, digest))
 
-    def _take(self, path: Path, digest: str) -> Outcome:
+    def _take(self, path: Path, digest: str) -> DropOutcome:
         result = datasets.add(self.ws, path, self.dataset, f"from wb watch: {path.name}",
                               once=True)  # a `wb data add` may take the bytes meanwhile
         if result.unchanged:
             self._settle(digest, "unchanged")
-            return Outcome(str(path), "unchanged", f"same bytes as {result.version.ref}",
+            return DropOutcome(str(path), "unchanged", f"same bytes as {result.version.ref}",
                            result.version.ref)
         return self._check(result.version, path.name, digest, result.violations)
 
-    def _guarded(self, path: Path, digest: str, step: Callable[[], Outcome]) -> Outcome:
+    def _guarded(self, path: Path, digest: str, step: Callable[[], DropOutcome]) -> DropOutcome:
         """`step`, with any failure an alert and a failed outcome: the watcher goes on."""
         try:
             return step()
@@ -195,7 +197,7 @@ class Watcher:
                                       f"report this", digest)
 
     def _check(self, version: datasets.DatasetVersion, source: str, digest: str,
-               violations: list | None) -> Outcome:
+               violations: list | None) -> DropOutcome:
         """Everything after the version is committed: contract alert, drift check, retraining.
         Until it ends the drop stays 'taking', so a watcher killed here is rechecked."""
         notes = []
@@ -225,7 +227,7 @@ class Watcher:
                 notes += retraining.after_drop(self.ws, version, found,
                                                needs_retraining=bool(dataset_drift or degraded))
         self._settle(digest, "added")
-        return Outcome(source, "added", "; ".join(notes), version.ref, dataset_drift)
+        return DropOutcome(source, "added", "; ".join(notes), version.ref, dataset_drift)
 
     def _drift(self, reference: str, version: datasets.DatasetVersion, source: str,
                found: list[retraining.Champion]) -> tuple[dict, str | None]:
@@ -245,11 +247,11 @@ class Watcher:
         with transaction(self.ws.conn) as conn:
             alerts.raise_alert(conn, kind, message, subject=subject)
 
-    def _failed(self, path: Path, reason: str, digest: str | None = None) -> Outcome:
+    def _failed(self, path: Path, reason: str, digest: str | None = None) -> DropOutcome:
         self._alert("bad_file", f"wb watch could not take {path}: {reason}", self.dataset)
         if digest:
             self._settle(digest, "failed")  # the same bad bytes are not retried
-        return Outcome(str(path), "failed", reason)
+        return DropOutcome(str(path), "failed", reason)
 
     # -- taking a drop once -----------------------------------------------------------------
     def _claim(self, digest: str, path: Path, size: int) -> str | None:
@@ -284,7 +286,7 @@ class Watcher:
             conn.execute("UPDATE watch_files SET outcome = ?, processed_at = ? WHERE dataset = ? "
                          "AND hash = ?", (outcome, now_iso(), self.dataset, digest))
 
-    def _recover(self) -> list[Outcome]:
+    def _recover(self) -> list[DropOutcome]:
         """Drops a dead watcher took but did not finish: a committed version is checked now;
         one whose version never committed is let go (its file, if still here, is taken anew)."""
         outcomes = []
@@ -298,7 +300,7 @@ class Watcher:
                 self.on_outcome(outcome)
         return outcomes
 
-    def _recheck(self, digest: str, path: Path, dead_id: int | None) -> Outcome | None:
+    def _recheck(self, digest: str, path: Path, dead_id: int | None) -> DropOutcome | None:
         if not self._take_over(digest, dead_id):
             return None  # another watcher starting now took it over first
         try:
