@@ -16,9 +16,9 @@ from workbench.core.experiments.local_executor import LocalExecutor
 from workbench.core.models import registry
 from workbench.core.monitoring.watcher import Watcher
 from workbench.core.storage.db import transaction
-from workbench.tui import area, areas, modals, views
+from workbench.tui import area_screen, areas, modals, views
 from workbench.tui.app import WbApp
-from workbench.tui.area import DetailPane, PagedTable
+from workbench.tui.area_screen import DetailPane, PagedTable
 from workbench.tui.modals import FilterScreen, HelpScreen, TextScreen
 
 RUNS = 450
@@ -396,8 +396,8 @@ def _binding_ids(*classes) -> list[str]:
             if isinstance(b, Binding)]
 
 
-AREA_CLASSES = (WbApp, area.AreaScreen, area.PagedTable, area.DetailPane,
-                area.ComparingScreen, areas.DatasetsScreen, areas.RunsScreen, areas.DriftScreen,
+AREA_CLASSES = (WbApp, area_screen.AreaScreen, area_screen.PagedTable, area_screen.DetailPane,
+                area_screen.ComparingScreen, areas.DatasetsScreen, areas.RunsScreen, areas.DriftScreen,
                 areas.ReportScreen, areas.ModelsScreen, areas.ActivityScreen)
 MODAL_CLASSES = (modals.ConfirmScreen, modals.FilterScreen, modals.LaunchScreen,
                  modals.HelpScreen, modals.TextScreen)

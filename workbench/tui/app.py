@@ -14,7 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .area import AreaScreen, ComparingScreen, PagedTable
+from .area_screen import AreaScreen, ComparingScreen, PagedTable
 from .areas import (
     ActivityScreen,
     DatasetsScreen,

@@ -1,4 +1,4 @@
-"""The five areas (and a drift report's features), each an AreaScreen (area.py) with its
+"""The five areas (and a drift report's features), each an AreaScreen (area_screen.py) with its
 own loader and detail from views.py and its own keys."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from textual.worker import get_current_worker
 from ..core.errors import WbError
 from ..formatting import visible
 from . import views
-from .area import MARKS, AreaScreen, ComparingScreen, DetailPane
+from .area_screen import MARKS, AreaScreen, ComparingScreen, DetailPane
 from .modals import ConfirmScreen, FilterScreen, LaunchScreen, TextScreen
 from .workers import background
 
