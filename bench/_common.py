@@ -23,9 +23,13 @@ MIB = 1024 * 1024
 
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--dir", type=Path, default=None,
-                   help="make the temporary folder under this one (default: the system temp "
-                        "folder, usually /tmp); it is removed at the end")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="make the temporary folder under this one (default: the system temp "
+        "folder, usually /tmp); it is removed at the end",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return p
 
@@ -48,9 +52,11 @@ def scratch(parent: Path | None, keep: bool = False) -> Iterator[Path]:
 def remove(path: Path) -> None:
     """Delete a file or a folder tree, read-only files included (the store's objects are)."""
     if path.is_dir() and not path.is_symlink():
+
         def make_writable(func, p, _exc):  # type: ignore[no-untyped-def]
             os.chmod(p, 0o700)
             func(p)
+
         if sys.version_info >= (3, 12):
             shutil.rmtree(path, onexc=make_writable)
         else:
@@ -75,20 +81,22 @@ def run_quiet(cmd: Sequence[str | os.PathLike], **kwargs) -> subprocess.Complete
     """Run a command, failing loudly (with its stderr) if it fails."""
     done = subprocess.run(list(map(str, cmd)), capture_output=True, text=True, **kwargs)
     if done.returncode != 0:
-        raise SystemExit(f"command failed ({done.returncode}): {' '.join(map(str, cmd))}\n"
-                         f"{done.stderr.strip()}")
+        raise SystemExit(
+            f"command failed ({done.returncode}): {' '.join(map(str, cmd))}\n{done.stderr.strip()}"
+        )
     return done
 
 
 def run_timed(cmd: Sequence[str | os.PathLike], cwd: Path, env: dict[str, str]) -> float:
     """Wall seconds of a command that must succeed (its output discarded)."""
     start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE)
+    done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(map(str, cmd))} failed ({done.returncode}): "
-                         f"{done.stderr.decode(errors='replace').strip()}")
+        raise SystemExit(
+            f"{' '.join(map(str, cmd))} failed ({done.returncode}): "
+            f"{done.stderr.decode(errors='replace').strip()}"
+        )
     return elapsed
 
 
@@ -115,9 +123,12 @@ def med(values: Sequence[float]) -> float:
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     cells = [[str(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+
     def fmt(row: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+
     lines = [fmt(headers), "  ".join("-" * w for w in widths), *(fmt(r) for r in cells)]
     return "\n".join(lines)
 

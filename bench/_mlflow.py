@@ -58,14 +58,14 @@ def fresh_uri():
     return uri, client, exp
 '''
 
-LOOP = '''
+LOOP = """
 print(json.dumps({"ready": True, "mlflow": mlflow.__version__}), flush=True)
 for line in sys.stdin:
     request = json.loads(line)
     uri, client, exp = fresh_uri()
     answer = HANDLERS[request["op"]](request, client, exp)
     print(json.dumps(answer), flush=True)
-'''
+"""
 
 
 class MlflowWorker:
@@ -75,13 +75,23 @@ class MlflowWorker:
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / "mlflow_worker.py"
         script.write_text(PREAMBLE + "\n" + handlers + "\n" + LOOP, encoding="utf-8")
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("MLFLOW_", "PYTHON", "VIRTUAL_ENV", "WB_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("MLFLOW_", "PYTHON", "VIRTUAL_ENV", "WB_"))
+        }
         env |= ENV
         env["MLFLOW_TRACKING_URI"] = "sqlite:///" + str(folder / "unused.db")
-        self.proc = subprocess.Popen([str(python), str(script), str(folder)], cwd=cwd, env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            [str(python), str(script), str(folder)],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
         hello = self._read()
         self.version = hello["mlflow"]
 
@@ -116,13 +126,19 @@ class MlflowWorker:
 
 
 def add_argument(p) -> None:  # type: ignore[no-untyped-def]
-    p.add_argument("--mlflow-python", type=Path, default=None,
-                   help="python of a virtualenv with mlflow installed, e.g. "
-                        "/tmp/mlflow-venv/bin/python (python -m venv /tmp/mlflow-venv && "
-                        "/tmp/mlflow-venv/bin/pip install mlflow); without it the MLflow part "
-                        "is skipped")
+    p.add_argument(
+        "--mlflow-python",
+        type=Path,
+        default=None,
+        help="python of a virtualenv with mlflow installed, e.g. "
+        "/tmp/mlflow-venv/bin/python (python -m venv /tmp/mlflow-venv && "
+        "/tmp/mlflow-venv/bin/pip install mlflow); without it the MLflow part "
+        "is skipped",
+    )
 
 
 def skipped_note() -> str:
-    return ("MLflow part skipped: pass --mlflow-python PATH (a virtualenv with mlflow: "
-            "python -m venv /tmp/mlflow-venv && /tmp/mlflow-venv/bin/pip install mlflow)")
+    return (
+        "MLflow part skipped: pass --mlflow-python PATH (a virtualenv with mlflow: "
+        "python -m venv /tmp/mlflow-venv && /tmp/mlflow-venv/bin/pip install mlflow)"
+    )

@@ -32,6 +32,7 @@ class Timers:
                 return original(*a, **kw)
             finally:
                 spent.append(time.perf_counter() - start)
+
         self._patches.append((owner, attr, original))
         setattr(owner, attr, timed)
 
@@ -48,5 +49,7 @@ class Timers:
 
     def rows(self, total: float, per: int = 1) -> list[tuple[str, int, str, str]]:
         """(label, calls, milliseconds per unit, share of total) in the order wrapped."""
-        return [(label, len(v), f"{sum(v) / per * 1000:.2f}", f"{sum(v) / total:.0%}")
-                for label, v in self.spent.items()]
+        return [
+            (label, len(v), f"{sum(v) / per * 1000:.2f}", f"{sum(v) / total:.0%}")
+            for label, v in self.spent.items()
+        ]

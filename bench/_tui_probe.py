@@ -78,6 +78,7 @@ def main() -> int:
             finally:
                 loads.append((what, start, time.monotonic()))
                 inflight[0] -= 1
+
         return timed
 
     def wrap_screen(name: str, screen) -> None:  # type: ignore[no-untyped-def]
@@ -107,8 +108,12 @@ def main() -> int:
 
     def table_state() -> dict:
         screen = app.screen
-        state = {"screen": type(screen).__name__, "title": str(screen.title or ""),
-                 "sub_title": str(screen.sub_title or ""), "row_count": None}
+        state = {
+            "screen": type(screen).__name__,
+            "title": str(screen.title or ""),
+            "sub_title": str(screen.sub_title or ""),
+            "row_count": None,
+        }
         for table in screen.query("DataTable"):
             state["row_count"] = table.row_count  # type: ignore[attr-defined]
             try:  # which page is shown: the key of its first row
@@ -158,11 +163,18 @@ def main() -> int:
         settled = time.monotonic()
         new_paints = paints[first_paint:]
         new_loads = loads[first_load:]
-        steps.append({"step": name, "keys": list(keys), "start": start,
-                      "painted": new_paints[-1] if new_paints else None, "paints": len(new_paints),
-                      "settled": settled,
-                      "loads": [(what, end - begin) for what, begin, end in new_loads],
-                      **table_state()})
+        steps.append(
+            {
+                "step": name,
+                "keys": list(keys),
+                "start": start,
+                "painted": new_paints[-1] if new_paints else None,
+                "paints": len(new_paints),
+                "settled": settled,
+                "loads": [(what, end - begin) for what, begin, end in new_loads],
+                **table_state(),
+            }
+        )
 
     async def auto_pilot(pilot) -> None:  # type: ignore[no-untyped-def]
         marks["pilot"] = time.monotonic()
@@ -187,11 +199,25 @@ def main() -> int:
     t_run = time.monotonic()
     app.run(headless=True, size=SIZE, auto_pilot=auto_pilot)
     t_returned = time.monotonic()
-    print(json.dumps({"t0": args.t0, "start": T_START, "imported": t_imported, "run": t_run,
-                      "returned": t_returned, **marks, "steps": steps,
-                      "modules": sorted(m for m in ("polars", "numpy", "sklearn", "lightgbm",
-                                                    "scipy", "textual") if m in sys.modules),
-                      "return_code": app.return_code}))
+    print(
+        json.dumps(
+            {
+                "t0": args.t0,
+                "start": T_START,
+                "imported": t_imported,
+                "run": t_run,
+                "returned": t_returned,
+                **marks,
+                "steps": steps,
+                "modules": sorted(
+                    m
+                    for m in ("polars", "numpy", "sklearn", "lightgbm", "scipy", "textual")
+                    if m in sys.modules
+                ),
+                "return_code": app.return_code,
+            }
+        )
+    )
     return app.return_code or 0  # 1: the app crashed (Textual printed why on stderr)
 
 

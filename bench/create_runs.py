@@ -32,7 +32,7 @@ from _timers import Timers
 
 TARGET = 20.0
 
-HANDLERS = '''
+HANDLERS = """
 def create_runs(request, client, exp):
     start = time.perf_counter()
     for params, metrics in request["runs"]:
@@ -45,7 +45,7 @@ def create_runs(request, client, exp):
 
 
 HANDLERS = {"create_runs": create_runs}
-'''
+"""
 
 
 def make_specs(n: int) -> list[tuple[dict[str, Any], dict[str, float]]]:
@@ -53,13 +53,24 @@ def make_specs(n: int) -> list[tuple[dict[str, Any], dict[str, float]]]:
     specs = []
     for _ in range(n):
         params: dict[str, Any] = {
-            "learning_rate": rng.choice([0.01, 0.05, 0.1]), "num_leaves": rng.choice([15, 31, 63]),
-            "max_depth": rng.randint(3, 12), "min_child_samples": rng.randint(5, 50),
-            "subsample": round(rng.random(), 3), "colsample_bytree": round(rng.random(), 3),
-            "reg_alpha": round(rng.random(), 4), "reg_lambda": round(rng.random(), 4),
-            "objective": "regression", "boosting": rng.choice(["gbdt", "dart"])}
-        metrics = {"rmse": rng.random() * 10, "mae": rng.random() * 5, "r2": rng.random(),
-                   "wape": rng.random(), "train_seconds": rng.random() * 60}
+            "learning_rate": rng.choice([0.01, 0.05, 0.1]),
+            "num_leaves": rng.choice([15, 31, 63]),
+            "max_depth": rng.randint(3, 12),
+            "min_child_samples": rng.randint(5, 50),
+            "subsample": round(rng.random(), 3),
+            "colsample_bytree": round(rng.random(), 3),
+            "reg_alpha": round(rng.random(), 4),
+            "reg_lambda": round(rng.random(), 4),
+            "objective": "regression",
+            "boosting": rng.choice(["gbdt", "dart"]),
+        }
+        metrics = {
+            "rmse": rng.random() * 10,
+            "mae": rng.random() * 5,
+            "r2": rng.random(),
+            "wape": rng.random(),
+            "train_seconds": rng.random() * 60,
+        }
         specs.append((params, metrics))
     return specs
 
@@ -67,8 +78,13 @@ def make_specs(n: int) -> list[tuple[dict[str, Any], dict[str, float]]]:
 def make_git_repo(path: Path) -> None:
     path.mkdir()
     (path / "train.py").write_text("print('hello')\n", encoding="utf-8")
-    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.com",
+    }
     run_quiet(["git", "init", "-q"], cwd=path, env=env)
     run_quiet(["git", "add", "train.py"], cwd=path, env=env)
     run_quiet(["git", "commit", "-q", "-m", "init"], cwd=path, env=env)
@@ -89,8 +105,7 @@ def time_wb(folder: Path, specs) -> float:
     n_params = ws.conn.execute("SELECT COUNT(*) FROM params").fetchone()[0]
     n_metrics = ws.conn.execute("SELECT COUNT(*) FROM latest_metrics").fetchone()[0]
     ws.close()
-    if tuple(got) != (len(specs), len(specs)) or n_params != 10 * len(specs) \
-            or n_metrics != 5 * len(specs):
+    if tuple(got) != (len(specs), len(specs)) or n_params != 10 * len(specs) or n_metrics != 5 * len(specs):
         raise SystemExit(f"wb recorded {tuple(got)} runs, {n_params} params, {n_metrics} metrics")
     return elapsed
 
@@ -108,10 +123,10 @@ def breakdown(folder: Path, specs) -> tuple[float, Timers]:
         timers.wrap(runs, "create", "runs.create (all of it)")
         timers.wrap(environment, "capture", "  environment.capture")
         timers.wrap(environment, "_git", "    git rev-parse + git diff (2 subprocesses)")
-        timers.wrap(environment, "installed_packages",
-                    "    installed_packages (importlib.metadata)")
-        timers.wrap(runs, "add_artifact_bytes",
-                    "  add_artifact_bytes (packages.txt: temp file, fsync, dedup)")
+        timers.wrap(environment, "installed_packages", "    installed_packages (importlib.metadata)")
+        timers.wrap(
+            runs, "add_artifact_bytes", "  add_artifact_bytes (packages.txt: temp file, fsync, dedup)"
+        )
         timers.wrap(tracking.Run, "__init__", "Run() (connection, flush thread)")
         timers.wrap(db, "connect", "  db.connect (any caller)")
         timers.wrap(tracking.Run, "end", "Run.end (join thread, flush, finish)")
@@ -144,13 +159,11 @@ def main() -> int:
         os.chdir(project)  # both record the git state of the folder they run in
         worker = None
         if args.mlflow_python:
-            worker = _mlflow.MlflowWorker(args.mlflow_python, HANDLERS, tmp / "mlflow",
-                                          cwd=project)
+            worker = _mlflow.MlflowWorker(args.mlflow_python, HANDLERS, tmp / "mlflow", cwd=project)
             print(f"MLflow {worker.version} from {args.mlflow_python}")
         else:
             print(_mlflow.skipped_note())
-        print(f"{args.runs} runs (10 params, 5 metrics each) per round, {args.repeat} rounds",
-              flush=True)
+        print(f"{args.runs} runs (10 params, 5 metrics each) per round, {args.repeat} rounds", flush=True)
         wb_times: list[float] = []
         ml_times: list[float] = []
         try:
@@ -164,8 +177,11 @@ def main() -> int:
                     else:
                         assert worker
                         ml_times.append(worker.ask(op="create_runs", runs=specs)["seconds"])
-                print(f"  round {rep + 1}: wb {wb_times[-1]:.2f}s"
-                      + (f", mlflow {ml_times[-1]:.2f}s" if worker else ""), flush=True)
+                print(
+                    f"  round {rep + 1}: wb {wb_times[-1]:.2f}s"
+                    + (f", mlflow {ml_times[-1]:.2f}s" if worker else ""),
+                    flush=True,
+                )
         finally:
             if worker:
                 worker.close()
@@ -175,25 +191,32 @@ def main() -> int:
     rows = [("wb", f"{wb_s:.3f}", f"{wb_s / args.runs * 1000:.1f}", f"{args.runs / wb_s:.1f}")]
     if worker:
         ml_s = min(ml_times)
-        rows.append(("mlflow", f"{ml_s:.3f}", f"{ml_s / args.runs * 1000:.1f}",
-                     f"{args.runs / ml_s:.1f}"))
+        rows.append(("mlflow", f"{ml_s:.3f}", f"{ml_s / args.runs * 1000:.1f}", f"{args.runs / ml_s:.1f}"))
     print()
     print(table(["best of rounds", "seconds", "ms per run", "runs/s"], rows))
     if pieces:
         total, spent = pieces
-        print(f"\nwb per-run breakdown (one more round with timers; {total:.2f}s in all, "
-              f"{total / args.runs * 1000:.1f} ms per run):")
-        print(table(["piece (nested pieces indented)", "calls", "ms per run", "share"],
-                    spent.rows(total, per=args.runs)))
+        print(
+            f"\nwb per-run breakdown (one more round with timers; {total:.2f}s in all, "
+            f"{total / args.runs * 1000:.1f} ms per run):"
+        )
+        print(
+            table(
+                ["piece (nested pieces indented)", "calls", "ms per run", "share"],
+                spent.rows(total, per=args.runs),
+            )
+        )
     print()
     if not worker:
         print(f"RESULT runs_per_s={args.runs / wb_s:.1f} mlflow=skipped (no ratio)")
         return 0
     ratio = min(ml_times) / wb_s
     ok = ratio >= TARGET
-    print(f"RESULT ratio={ratio:.2f} target>={TARGET:g} (mlflow seconds / wb seconds; "
-          f"wb {wb_s / args.runs * 1000:.1f} ms/run, mlflow "
-          f"{min(ml_times) / args.runs * 1000:.1f} ms/run) {'PASS' if ok else 'FAIL'}")
+    print(
+        f"RESULT ratio={ratio:.2f} target>={TARGET:g} (mlflow seconds / wb seconds; "
+        f"wb {wb_s / args.runs * 1000:.1f} ms/run, mlflow "
+        f"{min(ml_times) / args.runs * 1000:.1f} ms/run) {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -54,8 +54,9 @@ def retail_frame(rows: int, nulls_in_last_column: bool, seed: int = 7) -> pl.Dat
     stores = pl.Series([f"S{i:03d}" for i in range(60)])
     regions = pl.Series(["north", "south", "east", "west", "central"])
     items = pl.Series([f"I{i:04d}" for i in range(2000)])
-    categories = pl.Series(["grocery", "dairy", "bakery", "produce", "household",
-                            "beverages", "frozen", "personal care"])
+    categories = pl.Series(
+        ["grocery", "dairy", "bakery", "produce", "household", "beverages", "frozen", "personal care"]
+    )
     channels = pl.Series(["store", "online", "app"])
     store_idx = rng.integers(0, len(stores), rows)
     item_idx = rng.integers(0, len(items), rows)
@@ -67,19 +68,21 @@ def retail_frame(rows: int, nulls_in_last_column: bool, seed: int = 7) -> pl.Dat
 
     price = np.round(rng.lognormal(1.2, 0.8, rows), 2)
     units = rng.poisson(12, rows)
-    return pl.DataFrame({
-        "date": (pl.Series(day + FIRST_DAY, dtype=pl.Int32)).cast(pl.Date),
-        "store_id": stores.gather(store_idx),
-        "region": regions.gather(store_idx % len(regions)),
-        "item_id": items.gather(item_idx),
-        "category": categories.gather(item_idx % len(categories)),
-        "channel": with_nulls(channels.gather(rng.integers(0, 3, rows)).to_numpy(), 0.03),
-        "price": with_nulls(price, 0.01),
-        "promo": rng.integers(0, 2, rows),
-        "holiday": (rng.random(rows) < 0.03).astype(np.int64),
-        "temperature_c": with_nulls(np.round(rng.normal(12, 9, rows), 1), 0.02),
-        "units_sold": with_nulls(units, 0.01) if nulls_in_last_column else pl.Series(units),
-    })
+    return pl.DataFrame(
+        {
+            "date": (pl.Series(day + FIRST_DAY, dtype=pl.Int32)).cast(pl.Date),
+            "store_id": stores.gather(store_idx),
+            "region": regions.gather(store_idx % len(regions)),
+            "item_id": items.gather(item_idx),
+            "category": categories.gather(item_idx % len(categories)),
+            "channel": with_nulls(channels.gather(rng.integers(0, 3, rows)).to_numpy(), 0.03),
+            "price": with_nulls(price, 0.01),
+            "promo": rng.integers(0, 2, rows),
+            "holiday": (rng.random(rows) < 0.03).astype(np.int64),
+            "temperature_c": with_nulls(np.round(rng.normal(12, 9, rows), 1), 0.02),
+            "units_sold": with_nulls(units, 0.01) if nulls_in_last_column else pl.Series(units),
+        }
+    )
 
 
 def make_csv(path: Path, size_mb: int, nulls_in_last_column: bool) -> int:
@@ -119,21 +122,28 @@ def breakdown(path: Path, tmp: Path) -> list[tuple[str, float]]:
     bins, top = ws.config.data.histogram_bins, ws.config.data.top_values
     ws.close()
     parts: list[tuple[str, float]] = []
-    parts.append(("tabular.check_readable + detect_format",
-                  timed(lambda: (tabular.check_readable(path), tabular.detect_format(path)))))
+    parts.append(
+        (
+            "tabular.check_readable + detect_format",
+            timed(lambda: (tabular.check_readable(path), tabular.detect_format(path))),
+        )
+    )
     box: dict[str, pl.DataFrame] = {}
-    parts.append(("tabular.read_table",
-                  timed(lambda: box.setdefault("df", tabular.read_table(path, "csv")))))
-    parts.append((f"  pl.read_csv(try_parse_dates, infer_schema_length={PRODUCT_INFER_ROWS:_})",
-                  timed(lambda: pl.read_csv(path, **READ_OPTIONS,
-                                            infer_schema_length=PRODUCT_INFER_ROWS))))
+    parts.append(("tabular.read_table", timed(lambda: box.setdefault("df", tabular.read_table(path, "csv")))))
+    parts.append(
+        (
+            f"  pl.read_csv(try_parse_dates, infer_schema_length={PRODUCT_INFER_ROWS:_})",
+            timed(lambda: pl.read_csv(path, **READ_OPTIONS, infer_schema_length=PRODUCT_INFER_ROWS)),
+        )
+    )
     gc.collect()
     parts += time_profile(box.pop("df"), bins, top)
     gc.collect()
     store = ObjectStore(LocalBackend(tmp / "objects-breakdown"))
     staged = []
-    parts.append(("ObjectStore.stage_file (hash, copy, fsync)",
-                  timed(lambda: staged.append(store.stage_file(path)))))
+    parts.append(
+        ("ObjectStore.stage_file (hash, copy, fsync)", timed(lambda: staged.append(store.stage_file(path))))
+    )
     staged[0].discard()
     remove(tmp / "objects-breakdown")
     remove(tmp / "ws-breakdown")
@@ -161,8 +171,12 @@ def _profile_parts(df: pl.DataFrame, bins: int, top: int) -> list[tuple[str, flo
     kinds = {n: profile.column_kind(t) for n, t in df.schema.items()}
     exprs = profile._stat_exprs(kinds)
     box = {}
-    out = [("one select: nulls, min/max of dates, mean/std",
-            timed(lambda: box.setdefault("s", df.select(exprs).row(0, named=True))))]
+    out = [
+        (
+            "one select: nulls, min/max of dates, mean/std",
+            timed(lambda: box.setdefault("s", df.select(exprs).row(0, named=True))),
+        )
+    ]
     stats = box["s"]
     numeric = [n for n, k in kinds.items() if k == "numeric"]
     text = [n for n, k in kinds.items() if k in ("text", "boolean")]
@@ -192,12 +206,15 @@ def time_cli(path: Path, root: Path) -> float:
 def main() -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--size-mb", type=int, default=300, help="size of the CSV in MiB (300)")
-    p.add_argument("--repeat", type=int, default=3,
-                   help="rounds: timed runs of add, read_csv and the breakdown (3)")
-    p.add_argument("--no-breakdown", action="store_true",
-                   help="time only add and read_csv (a quicker run)")
-    p.add_argument("--nulls-in-last-column", action="store_true",
-                   help="put nulls (1%%) in the last column too, as many real files have")
+    p.add_argument(
+        "--repeat", type=int, default=3, help="rounds: timed runs of add, read_csv and the breakdown (3)"
+    )
+    p.add_argument("--no-breakdown", action="store_true", help="time only add and read_csv (a quicker run)")
+    p.add_argument(
+        "--nulls-in-last-column",
+        action="store_true",
+        help="put nulls (1%%) in the last column too, as many real files have",
+    )
     args = p.parse_args()
 
     with scratch(args.dir, args.keep) as tmp:
@@ -207,8 +224,10 @@ def main() -> int:
         size = path.stat().st_size
         sync()
         read_through(path)
-        print(f"{size / 1e6:.0f} MB, {rows:,} rows x 11 columns; nulls in the last column: "
-              f"{'yes' if args.nulls_in_last_column else 'no'}")
+        print(
+            f"{size / 1e6:.0f} MB, {rows:,} rows x 11 columns; nulls in the last column: "
+            f"{'yes' if args.nulls_in_last_column else 'no'}"
+        )
 
         # Untimed warm-up of both (imports, polars' thread pool, the page cache).
         time_read_csv(path)
@@ -227,29 +246,43 @@ def main() -> int:
                 adds.append(time_add(path, tmp / f"ws{rep}"))
             if not args.no_breakdown:
                 runs.append(breakdown(path, tmp))
-            print(f"  round {rep + 1}: add {adds[-1]:.2f}s, read_csv {reads[-1]:.2f}s",
-                  flush=True)
-        parts = [(name, min(run[i][1] for run in runs))
-                 for i, (name, _) in enumerate(runs[0])] if runs else []
+            print(f"  round {rep + 1}: add {adds[-1]:.2f}s, read_csv {reads[-1]:.2f}s", flush=True)
+        parts = (
+            [(name, min(run[i][1] for run in runs)) for i, (name, _) in enumerate(runs[0])] if runs else []
+        )
         cli = time_cli(path, tmp / "ws-cli")
 
     base = min(reads)
     print()
-    print(table(["measured", "best s", "median s", "vs read_csv"], [
-        ("pl.read_csv (baseline)", f"{base:.2f}", f"{med(reads):.2f}", "1.00"),
-        ("datasets.add", f"{min(adds):.2f}", f"{med(adds):.2f}", f"{min(adds) / base:.2f}"),
-        ("wb data add (CLI, once)", f"{cli:.2f}", "", f"{cli / base:.2f}"),
-    ]))
+    print(
+        table(
+            ["measured", "best s", "median s", "vs read_csv"],
+            [
+                ("pl.read_csv (baseline)", f"{base:.2f}", f"{med(reads):.2f}", "1.00"),
+                ("datasets.add", f"{min(adds):.2f}", f"{med(adds):.2f}", f"{min(adds) / base:.2f}"),
+                ("wb data add (CLI, once)", f"{cli:.2f}", "", f"{cli / base:.2f}"),
+            ],
+        )
+    )
     print()
     if parts:
-        print(f"breakdown (each piece on its own, best of {args.repeat}; in an add, staging "
-              f"runs on a thread alongside reading and profiling):")
-        print(table(["piece", "best s", "vs read_csv"],
-                    [(name, f"{t:.2f}", f"{t / base:.2f}") for name, t in parts]))
+        print(
+            f"breakdown (each piece on its own, best of {args.repeat}; in an add, staging "
+            f"runs on a thread alongside reading and profiling):"
+        )
+        print(
+            table(
+                ["piece", "best s", "vs read_csv"],
+                [(name, f"{t:.2f}", f"{t / base:.2f}") for name, t in parts],
+            )
+        )
         print()
     med_ratio = med([a / r for a, r in zip(adds, reads, strict=True)])
-    ok = result(min(adds) / base, TARGET,
-                extra=f"(add / read_csv, best of {args.repeat}; median of pairs {med_ratio:.2f})")
+    ok = result(
+        min(adds) / base,
+        TARGET,
+        extra=f"(add / read_csv, best of {args.repeat}; median of pairs {med_ratio:.2f})",
+    )
     return 0 if ok else 1
 
 

@@ -54,21 +54,24 @@ def sample(rows: int, seed: int, segment_share: float = 0.25) -> pl.DataFrame:
     """One draw of the table every shift starts from."""
     rng = np.random.default_rng(seed)
     rest = (1.0 - segment_share) / 3
-    return pl.DataFrame({
-        "x": rng.normal(MEAN, SD, rows),
-        "amount": rng.lognormal(3.0, 0.8, rows),
-        "visits": rng.poisson(5, rows),
-        "shop": SHOPS[rng.choice(len(SHOPS), rows, p=SHOP_SHARES)],
-        "channel": CHANNELS[rng.integers(0, len(CHANNELS), rows)],
-        "segment": np.array(["target", "g1", "g2", "g3"])[
-            rng.choice(4, rows, p=[segment_share, rest, rest, rest])],
-    })
+    return pl.DataFrame(
+        {
+            "x": rng.normal(MEAN, SD, rows),
+            "amount": rng.lognormal(3.0, 0.8, rows),
+            "visits": rng.poisson(5, rows),
+            "shop": SHOPS[rng.choice(len(SHOPS), rows, p=SHOP_SHARES)],
+            "channel": CHANNELS[rng.integers(0, len(CHANNELS), rows)],
+            "segment": np.array(["target", "g1", "g2", "g3"])[
+                rng.choice(4, rows, p=[segment_share, rest, rest, rest])
+            ],
+        }
+    )
 
 
 def some_rows(rows: int, share: float, seed: int) -> pl.Series:
     """A mask of exactly ceil(share * rows) rows, chosen at random."""
     mask = np.zeros(rows, dtype=bool)
-    mask[np.random.default_rng(seed).permutation(rows)[:math.ceil(share * rows)]] = True
+    mask[np.random.default_rng(seed).permutation(rows)[: math.ceil(share * rows)]] = True
     return pl.Series(mask)
 
 
@@ -86,26 +89,73 @@ class Shift:
 def shifts(rows: int) -> list[Shift]:
     out = [Shift("none", 0, "-", "x", False, lambda df: df)]
     for k in (0.05, 0.1, 0.2, 0.5):
-        out.append(Shift("mean shift", k, f"{k:g} sd", "x", k >= 0.2,
-                         lambda df, k=k: df.with_columns(pl.col("x") + k * SD)))
+        out.append(
+            Shift(
+                "mean shift",
+                k,
+                f"{k:g} sd",
+                "x",
+                k >= 0.2,
+                lambda df, k=k: df.with_columns(pl.col("x") + k * SD),
+            )
+        )
     for k in (1.1, 1.25, 1.5, 2.0):
-        out.append(Shift("scale change", k, f"x{k:g}", "x", k >= 1.5,
-                         lambda df, k=k: df.with_columns((pl.col("x") - MEAN) * k + MEAN)))
+        out.append(
+            Shift(
+                "scale change",
+                k,
+                f"x{k:g}",
+                "x",
+                k >= 1.5,
+                lambda df, k=k: df.with_columns((pl.col("x") - MEAN) * k + MEAN),
+            )
+        )
     for f in (0.01, 0.05, 0.10, 0.25):
-        out.append(Shift("new category", f, f"{f:.0%} of rows", "shop", f >= 0.05,
-                         lambda df, f=f: df.with_columns(
-                             pl.when(some_rows(rows, f, 7)).then(pl.lit("s_new"))
-                             .otherwise(pl.col("shop")).alias("shop"))))
+        out.append(
+            Shift(
+                "new category",
+                f,
+                f"{f:.0%} of rows",
+                "shop",
+                f >= 0.05,
+                lambda df, f=f: df.with_columns(
+                    pl.when(some_rows(rows, f, 7))
+                    .then(pl.lit("s_new"))
+                    .otherwise(pl.col("shop"))
+                    .alias("shop")
+                ),
+            )
+        )
     for f in (0.05, 0.10, 0.20, 0.30):
-        out.append(Shift("missing values", f, f"{f:.0%} of x", "x", f >= 0.10,
-                         lambda df, f=f: df.with_columns(
-                             pl.when(some_rows(rows, f, 8)).then(None)
-                             .otherwise(pl.col("x")).alias("x"))))
+        out.append(
+            Shift(
+                "missing values",
+                f,
+                f"{f:.0%} of x",
+                "x",
+                f >= 0.10,
+                lambda df, f=f: df.with_columns(
+                    pl.when(some_rows(rows, f, 8)).then(None).otherwise(pl.col("x")).alias("x")
+                ),
+            )
+        )
     for f in (0.10, 0.25, 0.50):
-        out.append(Shift("one segment +1 sd", f, f"{f:.0%} of rows", "x", False,
-                         lambda df: df.with_columns(
-                             pl.when(pl.col("segment") == "target").then(pl.col("x") + SD)
-                             .otherwise(pl.col("x")).alias("x")), segment_share=f))
+        out.append(
+            Shift(
+                "one segment +1 sd",
+                f,
+                f"{f:.0%} of rows",
+                "x",
+                False,
+                lambda df: df.with_columns(
+                    pl.when(pl.col("segment") == "target")
+                    .then(pl.col("x") + SD)
+                    .otherwise(pl.col("x"))
+                    .alias("x")
+                ),
+                segment_share=f,
+            )
+        )
     return out
 
 
@@ -154,19 +204,20 @@ def main() -> int:
     rows = args.rows
     start = time.perf_counter()
 
-    print(f"drift detection: reference and current of {rows:,} rows each; thresholds: numeric "
-          f"{SETTINGS.numeric_threshold:g} sd (Wasserstein), categorical "
-          f"{SETTINGS.categorical_threshold:g} (Jensen-Shannon), missing share "
-          f"{SETTINGS.missing_share_threshold:g}; chi-square gate at FDR "
-          f"{SETTINGS.false_discovery_rate:g}\n")
+    print(
+        f"drift detection: reference and current of {rows:,} rows each; thresholds: numeric "
+        f"{SETTINGS.numeric_threshold:g} sd (Wasserstein), categorical "
+        f"{SETTINGS.categorical_threshold:g} (Jensen-Shannon), missing share "
+        f"{SETTINGS.missing_share_threshold:g}; chi-square gate at FDR "
+        f"{SETTINGS.false_discovery_rate:g}\n"
+    )
     lines = []
     caught = practical = 0
     missed: list[str] = []
     profiles: dict[float, dict] = {}
     for shift in shifts(rows):
         if shift.segment_share not in profiles:
-            profiles[shift.segment_share] = profile.compute(
-                sample(rows, 1, shift.segment_share))
+            profiles[shift.segment_share] = profile.compute(sample(rows, 1, shift.segment_share))
         current = shift.apply(sample(rows, 2, shift.segment_share))
         report = drift.compare(profiles[shift.segment_share], current, SETTINGS)
         f = next(f for f in report["features"] if f["name"] == shift.feature)
@@ -176,23 +227,52 @@ def main() -> int:
             caught += f["drifted"]
             if not f["drifted"]:
                 missed.append(f"{shift.kind} {shift.label}")
-        lines.append((shift.kind, shift.label, shift.feature, "yes" if shift.practical else "",
-                       "YES" if f["drifted"] else "no", f["test"], f"{f['score']:.3f}",
-                       f"{f['threshold']:g}", f"{f['p_value']:.2g}",
-                       ", ".join(others) or "-"))
-    print(table(["shift", "size", "feature", "practical", "flagged", "test", "score",
-                  "threshold", "p-value", "also flagged"], lines))
+        lines.append(
+            (
+                shift.kind,
+                shift.label,
+                shift.feature,
+                "yes" if shift.practical else "",
+                "YES" if f["drifted"] else "no",
+                f["test"],
+                f"{f['score']:.3f}",
+                f"{f['threshold']:g}",
+                f"{f['p_value']:.2g}",
+                ", ".join(others) or "-",
+            )
+        )
+    print(
+        table(
+            [
+                "shift",
+                "size",
+                "feature",
+                "practical",
+                "flagged",
+                "test",
+                "score",
+                "threshold",
+                "p-value",
+                "also flagged",
+            ],
+            lines,
+        )
+    )
 
     flagged, compared, dataset, worst = false_alarms(rows, args.seeds, args.features)
-    print(f"\nunshifted random splits ({args.seeds} seeds x {args.features} features, "
-          f"{rows:,} rows a side): {flagged} of {compared} features flagged, {dataset} of "
-          f"{args.seeds} checks dataset drift; largest score / threshold {worst:.2f}")
+    print(
+        f"\nunshifted random splits ({args.seeds} seeds x {args.features} features, "
+        f"{rows:,} rows a side): {flagged} of {compared} features flagged, {dataset} of "
+        f"{args.seeds} checks dataset drift; largest score / threshold {worst:.2f}"
+    )
     if missed:
         print("missed shifts of practical size: " + "; ".join(missed))
     print(f"({time.perf_counter() - start:.1f} s)")
     ok = flagged == 0 and dataset == 0 and caught == practical
-    print(f"RESULT false_alarms={flagged}/{compared} target=0 practical_caught={caught}/"
-          f"{practical} target=all {'PASS' if ok else 'FAIL'}")
+    print(
+        f"RESULT false_alarms={flagged}/{compared} target=0 practical_caught={caught}/"
+        f"{practical} target=all {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

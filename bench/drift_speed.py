@@ -51,7 +51,7 @@ TARGET_SPEEDUP = 50.0
 TARGET_MEMORY = 2.0
 
 # The Evidently side, run with the interpreter of its virtualenv. Prints one JSON line.
-EVIDENTLY_SCRIPT = r'''
+EVIDENTLY_SCRIPT = r"""
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 t0 = time.perf_counter()
@@ -82,7 +82,7 @@ print(json.dumps({
                   + current.memory_usage(deep=True).sum()) / 2**20,
     "drifted_columns": count, "columns": columns,
 }))
-'''
+"""
 
 # Keeps the Evidently subprocess off the network (telemetry) and quiet.
 EVIDENTLY_ENV = {
@@ -108,8 +108,9 @@ def make_table(rows: int, seed: int, shifted: bool) -> pl.DataFrame:
         s = pl.Series(values)
         return s.scatter(np.flatnonzero(rng.random(rows) < fraction), None)
 
-    def category(levels: int, skew: float, prefix: str, reverse: bool = False,
-                 new_share: float = 0.0) -> pl.Series:
+    def category(
+        levels: int, skew: float, prefix: str, reverse: bool = False, new_share: float = 0.0
+    ) -> pl.Series:
         p = shares(levels, skew)
         labels = pl.Series([f"{prefix}{i:03d}" for i in range(levels)] + [f"{prefix}NEW"])
         idx = rng.choice(levels, rows, p=p[::-1] if reverse else p)
@@ -117,31 +118,33 @@ def make_table(rows: int, seed: int, shifted: bool) -> pl.DataFrame:
             idx[rng.random(rows) < new_share] = levels
         return labels.gather(idx)
 
-    normal = rng.normal(50, 10, rows) + (5.0 if shifted else 0.0)        # +0.5 sd
-    gamma = rng.gamma(2.0, 3.0 * (1.5 if shifted else 1.0), rows)         # scale x1.5
+    normal = rng.normal(50, 10, rows) + (5.0 if shifted else 0.0)  # +0.5 sd
+    gamma = rng.gamma(2.0, 3.0 * (1.5 if shifted else 1.0), rows)  # scale x1.5
     mixture = np.where(rng.random(rows) < 0.3, rng.normal(-2, 0.5, rows), rng.normal(3, 1, rows))
-    return pl.DataFrame([
-        pl.Series("n_normal", normal),
-        pl.Series("n_lognormal", rng.lognormal(3.0, 0.8, rows)),
-        pl.Series("n_exponential", rng.exponential(2.0, rows)),
-        pl.Series("n_uniform", rng.uniform(0, 100, rows)),
-        pl.Series("n_gamma", gamma),
-        pl.Series("n_beta", rng.beta(2.0, 5.0, rows)),
-        pl.Series("n_student_t", rng.standard_t(3, rows)),
-        pl.Series("n_bimodal", mixture),
-        pl.Series("n_visits", rng.poisson(4, rows)),
-        pl.Series("n_orders", rng.negative_binomial(3, 0.05, rows)),
-        pl.Series("n_rating", rng.integers(1, 6, rows)),                  # 5 values: a category
-        pl.Series("n_flag", (rng.random(rows) < 0.2).astype(np.int64)),
-        with_nulls(np.round(rng.lognormal(1.5, 0.7, rows), 2), 0.02).alias("n_price"),
-        with_nulls(rng.normal(20, 4, rows), 0.20 if shifted else 0.05).alias("n_sensor"),
-        category(3, 1.0, "ch", new_share=0.10 if shifted else 0.0).alias("c_channel"),
-        category(5, 0.5, "rg", reverse=shifted).alias("c_region"),
-        with_nulls(category(12, 0.8, "ct"), 0.03).alias("c_category"),
-        category(40, 1.0, "st").alias("c_store"),
-        with_nulls(category(100, 0.7, "br"), 0.01).alias("c_brand"),
-        category(200, 0.9, "it").alias("c_item"),
-    ])
+    return pl.DataFrame(
+        [
+            pl.Series("n_normal", normal),
+            pl.Series("n_lognormal", rng.lognormal(3.0, 0.8, rows)),
+            pl.Series("n_exponential", rng.exponential(2.0, rows)),
+            pl.Series("n_uniform", rng.uniform(0, 100, rows)),
+            pl.Series("n_gamma", gamma),
+            pl.Series("n_beta", rng.beta(2.0, 5.0, rows)),
+            pl.Series("n_student_t", rng.standard_t(3, rows)),
+            pl.Series("n_bimodal", mixture),
+            pl.Series("n_visits", rng.poisson(4, rows)),
+            pl.Series("n_orders", rng.negative_binomial(3, 0.05, rows)),
+            pl.Series("n_rating", rng.integers(1, 6, rows)),  # 5 values: a category
+            pl.Series("n_flag", (rng.random(rows) < 0.2).astype(np.int64)),
+            with_nulls(np.round(rng.lognormal(1.5, 0.7, rows), 2), 0.02).alias("n_price"),
+            with_nulls(rng.normal(20, 4, rows), 0.20 if shifted else 0.05).alias("n_sensor"),
+            category(3, 1.0, "ch", new_share=0.10 if shifted else 0.0).alias("c_channel"),
+            category(5, 0.5, "rg", reverse=shifted).alias("c_region"),
+            with_nulls(category(12, 0.8, "ct"), 0.03).alias("c_category"),
+            category(40, 1.0, "st").alias("c_store"),
+            with_nulls(category(100, 0.7, "br"), 0.01).alias("c_brand"),
+            category(200, 0.9, "it").alias("c_item"),
+        ]
+    )
 
 
 def write_tables(rows: int, tmp: Path) -> tuple[Path, Path, float]:
@@ -179,12 +182,14 @@ def run_measured(cmd: list[str], **kwargs: Any) -> tuple[str, float, int]:
     peak RSS in bytes."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", LAUNCHER, rss.name, *cmd],
-                              capture_output=True, text=True, **kwargs)
+        done = subprocess.run(
+            [sys.executable, "-c", LAUNCHER, rss.name, *cmd], capture_output=True, text=True, **kwargs
+        )
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
-            raise SystemExit(f"command failed ({done.returncode}): {' '.join(cmd)}\n"
-                             f"{done.stderr.strip()[-3000:]}")
+            raise SystemExit(
+                f"command failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr.strip()[-3000:]}"
+            )
         return done.stdout, elapsed, int(rss.read()) * 1024  # Linux: kilobytes
 
 
@@ -233,8 +238,7 @@ def run_evidently(python: str, ref_path: Path, cur_path: Path, tmp: Path) -> dic
     script = tmp / "evidently_side.py"
     script.write_text(EVIDENTLY_SCRIPT, encoding="utf-8")
     env = {**os.environ, **EVIDENTLY_ENV}
-    out, wall, rss = run_measured([python, str(script), str(ref_path), str(cur_path)], env=env,
-                                  cwd=tmp)
+    out, wall, rss = run_measured([python, str(script), str(ref_path), str(cur_path)], env=env, cwd=tmp)
     info = json.loads(out.strip().splitlines()[-1])
     info.update(wall_s=wall, rss=rss)
     return info
@@ -246,9 +250,13 @@ def main() -> int:
     p.add_argument("--rows", type=int, default=1_000_000, help="rows of each table (1000000)")
     p.add_argument("--repeat", type=int, default=3, help="wb rounds (3); best of them")
     p.add_argument("--no-breakdown", action="store_true", help="skip the per-piece timings")
-    p.add_argument("--evidently-python", type=Path, default=None,
-                   help="interpreter of a virtualenv with evidently, pandas and pyarrow; "
-                        "without it Evidently is skipped")
+    p.add_argument(
+        "--evidently-python",
+        type=Path,
+        default=None,
+        help="interpreter of a virtualenv with evidently, pandas and pyarrow; "
+        "without it Evidently is skipped",
+    )
     args = p.parse_args()
     if args.evidently_python is not None and not args.evidently_python.is_file():
         raise SystemExit(f"--evidently-python {args.evidently_python}: no such interpreter")
@@ -257,17 +265,21 @@ def main() -> int:
     with scratch(args.dir, args.keep) as tmp:
         t = time.perf_counter()
         ref_path, cur_path, tables_bytes = write_tables(args.rows, tmp)
-        print(f"tables: 2 x {args.rows:,} rows x 20 columns, {tables_bytes / MIB:,.0f} MiB in "
-              f"memory (polars estimated_size, both); Parquet {ref_path.stat().st_size / MIB:.0f}"
-              f" + {cur_path.stat().st_size / MIB:.0f} MiB; made in {time.perf_counter() - t:.1f}"
-              " s")
+        print(
+            f"tables: 2 x {args.rows:,} rows x 20 columns, {tables_bytes / MIB:,.0f} MiB in "
+            f"memory (polars estimated_size, both); Parquet {ref_path.stat().st_size / MIB:.0f}"
+            f" + {cur_path.stat().st_size / MIB:.0f} MiB; made in {time.perf_counter() - t:.1f}"
+            " s"
+        )
 
         ws, _ = Workspace.init(tmp / "ws")
         add_ref = timed(lambda: datasets.add(ws, ref_path, "ref"))
         add_cur = timed(lambda: datasets.add(ws, cur_path, "cur"))
-        print(f"wb data add (untimed setup, for information): reference {add_ref:.2f} s (its "
-              f"profile is the reference side of a check), current {add_cur:.2f} s (what "
-              f"`wb watch` does with a drop before its check)")
+        print(
+            f"wb data add (untimed setup, for information): reference {add_ref:.2f} s (its "
+            f"profile is the reference side of a check), current {add_cur:.2f} s (what "
+            f"`wb watch` does with a drop before its check)"
+        )
         gc.collect()
 
         rounds: list[dict[str, float]] = []
@@ -275,13 +287,18 @@ def main() -> int:
         evidently = None
         for i in range(args.repeat):
             rounds.append(wb_round(ws, cur_path))
-            print(f"  wb round {i + 1}: from the version {rounds[-1]['version']:.2f} s, "
-                  f"from the file {rounds[-1]['file']:.2f} s", flush=True)
+            print(
+                f"  wb round {i + 1}: from the version {rounds[-1]['version']:.2f} s, "
+                f"from the file {rounds[-1]['file']:.2f} s",
+                flush=True,
+            )
             if not args.no_breakdown:
                 pieces.append(breakdown(ws))
             if i == 0 and args.evidently_python is not None:
-                print(f"  Evidently DataDriftPreset on {args.rows:,} rows, once (this can take "
-                      "minutes)...", flush=True)
+                print(
+                    f"  Evidently DataDriftPreset on {args.rows:,} rows, once (this can take minutes)...",
+                    flush=True,
+                )
                 evidently = run_evidently(str(args.evidently_python), ref_path, cur_path, tmp)
                 print(f"  Evidently: run {evidently['run_s']:.1f} s", flush=True)
         wb_best = {k: min(r[k] for r in rounds) for k in ("version", "file")}
@@ -294,23 +311,35 @@ def main() -> int:
         _, _, rss_bare = run_measured([py, "-c", "import polars, workbench.core.monitoring.drift"])
         wb = wb_command()
         out_v, wall_v, rss_v = run_measured(
-            [*wb, "drift", "check", "--reference", "ref@1", "--current", "cur@1", "--json"],
-            cwd=tmp / "ws")
+            [*wb, "drift", "check", "--reference", "ref@1", "--current", "cur@1", "--json"], cwd=tmp / "ws"
+        )
         _, wall_f, rss_f = run_measured(
             [*wb, "drift", "check", "--reference", "ref@1", "--current", str(cur_path), "--json"],
-            cwd=tmp / "ws")
+            cwd=tmp / "ws",
+        )
         cli_report = json.loads(out_v)
 
     # -- print ------------------------------------------------------------------------------
     rows = [
-        ["wb: drift.check(ws, 'ref@1', 'cur@1')", f"{wb_best['version']:.2f}",
-         "  ".join(f"{r['version']:.2f}" for r in rounds)],
-        ["wb: drift.check(ws, 'ref@1', PATH)", f"{wb_best['file']:.2f}",
-         "  ".join(f"{r['file']:.2f}" for r in rounds)],
+        [
+            "wb: drift.check(ws, 'ref@1', 'cur@1')",
+            f"{wb_best['version']:.2f}",
+            "  ".join(f"{r['version']:.2f}" for r in rounds),
+        ],
+        [
+            "wb: drift.check(ws, 'ref@1', PATH)",
+            f"{wb_best['file']:.2f}",
+            "  ".join(f"{r['file']:.2f}" for r in rounds),
+        ],
     ]
     if evidently:
-        rows.append([f"Evidently {evidently['version']} DataDriftPreset: Report.run",
-                     f"{evidently['run_s']:.2f}", "(once)"])
+        rows.append(
+            [
+                f"Evidently {evidently['version']} DataDriftPreset: Report.run",
+                f"{evidently['run_s']:.2f}",
+                "(once)",
+            ]
+        )
     print()
     print(table(["what", "best s", "rounds"], rows))
 
@@ -318,67 +347,108 @@ def main() -> int:
         print("\nwhere wb's check from the version goes (best of the rounds):")
         best = {k: min(p[k] for p in pieces) for k in pieces[0]}
         print(table(["piece", "s"], [[k, f"{v:.2f}"] for k, v in best.items()]))
-        beyond = best["drift.compare (profiles again, then compares)"] \
-            - best["profile.compute(current)"]
+        beyond = best["drift.compare (profiles again, then compares)"] - best["profile.compute(current)"]
         print(f"(drift.compare beyond its profile.compute: about {beyond:.2f} s)")
 
     print("\npeak memory (max RSS of a fresh process):")
     mem_rows = [
         ["python -c 'import polars, workbench.core.monitoring.drift'", f"{rss_bare / MIB:,.0f}", "", ""],
-        ["wb drift check --current cur@1 --json", f"{rss_v / MIB:,.0f}",
-         f"{rss_v / tables_bytes:.2f}", f"{wall_v:.2f}"],
-        ["wb drift check --current PATH --json", f"{rss_f / MIB:,.0f}",
-         f"{rss_f / tables_bytes:.2f}", f"{wall_f:.2f}"],
+        [
+            "wb drift check --current cur@1 --json",
+            f"{rss_v / MIB:,.0f}",
+            f"{rss_v / tables_bytes:.2f}",
+            f"{wall_v:.2f}",
+        ],
+        [
+            "wb drift check --current PATH --json",
+            f"{rss_f / MIB:,.0f}",
+            f"{rss_f / tables_bytes:.2f}",
+            f"{wall_f:.2f}",
+        ],
     ]
     if evidently:
-        mem_rows.append([f"Evidently (pandas frames {evidently['pandas_mb']:,.0f} MiB)",
-                         f"{evidently['rss'] / MIB:,.0f}",
-                         f"{evidently['rss'] / tables_bytes:.2f}", f"{evidently['wall_s']:.1f}"])
+        mem_rows.append(
+            [
+                f"Evidently (pandas frames {evidently['pandas_mb']:,.0f} MiB)",
+                f"{evidently['rss'] / MIB:,.0f}",
+                f"{evidently['rss'] / tables_bytes:.2f}",
+                f"{evidently['wall_s']:.1f}",
+            ]
+        )
     print(table(["process", "MiB", "/ two tables", "wall s"], mem_rows))
-    print(f"two tables in memory: {tables_bytes / MIB:,.0f} MiB; wb's check above the bare "
-          f"interpreter: {(rss_v - rss_bare) / MIB:,.0f} MiB "
-          f"({(rss_v - rss_bare) / tables_bytes:.2f} x the two tables)")
+    print(
+        f"two tables in memory: {tables_bytes / MIB:,.0f} MiB; wb's check above the bare "
+        f"interpreter: {(rss_v - rss_bare) / MIB:,.0f} MiB "
+        f"({(rss_v - rss_bare) / tables_bytes:.2f} x the two tables)"
+    )
 
-    print(f"\nwb flagged {len(wb_drifted)} of {cli_report['n_features']} features: "
-          f"{', '.join(sorted(wb_drifted))}; dataset drift {cli_report['dataset_drift']}")
+    print(
+        f"\nwb flagged {len(wb_drifted)} of {cli_report['n_features']} features: "
+        f"{', '.join(sorted(wb_drifted))}; dataset drift {cli_report['dataset_drift']}"
+    )
     if evidently:
-        ev_flagged = sorted(c["name"] for c in evidently["columns"]
-                            if c["score"] is not None and c["threshold"] is not None
-                            and c["score"] >= c["threshold"])
-        print(f"Evidently flagged {len(ev_flagged)} of {len(evidently['columns'])} columns "
-              f"(DriftedColumnsCount {evidently['drifted_columns']}): {', '.join(ev_flagged)}")
-        print(f"Evidently: import {evidently['import_s']:.1f} s, pandas.read_parquet of both "
-              f"{evidently['load_s']:.1f} s, Report.run {evidently['run_s']:.1f} s, "
-              f"snapshot.dict() {evidently['dict_s']:.1f} s, process wall "
-              f"{evidently['wall_s']:.1f} s (pandas {evidently['pandas']})")
+        ev_flagged = sorted(
+            c["name"]
+            for c in evidently["columns"]
+            if c["score"] is not None and c["threshold"] is not None and c["score"] >= c["threshold"]
+        )
+        print(
+            f"Evidently flagged {len(ev_flagged)} of {len(evidently['columns'])} columns "
+            f"(DriftedColumnsCount {evidently['drifted_columns']}): {', '.join(ev_flagged)}"
+        )
+        print(
+            f"Evidently: import {evidently['import_s']:.1f} s, pandas.read_parquet of both "
+            f"{evidently['load_s']:.1f} s, Report.run {evidently['run_s']:.1f} s, "
+            f"snapshot.dict() {evidently['dict_s']:.1f} s, process wall "
+            f"{evidently['wall_s']:.1f} s (pandas {evidently['pandas']})"
+        )
         wb_scores = {f["name"]: f for f in cli_report["features"]}
-        print("\nper column (wb test/score vs Evidently method/score; both drift at >= 0.1; "
-              "Evidently's JS is base e, wb's base 2):")
-        print(table(["column", "wb test", "wb score", "wb", "Evidently method", "Ev score",
-                     "Ev"],
-                    [[c["name"], wb_scores.get(c["name"], {}).get("test", "-"),
-                      f"{wb_scores[c['name']]['score']:.3f}" if c["name"] in wb_scores else "-",
-                      "YES" if c["name"] in wb_drifted else "",
-                      c["method"], f"{c['score']:.3f}",
-                      "YES" if c["name"] in ev_flagged else ""]
-                     for c in sorted(evidently["columns"], key=lambda c: c["name"])]))
+        print(
+            "\nper column (wb test/score vs Evidently method/score; both drift at >= 0.1; "
+            "Evidently's JS is base e, wb's base 2):"
+        )
+        print(
+            table(
+                ["column", "wb test", "wb score", "wb", "Evidently method", "Ev score", "Ev"],
+                [
+                    [
+                        c["name"],
+                        wb_scores.get(c["name"], {}).get("test", "-"),
+                        f"{wb_scores[c['name']]['score']:.3f}" if c["name"] in wb_scores else "-",
+                        "YES" if c["name"] in wb_drifted else "",
+                        c["method"],
+                        f"{c['score']:.3f}",
+                        "YES" if c["name"] in ev_flagged else "",
+                    ]
+                    for c in sorted(evidently["columns"], key=lambda c: c["name"])
+                ],
+            )
+        )
 
     memory_ratio = rss_v / tables_bytes
     memory_ok = memory_ratio <= TARGET_MEMORY
     if evidently is None:
-        print("\nEvidently skipped (no --evidently-python): only the memory target is checked. "
-              "Make one with `python -m venv /tmp/evidently-venv && "
-              "/tmp/evidently-venv/bin/pip install evidently 'pandas<3' pyarrow`.")
-        print(f"RESULT memory={memory_ratio:.2f} target<=2 wb={wb_best['version']:.2f}s "
-              f"{'PASS' if memory_ok else 'FAIL'}")
+        print(
+            "\nEvidently skipped (no --evidently-python): only the memory target is checked. "
+            "Make one with `python -m venv /tmp/evidently-venv && "
+            "/tmp/evidently-venv/bin/pip install evidently 'pandas<3' pyarrow`."
+        )
+        print(
+            f"RESULT memory={memory_ratio:.2f} target<=2 wb={wb_best['version']:.2f}s "
+            f"{'PASS' if memory_ok else 'FAIL'}"
+        )
         return 0 if memory_ok else 1
     speedup = evidently["run_s"] / wb_best["version"]
     speed_ok = speedup >= TARGET_SPEEDUP
-    print(f"\nEvidently / wb: {speedup:.1f} from the version, "
-          f"{evidently['run_s'] / wb_best['file']:.1f} from the file")
+    print(
+        f"\nEvidently / wb: {speedup:.1f} from the version, "
+        f"{evidently['run_s'] / wb_best['file']:.1f} from the file"
+    )
     ok = speed_ok and memory_ok
-    print(f"RESULT ratio={speedup:.2f} target>=50 memory={memory_ratio:.2f} target<=2 "
-          f"rows={args.rows} {'PASS' if ok else 'FAIL'}")
+    print(
+        f"RESULT ratio={speedup:.2f} target>=50 memory={memory_ratio:.2f} target<=2 "
+        f"rows={args.rows} {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -35,7 +35,7 @@ TARGET_VS_MLFLOW_CALL = 100.0
 TARGET_VS_MLFLOW_BATCH = 20.0
 KEYS = ("loss", "accuracy", "learning_rate", "grad_norm")
 
-HANDLERS = '''
+HANDLERS = """
 KEYS = ("loss", "accuracy", "learning_rate", "grad_norm")
 
 
@@ -63,7 +63,7 @@ def log_batch(request, client, exp):
 
 
 HANDLERS = {"per_call": per_call, "log_batch": log_batch}
-'''
+"""
 
 
 def fresh_workspace(folder: Path):
@@ -93,8 +93,9 @@ def time_executemany(folder: Path, values: list[float]) -> float:
     from workbench.core.storage import db
 
     ws = fresh_workspace(folder)
-    run_id = runs.create(ws, experiment=None, kind="script", command=["bench"], cwd=folder,
-                         capture_environment=False)
+    run_id = runs.create(
+        ws, experiment=None, kind="script", command=["bench"], cwd=folder, capture_environment=False
+    )
     ws.close()
     now = time.time()
     rows = [(run_id, KEYS[i & 3], i, value, now + i * 1e-6) for i, value in enumerate(values)]
@@ -102,8 +103,9 @@ def time_executemany(folder: Path, values: list[float]) -> float:
     try:
         start = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT INTO metrics (run_id, key, step, value, timestamp) "
-                         "VALUES (?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)", rows
+        )
         conn.execute("COMMIT")
         elapsed = time.perf_counter() - start
         count = conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]
@@ -127,13 +129,21 @@ def main() -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=200_000, help="log_metric calls per round (200000)")
     p.add_argument("--repeat", type=int, default=3, help="rounds (3); best of them")
-    p.add_argument("--mlflow-calls", type=int, default=2_000,
-                   help="per-call mlflow.log_metric calls per round (2000)")
-    p.add_argument("--mlflow-batch-metrics", type=int, default=50_000,
-                   help="metrics sent with MlflowClient.log_batch per round (50000)")
+    p.add_argument(
+        "--mlflow-calls", type=int, default=2_000, help="per-call mlflow.log_metric calls per round (2000)"
+    )
+    p.add_argument(
+        "--mlflow-batch-metrics",
+        type=int,
+        default=50_000,
+        help="metrics sent with MlflowClient.log_batch per round (50000)",
+    )
     p.add_argument("--mlflow-batch-size", type=int, default=1_000)
-    p.add_argument("--quick", action="store_true",
-                   help="a fast run: n=20000, 2 rounds, 300 MLflow calls, 5000 batched metrics")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a fast run: n=20000, 2 rounds, 300 MLflow calls, 5000 batched metrics",
+    )
     _mlflow.add_argument(p)
     args = p.parse_args()
     if args.quick:
@@ -152,8 +162,7 @@ def main() -> int:
             print(f"MLflow {worker.version} from {args.mlflow_python}")
         else:
             print(_mlflow.skipped_note())
-        print(f"{args.n} log_metric calls per round, {args.repeat} rounds, interleaved",
-              flush=True)
+        print(f"{args.n} log_metric calls per round, {args.repeat} rounds, interleaved", flush=True)
         wb_times: list[dict[str, float]] = []
         base_times: list[float] = []
         ml_call: list[float] = []
@@ -177,12 +186,21 @@ def main() -> int:
                         ml_call.append(worker.ask(op="per_call", n=args.mlflow_calls)["seconds"])
                     else:
                         assert worker
-                        ml_batch.append(worker.ask(op="log_batch", n=args.mlflow_batch_metrics,
-                                                   batch=args.mlflow_batch_size)["seconds"])
-                print(f"  round {rep + 1}: wb {wb_times[-1]['total']:.3f}s, "
-                      f"executemany {base_times[-1]:.3f}s"
-                      + (f", mlflow per call {ml_call[-1]:.2f}s, log_batch {ml_batch[-1]:.2f}s"
-                         if worker else ""), flush=True)
+                        ml_batch.append(
+                            worker.ask(
+                                op="log_batch", n=args.mlflow_batch_metrics, batch=args.mlflow_batch_size
+                            )["seconds"]
+                        )
+                print(
+                    f"  round {rep + 1}: wb {wb_times[-1]['total']:.3f}s, "
+                    f"executemany {base_times[-1]:.3f}s"
+                    + (
+                        f", mlflow per call {ml_call[-1]:.2f}s, log_batch {ml_batch[-1]:.2f}s"
+                        if worker
+                        else ""
+                    ),
+                    flush=True,
+                )
         finally:
             if worker:
                 worker.close()
@@ -190,33 +208,54 @@ def main() -> int:
     best_wb = min(wb_times, key=lambda t: t["total"])
     wb_s, base_s = best_wb["total"], min(base_times)
     wb_rate = args.n / wb_s
-    rows = [("wb log_metric + flush", args.n, f"{wb_s:.3f}", f"{wb_rate:,.0f}", "1"),
-            ("  of which the calls", args.n, f"{best_wb['calls']:.3f}", "", ""),
-            ("  of which the exit (last flush, end)", "", f"{best_wb['exit']:.3f}", "", ""),
-            ("executemany (baseline)", args.n, f"{base_s:.3f}", f"{args.n / base_s:,.0f}",
-             f"{wb_rate / (args.n / base_s):.2f}")]
+    rows = [
+        ("wb log_metric + flush", args.n, f"{wb_s:.3f}", f"{wb_rate:,.0f}", "1"),
+        ("  of which the calls", args.n, f"{best_wb['calls']:.3f}", "", ""),
+        ("  of which the exit (last flush, end)", "", f"{best_wb['exit']:.3f}", "", ""),
+        (
+            "executemany (baseline)",
+            args.n,
+            f"{base_s:.3f}",
+            f"{args.n / base_s:,.0f}",
+            f"{wb_rate / (args.n / base_s):.2f}",
+        ),
+    ]
     ratio_call = ratio_batch = None
     if worker:
         call_rate = args.mlflow_calls / min(ml_call)
         batch_rate = args.mlflow_batch_metrics / min(ml_batch)
         ratio_call, ratio_batch = wb_rate / call_rate, wb_rate / batch_rate
-        rows += [("mlflow.log_metric per call", args.mlflow_calls, f"{min(ml_call):.3f}",
-                  f"{call_rate:,.0f}", f"{ratio_call:.0f}"),
-                 (f"MlflowClient.log_batch ({args.mlflow_batch_size}/batch)",
-                  args.mlflow_batch_metrics, f"{min(ml_batch):.3f}", f"{batch_rate:,.0f}",
-                  f"{ratio_batch:.1f}")]
+        rows += [
+            (
+                "mlflow.log_metric per call",
+                args.mlflow_calls,
+                f"{min(ml_call):.3f}",
+                f"{call_rate:,.0f}",
+                f"{ratio_call:.0f}",
+            ),
+            (
+                f"MlflowClient.log_batch ({args.mlflow_batch_size}/batch)",
+                args.mlflow_batch_metrics,
+                f"{min(ml_batch):.3f}",
+                f"{batch_rate:,.0f}",
+                f"{ratio_batch:.1f}",
+            ),
+        ]
     print()
-    print(table(["what (best of rounds)", "metrics", "seconds", "metrics/s",
-                 "wb metrics/s / this"], rows))
-    print(f"\nstart_run (not in the times above; environment capture, run row): "
-          f"{min(t['start_run'] for t in wb_times):.3f}s best")
+    print(table(["what (best of rounds)", "metrics", "seconds", "metrics/s", "wb metrics/s / this"], rows))
+    print(
+        f"\nstart_run (not in the times above; environment capture, run row): "
+        f"{min(t['start_run'] for t in wb_times):.3f}s best"
+    )
     ratio = wb_s / base_s
     ok = ratio <= TARGET_VS_EXECUTEMANY
     line = f"RESULT ratio={ratio:.2f} target<={TARGET_VS_EXECUTEMANY:g}"
     if ratio_call is not None and ratio_batch is not None:
         ok = ok and ratio_call >= TARGET_VS_MLFLOW_CALL and ratio_batch >= TARGET_VS_MLFLOW_BATCH
-        line += (f" vs_mlflow_per_call={ratio_call:.0f}x target>={TARGET_VS_MLFLOW_CALL:g}x"
-                 f" vs_mlflow_log_batch={ratio_batch:.1f}x target>={TARGET_VS_MLFLOW_BATCH:g}x")
+        line += (
+            f" vs_mlflow_per_call={ratio_call:.0f}x target>={TARGET_VS_MLFLOW_CALL:g}x"
+            f" vs_mlflow_log_batch={ratio_batch:.1f}x target>={TARGET_VS_MLFLOW_BATCH:g}x"
+        )
     else:
         line += " mlflow=skipped"
     print(f"{line} {'PASS' if ok else 'FAIL'}")

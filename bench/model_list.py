@@ -53,13 +53,17 @@ def build(root: Path, versions: int, moves: int) -> dict[str, float]:
     rng = np.random.default_rng(0)
     n = 200
     x1, x2 = rng.normal(size=n), rng.uniform(0, 10, n)
-    pl.DataFrame({"region": rng.choice(["north", "south", "east"], n), "x1": x1, "x2": x2,
-                  "units": 3 * x1 + 0.5 * x2 + rng.normal(scale=0.3, size=n)}
-                 ).write_csv(root / "sales.csv")
+    pl.DataFrame(
+        {
+            "region": rng.choice(["north", "south", "east"], n),
+            "x1": x1,
+            "x2": x2,
+            "units": 3 * x1 + 0.5 * x2 + rng.normal(scale=0.3, size=n),
+        }
+    ).write_csv(root / "sales.csv")
     datasets.add(ws, root / "sales.csv", "sales")
     start = time.perf_counter()
-    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units",
-                                                   model="linear"))
+    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units", model="linear"))
     spent["train one linear run"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -68,8 +72,7 @@ def build(root: Path, versions: int, moves: int) -> dict[str, float]:
     for name in SMALL_MODELS:
         for _ in range(SMALL_VERSIONS):
             registry.register(ws, run_id, name)
-    spent[f"register {versions + len(SMALL_MODELS) * SMALL_VERSIONS} versions"] = \
-        time.perf_counter() - start
+    spent[f"register {versions + len(SMALL_MODELS) * SMALL_VERSIONS} versions"] = time.perf_counter() - start
 
     start = time.perf_counter()
     production = staging = 0
@@ -87,8 +90,9 @@ def build(root: Path, versions: int, moves: int) -> dict[str, float]:
             staging = staging % versions + 1
             registry.promote(ws, f"demand@{staging}", "staging")
             kinds["promote staging"] += 1
-    spent[f"{moves} alias moves ({', '.join(f'{v} {k}' for k, v in kinds.items())})"] = \
+    spent[f"{moves} alias moves ({', '.join(f'{v} {k}' for k, v in kinds.items())})"] = (
         time.perf_counter() - start
+    )
     history = len(registry.alias_history(ws, "demand"))
     assert history == moves, (history, moves)
     ws.close()
@@ -100,8 +104,13 @@ IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)")
 
 def heavy_imports(args: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
     """Which of HEAVY a CLI command imports, with their cumulative import time."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "workbench", *args],
-                          cwd=cwd, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "workbench", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     found: dict[str, int] = {}
     for line in done.stderr.splitlines():
         m = IMPORTTIME.match(line)
@@ -138,15 +147,16 @@ def main() -> int:
         listed = registry.list_models(ws)
         shown = registry.show(ws, "demand")
         [demand] = [m for m in listed if m["name"] == "demand"]
-        print(f"{len(listed)} models, {sum(m['versions'] for m in listed)} versions; demand: "
-              f"{demand['versions']} versions, aliases {demand['aliases']}, "
-              f"{len(shown['alias_history'])} alias events")
+        print(
+            f"{len(listed)} models, {sum(m['versions'] for m in listed)} versions; demand: "
+            f"{demand['versions']} versions, aliases {demand['aliases']}, "
+            f"{len(shown['alias_history'])} alias events"
+        )
 
         api = {
             "registry.list_models(ws)": lambda: registry.list_models(ws),
             'registry.show(ws, "demand")': lambda: registry.show(ws, "demand"),
-            'registry.show(ws, "demand@production")':
-                lambda: registry.show(ws, "demand@production"),
+            'registry.show(ws, "demand@production")': lambda: registry.show(ws, "demand@production"),
         }
         cli = {
             "wb model list --json": [*wb, "model", "list", "--json"],
@@ -173,30 +183,48 @@ def main() -> int:
                 if rep >= 0:
                     times[name].append(elapsed)
         ws.close()
-        probes = {name: heavy_imports(cmd[len(wb):], root, env)
-                  for name, cmd in commands.items() if cmd[:len(wb)] == wb}
+        probes = {
+            name: heavy_imports(cmd[len(wb) :], root, env)
+            for name, cmd in commands.items()
+            if cmd[: len(wb)] == wb
+        }
 
-    rows = [(n, f"{med(t) * 1000:.1f}", f"{min(t) * 1000:.1f}", f"{max(t) * 1000:.1f}")
-            for n, t in times.items()]
+    rows = [
+        (n, f"{med(t) * 1000:.1f}", f"{min(t) * 1000:.1f}", f"{max(t) * 1000:.1f}") for n, t in times.items()
+    ]
     print()
     print(table(["", "median ms", "best ms", "worst ms"], rows))
 
     startup = med(times["wb --help (start-up, info)"])
-    in_process = {"wb model list --json": med(times["registry.list_models(ws)"]),
-                  "wb model show demand --json": med(times['registry.show(ws, "demand")']),
-                  "wb model list (human, info)": med(times["registry.list_models(ws)"]),
-                  "wb model show demand (human, info)":
-                      med(times['registry.show(ws, "demand")'])}
-    print("\nwhere the CLI's time goes (medians): start-up = `wb --help`; call = the same call "
-          "in process; rest = opening the workspace, the commands' own imports, rendering")
+    in_process = {
+        "wb model list --json": med(times["registry.list_models(ws)"]),
+        "wb model show demand --json": med(times['registry.show(ws, "demand")']),
+        "wb model list (human, info)": med(times["registry.list_models(ws)"]),
+        "wb model show demand (human, info)": med(times['registry.show(ws, "demand")']),
+    }
+    print(
+        "\nwhere the CLI's time goes (medians): start-up = `wb --help`; call = the same call "
+        "in process; rest = opening the workspace, the commands' own imports, rendering"
+    )
     parts = []
     for name, call in in_process.items():
         total = med(times[name])
-        parts.append((name, f"{total * 1000:.0f}", f"{startup * 1000:.0f}",
-                      f"{call * 1000:.1f}", f"{(total - startup - call) * 1000:.0f}",
-                      ", ".join(probes[name]) or "none"))
-    print(table(["command", "total ms", "start-up ms", "call ms", "rest ms",
-                 f"imports of {'/'.join(HEAVY)}"], parts))
+        parts.append(
+            (
+                name,
+                f"{total * 1000:.0f}",
+                f"{startup * 1000:.0f}",
+                f"{call * 1000:.1f}",
+                f"{(total - startup - call) * 1000:.0f}",
+                ", ".join(probes[name]) or "none",
+            )
+        )
+    print(
+        table(
+            ["command", "total ms", "start-up ms", "call ms", "rest ms", f"imports of {'/'.join(HEAVY)}"],
+            parts,
+        )
+    )
 
     timed_names = [*api, *cli]
     slowest = max(timed_names, key=lambda n: med(times[n]))
@@ -204,9 +232,11 @@ def main() -> int:
     over = [n for n in info if "human" in n and med(times[n]) > TARGET_SECONDS]
     note = f" (human output over {TARGET_SECONDS} s: {', '.join(over)})" if over else ""
     ok = worst <= TARGET_SECONDS
-    print(f"\nRESULT slowest={worst:.3f}s ({slowest}) target<={TARGET_SECONDS}s "
-          f"versions={args.versions} moves={args.moves} median of {args.repeat}{note} "
-          f"{'PASS' if ok else 'FAIL'}")
+    print(
+        f"\nRESULT slowest={worst:.3f}s ({slowest}) target<={TARGET_SECONDS}s "
+        f"versions={args.versions} moves={args.moves} median of {args.repeat}{note} "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -47,8 +47,7 @@ from _timers import Timers
 TARGET = 1.3
 FIRST_DAY = (np.datetime64("2024-01-01") - np.datetime64("1970-01-01")).astype(int)
 REGIONS = ["north", "south", "east", "west", "central"]
-CATEGORIES = ["grocery", "dairy", "bakery", "produce", "household", "beverages", "frozen",
-              "personal care"]
+CATEGORIES = ["grocery", "dairy", "bakery", "produce", "household", "beverages", "frozen", "personal care"]
 
 
 # -- the data -------------------------------------------------------------------------------
@@ -67,28 +66,38 @@ def retail_frame(rows: int, seed: int) -> pl.DataFrame:
     holiday = (rng.random(rows) < 0.03).astype(np.int64)
     temperature = np.round(rng.normal(12, 9, rows), 1)
     weekday = (day + 1) % 7  # 2024-01-01 was a Monday
-    rate = np.exp(1.8 + 0.35 * promo + 0.5 * holiday - 0.15 * np.log1p(price)
-                  + 0.1 * (weekday >= 5) + 0.05 * region_idx - 0.03 * category_idx
-                  + 0.01 * temperature)
+    rate = np.exp(
+        1.8
+        + 0.35 * promo
+        + 0.5 * holiday
+        - 0.15 * np.log1p(price)
+        + 0.1 * (weekday >= 5)
+        + 0.05 * region_idx
+        - 0.03 * category_idx
+        + 0.01 * temperature
+    )
     units = rng.poisson(rate)
 
     def with_nulls(values, fraction: float) -> pl.Series:
         return pl.Series(values).scatter(np.flatnonzero(rng.random(rows) < fraction), None)
 
-    return pl.DataFrame({
-        "date": pl.Series(day + FIRST_DAY, dtype=pl.Int32).cast(pl.Date),
-        "store_id": stores.gather(store_idx),
-        "region": pl.Series(REGIONS).gather(region_idx),
-        "item_id": items.gather(item_idx),
-        "category": pl.Series(CATEGORIES).gather(category_idx),
-        "channel": with_nulls(pl.Series(["store", "online", "app"])
-                              .gather(rng.integers(0, 3, rows)).to_numpy(), 0.03),
-        "price": with_nulls(price, 0.01),
-        "promo": promo,
-        "holiday": holiday,
-        "temperature_c": with_nulls(temperature, 0.02),
-        "units_sold": units,
-    })
+    return pl.DataFrame(
+        {
+            "date": pl.Series(day + FIRST_DAY, dtype=pl.Int32).cast(pl.Date),
+            "store_id": stores.gather(store_idx),
+            "region": pl.Series(REGIONS).gather(region_idx),
+            "item_id": items.gather(item_idx),
+            "category": pl.Series(CATEGORIES).gather(category_idx),
+            "channel": with_nulls(
+                pl.Series(["store", "online", "app"]).gather(rng.integers(0, 3, rows)).to_numpy(), 0.03
+            ),
+            "price": with_nulls(price, 0.01),
+            "promo": promo,
+            "holiday": holiday,
+            "temperature_c": with_nulls(temperature, 0.02),
+            "units_sold": units,
+        }
+    )
 
 
 def fsync_file(path: Path) -> None:
@@ -109,8 +118,11 @@ def make_model(root: Path, train_rows: int) -> tuple[float, dict]:
     ws.close()
     env = {k: v for k, v in os.environ.items() if k not in ("WB_WORKSPACE", "WB_RUN_ID")}
     start = time.perf_counter()
-    done = run_quiet([*wb_command(), "train", "--data", "sales@1", "--target", "units_sold",
-                      "--register", "m", "--json"], cwd=root, env=env)
+    done = run_quiet(
+        [*wb_command(), "train", "--data", "sales@1", "--target", "units_sold", "--register", "m", "--json"],
+        cwd=root,
+        env=env,
+    )
     return time.perf_counter() - start, json.loads(done.stdout)
 
 
@@ -194,8 +206,9 @@ def breakdown(ws, source: Path, dest: Path) -> tuple[float, list]:
     rows = t.rows(total)
     accounted = sum(sum(v) for v in t.spent.values())
     rest = total - accounted
-    rows.append(("the rest (resolve, batching, rename, commit)", "", f"{rest * 1000:.2f}",
-                 f"{rest / total:.0%}"))
+    rows.append(
+        ("the rest (resolve, batching, rename, commit)", "", f"{rest * 1000:.2f}", f"{rest / total:.0%}")
+    )
     return total, rows
 
 
@@ -220,9 +233,11 @@ def main() -> int:
         root.mkdir()
         train_s, trained = make_model(root, args.train_rows)
         registered = trained["registered"]
-        print(f"trained and registered {registered['name']}@{registered['version']} with "
-              f"`wb train --register` on {args.train_rows:,} rows in {train_s:.1f} s "
-              f"(rmse {trained['runs'][0]['metrics']['rmse']:.3f})")
+        print(
+            f"trained and registered {registered['name']}@{registered['version']} with "
+            f"`wb train --register` on {args.train_rows:,} rows in {train_s:.1f} s "
+            f"(rmse {trained['runs'][0]['metrics']['rmse']:.3f})"
+        )
 
         frame = retail_frame(args.rows, seed=2).drop("units_sold")
         parquet, csv = tmp / "input.parquet", tmp / "input.csv"
@@ -232,14 +247,17 @@ def main() -> int:
             frame.write_csv(csv)
             fsync_file(csv)
         sizes = f"Parquet {parquet.stat().st_size / 2**20:.0f} MiB" + (
-            "" if args.no_csv else f", CSV {csv.stat().st_size / 2**20:.0f} MiB")
+            "" if args.no_csv else f", CSV {csv.stat().st_size / 2**20:.0f} MiB"
+        )
         print(f"input: {args.rows:,} rows x {frame.width} columns ({sizes})")
 
         ws = Workspace(root)
         base = Baseline(ws, "m@1")
         xt = base.features(frame)
-        print(f"model: LightGBM, {base.rounds} trees, predict on {base.threads} thread(s); "
-              f"feature matrix {xt.shape[0]:,} x {xt.shape[1]}")
+        print(
+            f"model: LightGBM, {base.rounds} trees, predict on {base.threads} thread(s); "
+            f"feature matrix {xt.shape[0]:,} x {xt.shape[1]}"
+        )
 
         # The answers agree before anything is timed.
         out = tmp / "out.parquet"
@@ -252,8 +270,11 @@ def main() -> int:
         del frame
         gc.collect()
 
-        names = ["wb predict (Parquet)", "read + booster (RESULT baseline)",
-                 "read + features + transform + booster"]
+        names = [
+            "wb predict (Parquet)",
+            "read + booster (RESULT baseline)",
+            "read + features + transform + booster",
+        ]
         if not args.no_csv:
             names += ["wb predict (CSV -> CSV)", "read_csv + booster"]
         jobs = {
@@ -265,23 +286,26 @@ def main() -> int:
             out_csv = tmp / "out.csv"
             jobs[names[3]] = lambda: time_wb(ws, csv, out_csv)
             jobs[names[4]] = lambda: time_read_booster(
-                base, lambda path: pl.read_csv(path, try_parse_dates=True), csv, xt)
+                base, lambda path: pl.read_csv(path, try_parse_dates=True), csv, xt
+            )
         times: dict[str, list[float]] = {n: [] for n in names}
         for i in range(args.repeat):
             order = names if i % 2 == 0 else names[::-1]
             for name in order:
                 times[name].append(jobs[name]())
-            print(f"round {i + 1}: " + ", ".join(f"{n.split(' (')[0]} {times[n][-1]:.2f}s"
-                                                  for n in names), flush=True)
+            print(
+                f"round {i + 1}: " + ", ".join(f"{n.split(' (')[0]} {times[n][-1]:.2f}s" for n in names),
+                flush=True,
+            )
 
         wb_s = min(times[names[0]])
         base_s = min(times[names[1]])
         full_s = min(times[names[2]])
+
         def wb_of(name: str) -> float:
             return min(times[names[3] if "csv" in name.lower() else names[0]])
 
-        rows = [(n, f"{min(v):.3f}", f"{max(v):.3f}", f"{wb_of(n) / min(v):.2f}")
-                for n, v in times.items()]
+        rows = [(n, f"{min(v):.3f}", f"{max(v):.3f}", f"{wb_of(n) / min(v):.2f}") for n, v in times.items()]
         print()
         print(table(["", "best s", "worst s", "wb / this"], rows))
         print(f"\nwb / (read + booster)                      = {wb_s / base_s:.2f}  <- RESULT")
@@ -290,8 +314,10 @@ def main() -> int:
         cores = os.cpu_count() or 1
         all_cores = timed(lambda: base.booster.predict(xt, num_threads=cores))
         one_core = timed(lambda: base.predict(xt))
-        print(f"for information, booster.predict alone: {one_core:.2f} s on {base.threads} "
-              f"thread(s) (as wb's model is saved), {all_cores:.2f} s on {cores}")
+        print(
+            f"for information, booster.predict alone: {one_core:.2f} s on {base.threads} "
+            f"thread(s) (as wb's model is saved), {all_cores:.2f} s on {cores}"
+        )
 
         if not args.no_breakdown:
             total, parts = breakdown(ws, parquet, out)
@@ -303,21 +329,28 @@ def main() -> int:
             cli = []
             for _ in range(2):
                 start = time.perf_counter()
-                run_quiet([*wb_command(), "predict", "m@1", parquet, "-o", out], cwd=root,
-                          env=env)
+                run_quiet([*wb_command(), "predict", "m@1", parquet, "-o", out], cwd=root, env=env)
                 cli.append(time.perf_counter() - start)
                 remove(out)
-            startup = timed(lambda: run_quiet([sys.executable, "-c", "import lightgbm, sklearn, "
-                                               "skops.io, polars, workbench.cli.main"]))
-            print(f"\nCLI `wb predict m@1 input.parquet -o out.parquet` (start-up included), "
-                  f"best of 2: {min(cli):.2f} s, {min(cli) / base_s:.2f}x the baseline; "
-                  f"importing what it needs takes {startup:.2f} s of that")
+            startup = timed(
+                lambda: run_quiet(
+                    [sys.executable, "-c", "import lightgbm, sklearn, skops.io, polars, workbench.cli.main"]
+                )
+            )
+            print(
+                f"\nCLI `wb predict m@1 input.parquet -o out.parquet` (start-up included), "
+                f"best of 2: {min(cli):.2f} s, {min(cli) / base_s:.2f}x the baseline; "
+                f"importing what it needs takes {startup:.2f} s of that"
+            )
         ws.close()
 
-        ok = result(wb_s / base_s, TARGET,
-                    extra=f"(wb predict / (pl.read_parquet + booster.predict), best of "
-                          f"{args.repeat}) wb={wb_s:.2f}s baseline={base_s:.2f}s "
-                          f"full_baseline={full_s:.2f}s rows={args.rows}")
+        ok = result(
+            wb_s / base_s,
+            TARGET,
+            extra=f"(wb predict / (pl.read_parquet + booster.predict), best of "
+            f"{args.repeat}) wb={wb_s:.2f}s baseline={base_s:.2f}s "
+            f"full_baseline={full_s:.2f}s rows={args.rows}",
+        )
     return 0 if ok else 1
 
 

@@ -60,16 +60,21 @@ SELECT runs.id, runs.name, experiments.name AS experiment, runs.status, runs.kin
 REWRITES: dict[str, tuple[str, tuple]] = {
     # the filters as IN (SELECT run_id ...) on the (key, num) and (key, value) indexes, the sort
     # key joined once instead of two correlated subqueries per run
-    "rewrite: IN filters + joined sort key (info)": (_SELECT + """
+    "rewrite: IN filters + joined sort key (info)": (
+        _SELECT
+        + """
         FROM runs JOIN experiments ON experiments.id = runs.experiment_id
         LEFT JOIN latest_metrics s ON s.run_id = runs.id AND s.key = ?
         WHERE runs.id IN (SELECT run_id FROM params WHERE key = ? AND num > ?)
           AND runs.id IN (SELECT run_id FROM latest_metrics WHERE key = ? AND value < ?)
         ORDER BY s.value IS NULL, s.value ASC, runs.created_at DESC LIMIT 50""",
-        ("m2", "p1", 0.5, "m1", 0.3)),
+        ("m2", "p1", 0.5, "m1", 0.3),
+    ),
     # walk the sort metric's (key, value) index in order, test the filters per run, stop at 50
     # (CROSS JOIN fixes the join order); runs without the metric would follow in a UNION ALL
-    "rewrite: walk latest_metrics(key, value) (info)": (_SELECT + """
+    "rewrite: walk latest_metrics(key, value) (info)": (
+        _SELECT
+        + """
         FROM latest_metrics s CROSS JOIN runs ON runs.id = s.run_id
         JOIN experiments ON experiments.id = runs.experiment_id
         WHERE s.key = ?
@@ -77,7 +82,8 @@ REWRITES: dict[str, tuple[str, tuple]] = {
           AND EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = runs.id AND m.key = ?
                       AND m.value < ?)
         ORDER BY s.value ASC, runs.created_at DESC LIMIT 50""",
-        ("m2", "p1", 0.5, "m1", 0.3)),
+        ("m2", "p1", 0.5, "m1", 0.3),
+    ),
 }
 
 
@@ -93,23 +99,49 @@ def generate(folder: Path, n: int, analyze: bool = False) -> Path:
     conn.execute("PRAGMA synchronous = OFF")  # generating only; the timed part uses wb's
     t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO experiments (id, name, created_at) VALUES (?, ?, ?)",
-                     [(i + 1, f"exp-{i}", t0.isoformat()) for i in range(EXPERIMENTS)])
+    conn.executemany(
+        "INSERT INTO experiments (id, name, created_at) VALUES (?, ?, ?)",
+        [(i + 1, f"exp-{i}", t0.isoformat()) for i in range(EXPERIMENTS)],
+    )
     ids = [uuid.UUID(int=rng.getrandbits(128), version=4).hex for _ in range(n)]
     runs, params, latest, history = [], [], [], []
-    env = json.dumps({"python": "3.11.7", "platform": "Linux", "host": "bench",
-                      "git_commit": "0" * 40, "git_dirty": False})
+    env = json.dumps(
+        {"python": "3.11.7", "platform": "Linux", "host": "bench", "git_commit": "0" * 40, "git_dirty": False}
+    )
     for i, run_id in enumerate(ids):
         started = t0 + timedelta(seconds=37 * i)
         duration = 5 + rng.random() * 100
-        runs.append((run_id, f"run-{i}", 1 + i % EXPERIMENTS, "finished", "train", "lightgbm",
-                     json.dumps(["wb", "train"]), "/bench", "bench", 1000 + i, 0, env,
-                     started.isoformat(), started.isoformat(),
-                     (started + timedelta(seconds=duration)).isoformat(), duration,
-                     started.timestamp() + duration))
-        values = [rng.choice([15, 31, 63]), rng.random(), rng.random(), rng.randint(1, 1000),
-                  rng.random() * 10, rng.choice([0.01, 0.05, 0.1]), rng.randint(3, 12),
-                  rng.random()]
+        runs.append(
+            (
+                run_id,
+                f"run-{i}",
+                1 + i % EXPERIMENTS,
+                "finished",
+                "train",
+                "lightgbm",
+                json.dumps(["wb", "train"]),
+                "/bench",
+                "bench",
+                1000 + i,
+                0,
+                env,
+                started.isoformat(),
+                started.isoformat(),
+                (started + timedelta(seconds=duration)).isoformat(),
+                duration,
+                started.timestamp() + duration,
+            )
+        )
+        values = [
+            rng.choice([15, 31, 63]),
+            rng.random(),
+            rng.random(),
+            rng.randint(1, 1000),
+            rng.random() * 10,
+            rng.choice([0.01, 0.05, 0.1]),
+            rng.randint(3, 12),
+            rng.random(),
+        ]
         for j, v in enumerate(values):
             params.append((run_id, f"p{j}", json.dumps(v), float(v)))
         flag = rng.random() < 0.5
@@ -122,14 +154,16 @@ def generate(folder: Path, n: int, analyze: bool = False) -> Path:
     conn.executemany(
         "INSERT INTO runs (id, name, experiment_id, status, kind, model, command, cwd, host, "
         "pid, seed, environment, created_at, started_at, ended_at, duration_s, heartbeat_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", runs)
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        runs,
+    )
     params.sort()
     conn.executemany("INSERT INTO params (run_id, key, value, num) VALUES (?, ?, ?, ?)", params)
     latest.sort()
-    conn.executemany("INSERT INTO latest_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)",
-                     latest)
-    conn.executemany("INSERT INTO metrics (run_id, key, step, value, timestamp) "
-                     "VALUES (?, ?, ?, ?, ?)", history)
+    conn.executemany("INSERT INTO latest_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)", latest)
+    conn.executemany(
+        "INSERT INTO metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)", history
+    )
     conn.execute("COMMIT")
     if analyze:  # wb itself never runs ANALYZE or PRAGMA optimize (so no sqlite_stat1)
         conn.execute("ANALYZE")
@@ -165,8 +199,7 @@ def plan(conn: sqlite3.Connection, sql: str, args: tuple = ()) -> list[str]:
 
 
 def time_cli(root: Path, repeat: int) -> tuple[float, int]:
-    cmd = [*wb_command(), "-w", str(root), "runs", "list", "--where", WHERE, "--sort", SORT,
-           "--json"]
+    cmd = [*wb_command(), "-w", str(root), "runs", "list", "--where", WHERE, "--sort", SORT, "--json"]
     env = {k: v for k, v in os.environ.items() if k not in ("WB_WORKSPACE", "WB_RUN_ID")}
     times, count = [], 0
     for _ in range(repeat):
@@ -184,9 +217,12 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=100_000, help="runs in the workspace (100000)")
     p.add_argument("--repeat", type=int, default=5, help="timed repetitions (5); median")
     p.add_argument("--quick", action="store_true", help="a fast run: 20000 runs, 3 repetitions")
-    p.add_argument("--analyze", action="store_true",
-                   help="run ANALYZE after generating (wb never does; shows the plans SQLite "
-                        "picks with statistics, as after a `PRAGMA optimize`)")
+    p.add_argument(
+        "--analyze",
+        action="store_true",
+        help="run ANALYZE after generating (wb never does; shows the plans SQLite "
+        "picks with statistics, as after a `PRAGMA optimize`)",
+    )
     args = p.parse_args()
     if args.quick:
         args.runs, args.repeat = 20_000, 3
@@ -195,10 +231,13 @@ def main() -> int:
     with scratch(args.dir, args.keep) as tmp:
         start = time.perf_counter()
         root = generate(tmp / "ws", args.runs, args.analyze)
-        print(f"generated {args.runs} runs (10 params, 5 metrics each"
-              f"{', then ANALYZE' if args.analyze else ''}) in "
-              f"{time.perf_counter() - start:.1f}s; {args.repeat} repetitions, interleaved, "
-              f"median", flush=True)
+        print(
+            f"generated {args.runs} runs (10 params, 5 metrics each"
+            f"{', then ANALYZE' if args.analyze else ''}) in "
+            f"{time.perf_counter() - start:.1f}s; {args.repeat} repetitions, interleaved, "
+            f"median",
+            flush=True,
+        )
         ws = Workspace.find(root)
         conn = ws.conn
         names = ["baseline", *QUERIES, *REWRITES]
@@ -232,15 +271,36 @@ def main() -> int:
         cli_s, cli_count = time_cli(root, 3)
 
     base = med(times["baseline"])
-    rows = [(name, counts[name], f"{med(times[name]) * 1000:.1f}", f"{min(times[name]) * 1000:.1f}",
-             f"{med(times[name]) / base:.0f}") for name in names]
-    rows.append(("CLI wb runs list --where --sort --json", cli_count, f"{cli_s * 1000:.0f}", "",
-                 f"{cli_s / base:.0f}"))
-    rows.append(("list_runs(limit=None), once (wb train's CLI does it)", all_count,
-                 f"{all_s * 1000:.0f}", "", f"{all_s / base:.0f}"))
+    rows = [
+        (
+            name,
+            counts[name],
+            f"{med(times[name]) * 1000:.1f}",
+            f"{min(times[name]) * 1000:.1f}",
+            f"{med(times[name]) / base:.0f}",
+        )
+        for name in names
+    ]
+    rows.append(
+        (
+            "CLI wb runs list --where --sort --json",
+            cli_count,
+            f"{cli_s * 1000:.0f}",
+            "",
+            f"{cli_s / base:.0f}",
+        )
+    )
+    rows.append(
+        (
+            "list_runs(limit=None), once (wb train's CLI does it)",
+            all_count,
+            f"{all_s * 1000:.0f}",
+            "",
+            f"{all_s / base:.0f}",
+        )
+    )
     print()
-    print(table(["query (list_runs, limit 50)", "rows", "median ms", "best ms", "vs baseline"],
-                rows))
+    print(table(["query (list_runs, limit 50)", "rows", "median ms", "best ms", "vs baseline"], rows))
     for name, equal in same.items():
         print(f"{name}: the same runs in the same order as list_runs: {equal}")
     print("\nEXPLAIN QUERY PLAN:")
@@ -253,9 +313,11 @@ def main() -> int:
     ratio = target_s / base
     ok = target_s <= TARGET_SECONDS
     slowest = max(QUERIES, key=lambda n: med(times[n]))
-    print(f"RESULT ratio={ratio:.0f} (vs bare SELECT) query={target_s:.3f}s "
-          f"target<={TARGET_SECONDS}s cli={cli_s:.3f}s (slowest: {slowest} "
-          f"{med(times[slowest]):.3f}s) {'PASS' if ok else 'FAIL'}")
+    print(
+        f"RESULT ratio={ratio:.0f} (vs bare SELECT) query={target_s:.3f}s "
+        f"target<={TARGET_SECONDS}s cli={cli_s:.3f}s (slowest: {slowest} "
+        f"{med(times[slowest]):.3f}s) {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

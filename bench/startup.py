@@ -48,16 +48,20 @@ def make_workspace(root: Path, env: dict[str, str]) -> None:
         w = csv.writer(f)
         w.writerow(["date", "store_id", "price", "units_sold"])
         for i in range(200):
-            w.writerow([f"2026-01-{i % 28 + 1:02d}", f"S{i % 7:02d}", f"{1 + i % 13 * 0.5:.2f}",
-                        i % 17])
+            w.writerow([f"2026-01-{i % 28 + 1:02d}", f"S{i % 7:02d}", f"{1 + i % 13 * 0.5:.2f}", i % 17])
     run_quiet([*wb_command(), "init", root], env=env, cwd=root)
     run_quiet([*wb_command(), "data", "add", small, "--name", "sales"], env=env, cwd=root)
 
 
 def probe(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[set[str], list[tuple]]:
     """The top-level modules a command imports, and its dearest top-level imports."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", PROBE, *args], cwd=cwd,
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", PROBE, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise SystemExit(f"wb {' '.join(args)} failed under the probe: {done.stderr[-2000:]}")
     modules: set[str] = set()
@@ -82,9 +86,10 @@ def probe(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[set[str], li
             costs[package] = costs.get(package, 0) + cumulative
         stack.append((depth, package))
     skip = {"workbench", *sys.stdlib_module_names}
-    top = sorted(((n, us) for n, us in costs.items()
-                  if n not in skip and not n.startswith("_") and us >= 1000),
-                 key=lambda kv: -kv[1])[:6]
+    top = sorted(
+        ((n, us) for n, us in costs.items() if n not in skip and not n.startswith("_") and us >= 1000),
+        key=lambda kv: -kv[1],
+    )[:6]
     return modules, top
 
 
@@ -96,17 +101,22 @@ def main() -> int:
     env.pop("WB_WORKSPACE", None)
     env["COLUMNS"] = "100"
     wb = wb_command()
-    commands = {"python -c pass (baseline)": [sys.executable, "-c", "pass"],
-                "python -c 'import typer' (info)": [sys.executable, "-c", "import typer"],
-                **{name: [*wb, *a] for name, a in COMMANDS.items()}}
+    commands = {
+        "python -c pass (baseline)": [sys.executable, "-c", "pass"],
+        "python -c 'import typer' (info)": [sys.executable, "-c", "import typer"],
+        **{name: [*wb, *a] for name, a in COMMANDS.items()},
+    }
 
     with scratch(args.dir, args.keep) as tmp:
         root = tmp / "ws"
         make_workspace(root, env)
         names = list(commands)
         times: dict[str, list[float]] = {n: [] for n in names}
-        print(f"running {len(names)} commands in {root}: 2 warm-up runs, then {args.repeat} "
-              f"timed runs each, interleaved", flush=True)
+        print(
+            f"running {len(names)} commands in {root}: 2 warm-up runs, then {args.repeat} "
+            f"timed runs each, interleaved",
+            flush=True,
+        )
         for rep in range(-2, args.repeat):
             shift = rep % len(names)
             for name in names[shift:] + names[:shift]:
@@ -116,8 +126,9 @@ def main() -> int:
         probes = {name: probe(a, root, env) for name, a in COMMANDS.items()}
 
     base = med(times["python -c pass (baseline)"])
-    rows = [(n, f"{med(t) * 1000:.0f}", f"{min(t) * 1000:.0f}", f"{med(t) / base:.1f}")
-            for n, t in times.items()]
+    rows = [
+        (n, f"{med(t) * 1000:.0f}", f"{min(t) * 1000:.0f}", f"{med(t) / base:.1f}") for n, t in times.items()
+    ]
     print()
     print(table(["command", "median ms", "best ms", "vs python -c pass"], rows))
     print()
@@ -126,18 +137,24 @@ def main() -> int:
         heavy = [m for m in FORBIDDEN if m in modules]
         heavy_found[name] = heavy
         watched = [m for m in WATCHED if m in modules]
-        print(f"{name}: {len(modules)} top-level modules; forbidden imported: "
-              f"{', '.join(heavy) or 'none'}; of {', '.join(WATCHED)}: {', '.join(watched)}")
-        print("    dearest third-party imports (-X importtime, cumulative): "
-              + ", ".join(f"{n} {us / 1000:.0f} ms" for n, us in top))
+        print(
+            f"{name}: {len(modules)} top-level modules; forbidden imported: "
+            f"{', '.join(heavy) or 'none'}; of {', '.join(WATCHED)}: {', '.join(watched)}"
+        )
+        print(
+            "    dearest third-party imports (-X importtime, cumulative): "
+            + ", ".join(f"{n} {us / 1000:.0f} ms" for n, us in top)
+        )
     print()
     help_s = med(times["wb --help"])
     worst = max(COMMANDS, key=lambda n: med(times[n]))
     any_heavy = sorted({m for h in heavy_found.values() for m in h})
     ok = help_s <= TARGET_SECONDS and not any_heavy
-    print(f"RESULT ratio={help_s / base:.2f} wb_help={help_s:.3f}s target<={TARGET_SECONDS}s "
-          f"(slowest: {worst} {med(times[worst]):.3f}s) "
-          f"heavy_imports={','.join(any_heavy) or 'none'} {'PASS' if ok else 'FAIL'}")
+    print(
+        f"RESULT ratio={help_s / base:.2f} wb_help={help_s:.3f}s target<={TARGET_SECONDS}s "
+        f"(slowest: {worst} {med(times[worst]):.3f}s) "
+        f"heavy_imports={','.join(any_heavy) or 'none'} {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -88,8 +88,7 @@ def main() -> int:
         }
         names = list(methods)
         times: dict[str, list[float]] = {n: [] for n in names}
-        print(f"1 untimed round, then {args.repeat} rounds of {len(names)} methods, "
-              f"interleaved", flush=True)
+        print(f"1 untimed round, then {args.repeat} rounds of {len(names)} methods, interleaved", flush=True)
         for rep in range(-1, args.repeat):
             order = names if rep % 2 == 0 else names[::-1]
             for name in order:
@@ -103,20 +102,27 @@ def main() -> int:
                 sync()
             if rep < 0:
                 continue
-            print(f"  round {rep + 1}: " + ", ".join(f"{methods[n][2]} {times[n][-1]:.2f}s"
-                                                    for n in names), flush=True)
+            print(
+                f"  round {rep + 1}: " + ", ".join(f"{methods[n][2]} {times[n][-1]:.2f}s" for n in names),
+                flush=True,
+            )
 
     base = min(times["cp && sync (baseline)"])
-    rows = [(n, f"{min(t):.3f}", f"{med(t):.3f}", f"{size / min(t) / 1e6:.0f}",
-             f"{min(t) / base:.2f}") for n, t in times.items()]
+    rows = [
+        (n, f"{min(t):.3f}", f"{med(t):.3f}", f"{size / min(t) / 1e6:.0f}", f"{min(t) / base:.2f}")
+        for n, t in times.items()
+    ]
     print()
     print(table(["method", "best s", "median s", "MB/s", "vs cp+sync"], rows))
     print()
-    med_ratio = med([s / c for s, c in zip(times["ObjectStore.put_file"],
-                                           times["cp && sync (baseline)"], strict=True)])
-    ok = result(min(times["ObjectStore.put_file"]) / base, TARGET,
-                extra=f"(store / cp+sync, best of {args.repeat}; median of pairs "
-                      f"{med_ratio:.2f})")
+    med_ratio = med(
+        [s / c for s, c in zip(times["ObjectStore.put_file"], times["cp && sync (baseline)"], strict=True)]
+    )
+    ok = result(
+        min(times["ObjectStore.put_file"]) / base,
+        TARGET,
+        extra=f"(store / cp+sync, best of {args.repeat}; median of pairs {med_ratio:.2f})",
+    )
     return 0 if ok else 1
 
 

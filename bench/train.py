@@ -119,19 +119,21 @@ def main() -> int:
         ws, _ = Workspace.init(root)
         datasets.add(ws, SAMPLE, "sales")
         inputs = bare_fit_inputs(ws)
-        print(f"{SAMPLE.name}: {inputs[0].shape[0]} training rows, {inputs[0].shape[1]} "
-              f"features, {inputs[2].n_estimators} boosting rounds; {args.repeat} rounds each, "
-              f"taking turns", flush=True)
+        print(
+            f"{SAMPLE.name}: {inputs[0].shape[0]} training rows, {inputs[0].shape[1]} "
+            f"features, {inputs[2].n_estimators} boosting rounds; {args.repeat} rounds each, "
+            f"taking turns",
+            flush=True,
+        )
         wb_times: list[float] = []
         bare_times: list[float] = []
         one_thread: list[float] = []
         for rep in range(args.repeat):
             order = ["wb", "bare", "bare1"]
-            for who in order[rep % 3:] + order[:rep % 3]:
+            for who in order[rep % 3 :] + order[: rep % 3]:
                 if who == "wb":
                     elapsed, run_id = time_wb(ws)
-                    status = ws.conn.execute("SELECT status FROM runs WHERE id = ?",
-                                             (run_id,)).fetchone()[0]
+                    status = ws.conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
                     if status != "finished":
                         raise SystemExit(f"the wb run ended {status}")
                     wb_times.append(elapsed)
@@ -139,41 +141,50 @@ def main() -> int:
                     bare_times.append(time_bare(inputs))
                 else:
                     one_thread.append(time_bare(inputs, n_jobs=1))
-            print(f"  round {rep + 1}: wb train {wb_times[-1]:.2f}s, bare fit "
-                  f"{bare_times[-1]:.2f}s, bare fit on one thread {one_thread[-1]:.2f}s",
-                  flush=True)
+            print(
+                f"  round {rep + 1}: wb train {wb_times[-1]:.2f}s, bare fit "
+                f"{bare_times[-1]:.2f}s, bare fit on one thread {one_thread[-1]:.2f}s",
+                flush=True,
+            )
         pieces = None if args.no_breakdown else breakdown(ws)
         cli_s = None
         if not args.no_cli:
             env = {k: v for k, v in os.environ.items() if k not in ("WB_WORKSPACE", "WB_RUN_ID")}
             start = time.perf_counter()
-            run_quiet([*wb_command(), "-w", root, "train", "--data", "sales@1", "--target",
-                       TARGET_COLUMN], env=env, cwd=tmp)
+            run_quiet(
+                [*wb_command(), "-w", root, "train", "--data", "sales@1", "--target", TARGET_COLUMN],
+                env=env,
+                cwd=tmp,
+            )
             cli_s = time.perf_counter() - start
         ws.close()
 
     wb_s, bare_s = min(wb_times), min(bare_times)
-    rows = [("wb training.train (end to end)", f"{wb_s:.3f}", f"{med(wb_times):.3f}",
-             f"{wb_s / bare_s:.2f}"),
-            ("bare LGBMRegressor.fit (baseline)", f"{bare_s:.3f}", f"{med(bare_times):.3f}",
-             "1"),
-            ("bare fit, n_jobs=1 (info)", f"{min(one_thread):.3f}", f"{med(one_thread):.3f}",
-             f"{min(one_thread) / bare_s:.2f}")]
+    rows = [
+        ("wb training.train (end to end)", f"{wb_s:.3f}", f"{med(wb_times):.3f}", f"{wb_s / bare_s:.2f}"),
+        ("bare LGBMRegressor.fit (baseline)", f"{bare_s:.3f}", f"{med(bare_times):.3f}", "1"),
+        (
+            "bare fit, n_jobs=1 (info)",
+            f"{min(one_thread):.3f}",
+            f"{med(one_thread):.3f}",
+            f"{min(one_thread) / bare_s:.2f}",
+        ),
+    ]
     if cli_s is not None:
-        rows.append(("CLI wb train (once, start-up included)", f"{cli_s:.3f}", "",
-                     f"{cli_s / bare_s:.2f}"))
+        rows.append(("CLI wb train (once, start-up included)", f"{cli_s:.3f}", "", f"{cli_s / bare_s:.2f}"))
     print()
     print(table(["rounds", "best s", "median s", "best vs bare fit"], rows))
     if pieces:
         total, timers = pieces
         print(f"\nwhere wb train's time goes (one more round with timers, {total:.2f}s):")
-        print(table(["piece (nested pieces indented)", "calls", "ms", "share"],
-                    timers.rows(total)))
+        print(table(["piece (nested pieces indented)", "calls", "ms", "share"], timers.rows(total)))
     print()
     ratio = wb_s / bare_s
     ok = wb_s <= TARGET_SECONDS
-    print(f"RESULT ratio={ratio:.2f} (wb train / bare fit) wb_train={wb_s:.2f}s "
-          f"bare_fit={bare_s:.2f}s target<={TARGET_SECONDS:g}s {'PASS' if ok else 'FAIL'}")
+    print(
+        f"RESULT ratio={ratio:.2f} (wb train / bare fit) wb_train={wb_s:.2f}s "
+        f"bare_fit={bare_s:.2f}s target<={TARGET_SECONDS:g}s {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -78,8 +78,12 @@ def run_probe(root: Path, script: str) -> tuple[float, dict]:
     """Wall seconds of one probe process, and what it printed."""
     t0 = time.monotonic()  # CLOCK_MONOTONIC: the same clock in the child, on Linux
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, str(PROBE), str(root), "--t0", repr(t0), "--script",
-                           script], capture_output=True, text=True, env=child_env())
+    done = subprocess.run(
+        [sys.executable, str(PROBE), str(root), "--t0", repr(t0), "--script", script],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:  # the app crashed: show the end of its traceback
         tail = "\n".join(done.stderr.strip().splitlines()[-40:])
@@ -120,7 +124,7 @@ def startup(empty: Path, full: Path, repeat: int) -> tuple[float, float, list[st
     """Part 1: the median wall seconds with 10,000 runs, its ratio to importing textual.app,
     and the lines to print."""
     cases = {
-        'python -c pass (info)': lambda: (run_python("pass"), None),
+        "python -c pass (info)": lambda: (run_python("pass"), None),
         'python -c "import textual.app"': lambda: (run_python("import textual.app"), None),
         "empty workspace: first screen": lambda: run_probe(empty, "first"),
         f"{STARTUP_RUNS:,} runs: first screen": lambda: run_probe(full, "first"),
@@ -148,29 +152,59 @@ def startup(empty: Path, full: Path, repeat: int) -> tuple[float, float, list[st
         def since(mark, outs=outs):  # type: ignore[no-untyped-def]
             return fmt_ms(med([mark(o) - o["t0"] for o in outs]) * 1000) if outs else ""
 
-        rows.append((name, f"{med(walls[name]) * 1000:.0f}", f"{min(walls[name]) * 1000:.0f}",
-                     f"{med(walls[name]) / textual_s:.2f}", f"{med(walls[name]) / empty_s:.2f}",
-                     since(lambda o: o["start"]), since(lambda o: o["imported"]),
-                     since(lambda o: o["steps"][0]["painted"] or o["steps"][0]["settled"]),
-                     since(lambda o: o["returned"])))
-    lines = [table(["process (wall, start to exit)", "median ms", "best ms", "vs textual",
-                    "vs empty", "up ms", "imported ms", "1st painted ms", "app done ms"], rows)]
+        rows.append(
+            (
+                name,
+                f"{med(walls[name]) * 1000:.0f}",
+                f"{min(walls[name]) * 1000:.0f}",
+                f"{med(walls[name]) / textual_s:.2f}",
+                f"{med(walls[name]) / empty_s:.2f}",
+                since(lambda o: o["start"]),
+                since(lambda o: o["imported"]),
+                since(lambda o: o["steps"][0]["painted"] or o["steps"][0]["settled"]),
+                since(lambda o: o["returned"]),
+            )
+        )
+    lines = [
+        table(
+            [
+                "process (wall, start to exit)",
+                "median ms",
+                "best ms",
+                "vs textual",
+                "vs empty",
+                "up ms",
+                "imported ms",
+                "1st painted ms",
+                "app done ms",
+            ],
+            rows,
+        )
+    ]
     runs_outs = seen[f'{STARTUP_RUNS:,} runs: first screen, then "2"']
     runs_steps = [o["steps"][1] for o in runs_outs]
-    from_run = med([(s["painted"] or s["settled"]) - o["run"]
-                    for s, o in zip(runs_steps, runs_outs, strict=True)]) * 1000
-    from_t0 = med([(s["painted"] or s["settled"]) - o["t0"]
-                   for s, o in zip(runs_steps, runs_outs, strict=True)]) * 1000
+    from_run = (
+        med([(s["painted"] or s["settled"]) - o["run"] for s, o in zip(runs_steps, runs_outs, strict=True)])
+        * 1000
+    )
+    from_t0 = (
+        med([(s["painted"] or s["settled"]) - o["t0"] for s, o in zip(runs_steps, runs_outs, strict=True)])
+        * 1000
+    )
     from_key = med_or_none([painted_ms(s) for s in runs_steps])
     query = calls(runs_steps, "runs.load")
-    lines.append(f'\n{STARTUP_RUNS:,} runs, "2" pressed once the first screen had settled: runs '
-                 f"screen painted {from_run:.0f} ms after app.run ({from_t0:.0f} ms after the "
-                 f"process started; {fmt_ms(from_key)} ms after the key; the runs query, ms "
-                 f"(calls): {query}), {runs_steps[-1]['row_count']} rows, sub_title "
-                 f"{runs_steps[-1]['sub_title']!r}")
+    lines.append(
+        f'\n{STARTUP_RUNS:,} runs, "2" pressed once the first screen had settled: runs '
+        f"screen painted {from_run:.0f} ms after app.run ({from_t0:.0f} ms after the "
+        f"process started; {fmt_ms(from_key)} ms after the key; the runs query, ms "
+        f"(calls): {query}), {runs_steps[-1]['row_count']} rows, sub_title "
+        f"{runs_steps[-1]['sub_title']!r}"
+    )
     modules = seen[f"{STARTUP_RUNS:,} runs: first screen"][-1]["modules"]
-    lines.append(f"heavy modules loaded by the first screen: {', '.join(modules) or 'none'} "
-                 f"(of polars, numpy, sklearn, lightgbm, scipy, textual)")
+    lines.append(
+        f"heavy modules loaded by the first screen: {', '.join(modules) or 'none'} "
+        f"(of polars, numpy, sklearn, lightgbm, scipy, textual)"
+    )
     full_s = med(walls[f"{STARTUP_RUNS:,} runs: first screen"])
     return full_s, full_s / textual_s, lines
 
@@ -193,38 +227,62 @@ def paging(root: Path, sessions: int) -> tuple[int | None, list[str]]:
             if prev_first is not None:
                 moved = "yes" if last.get("first_row") != prev_first else "no"
             prev_first = last.get("first_row")
-        rows.append((name, fmt_ms(painted), f"{settled:.0f}",
-                     calls(steps, "runs.load"), calls(steps, "runs.detail"),
-                     "" if last["row_count"] is None else f"{last['row_count']:,}", moved,
-                     last["sub_title"]))
-    lines = [table(["step (one app session)", "painted ms", "settled ms", "load ms (calls)",
-                    "detail ms (calls)", "rows",
-                    "new page", "sub_title"], rows)]
+        rows.append(
+            (
+                name,
+                fmt_ms(painted),
+                f"{settled:.0f}",
+                calls(steps, "runs.load"),
+                calls(steps, "runs.detail"),
+                "" if last["row_count"] is None else f"{last['row_count']:,}",
+                moved,
+                last["sub_title"],
+            )
+        )
+    lines = [
+        table(
+            [
+                "step (one app session)",
+                "painted ms",
+                "settled ms",
+                "load ms (calls)",
+                "detail ms (calls)",
+                "rows",
+                "new page",
+                "sub_title",
+            ],
+            rows,
+        )
+    ]
     five = [i for i, n in enumerate(names) if " of 5" in n]
     total = med([o["steps"][five[-1]]["settled"] - o["steps"][five[0]]["start"] for o in outs])
-    lines.append(f'\n"]" five times in a row: {total * 1000:.0f} ms from the first key to '
-                 f"settled after the fifth (median of {sessions} sessions; the pilot's floor "
-                 f"is in it five times)")
+    lines.append(
+        f'\n"]" five times in a row: {total * 1000:.0f} ms from the first key to '
+        f"settled after the fifth (median of {sessions} sessions; the pilot's floor "
+        f"is in it five times)"
+    )
     first_poll = [o.get("first_poll") for o in outs]
     if all(p is not None for p in first_poll):
-        lines.append("(before the timed steps the probe awaited the app's first one-second "
-                     "poll, which reloads the current screen once)")
+        lines.append(
+            "(before the timed steps the probe awaited the app's first one-second "
+            "poll, which reloads the current screen once)"
+        )
     first = med([(o["steps"][0]["painted"] or o["steps"][0]["settled"]) - o["run"] for o in outs])
     session = med([o["returned"] - o["t0"] for o in outs])
-    lines.append(f"(first screen painted {first * 1000:.0f} ms after app.run; a session took "
-                 f"{session:.1f} s)")
+    lines.append(
+        f"(first screen painted {first * 1000:.0f} ms after app.run; a session took {session:.1f} s)"
+    )
     return biggest, lines
 
 
 def main() -> int:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--runs", type=int, default=100_000,
-                   help="runs in the workspace of part 2 (100000)")
+    p.add_argument("--runs", type=int, default=100_000, help="runs in the workspace of part 2 (100000)")
     p.add_argument("--repeat", type=int, default=5, help="start-up repetitions (5); median")
-    p.add_argument("--sessions", type=int, default=3,
-                   help="app sessions of part 2 (3); median")
-    p.add_argument("--quick", action="store_true",
-                   help="a fast run: 20000 runs in part 2, 3 repetitions, 1 session")
+    p.add_argument("--sessions", type=int, default=3, help="app sessions of part 2 (3); median")
+    p.add_argument(
+        "--quick", action="store_true", help="a fast run: 20000 runs in part 2, 3 repetitions, 1 session"
+    )
     args = p.parse_args()
     if args.quick:
         args.runs, args.repeat, args.sessions = 20_000, 3, 1
@@ -234,27 +292,39 @@ def main() -> int:
         empty = make_workspace(tmp / "empty", 0)
         full = make_workspace(tmp / "ws10k", STARTUP_RUNS)
         big = make_workspace(tmp / "big", args.runs)
-        print(f"made an empty workspace and two of {STARTUP_RUNS:,} and {args.runs:,} runs (both "
-              f"with sales@1) in {time.perf_counter() - start:.1f}s", flush=True)
+        print(
+            f"made an empty workspace and two of {STARTUP_RUNS:,} and {args.runs:,} runs (both "
+            f"with sales@1) in {time.perf_counter() - start:.1f}s",
+            flush=True,
+        )
 
-        print(f"\n1. start-up: fresh processes, interleaved, median of {args.repeat} after a "
-              f"warm-up; ms after the process started (median)", flush=True)
+        print(
+            f"\n1. start-up: fresh processes, interleaved, median of {args.repeat} after a "
+            f"warm-up; ms after the process started (median)",
+            flush=True,
+        )
         startup_s, ratio, lines = startup(empty, full, args.repeat)
         print("\n".join(lines), flush=True)
 
-        print(f"\n2. runs table with {args.runs:,} runs: median of {args.sessions} "
-              f"headless session(s)", flush=True)
+        print(
+            f"\n2. runs table with {args.runs:,} runs: median of {args.sessions} headless session(s)",
+            flush=True,
+        )
         biggest, lines = paging(big, args.sessions)
         print("\n".join(lines))
 
     page_ok = biggest is not None and biggest <= PAGE_ROWS
-    print(f"\nrows in the runs table after a step: at most {biggest} "
-          f"({'one page' if page_ok else f'more than one page of {PAGE_ROWS}'})")
+    print(
+        f"\nrows in the runs table after a step: at most {biggest} "
+        f"({'one page' if page_ok else f'more than one page of {PAGE_ROWS}'})"
+    )
     ok = startup_s < TARGET_SECONDS
-    print(f"RESULT ratio={ratio:.2f} (vs import textual.app) startup={startup_s:.2f}s "
-          f"target<{TARGET_SECONDS:g}s (first screen, {STARTUP_RUNS:,} runs, process wall "
-          f"time) page_rows={biggest} "
-          f"(<= {PAGE_ROWS} wanted) {'PASS' if ok else 'FAIL'}")
+    print(
+        f"RESULT ratio={ratio:.2f} (vs import textual.app) startup={startup_s:.2f}s "
+        f"target<{TARGET_SECONDS:g}s (first screen, {STARTUP_RUNS:,} runs, process wall "
+        f"time) page_rows={biggest} "
+        f"(<= {PAGE_ROWS} wanted) {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

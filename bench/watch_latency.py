@@ -85,10 +85,12 @@ def wait_for(predicate, deadline_s: float, what: str) -> float:  # type: ignore[
 def main() -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--drops", type=int, default=6, help="drops to time (6)")
-    p.add_argument("--cli", action="store_true",
-                   help="run `wb watch` in a subprocess instead of a Watcher on a thread")
-    p.add_argument("--deadline", type=float, default=30.0,
-                   help="seconds to wait for one drop before giving up (30)")
+    p.add_argument(
+        "--cli", action="store_true", help="run `wb watch` in a subprocess instead of a Watcher on a thread"
+    )
+    p.add_argument(
+        "--deadline", type=float, default=30.0, help="seconds to wait for one drop before giving up (30)"
+    )
     args = p.parse_args()
     os.environ.pop("WB_WORKSPACE", None)
     rng = random.Random(0)
@@ -109,21 +111,33 @@ def main() -> int:
         t_start = time.monotonic()
         proc = thread = w = None
         if args.cli:
-            proc = subprocess.Popen([*wb_command(), "watch", str(incoming), "--dataset", "sales"],
-                                    cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                    text=True)
+            proc = subprocess.Popen(
+                [*wb_command(), "watch", str(incoming), "--dataset", "sales"],
+                cwd=root,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
         else:
             w = TimedWatcher(Workspace.find(root), incoming, "sales")
             thread = threading.Thread(target=w.run, name="watcher", daemon=True)
             thread.start()
-        first = wait_for(lambda: one("SELECT heartbeat_at FROM watchers WHERE stopped_at IS NULL")
-                         is not None, args.deadline, "the watcher to register")
+        first = wait_for(
+            lambda: one("SELECT heartbeat_at FROM watchers WHERE stopped_at IS NULL") is not None,
+            args.deadline,
+            "the watcher to register",
+        )
         beat = one("SELECT heartbeat_at FROM watchers WHERE stopped_at IS NULL")
-        live = wait_for(lambda: one("SELECT heartbeat_at FROM watchers WHERE stopped_at IS NULL")
-                        != beat, args.deadline, "the watcher's first heartbeat")
-        print(f"watcher ({'wb watch subprocess' if args.cli else 'Watcher on a thread'}) "
-              f"registered after {first - t_start:.2f} s, live after {live - t_start:.2f} s; "
-              f"SETTLE_S={watcher.SETTLE_S} s, POLL_MS={watcher.POLL_MS}")
+        live = wait_for(
+            lambda: one("SELECT heartbeat_at FROM watchers WHERE stopped_at IS NULL") != beat,
+            args.deadline,
+            "the watcher's first heartbeat",
+        )
+        print(
+            f"watcher ({'wb watch subprocess' if args.cli else 'Watcher on a thread'}) "
+            f"registered after {first - t_start:.2f} s, live after {live - t_start:.2f} s; "
+            f"SETTLE_S={watcher.SETTLE_S} s, POLL_MS={watcher.POLL_MS}"
+        )
 
         rows, latencies = [], []
         try:
@@ -139,20 +153,37 @@ def main() -> int:
                 os.replace(staged, incoming / name)
                 t0 = time.monotonic()
                 ref = f"sales@{number}"
-                t_version = wait_for(lambda number=number: one(
-                    "SELECT 1 FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
-                    "WHERE d.name = 'sales' AND v.version = ?", number) is not None,
-                    args.deadline, f"{ref} from {name}")
-                t_report = wait_for(lambda ref=ref: one(
-                    "SELECT 1 FROM drift_reports WHERE current = ?", ref) is not None,
-                    args.deadline, f"the drift report of {ref}")
-                wait_for(lambda name=name: one(
-                    "SELECT outcome FROM watch_files WHERE dataset = 'sales' AND path LIKE ?",
-                    f"%{name}") is not None, args.deadline, f"{name} to be recorded as taken")
+                t_version = wait_for(
+                    lambda number=number: (
+                        one(
+                            "SELECT 1 FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
+                            "WHERE d.name = 'sales' AND v.version = ?",
+                            number,
+                        )
+                        is not None
+                    ),
+                    args.deadline,
+                    f"{ref} from {name}",
+                )
+                t_report = wait_for(
+                    lambda ref=ref: one("SELECT 1 FROM drift_reports WHERE current = ?", ref) is not None,
+                    args.deadline,
+                    f"the drift report of {ref}",
+                )
+                wait_for(
+                    lambda name=name: (
+                        one(
+                            "SELECT outcome FROM watch_files WHERE dataset = 'sales' AND path LIKE ?",
+                            f"%{name}",
+                        )
+                        is not None
+                    ),
+                    args.deadline,
+                    f"{name} to be recorded as taken",
+                )
                 latency = t_report - t0
                 latencies.append(latency)
-                row = [name, str(len(data.splitlines()) - 1), f"{t_version - t0:.3f}",
-                       f"{latency:.3f}"]
+                row = [name, str(len(data.splitlines()) - 1), f"{t_version - t0:.3f}", f"{latency:.3f}"]
                 if w is not None:
                     wait_for(lambda name=name: name in w.ended, args.deadline, f"{name} to end")
                     row += [f"{w.started[name] - t0:.3f}", f"{w.ended[name] - w.started[name]:.3f}"]
@@ -183,17 +214,23 @@ def main() -> int:
     if w is not None:
         waits = [float(r[4]) for r in rows]
         work = [float(r[5]) for r in rows]
-        print(f"of which waiting to start processing (detection, then the deliberate settle time "
-              f"SETTLE_S={watcher.SETTLE_S} s, then the next poll): median "
-              f"{statistics.median(waits):.3f} s, max {max(waits):.3f} s; processing (hash, add, "
-              f"drift check, bookkeeping): median {statistics.median(work):.3f} s, max "
-              f"{max(work):.3f} s")
+        print(
+            f"of which waiting to start processing (detection, then the deliberate settle time "
+            f"SETTLE_S={watcher.SETTLE_S} s, then the next poll): median "
+            f"{statistics.median(waits):.3f} s, max {max(waits):.3f} s; processing (hash, add, "
+            f"drift check, bookkeeping): median {statistics.median(work):.3f} s, max "
+            f"{max(work):.3f} s"
+        )
     else:
-        print(f"of which the watcher's deliberate settle time: {watcher.SETTLE_S} s "
-              f"(watcher.SETTLE_S) on every drop")
+        print(
+            f"of which the watcher's deliberate settle time: {watcher.SETTLE_S} s "
+            f"(watcher.SETTLE_S) on every drop"
+        )
     ok = worst <= TARGET_S
-    print(f"RESULT max_latency={worst:.2f}s target<=2s median={middle:.2f}s "
-          f"settle={watcher.SETTLE_S}s {'PASS' if ok else 'FAIL'}")
+    print(
+        f"RESULT max_latency={worst:.2f}s target<=2s median={middle:.2f}s "
+        f"settle={watcher.SETTLE_S}s {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

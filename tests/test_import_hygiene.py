@@ -15,17 +15,20 @@ HEAVY = ("sklearn", "lightgbm", "scipy", "textual")
 
 def _modules_after(code: str, cwd=None) -> set[str]:
     script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         cwd=cwd, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=cwd, check=True
+    ).stdout
     return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
 
 
 def test_core_imports_no_ui_library():
     """Every module of workbench.core, imported in one fresh interpreter (import-linter checks
     the import statements; this checks what importing them really pulls in)."""
-    code = ("import importlib, pkgutil, workbench.core as core\n"
-            "for m in pkgutil.walk_packages(core.__path__, 'workbench.core.'):\n"
-            "    importlib.import_module(m.name)")
+    code = (
+        "import importlib, pkgutil, workbench.core as core\n"
+        "for m in pkgutil.walk_packages(core.__path__, 'workbench.core.'):\n"
+        "    importlib.import_module(m.name)"
+    )
     loaded = _modules_after(code)
     assert "workbench" in loaded
     assert not loaded & {"textual", "typer", "rich", "click"}
@@ -36,28 +39,39 @@ def workspace_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("ws")
     cli = [sys.executable, "-m", "workbench"]
     subprocess.run([*cli, "init"], cwd=root, check=True, capture_output=True)
-    subprocess.run([*cli, "data", "add", str(DROPS / "week_01.csv"), "--name", "sales"],
-                   cwd=root, check=True, capture_output=True)
+    subprocess.run(
+        [*cli, "data", "add", str(DROPS / "week_01.csv"), "--name", "sales"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
     return root
 
 
-@pytest.mark.parametrize("argv, light", [
-    (["--help"], ("polars",)),
-    (["status"], ("polars",)),
-    (["data", "list"], ("polars",)),
-    (["log"], ("polars",)),
-    (["data", "log", "sales"], ("polars",)),
-])
+@pytest.mark.parametrize(
+    "argv, light",
+    [
+        (["--help"], ("polars",)),
+        (["status"], ("polars",)),
+        (["data", "list"], ("polars",)),
+        (["log"], ("polars",)),
+        (["data", "log", "sales"], ("polars",)),
+    ],
+)
 def test_fast_commands_import_no_heavy_library(workspace_dir, argv, light):
-    code = ("from workbench.cli.main import app\n"
-            f"try:\n    app({argv!r}, prog_name='wb')\nexcept SystemExit as e:\n"
-            "    assert not e.code, e.code")
+    code = (
+        "from workbench.cli.main import app\n"
+        f"try:\n    app({argv!r}, prog_name='wb')\nexcept SystemExit as e:\n"
+        "    assert not e.code, e.code"
+    )
     loaded = _modules_after(code, cwd=workspace_dir)
     assert not loaded & {*HEAVY, *light}
 
 
 def test_importing_the_cli_leaves_the_excepthook_alone():
     """Only a process that logs runs notes its crashes; the CLI's own error handling stays."""
-    code = ("import sys\nbefore = sys.excepthook\nimport workbench.cli.main\n"
-            "assert sys.excepthook is before, sys.excepthook")
+    code = (
+        "import sys\nbefore = sys.excepthook\nimport workbench.cli.main\n"
+        "assert sys.excepthook is before, sys.excepthook"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -28,9 +28,7 @@ COLUMNS = [
 
 
 def _load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "_wb_sample_generate", SAMPLE_DIR / "generate.py"
-    )
+    spec = importlib.util.spec_from_file_location("_wb_sample_generate", SAMPLE_DIR / "generate.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -101,9 +99,7 @@ def test_no_drift_weeks_look_like_reference(data) -> None:
     ref = data["reference.csv"]
     for name in ("week_01.csv", "week_02.csv"):
         week = data[name]
-        ratio = _mean(int(r["units_sold"]) for r in week) / _mean(
-            int(r["units_sold"]) for r in ref
-        )
+        ratio = _mean(int(r["units_sold"]) for r in week) / _mean(int(r["units_sold"]) for r in ref)
         assert abs(ratio - 1) < 0.08
         assert {r["category"] for r in week} == {r["category"] for r in ref}
         assert _missing_rate(week) < 0.03

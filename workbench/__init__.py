@@ -1,13 +1,13 @@
 """wb: a local-first MLOps workbench. The public Python API, thin over workbench.core.
 
-    import workbench as wb
+import workbench as wb
 
-    with wb.start_run(experiment="demand", params={"lr": 0.1}) as run:
-        df = run.use_dataset("sales@3")
-        run.log_metric("rmse", 1.23, step=0)
-        run.log_model(model, input_example=df.drop("units_sold"))
+with wb.start_run(experiment="demand", params={"lr": 0.1}) as run:
+    df = run.use_dataset("sales@3")
+    run.log_metric("rmse", 1.23, step=0)
+    run.log_model(model, input_example=df.drop("units_sold"))
 
-    model = wb.load_model("demand@production")   # the verified, fitted model
+model = wb.load_model("demand@production")   # the verified, fitted model
 """
 
 from __future__ import annotations

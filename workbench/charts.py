@@ -9,8 +9,9 @@ COLORS = ("blue", "red", "green", "orange", "magenta", "cyan")
 _FIGURE = threading.Lock()
 
 
-def line_chart(title: str, series: dict[str, list[tuple[float, float | None]]], width: int,
-               height: int = 15) -> str:
+def line_chart(
+    title: str, series: dict[str, list[tuple[float, float | None]]], width: int, height: int = 15
+) -> str:
     """One line per named series of (step, value) points; ANSI-coloured text."""
     import plotext as plt
 
@@ -21,15 +22,15 @@ def line_chart(title: str, series: dict[str, list[tuple[float, float | None]]], 
         for i, (name, points) in enumerate(series.items()):
             points = [(x, y) for x, y in points if y is not None]
             if points:
-                plt.plot([x for x, _ in points], [y for _, y in points], label=name,
-                         color=COLORS[i % len(COLORS)])
+                plt.plot(
+                    [x for x, _ in points], [y for _, y in points], label=name, color=COLORS[i % len(COLORS)]
+                )
         plt.title(title)
         plt.xlabel("step")
         return plt.build()
 
 
-def bars_side_by_side(series: dict[str, list[float]], labels: list[str], width: int,
-                      height: int = 14) -> str:
+def bars_side_by_side(series: dict[str, list[float]], labels: list[str], width: int, height: int = 14) -> str:
     """One bar chart per named series, next to each other on the same y scale (so two
     distributions of shares compare at a glance); ANSI-coloured text."""
     import plotext as plt

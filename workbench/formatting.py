@@ -10,9 +10,14 @@ from typing import Any
 # (0x9b is a one-byte CSI), and the bidi embeddings, overrides and isolates that reorder
 # what follows them ("Trojan Source", CVE-2021-42574). Lone surrogates too (a file name that is
 # not UTF-8): they could not be written out at all.
-_DRIVING = [*range(0x20), *range(0x7f, 0xa0), *range(0x202a, 0x202f), *range(0x2066, 0x206a),
-            *range(0xd800, 0xe000)]
-_NAMED = {0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r"}
+_DRIVING = [
+    *range(0x20),
+    *range(0x7F, 0xA0),
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    *range(0xD800, 0xE000),
+]
+_NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 _ONE_LINE = {c: _NAMED.get(c, f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _DRIVING}
 _IN_LINES = {c: e for c, e in _ONE_LINE.items() if c != 0x09}  # a tab only moves to a stop
 _NEWLINE = re.compile(r"\r?\n")

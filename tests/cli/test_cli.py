@@ -11,16 +11,17 @@ from workbench.cli.main import app
 
 
 def test_add_list_log_show_in_json(wb):
-    added = json.loads(wb("data", "add", str(DROPS / "reference.csv"), "--name", "sales", "-m",
-                          "first drop", "--json").stdout)
+    added = json.loads(
+        wb(
+            "data", "add", str(DROPS / "reference.csv"), "--name", "sales", "-m", "first drop", "--json"
+        ).stdout
+    )
     spec_fields = {k: added[k] for k in ("name", "version", "rows", "columns", "unchanged")}
-    assert spec_fields == {"name": "sales", "version": 1, "rows": 22400, "columns": 10,
-                           "unchanged": False}
+    assert spec_fields == {"name": "sales", "version": 1, "rows": 22400, "columns": 10, "unchanged": False}
     assert len(added["hash"]) == 64
     assert added["valid"] is None  # no contract: not checked
     listed = json.loads(wb("data", "list", "--json").stdout)
-    assert [(d["name"], d["versions"], d["latest"], d["rows"]) for d in listed] == [
-        ("sales", 1, 1, 22400)]
+    assert [(d["name"], d["versions"], d["latest"], d["rows"]) for d in listed] == [("sales", 1, 1, 22400)]
     log = json.loads(wb("data", "log", "sales", "--json").stdout)
     assert log[0]["message"] == "first drop" and log[0]["valid"] is None
     shown = json.loads(wb("data", "show", "sales@1", "--json").stdout)
@@ -40,7 +41,8 @@ def test_errors_are_one_sentence_and_exit_2(wb, tmp_path):
     result = wb("data", "show", "nosuch", code=2)
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "error: no dataset named 'nosuch'; `wb data list` shows the datasets"]
+        "error: no dataset named 'nosuch'; `wb data list` shows the datasets"
+    ]
     bad_name = wb("data", "add", str(DROPS / "week_01.csv"), "--name", "my sales", code=2)
     assert "not allowed" in bad_name.stderr and "Traceback" not in bad_name.stderr
 
@@ -62,8 +64,7 @@ def test_outside_a_workspace_says_to_init(tmp_path, monkeypatch):
 
 
 def test_fsck_exits_1_when_an_object_is_missing(wb, tmp_path):
-    added = json.loads(wb("data", "add", str(DROPS / "week_01.csv"), "--name", "s",
-                          "--json").stdout)
+    added = json.loads(wb("data", "add", str(DROPS / "week_01.csv"), "--name", "s", "--json").stdout)
     obj = tmp_path / ".wb" / "objects" / "blake3" / added["hash"][:2] / added["hash"][2:]
     obj.unlink()
     report = json.loads(wb("fsck", "--json", code=1).stdout)

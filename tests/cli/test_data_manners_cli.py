@@ -43,26 +43,32 @@ def test_tag_show_log_move_and_untag(wb, weeks):
 
     moved = wb("data", "tag", "sales@2", "reference").stdout
     assert moved == "sales@reference is now sales@2 (was sales@1)\n"
-    assert wb("data", "tag", "sales@2", "reference").stdout == \
-        "sales@reference is already sales@2\n"
+    assert wb("data", "tag", "sales@2", "reference").stdout == "sales@reference is already sales@2\n"
     assert [(e["kind"], e["message"]) for e in as_json(wb("log", "--json"))[:2]] == [
         ("dataset.tag", "tagged sales@2 as sales@reference (was @1)"),
-        ("dataset.tag", "tagged sales@1 as sales@reference")]
+        ("dataset.tag", "tagged sales@1 as sales@reference"),
+    ]
     assert "reference" in wb("data", "log", "sales").stdout.splitlines()[-1]
 
-    assert wb("data", "untag", "sales", "reference").stdout == \
-        "removed sales@reference (it pointed at sales@2, which stays)\n"
+    assert (
+        wb("data", "untag", "sales", "reference").stdout
+        == "removed sales@reference (it pointed at sales@2, which stays)\n"
+    )
     gone = wb("data", "show", "sales@reference", code=2)
-    assert gone.stderr.strip() == ("error: dataset 'sales' has no alias 'reference'; "
-                                   "`wb data tag REF ALIAS` makes one")
+    assert gone.stderr.strip() == (
+        "error: dataset 'sales' has no alias 'reference'; `wb data tag REF ALIAS` makes one"
+    )
     assert wb("data", "untag", "sales", "reference", code=2).stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("alias, why", [
-    ("3", "it reads as a version number"),
-    ("latest", "it reads as the latest version"),
-    ("cafe12", "it reads as a hash prefix (4 or more hex digits)"),
-])
+@pytest.mark.parametrize(
+    "alias, why",
+    [
+        ("3", "it reads as a version number"),
+        ("latest", "it reads as the latest version"),
+        ("cafe12", "it reads as a hash prefix (4 or more hex digits)"),
+    ],
+)
 def test_an_alias_that_reads_as_a_reference_is_refused_in_one_sentence(wb, weeks, alias, why):
     refused = wb("data", "tag", "sales@1", alias, code=2)
     assert refused.stderr == f"error: {alias!r} cannot be an alias of sales: {why}\n"
@@ -73,8 +79,9 @@ def test_an_alias_that_reads_as_a_reference_is_refused_in_one_sentence(wb, weeks
 
 def test_a_mistyped_dataset_name_suggests_the_nearest(wb, weeks):
     said = wb("data", "show", "slaes@1", code=2).stderr
-    assert said == ("error: no dataset named 'slaes' (did you mean sales?); `wb data list` "
-                    "shows the datasets\n")
+    assert said == (
+        "error: no dataset named 'slaes' (did you mean sales?); `wb data list` shows the datasets\n"
+    )
     assert "did you mean sales?" in wb("data", "log", "Sales", code=2).stderr
     assert "did you mean" not in wb("data", "log", "churn", code=2).stderr
 
@@ -101,8 +108,9 @@ def demand(wb, tmp_path):
     x = rng.normal(size=60).round(4)
     pl.DataFrame({"x": x, "units": (2 * x + 1).round(4)}).write_csv(tmp_path / "train.csv")
     wb("data", "add", tmp_path / "train.csv", "--name", "sales")
-    [run] = as_json(wb("train", "--data", "sales", "--target", "units", "--model", "linear",
-                       "--json"))["runs"]
+    [run] = as_json(wb("train", "--data", "sales", "--target", "units", "--model", "linear", "--json"))[
+        "runs"
+    ]
     wb("model", "register", run["id"], "--name", "demand")
     pl.DataFrame({"x": [0.0, 1.0, 2.0]}).write_csv(tmp_path / "new.csv")
     wb("data", "add", tmp_path / "new.csv", "--name", "sales")
@@ -135,11 +143,12 @@ def test_predict_takes_a_dataset_reference_and_refuses_an_existing_output(wb, de
 
 def test_checkout_to_another_formats_extension_says_what_it_wrote(wb, weeks, tmp_path):
     out = wb("data", "checkout", "sales@1", "-o", tmp_path / "w.parquet").stdout.splitlines()
-    assert out[1] == ("note: w.parquet holds sales@1's CSV bytes as stored, not Parquet: "
-                      "checkout writes the exact bytes and converts nothing (name it .csv)")
+    assert out[1] == (
+        "note: w.parquet holds sales@1's CSV bytes as stored, not Parquet: "
+        "checkout writes the exact bytes and converts nothing (name it .csv)"
+    )
     assert (tmp_path / "w.parquet").read_bytes() == weeks[0].read_bytes()
-    assert len(wb("data", "checkout", "sales@1", "-o", tmp_path / "w.csv").stdout
-               .splitlines()) == 1
+    assert len(wb("data", "checkout", "sales@1", "-o", tmp_path / "w.csv").stdout.splitlines()) == 1
 
 
 def test_watch_checks_each_drop_against_the_reference_alias_and_says_so(wb, tmp_path):

@@ -38,8 +38,7 @@ def as_json(result):
 
 
 def files_under(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 # -- the story -------------------------------------------------------------------------------
@@ -52,8 +51,13 @@ def test_demo_prints_progress_and_what_to_try(built):
     assert "registered as demand@2, not promoted" in progress
     out = result.stdout
     assert "demo workspace ready in wb-demo" in out and "weeks 5 and 6 drift" in out
-    for command in ("cd wb-demo && wb", "wb runs list", "wb drift list", "wb alerts list",
-                    "wb model promote demand@2 --to production"):
+    for command in (
+        "cd wb-demo && wb",
+        "wb runs list",
+        "wb drift list",
+        "wb alerts list",
+        "wb model promote demand@2 --to production",
+    ):
         assert command in out
 
 
@@ -67,8 +71,7 @@ def test_demo_workspace_holds_the_story(built, wb):
     assert [v["version"] for v in versions] == list(range(1, 8))
     assert [v["valid"] for v in versions][:4] == [True] * 4 and versions[-1]["valid"] is False
     assert "columns" in query("data", "contract", "show", "sales")
-    assert query("model", "list") == [{"name": "demand", "versions": 2,
-                                       "aliases": {"production": 1}}]
+    assert query("model", "list") == [{"name": "demand", "versions": 2, "aliases": {"production": 1}}]
     assert query("model", "show", "demand@2")["dataset"] == "sales@6"
     reports = {r["current"]: r for r in query("drift", "list")}
     assert set(reports) == {f"sales@{n}" for n in range(2, 8)}
@@ -86,8 +89,7 @@ def test_demo_workspace_holds_the_story(built, wb):
 def test_the_challenger_passes_the_gates(built, wb):
     """What the user does next in the TUI: demand@2 goes to production through the gates."""
     root, _ = built
-    promoted = as_json(wb("-w", root, "model", "promote", "demand@2", "--to", "production",
-                          "--json"))
+    promoted = as_json(wb("-w", root, "model", "promote", "demand@2", "--to", "production", "--json"))
     assert promoted["promoted"] is True and all(g["passed"] for g in promoted["gates"])
     wb("-w", root, "model", "rollback", "demand")  # leave the demo as it was built
 
@@ -129,9 +131,19 @@ def test_a_failed_build_leaves_no_folder_behind(wb, tmp_path, monkeypatch):
 
 def test_json_is_one_document_and_no_ui_without_a_terminal(wb, tmp_path, monkeypatch):
     summary = demo_core.Summary(
-        workspace=str(tmp_path / "d"), dataset="sales", versions=7, contract_violations={},
-        model="demand", production=1, challenger=2, champion_run="r1", challenger_runs=["r2"],
-        reports=[{"week": "week_05", "dataset_drift": True}], open_alerts=2, seconds=1.0)
+        workspace=str(tmp_path / "d"),
+        dataset="sales",
+        versions=7,
+        contract_violations={},
+        model="demand",
+        production=1,
+        challenger=2,
+        champion_run="r1",
+        challenger_runs=["r2"],
+        reports=[{"week": "week_05", "dataset_drift": True}],
+        open_alerts=2,
+        seconds=1.0,
+    )
     monkeypatch.setattr(demo_core, "build", lambda path, on_step=None: summary)
     import workbench.tui.app
 
@@ -143,6 +155,7 @@ def test_json_is_one_document_and_no_ui_without_a_terminal(wb, tmp_path, monkeyp
 
 # -- the generator ---------------------------------------------------------------------------
 def test_the_repository_script_still_writes_the_committed_drops(tmp_path):
-    subprocess.run([sys.executable, str(GENERATE), "--out", str(tmp_path)], check=True,
-                   capture_output=True, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, str(GENERATE), "--out", str(tmp_path)], check=True, capture_output=True, cwd=tmp_path
+    )
     assert files_under(tmp_path) == files_under(DROPS)

@@ -34,10 +34,17 @@ def objects(root: Path) -> set[str]:
 
 # -- drift check -----------------------------------------------------------------------------
 def test_drift_check_json_has_the_spec_fields(sales):
-    report = json.loads(sales("drift", "check", "--reference", "sales@1", "--current", "sales@3",
-                              "--json").stdout)
-    assert {"report_id", "dataset_drift", "drift_share", "features", "prediction_drift",
-            "performance"} <= set(report)
+    report = json.loads(
+        sales("drift", "check", "--reference", "sales@1", "--current", "sales@3", "--json").stdout
+    )
+    assert {
+        "report_id",
+        "dataset_drift",
+        "drift_share",
+        "features",
+        "prediction_drift",
+        "performance",
+    } <= set(report)
     assert report["dataset_drift"] is True
     assert isinstance(report["drift_share"], float) and 0.5 <= report["drift_share"] <= 1.0
     assert report["prediction_drift"] is None and report["performance"] is None
@@ -51,33 +58,50 @@ def test_drift_check_json_has_the_spec_fields(sales):
 
 
 def test_drift_check_against_a_file(sales):
-    report = json.loads(sales("drift", "check", "--reference", "sales@1", "--current",
-                              str(DROPS / "week_06.csv"), "--json").stdout)
+    report = json.loads(
+        sales(
+            "drift", "check", "--reference", "sales@1", "--current", str(DROPS / "week_06.csv"), "--json"
+        ).stdout
+    )
     assert report["dataset_drift"] is True
     assert report["current"] == str(DROPS / "week_06.csv")
-    quiet = json.loads(sales("drift", "check", "--reference", "sales@1", "--current",
-                             str(DROPS / "week_02.csv"), "--json").stdout)
+    quiet = json.loads(
+        sales(
+            "drift", "check", "--reference", "sales@1", "--current", str(DROPS / "week_02.csv"), "--json"
+        ).stdout
+    )
     assert quiet["dataset_drift"] is False
 
 
 def test_fail_on_drift_exits_1_only_on_dataset_drift(sales):
     sales("drift", "check", "--reference", "sales@1", "--current", "sales@3")  # exit 0 without
-    drifted = sales("drift", "check", "--reference", "sales@1", "--current", "sales@3",
-                    "--fail-on-drift", code=1)
+    drifted = sales(
+        "drift", "check", "--reference", "sales@1", "--current", "sales@3", "--fail-on-drift", code=1
+    )
     assert "DATASET DRIFT" in drifted.stdout and "category" in drifted.stdout
-    quiet = sales("drift", "check", "--reference", "sales@1", "--current", "sales@2",
-                  "--fail-on-drift")
+    quiet = sales("drift", "check", "--reference", "sales@1", "--current", "sales@2", "--fail-on-drift")
     assert "no dataset drift" in quiet.stdout
-    as_json = sales("drift", "check", "--reference", "sales@1", "--current", "sales@3",
-                    "--fail-on-drift", "--json", code=1)
+    as_json = sales(
+        "drift",
+        "check",
+        "--reference",
+        "sales@1",
+        "--current",
+        "sales@3",
+        "--fail-on-drift",
+        "--json",
+        code=1,
+    )
     assert json.loads(as_json.stdout)["dataset_drift"] is True  # still one JSON document
 
 
 def test_drift_list_and_show(sales):
-    first = json.loads(sales("drift", "check", "--reference", "sales@1", "--current", "sales@2",
-                             "--json").stdout)
-    second = json.loads(sales("drift", "check", "--reference", "sales@1", "--current", "sales@3",
-                              "--json").stdout)
+    first = json.loads(
+        sales("drift", "check", "--reference", "sales@1", "--current", "sales@2", "--json").stdout
+    )
+    second = json.loads(
+        sales("drift", "check", "--reference", "sales@1", "--current", "sales@3", "--json").stdout
+    )
     listed = json.loads(sales("drift", "list", "--json").stdout)
     by_id = {r["report_id"]: r for r in listed}
     assert set(by_id) == {first["report_id"], second["report_id"]}
@@ -142,8 +166,9 @@ def test_validate_json_and_exit_codes(sales, tmp_path):
     assert [e["valid"] for e in log] == [None, True, False]
     human = sales("data", "validate", "sales@3", code=1).stdout
     assert "electronics" in human
-    on_file = json.loads(sales("data", "validate", str(DROPS / "week_02.csv"), "--contract",
-                               "sales", "--json").stdout)
+    on_file = json.loads(
+        sales("data", "validate", str(DROPS / "week_02.csv"), "--contract", "sales", "--json").stdout
+    )
     assert on_file["passed"] is True
     sales("data", "validate", str(DROPS / "week_06.csv"), "--contract", "sales", code=1)
 
@@ -158,22 +183,23 @@ def test_add_records_valid_and_strict_refuses(wb, tmp_path):
     contract = tmp_path / "c.toml"
     wb("data", "contract", "infer", "sales@1", "-o", str(contract))
     wb("data", "contract", "set", "sales", str(contract))
-    ok = json.loads(wb("data", "add", str(DROPS / "week_01.csv"), "--name", "sales",
-                       "--json").stdout)
+    ok = json.loads(wb("data", "add", str(DROPS / "week_01.csv"), "--name", "sales", "--json").stdout)
     assert ok["valid"] is True and ok["version"] == 2
     stored_before = objects(tmp_path)
     refused = wb("data", "add", str(DROPS / "week_05.csv"), "--name", "sales", "--strict", code=1)
     assert "nothing was stored" in refused.stderr
     assert "electronics" in refused.stdout
-    as_json = json.loads(wb("data", "add", str(DROPS / "week_05.csv"), "--name", "sales",
-                            "--strict", "--json", code=1).stdout)
+    as_json = json.loads(
+        wb("data", "add", str(DROPS / "week_05.csv"), "--name", "sales", "--strict", "--json", code=1).stdout
+    )
     assert as_json["stored"] is False and as_json["passed"] is False and as_json["violations"]
     assert objects(tmp_path) == stored_before
     assert not list((tmp_path / ".wb" / "objects").glob("tmp/*"))
     log = json.loads(wb("data", "log", "sales", "--json").stdout)
     assert [(e["version"], e["valid"]) for e in log] == [(1, None), (2, True)]
-    kept = json.loads(wb("data", "add", str(DROPS / "week_05.csv"), "--name", "sales",
-                         "--json").stdout)  # without --strict: stored, marked invalid
+    kept = json.loads(
+        wb("data", "add", str(DROPS / "week_05.csv"), "--name", "sales", "--json").stdout
+    )  # without --strict: stored, marked invalid
     assert kept["version"] == 3 and kept["valid"] is False
     assert json.loads(wb("fsck", "--json").stdout)["ok"] is True
 
@@ -210,22 +236,19 @@ def test_an_unknown_report_or_alert_is_exit_2(sales):
 def test_a_malformed_contract_is_refused_with_exit_2(sales, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[table]\nmin_rows = 1\n")
-    assert "bad.toml" in one_error_line(sales("data", "contract", "set", "sales", str(bad),
-                                              code=2))
+    assert "bad.toml" in one_error_line(sales("data", "contract", "set", "sales", str(bad), code=2))
     assert "no contract" in one_error_line(sales("data", "contract", "show", "sales", code=2))
 
 
 # -- watch --retrain -------------------------------------------------------------------------
 def test_watch_retrain_trains_a_challenger_on_a_drifted_drop(wb, tmp_path):
     wb("data", "add", str(DROPS / "reference.csv"), "--name", "sales")
-    wb("train", "--data", "sales@1", "--target", "units_sold", "--model", "linear",
-       "--register", "demand")
+    wb("train", "--data", "sales@1", "--target", "units_sold", "--model", "linear", "--register", "demand")
     wb("model", "promote", "demand@1", "--to", "production")
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "week_05.csv").write_bytes((DROPS / "week_05.csv").read_bytes())
-    result = wb("watch", str(folder), "--dataset", "sales", "--reference", "sales@1",
-                "--retrain", "--once")
+    result = wb("watch", str(folder), "--dataset", "sales", "--reference", "sales@1", "--retrain", "--once")
     assert "week_05.csv: added as sales@2; dataset drift" in result.stdout
     assert "retrained demand on sales@2 as demand@2, judged on the next drop" in result.stdout
     shown = json.loads(wb("model", "show", "demand", "--json").stdout)

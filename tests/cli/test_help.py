@@ -22,6 +22,7 @@ def commands() -> list[tuple[str, object]]:
         found.append((" ".join(path), command))
         for name, sub in getattr(command, "commands", {}).items():
             walk(sub, [*path, name])
+
     walk(root, ["wb"])
     return found
 
@@ -36,8 +37,9 @@ def test_help_names_every_value_and_explains_it(wb, path):
     result = wb(*path.split()[1:], "--help")
     assert not TYPE_PLACEHOLDER.search(result.stdout), result.stdout
     command = dict(COMMANDS)[path]
-    unexplained = [p.name for p in command.params
-                   if not getattr(p, "hidden", False) and not getattr(p, "help", None)]
+    unexplained = [
+        p.name for p in command.params if not getattr(p, "hidden", False) and not getattr(p, "help", None)
+    ]
     assert unexplained == [], f"{path}: {unexplained} have no help"
 
 

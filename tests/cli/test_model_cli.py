@@ -12,8 +12,17 @@ import polars as pl
 import pytest
 
 PROMOTE_KEYS = {"promoted", "model", "version", "alias", "gates"}
-SHOW_KEYS = {"name", "version", "aliases", "run_id", "dataset", "dataset_hash", "artifact_hash",
-             "metrics", "created_at"}
+SHOW_KEYS = {
+    "name",
+    "version",
+    "aliases",
+    "run_id",
+    "dataset",
+    "dataset_hash",
+    "artifact_hash",
+    "metrics",
+    "created_at",
+}
 REGIONS = ["east", "north", "south"]
 
 
@@ -21,10 +30,8 @@ def sales_frame(n: int = 240, seed: int = 0) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     region = rng.choice(REGIONS, n)
     x1, x2 = rng.normal(size=n), rng.uniform(0, 10, size=n)
-    units = 3 * x1 + 0.5 * x2 + np.where(region == "north", 2.0, 0.0) \
-        + rng.normal(scale=0.3, size=n)
-    return pl.DataFrame({"region": region, "x1": x1.round(4), "x2": x2.round(4),
-                         "units": units.round(4)})
+    units = 3 * x1 + 0.5 * x2 + np.where(region == "north", 2.0, 0.0) + rng.normal(scale=0.3, size=n)
+    return pl.DataFrame({"region": region, "x1": x1.round(4), "x2": x2.round(4), "units": units.round(4)})
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +46,9 @@ def as_json(result) -> object:
 
 
 def train(wb, model: str = "linear", *args: str) -> str:
-    [run] = as_json(wb("train", "--data", "sales", "--target", "units", "--model", model,
-                       *args, "--json"))["runs"]
+    [run] = as_json(wb("train", "--data", "sales", "--target", "units", "--model", model, *args, "--json"))[
+        "runs"
+    ]
     assert run["status"] == "finished"
     return run["id"]
 
@@ -99,11 +107,14 @@ def test_human_output_of_register_list_and_show(wb):
     assert "demand@1" in shown and run_id in shown and "sales@1" in shown and "x1" in shown
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (("deadbeef", "--name", "demand"), "no run matches 'deadbeef'"),
-    (("RUN", "--name", "my model"), "not allowed"),
-    (("RUN", "--name", "demand@2"), "not allowed"),
-])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("deadbeef", "--name", "demand"), "no run matches 'deadbeef'"),
+        (("RUN", "--name", "my model"), "not allowed"),
+        (("RUN", "--name", "demand@2"), "not allowed"),
+    ],
+)
 def test_register_errors_exit_2_and_register_nothing(wb, args, words):
     run_id = train(wb)
     result = wb("model", "register", *(run_id if a == "RUN" else a for a in args), code=2)
@@ -134,12 +145,15 @@ def test_runs_rm_of_a_registered_run_is_refused(wb, demand):
     assert good in {r["id"] for r in as_json(wb("runs", "list", "--json"))}
 
 
-@pytest.mark.parametrize(("ref", "words"), [
-    ("nosuch", "no model named 'nosuch'"),
-    ("demand@9", "no version 9"),
-    ("demand@production", "no alias 'production'"),
-    ("demand@", "nothing after '@'"),
-])
+@pytest.mark.parametrize(
+    ("ref", "words"),
+    [
+        ("nosuch", "no model named 'nosuch'"),
+        ("demand@9", "no version 9"),
+        ("demand@production", "no alias 'production'"),
+        ("demand@", "nothing after '@'"),
+    ],
+)
 def test_unknown_model_references_exit_2_with_one_sentence(wb, demand, ref, words):
     result = wb("model", "show", ref, code=2)
     assert result.stdout == ""
@@ -151,7 +165,11 @@ def test_unknown_model_references_exit_2_with_one_sentence(wb, demand, ref, word
 def test_promotion_through_the_gates(wb, demand):
     first = promote(wb, "demand@1", "--to", "production")
     assert (first["promoted"], first["model"], first["version"], first["alias"]) == (
-        True, "demand", 1, "production")
+        True,
+        "demand",
+        1,
+        "production",
+    )
     assert [g["name"] for g in first["gates"]] == ["artifact_hash", "schema", "loads_safely", "performance"]
     for g in first["gates"]:
         assert set(g) >= {"name", "passed", "detail"} and g["passed"] is True
@@ -177,8 +195,7 @@ def test_a_better_challenger_passes(wb, demand):
     assert better["promoted"] is True
     assert aliases(wb) == {"production": 1}
     wb("model", "register", good, "--name", "demand")  # the same model again: equal passes
-    assert "is now demand@production" in wb("model", "promote", "demand@3", "--to",
-                                             "production").stdout
+    assert "is now demand@production" in wb("model", "promote", "demand@3", "--to", "production").stdout
     assert aliases(wb) == {"production": 3}
 
 
@@ -186,13 +203,23 @@ def test_force_with_a_reason_moves_it_and_says_so(wb, demand):
     promote(wb, "demand@1", "--to", "production")
     no_reason = wb("model", "promote", "demand@2", "--to", "production", "--force", code=2)
     assert "--reason" in no_reason.stderr and aliases(wb) == {"production": 1}
-    forced = promote(wb, "demand@2", "--to", "production", "--force", "--reason",
-                     "the linear model misbehaves in the north")
+    forced = promote(
+        wb,
+        "demand@2",
+        "--to",
+        "production",
+        "--force",
+        "--reason",
+        "the linear model misbehaves in the north",
+    )
     assert forced["promoted"] is True and forced["forced"] is True
     assert aliases(wb) == {"production": 2}
     [last] = as_json(wb("model", "show", "demand", "--json"))["alias_history"][-1:]
     assert (last["forced"], last["reason"], last["to_version"]) == (
-        True, "the linear model misbehaves in the north", 2)
+        True,
+        "the linear model misbehaves in the north",
+        2,
+    )
     again = wb("model", "promote", "demand@2", "--to", "production")
     assert again.stdout.strip() == "demand@2 is already demand@production; nothing to do"
     assert len(as_json(wb("model", "show", "demand", "--json"))["alias_history"]) == 2
@@ -260,7 +287,8 @@ def test_staging_skips_the_performance_and_schema_gates(wb, demand):
     assert [g["name"] for g in staged["gates"]] == ["artifact_hash"]
     assert aliases(wb) == {"production": 1, "staging": 2}
     assert as_json(wb("model", "list", "--json")) == [
-        {"name": "demand", "versions": 2, "aliases": {"production": 1, "staging": 2}}]
+        {"name": "demand", "versions": 2, "aliases": {"production": 1, "staging": 2}}
+    ]
 
 
 # -- rollback ---------------------------------------------------------------------------------
@@ -272,7 +300,10 @@ def test_rollback_and_the_alias_history(wb, demand):
     assert aliases(wb) == {"production": 1}
     history = as_json(wb("model", "show", "demand", "--json"))["alias_history"]
     assert [(h["action"], h["from_version"], h["to_version"]) for h in history] == [
-        ("promote", None, 1), ("promote", 1, 2), ("rollback", 2, 1)]
+        ("promote", None, 1),
+        ("promote", 1, 2),
+        ("rollback", 2, 1),
+    ]
     assert {h["user"] for h in history} == {getpass.getuser()}
     assert as_json(wb("log", "--json"))[0]["kind"] == "model.rollback"
     human = wb("model", "show", "demand").stdout
@@ -294,25 +325,36 @@ def test_rollback_errors_exit_2(wb, demand):
     assert "no alias 'production'" in wb("model", "rollback", "demand", code=2).stderr
     promote(wb, "demand@1", "--to", "production")
     assert "no earlier version" in wb("model", "rollback", "demand", code=2).stderr
-    assert "no alias 'staging'" in wb("model", "rollback", "demand", "--alias", "staging",
-                                      code=2).stderr
+    assert "no alias 'staging'" in wb("model", "rollback", "demand", "--alias", "staging", code=2).stderr
     assert "no model named 'nosuch'" in wb("model", "rollback", "nosuch", code=2).stderr
     assert aliases(wb) == {"production": 1}
 
 
 # -- evaluate ---------------------------------------------------------------------------------
 def test_evaluate_two_versions_by_segment(wb, demand):
-    doc = as_json(wb("model", "evaluate", "demand@1", "--against", "demand@2", "--data", "sales",
-                     "--by", "region", "--json"))
+    doc = as_json(
+        wb(
+            "model",
+            "evaluate",
+            "demand@1",
+            "--against",
+            "demand@2",
+            "--data",
+            "sales",
+            "--by",
+            "region",
+            "--json",
+        )
+    )
     assert doc["models"] == ["demand@1", "demand@2"]
     assert doc["overall"]["demand@1"]["rmse"] < doc["overall"]["demand@2"]["rmse"]
     assert [s["segment"] for s in doc["segments"]] == REGIONS
     assert sum(s["rows"] for s in doc["segments"]) == 240
     for s in doc["segments"]:
-        assert {m: s["metrics"][m]["rmse"] > 0 for m in doc["models"]} == {
-            "demand@1": True, "demand@2": True}
-    human = wb("model", "evaluate", "demand@1", "--against", "demand@2", "--data", "sales",
-               "--by", "region").stdout
+        assert {m: s["metrics"][m]["rmse"] > 0 for m in doc["models"]} == {"demand@1": True, "demand@2": True}
+    human = wb(
+        "model", "evaluate", "demand@1", "--against", "demand@2", "--data", "sales", "--by", "region"
+    ).stdout
     assert "demand@1 rmse" in human and "demand@2 rmse" in human
     assert all(region in human for region in REGIONS)
 
@@ -328,8 +370,18 @@ def test_evaluate_json_stays_json_when_a_segment_has_a_single_row(wb, demand, tm
     one_off = pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("solo")).otherwise("region")
     sales_frame().with_columns(one_off.alias("region")).write_csv(tmp_path / "sales2.csv")
     wb("data", "add", tmp_path / "sales2.csv", "--name", "sales")
-    out = wb("model", "evaluate", "demand@1", "--against", "demand@2", "--data", "sales@3",
-             "--by", "region", "--json").stdout
+    out = wb(
+        "model",
+        "evaluate",
+        "demand@1",
+        "--against",
+        "demand@2",
+        "--data",
+        "sales@3",
+        "--by",
+        "region",
+        "--json",
+    ).stdout
 
     def not_json(constant: str):
         raise AssertionError(f"{constant} is not JSON")
@@ -357,36 +409,50 @@ def test_predict_to_csv_or_parquet(wb, demand, tmp_path, suffix):
 def test_predict_with_the_production_alias(wb, demand, tmp_path):
     promote(wb, "demand@2", "--to", "production")
     sales_frame(10).write_csv(tmp_path / "new.csv")
-    out = wb("predict", "demand@production", tmp_path / "new.csv", "-o",
-             tmp_path / "scored.csv").stdout
+    out = wb("predict", "demand@production", tmp_path / "new.csv", "-o", tmp_path / "scored.csv").stdout
     assert "10 predictions of demand@2" in out
     # demand@2 is the mean: one value for every row
     assert pl.read_csv(tmp_path / "scored.csv").get_column("prediction").n_unique() == 1
 
 
-@pytest.mark.parametrize(("change", "named"), [
-    (lambda df: df.drop("x2"), "x2 is missing"),
-    (lambda df: df.with_columns(pl.lit("n/a").alias("x1")), "x1 is String"),
-])
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda df: df.drop("x2"), "x2 is missing"),
+        (lambda df: df.with_columns(pl.lit("n/a").alias("x1")), "x1 is String"),
+    ],
+)
 def test_predict_refuses_input_that_does_not_fit(wb, demand, tmp_path, change, named):
     change(sales_frame(10)).write_csv(tmp_path / "new.csv")
-    result = wb("predict", "demand@1", tmp_path / "new.csv", "-o", tmp_path / "scored.csv",
-                code=2)
+    result = wb("predict", "demand@1", tmp_path / "new.csv", "-o", tmp_path / "scored.csv", code=2)
     assert named in result.stderr and result.stdout == ""
     assert not (tmp_path / "scored.csv").exists()
 
 
 def test_predict_refuses_an_unsupported_output(wb, demand, tmp_path):
     sales_frame(10).write_csv(tmp_path / "new.csv")
-    result = wb("predict", "demand@1", tmp_path / "new.csv", "-o", tmp_path / "scored.xlsx",
-                code=2)
+    result = wb("predict", "demand@1", tmp_path / "new.csv", "-o", tmp_path / "scored.xlsx", code=2)
     assert ".csv or .parquet" in result.stderr and not (tmp_path / "scored.xlsx").exists()
 
 
 # -- train --register -------------------------------------------------------------------------
 def test_train_register_takes_the_best_run_of_a_sweep(wb):
-    doc = as_json(wb("train", "--data", "sales", "--target", "units", "--model", "linear",
-                     "--sweep", "alpha=0.01,1000,100000", "--register", "demand", "--json"))
+    doc = as_json(
+        wb(
+            "train",
+            "--data",
+            "sales",
+            "--target",
+            "units",
+            "--model",
+            "linear",
+            "--sweep",
+            "alpha=0.01,1000,100000",
+            "--register",
+            "demand",
+            "--json",
+        )
+    )
     best = min(doc["runs"], key=lambda r: r["metrics"]["rmse"])
     assert best["params"]["alpha"] == 0.01
     assert doc["registered"]["name"] == "demand" and doc["registered"]["version"] == 1
@@ -395,7 +461,8 @@ def test_train_register_takes_the_best_run_of_a_sweep(wb):
 
 
 def test_train_register_with_a_bad_name_fails_before_training(wb):
-    result = wb("train", "--data", "sales", "--target", "units", "--model", "linear",
-                "--register", "bad name", code=2)
+    result = wb(
+        "train", "--data", "sales", "--target", "units", "--model", "linear", "--register", "bad name", code=2
+    )
     assert "not allowed" in result.stderr
     assert as_json(wb("runs", "list", "--json")) == [] and model_count(wb) == 0

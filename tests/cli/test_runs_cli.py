@@ -60,13 +60,26 @@ def test_a_sweep_over_two_keys_makes_a_grid(wb):
     found = train_json(wb, *FAST, "--sweep", "num_leaves=4,8", "--sweep", "learning_rate=0.1,0.3")
     assert len(found) == 4 and {r["status"] for r in found} == {"finished"}
     assert sorted((r["params"]["num_leaves"], r["params"]["learning_rate"]) for r in found) == [
-        (4, 0.1), (4, 0.3), (8, 0.1), (8, 0.3)]
+        (4, 0.1),
+        (4, 0.3),
+        (8, 0.1),
+        (8, 0.3),
+    ]
     assert len({r["id"] for r in found}) == 4
 
 
 def test_params_are_typed(wb):
-    [run] = train_json(wb, "--param", "n_estimators=7", "--param", "learning_rate=0.25",
-                       "--param", "boosting_type=gbdt", "--param", "early_stopping_rounds=0")
+    [run] = train_json(
+        wb,
+        "--param",
+        "n_estimators=7",
+        "--param",
+        "learning_rate=0.25",
+        "--param",
+        "boosting_type=gbdt",
+        "--param",
+        "early_stopping_rounds=0",
+    )
     params = run["params"]
     assert params["n_estimators"] == 7 and isinstance(params["n_estimators"], int)
     assert params["learning_rate"] == 0.25 and isinstance(params["learning_rate"], float)
@@ -76,21 +89,29 @@ def test_params_are_typed(wb):
 
 def test_a_config_file_gives_params_and_sweep_and_flags_override_it(wb, tmp_path):
     config = tmp_path / "train.toml"
-    config.write_text('data = "d"\ntarget = "y"\nmodel = "lightgbm"\nseed = 1\n'
-                      'experiment = "from-config"\n\n'
-                      '[params]\nn_estimators = 5\nlearning_rate = 0.2\n\n'
-                      '[sweep]\nnum_leaves = [4, 8]\n')
+    config.write_text(
+        'data = "d"\ntarget = "y"\nmodel = "lightgbm"\nseed = 1\n'
+        'experiment = "from-config"\n\n'
+        "[params]\nn_estimators = 5\nlearning_rate = 0.2\n\n"
+        "[sweep]\nnum_leaves = [4, 8]\n"
+    )
     doc = json.loads(wb("train", "--config", config, "--seed", "3", "--json").stdout)
     found = doc["runs"]
     assert sorted(r["params"]["num_leaves"] for r in found) == [4, 8]
-    assert all(r["params"]["n_estimators"] == 5 and r["params"]["learning_rate"] == 0.2
-               and r["params"]["seed"] == 3 for r in found)
+    assert all(
+        r["params"]["n_estimators"] == 5 and r["params"]["learning_rate"] == 0.2 and r["params"]["seed"] == 3
+        for r in found
+    )
     assert {r["experiment"] for r in list_json(wb)} == {"from-config"}
 
 
 def test_bad_train_requests_exit_2_and_make_no_run(wb, tmp_path):
-    for args in (("--target", "nope"), ("--target", "y", "--param", "novalue"),
-                 ("--target", "y", "--model", "xgboost"), ("--target", "y", "--split", "weird")):
+    for args in (
+        ("--target", "nope"),
+        ("--target", "y", "--param", "novalue"),
+        ("--target", "y", "--model", "xgboost"),
+        ("--target", "y", "--split", "weird"),
+    ):
         result = wb("train", "--data", "d", *args, code=2)
         assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
         assert result.stdout == ""
@@ -111,18 +132,21 @@ def test_runs_list_json_fields_where_sort_and_limit(wb):
         assert isinstance(row["params"], dict) and isinstance(row["metrics"], dict)
     assert {r["id"] for r in listed} == {r["id"] for r in found}
 
-    assert [r["params"]["num_leaves"] for r in list_json(wb, "--where", "params.num_leaves >= 8")
-            ] in ([8, 16], [16, 8])
-    assert list_json(wb, "--where", "params.num_leaves = 4 and status = finished")[0][
-        "params"]["num_leaves"] == 4
+    assert [r["params"]["num_leaves"] for r in list_json(wb, "--where", "params.num_leaves >= 8")] in (
+        [8, 16],
+        [16, 8],
+    )
+    assert (
+        list_json(wb, "--where", "params.num_leaves = 4 and status = finished")[0]["params"]["num_leaves"]
+        == 4
+    )
     assert list_json(wb, "--where", "status = failed") == []
 
     by_rmse = [r["metrics"]["rmse"] for r in list_json(wb, "--sort", "metrics.rmse")]
     assert by_rmse == sorted(by_rmse)
     by_rmse_desc = [r["metrics"]["rmse"] for r in list_json(wb, "--sort", "-metrics.rmse")]
     assert by_rmse_desc == sorted(by_rmse, reverse=True)
-    assert [r["params"]["num_leaves"] for r in list_json(wb, "--sort", "-params.num_leaves")
-            ] == [16, 8, 4]
+    assert [r["params"]["num_leaves"] for r in list_json(wb, "--sort", "-params.num_leaves")] == [16, 8, 4]
 
     assert len(list_json(wb, "--limit", "2")) == 2
     assert len(list_json(wb, "--limit", "0")) == 3
@@ -175,8 +199,18 @@ def test_runs_rm_deletes_the_run(wb):
     assert wb("runs", "rm", first["id"], code=2).stdout == ""
 
 
-@pytest.mark.parametrize("where", ["nosuch = 1", "metrics.rmse < ", "(status = failed",
-                                   "status < failed", "metrics.rmse = abc", "status = x y", "   "])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "nosuch = 1",
+        "metrics.rmse < ",
+        "(status = failed",
+        "status < failed",
+        "metrics.rmse = abc",
+        "status = x y",
+        "   ",
+    ],
+)
 def test_a_bad_where_exits_2_with_one_line(wb, where):
     result = wb("runs", "list", "--where", where, "--json", code=2)
     assert result.stdout == ""
@@ -198,14 +232,16 @@ def test_a_window_trains_on_earlier_versions_and_an_invalid_one_warns(wb, tmp_pa
     wb("data", "contract", "set", "d", tmp_path / "d.toml")
     wb("data", "add", tmp_path / "d2.csv", "--name", "d")
     wb("data", "add", tmp_path / "d3.csv", "--name", "d")
-    [run] = json.loads(wb("train", "--data", "d@3", "--target", "y", "--window", "2", *FAST,
-                          "--json").stdout)["runs"]
+    [run] = json.loads(
+        wb("train", "--data", "d@3", "--target", "y", "--window", "2", *FAST, "--json").stdout
+    )["runs"]
     shown = json.loads(wb("runs", "show", run["id"], "--json").stdout)
     assert [i["version"] for i in shown["inputs"]] == [1, 3]
     assert "--window 2" in " ".join(shown["command"])
     warned = wb("train", "--data", "d@2", "--target", "y", *FAST)
     assert warned.stderr.splitlines()[0] == (
-        "warning: d@2 breaks its contract (`wb data validate d@2`); training on it anyway")
+        "warning: d@2 breaks its contract (`wb data validate d@2`); training on it anyway"
+    )
 
 
 def test_runs_list_at_80_columns_keeps_the_metrics_and_says_what_it_left_out(wb, monkeypatch):
@@ -228,16 +264,23 @@ def test_key_value_tables_have_no_empty_header_row(wb):
 def test_tags_from_train_and_on_a_finished_run_are_what_where_finds(wb):
     [run] = train_json(wb, *FAST, "--tag", "owner=ana", "--tag", "ticket=DS-7")
     assert json.loads(wb("runs", "show", run["id"], "--json").stdout)["tags"] == {
-        "owner": "ana", "ticket": "DS-7"}
+        "owner": "ana",
+        "ticket": "DS-7",
+    }
     said = wb("runs", "tag", run["id"][:8], "reviewed=yes", "owner=bo").stdout
     assert said.strip() == f"tagged run {run['id'][:12]}: reviewed=yes, owner=bo"
     assert [r["id"] for r in list_json(wb, "--where", "tags.reviewed = yes")] == [run["id"]]
     assert json.loads(wb("runs", "show", run["id"], "--json").stdout)["tags"] == {
-        "owner": "bo", "ticket": "DS-7", "reviewed": "yes"}
+        "owner": "bo",
+        "ticket": "DS-7",
+        "reviewed": "yes",
+    }
     bad = wb("runs", "tag", run["id"], "noequals", code=2)
     assert bad.stderr.strip() == "error: a tag takes KEY=VALUE, not 'noequals'"
-    assert wb("train", "--data", "d", "--target", "y", "--tag", "x", code=2).stderr.strip() == \
-        "error: --tag takes KEY=VALUE, not 'x'"
+    assert (
+        wb("train", "--data", "d", "--target", "y", "--tag", "x", code=2).stderr.strip()
+        == "error: --tag takes KEY=VALUE, not 'x'"
+    )
     assert len(list_json(wb)) == 1  # the refused train made no run
 
 

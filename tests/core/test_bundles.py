@@ -20,8 +20,7 @@ from workbench.core.storage.workspace import Workspace
 @pytest.fixture
 def bundle(ws, tmp_path):
     datasets.add(ws, DROPS / "week_01.csv", "sales")
-    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold",
-                                                   model="linear"))
+    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold", model="linear"))
     registry.register(ws, run_id, "demand")
     path = tmp_path / "demand.wbm"
     bundles.export(ws, "demand@1", path, with_data=True)
@@ -36,9 +35,12 @@ def other(tmp_path):
 
 
 def _state(ws):
-    return (sorted(ws.store.oids()), registry.list_models(ws),
-            ws.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0],
-            ws.conn.execute("SELECT COUNT(*) FROM dataset_versions").fetchone()[0])
+    return (
+        sorted(ws.store.oids()),
+        registry.list_models(ws),
+        ws.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0],
+        ws.conn.execute("SELECT COUNT(*) FROM dataset_versions").fetchone()[0],
+    )
 
 
 def test_round_trip_into_a_second_workspace(ws, other, bundle):
@@ -47,11 +49,13 @@ def test_round_trip_into_a_second_workspace(ws, other, bundle):
     mv = registry.resolve(other, "demand@1")
     original = registry.resolve(ws, "demand@1")
     assert (mv.artifact_hash, mv.run_id, mv.dataset_hash) == (
-        original.artifact_hash, original.run_id, original.dataset_hash)
+        original.artifact_hash,
+        original.run_id,
+        original.dataset_hash,
+    )
     assert datasets.resolve(other, "sales@1").hash == datasets.resolve(ws, "sales@1").hash
     df = datasets.load(other, datasets.resolve(other, "sales@1"))
-    assert (registry.load(other, mv).predict(df)[0]
-            == registry.load(ws, original).predict(df)[0]).all()
+    assert (registry.load(other, mv).predict(df)[0] == registry.load(ws, original).predict(df)[0]).all()
     assert fsck(other).ok
     # Importing the same bundle again adds a version, but no second copy of the run or data.
     bundles.import_bundle(other, bundle)
@@ -95,6 +99,7 @@ def _plus(extra_name, kind=tarfile.REGTYPE):
         if name == "manifest.json":
             out.append((extra_name, b"x", kind))
         return out
+
     return change
 
 
@@ -106,20 +111,23 @@ def _drop_one_object():
             dropped.append(name)
             return []
         return [(name, data, tarfile.REGTYPE)]
+
     return change
 
 
-@pytest.mark.parametrize("change, words", [
-    (_flip_object, "does not match its hash"),
-    (_newer_format, "newer wb"),
-    (_plus("../evil.txt"), "not a safe relative path"),
-    (_plus("/abs/evil.txt"), "not a safe relative path"),
-    (_plus("objects/link", tarfile.SYMTYPE), "not a regular file"),
-    (_plus("notes.txt"), "not in the bundle's manifest"),
-    (_drop_one_object(), "lacks 1 of its objects"),
-])
-def test_a_bundle_that_lies_is_refused_and_nothing_is_written(other, bundle, tmp_path, change,
-                                                             words):
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (_flip_object, "does not match its hash"),
+        (_newer_format, "newer wb"),
+        (_plus("../evil.txt"), "not a safe relative path"),
+        (_plus("/abs/evil.txt"), "not a safe relative path"),
+        (_plus("objects/link", tarfile.SYMTYPE), "not a regular file"),
+        (_plus("notes.txt"), "not in the bundle's manifest"),
+        (_drop_one_object(), "lacks 1 of its objects"),
+    ],
+)
+def test_a_bundle_that_lies_is_refused_and_nothing_is_written(other, bundle, tmp_path, change, words):
     bad = tmp_path / "bad.wbm"
     _rewrite(bundle, bad, change)
     before = _state(other)
@@ -153,14 +161,12 @@ def _with_contract(ws, tmp_path, name="demand-c.wbm"):
     return path, text
 
 
-def test_the_contract_travels_and_is_set_where_the_dataset_has_none(ws, other, bundle,
-                                                                    tmp_path):
+def test_the_contract_travels_and_is_set_where_the_dataset_has_none(ws, other, bundle, tmp_path):
     from workbench.core.data import contracts
 
     path, text = _with_contract(ws, tmp_path)
     result = bundles.import_bundle(other, path)
-    assert result["contract"] == {"dataset": "sales", "imported": True,
-                                  "note": "set the contract of sales"}
+    assert result["contract"] == {"dataset": "sales", "imported": True, "note": "set the contract of sales"}
     assert contracts.get_text(other, "sales") == text
 
 
@@ -168,18 +174,18 @@ def test_a_contract_already_here_is_kept(ws, other, bundle, tmp_path):
     from workbench.core.data import contracts
 
     path, _ = _with_contract(ws, tmp_path)
-    mine = "[columns.units_sold]\ndtype = \"Int64\"\n"
+    mine = '[columns.units_sold]\ndtype = "Int64"\n'
     contracts.parse(mine, "mine")
-    other.conn.execute("INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?)",
-                       ("sales", mine, "2026-01-01"))
+    other.conn.execute(
+        "INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?)", ("sales", mine, "2026-01-01")
+    )
     other.conn.commit()
     result = bundles.import_bundle(other, path)
     assert not result["contract"]["imported"] and "kept" in result["contract"]["note"]
     assert contracts.get_text(other, "sales") == mine
 
 
-def test_a_bundle_with_a_bad_contract_is_refused_and_nothing_is_written(ws, other, bundle,
-                                                                       tmp_path):
+def test_a_bundle_with_a_bad_contract_is_refused_and_nothing_is_written(ws, other, bundle, tmp_path):
     path, _ = _with_contract(ws, tmp_path)
 
     def break_contract(name, data):
@@ -197,8 +203,7 @@ def test_a_bundle_with_a_bad_contract_is_refused_and_nothing_is_written(ws, othe
     assert _state(other) == before
 
 
-def test_an_imported_model_names_its_data_as_this_workspace_knows_it(ws, other, bundle,
-                                                                    tmp_path):
+def test_an_imported_model_names_its_data_as_this_workspace_knows_it(ws, other, bundle, tmp_path):
     datasets.add(other, DROPS / "week_02.csv", "sales")  # sales@1 here is other bytes
     bundles.import_bundle(other, bundle)  # with the data: it becomes sales@2 here
     mv = registry.resolve(other, "demand@1")
@@ -207,7 +212,8 @@ def test_an_imported_model_names_its_data_as_this_workspace_knows_it(ws, other, 
     from workbench.core.experiments import runs
 
     assert [(i.dataset, i.version) for i in runs.get(other, mv.run_id).inputs] == [
-        ("sales", 2)]  # the run's input too
+        ("sales", 2)
+    ]  # the run's input too
     without = tmp_path / "no-data.wbm"
     bundles.export(ws, "demand@1", without)
     third, _ = Workspace.init(tmp_path / "third")

@@ -17,8 +17,9 @@ def _widest(text: str) -> int:
 
 @pytest.mark.parametrize("width", [40, 61, 76, 77, 150])
 def test_side_by_side_bars_fit_their_width(width):
-    drawn = bars_side_by_side({"reference": [0.1, 0.5, 0.4], "current": [0.4, 0.5, 0.1]},
-                              ["a", "b", "c"], width, 10)
+    drawn = bars_side_by_side(
+        {"reference": [0.1, 0.5, 0.4], "current": [0.4, 0.5, 0.1]}, ["a", "b", "c"], width, 10
+    )
     assert _widest(drawn) <= width
     assert "reference" in drawn and "current" in drawn
 

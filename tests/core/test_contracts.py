@@ -59,8 +59,9 @@ def test_shifted_drops_break_the_contract_inferred_from_the_reference(ws):
 
 def test_an_inferred_key_catches_duplicates(ws, tmp_path):
     path = tmp_path / "orders.csv"
-    path.write_text("order_id,shop,amount\n" + "".join(
-        f"A{i:04d},S{i % 3},{i % 17 + 0.5}\n" for i in range(200)))
+    path.write_text(
+        "order_id,shop,amount\n" + "".join(f"A{i:04d},S{i % 3},{i % 17 + 0.5}\n" for i in range(200))
+    )
     version = datasets.add(ws, path, "orders").version
     inferred = contracts.parse(validation.infer(ws, version), "inferred")
     assert inferred["table"]["key"] == ["order_id"]
@@ -74,12 +75,19 @@ def test_text_outside_ascii_survives_inference(ws, tmp_path):
     """Values and names in any script, emoji included, must come back out of the TOML file
     as they went in."""
     path = tmp_path / "fruit.csv"
-    path.write_text("id,fruit,größe\n1,🍎 apple,1.5\n2,pear,2\n3,\"a \"\"quoted\"\" one\",3\n"
-                    "4,back\\slash,4\n5,café,4.5\n", encoding="utf-8")
+    path.write_text(
+        'id,fruit,größe\n1,🍎 apple,1.5\n2,pear,2\n3,"a ""quoted"" one",3\n4,back\\slash,4\n5,café,4.5\n',
+        encoding="utf-8",
+    )
     version = datasets.add(ws, path, "fruit").version
     inferred = contracts.parse(validation.infer(ws, version), "inferred")
     assert set(inferred["columns"]["fruit"]["allowed"]) == {
-        "🍎 apple", "pear", 'a "quoted" one', "back\\slash", "café"}
+        "🍎 apple",
+        "pear",
+        'a "quoted" one',
+        "back\\slash",
+        "café",
+    }
     assert "größe" in inferred["columns"]
     assert contracts.validate(datasets.load(ws, version), inferred) == []
 
@@ -89,9 +97,13 @@ def test_an_inferred_contract_reads_as_a_person_would_write_it(ws, tmp_path):
     bounds are written as whole numbers, float bounds carry no float noise, a null limit is a
     whole percent, and each bound's comment names the rule that made it."""
     path = tmp_path / "shop.csv"
-    path.write_text("promo,units,price,temp\n" + "".join(
-        f"{i % 2},{i % 13},{3.17 + (i % 97) * 0.731},{'' if i % 30 == 0 else 10 + i % 7}\n"
-        for i in range(1000)))
+    path.write_text(
+        "promo,units,price,temp\n"
+        + "".join(
+            f"{i % 2},{i % 13},{3.17 + (i % 97) * 0.731},{'' if i % 30 == 0 else 10 + i % 7}\n"
+            for i in range(1000)
+        )
+    )
     version = datasets.add(ws, path, "shop").version
     text = validation.infer(ws, version)
     inferred = contracts.parse(text, "inferred")["columns"]
@@ -121,8 +133,10 @@ def test_allowed_numbers_match_whole_floats_and_refuse_mixed_lists():
 
 # -- each check ------------------------------------------------------------------------------
 def test_a_missing_required_column():
-    c = contract('[columns.a]\ndtype = "Int64"\n[columns.b]\ndtype = "Int64"\n'
-                 '[columns.opt]\ndtype = "Int64"\nrequired = false\n')
+    c = contract(
+        '[columns.a]\ndtype = "Int64"\n[columns.b]\ndtype = "Int64"\n'
+        '[columns.opt]\ndtype = "Int64"\nrequired = false\n'
+    )
     (v,) = contracts.validate(pl.DataFrame({"a": [1, 2]}), c)
     assert (v.column, v.check) == ("b", "required")
     assert "missing" in v.detail
@@ -132,8 +146,9 @@ def test_an_extra_column_unless_allowed():
     df = pl.DataFrame({"a": [1, 2], "surprise": ["x", "y"]})
     (v,) = contracts.validate(df, contract('[columns.a]\ndtype = "Int64"\n'))
     assert (v.column, v.check) == ("surprise", "extra_column")
-    assert contracts.validate(df, contract('[columns.a]\ndtype = "Int64"\n',
-                                           "allow_extra_columns = true")) == []
+    assert (
+        contracts.validate(df, contract('[columns.a]\ndtype = "Int64"\n', "allow_extra_columns = true")) == []
+    )
 
 
 def test_whole_numbers_where_floats_are_expected_are_fine_but_not_the_reverse():
@@ -145,8 +160,9 @@ def test_whole_numbers_where_floats_are_expected_are_fine_but_not_the_reverse():
 
 
 def test_a_text_column_where_numbers_are_expected():
-    (v,) = contracts.validate(pl.DataFrame({"a": ["1", "x"]}),
-                              contract('[columns.a]\ndtype = "Int64"\nmin = 0\nmax = 10\n'))
+    (v,) = contracts.validate(
+        pl.DataFrame({"a": ["1", "x"]}), contract('[columns.a]\ndtype = "Int64"\nmin = 0\nmax = 10\n')
+    )
     assert (v.column, v.check) == ("a", "dtype") and "String" in v.detail
 
 
@@ -156,8 +172,10 @@ def test_a_null_rate_over_the_limit():
     (v,) = contracts.validate(df, c)
     assert (v.column, v.check) == ("a", "max_null_fraction")
     assert "30.0%" in v.detail and "3 rows" in v.detail
-    assert contracts.validate(df.head(4), contract(
-        '[columns.a]\ndtype = "Int64"\nmax_null_fraction = 0.5\n')) == []
+    assert (
+        contracts.validate(df.head(4), contract('[columns.a]\ndtype = "Int64"\nmax_null_fraction = 0.5\n'))
+        == []
+    )
 
 
 def test_values_outside_the_range_are_named():
@@ -192,8 +210,9 @@ def test_allowed_whole_numbers():
 
 def test_duplicate_keys_are_counted():
     df = pl.DataFrame({"shop": ["a", "a", "b", "b", "a"], "day": [1, 2, 1, 1, 1]})
-    c = contract('[columns.shop]\ndtype = "String"\n[columns.day]\ndtype = "Int64"\n',
-                 'key = ["shop", "day"]')
+    c = contract(
+        '[columns.shop]\ndtype = "String"\n[columns.day]\ndtype = "Int64"\n', 'key = ["shop", "day"]'
+    )
     (v,) = contracts.validate(df, c)
     assert v.check == "unique_key" and "shop" in v.column and "day" in v.column
     assert "2 rows" in v.detail
@@ -210,36 +229,43 @@ def test_row_count_bounds():
 
 
 def test_violations_serialise_with_the_spec_fields():
-    (v,) = contracts.validate(pl.DataFrame({"a": [1]}), contract('[columns.b]\ndtype = "Int64"\n',
-                                                                 "allow_extra_columns = true"))
+    (v,) = contracts.validate(
+        pl.DataFrame({"a": [1]}), contract('[columns.b]\ndtype = "Int64"\n', "allow_extra_columns = true")
+    )
     assert v.to_dict() == {"column": "b", "check": "required", "detail": v.detail}
 
 
 # -- parsing ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("text, words", [
-    ("[columns.a\ndtype = 1\n", "not valid TOML"),
-    ("[table]\nmin_rows = 1\n", "no [columns"),
-    ("columns = 3\n", "no [columns"),
-    ('[columns.a]\ndtype = "Int64"\nmaximum = 3\n', "maximum"),
-    ('[table]\nmin_row = 3\n[columns.a]\ndtype = "Int64"\n', "min_row"),
-    ('[table]\nkey = ["id"]\n[columns.a]\ndtype = "Int64"\n', "'id'"),
-    ("[columns]\na = 3\n", "must be a table"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("[columns.a\ndtype = 1\n", "not valid TOML"),
+        ("[table]\nmin_rows = 1\n", "no [columns"),
+        ("columns = 3\n", "no [columns"),
+        ('[columns.a]\ndtype = "Int64"\nmaximum = 3\n', "maximum"),
+        ('[table]\nmin_row = 3\n[columns.a]\ndtype = "Int64"\n', "min_row"),
+        ('[table]\nkey = ["id"]\n[columns.a]\ndtype = "Int64"\n', "'id'"),
+        ("[columns]\na = 3\n", "must be a table"),
+    ],
+)
 def test_malformed_contracts_are_refused(text, words):
     with pytest.raises(InvalidInput) as info:
         contracts.parse(text, "bad.toml")
     assert words in str(info.value) and "bad.toml" in str(info.value)
 
 
-@pytest.mark.parametrize("text", [
-    '[columns.a]\ndtype = "Int64"\nmax_null_fraction = "5%"\n',
-    '[columns.a]\ndtype = "Int64"\nmin = "zero"\n',
-    '[columns.a]\ndtype = "Int64"\nallowed = "abc"\n',
-    '[columns.a]\ndtype = 5\n',
-    '[table]\nmin_rows = "10"\n[columns.a]\ndtype = "Int64"\n',
-    'table = 5\n[columns.a]\ndtype = "Int64"\n',
-], ids=["null-fraction-text", "min-text", "allowed-text", "dtype-number", "min-rows-text",
-        "table-number"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[columns.a]\ndtype = "Int64"\nmax_null_fraction = "5%"\n',
+        '[columns.a]\ndtype = "Int64"\nmin = "zero"\n',
+        '[columns.a]\ndtype = "Int64"\nallowed = "abc"\n',
+        "[columns.a]\ndtype = 5\n",
+        '[table]\nmin_rows = "10"\n[columns.a]\ndtype = "Int64"\n',
+        'table = 5\n[columns.a]\ndtype = "Int64"\n',
+    ],
+    ids=["null-fraction-text", "min-text", "allowed-text", "dtype-number", "min-rows-text", "table-number"],
+)
 def test_settings_of_the_wrong_type_are_refused(text):
     """Refused when the contract is set, not a crash at the next `wb data add`."""
     with pytest.raises(InvalidInput):
@@ -315,5 +341,4 @@ def test_check_of_a_file_needs_a_contract_name(ws):
     with pytest.raises(InvalidInput, match="--contract"):
         validation.check(ws, str(DROPS / "week_01.csv"))
     assert validation.check(ws, str(DROPS / "week_01.csv"), "sales")[1] == []
-    assert checks(validation.check(ws, str(DROPS / "week_05.csv"), "sales")[1]) == [
-        ("category", "allowed")]
+    assert checks(validation.check(ws, str(DROPS / "week_05.csv"), "sales")[1]) == [("category", "allowed")]

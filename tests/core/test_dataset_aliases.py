@@ -39,21 +39,25 @@ def test_a_tag_resolves_wherever_a_reference_is_taken_and_moves(three):
     assert [v.tags for v in datasets.log(ws, "sales")] == [(), (), ("reference",)]
     assert datasets.resolve(ws, "sales@3").summary()["tags"] == ["reference"]
     kinds = [(e.kind, e.message) for e in events.recent(ws.conn, 2)]
-    assert kinds == [("dataset.tag", "tagged sales@3 as sales@reference (was @1)"),
-                     ("dataset.tag", "tagged sales@1 as sales@reference")]
+    assert kinds == [
+        ("dataset.tag", "tagged sales@3 as sales@reference (was @1)"),
+        ("dataset.tag", "tagged sales@1 as sales@reference"),
+    ]
 
     again = datasets.tag(ws, "sales@3", "reference")  # already there: no change, no event
     assert again.unchanged and events.recent(ws.conn, 1)[0].message.endswith("(was @1)")
 
 
-@pytest.mark.parametrize("alias, why", [
-    ("7", "'7' cannot be an alias of sales: it reads as a version number"),
-    ("latest", "'latest' cannot be an alias of sales: it reads as the latest version"),
-    ("LATEST", "'LATEST' cannot be an alias of sales: it reads as the latest version"),
-    ("beef", "'beef' cannot be an alias of sales: it reads as a hash prefix (4 or more hex "
-             "digits)"),
-    ("a b", "alias name 'a b' is not allowed"),
-])
+@pytest.mark.parametrize(
+    "alias, why",
+    [
+        ("7", "'7' cannot be an alias of sales: it reads as a version number"),
+        ("latest", "'latest' cannot be an alias of sales: it reads as the latest version"),
+        ("LATEST", "'LATEST' cannot be an alias of sales: it reads as the latest version"),
+        ("beef", "'beef' cannot be an alias of sales: it reads as a hash prefix (4 or more hex digits)"),
+        ("a b", "alias name 'a b' is not allowed"),
+    ],
+)
 def test_an_alias_that_reads_as_something_else_is_refused(three, alias, why):
     with pytest.raises(InvalidInput) as refused:
         datasets.tag(three, "sales@2", alias)
@@ -85,8 +89,7 @@ def test_bytes_an_earlier_version_holds_say_so(ws, tmp_path):
     again = datasets.add(ws, a, "sales")  # older bytes again: a new version, that says so
     assert (again.version.version, again.unchanged, again.same_as) == (3, False, "sales@1")
     assert again.to_dict()["same_as"] == "sales@1"
-    assert events.recent(ws.conn, 1)[0].message == \
-        "added sales@3 (1 row) from a.csv; same bytes as sales@1"
+    assert events.recent(ws.conn, 1)[0].message == "added sales@3 (1 row) from a.csv; same bytes as sales@1"
     latest = datasets.add(ws, a, "sales")
     assert (latest.unchanged, latest.same_as) == (True, "sales@3")
 

@@ -45,14 +45,17 @@ def test_references_resolve(ws, small_csv, tmp_path):
     assert datasets.resolve(ws, f"sales@{v1.hash[:8].upper()}").version == 1
 
 
-@pytest.mark.parametrize("ref, error, words", [
-    ("nosuch", NotFound, "no dataset named 'nosuch'"),
-    ("sales@9", NotFound, "no version 9"),
-    ("sales@ffffffff", NotFound, "hash starting with ffffffff"),
-    ("sales@zz", NotFound, "has no alias 'zz'"),
-    ("sales@z z", InvalidInput, "not a dataset reference"),
-    ("sales@", InvalidInput, "nothing after '@'"),
-])
+@pytest.mark.parametrize(
+    "ref, error, words",
+    [
+        ("nosuch", NotFound, "no dataset named 'nosuch'"),
+        ("sales@9", NotFound, "no version 9"),
+        ("sales@ffffffff", NotFound, "hash starting with ffffffff"),
+        ("sales@zz", NotFound, "has no alias 'zz'"),
+        ("sales@z z", InvalidInput, "not a dataset reference"),
+        ("sales@", InvalidInput, "nothing after '@'"),
+    ],
+)
 def test_references_that_match_nothing_are_clear_errors(ws, small_csv, ref, error, words):
     datasets.add(ws, small_csv, "sales")
     with pytest.raises(error, match=words):
@@ -64,6 +67,7 @@ def test_an_ambiguous_hash_prefix_is_refused(ws, tmp_path):
     # per pair); searching is quicker than forging a collision, so search among cheap files.
     seen: dict[str, str] = {}
     from workbench.core.storage.hashing import hash_bytes
+
     n = 0
     while True:
         data = f"a\n{n}\n".encode()
@@ -90,11 +94,14 @@ def test_names_are_letters_digits_dot_dash_underscore(name):
             check_name(name, "dataset")
 
 
-@pytest.mark.parametrize("suffix, write", [
-    (".parquet", lambda df, p: df.write_parquet(p)),
-    (".jsonl", lambda df, p: df.write_ndjson(p)),
-    (".tsv", lambda df, p: df.write_csv(p, separator="\t")),
-])
+@pytest.mark.parametrize(
+    "suffix, write",
+    [
+        (".parquet", lambda df, p: df.write_parquet(p)),
+        (".jsonl", lambda df, p: df.write_ndjson(p)),
+        (".tsv", lambda df, p: df.write_csv(p, separator="\t")),
+    ],
+)
 def test_parquet_jsonl_and_tsv_are_read(ws, tmp_path, suffix, write):
     import polars as pl
 
@@ -144,8 +151,7 @@ def test_a_retyped_column_is_reported(ws, tmp_path):
     b.write_text("code\nA1\nB2\n")
     datasets.add(ws, a, "d")
     datasets.add(ws, b, "d")
-    assert datasets.diff(ws, "d@1", "d@2")["retyped"] == [
-        {"name": "code", "from": "Int64", "to": "String"}]
+    assert datasets.diff(ws, "d@1", "d@2")["retyped"] == [{"name": "code", "from": "Int64", "to": "String"}]
 
 
 def test_a_late_value_of_another_type_is_still_read(ws, tmp_path):

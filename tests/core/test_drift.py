@@ -134,12 +134,14 @@ def million():
     """About a million rows a side: a random split of two million."""
     rng = np.random.default_rng(1)
     n = 2_000_000
-    df = pl.DataFrame({
-        "x": rng.normal(50.0, 10.0, n),
-        "amount": rng.lognormal(3.0, 1.0, n),
-        "visits": rng.poisson(4, n),
-        "shop": rng.integers(0, 40, n).astype(str),
-    })
+    df = pl.DataFrame(
+        {
+            "x": rng.normal(50.0, 10.0, n),
+            "amount": rng.lognormal(3.0, 1.0, n),
+            "visits": rng.poisson(4, n),
+            "shop": rng.integers(0, 40, n).astype(str),
+        }
+    )
     ref, cur = random_split(df, 1)
     assert ref.height > 990_000 and cur.height > 990_000
     return profile.compute(ref), cur
@@ -169,11 +171,15 @@ def test_small_samples_of_the_same_distribution_do_not_drift():
         rng = np.random.default_rng(seed)
 
         def sample(rows: int, rng=rng) -> pl.DataFrame:
-            return pl.DataFrame({
-                "x": rng.normal(0.0, 1.0, rows), "y": rng.lognormal(0.0, 1.0, rows),
-                "k": rng.poisson(3, rows), "b": rng.integers(0, 3, rows),
-                "c": np.array(list("abcdefgh"))[rng.integers(0, 8, rows)],
-            })
+            return pl.DataFrame(
+                {
+                    "x": rng.normal(0.0, 1.0, rows),
+                    "y": rng.lognormal(0.0, 1.0, rows),
+                    "k": rng.poisson(3, rows),
+                    "b": rng.integers(0, 3, rows),
+                    "c": np.array(list("abcdefgh"))[rng.integers(0, 8, rows)],
+                }
+            )
 
         report = compare(sample(50), sample(50))
         assert report["dataset_drift"] is False, seed
@@ -192,13 +198,15 @@ SHARES = [0.5, 0.3, 0.15, 0.05]
 
 def base_frame(seed: int) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
-    return pl.DataFrame({
-        "x": rng.normal(100.0, 15.0, ROWS),
-        "amount": rng.lognormal(2.0, 0.8, ROWS),
-        "visits": rng.poisson(5, ROWS),
-        "shop": CATS[rng.choice(4, ROWS, p=SHARES)],
-        "channel": np.array(["web", "store", "phone"])[rng.integers(0, 3, ROWS)],
-    })
+    return pl.DataFrame(
+        {
+            "x": rng.normal(100.0, 15.0, ROWS),
+            "amount": rng.lognormal(2.0, 0.8, ROWS),
+            "visits": rng.poisson(5, ROWS),
+            "shop": CATS[rng.choice(4, ROWS, p=SHARES)],
+            "channel": np.array(["web", "store", "phone"])[rng.integers(0, 3, ROWS)],
+        }
+    )
 
 
 def _rows(share: float, seed: int = 99) -> pl.Series:
@@ -208,11 +216,13 @@ def _rows(share: float, seed: int = 99) -> pl.Series:
 SHIFTS = {
     "mean +0.5 sd": ("x", "wasserstein", pl.col("x") + 0.5 * 15.0),
     "scale x2": ("x", "wasserstein", (pl.col("x") - 100.0) * 2 + 100.0),
-    "new category at 10%": ("shop", "jensen_shannon",
-                            pl.when(_rows(0.10)).then(pl.lit("zz")).otherwise(pl.col("shop"))),
+    "new category at 10%": (
+        "shop",
+        "jensen_shannon",
+        pl.when(_rows(0.10)).then(pl.lit("zz")).otherwise(pl.col("shop")),
+    ),
     "share swap": ("shop", "jensen_shannon", pl.col("shop").replace({"a": "b", "b": "a"})),
-    "30% missing": ("x", "missing_share",
-                    pl.when(_rows(0.30)).then(None).otherwise(pl.col("x"))),
+    "30% missing": ("x", "missing_share", pl.when(_rows(0.30)).then(None).otherwise(pl.col("x"))),
 }
 
 
@@ -253,8 +263,7 @@ def test_a_move_in_missing_values_does_not_hide_a_shift_in_the_rest():
     _, _, expr = SHIFTS["30% missing"]
     shifted = base_frame(1).with_columns((pl.col("x") + 120.0).alias("x"))
     f = feature(compare(base_frame(0), shifted.with_columns(expr.alias("x"))), "x")
-    assert [(t["test"], t["drifted"]) for t in f["tests"]] == [
-        ("missing_share", True), ("wasserstein", True)]
+    assert [(t["test"], t["drifted"]) for t in f["tests"]] == [("missing_share", True), ("wasserstein", True)]
     assert f["tests"][1]["score"] == pytest.approx(8.0, rel=0.1)
     assert "reference std apart" in f["tests"][1]["detail"]
     quiet = feature(compare(base_frame(0), base_frame(1)), "x")
@@ -302,8 +311,7 @@ def test_extra_columns_are_listed_not_compared():
 
 
 def test_an_all_null_column_is_flagged_by_its_missing_share():
-    report = compare(base_frame(0),
-                     base_frame(1).with_columns(pl.lit(None, dtype=pl.Float64).alias("x")))
+    report = compare(base_frame(0), base_frame(1).with_columns(pl.lit(None, dtype=pl.Float64).alias("x")))
     f = feature(report, "x")
     assert (f["test"], f["drifted"]) == ("missing_share", True)
     assert f["score"] == pytest.approx(1.0)
@@ -314,8 +322,11 @@ def test_an_all_empty_column_in_a_current_file_is_flagged_by_its_missing_share(w
     column of missing values, not a column that changed its type."""
     datasets.add(ws, DROPS / "reference.csv", "sales")
     current = tmp_path / "no_temperatures.csv"
-    (pl.read_csv(DROPS / "week_01.csv")
-     .with_columns(pl.lit(None, dtype=pl.Float64).alias("temperature_c")).write_csv(current))
+    (
+        pl.read_csv(DROPS / "week_01.csv")
+        .with_columns(pl.lit(None, dtype=pl.Float64).alias("temperature_c"))
+        .write_csv(current)
+    )
     report = drift.check(ws, "sales@1", str(current))
     f = feature(report, "temperature_c")
     assert f["drifted"] is True
@@ -325,9 +336,12 @@ def test_an_all_empty_column_in_a_current_file_is_flagged_by_its_missing_share(w
 def test_schema_problems_on_the_sample_data_do_not_raise(ws, tmp_path):
     datasets.add(ws, DROPS / "reference.csv", "sales")
     current = tmp_path / "odd.csv"
-    (pl.read_csv(DROPS / "week_01.csv").drop("price")
-     .with_columns(pl.col("promo").cast(pl.String) + "x", pl.lit(1).alias("coupon"))
-     .write_csv(current))
+    (
+        pl.read_csv(DROPS / "week_01.csv")
+        .drop("price")
+        .with_columns(pl.col("promo").cast(pl.String) + "x", pl.lit(1).alias("coupon"))
+        .write_csv(current)
+    )
     report = drift.check(ws, "sales@1", str(current))
     assert feature(report, "price")["test"] == "missing_column"
     assert feature(report, "promo")["test"] == "dtype_changed"

@@ -15,11 +15,14 @@ from workbench.core.monitoring import alerts, drift
 def _frame(rng, n, shift=0.0, label_scale=1.0):
     x = rng.normal(shift, 1.0, n)
     noise = rng.normal(0, 1.0, n)
-    return pl.DataFrame({
-        "x": x, "z": rng.normal(0, 1.0, n),
-        "kind": rng.choice(["a", "b", "c"], n),
-        "y": (3 * x + noise) * label_scale,
-    })
+    return pl.DataFrame(
+        {
+            "x": x,
+            "z": rng.normal(0, 1.0, n),
+            "kind": rng.choice(["a", "b", "c"], n),
+            "y": (3 * x + noise) * label_scale,
+        }
+    )
 
 
 @pytest.fixture
@@ -48,8 +51,7 @@ def test_same_distribution_keeps_predictions_and_performance(ws, tmp_path, train
     assert abs(perf["degradation"]) < 0.1
 
 
-def test_shifted_inputs_move_predictions_and_new_labels_degrade_performance(ws, tmp_path,
-                                                                            trained):
+def test_shifted_inputs_move_predictions_and_new_labels_degrade_performance(ws, tmp_path, trained):
     run_id, rng = trained
     cur = _add(ws, tmp_path, _frame(rng, 2000, shift=1.0, label_scale=1.5), "shifted")
     report = drift.check(ws, "d@1", cur, model=run_id, target="y")
@@ -103,8 +105,7 @@ def test_classifier_estimate_is_mean_confidence(ws, tmp_path):
     report = drift.check(ws, "c@1", "c@1", model=run_id, target="label")
     estimate = report["performance_estimate"]
     assert estimate["metric"] == "accuracy"
-    assert estimate["estimated"] == pytest.approx(report["performance"]["metrics"]["accuracy"],
-                                                  abs=0.05)
+    assert estimate["estimated"] == pytest.approx(report["performance"]["metrics"]["accuracy"], abs=0.05)
     assert estimate["concept_drift"] is False
 
 

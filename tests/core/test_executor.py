@@ -42,15 +42,18 @@ def test_a_foreground_command_ends_with_its_status_and_exit_code(ws, executor, c
     run_id = command_runs.create_command_run(ws, command, experiment=None, data=[])
     outcome = executor.execute(ws, run_id, command)
     assert (outcome.run_id, outcome.status, outcome.exit_code) == (run_id, status, code)
-    assert ws.conn.execute("SELECT status, exit_code FROM runs WHERE id = ?",
-                           (run_id,)).fetchone()[:] == (status, code)
+    assert ws.conn.execute("SELECT status, exit_code FROM runs WHERE id = ?", (run_id,)).fetchone()[:] == (
+        status,
+        code,
+    )
 
 
 def test_a_batch_of_three_at_most_two_at_once_tells_every_outcome(ws, executor, data):
     specs = [TrainSpec(data=data, target="y", model="linear", seed=seed) for seed in range(3)]
     told: list[TrialOutcome] = []
-    outcomes = executor.train_batch(ws, specs, jobs=2, experiment="batch", tags={"k": "v"},
-                                    on_done=told.append)
+    outcomes = executor.train_batch(
+        ws, specs, jobs=2, experiment="batch", tags={"k": "v"}, on_done=told.append
+    )
     assert told == outcomes
     assert sorted(o.spec.seed for o in outcomes) == [0, 1, 2]
     assert [o.error for o in outcomes] == [None] * 3
@@ -66,16 +69,17 @@ def test_a_batch_of_three_at_most_two_at_once_tells_every_outcome(ws, executor, 
 def test_a_job_that_fails_reports_its_run_and_why(ws, executor, data):
     # A failure in the middle of the run, in the worker: storing the fitted model is refused.
     with transaction(ws.conn) as conn:
-        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON artifacts WHEN NEW.kind = 'model' "
-                     "BEGIN SELECT RAISE(ABORT, 'no room for models'); END")
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON artifacts WHEN NEW.kind = 'model' "
+            "BEGIN SELECT RAISE(ABORT, 'no room for models'); END"
+        )
     specs = [TrainSpec(data=data, target="y", model="linear", seed=seed) for seed in range(2)]
     outcomes = executor.train_batch(ws, specs, jobs=2, experiment=None, tags={})
     assert len(outcomes) == 2
     for outcome in outcomes:
         assert outcome.run_id is not None
         assert outcome.error == "IntegrityError: no room for models"
-        row = ws.conn.execute("SELECT status, error FROM runs WHERE id = ?",
-                              (outcome.run_id,)).fetchone()
+        row = ws.conn.execute("SELECT status, error FROM runs WHERE id = ?", (outcome.run_id,)).fetchone()
         assert (row["status"], row["error"]) == ("failed", outcome.error)
 
 
@@ -88,11 +92,13 @@ def test_ctrl_c_in_a_batch_run_here_names_the_run_it_killed(ws, data, monkeypatc
 
     monkeypatch.setattr(training, "_fit_and_log", interrupted)
     with pytest.raises(BatchInterrupted) as info:
-        sweeps.run_grid(ws, TrainSpec(data=data, target="y", model="linear"),
-                        {"fit_intercept": [True, False]}, experiment=None)
+        sweeps.run_grid(
+            ws,
+            TrainSpec(data=data, target="y", model="linear"),
+            {"fit_intercept": [True, False]},
+            experiment=None,
+        )
     (killed,) = info.value.run_ids
-    assert str(info.value) == (f"interrupted; 1 run marked killed ({killed[:12]}), and no more "
-                               f"were started")
+    assert str(info.value) == (f"interrupted; 1 run marked killed ({killed[:12]}), and no more were started")
     assert info.value.exit_code == 130
-    assert [tuple(r) for r in ws.conn.execute("SELECT id, status FROM runs")] == [
-        (killed, "killed")]
+    assert [tuple(r) for r in ws.conn.execute("SELECT id, status FROM runs")] == [(killed, "killed")]

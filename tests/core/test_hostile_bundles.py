@@ -39,8 +39,7 @@ def exported(tmp_path_factory) -> tuple[dict, dict[str, bytes]]:
     ws, _ = Workspace.init(root / "ws")
     try:
         datasets.add(ws, DROPS / "week_01.csv", "sales")
-        run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold",
-                                                       model="linear"))
+        run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold", model="linear"))
         registry.register(ws, run_id, "demand")
         path = root / "demand.wbm"
         bundles.export(ws, "demand@1", path, with_data=True)
@@ -59,14 +58,23 @@ def other(tmp_path):
     ws.close()
 
 
-def write_bundle(path: Path, manifest: dict, objects: dict[str, bytes], *, compress=False,
-                 pax: dict[str, str] | None = None, sizes: dict[str, int] | None = None) -> Path:
+def write_bundle(
+    path: Path,
+    manifest: dict,
+    objects: dict[str, bytes],
+    *,
+    compress=False,
+    pax: dict[str, str] | None = None,
+    sizes: dict[str, int] | None = None,
+) -> Path:
     """A tar of `manifest` and `objects`; `sizes` overrides a member header's size (its data is
     padded to match), `pax` adds a pax header to every object member."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        members = {"manifest.json": json.dumps(manifest).encode(),
-                   **{f"objects/{oid}": data for oid, data in objects.items()}}
+        members = {
+            "manifest.json": json.dumps(manifest).encode(),
+            **{f"objects/{oid}": data for oid, data in objects.items()},
+        }
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             size = (sizes or {}).get(name.removeprefix("objects/"), len(data))
@@ -122,6 +130,7 @@ def _set(path: str, value) -> Callable[[dict, dict], None]:
         for key in parents:
             target = target[key]
         target[last] = value
+
     return edit
 
 
@@ -150,8 +159,7 @@ def _skops_asking_for_untrusted_types(m, o):
 
 HOSTILE = {
     "model hash not carried": (_model_not_carried, "neither the bundle nor this workspace holds"),
-    "dataset hash not carried": (_dataset_not_carried,
-                                 "neither the bundle nor this workspace holds"),
+    "dataset hash not carried": (_dataset_not_carried, "neither the bundle nor this workspace holds"),
     "unreferenced object": (_extra_object, "nothing in it refers to it"),
     "model name with an escape": (_set("model.name", "demand\x1b[2J"), "not allowed"),
     "model name with a slash": (_set("model.name", "../demand"), "not allowed"),
@@ -167,15 +175,19 @@ HOSTILE = {
     "negative size": (_negative_size, "must be a size in bytes"),
     "a pickle": (_pickled_model, "cannot be loaded safely"),
     "a pickle named skops": (_pickle_named_skops, "not a skops file"),
-    "skops asking for untrusted types": (_skops_asking_for_untrusted_types,
-                                         "types wb does not trust: fractions.Fraction"),
+    "skops asking for untrusted types": (
+        _skops_asking_for_untrusted_types,
+        "types wb does not trust: fractions.Fraction",
+    ),
 }
 
 
 def _state(ws: Workspace):
     tables = ("runs", "dataset_versions", "model_versions", "models", "contracts")
-    return (sorted(ws.store.oids()),
-            [ws.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables])
+    return (
+        sorted(ws.store.oids()),
+        [ws.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables],
+    )
 
 
 def refused(ws: Workspace, path: Path, words: str) -> None:
@@ -211,8 +223,13 @@ def test_a_duplicate_key_in_the_manifest_is_refused(exported, other, tmp_path):
 def test_a_member_larger_than_its_manifest_says_is_refused_unread(exported, other, tmp_path):
     manifest, objects = exported
     oid = manifest["model"]["artifact_hash"]
-    path = write_bundle(tmp_path / "big.wbm", manifest, objects,
-                        sizes={oid: len(objects[oid]) + 50 * 1024 * 1024}, compress=True)
+    path = write_bundle(
+        tmp_path / "big.wbm",
+        manifest,
+        objects,
+        sizes={oid: len(objects[oid]) + 50 * 1024 * 1024},
+        compress=True,
+    )
     assert path.stat().st_size < 1024 * 1024  # 50 MiB of zeros gzip to a small file
     refused(other, path, f"object {oid[:12]} is .* bytes; its manifest says")
 
@@ -220,8 +237,9 @@ def test_a_member_larger_than_its_manifest_says_is_refused_unread(exported, othe
 def test_a_compression_bomb_stops_at_what_the_manifest_declares(exported, other, tmp_path):
     # Pax headers are read before any member: 8 MiB of them expand from a few KiB of gzip.
     manifest, objects = exported
-    path = write_bundle(tmp_path / "bomb.wbm", manifest, objects, compress=True,
-                        pax={"comment": "A" * 8 * 1024 * 1024})
+    path = write_bundle(
+        tmp_path / "bomb.wbm", manifest, objects, compress=True, pax={"comment": "A" * 8 * 1024 * 1024}
+    )
     assert path.stat().st_size < 256 * 1024
     refused(other, path, "expands to more than its manifest declares")
 
@@ -237,8 +255,7 @@ def test_the_expanded_size_cap_is_the_users_to_set(exported, other, tmp_path):
     assert bundles.import_bundle(other, path)["model"] == "demand@1"  # gzip is fine
 
 
-def test_an_imported_dataset_is_profiled_here_not_taken_from_the_manifest(exported, other,
-                                                                         tmp_path):
+def test_an_imported_dataset_is_profiled_here_not_taken_from_the_manifest(exported, other, tmp_path):
     manifest = copy.deepcopy(exported[0])
     manifest["dataset"].update(rows=10**9, profile={"rows": "lies"}, valid=1)
     bundles.import_bundle(other, write_bundle(tmp_path / "b.wbm", manifest, exported[1]))
@@ -251,8 +268,7 @@ def test_a_model_that_does_not_load_safely_fails_the_production_gate(ws):
     """Bytes in this workspace's store that verify but are a pickle fail the gate by name; the
     model wb trained passes it."""
     datasets.add(ws, DROPS / "week_01.csv", "sales")
-    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold",
-                                                   model="linear"))
+    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold", model="linear"))
     mv = registry.register(ws, run_id, "demand")
     pickled, _ = ws.store.put_bytes(pickle.dumps([1]))
     gate = model_io.load_gate(ws.store, pickled, mv.artifact_meta)

@@ -32,8 +32,9 @@ FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
 # Text as a user (or a file name, or argv decoded with surrogateescape) can hand it to wb:
 # any code point, lone surrogates included, with the characters references are made of.
-ANY_CHAR = st.one_of(st.characters(), st.characters(categories=["Cs"]),
-                     st.sampled_from("@.-_ 0123456789abcdefABCDEF\n\t'\","))
+ANY_CHAR = st.one_of(
+    st.characters(), st.characters(categories=["Cs"]), st.sampled_from("@.-_ 0123456789abcdefABCDEF\n\t'\",")
+)
 ANY_TEXT = st.text(ANY_CHAR, max_size=30)
 
 
@@ -43,14 +44,18 @@ def _one_line_message(exc: WbError) -> None:
 
 
 # -- CSV ingest ------------------------------------------------------------------------------
-COLUMN_NAMES = st.text(st.one_of(st.characters(exclude_categories=["Cs"]),
-                                 st.sampled_from(",\"'\n\r ;é€😀\ufeff")), max_size=6)
-INTS = st.integers(-10**12, 10**12).map(str)
+COLUMN_NAMES = st.text(
+    st.one_of(st.characters(exclude_categories=["Cs"]), st.sampled_from(",\"'\n\r ;é€😀\ufeff")), max_size=6
+)
+INTS = st.integers(-(10**12), 10**12).map(str)
 FLOATS = st.floats(allow_nan=True, allow_infinity=True).map(repr)
-TEXT = st.text(st.one_of(st.characters(exclude_categories=["Cs"]),
-                         st.sampled_from(",\"\n\r ")), max_size=8)
-CELLS = {"int": st.one_of(INTS, st.just("")), "float": st.one_of(FLOATS, INTS, st.just("")),
-         "text": st.one_of(TEXT, st.just("")), "mixed": st.one_of(INTS, FLOATS, TEXT, st.just(""))}
+TEXT = st.text(st.one_of(st.characters(exclude_categories=["Cs"]), st.sampled_from(',"\n\r ')), max_size=8)
+CELLS = {
+    "int": st.one_of(INTS, st.just("")),
+    "float": st.one_of(FLOATS, INTS, st.just("")),
+    "text": st.one_of(TEXT, st.just("")),
+    "mixed": st.one_of(INTS, FLOATS, TEXT, st.just("")),
+}
 
 
 @st.composite
@@ -59,8 +64,9 @@ def csv_files(draw) -> bytes:
     (commas, quotes, line breaks), sometimes text late in a numeric-looking column."""
     header = draw(st.lists(COLUMN_NAMES, min_size=1, max_size=5))
     kinds = [draw(st.sampled_from(sorted(CELLS))) for _ in header]
-    rows = [[draw(CELLS[kind]) for kind in kinds]
-            for _ in range(draw(st.sampled_from(range(9))))]  # 0 rows: a header alone
+    rows = [
+        [draw(CELLS[kind]) for kind in kinds] for _ in range(draw(st.sampled_from(range(9))))
+    ]  # 0 rows: a header alone
     if rows and draw(st.booleans()):  # a number column with one word in its last row
         column = draw(st.integers(0, len(header) - 1))
         rows[-1][column] = draw(st.sampled_from(["n/a", "x", "1,5", "12abc", "-"]))
@@ -71,8 +77,13 @@ def csv_files(draw) -> bytes:
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     bom = draw(st.sampled_from(["", "", "", "\ufeff"]))  # as Excel writes UTF-8 CSV
     # A lone empty field is quoted, or its line would be blank (and no row at all).
-    return (bom + "".join(",".join(_field(cell, quote_all or len(row) == 1) for cell in row)
-                          + newline for row in [header, *rows])).encode()
+    return (
+        bom
+        + "".join(
+            ",".join(_field(cell, quote_all or len(row) == 1) for cell in row) + newline
+            for row in [header, *rows]
+        )
+    ).encode()
 
 
 def _field(text: str, quote_all: bool) -> str:
@@ -145,19 +156,19 @@ def refs_ws(tmp_path_factory) -> Workspace:
         path = root / f"s{i}.csv"
         path.write_text(text)
         datasets.add(ws, path, "sales")
-    run_id = runs.create(ws, experiment="e", kind="script", command=[], cwd=root,
-                         capture_environment=False)
+    run_id = runs.create(ws, experiment="e", kind="script", command=[], cwd=root, capture_environment=False)
     with transaction(ws.conn) as conn:
         for _ in range(2):
             registry.insert_version(conn, "m", run_id, "0" * 64, {}, [], {})
-        conn.execute("INSERT INTO aliases (model_id, alias, version, updated_at) "
-                     "SELECT id, 'production', 1, '' FROM models WHERE name = 'm'")
+        conn.execute(
+            "INSERT INTO aliases (model_id, alias, version, updated_at) "
+            "SELECT id, 'production', 1, '' FROM models WHERE name = 'm'"
+        )
     yield ws
     ws.close()
 
 
-REFERENCES = st.one_of(ANY_TEXT, ANY_TEXT.map(lambda s: "sales@" + s),
-                       ANY_TEXT.map(lambda s: "m@" + s))
+REFERENCES = st.one_of(ANY_TEXT, ANY_TEXT.map(lambda s: "sales@" + s), ANY_TEXT.map(lambda s: "m@" + s))
 
 
 @settings(max_examples=150, deadline=None)
@@ -172,8 +183,9 @@ def test_any_text_as_a_reference_resolves_or_is_a_clear_error(refs_ws, text):
         assert (name if selector is None else f"{name}@{selector}") == text
         if selector is not None:
             number = version_number(selector)
-            assert number is None or (selector.isascii() and selector.isdigit()
-                                      and number == min(int(selector), MAX_INT))
+            assert number is None or (
+                selector.isascii() and selector.isdigit() and number == min(int(selector), MAX_INT)
+            )
     for resolve, kind in ((datasets.resolve, "dataset"), (registry.resolve, "model")):
         try:
             found = resolve(refs_ws, text)
@@ -184,8 +196,10 @@ def test_any_text_as_a_reference_resolves_or_is_a_clear_error(refs_ws, text):
 
 
 @settings(max_examples=150, deadline=None)
-@given(name=st.from_regex(NAME_RE, fullmatch=True).filter(lambda n: "@" not in n),
-       n=st.one_of(st.integers(0, 20), st.integers(0, MAX_INT), st.integers(MAX_INT, 10**30)))
+@given(
+    name=st.from_regex(NAME_RE, fullmatch=True).filter(lambda n: "@" not in n),
+    n=st.one_of(st.integers(0, 20), st.integers(0, MAX_INT), st.integers(MAX_INT, 10**30)),
+)
 def test_name_at_number_round_trips_and_names_that_version(refs_ws, name, n):
     assert split_ref(name) == (name, None)
     assert split_ref(f"{name}@{n}") == (name, str(n))
@@ -220,8 +234,16 @@ RUNS = {
     "r4": ({"lr": -1, "depth": 1.0}, {"rmse": [(0.5, 1), (3.0, 0)]}),
     "r5": ({}, {}),
 }
-OPS = {"=": operator.eq, "==": operator.eq, "!=": operator.ne, "<>": operator.ne,
-       "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+OPS = {
+    "=": operator.eq,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<>": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @pytest.fixture(scope="module")
@@ -229,8 +251,9 @@ def where_ws(tmp_path_factory) -> Workspace:
     root = tmp_path_factory.mktemp("where")
     ws, _ = Workspace.init(root / "ws")
     for name, (params, metrics) in RUNS.items():
-        run_id = runs.create(ws, experiment="e", kind="script", command=[], cwd=root, name=name,
-                             capture_environment=False)
+        run_id = runs.create(
+            ws, experiment="e", kind="script", command=[], cwd=root, name=name, capture_environment=False
+        )
         with Run(ws, run_id, owned=True) as run:  # the tracking client, as a script logs
             run.log_params(params)
             for key, points in metrics.items():
@@ -253,8 +276,7 @@ def _truth(name: str, field: str, key: str, op: str, value: float) -> bool:
 
 
 NUMBER = st.one_of(st.sampled_from(GRID), st.floats(-10, 10, allow_nan=False))
-SPELLINGS = st.sampled_from([repr, lambda v: str(int(v)) if v.is_integer() else repr(v),
-                             lambda v: f"{v:e}"])
+SPELLINGS = st.sampled_from([repr, lambda v: str(int(v)) if v.is_integer() else repr(v), lambda v: f"{v:e}"])
 
 
 @st.composite
@@ -262,16 +284,24 @@ def conditions(draw) -> tuple[str, list[tuple[bool, str, str, str, float]]]:
     """`[not] FIELD.KEY OP NUMBER and ...` and its comparisons, as the parser should read it."""
     parts = []
     for _ in range(draw(st.integers(1, 4))):
-        field, key = draw(st.sampled_from([("params", "lr"), ("params", "depth"),
-                                           ("params", "opt"), ("params", "nosuch"),
-                                           ("metrics", "rmse"), ("metrics", "acc")]))
+        field, key = draw(
+            st.sampled_from(
+                [
+                    ("params", "lr"),
+                    ("params", "depth"),
+                    ("params", "opt"),
+                    ("params", "nosuch"),
+                    ("metrics", "rmse"),
+                    ("metrics", "acc"),
+                ]
+            )
+        )
         op = draw(st.sampled_from(sorted(OPS)))
         value = draw(NUMBER)
         text = draw(SPELLINGS)(value)
         negate = draw(st.booleans())
         parts.append((negate, field, key, op, float(text), text))
-    where = " and ".join(f"{'not ' if neg else ''}{f}.{k} {op} {text}"
-                         for neg, f, k, op, _, text in parts)
+    where = " and ".join(f"{'not ' if neg else ''}{f}.{k} {op} {text}" for neg, f, k, op, _, text in parts)
     return where, [p[:5] for p in parts]
 
 
@@ -279,8 +309,7 @@ def conditions(draw) -> tuple[str, list[tuple[bool, str, str, str, float]]]:
 @given(condition=conditions())
 def test_where_selects_exactly_the_runs_the_same_predicate_selects(where_ws, condition):
     where, parts = condition
-    expected = {name for name in RUNS
-                if all(_truth(name, f, k, op, v) != neg for neg, f, k, op, v in parts)}
+    expected = {name for name in RUNS if all(_truth(name, f, k, op, v) != neg for neg, f, k, op, v in parts)}
     found = {r.name for r in runs.list_runs(where_ws, where=where, limit=None)}
     assert found == expected, where
     assert runs.count_runs(where_ws, where=where) == len(expected)
@@ -289,16 +318,60 @@ def test_where_selects_exactly_the_runs_the_same_predicate_selects(where_ws, con
 QUOTED_ANY = ANY_TEXT.map(lambda s: "'" + s.replace("\\", "").replace("'", "") + "'")
 WHERE_TEXT = st.one_of(
     st.text(ANY_CHAR, max_size=40),
-    st.tuples(st.sampled_from(["name", "status", "model", "experiment", "data", "tags.t",
-                               "params.opt", "params.lr", "metrics.rmse"]),
-              st.sampled_from(["=", "!=", "<"]), st.one_of(QUOTED_ANY, NUMBER.map(repr))
-              ).map(" ".join),
-    st.lists(st.one_of(st.sampled_from(["params.lr", "metrics.rmse", "tags.t", "name", "data",
-                                        "status", "=", "!=", "<", ">=", "and", "or", "not", "(",
-                                        ")", "1", "-2.5", "1e400", "nan", "true", "'x y'", "\"",
-                                        ".", "@", "٣", "params.'a b'"]),
-                       QUOTED_ANY),
-             max_size=8).map(" ".join))
+    st.tuples(
+        st.sampled_from(
+            [
+                "name",
+                "status",
+                "model",
+                "experiment",
+                "data",
+                "tags.t",
+                "params.opt",
+                "params.lr",
+                "metrics.rmse",
+            ]
+        ),
+        st.sampled_from(["=", "!=", "<"]),
+        st.one_of(QUOTED_ANY, NUMBER.map(repr)),
+    ).map(" ".join),
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "params.lr",
+                    "metrics.rmse",
+                    "tags.t",
+                    "name",
+                    "data",
+                    "status",
+                    "=",
+                    "!=",
+                    "<",
+                    ">=",
+                    "and",
+                    "or",
+                    "not",
+                    "(",
+                    ")",
+                    "1",
+                    "-2.5",
+                    "1e400",
+                    "nan",
+                    "true",
+                    "'x y'",
+                    '"',
+                    ".",
+                    "@",
+                    "٣",
+                    "params.'a b'",
+                ]
+            ),
+            QUOTED_ANY,
+        ),
+        max_size=8,
+    ).map(" ".join),
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -317,5 +390,8 @@ def test_any_where_text_lists_runs_or_is_a_where_error(where_ws, where):
 
 def test_the_runs_to_filter_give_non_trivial_answers(where_ws):
     # Guards the oracle test against vacuity: a filter on its fixed runs picks some, not all.
-    assert {r.name for r in runs.list_runs(where_ws, where="metrics.rmse <= 1", limit=None)} \
-        == {"r0", "r3", "r4"}  # r4's latest rmse is its highest step's, 0.5
+    assert {r.name for r in runs.list_runs(where_ws, where="metrics.rmse <= 1", limit=None)} == {
+        "r0",
+        "r3",
+        "r4",
+    }  # r4's latest rmse is its highest step's, 0.5

@@ -21,8 +21,12 @@ from workbench.core.experiments import runs, training
 from workbench.core.experiments.executor import ENV_RUN_ID
 from workbench.core.models import prediction, registry
 
-INPUTS = [{"name": "date", "dtype": "Date"}, {"name": "region", "dtype": "String"},
-          {"name": "x1", "dtype": "Float64"}, {"name": "x2", "dtype": "Float64"}]
+INPUTS = [
+    {"name": "date", "dtype": "Date"},
+    {"name": "region", "dtype": "String"},
+    {"name": "x1", "dtype": "Float64"},
+    {"name": "x2", "dtype": "Float64"},
+]
 REGIONS = ["east", "north", "south"]
 
 
@@ -31,20 +35,28 @@ def sales_frame(n: int = 300, seed: int = 0) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     region = rng.choice(REGIONS, n)
     x1, x2 = rng.normal(size=n), rng.uniform(0, 10, size=n)
-    units = 3 * x1 + 0.5 * x2 + np.where(region == "north", 2.0, 0.0) \
-        + rng.normal(scale=0.3, size=n)
-    return pl.DataFrame({"date": [dt.date(2026, 1, 1) + dt.timedelta(days=i % 30)
-                                  for i in range(n)],
-                         "region": region, "x1": x1.round(4), "x2": x2.round(4),
-                         "units": units.round(4)})
+    units = 3 * x1 + 0.5 * x2 + np.where(region == "north", 2.0, 0.0) + rng.normal(scale=0.3, size=n)
+    return pl.DataFrame(
+        {
+            "date": [dt.date(2026, 1, 1) + dt.timedelta(days=i % 30) for i in range(n)],
+            "region": region,
+            "x1": x1.round(4),
+            "x2": x2.round(4),
+            "units": units.round(4),
+        }
+    )
 
 
 def churn_frame(n: int = 300, seed: int = 1) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     x1 = rng.normal(size=n)
-    return pl.DataFrame({"region": rng.choice(REGIONS, n), "x1": x1.round(4),
-                         "churned": np.where(x1 + rng.normal(scale=0.3, size=n) > 0,
-                                             "yes", "no")})
+    return pl.DataFrame(
+        {
+            "region": rng.choice(REGIONS, n),
+            "x1": x1.round(4),
+            "churned": np.where(x1 + rng.normal(scale=0.3, size=n) > 0, "yes", "no"),
+        }
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -66,10 +78,8 @@ def sales(ws, tmp_path) -> str:
     return add_frame(ws, tmp_path, sales_frame(), "sales")
 
 
-def train(ws, model: str = "linear", data: str = "sales@1", target: str = "units",
-          **params) -> str:
-    return training.train(ws, training.TrainSpec(data=data, target=target, model=model,
-                                                 params=params))
+def train(ws, model: str = "linear", data: str = "sales@1", target: str = "units", **params) -> str:
+    return training.train(ws, training.TrainSpec(data=data, target=target, model=model, params=params))
 
 
 @pytest.fixture
@@ -116,9 +126,11 @@ def wb_log(ws) -> list[dict]:
 
 
 def nothing_registered(ws) -> bool:
-    return (registry.list_models(ws) == []
-            and ws.conn.execute("SELECT COUNT(*) FROM model_versions").fetchone()[0] == 0
-            and all(e["kind"] != "model.register" for e in wb_log(ws)))
+    return (
+        registry.list_models(ws) == []
+        and ws.conn.execute("SELECT COUNT(*) FROM model_versions").fetchone()[0] == 0
+        and all(e["kind"] != "model.register" for e in wb_log(ws))
+    )
 
 
 # -- registering ------------------------------------------------------------------------------
@@ -128,8 +140,9 @@ def test_versions_count_up_and_show_has_the_lineage(ws, tmp_path):
     (tmp_path / "train.py").write_text("print('hi')\n")
     subprocess.run([*git, "add", "train.py"], check=True)
     subprocess.run([*git, "commit", "-qm", "first"], check=True)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     ref = add_frame(ws, tmp_path, sales_frame(), "sales")
     run_id = train(ws, "linear", alpha=0.5)
 
@@ -157,8 +170,7 @@ def test_versions_count_up_and_show_has_the_lineage(ws, tmp_path):
     assert kinds.count("model.register") == 3
 
 
-def test_a_failed_run_a_run_without_a_model_an_unknown_run_and_a_bad_name_register_nothing(
-        ws, sales):
+def test_a_failed_run_a_run_without_a_model_an_unknown_run_and_a_bad_name_register_nothing(ws, sales):
     from sklearn.linear_model import LinearRegression
 
     with pytest.raises(RuntimeError), wb.start_run(workspace=ws.root) as failed:
@@ -202,12 +214,15 @@ def test_references_by_name_version_alias_and_latest(ws, good_and_bad):
     assert (prod.version, prod.aliases) == (1, ["production"])
 
 
-@pytest.mark.parametrize(("ref", "words"), [
-    ("nosuch", "no model named 'nosuch'"),
-    ("nosuch@1", "no model named 'nosuch'"),
-    ("demand@7", "no version 7"),
-    ("demand@staging", "no alias 'staging'"),
-])
+@pytest.mark.parametrize(
+    ("ref", "words"),
+    [
+        ("nosuch", "no model named 'nosuch'"),
+        ("nosuch@1", "no model named 'nosuch'"),
+        ("demand@7", "no version 7"),
+        ("demand@staging", "no alias 'staging'"),
+    ],
+)
 def test_unknown_references_say_what_was_looked_for(ws, good_and_bad, ref, words):
     with pytest.raises(NotFound, match=re.escape(words)):
         registry.resolve(ws, ref)
@@ -253,7 +268,10 @@ def test_a_better_or_equal_challenger_passes(ws, sales, tmp_path):
     assert target_of(ws, "demand") == 3
     history = registry.alias_history(ws, "demand")
     assert [(h["from_version"], h["to_version"], h["action"]) for h in history] == [
-        (None, 1, "promote"), (1, 2, "promote"), (2, 3, "promote")]
+        (None, 1, "promote"),
+        (1, 2, "promote"),
+        (2, 3, "promote"),
+    ]
 
 
 def test_a_classifier_is_gated_on_roc_auc(ws, tmp_path):
@@ -274,14 +292,17 @@ def test_force_needs_a_reason_and_is_recorded_with_it(ws, good_and_bad):
         with pytest.raises(InvalidInput, match="reason"):
             registry.promote(ws, "demand@2", "production", force=True, reason=reason)
     assert target_of(ws, "demand") == 1
-    forced = registry.promote(ws, "demand@2", "production", force=True,
-                              reason="hotfix for the north stores")
+    forced = registry.promote(ws, "demand@2", "production", force=True, reason="hotfix for the north stores")
     assert forced.promoted and forced.forced
     assert gate(forced, "performance")["passed"] is False  # the gates are still reported
     assert target_of(ws, "demand") == 2
     last = registry.alias_history(ws, "demand")[-1]
     assert (last["from_version"], last["to_version"], last["forced"], last["reason"]) == (
-        1, 2, True, "hotfix for the north stores")
+        1,
+        2,
+        True,
+        "hotfix for the north stores",
+    )
     assert last["user"] == getpass.getuser()
     event = wb_log(ws)[0]
     assert event["kind"] == "model.promote" and "hotfix for the north stores" in event["message"]
@@ -290,11 +311,11 @@ def test_force_needs_a_reason_and_is_recorded_with_it(ws, good_and_bad):
 def test_promoting_the_version_already_there_changes_nothing_and_says_so(ws, good_and_bad):
     registry.promote(ws, "demand@1", "production")
     events_before = len(wb_log(ws))
-    for again in (registry.promote(ws, "demand@1", "production"),
-                  registry.promote(ws, "demand@production", "Production", force=True,
-                                   reason="again")):
-        assert (again.promoted, again.already, again.forced, again.gates) == (
-            False, True, False, [])
+    for again in (
+        registry.promote(ws, "demand@1", "production"),
+        registry.promote(ws, "demand@production", "Production", force=True, reason="again"),
+    ):
+        assert (again.promoted, again.already, again.forced, again.gates) == (False, True, False, [])
         assert again.message == "demand@1 is already demand@production; nothing to do"
         assert again.to_dict()["already"] is True
     assert len(registry.alias_history(ws, "demand")) == 1
@@ -309,19 +330,30 @@ def test_an_alias_that_reads_as_a_version_or_is_no_name_is_refused(ws, good_and_
 
 
 def contract_text(columns: dict[str, str]) -> str:
-    return "".join(f'[columns.{name}]\ndtype = "{dtype}"\nrequired = true\n\n'
-                   for name, dtype in columns.items())
+    return "".join(
+        f'[columns.{name}]\ndtype = "{dtype}"\nrequired = true\n\n' for name, dtype in columns.items()
+    )
 
 
-@pytest.mark.parametrize(("columns", "passes", "named"), [
-    ({"date": "Date", "region": "String", "x1": "Float64", "x2": "Float64",
-      "units": "Float64"}, True, None),
-    ({"date": "Date", "region": "String", "x1": "Float64", "units": "Float64"}, False, "x2"),
-    ({"date": "Date", "region": "String", "x1": "String", "x2": "Float64",
-      "units": "Float64"}, False, "x1"),
-])
+@pytest.mark.parametrize(
+    ("columns", "passes", "named"),
+    [
+        (
+            {"date": "Date", "region": "String", "x1": "Float64", "x2": "Float64", "units": "Float64"},
+            True,
+            None,
+        ),
+        ({"date": "Date", "region": "String", "x1": "Float64", "units": "Float64"}, False, "x2"),
+        (
+            {"date": "Date", "region": "String", "x1": "String", "x2": "Float64", "units": "Float64"},
+            False,
+            "x1",
+        ),
+    ],
+)
 def test_the_schema_gate_checks_the_inputs_against_the_datasets_contract(
-        ws, good_and_bad, columns, passes, named):
+    ws, good_and_bad, columns, passes, named
+):
     from workbench.core.data import contracts
 
     contracts.set_contract(ws, "sales", contract_text(columns), "test.toml")
@@ -391,7 +423,10 @@ def test_rollback_returns_production_to_the_version_before(ws, good_and_bad):
     assert target_of(ws, "demand") == 1
     history = registry.show(ws, "demand")["alias_history"]
     assert [(h["action"], h["from_version"], h["to_version"], h["forced"]) for h in history] == [
-        ("promote", None, 1, False), ("promote", 1, 2, True), ("rollback", 2, 1, False)]
+        ("promote", None, 1, False),
+        ("promote", 1, 2, True),
+        ("rollback", 2, 1, False),
+    ]
     assert history[-1]["user"] == getpass.getuser()
     assert history[-1]["alias"] == "production"
     assert wb_log(ws)[0]["kind"] == "model.rollback"
@@ -446,7 +481,9 @@ def test_list_models_counts_versions_and_maps_aliases(ws, good_and_bad):
     registry.promote(ws, "demand@2", "staging")
     found = registry.list_models(ws)
     assert [(m["name"], m["versions"], m["aliases"]) for m in found] == [
-        ("another", 1, {}), ("demand", 2, {"production": 1, "staging": 2})]
+        ("another", 1, {}),
+        ("demand", 2, {"production": 1, "staging": 2}),
+    ]
     assert registry.resolve(ws, "demand@2").aliases == ["staging"]
 
 
@@ -461,7 +498,8 @@ def test_evaluate_two_versions_overall_and_by_segment(ws, good_and_bad):
     df = sales_frame()
     assert [s["segment"] for s in result["segments"]] == REGIONS
     assert [s["rows"] for s in result["segments"]] == [
-        df.filter(pl.col("region") == r).height for r in REGIONS]
+        df.filter(pl.col("region") == r).height for r in REGIONS
+    ]
     for segment in result["segments"]:
         assert set(segment["metrics"]) == {"demand@1", "demand@2"}
         assert all(m["rmse"] >= 0 for m in segment["metrics"].values())
@@ -506,12 +544,16 @@ def test_a_classifier_adds_a_probability_per_class(ws, tmp_path):
     assert np.allclose(total.to_numpy(), 1.0)
 
 
-@pytest.mark.parametrize(("change", "named"), [
-    (lambda df: df.drop("x2"), "x2"),
-    (lambda df: df.with_columns(pl.col("x1").cast(pl.String) + "kg"), "x1"),
-])
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda df: df.drop("x2"), "x2"),
+        (lambda df: df.with_columns(pl.col("x1").cast(pl.String) + "kg"), "x1"),
+    ],
+)
 def test_predict_refuses_input_that_does_not_fit_and_writes_nothing(
-        ws, good_and_bad, tmp_path, change, named):
+    ws, good_and_bad, tmp_path, change, named
+):
     source, dest = tmp_path / "new.csv", tmp_path / "scored.csv"
     change(sales_frame(30).drop("units")).write_csv(source)
     with pytest.raises(InvalidInput, match=named):
@@ -538,10 +580,10 @@ def test_predict_with_an_alias(ws, good_and_bad, tmp_path):
     assert pl.read_csv(dest).columns[-2:] == ["units", "prediction"]
 
 
-
 @pytest.mark.parametrize(("column", "dtype"), [("x1", pl.Float64), ("date", pl.Date)])
 def test_a_csv_with_a_column_empty_in_every_row_scores_like_its_parquet_twin(
-        ws, good_and_bad, tmp_path, column, dtype):
+    ws, good_and_bad, tmp_path, column, dtype
+):
     """A batch where a sensor was down or a field was not filled in: the column is empty in
     every row. The model imputes missing values, and the same rows as Parquet (a typed column
     of nulls) score fine; as CSV the empty column has no type (polars reads it as text), which
@@ -561,8 +603,9 @@ def test_a_scripts_model_records_the_dataset_its_run_read(ws, sales):
     with wb.start_run(workspace=ws.root) as run:
         df = run.use_dataset("sales@1")
         X = df.select("x1", "x2")
-        run.log_model(LinearRegression().fit(X.to_numpy(), df["units"].to_numpy()),
-                      input_example=X, target="units")
+        run.log_model(
+            LinearRegression().fit(X.to_numpy(), df["units"].to_numpy()), input_example=X, target="units"
+        )
     mv = registry.register(ws, run.id, "scripted")
     assert mv.dataset == "sales@1" and mv.dataset_hash == datasets.resolve(ws, "sales@1").hash
 
@@ -576,7 +619,8 @@ def test_the_gate_judges_on_data_the_candidate_has_not_seen(ws, sales, tmp_path)
     blind = registry.promote(ws, "demand@2", "production")
     assert not blind.promoted and gate(blind, "performance")["detail"] == (
         "not measured: demand@2 was trained on sales@2, and no newer version of sales exists "
-        "to judge it on; pass --data with data it has not seen")
+        "to judge it on; pass --data with data it has not seen"
+    )
     # Its own training data, chosen by the user, is measured with a caution.
     flattered = registry.promote(ws, "demand@2", "production", data="sales@2")
     assert "demand@2 was trained on sales@2" in flattered.caution

@@ -19,8 +19,9 @@ from workbench.core.monitoring.watcher import Watcher
 @pytest.fixture
 def champion(ws):
     datasets.add(ws, DROPS / "reference.csv", "sales")
-    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold",
-                                                   model="linear", split="time:date"))
+    run_id = training.train(
+        ws, training.TrainSpec(data="sales@1", target="units_sold", model="linear", split="time:date")
+    )
     registry.register(ws, run_id, "demand")
     registry.promote(ws, "demand@1", "production")
     return ws
@@ -43,8 +44,7 @@ def test_a_quiet_drop_retrains_nothing(champion, tmp_path):
     assert _versions(champion) == [1] and "retrained" not in outcome.detail
 
 
-def test_a_drifted_drop_trains_a_challenger_like_production_and_the_next_drop_judges_it(
-        champion, tmp_path):
+def test_a_drifted_drop_trains_a_challenger_like_production_and_the_next_drop_judges_it(champion, tmp_path):
     outcome = _drop(champion, tmp_path, "week_05")
     assert outcome.dataset_drift and "retrained demand on sales@2 as demand@2" in outcome.detail
     challenger = registry.resolve(champion, "demand@2")
@@ -52,7 +52,8 @@ def test_a_drifted_drop_trains_a_challenger_like_production_and_the_next_drop_ju
     info = runs.get(champion, challenger.run_id)
     production = runs.get(champion, registry.resolve(champion, "demand@1").run_id)
     assert {k: v for k, v in info.spec.items() if k != "data"} == {
-        k: v for k, v in production.spec.items() if k != "data"}  # the same recipe
+        k: v for k, v in production.spec.items() if k != "data"
+    }  # the same recipe
     assert info.tags["retrained_from"] == "demand@1"
 
     outcome = _drop(champion, tmp_path, "week_06")  # unseen by both: the judge
@@ -83,18 +84,17 @@ def test_retrain_says_so_when_there_is_no_model_to_keep_up(ws, tmp_path):
     assert "no production model of sales was trained by `wb train`" in outcome.detail
 
 
-def test_a_retraining_that_fails_raises_an_alert_and_the_drop_is_still_taken(champion,
-                                                                            tmp_path):
+def test_a_retraining_that_fails_raises_an_alert_and_the_drop_is_still_taken(champion, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     constant = folder / "week_05_constant.csv"  # labels there, but all one value: refused
-    pl.read_csv(DROPS / "week_05.csv").with_columns(units_sold=pl.lit(3)).head(5).write_csv(
-        constant)
+    pl.read_csv(DROPS / "week_05.csv").with_columns(units_sold=pl.lit(3)).head(5).write_csv(constant)
     outcome = Watcher(champion, folder, "sales", "sales@1", retrain=True).process(constant)
     assert outcome.status == "added"
     assert "retraining demand failed" in outcome.detail
-    assert [a.kind for a in alerts.list_alerts(champion, open_only=True)
-            if a.kind == "retrain"] == ["retrain"]
+    assert [a.kind for a in alerts.list_alerts(champion, open_only=True) if a.kind == "retrain"] == [
+        "retrain"
+    ]
     assert _versions(champion) == [1]
 
 

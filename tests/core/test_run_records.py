@@ -17,13 +17,38 @@ from workbench.core.experiments.records import RunArtifact, RunInput, RunRecord,
 from workbench.core.experiments.tracking import ENV_RUN_ID
 
 # SPEC.md: `wb runs list --json` is a list of these (the listing adds kind and model).
-SPEC_LIST_FIELDS = {"id", "name", "experiment", "status", "params", "metrics", "started_at",
-                    "duration_s"}
-LIST_KEYS = ["id", "name", "experiment", "status", "kind", "model", "params", "metrics",
-             "started_at", "duration_s"]
+SPEC_LIST_FIELDS = {"id", "name", "experiment", "status", "params", "metrics", "started_at", "duration_s"}
+LIST_KEYS = [
+    "id",
+    "name",
+    "experiment",
+    "status",
+    "kind",
+    "model",
+    "params",
+    "metrics",
+    "started_at",
+    "duration_s",
+]
 # `wb runs show --json`, key for key and in this order (its bytes are what scripts read).
-SHOW_KEYS = [*LIST_KEYS, "tags", "inputs", "artifacts", "metric_steps", "command", "cwd", "host",
-             "pid", "seed", "error", "exit_code", "ended_at", "created_at", "environment", "spec"]
+SHOW_KEYS = [
+    *LIST_KEYS,
+    "tags",
+    "inputs",
+    "artifacts",
+    "metric_steps",
+    "command",
+    "cwd",
+    "host",
+    "pid",
+    "seed",
+    "error",
+    "exit_code",
+    "ended_at",
+    "created_at",
+    "environment",
+    "spec",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -37,8 +62,9 @@ def _finished(ws, small_csv, tmp_path) -> str:
     datasets.add(ws, small_csv, "sales")
     note = tmp_path / "note.txt"
     note.write_text("hello")
-    with wb.start_run(workspace=ws.root, experiment="demand", params={"lr": 0.1, "depth": 3},
-                      tags={"team": "ml"}) as run:
+    with wb.start_run(
+        workspace=ws.root, experiment="demand", params={"lr": 0.1, "depth": 3}, tags={"team": "ml"}
+    ) as run:
         run.use_dataset("sales@1")
         run.log_metric("loss", 2.0)
         run.log_metric("loss", 1.0)
@@ -54,8 +80,14 @@ def _failed(ws) -> str:
 
 
 def _running(ws) -> str:
-    return runs.create(ws, experiment=None, kind="command", command=["python", "t.py"],
-                       cwd=ws.root, capture_environment=False)
+    return runs.create(
+        ws,
+        experiment=None,
+        kind="command",
+        command=["python", "t.py"],
+        cwd=ws.root,
+        capture_environment=False,
+    )
 
 
 def _dead_pid() -> int:
@@ -66,8 +98,11 @@ def _dead_pid() -> int:
 
 @pytest.mark.parametrize("status", ["finished", "failed", "running"])
 def test_to_dict_is_the_json_of_runs_show_and_runs_list(ws, small_csv, tmp_path, status):
-    run_id = {"finished": lambda: _finished(ws, small_csv, tmp_path),
-              "failed": lambda: _failed(ws), "running": lambda: _running(ws)}[status]()
+    run_id = {
+        "finished": lambda: _finished(ws, small_csv, tmp_path),
+        "failed": lambda: _failed(ws),
+        "running": lambda: _running(ws),
+    }[status]()
     record = runs.get(ws, run_id)
     assert isinstance(record, RunRecord) and record.status == status
     shown = record.to_dict()
@@ -87,16 +122,23 @@ def test_to_dict_is_the_json_of_runs_show_and_runs_list(ws, small_csv, tmp_path,
 def test_a_finished_runs_record_holds_what_it_logged(ws, small_csv, tmp_path):
     record = runs.get(ws, _finished(ws, small_csv, tmp_path))
     shown = record.to_dict()
-    assert (record.experiment, record.params, record.metrics) == ("demand", {"lr": 0.1, "depth": 3},
-                                                                  {"loss": 1.0})
+    assert (record.experiment, record.params, record.metrics) == (
+        "demand",
+        {"lr": 0.1, "depth": 3},
+        {"loss": 1.0},
+    )
     assert record.metric_steps == {"loss": 2} and record.tags == {"team": "ml"}
     [used] = record.inputs
     assert isinstance(used, RunInput) and used.ref == "sales@1"
     assert shown["inputs"] == [{"dataset": "sales", "version": 1, "hash": used.hash}]
     note = next(a for a in record.artifacts if a.path == "note.txt")
     assert isinstance(note, RunArtifact) and note.size == 5
-    assert note.summary() == {"path": "note.txt", "kind": note.kind, "size": 5,
-                              "hash": note.hash}  # `wb runs artifacts --json`
+    assert note.summary() == {
+        "path": "note.txt",
+        "kind": note.kind,
+        "size": 5,
+        "hash": note.hash,
+    }  # `wb runs artifacts --json`
     assert [a["path"] for a in shown["artifacts"]] == sorted(a.path for a in record.artifacts)
 
 

@@ -12,8 +12,7 @@ def test_status_names_production_models_and_running_watchers(ws, small_csv, tmp_
     from workbench.core.models import registry
 
     datasets.add(ws, small_csv, "shop")
-    run_id = training.train(ws, training.TrainSpec(data="shop@1", target="units",
-                                                   model="baseline"))
+    run_id = training.train(ws, training.TrainSpec(data="shop@1", target="units", model="baseline"))
     registry.register(ws, run_id, "demand")
     before = status.summary(ws)
     assert before["models"] == 1 and before["production"] == {} and before["watchers"] == []
@@ -25,8 +24,7 @@ def test_status_names_production_models_and_running_watchers(ws, small_csv, tmp_
     try:
         now = status.summary(ws)
         assert now["production"] == {"demand": 1}
-        assert [(w["dir"], w["dataset"]) for w in now["watchers"]] == [(str(folder.resolve()),
-                                                                       "shop")]
+        assert [(w["dir"], w["dataset"]) for w in now["watchers"]] == [(str(folder.resolve()), "shop")]
     finally:
         watcher._unregister()
     assert status.summary(ws)["watchers"] == []

@@ -16,8 +16,9 @@ from workbench.core.storage.maintenance import fsck
 from workbench.core.storage.store import ObjectStore
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          deadline=None)  # fsync latency varies on a shared disk
+@settings(
+    max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)  # fsync latency varies on a shared disk
 @given(data=st.binary(max_size=20_000))
 def test_any_bytes_round_trip(tmp_path, data):
     store = ObjectStore(LocalBackend(tmp_path / "objects"))
@@ -56,8 +57,7 @@ def _flip_byte(path: Path, offset: int) -> None:
     os.chmod(path, 0o444)  # keep the mode bits of a healthy object: fsck must not trust them
 
 
-@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          deadline=None)
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(data=st.binary(min_size=1, max_size=5_000), where=st.floats(0, 1, exclude_max=True))
 def test_a_flipped_byte_is_caught(ws, data, where):
     oid, _ = ws.store.put_bytes(data)

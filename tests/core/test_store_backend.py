@@ -116,10 +116,14 @@ def test_a_discarded_stage_leaves_nothing(backend):
     assert list(backend.temps()) == [] and list(backend.list()) == []
 
 
-@pytest.mark.parametrize("error, raised", [
-    (OSError(errno.ENOSPC, "No space left on device"), NoSpace),
-    (KeyboardInterrupt(), KeyboardInterrupt),
-], ids=["disk-full", "interrupt"])
+@pytest.mark.parametrize(
+    "error, raised",
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), NoSpace),
+        (KeyboardInterrupt(), KeyboardInterrupt),
+    ],
+    ids=["disk-full", "interrupt"],
+)
 def test_a_write_failing_midway_leaves_no_object_and_no_temp(backend, error, raised):
     with pytest.raises(raised):
         backend.stage(FailingSource(os.urandom(hashing.CHUNK + 10), error))

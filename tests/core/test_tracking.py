@@ -36,18 +36,28 @@ def _not_under_wb_run(monkeypatch):
 
 def _metric_rows(ws, run_id: str, key: str | None = None) -> int:
     if key is None:
-        return ws.conn.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?",
-                               (run_id,)).fetchone()[0]
-    return ws.conn.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ? AND key = ?",
-                           (run_id, key)).fetchone()[0]
+        return ws.conn.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
+    return ws.conn.execute(
+        "SELECT COUNT(*) FROM metrics WHERE run_id = ? AND key = ?", (run_id, key)
+    ).fetchone()[0]
 
 
 def test_params_of_every_type_round_trip(ws, monkeypatch):
     sub = ws.root / "src" / "deep"
     sub.mkdir(parents=True)
     monkeypatch.chdir(sub)  # the workspace is found by walking up, like git
-    params = {"lr": 0.1, "depth": 3, "early": True, "verbose": False, "opt": "adam",
-              "big": 10**12, "neg": -2.5, "none": None, "items": [1, 2], "nested": {"a": 1}}
+    params = {
+        "lr": 0.1,
+        "depth": 3,
+        "early": True,
+        "verbose": False,
+        "opt": "adam",
+        "big": 10**12,
+        "neg": -2.5,
+        "none": None,
+        "items": [1, 2],
+        "nested": {"a": 1},
+    }
     with wb.start_run(experiment="demand", params=params, name="my-run") as run:
         run.log_param("extra", "x")
         run.log_params({"depth": 4})  # a later value replaces an earlier one
@@ -55,8 +65,7 @@ def test_params_of_every_type_round_trip(ws, monkeypatch):
     assert info.params == {**params, "extra": "x", "depth": 4}
     assert type(info.params["depth"]) is int and type(info.params["lr"]) is float
     assert info.params["early"] is True and info.params["verbose"] is False
-    assert (info.name, info.experiment, info.status, info.kind) == (
-        "my-run", "demand", "finished", "script")
+    assert (info.name, info.experiment, info.status, info.kind) == ("my-run", "demand", "finished", "script")
     assert info.ended_at and info.duration_s >= 0
 
 
@@ -153,8 +162,9 @@ def test_outside_a_workspace_start_run_says_to_init(tmp_path, monkeypatch):
 
 
 def test_attaching_to_a_run_made_elsewhere_does_not_end_it(ws, monkeypatch):
-    run_id = runs.create(ws, experiment="x", kind="command", command=["python", "t.py"],
-                         cwd=ws.root, capture_environment=False)
+    run_id = runs.create(
+        ws, experiment="x", kind="command", command=["python", "t.py"], cwd=ws.root, capture_environment=False
+    )
     monkeypatch.setenv(ENV_RUN_ID, run_id)
     monkeypatch.setenv(ENV_VAR, str(ws.root))
     with wb.start_run(experiment="ignored", params={"lr": 0.1}) as run:
@@ -162,8 +172,7 @@ def test_attaching_to_a_run_made_elsewhere_does_not_end_it(ws, monkeypatch):
     assert run.id == run_id
     assert ws.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
     info = runs.get(ws, run_id)
-    assert (info.status, info.params, info.metrics) == ("running", {"lr": 0.1},
-                                                                 {"loss": 0.5})
+    assert (info.status, info.params, info.metrics) == ("running", {"lr": 0.1}, {"loss": 0.5})
     monkeypatch.setenv(ENV_RUN_ID, "f" * 32)
     with pytest.raises(WbError, match="names no run"):
         wb.start_run()
@@ -180,16 +189,23 @@ def test_fifty_thousand_metrics_are_buffered_and_all_written(ws):
     # seconds here); generous for a loaded shared machine.
     assert logging_s < 5.0, f"50,000 log_metric calls took {logging_s:.2f} s"
     assert _metric_rows(ws, run.id, "loss") == n
-    assert ws.conn.execute("SELECT COUNT(DISTINCT step), MIN(step), MAX(step) FROM metrics "
-                           "WHERE run_id = ?", (run.id,)).fetchone()[:] == (n, 0, n - 1)
+    assert ws.conn.execute(
+        "SELECT COUNT(DISTINCT step), MIN(step), MAX(step) FROM metrics WHERE run_id = ?", (run.id,)
+    ).fetchone()[:] == (n, 0, n - 1)
     assert runs.get(ws, run.id).metrics == {"loss": 1.0 / n}
 
 
 def _python(script: str, *args: str, **kwargs) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in (ENV_VAR, ENV_RUN_ID)}
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        **kwargs,
+    )
 
 
 def test_several_processes_logging_at_once_lose_no_row(ws):

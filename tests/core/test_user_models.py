@@ -32,10 +32,16 @@ def frame(n: int = 200, seed: int = 0) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     region = rng.choice(["east", "north", "south"], n)
     x1, x2 = rng.normal(size=n), rng.integers(0, 10, size=n)
-    units = 3 * x1 + 0.5 * x2 + np.where(region == "north", 2.0, 0.0) + rng.normal(0, .3, n)
-    return pl.DataFrame({"date": [dt.date(2026, 1, 1) + dt.timedelta(days=i % 30)
-                                  for i in range(n)], "region": region, "x1": x1.round(4),
-                         "x2": x2, "units": units.round(4)})
+    units = 3 * x1 + 0.5 * x2 + np.where(region == "north", 2.0, 0.0) + rng.normal(0, 0.3, n)
+    return pl.DataFrame(
+        {
+            "date": [dt.date(2026, 1, 1) + dt.timedelta(days=i % 30) for i in range(n)],
+            "region": region,
+            "x1": x1.round(4),
+            "x2": x2,
+            "units": units.round(4),
+        }
+    )
 
 
 @pytest.fixture
@@ -52,8 +58,9 @@ def pipeline(classify: bool = False):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    prep = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-                              ("num", StandardScaler(), NUMERIC)])
+    prep = ColumnTransformer(
+        [("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL), ("num", StandardScaler(), NUMERIC)]
+    )
     return Pipeline([("prep", prep), ("model", LogisticRegression() if classify else Ridge())])
 
 
@@ -61,18 +68,18 @@ def meta_of(ws, run_id: str) -> dict:
     return next(a.meta for a in runs.get(ws, run_id).artifacts if a.kind == "model")
 
 
-def test_a_pipeline_logged_with_an_input_example_registers_and_predicts_as_itself(
-        ws, sales, tmp_path):
+def test_a_pipeline_logged_with_an_input_example_registers_and_predicts_as_itself(ws, sales, tmp_path):
     X = sales.select("region", "x1", "x2")
     with wb.start_run(workspace=ws.root) as run:
         model = pipeline().fit(X, sales["units"])
         run.log_model(model, input_example=X.head(3), target="units")
     meta = meta_of(ws, run.id)
-    assert meta["features"]["inputs"] == [{"name": "region", "dtype": "String"},
-                                          {"name": "x1", "dtype": "Float64"},
-                                          {"name": "x2", "dtype": "Int64"}]
-    assert (meta["task"], meta["target"], meta["inputs_from"]) == ("regression", "units",
-                                                                   "input_example")
+    assert meta["features"]["inputs"] == [
+        {"name": "region", "dtype": "String"},
+        {"name": "x1", "dtype": "Float64"},
+        {"name": "x2", "dtype": "Int64"},
+    ]
+    assert (meta["task"], meta["target"], meta["inputs_from"]) == ("regression", "units", "input_example")
     mv = registry.register(ws, run.id, "demand")
     assert [c["name"] for c in mv.schema] == ["region", "x1", "x2"]
     # Scored from a file whose columns come in another order, with extra columns.
@@ -92,9 +99,11 @@ def test_the_runs_dataset_and_target_param_are_enough(ws, sales):
         run.log_model(pipeline().fit(df.drop("units"), df["units"]))
     meta = meta_of(ws, run.id)
     # The names from the model, the types from the dataset the run read.
-    assert meta["features"]["inputs"] == [{"name": "region", "dtype": "String"},
-                                          {"name": "x1", "dtype": "Float64"},
-                                          {"name": "x2", "dtype": "Int64"}]
+    assert meta["features"]["inputs"] == [
+        {"name": "region", "dtype": "String"},
+        {"name": "x1", "dtype": "Float64"},
+        {"name": "x2", "dtype": "Int64"},
+    ]
     assert meta["target"] == "units"
     assert registry.register(ws, run.id, "demand").dataset == "sales@1"
 
@@ -105,9 +114,11 @@ def test_feature_names_alone_give_the_inputs_with_types_read_off_the_encoders(ws
         run.log_model(pipeline().fit(X, sales["units"]))
     meta = meta_of(ws, run.id)
     assert meta["inputs_from"] == "feature_names_in_"
-    assert meta["features"]["inputs"] == [{"name": "region", "dtype": "String"},
-                                          {"name": "x1", "dtype": "Float64"},
-                                          {"name": "x2", "dtype": "Float64"}]
+    assert meta["features"]["inputs"] == [
+        {"name": "region", "dtype": "String"},
+        {"name": "x1", "dtype": "Float64"},
+        {"name": "x2", "dtype": "Float64"},
+    ]
     mv = registry.register(ws, run.id, "demand")
     predicted, _ = registry.load(ws, mv).predict(sales)  # x2's whole numbers fit Float64
     assert len(predicted) == sales.height
@@ -123,7 +134,8 @@ def test_a_model_without_its_inputs_is_kept_but_refused_at_register(ws, sales):
         registry.register(ws, run.id, "demand")
     assert str(refused.value) == (
         f"run {run.name}'s model cannot score data: it was logged without its input columns "
-        f"and their types (log it with run.log_model(model, input_example=df))")
+        f"and their types (log it with run.log_model(model, input_example=df))"
+    )
     assert registry.list_models(ws) == []
 
 
@@ -139,8 +151,9 @@ def test_an_example_that_is_no_frame_or_lacks_columns_is_refused_when_logged(ws,
 
 
 def test_a_classifier_pipeline_predicts_labels_and_probabilities(ws, sales, tmp_path):
-    labelled = sales.with_columns(big=pl.when(pl.col("units") > 3).then(pl.lit("yes"))
-                                  .otherwise(pl.lit("no")))
+    labelled = sales.with_columns(
+        big=pl.when(pl.col("units") > 3).then(pl.lit("yes")).otherwise(pl.lit("no"))
+    )
     X = labelled.select("region", "x1", "x2")
     with wb.start_run(workspace=ws.root) as run:
         model = pipeline(classify=True).fit(X, labelled["big"])
@@ -162,9 +175,11 @@ def test_a_lightgbm_booster_scores(ws, sales, objective):
 
     X = sales.select("x1", "x2")
     y = (sales["units"] > 3).cast(pl.Int64) if objective == "binary" else sales["units"]
-    booster = lgb.train({"objective": objective, "verbose": -1, "num_threads": 1},
-                        lgb.Dataset(X.to_numpy(), label=y.to_numpy(), feature_name=["x1", "x2"]),
-                        num_boost_round=5)
+    booster = lgb.train(
+        {"objective": objective, "verbose": -1, "num_threads": 1},
+        lgb.Dataset(X.to_numpy(), label=y.to_numpy(), feature_name=["x1", "x2"]),
+        num_boost_round=5,
+    )
     with wb.start_run(workspace=ws.root) as run:
         run.log_model(booster, target="units")
     meta = meta_of(ws, run.id)
@@ -186,8 +201,7 @@ def test_data_that_does_not_fit_is_named_before_the_model_sees_it(ws, sales):
         run.log_model(pipeline().fit(X, sales["units"]), input_example=X, target="units")
     loaded = registry.load(ws, registry.register(ws, run.id, "demand"))
     bad = sales.drop("x2").with_columns(pl.col("x1").cast(pl.String))
-    with pytest.raises(scoring.Unscorable, match="x1 is String, the model takes Float64; "
-                                                 "x2 is missing"):
+    with pytest.raises(scoring.Unscorable, match="x1 is String, the model takes Float64; x2 is missing"):
         loaded.predict(bad, "bad.csv")
 
 

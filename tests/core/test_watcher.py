@@ -39,8 +39,7 @@ def test_once_takes_what_is_there_in_order_and_nothing_twice(ws, drops):
     (drops / ".hidden.csv").write_text("x\n1\n")
     (drops / "partial.csv.part").write_text("x\n1\n")
     outcomes = Watcher(ws, drops, "sales").run(once=True)
-    assert [(o.status, o.version) for o in outcomes] == [("added", "sales@1"),
-                                                          ("added", "sales@2")]
+    assert [(o.status, o.version) for o in outcomes] == [("added", "sales@1"), ("added", "sales@2")]
     assert outcomes[1].dataset_drift is True  # week 5 moved from the reference
     again = Watcher(ws, drops, "sales").run(once=True)
     assert [o.status for o in again] == ["skipped", "skipped"]
@@ -62,8 +61,10 @@ def test_live_drops_are_taken_once_complete_and_stop_is_clean(ws, drops):
     watcher = Watcher(ws, drops, "sales", on_outcome=seen.append)
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
-    _await(lambda: ws.conn.execute("SELECT COUNT(*) FROM watchers WHERE stopped_at IS NULL"
-                                   ).fetchone()[0] == 1, "the watcher to start")
+    _await(
+        lambda: ws.conn.execute("SELECT COUNT(*) FROM watchers WHERE stopped_at IS NULL").fetchone()[0] == 1,
+        "the watcher to start",
+    )
 
     # Renamed into place: complete at once.
     tmp = drops / ".incoming.tmp"
@@ -77,7 +78,7 @@ def test_live_drops_are_taken_once_complete_and_stop_is_clean(ws, drops):
         f.write(data[: len(data) // 2])
         f.flush()
         time.sleep(0.2)  # the writer pausing mid-file, as a slow copy does
-        f.write(data[len(data) // 2:])
+        f.write(data[len(data) // 2 :])
     _await(lambda: len(seen) == 2, "the second drop")
     assert [o.version for o in seen] == ["sales@1", "sales@2"]
     assert datasets.resolve(ws, "sales@2").rows == 2800
@@ -85,8 +86,7 @@ def test_live_drops_are_taken_once_complete_and_stop_is_clean(ws, drops):
     watcher.stop()
     thread.join(timeout=DEADLINE_S)
     assert not thread.is_alive()
-    assert ws.conn.execute("SELECT COUNT(*) FROM watchers WHERE stopped_at IS NULL"
-                           ).fetchone()[0] == 0
+    assert ws.conn.execute("SELECT COUNT(*) FROM watchers WHERE stopped_at IS NULL").fetchone()[0] == 0
 
 
 def test_bad_arguments_are_refused_up_front(ws, drops, tmp_path):

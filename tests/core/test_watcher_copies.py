@@ -17,7 +17,8 @@ def test_a_copy_under_a_new_name_says_whose_bytes_it_has(ws, tmp_path):
     outcomes = Watcher(ws, drops, "sales").run(once=True)
     assert [(o.status, o.detail) for o in outcomes] == [
         ("skipped", "these bytes were taken before"),
-        ("skipped", "same bytes as sales@1 (taken before from a.csv)")]
+        ("skipped", "same bytes as sales@1 (taken before from a.csv)"),
+    ]
 
 
 def test_a_copy_of_a_bad_file_says_it_was_not_taken(ws, tmp_path):

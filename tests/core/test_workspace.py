@@ -88,9 +88,16 @@ def test_a_second_connection_keeps_the_first_ones_locks(ws):
     assert wal.exists()
     second = ws.connect()
     try:
-        subprocess.run([sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-                        "c.execute('SELECT count(*) FROM events').fetchall(); c.close()",
-                        str(ws.db_path)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                "c.execute('SELECT count(*) FROM events').fetchall(); c.close()",
+                str(ws.db_path),
+            ],
+            check=True,
+        )
         assert wal.exists(), "another process took this one's connections for gone"
         datasets.add(ws, DROPS / "week_02.csv", "sales")
         assert [r[0] for r in second.execute("PRAGMA quick_check")] == ["ok"]

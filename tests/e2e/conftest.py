@@ -39,8 +39,10 @@ class WbResult:
     stderr: str
 
     def __str__(self) -> str:
-        return (f"wb {' '.join(self.args)} -> exit {self.returncode}\n"
-                f"--- stdout ---\n{self.stdout}--- stderr ---\n{self.stderr}")
+        return (
+            f"wb {' '.join(self.args)} -> exit {self.returncode}\n"
+            f"--- stdout ---\n{self.stdout}--- stderr ---\n{self.stderr}"
+        )
 
     def ok(self) -> WbResult:
         assert self.returncode == 0, str(self)
@@ -74,28 +76,44 @@ class WbResult:
 Runner = Callable[..., WbResult]
 
 
-def run_wb(*args: str | os.PathLike, cwd: Path, env: Mapping[str, str] | None = None,
-           timeout: float = TIMEOUT_S) -> WbResult:
+def run_wb(
+    *args: str | os.PathLike, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = TIMEOUT_S
+) -> WbResult:
     """Run `wb ARGS...` in `cwd` and wait for it."""
     argv = tuple(str(a) for a in args)
-    proc = subprocess.run([sys.executable, "-m", "workbench", *argv], cwd=cwd, env=wb_env(env),
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", *argv],
+        cwd=cwd,
+        env=wb_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     return WbResult(argv, proc.returncode, proc.stdout, proc.stderr)
 
 
-def popen_wb(*args: str | os.PathLike, cwd: Path, env: Mapping[str, str] | None = None
-             ) -> subprocess.Popen[str]:
+def popen_wb(
+    *args: str | os.PathLike, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
     """Start `wb ARGS...` in `cwd` without waiting."""
-    return subprocess.Popen([sys.executable, "-m", "workbench", *(str(a) for a in args)], cwd=cwd,
-                            env=wb_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbench", *(str(a) for a in args)],
+        cwd=cwd,
+        env=wb_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def store_objects(root: Path) -> set[str]:
     """Every object file under the workspace's `.wb/objects/blake3/`, as relative paths."""
     base = root / ".wb" / "objects" / "blake3"
-    return {p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()} \
-        if base.is_dir() else set()
+    return (
+        {p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()} if base.is_dir() else set()
+    )
 
 
 def temp_files(root: Path) -> list[Path]:

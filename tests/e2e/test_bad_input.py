@@ -44,6 +44,7 @@ def _write(name: str, data: bytes) -> Callable[[Path], Path]:
         path = folder / name
         path.write_bytes(data)
         return path
+
     return make
 
 
@@ -84,8 +85,10 @@ def _ragged(extra: bool, at_line: int) -> Callable[[Path], Path]:
     rows = [f"{i},item{i},{i * 0.5}" for i in range(at_line - 2)]
     rows.append("1,2,3,4" if extra else "1,2")
     rows += [f"{i},late{i},{i}" for i in range(5)]
-    return _write(f"ragged_{'more' if extra else 'fewer'}_{at_line}.csv",
-                  ("id,name,price\n" + "\n".join(rows) + "\n").encode())
+    return _write(
+        f"ragged_{'more' if extra else 'fewer'}_{at_line}.csv",
+        ("id,name,price\n" + "\n".join(rows) + "\n").encode(),
+    )
 
 
 def _not_utf8(late: bool) -> Callable[[Path], Path]:
@@ -144,12 +147,12 @@ BAD_NAMES = {"space": "my sales", "slash": "sales/2026", "dotdot": "../sales", "
 @dataclass(frozen=True)
 class Outcome:
     result: WbResult
-    listed_after: WbResult            # `wb data list --json` run afterwards
+    listed_after: WbResult  # `wb data list --json` run afterwards
     objects_after: set[str]
     temp_files_after: list[Path]
-    files_before: set[str]            # what the workspace folder held before and after
+    files_before: set[str]  # what the workspace folder held before and after
     files_after: set[str]
-    file_name: str | None             # the bad file, which the error should name
+    file_name: str | None  # the bad file, which the error should name
 
 
 def _run_case(case: str, template: Template, folder: Path) -> Outcome:
@@ -187,16 +190,23 @@ def _run_case(case: str, template: Template, folder: Path) -> Outcome:
 
 
 @pytest.fixture(scope="module")
-def outcomes(request: pytest.FixtureRequest, template: Template,
-             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+def outcomes(
+    request: pytest.FixtureRequest, template: Template, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Outcome]:
     """Every selected case, run a few at a time: each is a separate workspace and a few separate
     `wb` processes, and running them side by side keeps this module fast."""
-    wanted = sorted({item.callspec.params["case"] for item in request.session.items
-                     if item.module is request.module and hasattr(item, "callspec")})
+    wanted = sorted(
+        {
+            item.callspec.params["case"]
+            for item in request.session.items
+            if item.module is request.module and hasattr(item, "callspec")
+        }
+    )
     base = tmp_path_factory.mktemp("bad_cases")
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        futures = {case: pool.submit(_run_case, case, template, base / f"case{i}")
-                   for i, case in enumerate(wanted)}
+        futures = {
+            case: pool.submit(_run_case, case, template, base / f"case{i}") for i, case in enumerate(wanted)
+        }
         return {case: future.result() for case, future in futures.items()}
 
 

@@ -18,9 +18,16 @@ def test_a_reader_that_went_away_ends_wb_quietly(workspace: Path, args):
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before wb writes anything
     try:
-        proc = subprocess.run([sys.executable, "-m", "workbench", *args], cwd=workspace,
-                              env=wb_env(), stdout=write_end, stderr=subprocess.PIPE, text=True,
-                              timeout=60, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [sys.executable, "-m", "workbench", *args],
+            cwd=workspace,
+            env=wb_env(),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
     finally:
         os.close(write_end)
     assert proc.returncode == 141 and proc.stderr == ""

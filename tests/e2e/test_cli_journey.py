@@ -30,10 +30,10 @@ HEX = set("0123456789abcdef")
 class Journey:
     root: Path
     init: WbResult
-    first: dict[str, Any]       # `data add reference.csv -m "first drop" --json`
-    second: dict[str, Any]      # `data add week_01.csv --json`
-    same_human: WbResult        # `data add week_01.csv` again, for people
-    same_json: dict[str, Any]   # `data add week_01.csv --json` once more
+    first: dict[str, Any]  # `data add reference.csv -m "first drop" --json`
+    second: dict[str, Any]  # `data add week_01.csv --json`
+    same_human: WbResult  # `data add week_01.csv` again, for people
+    same_json: dict[str, Any]  # `data add week_01.csv --json` once more
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +75,7 @@ def test_init_again_is_harmless(journey: Journey, wb: Runner):
 
 
 # -- wb data add --------------------------------------------------------------------------------
-ADD_FIELDS = {"name": str, "version": int, "hash": str, "rows": int, "columns": int,
-              "unchanged": bool}
+ADD_FIELDS = {"name": str, "version": int, "hash": str, "rows": int, "columns": int, "unchanged": bool}
 
 
 @pytest.mark.parametrize("step", ["first", "second", "same_json"])
@@ -176,9 +175,15 @@ def test_data_show(journey: Journey, wb: Runner):
     assert journey.first["hash"] in human.stdout
 
 
-@pytest.mark.parametrize("ref, version", [
-    ("sales", 2), ("sales@latest", 2), ("sales@{first6}", 1), ("sales@{second6}", 2),
-])
+@pytest.mark.parametrize(
+    "ref, version",
+    [
+        ("sales", 2),
+        ("sales@latest", 2),
+        ("sales@{first6}", 1),
+        ("sales@{second6}", 2),
+    ],
+)
 def test_data_show_resolves_references(journey: Journey, wb: Runner, ref: str, version: int):
     h1, h2 = journey.first["hash"], journey.second["hash"]
     ref = ref.format(first6=h1[:6], second6=h2[:6])
@@ -265,8 +270,9 @@ def test_found_from_a_subfolder(journey: Journey, wb: Runner):
 def _outside(tmp_path: Path) -> Path:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    assert not any((p / ".wb").exists() for p in (outside, *outside.parents)), \
+    assert not any((p / ".wb").exists() for p in (outside, *outside.parents)), (
         "test precondition: no workspace above the temp folder"
+    )
     return outside
 
 
@@ -287,15 +293,21 @@ def test_dash_w_beats_the_env_var(journey: Journey, wb: Runner, tmp_path: Path):
     other = tmp_path / "other"
     other.mkdir()
     wb("init", cwd=other).ok()
-    found = wb("-w", journey.root, "data", "list", "--json", cwd=outside,
-               env={"WB_WORKSPACE": str(other)}).json()
+    found = wb(
+        "-w", journey.root, "data", "list", "--json", cwd=outside, env={"WB_WORKSPACE": str(other)}
+    ).json()
     assert [d["name"] for d in found] == ["sales"]
 
 
-@pytest.mark.parametrize("args", [
-    ("data", "list", "--json"), ("status",),
-    ("data", "add", str(DROPS / "week_01.csv"), "--name", "sales", "--json"),
-], ids=["data-list", "status", "data-add"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("data", "list", "--json"),
+        ("status",),
+        ("data", "add", str(DROPS / "week_01.csv"), "--name", "sales", "--json"),
+    ],
+    ids=["data-list", "status", "data-add"],
+)
 def test_outside_any_workspace(wb: Runner, tmp_path: Path, args: tuple[str, ...]):
     outside = _outside(tmp_path)
     line = wb(*args, cwd=outside).failed_cleanly(2)

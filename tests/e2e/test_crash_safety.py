@@ -26,8 +26,9 @@ DEADLINE_S = 30.0
 def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A ~200 MiB CSV, written in a fraction of a second by repeating one block of rows."""
     path = tmp_path_factory.mktemp("big") / "big.csv"
-    block = "".join(f"{i},{i * 0.25},item{i % 97},2026-01-{i % 28 + 1:02d}\n"
-                    for i in range(100_000)).encode()
+    block = "".join(
+        f"{i},{i * 0.25},item{i % 97},2026-01-{i % 28 + 1:02d}\n" for i in range(100_000)
+    ).encode()
     with open(path, "wb") as f:
         f.write(b"id,price,item,date\n")
         for _ in range(BIG_BYTES // len(block) + 1):
@@ -52,8 +53,9 @@ def _start_add_and_wait_until_copying(root: Path, big: Path, *extra: str) -> sub
             return proc
         if proc.poll() is not None:
             out, err = proc.communicate()
-            pytest.fail(f"wb data add ended (exit {proc.returncode}) before it was seen copying\n"
-                        f"{out}\n{err}")
+            pytest.fail(
+                f"wb data add ended (exit {proc.returncode}) before it was seen copying\n{out}\n{err}"
+            )
         if time.monotonic() > deadline:
             proc.kill()
             proc.communicate()
@@ -114,8 +116,10 @@ def test_kill_9_during_add(wb: Runner, crash_ws: Path, big_csv: Path):
 
 def test_concurrent_adds_of_the_same_file(wb: Runner, workspace: Path):
     names = [f"copy{i}" for i in range(4)]
-    procs = [popen_wb("data", "add", DROPS / "week_02.csv", "--name", name, "--json", cwd=workspace)
-             for name in names]
+    procs = [
+        popen_wb("data", "add", DROPS / "week_02.csv", "--name", name, "--json", cwd=workspace)
+        for name in names
+    ]
     results = [(p, *p.communicate(timeout=DEADLINE_S * 2)) for p in procs]
 
     hashes = set()

@@ -70,12 +70,13 @@ DAMAGES = {
 
 
 @pytest.mark.parametrize("damage", list(DAMAGES))
-@pytest.mark.parametrize("command", [("status",), ("data", "list"), ("log",),
-                                     ("data", "add", str(WEEK1), "--name", "sales"),
-                                     ("init",)])
-def test_a_damaged_database_is_refused_and_nothing_is_written(filled: Path, wb: Runner,
-                                                              tmp_path: Path, damage: str,
-                                                              command: tuple[str, ...]):
+@pytest.mark.parametrize(
+    "command",
+    [("status",), ("data", "list"), ("log",), ("data", "add", str(WEEK1), "--name", "sales"), ("init",)],
+)
+def test_a_damaged_database_is_refused_and_nothing_is_written(
+    filled: Path, wb: Runner, tmp_path: Path, damage: str, command: tuple[str, ...]
+):
     DAMAGES[damage](db_path(filled), tmp_path, wb)
     before = snapshot(filled)
     line = wb(*command, cwd=filled).failed_cleanly(2)
@@ -83,8 +84,7 @@ def test_a_damaged_database_is_refused_and_nothing_is_written(filled: Path, wb: 
     assert snapshot(filled) == before
 
 
-def test_a_lost_database_is_refused_not_replaced_by_a_parent_or_a_new_one(filled: Path,
-                                                                         wb: Runner):
+def test_a_lost_database_is_refused_not_replaced_by_a_parent_or_a_new_one(filled: Path, wb: Runner):
     db_path(filled).unlink()
     for wal in filled.glob(".wb/wb.db-*"):
         wal.unlink()
@@ -96,8 +96,7 @@ def test_a_lost_database_is_refused_not_replaced_by_a_parent_or_a_new_one(filled
 
 
 @pytest.mark.parametrize("damage", ["emptied", "garbled", "garbage"])
-def test_fsck_reports_a_damaged_database_and_still_checks_the_objects(filled: Path, wb: Runner,
-                                                                     damage: str):
+def test_fsck_reports_a_damaged_database_and_still_checks_the_objects(filled: Path, wb: Runner, damage: str):
     path = db_path(filled)
     if damage == "emptied":
         path.write_bytes(b"")
@@ -113,8 +112,7 @@ def test_fsck_reports_a_damaged_database_and_still_checks_the_objects(filled: Pa
     assert report["corrupt"] == []
 
 
-def test_fsck_counts_objects_nothing_refers_to_and_lists_stale_temp_files(filled: Path,
-                                                                         wb: Runner):
+def test_fsck_counts_objects_nothing_refers_to_and_lists_stale_temp_files(filled: Path, wb: Runner):
     store = filled / ".wb" / "objects"
     (store / "tmp").mkdir(exist_ok=True)
     stale = store / "tmp" / "deadbeef.tmp"
@@ -147,13 +145,15 @@ def test_the_next_write_sweeps_stale_temp_files_and_spares_young_ones(filled: Pa
 def test_objects_honour_the_umask(tmp_path: Path):
     root = tmp_path / "private"
     root.mkdir()
-    script = ("import os, sys; os.umask(0o077); from workbench.cli.main import main; "
-              "sys.argv = ['wb'] + sys.argv[1:]; main()")
+    script = (
+        "import os, sys; os.umask(0o077); from workbench.cli.main import main; "
+        "sys.argv = ['wb'] + sys.argv[1:]; main()"
+    )
     for args in (["init"], ["data", "add", str(WEEK1), "--name", "sales"]):
-        subprocess.run([sys.executable, "-c", script, *args], cwd=root, env=wb_env(),
-                       check=True, capture_output=True)
-    modes = {oct(p.stat().st_mode & 0o777) for p in (root / ".wb/objects/blake3").rglob("*")
-             if p.is_file()}
+        subprocess.run(
+            [sys.executable, "-c", script, *args], cwd=root, env=wb_env(), check=True, capture_output=True
+        )
+    modes = {oct(p.stat().st_mode & 0o777) for p in (root / ".wb/objects/blake3").rglob("*") if p.is_file()}
     assert modes == {"0o400"}
 
 
@@ -194,16 +194,29 @@ def read_only(filled: Path, tmp_path: Path, wb: Runner) -> Iterator[Path]:
                 path.chmod(path.stat().st_mode | 0o200)
 
 
-READS = [("status",), ("data", "list"), ("data", "log", "sales"), ("data", "show", "sales@1"),
-         ("data", "diff", "sales@1", "sales@2"), ("runs", "list"), ("log",), ("model", "list"),
-         ("drift", "list"), ("alerts", "list"), ("fsck",), ("gc", "--dry-run"),
-         ("data", "validate", "sales@1")]
-WRITES = [("data", "add", str(sorted(DROPS.glob("*.csv"))[3]), "--name", "sales"), ("gc",),
-          ("run", "--", sys.executable, "-c", "pass")]
+READS = [
+    ("status",),
+    ("data", "list"),
+    ("data", "log", "sales"),
+    ("data", "show", "sales@1"),
+    ("data", "diff", "sales@1", "sales@2"),
+    ("runs", "list"),
+    ("log",),
+    ("model", "list"),
+    ("drift", "list"),
+    ("alerts", "list"),
+    ("fsck",),
+    ("gc", "--dry-run"),
+    ("data", "validate", "sales@1"),
+]
+WRITES = [
+    ("data", "add", str(sorted(DROPS.glob("*.csv"))[3]), "--name", "sales"),
+    ("gc",),
+    ("run", "--", sys.executable, "-c", "pass"),
+]
 
 
-def test_a_read_only_workspace_reads_and_refuses_writes(read_only: Path, wb: Runner,
-                                                        tmp_path: Path):
+def test_a_read_only_workspace_reads_and_refuses_writes(read_only: Path, wb: Runner, tmp_path: Path):
     for command in READS:
         result = wb(*command, cwd=read_only)
         assert result.returncode == 0 and "Traceback" not in result.stderr, str(result)
@@ -235,8 +248,7 @@ def small_disk(tmp_path: Path, wb: Runner) -> Iterator[Path]:
         subprocess.run(["umount", "-l", mount], check=True)
 
 
-def test_a_full_disk_refuses_writes_in_a_sentence_and_keeps_the_workspace(small_disk: Path,
-                                                                          wb: Runner):
+def test_a_full_disk_refuses_writes_in_a_sentence_and_keeps_the_workspace(small_disk: Path, wb: Runner):
     ballast = small_disk / "ballast"
     with open(ballast, "wb") as f:  # fill what is left, to the last block
         try:
@@ -245,8 +257,9 @@ def test_a_full_disk_refuses_writes_in_a_sentence_and_keeps_the_workspace(small_
                 f.flush()
         except OSError:
             pass
-    line = wb("data", "add", sorted(DROPS.glob("*.csv"))[2], "--name", "sales",
-              cwd=small_disk).failed_cleanly(2)
+    line = wb(
+        "data", "add", sorted(DROPS.glob("*.csv"))[2], "--name", "sales", cwd=small_disk
+    ).failed_cleanly(2)
     assert "no space" in line, line
     assert wb("data", "log", "sales", "--json", cwd=small_disk).json()[-1]["version"] == 2
     ballast.unlink()
@@ -273,8 +286,14 @@ except WbError as exc:
     print("WbError:", exc)
     sys.exit(3)
 """
-    proc = subprocess.run([sys.executable, "-c", script], cwd=small_disk, env=wb_env(),
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=small_disk,
+        env=wb_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "no space" in proc.stdout and "Traceback" not in proc.stderr
     (small_disk / "ballast").unlink()
@@ -293,9 +312,12 @@ def test_a_read_only_workspace_scores_exports_and_shows_its_models(tmp_path: Pat
         subprocess.run(["mount", "-o", "remount,bind,ro", view], check=True)
         before = snapshot(view)
         run_id = wb("runs", "list", "--json", cwd=view).json()[0]["id"]
-        for command in (("runs", "show", run_id), ("model", "show", "demand@production"),
-                        ("predict", "demand@production", WEEK2, "-o", tmp_path / "p.csv"),
-                        ("model", "export", "demand@production", "-o", tmp_path / "b.tar")):
+        for command in (
+            ("runs", "show", run_id),
+            ("model", "show", "demand@production"),
+            ("predict", "demand@production", WEEK2, "-o", tmp_path / "p.csv"),
+            ("model", "export", "demand@production", "-o", tmp_path / "b.tar"),
+        ):
             wb(*command, cwd=view).ok()
         assert (tmp_path / "p.csv").stat().st_size > 0 and (tmp_path / "b.tar").stat().st_size > 0
         line = wb("model", "promote", "demand@2", "--to", "production", cwd=view).failed_cleanly(2)

@@ -64,18 +64,24 @@ def hostile(tmp_path_factory) -> dict[str, str]:
     _drop(root / "later.csv", [f"new{HOSTILE}", "other"], 100)
     run_wb("data", "add", FILE, "--name", "hostile", "-m", MESSAGE, cwd=root).ok()
     run_wb("data", "add", "later.csv", "--name", "hostile", "-m", MESSAGE, cwd=root).ok()
-    runs = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(RUN_NAMES)], cwd=root,
-                          check=True, timeout=60, capture_output=True, text=True).stdout.split()
+    runs = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(RUN_NAMES)],
+        cwd=root,
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     # A contract inferred onto stdout, then attached: what it prints must still be TOML.
     (root / "hostile.toml").write_text(
-        run_wb("data", "contract", "infer", "hostile@1", cwd=root).ok().stdout, encoding="utf-8")
+        run_wb("data", "contract", "infer", "hostile@1", cwd=root).ok().stdout, encoding="utf-8"
+    )
     run_wb("data", "contract", "set", "hostile", "hostile.toml", cwd=root).ok()
     # The rest carries no text of its own from the command line: made here, it spares three
     # starts of wb that import scikit-learn and scipy.
     ws = Workspace(root)
     try:
-        run_id = training.train(ws, training.TrainSpec(data="hostile@1", target="units",
-                                                       model="baseline"))
+        run_id = training.train(ws, training.TrainSpec(data="hostile@1", target="units", model="baseline"))
         registry.register(ws, run_id, "demand")
         report = drift.check(ws, "hostile@1", "hostile@2")["report_id"]
         # Last, so that `wb status`'s last event quotes it.
@@ -91,26 +97,43 @@ def _args(hostile: dict[str, str], args: tuple[str, ...]) -> list[str]:
 
 def _no_control(text: str) -> None:
     """No character that drives a terminal: no C0 but newline, no DEL, no C1, no bidi control."""
-    raw = sorted({f"U+{ord(c):04X}" for c in text if (ord(c) < 0x20 and c != "\n")
-                  or 0x7f <= ord(c) < 0xa0 or "\u202a" <= c <= "\u202e" or "\u2066" <= c <= "\u2069"})
+    raw = sorted(
+        {
+            f"U+{ord(c):04X}"
+            for c in text
+            if (ord(c) < 0x20 and c != "\n")
+            or 0x7F <= ord(c) < 0xA0
+            or "\u202a" <= c <= "\u202e"
+            or "\u2066" <= c <= "\u2069"
+        }
+    )
     assert not raw, f"raw control characters {raw} in:\n{text}"
 
 
 # (command, what it must show of the hostile text, visibly)
 HUMAN = [
     (("data", "log", "hostile"), [r"msg" + SHOWN + r"\nsecond line\tend"]),
-    (("data", "show", "hostile@1"), ["col" + SHOWN, "val" + SHOWN, "msg" + SHOWN,
-                                     r"drop\x1b\x07\u202e\x08.csv"]),
+    (
+        ("data", "show", "hostile@1"),
+        ["col" + SHOWN, "val" + SHOWN, "msg" + SHOWN, r"drop\x1b\x07\u202e\x08.csv"],
+    ),
     (("data", "diff", "hostile@1", "hostile@2"), ["col" + SHOWN]),
     # TOML's own escapes, which its reader takes back (the fixture attached it).
     (("data", "contract", "show", "hostile"), [r"col\u001b[2J", r"\u009b31m\u202eR\b\u007f"]),
     (("log",), [r"drop\x1b\x07\u202e\x08.csv", "run0" + SHOWN, "reason" + SHOWN]),
     (("runs", "list"), ["run0" + SHOWN, "run1" + SHOWN]),
-    (("runs", "show", "{run0}"), ["run0" + SHOWN + r"\x00nul", "param" + SHOWN,
-                                  "value" + SHOWN, "tag" + SHOWN, "tagged" + SHOWN,
-                                  "metric" + SHOWN]),
-    (("runs", "compare", "{run0}", "{run1}"), ["run0" + SHOWN, "param" + SHOWN,
-                                               "metric" + SHOWN]),
+    (
+        ("runs", "show", "{run0}"),
+        [
+            "run0" + SHOWN + r"\x00nul",
+            "param" + SHOWN,
+            "value" + SHOWN,
+            "tag" + SHOWN,
+            "tagged" + SHOWN,
+            "metric" + SHOWN,
+        ],
+    ),
+    (("runs", "compare", "{run0}", "{run1}"), ["run0" + SHOWN, "param" + SHOWN, "metric" + SHOWN]),
     (("model", "show", "demand"), ["col" + SHOWN, "reason" + SHOWN]),
     (("drift", "show", "{report}"), ["col" + SHOWN, r"new\x1b[2J"]),
     (("drift", "list"), ["col" + SHOWN]),
@@ -129,8 +152,7 @@ def test_human_output_shows_control_characters_as_escapes(hostile, args, shown):
 
 def test_colours_on_a_terminal_leave_the_data_escaped(hostile):
     """With colours on (as on a terminal), rich's own styles are the only escape sequences."""
-    result = run_wb("data", "show", "hostile@1", cwd=Path(hostile["root"]),
-                    env={"FORCE_COLOR": "1"}).ok()
+    result = run_wb("data", "show", "hostile@1", cwd=Path(hostile["root"]), env={"FORCE_COLOR": "1"}).ok()
     assert "\x1b[1m" in result.stdout  # the colours are really on
     for raw in ("\x1b[2J", "\x1b]", "\x07", "\x9b", "\u202e", "\x08", "\x7f"):
         assert raw not in result.stdout, repr(raw)
@@ -142,8 +164,11 @@ JSON = [
     (("data", "log", "hostile"), lambda d: d[0]["message"], MESSAGE),
     (("data", "show", "hostile@1"), lambda d: d["profile"]["columns"][1]["name"], COLUMN),
     (("data", "show", "hostile@1"), lambda d: Path(d["source_path"]).name, FILE),
-    (("data", "show", "hostile@1"),
-     lambda d: sorted(t["value"] for t in d["profile"]["columns"][1]["top_values"])[-1], VALUE),
+    (
+        ("data", "show", "hostile@1"),
+        lambda d: sorted(t["value"] for t in d["profile"]["columns"][1]["top_values"])[-1],
+        VALUE,
+    ),
     (("runs", "show", "{run0}"), lambda d: d["name"], RUN_NAMES[0]),
     (("runs", "show", "{run0}"), lambda d: d["params"][PARAM], PARAM_VALUE + "0"),
     (("runs", "show", "{run0}"), lambda d: d["tags"][TAG], TAG_VALUE),
@@ -160,14 +185,15 @@ def json_of(hostile):
 
     def get(args: tuple[str, ...]):
         if args not in printed:
-            printed[args] = run_wb(*_args(hostile, args), "--json",
-                                   cwd=Path(hostile["root"])).ok().stdout
+            printed[args] = run_wb(*_args(hostile, args), "--json", cwd=Path(hostile["root"])).ok().stdout
         return printed[args]
+
     return get
 
 
-@pytest.mark.parametrize("args, pick, exact", JSON,
-                         ids=[f"{' '.join(a[:2])}-{i}" for i, (a, _, _) in enumerate(JSON)])
+@pytest.mark.parametrize(
+    "args, pick, exact", JSON, ids=[f"{' '.join(a[:2])}-{i}" for i, (a, _, _) in enumerate(JSON)]
+)
 def test_json_keeps_the_exact_text(json_of, args, pick, exact):
     printed = json_of(args)
     _no_control(printed)  # JSON writes them as its own escapes

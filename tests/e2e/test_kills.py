@@ -65,10 +65,16 @@ with wb.start_run(experiment="logging", params={"lr": 0.1}) as run:
 
 # Columns that may change after they are written (a run's status, where an alias points): only
 # the row's key must survive. Every other table, including any added later, is kept whole.
-MUTABLE_TABLES = {"runs": "id, name, experiment_id, created_at", "latest_metrics": "run_id, key",
-                  "tags": "run_id, key", "aliases": "model_id, alias", "alerts": "id",
-                  "dataset_versions": "dataset_id, version, hash, size, rows",
-                  "contracts": "dataset", "watchers": "id"}
+MUTABLE_TABLES = {
+    "runs": "id, name, experiment_id, created_at",
+    "latest_metrics": "run_id, key",
+    "tags": "run_id, key",
+    "aliases": "model_id, alias",
+    "alerts": "id",
+    "dataset_versions": "dataset_id, version, hash, size, rows",
+    "contracts": "dataset",
+    "watchers": "id",
+}
 
 
 # -- the workspaces the operations start from ----------------------------------------------
@@ -81,8 +87,17 @@ class Kit:
     script: Path
 
 
-TRAIN = ("train", "--data", "sales@1", "--target", "units_sold", "--model", "baseline",
-         "--register", "demand")
+TRAIN = (
+    "train",
+    "--data",
+    "sales@1",
+    "--target",
+    "units_sold",
+    "--model",
+    "baseline",
+    "--register",
+    "demand",
+)
 
 
 def wb_argv(*args: str | os.PathLike) -> list[str]:
@@ -140,8 +155,7 @@ def _at_old_schema(root: Path, version: int) -> None:
         conn.executescript(script)
     conn.execute("ATTACH ? AS new", (str(db),))
     conn.execute("BEGIN")
-    for (table,) in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'"
-                                 ).fetchall():
+    for (table,) in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'").fetchall():
         columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
         conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM new.{table}")
     conn.execute("COMMIT")
@@ -172,8 +186,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory, wb: Runner) -> Kit:
     target.close()
 
     big = (base / "big_a.csv", base / "big_b.csv")
-    block = "".join(f"{i},{i * 0.25},item{i % 97},2026-01-{i % 28 + 1:02d}\n"
-                    for i in range(50_000)).encode()
+    block = "".join(f"{i},{i * 0.25},item{i % 97},2026-01-{i % 28 + 1:02d}\n" for i in range(50_000)).encode()
     for n, path in enumerate(big):
         with open(path, "wb") as f:
             f.write(f"id,price,item,date\n-{n},0,first,2026-01-01\n".encode())
@@ -181,8 +194,13 @@ def kit(tmp_path_factory: pytest.TempPathFactory, wb: Runner) -> Kit:
                 f.write(block)
     script = base / "log_metrics.py"
     script.write_text(LOG_SCRIPT, encoding="utf-8")
-    return Kit({"filled": filled, "garbage": garbage, "old schema": old_schema,
-                "import target": target.root}, durations, big, bundle, script)
+    return Kit(
+        {"filled": filled, "garbage": garbage, "old schema": old_schema, "import target": target.root},
+        durations,
+        big,
+        bundle,
+        script,
+    )
 
 
 # -- the operations -------------------------------------------------------------------------
@@ -201,18 +219,23 @@ def _other_than_production(root: Path) -> int:
 
 OPERATIONS: dict[str, Operation] = {
     # Two files by turns, so that every attempt makes a new version rather than "unchanged".
-    "data add": Operation("filled", lambda kit, root, n: wb_argv(
-        "data", "add", kit.big[n % 2], "--name", "big")),
+    "data add": Operation(
+        "filled", lambda kit, root, n: wb_argv("data", "add", kit.big[n % 2], "--name", "big")
+    ),
     "train": Operation("filled", lambda kit, root, n: wb_argv(*TRAIN)),
     "logging": Operation("filled", lambda kit, root, n: [sys.executable, str(kit.script)]),
     # Production moves back and forth between @1 and @2, through the gates each time.
-    "promote": Operation("filled", lambda kit, root, n: wb_argv(
-        "model", "promote", f"demand@{_other_than_production(root)}", "--to", "production")),
-    "import": Operation("import target", lambda kit, root, n: wb_argv("import", kit.bundle),
-                        one_shot=True),
+    "promote": Operation(
+        "filled",
+        lambda kit, root, n: wb_argv(
+            "model", "promote", f"demand@{_other_than_production(root)}", "--to", "production"
+        ),
+    ),
+    "import": Operation("import target", lambda kit, root, n: wb_argv("import", kit.bundle), one_shot=True),
     "gc": Operation("garbage", lambda kit, root, n: wb_argv("gc"), one_shot=True),
-    "migration": Operation("old schema", lambda kit, root, n: wb_argv(
-        "data", "add", WEEK2, "--name", "sales"), one_shot=True),
+    "migration": Operation(
+        "old schema", lambda kit, root, n: wb_argv("data", "add", WEEK2, "--name", "sales"), one_shot=True
+    ),
 }
 
 
@@ -222,8 +245,7 @@ class _reader:
 
     def __init__(self, root: Path):
         db = root / ".wb" / "wb.db"
-        self.conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True, timeout=30,
-                                    isolation_level=None)
+        self.conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True, timeout=30, isolation_level=None)
 
     def __enter__(self) -> sqlite3.Connection:
         self.conn.execute("BEGIN")
@@ -238,8 +260,11 @@ def committed_rows(root: Path) -> dict[tuple[str, str], set[tuple]]:
     a row is kept if the same columns still hold the same values)."""
     with _reader(root) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {(t, columns): set(conn.execute(f"SELECT {columns} FROM {t}"))
-                for t in tables for columns in [MUTABLE_TABLES.get(t) or _columns(conn, t)]}
+        return {
+            (t, columns): set(conn.execute(f"SELECT {columns} FROM {t}"))
+            for t in tables
+            for columns in [MUTABLE_TABLES.get(t) or _columns(conn, t)]
+        }
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> str:
@@ -259,8 +284,7 @@ def assert_nothing_lost(root: Path, before: dict[tuple[str, str], set[tuple]]) -
     with _reader(root) as conn:
         for (table, columns), rows in before.items():
             lost = rows - set(conn.execute(f"SELECT {columns} FROM {table}"))
-            assert not lost, (f"{len(lost)} committed rows of {table} are gone, e.g. "
-                              f"{sorted(lost)[:2]}")
+            assert not lost, f"{len(lost)} committed rows of {table} are gone, e.g. {sorted(lost)[:2]}"
 
 
 def assert_fsck_ok(root: Path) -> None:
@@ -273,16 +297,30 @@ def assert_fsck_ok(root: Path) -> None:
 def _spawn(argv: list[str], cwd: Path, log: Path) -> subprocess.Popen:
     """The operation in its own process group, so one SIGKILL stops it and any child at once."""
     with open(log, "wb") as out:
-        return subprocess.Popen(argv, cwd=cwd, env=wb_env(), stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=wb_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def run_to_end(argv: list[str], cwd: Path) -> float:
     """Run the operation to its end: it must succeed and leave the database at this wb's
     schema. Returns how long it took."""
     start = time.monotonic()
-    proc = subprocess.run(argv, cwd=cwd, env=wb_env(), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=TIMEOUT_S)
+    proc = subprocess.run(
+        argv,
+        cwd=cwd,
+        env=wb_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
     elapsed = time.monotonic() - start
     WbResult(tuple(argv), proc.returncode, proc.stdout, proc.stderr).ok()
     assert assert_schema_whole(cwd) == SCHEMA_VERSION
@@ -347,8 +385,9 @@ def run_lane(kit: Kit, name: str, trials: list[int], lane: Path) -> Tally:
             if op.one_shot:
                 run_to_end(op.command(kit, root, attempt + 1), root)
         except AssertionError as exc:
-            tally.failures.append(f"trial {trial} (killed after {delay:.2f} s of "
-                                  f"{' '.join(argv[2:])}): {exc}")
+            tally.failures.append(
+                f"trial {trial} (killed after {delay:.2f} s of {' '.join(argv[2:])}): {exc}"
+            )
     if not op.one_shot:
         try:
             run_to_end(op.command(kit, root, len(trials) + 1), root)
@@ -361,15 +400,19 @@ def run_lane(kit: Kit, name: str, trials: list[int], lane: Path) -> Tally:
 def test_kill_9_loses_nothing_committed(kit: Kit, tmp_path: Path, name: str):
     lanes = [list(range(TRIALS))[i::LANES] for i in range(LANES)]
     with ThreadPoolExecutor(LANES) as pool:
-        results = list(pool.map(lambda i: run_lane(kit, name, lanes[i], tmp_path / f"lane{i}"),
-                                range(LANES)))
+        results = list(pool.map(lambda i: run_lane(kit, name, lanes[i], tmp_path / f"lane{i}"), range(LANES)))
     tally = Tally()
     for result in results:
         tally.add(result)
-    where = (f", schema left at user_version {sorted(tally.schema_versions)}"
-             if OPERATIONS[name].template == "old schema" else "")
-    print(f"\nkill -9 during {name}: {tally.survived} survived of {tally.tried} kills tried "
-          f"(seed {SEED}; it takes {max(tally.durations):.1f} s here; {tally.ended_first} "
-          f"attempts had ended before their kill{where})")
+    where = (
+        f", schema left at user_version {sorted(tally.schema_versions)}"
+        if OPERATIONS[name].template == "old schema"
+        else ""
+    )
+    print(
+        f"\nkill -9 during {name}: {tally.survived} survived of {tally.tried} kills tried "
+        f"(seed {SEED}; it takes {max(tally.durations):.1f} s here; {tally.ended_first} "
+        f"attempts had ended before their kill{where})"
+    )
     assert not tally.failures, "\n".join(tally.failures)
     assert tally.tried > 0, f"every attempt at {name} had ended before its kill"

@@ -79,8 +79,7 @@ def trained(tmp_path_factory) -> Path:
         _write(root / "week[1].csv", ["x", "y", "kind"], ROWS * 10)
         _write(root / "week1.csv", ["other"], [(9,)])
         datasets.add(ws, root / "week[1].csv", "weekly", "")
-        run_id = training.train(ws, training.TrainSpec(data="weekly@1", target="y",
-                                                       model="baseline"))
+        run_id = training.train(ws, training.TrainSpec(data="weekly@1", target="y", model="baseline"))
         registry.register(ws, run_id, "demand")
     finally:
         ws.close()
@@ -88,8 +87,9 @@ def trained(tmp_path_factory) -> Path:
 
 
 def test_drift_check_reads_a_current_file_named_like_a_pattern(trained):
-    report = run_wb("drift", "check", "--reference", "weekly@1", "--current", "week[1].csv",
-                    "--json", cwd=trained).json()
+    report = run_wb(
+        "drift", "check", "--reference", "weekly@1", "--current", "week[1].csv", "--json", cwd=trained
+    ).json()
     assert report["current"] == "week[1].csv"
     assert [f["name"] for f in report["features"]] == ["x", "y", "kind"]
     assert report["drifted_features"] == 0  # the very file the reference was made from
@@ -104,8 +104,10 @@ def test_predict_reads_and_writes_files_named_like_patterns(trained):
 
 # Not UTF-8: the byte 0xff, as Python hands it over (os.fsdecode), and as the error shows it.
 FF = os.fsdecode(b"\xff")
-REFUSED = ("error: the argument '{}' is not valid UTF-8; wb takes its arguments (file names "
-           "too) as UTF-8, so rename the file or retype the text")
+REFUSED = (
+    "error: the argument '{}' is not valid UTF-8; wb takes its arguments (file names "
+    "too) as UTF-8, so rename the file or retype the text"
+)
 NOT_UTF8 = [
     (("data", "add", f"a{FF}b.csv", "--name", "s"), r"a\xffb.csv"),
     (("data", "add", "x.csv", "--name", "s", "-m", f"bad{FF}"), r"bad\xff"),
@@ -128,8 +130,10 @@ def one_version(tmp_path_factory) -> Path:
 
 def _state(root: Path) -> tuple[int, int]:
     """The versions of `s`, and every event (a version added, a run started, ...)."""
-    return (len(run_wb("data", "log", "s", "--json", cwd=root).json()),
-            len(run_wb("log", "--json", cwd=root).json()))
+    return (
+        len(run_wb("data", "log", "s", "--json", cwd=root).json()),
+        len(run_wb("log", "--json", cwd=root).json()),
+    )
 
 
 def test_arguments_that_are_not_utf8_are_refused_in_one_sentence(one_version):
@@ -158,12 +162,20 @@ main()
 
 
 def test_a_failed_run_on_stderr_shows_its_error_escaped(trained):
-    proc = subprocess.run([sys.executable, "-c", FAILING_TRAIN], cwd=trained, timeout=60,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-c", FAILING_TRAIN],
+        cwd=trained,
+        timeout=60,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     error = f"ValueError: no column [b]c{SHOWN}[/b]"
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.splitlines() == [f"run - failed: {error}",
-                                        f"error: 1 of 1 run failed; the first: {error}"]
+    assert proc.stderr.splitlines() == [
+        f"run - failed: {error}",
+        f"error: 1 of 1 run failed; the first: {error}",
+    ]
     _no_control(proc.stderr)
 
 
@@ -179,8 +191,10 @@ def test_demo_steps_show_the_folder_escaped(tmp_path):
         proc.kill()
     assert first == f"wrote the sample drops to {tmp_path}/demo\\x1b[2J\\x07/drops\n"
     assert proc.returncode == 130, rest
-    assert rest.splitlines()[-1] == (r"error: interrupted; the unfinished demo workspace in "
-                                     r"demo\x1b[2J\x07 was removed")
+    assert rest.splitlines()[-1] == (
+        r"error: interrupted; the unfinished demo workspace in "
+        r"demo\x1b[2J\x07 was removed"
+    )
     _no_control(first + rest)
     assert not folder.exists()
 
@@ -231,6 +245,7 @@ async def test_an_unexpected_error_is_one_notification_escaped(tui_workspace):
     _, text, toasts = await _shown_text(tui_workspace, make)
     assert text == "odd: working..."  # the screen stays as it was
     assert len(toasts) == 1, toasts
-    assert toasts[0] == (f"unexpected error in wb (RuntimeError: broke on {MARKUP}{SHOWN}); "
-                         f"this screen may be out of date")
+    assert toasts[0] == (
+        f"unexpected error in wb (RuntimeError: broke on {MARKUP}{SHOWN}); this screen may be out of date"
+    )
     _no_control(toasts[0])

@@ -60,9 +60,15 @@ def on_terminal(*args: str, cwd: Path, until: str | None = None, timeout: float 
     `until`, send Ctrl-C (SIGINT to its process group, as a terminal does) once stderr has
     drawn that text."""
     (out_leader, out_follower), (err_leader, err_follower) = _pty(), _pty()
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", *args], cwd=cwd,
-                            env=wb_env({"TERM": "xterm-256color"}), stdin=subprocess.DEVNULL,
-                            stdout=out_follower, stderr=err_follower, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", *args],
+        cwd=cwd,
+        env=wb_env({"TERM": "xterm-256color"}),
+        stdin=subprocess.DEVNULL,
+        stdout=out_follower,
+        stderr=err_follower,
+        start_new_session=True,
+    )
     os.close(out_follower)
     os.close(err_follower)
     read = {out_leader: b"", err_leader: b""}
@@ -79,8 +85,7 @@ def on_terminal(*args: str, cwd: Path, until: str | None = None, timeout: float 
                 if not data:
                     reading.discard(fd)
                 read[fd] += data
-            if until is not None and until in _ESCAPES.sub("", read[err_leader].decode(
-                    errors="replace")):
+            if until is not None and until in _ESCAPES.sub("", read[err_leader].decode(errors="replace")):
                 os.killpg(proc.pid, signal.SIGINT)
                 until = None
         proc.wait(timeout=max(1.0, deadline - time.monotonic()))
@@ -117,35 +122,48 @@ def test_the_same_sweep_in_a_pipe_prints_no_progress(sales: Path):
 
 
 def test_one_run_counts_its_boosting_rounds_and_predict_its_stages_json_stays_quiet(
-        sales: Path, tmp_path: Path):
-    screen = on_terminal(*TRAIN, "--param", "n_estimators=500", "--register", "demand",
-                         "-e", "one", cwd=sales)
+    sales: Path, tmp_path: Path
+):
+    screen = on_terminal(
+        *TRAIN, "--param", "n_estimators=500", "--register", "demand", "-e", "one", cwd=sales
+    )
     assert screen.returncode == 0, screen.stderr
     assert "fitting lightgbm: round 500/500" in screen.drawn, screen.drawn
     assert "logging metrics and the model" in screen.drawn
 
     out = tmp_path / "scored.csv"
-    screen = on_terminal("predict", "demand", str(DROPS / "week_02.csv"), "-o", str(out),
-                         cwd=sales)
+    screen = on_terminal("predict", "demand", str(DROPS / "week_02.csv"), "-o", str(out), cwd=sales)
     assert screen.returncode == 0, screen.stderr
     assert f"writing {out}" in screen.drawn and screen.left == ""
     assert re.search(r"wrote [\d,]+ predictions of demand@1", screen.stdout), screen.stdout
 
     # --json on a terminal: nothing on stderr at all, as in a pipe.
-    screen = on_terminal("predict", "demand", str(DROPS / "week_02.csv"), "-o", str(out),
-                         "--force", "--json", cwd=sales)
+    screen = on_terminal(
+        "predict", "demand", str(DROPS / "week_02.csv"), "-o", str(out), "--force", "--json", cwd=sales
+    )
     assert screen.returncode == 0 and screen.stderr == "", screen.stderr
     screen = on_terminal(*TRAIN, "--json", "-e", "json", cwd=sales)
     assert screen.returncode == 0 and screen.stderr == "", screen.stderr
 
 
 def test_ctrl_c_during_the_progress_line_leaves_one_sentence_and_exits_130(sales: Path):
-    screen = on_terminal(*TRAIN, "--param", "n_estimators=1000000", "--param",
-                         "learning_rate=0.0001", "-e", "ctrl_c", cwd=sales,
-                         until="fitting lightgbm: round")
+    screen = on_terminal(
+        *TRAIN,
+        "--param",
+        "n_estimators=1000000",
+        "--param",
+        "learning_rate=0.0001",
+        "-e",
+        "ctrl_c",
+        cwd=sales,
+        until="fitting lightgbm: round",
+    )
     assert screen.returncode == 130, screen.stderr
     assert "Traceback" not in screen.drawn and screen.stdout == ""
-    assert re.fullmatch(r"error: interrupted; 1 run marked killed \([0-9a-f]{12}\), and no more "
-                        r"were started\n", screen.left), screen.left
+    assert re.fullmatch(
+        r"error: interrupted; 1 run marked killed \([0-9a-f]{12}\), and no more "
+        r"were started\n",
+        screen.left,
+    ), screen.left
     found = run_wb("runs", "list", "-e", "ctrl_c", "--json", cwd=sales).json()
     assert [r["status"] for r in found] == ["killed"]

@@ -73,9 +73,16 @@ def modelled(tmp_path_factory) -> Path:
     try:
         datasets.add(ws, DROPS / "reference.csv", "sales")
         for alpha in (1.0, 10.0, 100.0, 1000.0):
-            run = training.train(ws, training.TrainSpec(
-                data="sales@1", target="units_sold", model="linear", split="time:date",
-                params={"alpha": alpha}))
+            run = training.train(
+                ws,
+                training.TrainSpec(
+                    data="sales@1",
+                    target="units_sold",
+                    model="linear",
+                    split="time:date",
+                    params={"alpha": alpha},
+                ),
+            )
             if alpha < 100:
                 registry.register(ws, run, "demand")
         registry.promote(ws, "demand@1", "production")
@@ -99,8 +106,9 @@ def promote_race(wb: Runner, ws: Path, alias: str, procs: int) -> None:
     when the move happened while it judged ("another wb did it meanwhile"). Rollback walks
     back one move."""
     before = wb("model", "show", "demand", "--json", cwd=ws).json()["alias_history"]
-    results = together(procs, "model", "promote", "demand@2", "--to", alias, "--force",
-                       "--reason", "race", cwd=ws)
+    results = together(
+        procs, "model", "promote", "demand@2", "--to", alias, "--force", "--reason", "race", cwd=ws
+    )
     moved = [out for code, out, _ in results if code == 0 and "is now" in out]
     assert len(moved) == 1 and f"demand@2 is now demand@{alias}" in moved[0], results
     for code, out, err in results:
@@ -109,8 +117,9 @@ def promote_race(wb: Runner, ws: Path, alias: str, procs: int) -> None:
             assert "Traceback" not in err, err
         elif code != 0:  # moved meanwhile, after this one's gates: refused, said so
             assert code == 2, (code, out, err)
-            one_error_line(err, f"demand@{alias} is already @2",
-                           "(another wb did it meanwhile)", "nothing was changed")
+            one_error_line(
+                err, f"demand@{alias} is already @2", "(another wb did it meanwhile)", "nothing was changed"
+            )
     after = wb("model", "show", "demand", "--json", cwd=ws).json()["alias_history"]
     assert len(after) == len(before) + 1, after
     assert (after[-1]["alias"], after[-1]["to_version"]) == (alias, 2), after
@@ -130,7 +139,7 @@ def test_watchers_started_together_take_each_drop_once(wb: Runner, ws: Path):
     for trial in range(TRIALS):
         inbox = ws / f"in{trial}"
         inbox.mkdir()
-        for drop in weeks[2 * trial: 2 * trial + 2]:
+        for drop in weeks[2 * trial : 2 * trial + 2]:
             shutil.copy(drop, inbox / drop.name)
         results = together(3, "watch", inbox, "--dataset", "sales", "--once", cwd=ws)
         assert 0 in [code for code, _, _ in results], results
@@ -158,8 +167,9 @@ def test_registers_started_together_make_distinct_versions(wb: Runner, ws: Path)
 
 def test_a_register_and_a_remove_of_one_run_together_leave_one_of_them(wb: Runner, ws: Path):
     run = wb("runs", "list", "--where", "params.alpha = 1000", "--json", cwd=ws).json()[0]["id"]
-    register, remove = finished([popen_wb("model", "register", run, "--name", "other", cwd=ws),
-                                 popen_wb("runs", "rm", run, cwd=ws)])
+    register, remove = finished(
+        [popen_wb("model", "register", run, "--name", "other", cwd=ws), popen_wb("runs", "rm", run, cwd=ws)]
+    )
     assert sorted([register[0], remove[0]]) == [0, 2], (register, remove)
     if register[0] == 0:  # registered first: the run is lineage now and stays
         one_error_line(remove[2], "made the registered model other@1")
@@ -172,16 +182,19 @@ def test_a_register_and_a_remove_of_one_run_together_leave_one_of_them(wb: Runne
 
 def test_acks_of_one_alert_together_acknowledge_it_once(wb: Runner, ws: Path):
     for _ in range(TRIALS):
-        wb("drift", "check", "--reference", "sales@1", "--current", DROPS / "week_05.csv",
-           cwd=ws).ok()  # week 5 drifts: an alert
+        wb(
+            "drift", "check", "--reference", "sales@1", "--current", DROPS / "week_05.csv", cwd=ws
+        ).ok()  # week 5 drifts: an alert
         alert = wb("alerts", "list", "--open", "--json", cwd=ws).json()[0]["id"]
         results = together(3, "alerts", "ack", str(alert), cwd=ws)
         assert [code for code, _, _ in results] == [0, 0, 0], results
         outs = sorted(out.strip() for _, out, _ in results)
-        assert outs == [f"acknowledged alert {alert}"] + 2 * [
-            f"alert {alert} was already acknowledged"], outs
-        acks = [e for e in wb("log", "--json", "--limit", "100", cwd=ws).json()
-                if e["kind"] == "alert.ack" and e["subject"] == str(alert)]
+        assert outs == [f"acknowledged alert {alert}"] + 2 * [f"alert {alert} was already acknowledged"], outs
+        acks = [
+            e
+            for e in wb("log", "--json", "--limit", "100", cwd=ws).json()
+            if e["kind"] == "alert.ack" and e["subject"] == str(alert)
+        ]
         assert len(acks) == 1, acks
 
 
@@ -212,8 +225,10 @@ def test_gc_while_runs_log_big_artifacts_loses_nothing(wb: Runner, ws: Path):
         f.write(os.urandom(1 << 20) * 128)
     for _ in range(TRIALS):
         writer = popen_wb("run", "-e", "big", "--", "python", "log_big.py", big, cwd=ws)
-        await_(lambda: writing_big(tmp) or writer.poll() is not None,  # noqa: B023
-               "the artifact's write to start")
+        await_(
+            lambda: writing_big(tmp) or writer.poll() is not None,  # noqa: B023
+            "the artifact's write to start",
+        )
         sweeps = [popen_wb("gc", cwd=ws) for _ in range(3)]  # while it is being written
         for code, out, err in finished([writer, *sweeps]):
             assert code == 0 and "Traceback" not in err, (code, out, err)
@@ -231,8 +246,9 @@ def test_a_person_promoting_while_the_watcher_retrains_wins_once(wb: Runner, ws:
         shutil.copy(DROPS / f"week_0{trial + 1}.csv", inbox / "drop.csv")
         seen = len(wb("model", "show", "demand", "--json", cwd=ws).json()["alias_history"])
         watcher = popen_wb("watch", inbox, "--dataset", "sales", "--retrain", "--once", cwd=ws)
-        person = popen_wb("model", "promote", "demand@2", "--to", "production", "--force",
-                          "--reason", "by hand", cwd=ws)
+        person = popen_wb(
+            "model", "promote", "demand@2", "--to", "production", "--force", "--reason", "by hand", cwd=ws
+        )
         (w_code, w_out, w_err), (p_code, _, p_err) = finished([watcher, person])
         assert w_code == 0 and "Traceback" not in w_err, (w_out, w_err)
         assert p_code in (0, 2) and "Traceback" not in p_err, p_err
@@ -240,8 +256,7 @@ def test_a_person_promoting_while_the_watcher_retrains_wins_once(wb: Runner, ws:
         to_2 = [e for e in history if e["to_version"] == 2 and e["action"] == "promote"]
         assert len(to_2) <= 1, history  # one of them moved it, or the judge refused it
         assert (p_code == 0) == any(e["reason"] == "by hand" for e in to_2), (p_err, history)
-        retrain_alerts = [a for a in wb("alerts", "list", "--json", cwd=ws).json()
-                          if a["kind"] == "retrain"]
+        retrain_alerts = [a for a in wb("alerts", "list", "--json", cwd=ws).json() if a["kind"] == "retrain"]
         assert not retrain_alerts, retrain_alerts  # losing the race is no failure
         wb("model", "rollback", "demand", cwd=ws)  # back to @1 (if it moved) for the next trial
         assert wb("model", "show", "demand@production", "--json", cwd=ws).json()["version"] == 1
@@ -264,8 +279,7 @@ def test_a_second_watcher_on_a_watched_folder_says_whose_it_is(wb: Runner, ws: P
     wb("watch", inbox, "--dataset", "sales", "--once", cwd=ws).ok()
 
 
-def test_a_watcher_killed_before_checking_a_drop_checks_it_when_it_next_starts(wb: Runner,
-                                                                              ws: Path):
+def test_a_watcher_killed_before_checking_a_drop_checks_it_when_it_next_starts(wb: Runner, ws: Path):
     inbox = ws / "in"
     inbox.mkdir()
     watcher = popen_wb("watch", inbox, "--dataset", "sales", "--retrain", cwd=ws)
@@ -275,19 +289,19 @@ def test_a_watcher_killed_before_checking_a_drop_checks_it_when_it_next_starts(w
         os.replace(ws / "week_05.csv", inbox / "week_05.csv")
         # Killed the moment sales@2 is committed: its checks (the model's import alone takes
         # seconds) have not run.
-        await_(lambda: db_rows(ws, "SELECT 1 FROM dataset_versions WHERE version = 2"),
-               "the drop's version")
+        await_(lambda: db_rows(ws, "SELECT 1 FROM dataset_versions WHERE version = 2"), "the drop's version")
         watcher.send_signal(signal.SIGKILL)
     finally:
         watcher.kill()
         watcher.wait(timeout=TIMEOUT_S)
-    reports = lambda: [r for r in wb("drift", "list", "--json", cwd=ws).json()  # noqa: E731
-                       if r["current"] == "sales@2"]
+
+    def reports():
+        return [r for r in wb("drift", "list", "--json", cwd=ws).json() if r["current"] == "sales@2"]
+
     assert reports() == [], "killed too late: the drop was already checked"
 
     again = wb("watch", inbox, "--dataset", "sales", "--retrain", "--once", cwd=ws).ok()
-    assert "week_05.csv: added as sales@2; checked now (its watcher stopped before)" in \
-        again.stdout, again
+    assert "week_05.csv: added as sales@2; checked now (its watcher stopped before)" in again.stdout, again
     assert len(reports()) == 1 and reports()[0]["dataset_drift"]
     assert "retrained demand on sales@2 as demand@3" in again.stdout, again
     assert [v["version"] for v in wb("data", "log", "sales", "--json", cwd=ws).json()] == [1, 2]
@@ -296,8 +310,7 @@ def test_a_watcher_killed_before_checking_a_drop_checks_it_when_it_next_starts(w
     assert len(reports()) == 1
 
 
-def test_a_drop_the_model_cannot_score_is_an_alert_and_the_watcher_goes_on(wb: Runner,
-                                                                          ws: Path):
+def test_a_drop_the_model_cannot_score_is_an_alert_and_the_watcher_goes_on(wb: Runner, ws: Path):
     inbox = ws / "in"
     inbox.mkdir()
     week = pl.read_csv(DROPS / "week_05.csv")
@@ -308,18 +321,32 @@ def test_a_drop_the_model_cannot_score_is_an_alert_and_the_watcher_goes_on(wb: R
 
     out = wb("watch", inbox, "--dataset", "sales", "--retrain", "--once", cwd=ws).ok().stdout
     assert "a_free.csv: added as sales@2" in out and "b_week_06.csv: added as sales@3" in out
-    assert "sales@2 does not fit demand@1: price is String, the model takes Float64: " \
-           "neither judged nor retrained on it" in out, out
+    assert (
+        "sales@2 does not fit demand@1: price is String, the model takes Float64: "
+        "neither judged nor retrained on it" in out
+    ), out
     scoring = [a for a in wb("alerts", "list", "--json", cwd=ws).json() if a["kind"] == "scoring"]
     # The next drop is checked against the bad one: its alert says the reference is at fault.
     assert [a["message"].split(": ", 1)[1] for a in scoring] == [
         "the reference sales@2 does not fit demand@1: price is String, the model takes Float64",
-        "sales@2 does not fit demand@1: price is String, the model takes Float64"], scoring
+        "sales@2 does not fit demand@1: price is String, the model takes Float64",
+    ], scoring
     checked = {r["current"] for r in wb("drift", "list", "--json", cwd=ws).json()}
     assert checked == {"sales@2", "sales@3"}  # the bad drop too, on its features
 
-    line = wb("drift", "check", "--reference", "sales@1", "--current", inbox / "a_free.csv",
-              "--model", "demand@production", "--target", "units_sold",
-              cwd=ws).failed_cleanly(2)
-    assert line == (f"error: {inbox / 'a_free.csv'} does not fit demand@1: price is String, "
-                    f"the model takes Float64"), line
+    line = wb(
+        "drift",
+        "check",
+        "--reference",
+        "sales@1",
+        "--current",
+        inbox / "a_free.csv",
+        "--model",
+        "demand@production",
+        "--target",
+        "units_sold",
+        cwd=ws,
+    ).failed_cleanly(2)
+    assert line == (
+        f"error: {inbox / 'a_free.csv'} does not fit demand@1: price is String, the model takes Float64"
+    ), line

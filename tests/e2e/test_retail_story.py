@@ -22,19 +22,31 @@ def accept_the_new_range(contract: Path) -> None:
     for column in ("item_id", "category"):
         text = re.sub(rf'(\[columns."{column}"\][^\[]*?)allowed = \[[^\]]*\]\n', r"\1", text)
     text = re.sub(r'(\[columns."price"\][^\[]*?)max = [0-9.]+', r"\1max = 100.0", text)
-    text = re.sub(r'(\[columns."temperature_c"\][^\[]*?)max_null_fraction = [0-9.]+',
-                  r"\1max_null_fraction = 0.3", text)
+    text = re.sub(
+        r'(\[columns."temperature_c"\][^\[]*?)max_null_fraction = [0-9.]+', r"\1max_null_fraction = 0.3", text
+    )
     contract.write_text(text)
 
 
 def test_weekly_drops_retrain_a_challenger_that_is_promoted_only_when_it_wins(
-        workspace: Path, wb: Runner, tmp_path: Path):
+    workspace: Path, wb: Runner, tmp_path: Path
+):
     wb("data", "add", DROPS / "reference.csv", "--name", "sales", cwd=workspace).ok()
     wb("data", "contract", "infer", "sales@1", "-o", tmp_path / "sales.toml", cwd=workspace).ok()
     accept_the_new_range(tmp_path / "sales.toml")
     wb("data", "contract", "set", "sales", tmp_path / "sales.toml", cwd=workspace).ok()
-    wb("train", "--data", "sales@1", "--target", "units_sold", "--split", "time:date",
-       "--register", "demand", cwd=workspace).ok()
+    wb(
+        "train",
+        "--data",
+        "sales@1",
+        "--target",
+        "units_sold",
+        "--split",
+        "time:date",
+        "--register",
+        "demand",
+        cwd=workspace,
+    ).ok()
     wb("model", "promote", "demand@1", "--to", "production", cwd=workspace).ok()
 
     inbox = tmp_path / "in"
@@ -45,9 +57,23 @@ def test_weekly_drops_retrain_a_challenger_that_is_promoted_only_when_it_wins(
     # contract (an extra column), so it neither judges the challenger nor trains one.
     predictions = pl.read_csv(DROPS / "week_06.csv").with_columns(prediction=pl.lit(1.0))
     predictions.write_csv(inbox / "week_zz_predictions.csv")
-    lines = {line.split(":")[0]: line for line in wb(
-        "watch", inbox, "--dataset", "sales", "--reference", "sales@1", "--retrain", "--once",
-        cwd=workspace).ok().stdout.splitlines() if line.startswith("week_")}
+    lines = {
+        line.split(":")[0]: line
+        for line in wb(
+            "watch",
+            inbox,
+            "--dataset",
+            "sales",
+            "--reference",
+            "sales@1",
+            "--retrain",
+            "--once",
+            cwd=workspace,
+        )
+        .ok()
+        .stdout.splitlines()
+        if line.startswith("week_")
+    }
 
     # Weeks 1 to 3 look like the reference: nothing to retrain.
     for week in ("week_01.csv", "week_02.csv", "week_03.csv"):
@@ -58,8 +84,10 @@ def test_weekly_drops_retrain_a_challenger_that_is_promoted_only_when_it_wins(
     # Each later drop judges the challenger before it, on data neither model was trained on.
     assert "demand@2" in lines["week_05.csv"] and "on sales@6" in lines["week_05.csv"]
     assert "demand@3" in lines["week_06.csv"] and "on sales@7" in lines["week_06.csv"]
-    assert "sales@8 breaks its contract: no model is judged or retrained on it" in \
-        lines["week_zz_predictions.csv"]
+    assert (
+        "sales@8 breaks its contract: no model is judged or retrained on it"
+        in lines["week_zz_predictions.csv"]
+    )
 
     shown = wb("model", "show", "demand", "--json", cwd=workspace).json()
     history = [h for h in shown["alias_history"] if h["alias"] == "production"]

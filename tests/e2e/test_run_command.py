@@ -29,11 +29,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-def wb(root: Path, *args: str | os.PathLike, timeout: float = DEADLINE_S
-       ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workbench", *(str(a) for a in args)], cwd=root,
-                          env=_env(), capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+def wb(root: Path, *args: str | os.PathLike, timeout: float = DEADLINE_S) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *(str(a) for a in args)],
+        cwd=root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -98,7 +103,11 @@ def test_a_script_logs_into_the_run_wb_run_made(root):
     [listed] = all_runs(root)  # start_run() attached: no second run
     info = show(root, listed["id"])
     assert (info["status"], info["exit_code"], info["kind"], info["experiment"]) == (
-        "finished", 0, "command", "demo")
+        "finished",
+        0,
+        "command",
+        "demo",
+    )
     assert info["metrics"] == {"loss": 0.2} and info["metric_steps"] == {"loss": 5}
     assert info["params"] == {"lr": 0.1, "layers": 2} and info["tags"] == {"source": "script"}
     assert [(i["dataset"], i["version"]) for i in info["inputs"]] == [("sales", 1)]
@@ -117,12 +126,15 @@ def test_the_exit_code_propagates_and_fails_the_run(root):
     assert "3" in info["error"]
 
 
-@pytest.mark.parametrize("args, words", [
-    ((), "give the command to run"),
-    (("--",), "give the command to run"),
-    (("--", "no-such-command-wb-test"), "command not found"),
-    (("-d", "nosuch", "--", sys.executable, "-c", "pass"), "no dataset named 'nosuch'"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ((), "give the command to run"),
+        (("--",), "give the command to run"),
+        (("--", "no-such-command-wb-test"), "command not found"),
+        (("-d", "nosuch", "--", sys.executable, "-c", "pass"), "no dataset named 'nosuch'"),
+    ],
+)
 def test_a_bad_command_exits_2_and_leaves_no_run(root, args, words):
     result = wb(root, "run", *args)
     assert result.returncode == 2, (result.stdout, result.stderr)
@@ -132,8 +144,9 @@ def test_a_bad_command_exits_2_and_leaves_no_run(root, args, words):
 
 
 def test_a_detached_run_prints_its_id_and_finishes(root):
-    result = ok(wb(root, "run", "--detach", "-e", "bg", "--", sys.executable, "-c",
-                   "print('from the background')"))
+    result = ok(
+        wb(root, "run", "--detach", "-e", "bg", "--", sys.executable, "-c", "print('from the background')")
+    )
     run_id = result.stdout.strip()
     assert re.fullmatch(r"[0-9a-f]{32}", run_id), result.stdout
     info = await_status(root, run_id, ENDED)
@@ -176,9 +189,15 @@ def test_wb_runs_kill_stops_a_detached_run(root):
 
 def test_ctrl_c_on_a_foreground_run_marks_it_killed_and_exits_130(root):
     program = "import time; print('ready', flush=True); time.sleep(60)"
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "run", "--", sys.executable, "-c",
-                             program], cwd=root, env=_env(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "run", "--", sys.executable, "-c", program],
+        cwd=root,
+        env=_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + DEADLINE_S
         line = ""
@@ -206,17 +225,25 @@ def test_a_run_killed_while_queued_stays_killed_when_its_supervisor_starts_late(
     # `wb run --detach` records the run as queued and starts a background supervisor
     # (`wb run --adopt ID -- COMMAND`). If `wb runs kill` wins the race against that supervisor,
     # the kill must stick: the program must not run, and the run must not end as finished.
-    queue = ("import sys, pathlib\n"
-             "from workbench.core.experiments import runs\n"
-             "from workbench.core.storage.workspace import Workspace\n"
-             "ws = Workspace.find()\n"
-             "print(runs.create(ws, experiment='late', kind='command', command=sys.argv[1:],\n"
-             "                  cwd=pathlib.Path.cwd(), status='queued',\n"
-             "                  capture_environment=False))\n")
+    queue = (
+        "import sys, pathlib\n"
+        "from workbench.core.experiments import runs\n"
+        "from workbench.core.storage.workspace import Workspace\n"
+        "ws = Workspace.find()\n"
+        "print(runs.create(ws, experiment='late', kind='command', command=sys.argv[1:],\n"
+        "                  cwd=pathlib.Path.cwd(), status='queued',\n"
+        "                  capture_environment=False))\n"
+    )
     marker = root / "ran.txt"
     program = [sys.executable, "-c", f"open({str(marker)!r}, 'w').write('ran')"]
-    made = subprocess.run([sys.executable, "-c", queue, *program], cwd=root, env=_env(),
-                          capture_output=True, text=True, timeout=DEADLINE_S)
+    made = subprocess.run(
+        [sys.executable, "-c", queue, *program],
+        cwd=root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_S,
+    )
     run_id = made.stdout.strip()
     assert made.returncode == 0 and run_id, made.stderr
     ok(wb(root, "runs", "kill", run_id))  # its recorded pid (the short-lived creator) is gone
@@ -228,12 +255,13 @@ def test_a_run_killed_while_queued_stays_killed_when_its_supervisor_starts_late(
 
 def test_reproducing_a_run_made_outside_git_says_the_code_was_not_pinned(root):
     (root / "train.py").write_text(SCRIPT)
-    ok(wb(root, "run", "-d", "sales@1", "--tag", "why=baseline", "--", sys.executable,
-          "train.py"))
+    ok(wb(root, "run", "-d", "sales@1", "--tag", "why=baseline", "--", sys.executable, "train.py"))
     [original] = all_runs(root)
     info = show(root, original["id"])
     assert info["environment"].get("git_commit") is None
     assert info["tags"] == {"why": "baseline", "source": "script"}  # wb run's and the script's
     result = ok(wb(root, "runs", "reproduce", original["id"]))
-    assert (f"note: the code could not be pinned: {root} was not in a git checkout when the run "
-            f"was made, so what it ran may have changed") in " ".join(result.stdout.split())
+    assert (
+        f"note: the code could not be pinned: {root} was not in a git checkout when the run "
+        f"was made, so what it ran may have changed"
+    ) in " ".join(result.stdout.split())

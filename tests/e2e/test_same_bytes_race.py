@@ -16,8 +16,10 @@ def finished(procs) -> list[tuple[int, str, str]]:
 
 
 def test_concurrent_adds_of_the_same_bytes_make_one_version(wb: Runner, workspace: Path):
-    procs = [popen_wb("data", "add", DROPS / "week_02.csv", "--name", "sales", "--json",
-                      cwd=workspace) for _ in range(4)]
+    procs = [
+        popen_wb("data", "add", DROPS / "week_02.csv", "--name", "sales", "--json", cwd=workspace)
+        for _ in range(4)
+    ]
     docs = []
     for code, out, err in finished(procs):
         assert code == 0 and "Traceback" not in err, err

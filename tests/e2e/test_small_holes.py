@@ -34,78 +34,123 @@ class Case:
 
 CASES = {
     # seeds
-    "seed_huge": Case((*TRAIN, "--seed", "99999999999999999999"),
-                      f"--seed {SEED_RANGE}, not 99999999999999999999"),
+    "seed_huge": Case(
+        (*TRAIN, "--seed", "99999999999999999999"), f"--seed {SEED_RANGE}, not 99999999999999999999"
+    ),
     "seed_negative": Case((*TRAIN, "--seed", "-1"), f"--seed {SEED_RANGE}, not -1"),
-    "seed_text_in_config": Case(TRAIN, '{config}: seed must be a whole number, not "abc"',
-                                train_config='seed = "abc"'),
-    "seed_fraction_in_config": Case(TRAIN, "{config}: seed must be a whole number, not 1.5",
-                                    train_config="seed = 1.5"),
-    "jobs_zero_in_config": Case(TRAIN, "--jobs must be a whole number of at least 1, not 0",
-                                train_config="jobs = 0"),
-    "params_not_a_table": Case(TRAIN, "{config}: params must be a table, not 3",
-                               train_config="params = 3"),
+    "seed_text_in_config": Case(
+        TRAIN, '{config}: seed must be a whole number, not "abc"', train_config='seed = "abc"'
+    ),
+    "seed_fraction_in_config": Case(
+        TRAIN, "{config}: seed must be a whole number, not 1.5", train_config="seed = 1.5"
+    ),
+    "jobs_zero_in_config": Case(
+        TRAIN, "--jobs must be a whole number of at least 1, not 0", train_config="jobs = 0"
+    ),
+    "params_not_a_table": Case(TRAIN, "{config}: params must be a table, not 3", train_config="params = 3"),
     # experiment and model names
-    "experiment_punctuation": Case((*TRAIN, "-e", "bad!name"), "experiment name 'bad!name' is "
-                                   "not allowed: use ASCII letters, digits, '.', '_' and '-' "
-                                   "(starting with a letter or digit, at most 100 characters)"),
-    "experiment_empty": Case((*TRAIN, "-e", ""), "experiment name '' is not allowed: use ASCII letters, "
-                             "digits, '.', '_' and '-' (starting with a letter or digit, at most "
-                             "100 characters)"),
-    "experiment_too_long": Case((*TRAIN, "--sweep", "num_leaves=7,15", "-e", "x" * 101),
-                                f"experiment name '{'x' * 101}' is not allowed: use ASCII letters, "
-                                "digits, '.', '_' and '-' (starting with a letter or digit, at "
-                                "most 100 characters)"),
-    "register_name_with_space": Case((*TRAIN, "--register", "my model"), "model name 'my model' "
-                                     "is not allowed: use ASCII letters, digits, '.', '_' and '-' "
-                                     "(starting with a letter or digit, at most 100 characters)"),
+    "experiment_punctuation": Case(
+        (*TRAIN, "-e", "bad!name"),
+        "experiment name 'bad!name' is "
+        "not allowed: use ASCII letters, digits, '.', '_' and '-' "
+        "(starting with a letter or digit, at most 100 characters)",
+    ),
+    "experiment_empty": Case(
+        (*TRAIN, "-e", ""),
+        "experiment name '' is not allowed: use ASCII letters, "
+        "digits, '.', '_' and '-' (starting with a letter or digit, at most "
+        "100 characters)",
+    ),
+    "experiment_too_long": Case(
+        (*TRAIN, "--sweep", "num_leaves=7,15", "-e", "x" * 101),
+        f"experiment name '{'x' * 101}' is not allowed: use ASCII letters, "
+        "digits, '.', '_' and '-' (starting with a letter or digit, at "
+        "most 100 characters)",
+    ),
+    "register_name_with_space": Case(
+        (*TRAIN, "--register", "my model"),
+        "model name 'my model' "
+        "is not allowed: use ASCII letters, digits, '.', '_' and '-' "
+        "(starting with a letter or digit, at most 100 characters)",
+    ),
     # parameters
-    "learning_rate_overflow": Case((*TRAIN, "--param", "learning_rate=1e999"),
-                                   "lightgbm parameter learning_rate must be a finite number, "
-                                   "not inf"),
-    "learning_rate_nan": Case((*TRAIN, "--param", "learning_rate=NaN"),
-                              "lightgbm parameter learning_rate must be a finite number, not nan"),
-    "learning_rate_negative": Case((*TRAIN, "--param", "learning_rate=-1"),
-                                   "lightgbm parameter learning_rate must be a number above 0, "
-                                   "not -1"),
-    "num_leaves_one": Case((*TRAIN, "--param", "num_leaves=1"), "lightgbm parameter num_leaves "
-                           "must be a whole number from 2 to 131072, not 1"),
-    "num_leaves_boolean": Case((*TRAIN, "--param", "num_leaves=true"), "lightgbm parameter "
-                               "num_leaves must be a whole number from 2 to 131072, not true"),
-    "n_estimators_zero": Case((*TRAIN, "--param", "n_estimators=0"), "lightgbm parameter "
-                              "n_estimators must be a whole number from 1 to 2147483647, not 0"),
-    "n_estimators_huge": Case((*TRAIN, "--param", "n_estimators=99999999999999999999"),
-                              "lightgbm parameter n_estimators is too large: "
-                              "99999999999999999999"),
-    "subsample_above_one": Case((*TRAIN, "--param", "subsample=1.5"), "lightgbm parameter "
-                                "subsample must be a number above 0 and at most 1, not 1.5"),
-    "sweep_with_infinity": Case((*TRAIN, "--sweep", "learning_rate=0.1,1e999", "-j", "2"),
-                                "lightgbm parameter learning_rate must be a finite number, "
-                                "not inf"),
-    "config_params_infinity": Case(TRAIN, "lightgbm parameter learning_rate must be a finite "
-                                   "number, not inf", train_config="[params]\nlearning_rate = inf"),
-    "forest_no_trees": Case((*TRAIN, "--model", "random_forest", "--param", "n_estimators=0"),
-                            "cannot train random_forest with these parameters: The "
-                            "'n_estimators' parameter of RandomForestRegressor must be an int in "
-                            "the range [1, inf). Got 0 instead."),
+    "learning_rate_overflow": Case(
+        (*TRAIN, "--param", "learning_rate=1e999"),
+        "lightgbm parameter learning_rate must be a finite number, not inf",
+    ),
+    "learning_rate_nan": Case(
+        (*TRAIN, "--param", "learning_rate=NaN"),
+        "lightgbm parameter learning_rate must be a finite number, not nan",
+    ),
+    "learning_rate_negative": Case(
+        (*TRAIN, "--param", "learning_rate=-1"),
+        "lightgbm parameter learning_rate must be a number above 0, not -1",
+    ),
+    "num_leaves_one": Case(
+        (*TRAIN, "--param", "num_leaves=1"),
+        "lightgbm parameter num_leaves must be a whole number from 2 to 131072, not 1",
+    ),
+    "num_leaves_boolean": Case(
+        (*TRAIN, "--param", "num_leaves=true"),
+        "lightgbm parameter num_leaves must be a whole number from 2 to 131072, not true",
+    ),
+    "n_estimators_zero": Case(
+        (*TRAIN, "--param", "n_estimators=0"),
+        "lightgbm parameter n_estimators must be a whole number from 1 to 2147483647, not 0",
+    ),
+    "n_estimators_huge": Case(
+        (*TRAIN, "--param", "n_estimators=99999999999999999999"),
+        "lightgbm parameter n_estimators is too large: 99999999999999999999",
+    ),
+    "subsample_above_one": Case(
+        (*TRAIN, "--param", "subsample=1.5"),
+        "lightgbm parameter subsample must be a number above 0 and at most 1, not 1.5",
+    ),
+    "sweep_with_infinity": Case(
+        (*TRAIN, "--sweep", "learning_rate=0.1,1e999", "-j", "2"),
+        "lightgbm parameter learning_rate must be a finite number, not inf",
+    ),
+    "config_params_infinity": Case(
+        TRAIN,
+        "lightgbm parameter learning_rate must be a finite number, not inf",
+        train_config="[params]\nlearning_rate = inf",
+    ),
+    "forest_no_trees": Case(
+        (*TRAIN, "--model", "random_forest", "--param", "n_estimators=0"),
+        "cannot train random_forest with these parameters: The "
+        "'n_estimators' parameter of RandomForestRegressor must be an int in "
+        "the range [1, inf). Got 0 instead.",
+    ),
     "hist_gradient_boosting_infinity": Case(
         (*TRAIN, "--model", "hist_gradient_boosting", "--param", "learning_rate=Infinity"),
-        "hist_gradient_boosting parameter learning_rate must be a finite number, not inf"),
+        "hist_gradient_boosting parameter learning_rate must be a finite number, not inf",
+    ),
     # .wb/config.toml
-    "setting_not_a_number": Case(DRIFT, '{config}: drift.numeric_threshold must be a number of '
-                                 'at least 0, not "abc"',
-                                 settings='[drift]\nnumeric_threshold = "abc"'),
-    "setting_out_of_range": Case(DRIFT, "{config}: drift.false_discovery_rate must be a number "
-                                 "above 0 and at most 1, not 0",
-                                 settings="[drift]\nfalse_discovery_rate = 0"),
-    "section_not_a_table": Case(DRIFT, "{config}: drift must be a table ([drift] with its "
-                                "settings under it), not 0.1", settings="drift = 0.1"),
+    "setting_not_a_number": Case(
+        DRIFT,
+        '{config}: drift.numeric_threshold must be a number of at least 0, not "abc"',
+        settings='[drift]\nnumeric_threshold = "abc"',
+    ),
+    "setting_out_of_range": Case(
+        DRIFT,
+        "{config}: drift.false_discovery_rate must be a number above 0 and at most 1, not 0",
+        settings="[drift]\nfalse_discovery_rate = 0",
+    ),
+    "section_not_a_table": Case(
+        DRIFT,
+        "{config}: drift must be a table ([drift] with its settings under it), not 0.1",
+        settings="drift = 0.1",
+    ),
     "setting_boolean_for_a_count": Case(
         ("data", "add", str(DROPS / "week_02.csv"), "--name", "sales"),
         "{config}: data.histogram_bins must be a whole number of at least 1, not true",
-        settings="[data]\nhistogram_bins = true"),
-    "setting_negative_grace": Case(("gc",), "{config}: store.gc_grace_hours must be a number of "
-                                   "at least 0, not -1", settings="[store]\ngc_grace_hours = -1"),
+        settings="[data]\nhistogram_bins = true",
+    ),
+    "setting_negative_grace": Case(
+        ("gc",),
+        "{config}: store.gc_grace_hours must be a number of at least 0, not -1",
+        settings="[store]\ngc_grace_hours = -1",
+    ),
 }
 
 
@@ -114,8 +159,10 @@ def _state(root: Path) -> dict:
     the store's objects."""
     db = sqlite3.connect(f"file:{root / '.wb' / 'wb.db'}?mode=ro", uri=True)
     try:
-        counts = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                  for table in ("runs", "events", "dataset_versions", "drift_reports")}
+        counts = {
+            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("runs", "events", "dataset_versions", "drift_reports")
+        }
     finally:
         db.close()
     return {**counts, "objects": store_objects(root)}
@@ -128,8 +175,7 @@ def sales(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_hostile_input_fails_before_anything_is_written(name: str, sales: Path, tmp_path: Path,
-                                                       wb: Runner):
+def test_hostile_input_fails_before_anything_is_written(name: str, sales: Path, tmp_path: Path, wb: Runner):
     case = CASES[name]
     settings_path = sales / ".wb" / "config.toml"
     defaults = settings_path.read_text()
@@ -149,8 +195,7 @@ def test_hostile_input_fails_before_anything_is_written(name: str, sales: Path, 
     assert _state(sales) == before
 
 
-def test_an_unknown_setting_warns_with_the_nearest_and_the_command_goes_on(sales: Path,
-                                                                          wb: Runner):
+def test_an_unknown_setting_warns_with_the_nearest_and_the_command_goes_on(sales: Path, wb: Runner):
     settings_path = sales / ".wb" / "config.toml"
     defaults = settings_path.read_text()
     settings_path.write_text(defaults + "\n[drfit]\nnumric_threshold = 0.3\n")
@@ -161,7 +206,8 @@ def test_an_unknown_setting_warns_with_the_nearest_and_the_command_goes_on(sales
     numeric = [f for f in result.json()["features"] if f["type"] == "numerical"]
     assert numeric and {f["threshold"] for f in numeric} == {0.1}  # the default, not 0.3
     assert result.stderr.splitlines() == [
-        f"warning: {settings_path}: unknown setting drfit, ignored; did you mean drift?"]
+        f"warning: {settings_path}: unknown setting drfit, ignored; did you mean drift?"
+    ]
 
 
 # -- Ctrl-C in a parallel sweep ------------------------------------------------------------------
@@ -172,12 +218,30 @@ def _running(root: Path, experiment: str) -> list[dict]:
 
 def test_ctrl_c_in_a_parallel_sweep_is_one_sentence_and_its_runs_are_killed(sales: Path):
     # Long runs (the trial fit before them tries only a few rounds), so Ctrl-C meets them running.
-    argv = [*TRAIN, "--param", "n_estimators=1000000", "--param", "learning_rate=0.0001",
-            "--sweep", "num_leaves=7,15,31", "-j", "2", "-e", "interrupted"]
+    argv = [
+        *TRAIN,
+        "--param",
+        "n_estimators=1000000",
+        "--param",
+        "learning_rate=0.0001",
+        "--sweep",
+        "num_leaves=7,15,31",
+        "-j",
+        "2",
+        "-e",
+        "interrupted",
+    ]
     # Its own session, so that the SIGINT goes to its whole process group, as a terminal's does.
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", *argv], cwd=sales, env=wb_env(),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", *argv],
+        cwd=sales,
+        env=wb_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 90
         while len(_running(sales, "interrupted")) < 2:
@@ -194,8 +258,7 @@ def test_ctrl_c_in_a_parallel_sweep_is_one_sentence_and_its_runs_are_killed(sale
     assert "Traceback" not in stderr and stdout == ""
     ids = ", ".join(r["id"][:12] for r in found)  # newest first; the message has them as they ended
     lines = stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: interrupted; 2 runs marked killed ("), \
-        stderr
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted; 2 runs marked killed ("), stderr
     assert sorted(lines[0].split("(")[1].split(")")[0].split(", ")) == sorted(ids.split(", "))
     assert lines[0].endswith("), and no more were started")
 
@@ -210,9 +273,16 @@ def test_wb_ui_with_one_side_not_a_terminal_says_it_needs_one_at_once(side: str,
         ends = {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE}
         ends = {s: (ends[s] if s == side else follower) for s in ("stdin", "stdout")}
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "workbench", "ui"], cwd=sales, env=wb_env(),
-                              stdin=ends["stdin"], stdout=ends["stdout"], stderr=subprocess.PIPE,
-                              text=True, timeout=30)
+        proc = subprocess.run(
+            [sys.executable, "-m", "workbench", "ui"],
+            cwd=sales,
+            env=wb_env(),
+            stdin=ends["stdin"],
+            stdout=ends["stdout"],
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+        )
         elapsed = time.monotonic() - started
     finally:
         os.close(leader)
@@ -220,6 +290,6 @@ def test_wb_ui_with_one_side_not_a_terminal_says_it_needs_one_at_once(side: str,
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
         "error: wb ui needs a terminal on its input and output; from a script, use the wb "
-        "commands (`wb status`, `wb runs list --json`, ...)"]
+        "commands (`wb status`, `wb runs list --json`, ...)"
+    ]
     assert elapsed < 10, f"took {elapsed:.1f} s to give up"
-

@@ -28,9 +28,16 @@ class Terminal:
         self.master, child = pty.openpty()
         fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         env = wb_env({"TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(lines)})
-        self.proc = subprocess.Popen([sys.executable, "-m", "workbench"], cwd=cwd, env=env,
-                                     stdin=child, stdout=child, stderr=child, close_fds=True,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench"],
+            cwd=cwd,
+            env=env,
+            stdin=child,
+            stdout=child,
+            stderr=child,
+            close_fds=True,
+            start_new_session=True,
+        )
         os.close(child)
         self.screen = b""
 
@@ -42,8 +49,7 @@ class Terminal:
         deadline = time.monotonic() + DEADLINE_S
         while words not in self.text():
             if time.monotonic() > deadline:
-                raise AssertionError(f"{words!r} never appeared; the screen had:\n"
-                                     f"{self.text()[-2000:]}")
+                raise AssertionError(f"{words!r} never appeared; the screen had:\n{self.text()[-2000:]}")
             ready, _, _ = select.select([self.master], [], [], 0.1)
             if ready:
                 try:

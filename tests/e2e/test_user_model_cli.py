@@ -52,9 +52,15 @@ with wb.start_run(experiment="scripted") as run:
 
 def script(workspace: Path, kind: str) -> str:
     (workspace / "train.py").write_text(SCRIPT)
-    proc = subprocess.run([sys.executable, "train.py", str(DROPS / "week_01.csv"), kind],
-                          cwd=workspace, env=wb_env(), capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "train.py", str(DROPS / "week_01.csv"), kind],
+        cwd=workspace,
+        env=wb_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip().splitlines()[-1]
 
@@ -70,11 +76,11 @@ def test_a_scripts_pipeline_registers_predicts_evaluates_and_comes_back(wb, work
     own = pl.read_csv(workspace / "own.csv").get_column("prediction").to_numpy()
     assert np.allclose(got, own)
 
-    evaluated = wb("model", "evaluate", "demand@1", "--data", "sales", "--json",
-                   cwd=workspace).json()
+    evaluated = wb("model", "evaluate", "demand@1", "--data", "sales", "--json", cwd=workspace).json()
     assert evaluated["overall"]["demand@1"]["rmse"] > 0
-    promoted = wb("model", "promote", "demand@1", "--to", "production", "--json",
-                  cwd=workspace).json()  # through the gates: its inputs are on record
+    promoted = wb(
+        "model", "promote", "demand@1", "--to", "production", "--json", cwd=workspace
+    ).json()  # through the gates: its inputs are on record
     assert promoted["promoted"] and all(g["passed"] for g in promoted["gates"]), promoted
     wb("predict", "demand@production", "sales@1", "-o", "prod.csv", cwd=workspace).ok()
     assert np.allclose(pl.read_csv(workspace / "prod.csv").get_column("prediction"), own)
@@ -84,24 +90,32 @@ def test_a_scripts_pipeline_registers_predicts_evaluates_and_comes_back(wb, work
     assert model["path"] == "model" and model["size"] > 0
     table = wb("runs", "artifacts", run_id[:8], cwd=workspace).ok().stdout
     assert model["hash"][:12] in table and model["hash"] not in table
-    fetched = wb("runs", "artifacts", run_id[:8], "--get", "model", "-o", "model.skops",
-                 cwd=workspace).ok()
-    assert "verified" in fetched.stdout and (workspace / "model.skops").stat().st_size == \
-        model["size"]
-    again = wb("runs", "artifacts", run_id[:8], "--get", "model", "-o", "model.skops",
-               cwd=workspace).failed_cleanly(2)
+    fetched = wb("runs", "artifacts", run_id[:8], "--get", "model", "-o", "model.skops", cwd=workspace).ok()
+    assert "verified" in fetched.stdout and (workspace / "model.skops").stat().st_size == model["size"]
+    again = wb(
+        "runs", "artifacts", run_id[:8], "--get", "model", "-o", "model.skops", cwd=workspace
+    ).failed_cleanly(2)
     assert "model.skops already exists" in again
-    unknown = wb("runs", "artifacts", run_id[:8], "--get", "plot.png", "-o", "p.png",
-                 cwd=workspace).failed_cleanly(2)
+    unknown = wb(
+        "runs", "artifacts", run_id[:8], "--get", "plot.png", "-o", "p.png", cwd=workspace
+    ).failed_cleanly(2)
     assert "no artifact 'plot.png'" in unknown and "model" in unknown
 
-    check = ("import json, sys, polars as pl, workbench as wb\n"
-             "m = wb.load_model('demand@1')\n"
-             "X = pl.read_csv(sys.argv[1], try_parse_dates=True)\n"
-             "print(json.dumps(m.predict(X.select(m.feature_names_in_.tolist())).tolist()))\n")
-    proc = subprocess.run([sys.executable, "-c", check, str(DROPS / "week_01.csv")],
-                          cwd=workspace, env=wb_env(), capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL)
+    check = (
+        "import json, sys, polars as pl, workbench as wb\n"
+        "m = wb.load_model('demand@1')\n"
+        "X = pl.read_csv(sys.argv[1], try_parse_dates=True)\n"
+        "print(json.dumps(m.predict(X.select(m.feature_names_in_.tolist())).tolist()))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", check, str(DROPS / "week_01.csv")],
+        cwd=workspace,
+        env=wb_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stderr
     assert np.allclose(json.loads(proc.stdout), own)
 
@@ -109,7 +123,9 @@ def test_a_scripts_pipeline_registers_predicts_evaluates_and_comes_back(wb, work
 def test_a_model_logged_without_its_inputs_is_refused_at_register_with_the_fix(wb, workspace):
     run_id = script(workspace, "bare")
     error = wb("model", "register", run_id, "--name", "demand", cwd=workspace).failed_cleanly(2)
-    assert error.endswith("cannot score data: it was logged without its input columns and their "
-                          "types (log it with run.log_model(model, input_example=df))")
+    assert error.endswith(
+        "cannot score data: it was logged without its input columns and their "
+        "types (log it with run.log_model(model, input_example=df))"
+    )
     listed = wb("runs", "artifacts", run_id[:8], "--json", cwd=workspace).json()
     assert [a["kind"] for a in listed if a["kind"] == "model"] == ["model"]  # still kept

@@ -18,8 +18,7 @@ from workbench.core.monitoring import drift
 def filled(ws, tmp_path):
     datasets.add(ws, DROPS / "week_01.csv", "sales")
     datasets.add(ws, DROPS / "week_05.csv", "sales")
-    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold",
-                                                   model="linear"))
+    run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold", model="linear"))
     registry.register(ws, run_id, "demand")
     registry.promote(ws, "demand@1", "production")
     drift.check(ws, "sales@1", "sales@2")

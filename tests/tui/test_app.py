@@ -18,8 +18,7 @@ async def test_every_screen_shows_its_area(filled):
     async with app.run_test(size=(120, 40)) as pilot:
         await _settled(app, pilot)
         assert "sales@2" in _cells(app) and "sales@1" in _cells(app)
-        for key, expected in (("2", "finished"), ("3", "DRIFT"), ("4", "production"),
-                              ("5", "model.promote")):
+        for key, expected in (("2", "finished"), ("3", "DRIFT"), ("4", "production"), ("5", "model.promote")):
             await pilot.press(key)
             await _settled(app, pilot)
             assert any(expected in cell for cell in _cells(app)), (key, _cells(app))
@@ -36,8 +35,7 @@ async def test_the_detail_follows_the_cursor(filled):
 
 
 async def test_runs_filter_with_the_where_language(filled):
-    training.train(filled, training.TrainSpec(data="sales@1", target="units_sold",
-                                              model="baseline"))
+    training.train(filled, training.TrainSpec(data="sales@1", target="units_sold", model="baseline"))
     app = WbApp(filled.root)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
@@ -111,8 +109,7 @@ async def _models_screen_on(app, pilot, ref):
 
 
 async def test_promote_shows_the_gates_and_moves_only_when_confirmed(filled):
-    run_id = training.train(filled, training.TrainSpec(data="sales@1", target="units_sold",
-                                                       model="linear"))
+    run_id = training.train(filled, training.TrainSpec(data="sales@1", target="units_sold", model="linear"))
     registry.register(filled, run_id, "demand")  # demand@2: the same recipe, as good as @1
     app = WbApp(filled.root)
     async with app.run_test(size=(140, 40)) as pilot:
@@ -137,9 +134,15 @@ async def test_promote_shows_the_gates_and_moves_only_when_confirmed(filled):
 
 
 async def test_a_refused_promotion_cannot_be_confirmed(filled):
-    run_id = training.train(filled, training.TrainSpec(
-        data="sales@1", target="units_sold", model="baseline",
-        params={"strategy": "constant", "constant": 1000.0}))
+    run_id = training.train(
+        filled,
+        training.TrainSpec(
+            data="sales@1",
+            target="units_sold",
+            model="baseline",
+            params={"strategy": "constant", "constant": 1000.0},
+        ),
+    )
     registry.register(filled, run_id, "demand")  # demand@2: predicts 1000 units every time
     app = WbApp(filled.root)
     async with app.run_test(size=(140, 40)) as pilot:
@@ -153,10 +156,16 @@ async def test_a_refused_promotion_cannot_be_confirmed(filled):
 
 
 async def test_marked_runs_compare_with_params_metrics_and_curves(filled):
-    training.train(filled, training.TrainSpec(data="sales@1", target="units_sold",
-                                              params={"n_estimators": 30, "num_leaves": 7}))
-    training.train(filled, training.TrainSpec(data="sales@1", target="units_sold",
-                                              params={"n_estimators": 30, "num_leaves": 15}))
+    training.train(
+        filled,
+        training.TrainSpec(data="sales@1", target="units_sold", params={"n_estimators": 30, "num_leaves": 7}),
+    )
+    training.train(
+        filled,
+        training.TrainSpec(
+            data="sales@1", target="units_sold", params={"n_estimators": 30, "num_leaves": 15}
+        ),
+    )
     app = WbApp(filled.root)
     async with app.run_test(size=(140, 50)) as pilot:
         await pilot.press("2")
@@ -184,6 +193,7 @@ async def test_a_run_launched_from_the_form_appears_live(filled):
         assert app.screen.query_one("#launch_data").has_focus
         await pilot.press(*"sales@1", "tab", *"units_sold", "tab", *"baseline", "enter")
         table = app.get_screen("runs").query_one(DataTable)
+
         def finished_baseline() -> bool:
             rows = [[str(c) for c in table.get_row_at(r)] for r in range(table.row_count)]
             return any("baseline" in row and "finished" in row for row in rows)
@@ -208,8 +218,10 @@ async def test_a_drift_report_opens_on_its_features_with_both_distributions(fill
         await _settled(app, pilot)
         report = app.screen
         assert report is not screen and report.title.startswith("wb: drift report")
-        scores = [float(str(report.query_one(DataTable).get_row_at(i)[3]))
-                  for i in range(report.query_one(DataTable).row_count)]
+        scores = [
+            float(str(report.query_one(DataTable).get_row_at(i)[3]))
+            for i in range(report.query_one(DataTable).row_count)
+        ]
         assert scores == sorted(scores, reverse=True)  # the most shifted feature first
         category = next(i for i, key in enumerate(report.keys) if key.endswith(":category"))
         report.query_one(DataTable).move_cursor(row=category)
@@ -217,8 +229,10 @@ async def test_a_drift_report_opens_on_its_features_with_both_distributions(fill
         detail = str(report.query_one("#detail", Static).render())
         assert "reference" in detail and "current" in detail  # two charts, side by side
         assert "\x1b" not in detail  # plotext's colours drawn, not shown as escape codes
-        assert max(len(line) for line in detail.splitlines()) <= report.query_one(
-            "#detail_pane").scrollable_content_region.width  # no chart row wraps
+        assert (
+            max(len(line) for line in detail.splitlines())
+            <= report.query_one("#detail_pane").scrollable_content_region.width
+        )  # no chart row wraps
         assert "electronics" in detail and "->" in detail  # the new category's share moved
         await pilot.press("escape")
         await _settled(app, pilot)
@@ -240,8 +254,7 @@ async def test_a_launched_run_that_fails_says_why(filled):
     app = WbApp(filled.root)
     said: list[tuple[str, str]] = []
     notify = app.notify
-    app.notify = lambda message, **kw: (said.append((message, kw.get("severity", ""))),
-                                        notify(message, **kw))
+    app.notify = lambda message, **kw: (said.append((message, kw.get("severity", ""))), notify(message, **kw))
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("2")
         await _settled(app, pilot)
@@ -279,8 +292,9 @@ async def test_the_activity_log_shows_new_events_on_top_while_you_watch(filled):
 
 
 async def test_enter_on_a_version_that_breaks_its_contract_lists_how(filled):
-    contracts.set_contract(filled, "sales", validation.infer(
-        filled, datasets.resolve(filled, "sales@1")), "a test")
+    contracts.set_contract(
+        filled, "sales", validation.infer(filled, datasets.resolve(filled, "sales@1")), "a test"
+    )
     datasets.add(filled, DROPS / "week_06.csv", "sales")  # electronics: not an allowed value
     before = len(events.recent(filled.conn, 1000))
     app = WbApp(filled.root)
@@ -298,15 +312,17 @@ async def test_enter_on_a_version_that_breaks_its_contract_lists_how(filled):
 async def test_the_datasets_list_says_what_was_never_checked_and_shows_aliases(filled):
     """As `wb data log` does: "not checked" rather than a blank, and the version's aliases."""
     datasets.tag(filled, "sales@1", "reference")
-    contracts.set_contract(filled, "sales", validation.infer(
-        filled, datasets.resolve(filled, "sales@1")), "a test")
+    contracts.set_contract(
+        filled, "sales", validation.infer(filled, datasets.resolve(filled, "sales@1")), "a test"
+    )
     datasets.add(filled, DROPS / "week_06.csv", "sales")  # checked on add: breaks it
     app = WbApp(filled.root)
     async with app.run_test(size=(140, 40)) as pilot:
         await _settled(app, pilot)
         table = app.screen.query_one(DataTable)
-        rows = {str(table.get_row_at(i)[1]): [str(c) for c in table.get_row_at(i)]
-                for i in range(table.row_count)}
+        rows = {
+            str(table.get_row_at(i)[1]): [str(c) for c in table.get_row_at(i)] for i in range(table.row_count)
+        }
         assert "NO" in rows["sales@3"]
         assert "not checked" in rows["sales@1"] and "reference" in rows["sales@1"]
 

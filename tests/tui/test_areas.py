@@ -32,8 +32,7 @@ def _table(app) -> PagedTable:
 def _column(app, name: str) -> list[str]:
     """What the table shows in one column (by its key), top to bottom."""
     table = _table(app)
-    return [str(table.get_cell_at((row, table.get_column_index(name))))
-            for row in range(table.row_count)]
+    return [str(table.get_cell_at((row, table.get_column_index(name)))) for row in range(table.row_count)]
 
 
 def _names(app) -> list[str]:
@@ -86,8 +85,15 @@ async def _filter(app, pilot, where: str, typed: bool = True) -> None:
 def many_runs(ws, tmp_path):
     """450 finished runs, run-0 (oldest) to run-449 (newest), each with a param i."""
     for i in range(RUNS):
-        run_id = runs.create(ws, experiment=None, kind="script", command=["train.py"],
-                             cwd=tmp_path, name=f"run-{i}", capture_environment=False)
+        run_id = runs.create(
+            ws,
+            experiment=None,
+            kind="script",
+            command=["train.py"],
+            cwd=tmp_path,
+            name=f"run-{i}",
+            capture_environment=False,
+        )
         with transaction(ws.conn) as conn:
             runs.write_params(conn, run_id, {"i": i})
             runs.finish(conn, run_id, "finished")
@@ -96,8 +102,7 @@ def many_runs(ws, tmp_path):
 
 # Made in this order (so newest first: charlie, echo, bravo, foxtrot, alpha, delta); echo and
 # foxtrot log no rmse.
-SCORED = (("delta", 4.0), ("alpha", 3.0), ("foxtrot", None), ("bravo", 1.0), ("echo", None),
-          ("charlie", 2.0))
+SCORED = (("delta", 4.0), ("alpha", 3.0), ("foxtrot", None), ("bravo", 1.0), ("echo", None), ("charlie", 2.0))
 NEWEST_FIRST = ["charlie", "echo", "bravo", "foxtrot", "alpha", "delta"]
 
 
@@ -105,8 +110,15 @@ NEWEST_FIRST = ["charlie", "echo", "bravo", "foxtrot", "alpha", "delta"]
 def scored_runs(ws, tmp_path):
     """Six runs logged through the tracking API, four of them with an rmse."""
     for name, rmse in SCORED:
-        run_id = runs.create(ws, experiment=None, kind="script", command=["train.py"],
-                             cwd=tmp_path, name=name, capture_environment=False)
+        run_id = runs.create(
+            ws,
+            experiment=None,
+            kind="script",
+            command=["train.py"],
+            cwd=tmp_path,
+            name=name,
+            capture_environment=False,
+        )
         run = tracking.Run(ws, run_id, owned=True)
         if rmse is not None:
             run.log_metric("rmse", rmse)
@@ -213,14 +225,20 @@ async def test_o_flips_the_order_and_s_sorts_by_the_next_column(scored_runs):
         assert _sorted_header(app) == [following + " ▲"]
 
 
-async def test_o_on_newest_first_shows_oldest_first_even_within_a_millisecond(ws, tmp_path,
-                                                                             monkeypatch):
+async def test_o_on_newest_first_shows_oldest_first_even_within_a_millisecond(ws, tmp_path, monkeypatch):
     """Runs started in the same millisecond (timestamps have no finer grain: a sweep's, or
     the 450 above, made in a fraction of a second) still flip."""
     monkeypatch.setattr(runs, "now_iso", lambda: "2026-03-02T09:00:00.000+00:00")
     for i in range(5):
-        run_id = runs.create(ws, experiment=None, kind="script", command=["train.py"],
-                             cwd=tmp_path, name=f"run-{i}", capture_environment=False)
+        run_id = runs.create(
+            ws,
+            experiment=None,
+            kind="script",
+            command=["train.py"],
+            cwd=tmp_path,
+            name=f"run-{i}",
+            capture_environment=False,
+        )
         with transaction(ws.conn) as conn:
             runs.finish(conn, run_id, "finished")
     app = WbApp(ws.root)
@@ -243,8 +261,7 @@ async def test_s_cycles_through_every_sortable_column(scored_runs):
             [header] = _sorted_header(app)  # one sorted column at a time
             visited.append(header[:-2])
         # Every column but the id sorts, the metric too.
-        assert {"name", "experiment", "status", "model", "started", "rmse"} <= set(visited), \
-            visited
+        assert {"name", "experiment", "status", "model", "started", "rmse"} <= set(visited), visited
 
 
 async def _click_header(app, pilot, column: str) -> None:
@@ -352,8 +369,7 @@ async def test_one_marked_version_is_not_enough_to_compare(filled):
 
 # -- 7. evaluate a challenger -----------------------------------------------------------------
 async def test_evaluate_shows_the_challenger_beside_production(filled):
-    run_id = training.train(filled, training.TrainSpec(data="sales@1", target="units_sold",
-                                                       model="baseline"))
+    run_id = training.train(filled, training.TrainSpec(data="sales@1", target="units_sold", model="baseline"))
     registry.register(filled, run_id, "demand")  # demand@2, a challenger to demand@1
     app = WbApp(filled.root)
     async with app.run_test(size=(140, 40)) as pilot:
@@ -392,15 +408,29 @@ async def test_the_activity_note_says_whether_a_watcher_runs(ws, tmp_path):
 
 # -- 9. help ----------------------------------------------------------------------------------
 def _binding_ids(*classes) -> list[str]:
-    return [b.id for cls in classes for b in cls.__dict__.get("BINDINGS", [])
-            if isinstance(b, Binding)]
+    return [b.id for cls in classes for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
 
 
-AREA_CLASSES = (WbApp, area_screen.AreaScreen, area_screen.PagedTable, area_screen.DetailPane,
-                area_screen.ComparingScreen, areas.DatasetsScreen, areas.RunsScreen, areas.DriftScreen,
-                areas.ReportScreen, areas.ModelsScreen, areas.ActivityScreen)
-MODAL_CLASSES = (modals.ConfirmScreen, modals.FilterScreen, modals.LaunchScreen,
-                 modals.HelpScreen, modals.TextScreen)
+AREA_CLASSES = (
+    WbApp,
+    area_screen.AreaScreen,
+    area_screen.PagedTable,
+    area_screen.DetailPane,
+    area_screen.ComparingScreen,
+    areas.DatasetsScreen,
+    areas.RunsScreen,
+    areas.DriftScreen,
+    areas.ReportScreen,
+    areas.ModelsScreen,
+    areas.ActivityScreen,
+)
+MODAL_CLASSES = (
+    modals.ConfirmScreen,
+    modals.FilterScreen,
+    modals.LaunchScreen,
+    modals.HelpScreen,
+    modals.TextScreen,
+)
 
 
 async def _help_text(app, pilot) -> str:
@@ -432,8 +462,7 @@ async def test_help_lists_the_bindings_of_the_screens_over_the_areas(filled):
 
 
 async def test_help_shows_remapped_keys(filled):
-    text = filled.config_path.read_text().replace('# area_runs = "w"',
-                                                  'area_runs = "x"\nsort = "t"')
+    text = filled.config_path.read_text().replace('# area_runs = "w"', 'area_runs = "x"\nsort = "t"')
     filled.config_path.write_text(text)
     app = WbApp(filled.root)
     async with app.run_test(size=(120, 60)) as pilot:
@@ -499,14 +528,13 @@ async def test_a_runs_detail_shows_the_last_lines_of_its_output(ws):
         await _press(app, pilot, "2")
         lines = _static(app, "#detail").splitlines()
         at = lines.index("stdout (last lines):")
-        assert lines[at + 1:at + 11] == [f"  line {i:02}" for i in range(6, 16)]
+        assert lines[at + 1 : at + 11] == [f"  line {i:02}" for i in range(6, 16)]
         assert "  line 05" not in lines
 
 
 # -- 12. layout -------------------------------------------------------------------------------
 @pytest.mark.parametrize(("size", "beside"), [((80, 24), False), ((160, 50), True)])
-async def test_the_detail_goes_under_the_table_when_narrow_beside_it_when_wide(filled, size,
-                                                                               beside):
+async def test_the_detail_goes_under_the_table_when_narrow_beside_it_when_wide(filled, size, beside):
     app = WbApp(filled.root)
     async with app.run_test(size=size) as pilot:
         await _settled(app, pilot)

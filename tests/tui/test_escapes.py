@@ -39,11 +39,11 @@ def hostile(tmp_path_factory):
     _drop(ws.root / "later.csv", [f"new{HOSTILE}", "other"], 100)
     datasets.add(ws, ws.root / FILE, "hostile", MESSAGE)
     datasets.add(ws, ws.root / "later.csv", "hostile", MESSAGE)
-    run_id = training.train(ws, training.TrainSpec(data="hostile@1", target="units",
-                                                   model="baseline"))
+    run_id = training.train(ws, training.TrainSpec(data="hostile@1", target="units", model="baseline"))
     for i, name in enumerate(RUN_NAMES):  # after the training: the newest, shown first
-        with tracking.start_run(name=name, params={PARAM: PARAM_VALUE + str(i)},
-                                tags={TAG: TAG_VALUE}, workspace=ws.root) as run:
+        with tracking.start_run(
+            name=name, params={PARAM: PARAM_VALUE + str(i)}, tags={TAG: TAG_VALUE}, workspace=ws.root
+        ) as run:
             for step in range(3):
                 run.log_metric(f"metric{HOSTILE}", step * (i + 1), step=step)
     registry.register(ws, run_id, "demand")
@@ -78,6 +78,7 @@ def _pressing(*keys: str):
     async def press(app, pilot) -> None:
         await pilot.press(*keys)
         await _settled(app, pilot)
+
     return press
 
 

@@ -12,8 +12,7 @@ from workbench.tui import views
 
 
 def test_a_drift_reports_findings_read_the_same_in_the_cli_and_the_tui(filled, monkeypatch):
-    report = drift.check(filled, "sales@1", "sales@2", model="demand@production",
-                         target="units_sold")
+    report = drift.check(filled, "sales@1", "sales@2", model="demand@production", target="units_sold")
     found = [n.text for n in drift_words.notes(report)]
     assert any(t.startswith("performance: rmse") for t in found)
     assert any(t.startswith("predictions: ") for t in found)

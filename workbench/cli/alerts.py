@@ -13,9 +13,11 @@ app = typer.Typer(help="Alerts raised by drift checks and the watcher.", no_args
 
 
 @app.command("list")
-def list_(ctx: typer.Context,
-          open_only: bool = typer.Option(False, "--open", help="Only unacknowledged."),
-          as_json: bool = JSON_OPTION) -> None:
+def list_(
+    ctx: typer.Context,
+    open_only: bool = typer.Option(False, "--open", help="Only unacknowledged."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Alerts, newest first."""
     found = alerts.list_alerts(workspace(ctx), open_only)
     if as_json:
@@ -24,15 +26,17 @@ def list_(ctx: typer.Context,
     if not found:
         output.line("No alerts." if not open_only else "No open alerts.")
         return
-    output.table(["id", "time", "kind", "acked", "message"],
-                 [(a.id, short_time(a.created_at), a.kind, "yes" if a.acked else "", a.message)
-                  for a in found])
+    output.table(
+        ["id", "time", "kind", "acked", "message"],
+        [(a.id, short_time(a.created_at), a.kind, "yes" if a.acked else "", a.message) for a in found],
+    )
 
 
 @app.command("ack")
-def ack(ctx: typer.Context, alert_id: int = typer.Argument(
-        ..., metavar="ID", help="The alert's id (`wb alerts list`).")) -> None:
+def ack(
+    ctx: typer.Context,
+    alert_id: int = typer.Argument(..., metavar="ID", help="The alert's id (`wb alerts list`)."),
+) -> None:
     """Acknowledge an alert."""
     changed = alerts.ack(workspace(ctx), alert_id)
-    output.line(f"acknowledged alert {alert_id}" if changed
-                else f"alert {alert_id} was already acknowledged")
+    output.line(f"acknowledged alert {alert_id}" if changed else f"alert {alert_id} was already acknowledged")

@@ -15,18 +15,22 @@ from ..presenters import datasets as dataset_words
 from . import output
 from .context import JSON_OPTION, workspace
 
-app = typer.Typer(help="Versioned datasets: add, list, log, show, diff, checkout, tag.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Versioned datasets: add, list, log, show, diff, checkout, tag.", no_args_is_help=True)
 
 
 @app.command("add")
-def add(ctx: typer.Context,
-        path: Path = typer.Argument(..., help="A CSV, TSV, Parquet or JSON Lines file."),
-        name: str = typer.Option(..., "--name", help="The dataset to add a version to."),
-        message: str = typer.Option("", "--message", "-m", help="What this version is."),
-        strict: bool = typer.Option(False, "--strict", help=(
-            "Refuse (store nothing, exit 1) a version that breaks the dataset's contract.")),
-        as_json: bool = JSON_OPTION) -> None:
+def add(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A CSV, TSV, Parquet or JSON Lines file."),
+    name: str = typer.Option(..., "--name", help="The dataset to add a version to."),
+    message: str = typer.Option("", "--message", "-m", help="What this version is."),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help=("Refuse (store nothing, exit 1) a version that breaks the dataset's contract."),
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Add a version of a dataset: the exact bytes, a schema and a profile (and a contract
     check, when the dataset has a contract)."""
     from ..core.data.contracts import ContractBroken
@@ -37,8 +41,14 @@ def add(ctx: typer.Context,
             result = datasets.add(ws, path, name, message, progress=progress, strict=strict)
     except ContractBroken as exc:
         if as_json:
-            output.print_json({"name": name, "stored": False, "passed": False,
-                               "violations": [v.to_dict() for v in exc.violations]})
+            output.print_json(
+                {
+                    "name": name,
+                    "stored": False,
+                    "passed": False,
+                    "violations": [v.to_dict() for v in exc.violations],
+                }
+            )
         else:
             _print_violations(exc.violations)
         raise
@@ -49,19 +59,24 @@ def add(ctx: typer.Context,
     if result.unchanged:
         output.line(f"{v.ref} unchanged: {path} has the same bytes as the latest version")
         return
-    output.line(f"added {v.ref}  {v.rows:,} rows x {v.columns} columns  {v.hash[:12]}"
-                + (f"  (same bytes as {result.same_as})" if result.same_as else ""))
+    output.line(
+        f"added {v.ref}  {v.rows:,} rows x {v.columns} columns  {v.hash[:12]}"
+        + (f"  (same bytes as {result.same_as})" if result.same_as else "")
+    )
     if result.violations:
-        output.line(f"{plural(len(result.violations), 'contract violation')} (stored "
-                    f"anyway; --strict refuses):", style="yellow")
+        output.line(
+            f"{plural(len(result.violations), 'contract violation')} (stored anyway; --strict refuses):",
+            style="yellow",
+        )
         _print_violations(result.violations)
     elif result.violations is not None:
         output.line("passes its contract", style="green")
 
 
 def _print_violations(violations) -> None:
-    output.table(["column", "check", "detail"],
-                 [(v.column or "(table)", v.check, v.detail) for v in violations])
+    output.table(
+        ["column", "check", "detail"], [(v.column or "(table)", v.check, v.detail) for v in violations]
+    )
 
 
 def _size_or_none(path: Path) -> int | None:
@@ -81,32 +96,50 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     if not found:
         output.line("No datasets yet: add one with `wb data add FILE --name NAME`.")
         return
-    output.table(["name", "versions", "latest", "rows", "updated"],
-                 [(d["name"], d["versions"], d["latest"], f"{d['rows']:,}",
-                   short_time(d["updated_at"])) for d in found],
-                 justify_right=("versions", "latest", "rows"))
-
-
+    output.table(
+        ["name", "versions", "latest", "rows", "updated"],
+        [
+            (d["name"], d["versions"], d["latest"], f"{d['rows']:,}", short_time(d["updated_at"]))
+            for d in found
+        ],
+        justify_right=("versions", "latest", "rows"),
+    )
 
 
 @app.command("log")
-def log(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
-        as_json: bool = JSON_OPTION) -> None:
+def log(
+    ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."), as_json: bool = JSON_OPTION
+) -> None:
     """The versions of a dataset, oldest first."""
     versions = datasets.log(workspace(ctx), name)
     if as_json:
         output.print_json([v.summary() for v in versions])
         return
-    output.table(["version", "hash", "rows", "cols", "created", "valid", "tags", "message"],
-                 [(v.version, v.hash[:12], f"{v.rows:,}", v.columns, short_time(v.created_at),
-                   VALID_TEXT[v.valid], ", ".join(v.tags), v.message) for v in versions],
-                 justify_right=("version", "rows", "cols"))
+    output.table(
+        ["version", "hash", "rows", "cols", "created", "valid", "tags", "message"],
+        [
+            (
+                v.version,
+                v.hash[:12],
+                f"{v.rows:,}",
+                v.columns,
+                short_time(v.created_at),
+                VALID_TEXT[v.valid],
+                ", ".join(v.tags),
+                v.message,
+            )
+            for v in versions
+        ],
+        justify_right=("version", "rows", "cols"),
+    )
 
 
 @app.command("show")
-def show(ctx: typer.Context, ref: str = typer.Argument(..., help=(
-             "NAME, NAME@N, NAME@ALIAS or NAME@HASH.")),
-         as_json: bool = JSON_OPTION) -> None:
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help=("NAME, NAME@N, NAME@ALIAS or NAME@HASH.")),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """A version's schema and profile."""
     from ..core.data import contracts
 
@@ -115,8 +148,10 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help=(
     if as_json:
         output.print_json(v.to_dict())
         return
-    output.line(f"{v.ref}  {v.format}  {output.fmt_bytes(v.size)}  {v.rows:,} rows x {v.columns} "
-                f"columns", style="bold")
+    output.line(
+        f"{v.ref}  {v.format}  {output.fmt_bytes(v.size)}  {v.rows:,} rows x {v.columns} columns",
+        style="bold",
+    )
     output.line(f"hash     {v.hash_algo}:{v.hash}")
     output.line(f"created  {short_time(v.created_at)}  from {v.source_path}")
     if v.message:
@@ -126,9 +161,11 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help=(
     verdict = _verdict(v, contracts.get_text(ws, v.name) is not None)
     if verdict:
         output.line(f"valid    {verdict}", style={True: "green", False: "red"}.get(v.valid))
-    output.table(["column", "type", "nulls", "distinct", "min", "mean", "max", "top values"],
-                 [_profile_row(c) for c in v.profile["columns"]],
-                 justify_right=("nulls", "distinct", "min", "mean", "max"))
+    output.table(
+        ["column", "type", "nulls", "distinct", "min", "mean", "max", "top values"],
+        [_profile_row(c) for c in v.profile["columns"]],
+        justify_right=("nulls", "distinct", "min", "mean", "max"),
+    )
 
 
 def _verdict(v, has_contract: bool) -> str | None:
@@ -138,21 +175,34 @@ def _verdict(v, has_contract: bool) -> str | None:
     if v.valid is False:
         return f"NO: breaks the contract of {v.name}; `wb data validate {v.ref}` lists how"
     if has_contract:
-        return (f"not checked against the contract of {v.name}; `wb data validate --all "
-                f"{v.name}` checks every version not yet checked")
+        return (
+            f"not checked against the contract of {v.name}; `wb data validate --all "
+            f"{v.name}` checks every version not yet checked"
+        )
     return None
 
 
 def _profile_row(col: dict[str, Any]) -> tuple:
     top = ", ".join(f"{t['value']} ({t['count']:,})" for t in col.get("top_values", [])[:3])
-    return (col["name"], col["dtype"], f"{col['null_fraction']:.1%}", f"{col['distinct']:,}",
-            stat_text(col.get("min")), stat_text(col.get("mean")), stat_text(col.get("max")), top)
+    return (
+        col["name"],
+        col["dtype"],
+        f"{col['null_fraction']:.1%}",
+        f"{col['distinct']:,}",
+        stat_text(col.get("min")),
+        stat_text(col.get("mean")),
+        stat_text(col.get("max")),
+        top,
+    )
 
 
 @app.command("diff")
-def diff(ctx: typer.Context, ref_a: str = typer.Argument(..., help="The older version."),
-         ref_b: str = typer.Argument(..., help="The newer version."),
-         as_json: bool = JSON_OPTION) -> None:
+def diff(
+    ctx: typer.Context,
+    ref_a: str = typer.Argument(..., help="The older version."),
+    ref_b: str = typer.Argument(..., help="The newer version."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """What changed between two versions: columns, rows, and each column's statistics."""
     d = datasets.diff(workspace(ctx), ref_a, ref_b)
     if as_json:
@@ -168,12 +218,14 @@ def diff(ctx: typer.Context, ref_a: str = typer.Argument(..., help="The older ve
 
 
 @app.command("checkout")
-def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help=(
-                 "NAME, NAME@N, NAME@ALIAS or NAME@HASH.")),
-             out: Path | None = typer.Option(None, "--output", "-o",
-                                                help="Where to write (default: NAME@N.EXT here)."),
-             force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUT if it exists."),
-             ) -> None:
+def checkout(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help=("NAME, NAME@N, NAME@ALIAS or NAME@HASH.")),
+    out: Path | None = typer.Option(
+        None, "--output", "-o", help="Where to write (default: NAME@N.EXT here)."
+    ),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUT if it exists."),
+) -> None:
     """Write a version's exact bytes back to a file, verified against its hash."""
     v, dest = datasets.checkout(workspace(ctx), ref, out, force)
     output.line(f"wrote {v.ref} to {dest} ({output.fmt_bytes(v.size)}, hash verified)")
@@ -183,12 +235,18 @@ def checkout(ctx: typer.Context, ref: str = typer.Argument(..., help=(
 
 
 @app.command("tag")
-def tag(ctx: typer.Context,
-        ref: str = typer.Argument(..., metavar="REF", help=(
-            "The version: NAME (the latest), NAME@N, NAME@ALIAS or NAME@HASH.")),
-        alias: str = typer.Argument(..., metavar="ALIAS", help=(
-            "The name NAME@ALIAS will stand for (not a number, `latest` or hex digits).")),
-        as_json: bool = JSON_OPTION) -> None:
+def tag(
+    ctx: typer.Context,
+    ref: str = typer.Argument(
+        ..., metavar="REF", help=("The version: NAME (the latest), NAME@N, NAME@ALIAS or NAME@HASH.")
+    ),
+    alias: str = typer.Argument(
+        ...,
+        metavar="ALIAS",
+        help=("The name NAME@ALIAS will stand for (not a number, `latest` or hex digits)."),
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Give a version an alias: `wb data tag sales@1 reference` makes sales@reference, usable
     wherever a dataset reference is (and `wb watch` checks drops against NAME@reference).
     Tagging another version moves the alias."""
@@ -206,28 +264,39 @@ def tag(ctx: typer.Context,
 
 
 @app.command("untag")
-def untag(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
-          alias: str = typer.Argument(..., metavar="ALIAS", help="The alias to remove."),
-          as_json: bool = JSON_OPTION) -> None:
+def untag(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A dataset name."),
+    alias: str = typer.Argument(..., metavar="ALIAS", help="The alias to remove."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Remove a dataset alias; the version it pointed at stays."""
     v = datasets.untag(workspace(ctx), name, alias)
     if as_json:
-        output.print_json({"name": v.name, "alias": alias.lower(), "version": v.version,
-                           "removed": True})
+        output.print_json({"name": v.name, "alias": alias.lower(), "version": v.version, "removed": True})
         return
     output.line(f"removed {name}@{alias.lower()} (it pointed at {v.ref}, which stays)")
 
 
 @app.command("validate")
-def validate(ctx: typer.Context,
-             target: str = typer.Argument(..., metavar="REF|PATH|NAME", help=(
-                 "A dataset version or a data file; with --all, a dataset name.")),
-             contract: str | None = typer.Option(None, "--contract", help=(
-                 "Check against this dataset's contract (default: the version's own).")),
-             every: bool = typer.Option(False, "--all", help=(
-                 "Check every version of dataset NAME not yet checked against its contract "
-                 "(those added before it) and record the results.")),
-             as_json: bool = JSON_OPTION) -> None:
+def validate(
+    ctx: typer.Context,
+    target: str = typer.Argument(
+        ..., metavar="REF|PATH|NAME", help=("A dataset version or a data file; with --all, a dataset name.")
+    ),
+    contract: str | None = typer.Option(
+        None, "--contract", help=("Check against this dataset's contract (default: the version's own).")
+    ),
+    every: bool = typer.Option(
+        False,
+        "--all",
+        help=(
+            "Check every version of dataset NAME not yet checked against its contract "
+            "(those added before it) and record the results."
+        ),
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Check data against a contract; exit 1 on any violation."""
     from ..core.data import validation
 
@@ -236,11 +305,9 @@ def validate(ctx: typer.Context,
         return
     checked, violations = validation.check(workspace(ctx), target, contract)
     if as_json:
-        output.print_json({"passed": not violations,
-                           "violations": [v.to_dict() for v in violations]})
+        output.print_json({"passed": not violations, "violations": [v.to_dict() for v in violations]})
     elif violations:
-        output.line(f"{checked}: {plural(len(violations), 'contract violation')}",
-                    style="bold red")
+        output.line(f"{checked}: {plural(len(violations), 'contract violation')}", style="bold red")
         _print_violations(violations)
     else:
         output.line(f"{checked} passes its contract", style="green")
@@ -253,29 +320,39 @@ def _validate_all(ctx: typer.Context, name: str, contract: str | None, as_json: 
     from ..core.data import validation
 
     if contract is not None:
-        raise InvalidInput("--all checks each version against its own dataset's contract; "
-                           "leave out --contract")
+        raise InvalidInput(
+            "--all checks each version against its own dataset's contract; leave out --contract"
+        )
     if "@" in name or Path(name).is_file():
-        raise InvalidInput(f"--all takes a dataset name, not {name!r}: "
-                           f"`wb data validate --all {name.partition('@')[0]}`")
+        raise InvalidInput(
+            f"--all takes a dataset name, not {name!r}: `wb data validate --all {name.partition('@')[0]}`"
+        )
     sweep = validation.check_unchecked(workspace(ctx), name)
     if as_json:
-        output.print_json({
-            "passed": not sweep.broken,
-            "violations": [{**x.to_dict(), "version": v.version}
-                           for v, found in sweep.checked for x in found],
-            "versions": [{"version": v.version, "ref": v.ref, "passed": not found,
-                          "violations": [x.to_dict() for x in found]}
-                         for v, found in sweep.checked],
-            "already_checked": [v.version for v in sweep.already],
-            "recorded": sweep.recorded})
+        output.print_json(
+            {
+                "passed": not sweep.broken,
+                "violations": [
+                    {**x.to_dict(), "version": v.version} for v, found in sweep.checked for x in found
+                ],
+                "versions": [
+                    {
+                        "version": v.version,
+                        "ref": v.ref,
+                        "passed": not found,
+                        "violations": [x.to_dict() for x in found],
+                    }
+                    for v, found in sweep.checked
+                ],
+                "already_checked": [v.version for v in sweep.already],
+                "recorded": sweep.recorded,
+            }
+        )
     else:
         for v, found in sweep.checked:
             if found:
-                checks = ", ".join(dict.fromkeys(f"{x.column or '(table)'} {x.check}"
-                                                 for x in found))
-                output.line(f"{v.ref}: {plural(len(found), 'contract violation')} ({checks})",
-                            style="red")
+                checks = ", ".join(dict.fromkeys(f"{x.column or '(table)'} {x.check}" for x in found))
+                output.line(f"{v.ref}: {plural(len(found), 'contract violation')} ({checks})", style="red")
             else:
                 output.line(f"{v.ref} passes its contract", style="green")
         output.line(_sweep_summary(sweep), style="bold")
@@ -291,16 +368,25 @@ def _sweep_summary(sweep) -> str:
     earlier = f"{plural(before, 'version')} checked before" if before else ""
     failed = [v.ref for v in sweep.already if v.valid is False]
     if failed:
-        earlier += (f", of which {', '.join(failed[:SHOW_BROKEN])}"
-                    f"{' and more' if len(failed) > SHOW_BROKEN else ''} "
-                    f"break{'s' if len(failed) == 1 else ''} it")
+        earlier += (
+            f", of which {', '.join(failed[:SHOW_BROKEN])}"
+            f"{' and more' if len(failed) > SHOW_BROKEN else ''} "
+            f"break{'s' if len(failed) == 1 else ''} it"
+        )
     if not sweep.checked:
-        return (f"nothing to check: every version of {sweep.name} was checked before"
-                f" ({earlier})")
+        return f"nothing to check: every version of {sweep.name} was checked before ({earlier})"
     broken, passed = len(sweep.broken), len(sweep.checked) - len(sweep.broken)
-    text = f"checked {plural(len(sweep.checked), 'version')} of {sweep.name}: " + (
-        f"{passed} pass{'es' if passed == 1 else ''}, {broken} break{'s' if broken == 1 else ''}"
-        if broken else "it passes" if passed == 1 else "all pass") + " its contract"
+    text = (
+        f"checked {plural(len(sweep.checked), 'version')} of {sweep.name}: "
+        + (
+            f"{passed} pass{'es' if passed == 1 else ''}, {broken} break{'s' if broken == 1 else ''}"
+            if broken
+            else "it passes"
+            if passed == 1
+            else "all pass"
+        )
+        + " its contract"
+    )
     if earlier:
         text += f" ({earlier})"
     if broken:
@@ -310,17 +396,19 @@ def _sweep_summary(sweep) -> str:
     return text
 
 
-contract_app = typer.Typer(help="Data contracts: infer one from a version, attach it, show it.",
-                           no_args_is_help=True)
+contract_app = typer.Typer(
+    help="Data contracts: infer one from a version, attach it, show it.", no_args_is_help=True
+)
 app.add_typer(contract_app, name="contract")
 
 
 @contract_app.command("infer")
-def contract_infer(ctx: typer.Context, ref: str = typer.Argument(..., help="A dataset version."),
-                   out: Path | None = typer.Option(None, "--output", "-o",
-                                                      help="Write here (default: stdout)."),
-                   force: bool = typer.Option(False, "--force", "-f",
-                                              help="Overwrite OUT if it exists.")) -> None:
+def contract_infer(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="A dataset version."),
+    out: Path | None = typer.Option(None, "--output", "-o", help="Write here (default: stdout)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUT if it exists."),
+) -> None:
     """Write a contract inferred from a version (commented TOML, meant to be edited)."""
     from ..core.data import validation
 
@@ -336,8 +424,11 @@ def contract_infer(ctx: typer.Context, ref: str = typer.Argument(..., help="A da
 
 
 @contract_app.command("set")
-def contract_set(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
-                 file: Path = typer.Argument(..., help="The contract (TOML).")) -> None:
+def contract_set(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A dataset name."),
+    file: Path = typer.Argument(..., help="The contract (TOML)."),
+) -> None:
     """Attach a contract to a dataset: later adds are checked against it."""
     from ..core.data import contracts
 
@@ -352,8 +443,9 @@ def contract_set(ctx: typer.Context, name: str = typer.Argument(..., help="A dat
 
 
 @contract_app.command("show")
-def contract_show(ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."),
-                  as_json: bool = JSON_OPTION) -> None:
+def contract_show(
+    ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."), as_json: bool = JSON_OPTION
+) -> None:
     """Print a dataset's contract."""
     from ..core.data import contracts, validation
 

@@ -16,16 +16,21 @@ from . import output
 from .context import JSON_OPTION
 
 
-def demo(path: Path = typer.Argument(demo_core.DEFAULT_PATH, help=(
-             "A new or empty folder to build the workspace in.")),
-         no_ui: bool = typer.Option(False, "--no-ui", help=(
-             "Build it and print what to try, without opening the terminal UI.")),
-         as_json: bool = JSON_OPTION) -> None:
+def demo(
+    path: Path = typer.Argument(
+        demo_core.DEFAULT_PATH, help=("A new or empty folder to build the workspace in.")
+    ),
+    no_ui: bool = typer.Option(
+        False, "--no-ui", help=("Build it and print what to try, without opening the terminal UI.")
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Build a demo workspace from the sample data, then open the TUI on it.
 
     PATH (default ./wb-demo) must be new or empty. The workspace holds the sample retail data
     as seven versions with a contract, a champion model in production, a drift check of every
     week (weeks 5 and 6 drift and raise alerts) and a retrained challenger to promote."""
+
     def step(message: str) -> None:
         output.note(message, style=None)  # literal and escaped: it can name the folder
 
@@ -53,29 +58,40 @@ def _interrupt(signum, frame) -> None:
 
 def _print_summary(s: demo_core.Summary, path: Path) -> None:
     weeks = [int(r["week"].rpartition("_")[2]) for r in s.reports if r["dataset_drift"]]
-    drifted = ("weeks " + ", ".join(map(str, weeks[:-1])) + f" and {weeks[-1]}" if len(weeks) > 1
-               else f"week {weeks[0]}" if weeks else "no week")
+    drifted = (
+        "weeks " + ", ".join(map(str, weeks[:-1])) + f" and {weeks[-1]}"
+        if len(weeks) > 1
+        else f"week {weeks[0]}"
+        if weeks
+        else "no week"
+    )
     broken = ", ".join(s.contract_violations)
     name, model = s.dataset, s.model
     output.line(f"demo workspace ready in {path} ({s.seconds:.1f} s)", style="bold green")
     for label, text in (
-            (name, f"{s.versions} versions: {name}@1 the reference period, @2..@{s.versions} "
-                   f"weeks 1 to {s.versions - 1}"
-                   + (f"; {broken} break its contract" if broken else "")),
-            ("drift", f"{drifted} drift from {name}@1; {plural(s.open_alerts, 'open alert')}"),
-            (model, f"{model}@{s.production} in production; {model}@{s.challenger}, retrained "
-                    f"on {name}@{s.versions - 1}, waits for promotion (judged on "
-                    f"{name}@{s.versions})")):
+        (
+            name,
+            f"{s.versions} versions: {name}@1 the reference period, @2..@{s.versions} "
+            f"weeks 1 to {s.versions - 1}" + (f"; {broken} break its contract" if broken else ""),
+        ),
+        ("drift", f"{drifted} drift from {name}@1; {plural(s.open_alerts, 'open alert')}"),
+        (
+            model,
+            f"{model}@{s.production} in production; {model}@{s.challenger}, retrained "
+            f"on {name}@{s.versions - 1}, waits for promotion (judged on "
+            f"{name}@{s.versions})",
+        ),
+    ):
         output.line(f"  {label:<8} {text}")
     output.line("")
     output.line("try:")
     where = shlex.quote(str(path))
     for command, what in (
-            (f"cd {where} && wb", "the terminal UI: 4 for models, then p to promote"),
-            ("wb drift list", "the weekly drift reports"),
-            ("wb alerts list --open", "what needs a look"),
-            (f"wb runs list -e {demo_core.EXPERIMENT}", "the champion and the challenger sweep"),
-            (f"wb model promote {model}@{s.challenger} --to production",
-             "the challenger, through the gates"),
-            (f"wb model show {model}", "versions, aliases and every move")):
+        (f"cd {where} && wb", "the terminal UI: 4 for models, then p to promote"),
+        ("wb drift list", "the weekly drift reports"),
+        ("wb alerts list --open", "what needs a look"),
+        (f"wb runs list -e {demo_core.EXPERIMENT}", "the champion and the challenger sweep"),
+        (f"wb model promote {model}@{s.challenger} --to production", "the challenger, through the gates"),
+        (f"wb model show {model}", "versions, aliases and every move"),
+    ):
         output.line(f"  {command:<46} {what}")

@@ -17,23 +17,30 @@ app = typer.Typer(help="Drift checks: compare a new drop with a reference.", no_
 
 
 @app.command("check")
-def check(ctx: typer.Context,
-          reference: str = typer.Option(..., "--reference", help="The reference version."),
-          current: str = typer.Option(..., "--current", help="A version or a data file."),
-          model: str | None = typer.Option(None, "--model", help=(
-              "A model: MODELREF (demand@production) or a run that trained one; adds prediction drift.")),
-          target: str | None = typer.Option(None, "--target", help=(
-              "With --model, the label column in the current data: adds performance.")),
-          classifier: bool = typer.Option(False, "--classifier", help=(
-              "Also train a model to tell reference rows from current ones.")),
-          fail_on_drift: bool = typer.Option(False, "--fail-on-drift",
-                                             help="Exit 1 when the dataset drifted."),
-          as_json: bool = JSON_OPTION) -> None:
+def check(
+    ctx: typer.Context,
+    reference: str = typer.Option(..., "--reference", help="The reference version."),
+    current: str = typer.Option(..., "--current", help="A version or a data file."),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help=("A model: MODELREF (demand@production) or a run that trained one; adds prediction drift."),
+    ),
+    target: str | None = typer.Option(
+        None, "--target", help=("With --model, the label column in the current data: adds performance.")
+    ),
+    classifier: bool = typer.Option(
+        False, "--classifier", help=("Also train a model to tell reference rows from current ones.")
+    ),
+    fail_on_drift: bool = typer.Option(False, "--fail-on-drift", help="Exit 1 when the dataset drifted."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Compare current data with a reference, feature by feature; store the report."""
     if target and not model:
         raise InvalidInput("--target needs --model: it scores that model on the current data")
-    report = drift_core.check(workspace(ctx), reference, current, model=model, target=target,
-                              classifier=classifier)
+    report = drift_core.check(
+        workspace(ctx), reference, current, model=model, target=target, classifier=classifier
+    )
     if as_json:
         output.print_json(report)
     else:
@@ -43,20 +50,23 @@ def check(ctx: typer.Context,
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    output.line(drift_words.verdict(report),
-                style="bold red" if report["dataset_drift"] else "bold green")
-    output.table(list(drift_words.TEST_COLUMNS), drift_words.test_rows(report),
-                 justify_right=drift_words.NUMBER_COLUMNS)
+    output.line(drift_words.verdict(report), style="bold red" if report["dataset_drift"] else "bold green")
+    output.table(
+        list(drift_words.TEST_COLUMNS),
+        drift_words.test_rows(report),
+        justify_right=drift_words.NUMBER_COLUMNS,
+    )
     for note in drift_words.notes(report):
         output.line(note.text, style=output.NOTE_STYLES[note.level])
     output.line(f"report {report['report_id'][:12]}", style="dim")
 
 
 @app.command("list")
-def list_(ctx: typer.Context,
-          limit: int = typer.Option(50, "--limit", "-n", min=1,
-                                    help="At most this many reports, newest first."),
-          as_json: bool = JSON_OPTION) -> None:
+def list_(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, "--limit", "-n", min=1, help="At most this many reports, newest first."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Stored drift reports, newest first."""
     found = drift_core.list_reports(workspace(ctx), limit)
     if as_json:
@@ -65,16 +75,29 @@ def list_(ctx: typer.Context,
     if not found:
         output.line("No drift reports yet: `wb drift check --reference REF --current REF|PATH`.")
         return
-    output.table(["report", "time", "reference", "current", "drift", "share", "drifted"],
-                 [(r["report_id"][:12], short_time(r["created_at"]), r["reference"],
-                   r["current"], "YES" if r["dataset_drift"] else "", f"{r['drift_share']:.0%}",
-                   ", ".join(r["drifted"])) for r in found])
+    output.table(
+        ["report", "time", "reference", "current", "drift", "share", "drifted"],
+        [
+            (
+                r["report_id"][:12],
+                short_time(r["created_at"]),
+                r["reference"],
+                r["current"],
+                "YES" if r["dataset_drift"] else "",
+                f"{r['drift_share']:.0%}",
+                ", ".join(r["drifted"]),
+            )
+            for r in found
+        ],
+    )
 
 
 @app.command("show")
-def show(ctx: typer.Context, report: str = typer.Argument(..., metavar="REPORT",
-                                                         help="A report id or unique prefix."),
-         as_json: bool = JSON_OPTION) -> None:
+def show(
+    ctx: typer.Context,
+    report: str = typer.Argument(..., metavar="REPORT", help="A report id or unique prefix."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """One stored drift report."""
     found = drift_core.show(workspace(ctx), report)
     if as_json:

@@ -61,8 +61,11 @@ class WbGroup(TyperGroup):
             if known is not None:
                 _report(ctx, str(known))
                 raise typer.Exit(known.exit_code) from None
-            _report(ctx, f"wb crashed: {type(exc).__name__}: {exc} (run with --debug for the "
-                         f"traceback, and please report it)")
+            _report(
+                ctx,
+                f"wb crashed: {type(exc).__name__}: {exc} (run with --debug for the "
+                f"traceback, and please report it)",
+            )
             raise typer.Exit(EXIT_CRASH) from None
 
 
@@ -83,8 +86,9 @@ def _place_global_option(exc: Exception) -> None:
     option = getattr(exc, "option_name", None)
     if option in GLOBAL_OPTIONS and getattr(exc, "ctx", None) is not None:
         command = exc.ctx.command_path.partition(" ")[2]
-        exc.message = (f"{option} is an option of wb itself: put it before the command, "
-                       f"`wb {option} ... {command}`")
+        exc.message = (
+            f"{option} is an option of wb itself: put it before the command, `wb {option} ... {command}`"
+        )
 
 
 def name_placeholders(command: Any) -> None:
@@ -112,8 +116,10 @@ def not_utf8(args: list[str]) -> str | None:
                 shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             except UnicodeEncodeError:
                 shown = arg
-            return (f"the argument '{visible(shown)}' is not valid UTF-8; wb takes its "
-                    f"arguments (file names too) as UTF-8, so rename the file or retype the text")
+            return (
+                f"the argument '{visible(shown)}' is not valid UTF-8; wb takes its "
+                f"arguments (file names too) as UTF-8, so rename the file or retype the text"
+            )
     return None
 
 
@@ -132,7 +138,10 @@ def _report(ctx: typer.Context, message: str) -> None:
 
 
 app = typer.Typer(
-    cls=WbGroup, add_completion=False, no_args_is_help=False, rich_markup_mode=None,
+    cls=WbGroup,
+    add_completion=False,
+    no_args_is_help=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="wb: a local-first MLOps workbench. Datasets, experiments, drift and models, offline.",
 )
@@ -150,11 +159,17 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     workspace: Path | None = typer.Option(
-        None, "--workspace", "-w", help="Use this workspace (default: WB_WORKSPACE, then the "
-        "nearest .wb/ at or above the current folder).", show_default=False),
+        None,
+        "--workspace",
+        "-w",
+        help="Use this workspace (default: WB_WORKSPACE, then the "
+        "nearest .wb/ at or above the current folder).",
+        show_default=False,
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     ctx.obj = Options(workspace=workspace, debug=debug)
     warnings.showwarning = _show_warning
@@ -165,8 +180,9 @@ def root(
             typer.echo(ctx.get_help())
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None,
-                  _default=warnings.showwarning) -> None:
+def _show_warning(
+    message, category, filename, lineno, file=None, line=None, _default=warnings.showwarning
+) -> None:
     """Core's cautions (a setting it does not know, INVALID data) are a line for the user,
     not a source line."""
     if issubclass(category, Caution):
@@ -178,8 +194,10 @@ def _show_warning(message, category, filename, lineno, file=None, line=None,
 def ui(ctx: typer.Context) -> None:
     """Open the terminal UI (what a bare `wb` does on a terminal)."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):  # else textual would spin, drawing nowhere
-        raise WbError("wb ui needs a terminal on its input and output; from a script, use the "
-                      "wb commands (`wb status`, `wb runs list --json`, ...)")
+        raise WbError(
+            "wb ui needs a terminal on its input and output; from a script, use the "
+            "wb commands (`wb status`, `wb runs list --json`, ...)"
+        )
     from ..tui.app import run  # textual: only when the UI opens
 
     run(context_workspace(ctx).root)

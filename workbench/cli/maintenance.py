@@ -26,17 +26,22 @@ def fsck(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         for oid in report.corrupt:
             output.line(f"corrupt: {oid}", style="red")
         for item in report.missing:
-            output.line(f"missing: {item['hash']} (referenced by {', '.join(item['referenced_by'])})",
-                        style="red")
+            output.line(
+                f"missing: {item['hash']} (referenced by {', '.join(item['referenced_by'])})", style="red"
+            )
         for problem in report.database_errors:
             output.line(f"database: {problem}", style="red")
         if report.unreferenced:
-            output.line(f"{plural(report.unreferenced, 'object')} nothing refers to (`wb gc` removes them "
-                        f"after the grace period)")
+            output.line(
+                f"{plural(report.unreferenced, 'object')} nothing refers to (`wb gc` removes them "
+                f"after the grace period)"
+            )
         if report.temp_files:
-            output.line(f"{plural(report.temp_files, 'temp file')} from unfinished writes, "
-                        f"{len(report.stale_temp_files)} of them stale (the next write or `wb gc` "
-                        f"removes those)")
+            output.line(
+                f"{plural(report.temp_files, 'temp file')} from unfinished writes, "
+                f"{len(report.stale_temp_files)} of them stale (the next write or `wb gc` "
+                f"removes those)"
+            )
             for path in report.stale_temp_files:
                 output.line(f"stale: {path}")
         output.line("ok" if report.ok else "NOT OK", style="green" if report.ok else "bold red")
@@ -44,17 +49,22 @@ def fsck(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def gc(ctx: typer.Context,
-       dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would go."),
-       as_json: bool = JSON_OPTION) -> None:
+def gc(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would go."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Delete objects nothing refers to (sparing those younger than the grace period)."""
     report = maintenance.gc(workspace(ctx), dry_run=dry_run)
     if as_json:
         output.print_json(report.to_dict())
         return
     verb = "would delete" if dry_run else "deleted"
-    output.line(f"{verb} {plural(len(report.deleted), 'object')} "
-                f"({output.fmt_bytes(report.bytes_freed)}) and {plural(report.temp_files, 'temp file')}")
+    output.line(
+        f"{verb} {plural(len(report.deleted), 'object')} "
+        f"({output.fmt_bytes(report.bytes_freed)}) and {plural(report.temp_files, 'temp file')}"
+    )
     if report.spared_young:
-        output.line(f"spared {plural(report.spared_young, 'unreferenced object')} younger than the grace "
-                    f"period")
+        output.line(
+            f"spared {plural(report.spared_young, 'unreferenced object')} younger than the grace period"
+        )

@@ -15,17 +15,26 @@ from ..presenters import models as model_words
 from . import output
 from .context import JSON_OPTION, workspace
 
-app = typer.Typer(help="The model registry: register, list, show, promote, rollback, evaluate.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The model registry: register, list, show, promote, rollback, evaluate.", no_args_is_help=True
+)
 
 
 @app.command("register")
-def register(ctx: typer.Context, run_ref: str = typer.Argument(..., metavar="RUN", help=(
-        "The finished run whose model to register: its id or a unique prefix.")),
-             name: str = typer.Option(..., "--name", help="The model to add a version to."),
-             description: str = typer.Option("", "--description", metavar="TEXT", help=(
-                 "What this version is, for the people who read `wb model show`.")),
-             as_json: bool = JSON_OPTION) -> None:
+def register(
+    ctx: typer.Context,
+    run_ref: str = typer.Argument(
+        ..., metavar="RUN", help=("The finished run whose model to register: its id or a unique prefix.")
+    ),
+    name: str = typer.Option(..., "--name", help="The model to add a version to."),
+    description: str = typer.Option(
+        "",
+        "--description",
+        metavar="TEXT",
+        help=("What this version is, for the people who read `wb model show`."),
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Register the model a run trained as a new version of NAME."""
     mv = registry.register(workspace(ctx), run_ref, name, description)
     if as_json:
@@ -44,16 +53,24 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     if not found:
         output.line("No models yet: `wb model register RUN --name NAME` (or `wb train --register`).")
         return
-    output.table(["name", "versions", "latest", "aliases"],
-                 [(m["name"], m["versions"], m["latest"],
-                   ", ".join(f"{a}=@{v}" for a, v in m["aliases"].items())) for m in found],
-                 justify_right=("versions", "latest"))
+    output.table(
+        ["name", "versions", "latest", "aliases"],
+        [
+            (m["name"], m["versions"], m["latest"], ", ".join(f"{a}=@{v}" for a, v in m["aliases"].items()))
+            for m in found
+        ],
+        justify_right=("versions", "latest"),
+    )
 
 
 @app.command("show")
-def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
-        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
-         as_json: bool = JSON_OPTION) -> None:
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(
+        ..., metavar="MODELREF", help=("A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """A version with its lineage (a bare name: the latest, and the alias history)."""
     info = registry.show(workspace(ctx), ref)
     if as_json:
@@ -61,57 +78,81 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", 
         return
     output.line(model_words.title(info), style="bold")
     output.pairs(model_words.facts(info))
-    output.table(["metric", "validation"], model_words.metric_rows(info),
-                 justify_right=("validation",))
+    output.table(["metric", "validation"], model_words.metric_rows(info), justify_right=("validation",))
     output.table(["input", "type"], [(c["name"], c["dtype"]) for c in info["schema"]])
     if info.get("alias_history"):
-        output.table(list(model_words.HISTORY_COLUMNS),
-                     model_words.history_rows(info["alias_history"]))
+        output.table(list(model_words.HISTORY_COLUMNS), model_words.history_rows(info["alias_history"]))
 
 
 @app.command("promote")
-def promote(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
-        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
-            to: str = typer.Option(..., "--to", metavar="ALIAS",
-                                   help="The alias, e.g. production or staging."),
-            data: str | None = typer.Option(None, "--data", metavar="REF", help=(
-                "Compare with production on this dataset version (default: the newest version "
-                "of the training dataset that the candidate has not seen).")),
-            force: bool = typer.Option(False, "--force", help="Override failed gates."),
-            reason: str | None = typer.Option(None, "--reason", metavar="TEXT", help=(
-                "Why the gates are overridden: required with --force, and only with it.")),
-            as_json: bool = JSON_OPTION) -> None:
+def promote(
+    ctx: typer.Context,
+    ref: str = typer.Argument(
+        ..., metavar="MODELREF", help=("A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")
+    ),
+    to: str = typer.Option(..., "--to", metavar="ALIAS", help="The alias, e.g. production or staging."),
+    data: str | None = typer.Option(
+        None,
+        "--data",
+        metavar="REF",
+        help=(
+            "Compare with production on this dataset version (default: the newest version "
+            "of the training dataset that the candidate has not seen)."
+        ),
+    ),
+    force: bool = typer.Option(False, "--force", help="Override failed gates."),
+    reason: str | None = typer.Option(
+        None,
+        "--reason",
+        metavar="TEXT",
+        help=("Why the gates are overridden: required with --force, and only with it."),
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Point an alias at a version; to production only through the gates.
 
     Promoting a version to the alias it already has changes nothing and exits 0.
     """
     if reason is not None and not force:
-        raise InvalidInput("--reason goes with --force (it says why the gates are overridden); "
-                           "a promotion through the gates takes no reason")
-    result = registry.promote(workspace(ctx), ref, to, data=data, force=force,
-                              reason=reason or "")
+        raise InvalidInput(
+            "--reason goes with --force (it says why the gates are overridden); "
+            "a promotion through the gates takes no reason"
+        )
+    result = registry.promote(workspace(ctx), ref, to, data=data, force=force, reason=reason or "")
     if as_json:
         output.print_json(result.to_dict())
     else:
         if result.gates:
-            output.table(["gate", "passed", "detail"],
-                         [(g["name"], "yes" if g["passed"] else "NO", g["detail"])
-                          for g in result.gates])
+            output.table(
+                ["gate", "passed", "detail"],
+                [(g["name"], "yes" if g["passed"] else "NO", g["detail"]) for g in result.gates],
+            )
         if result.caution:
             output.line(f"note: {result.caution}", style="yellow")
-        style = ("green" if result.already else "bold red" if not result.promoted
-                 else "yellow" if result.forced else "green")
+        style = (
+            "green"
+            if result.already
+            else "bold red"
+            if not result.promoted
+            else "yellow"
+            if result.forced
+            else "green"
+        )
         output.line(result.message, style=style)
     if not (result.promoted or result.already):
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 @app.command("rollback")
-def rollback(ctx: typer.Context, name: str = typer.Argument(..., help="A model name."),
-             alias: str = typer.Option(registry.PRODUCTION, "--alias",
-                                       help="The alias to move back (default: production)."),
-             reason: str = typer.Option("", "--reason", help="Why, for the audit log."),
-             as_json: bool = JSON_OPTION) -> None:
+def rollback(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A model name."),
+    alias: str = typer.Option(
+        registry.PRODUCTION, "--alias", help="The alias to move back (default: production)."
+    ),
+    reason: str = typer.Option("", "--reason", help="Why, for the audit log."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Move an alias back to the version it pointed at before."""
     result = registry.rollback(workspace(ctx), name, alias, reason)
     if as_json:
@@ -120,20 +161,28 @@ def rollback(ctx: typer.Context, name: str = typer.Argument(..., help="A model n
         output.line(f"{name}@{alias} rolled back from @{result['from']} to @{result['to']}")
 
 
-alias_app = typer.Typer(help="A model's aliases (`wb model promote` makes and moves them).",
-                        no_args_is_help=True)
+alias_app = typer.Typer(
+    help="A model's aliases (`wb model promote` makes and moves them).", no_args_is_help=True
+)
 app.add_typer(alias_app, name="alias")
 
 
 @alias_app.command("rm")
-def alias_rm(ctx: typer.Context,
-             name: str = typer.Argument(..., metavar="NAME", help="A model name."),
-             alias: str = typer.Argument(..., metavar="ALIAS", help="The alias to remove."),
-             force: bool = typer.Option(False, "--force", help=(
-                 "Remove production too (what predictions and the watcher use).")),
-             reason: str = typer.Option("", "--reason", metavar="TEXT", help=(
-                 "Why, for the alias history and the audit log (required with --force).")),
-             as_json: bool = JSON_OPTION) -> None:
+def alias_rm(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="A model name."),
+    alias: str = typer.Argument(..., metavar="ALIAS", help="The alias to remove."),
+    force: bool = typer.Option(
+        False, "--force", help=("Remove production too (what predictions and the watcher use).")
+    ),
+    reason: str = typer.Option(
+        "",
+        "--reason",
+        metavar="TEXT",
+        help=("Why, for the alias history and the audit log (required with --force)."),
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Remove an alias of a model; its version stays. Recorded in the alias history.
 
     production is refused without --force --reason: removing it leaves predictions of
@@ -143,18 +192,25 @@ def alias_rm(ctx: typer.Context,
     if as_json:
         output.print_json(result)
     else:
-        output.line(f"removed the alias {name}@{result['alias']} (it pointed at "
-                    f"{name}@{result['version']}, which stays)")
+        output.line(
+            f"removed the alias {name}@{result['alias']} (it pointed at "
+            f"{name}@{result['version']}, which stays)"
+        )
 
 
 @app.command("evaluate")
-def evaluate(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
-        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
-             data: str = typer.Option(..., "--data", help="The dataset version to score on."),
-             against: str | None = typer.Option(None, "--against", metavar="MODELREF",
-                                                help="Another version to score on the same data."),
-             by: str | None = typer.Option(None, "--by", help="Break down by this column."),
-             as_json: bool = JSON_OPTION) -> None:
+def evaluate(
+    ctx: typer.Context,
+    ref: str = typer.Argument(
+        ..., metavar="MODELREF", help=("A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")
+    ),
+    data: str = typer.Option(..., "--data", help="The dataset version to score on."),
+    against: str | None = typer.Option(
+        None, "--against", metavar="MODELREF", help="Another version to score on the same data."
+    ),
+    by: str | None = typer.Option(None, "--by", help="Break down by this column."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Metrics of a model (against another) on the same data, optionally per segment."""
     result = registry.evaluate(workspace(ctx), ref, data, against, by)
     if as_json:
@@ -164,55 +220,91 @@ def evaluate(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELRE
     _metrics_table("metric", result["models"], result["overall"])
     if result["segments"]:
         primary = result["primary"]
-        output.table([result["by"], "rows", *(f"{m} {primary}" for m in result["models"])],
-                     [(s["segment"], f"{s['rows']:,}",
-                       *(fmt_num(s["metrics"][m][primary]) for m in result["models"]))
-                      for s in result["segments"]],
-                     justify_right=("rows", *(f"{m} {primary}" for m in result["models"])))
+        output.table(
+            [result["by"], "rows", *(f"{m} {primary}" for m in result["models"])],
+            [
+                (
+                    s["segment"],
+                    f"{s['rows']:,}",
+                    *(fmt_num(s["metrics"][m][primary]) for m in result["models"]),
+                )
+                for s in result["segments"]
+            ],
+            justify_right=("rows", *(f"{m} {primary}" for m in result["models"])),
+        )
 
 
 def _metrics_table(label: str, models: list[str], scores: dict[str, dict[str, Any]]) -> None:
     keys = list(next(iter(scores.values())))
-    output.table([label, *models], [(k, *(fmt_num(scores[m][k]) for m in models))
-                                    for k in keys], justify_right=tuple(models))
+    output.table(
+        [label, *models],
+        [(k, *(fmt_num(scores[m][k]) for m in models)) for k in keys],
+        justify_right=tuple(models),
+    )
 
 
-def predict(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
-        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
-            source: str = typer.Argument(..., metavar="INPUT", help=(
-                "A CSV, Parquet or JSON Lines file, or a dataset version (NAME@N, "
-                "NAME@ALIAS).")),
-            out: Path = typer.Option(..., "--output", "-o", help="A .csv or .parquet file."),
-            force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT if it "
-                                                                    "exists."),
-            as_json: bool = JSON_OPTION) -> None:
+def predict(
+    ctx: typer.Context,
+    ref: str = typer.Argument(
+        ..., metavar="MODELREF", help=("A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")
+    ),
+    source: str = typer.Argument(
+        ...,
+        metavar="INPUT",
+        help=("A CSV, Parquet or JSON Lines file, or a dataset version (NAME@N, NAME@ALIAS)."),
+    ),
+    out: Path = typer.Option(..., "--output", "-o", help="A .csv or .parquet file."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT if it exists."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Score a file or a dataset version with a registered model; the input's columns plus
     predictions. An existing OUTPUT is refused unless --force."""
     from ..core.models import prediction
 
-    stages = {"loading": f"loading {source}", "checking": f"checking {source} against {ref}",
-              "loading model": f"loading {ref}", "writing": f"writing {out}"}
+    stages = {
+        "loading": f"loading {source}",
+        "checking": f"checking {source} against {ref}",
+        "loading model": f"loading {ref}",
+        "writing": f"writing {out}",
+    }
     with output.status_line(f"loading {ref}", enabled=not as_json) as status:
         result = prediction.predict(
-            workspace(ctx), ref, source, out, force=force,
-            on_progress=status and (lambda stage, done, total: status.show(
-                f"scoring: rows {done:,}/{total:,}" if stage == "scoring"
-                else stages.get(stage, stage), done, total)))
+            workspace(ctx),
+            ref,
+            source,
+            out,
+            force=force,
+            on_progress=status
+            and (
+                lambda stage, done, total: status.show(
+                    f"scoring: rows {done:,}/{total:,}" if stage == "scoring" else stages.get(stage, stage),
+                    done,
+                    total,
+                )
+            ),
+        )
     if as_json:
         output.print_json(result)
     else:
-        output.line(f"wrote {result['rows']:,} prediction{'' if result['rows'] == 1 else 's'} of "
-                    f"{result['model']} to "
-                    f"{result['output']}")
+        output.line(
+            f"wrote {result['rows']:,} prediction{'' if result['rows'] == 1 else 's'} of "
+            f"{result['model']} to "
+            f"{result['output']}"
+        )
 
 
 @app.command("export")
-def export(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF", help=(
-        "A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")),
-           out: Path = typer.Option(..., "--output", "-o", help="The bundle file to write."),
-           with_data: bool = typer.Option(False, "--with-data",
-                                          help="Include the training dataset version's bytes."),
-           as_json: bool = JSON_OPTION) -> None:
+def export(
+    ctx: typer.Context,
+    ref: str = typer.Argument(
+        ..., metavar="MODELREF", help=("A model version: NAME@VERSION, NAME@ALIAS or NAME (the latest).")
+    ),
+    out: Path = typer.Option(..., "--output", "-o", help="The bundle file to write."),
+    with_data: bool = typer.Option(
+        False, "--with-data", help="Include the training dataset version's bytes."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Write a model version, its run and lineage (and data) to one file for another machine."""
     from ..core.models import bundles
 
@@ -220,14 +312,18 @@ def export(ctx: typer.Context, ref: str = typer.Argument(..., metavar="MODELREF"
     if as_json:
         output.print_json(result)
     else:
-        output.line(f"exported {result['model']} to {result['file']} ("
-                    f"{plural(result['objects'], 'object')}"
-                    f"{', with its training data' if result['with_data'] else ''})")
+        output.line(
+            f"exported {result['model']} to {result['file']} ("
+            f"{plural(result['objects'], 'object')}"
+            f"{', with its training data' if result['with_data'] else ''})"
+        )
 
 
-def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="A bundle from "
-                                                                  "`wb model export`."),
-            as_json: bool = JSON_OPTION) -> None:
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A bundle from `wb model export`."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Import a model bundle: every hash checked before anything is written."""
     from ..core.models import bundles
 
@@ -237,8 +333,14 @@ def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="A bundle 
     elif result["already_present"]:
         output.line(f"nothing to import: this workspace already has it as {result['model']}")
     else:
-        output.line(f"imported {result['model']} (run {short_id(result['run'])}, "
-                    f"{plural(result['objects'], 'object')} verified)")
+        output.line(
+            f"imported {result['model']} (run {short_id(result['run'])}, "
+            f"{plural(result['objects'], 'object')} verified)"
+        )
         if result["contract"]["dataset"]:
-            output.line(result["contract"]["note"], style=None if result["contract"][
-                "imported"] or "same" in result["contract"]["note"] else "yellow")
+            output.line(
+                result["contract"]["note"],
+                style=None
+                if result["contract"]["imported"] or "same" in result["contract"]["note"]
+                else "yellow",
+            )

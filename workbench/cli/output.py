@@ -55,8 +55,7 @@ NOTE_STYLES = {"info": None, "good": "green", "warning": "yellow", "alarm": "red
 
 def line(*parts: Any, style: str | None = None) -> None:
     """Print literal text (no markup is interpreted), unwrapped."""
-    stdout.print(Text(visible(" ".join(str(p) for p in parts)), style=style or ""),
-                 soft_wrap=True)
+    stdout.print(Text(visible(" ".join(str(p) for p in parts)), style=style or ""), soft_wrap=True)
 
 
 def note(message: str, style: str | None = "dim") -> None:
@@ -68,26 +67,40 @@ def error(message: str) -> None:
     stderr.print(Text(f"error: {visible(message)}", style="red"))
 
 
-def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
-          justify_right: Sequence[str] = (), drop_first: Sequence[str] = ()) -> None:
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    title: str | None = None,
+    justify_right: Sequence[str] = (),
+    drop_first: Sequence[str] = (),
+) -> None:
     """A table that fits the terminal: columns that do not fit are left out, those in
     `drop_first` first, then from the right (never the first), and a line under the table
     names them; the last column left gives way (cut with an ellipsis)."""
     cells = [[Text("" if v is None else visible(v)) for v in row] for row in rows]
     # Headers are data too: run names in `runs compare`, a CSV column in `model evaluate --by`.
     labels = [Text(visible(col)) for col in columns]  # a str header would be read as markup
-    widths = [max([label.cell_len, *(row[i].cell_len for row in cells)])
-              for i, label in enumerate(labels)]
+    widths = [max([label.cell_len, *(row[i].cell_len for row in cells)]) for i, label in enumerate(labels)]
     keep = _fitting(columns, widths, drop_first)
     # What is left for the last column once the others and the separators (3 a column) fit.
     room = max(10, stdout.width - sum(widths[i] for i in keep[:-1]) - 3 * (len(keep) - 1))
-    t = Table(title=title and Text(visible(title)), header_style="bold", show_edge=False,
-              pad_edge=False, show_header=any(columns))
+    t = Table(
+        title=title and Text(visible(title)),
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+        show_header=any(columns),
+    )
     for i in keep:
         last = i == keep[-1]
-        t.add_column(labels[i], justify="right" if columns[i] in justify_right else "left",
-                     no_wrap=True, overflow="ellipsis", min_width=None if last else widths[i],
-                     max_width=room if last else None)
+        t.add_column(
+            labels[i],
+            justify="right" if columns[i] in justify_right else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=None if last else widths[i],
+            max_width=room if last else None,
+        )
     for row in cells:
         t.add_row(*(row[i] for i in keep))
     stdout.print(t)
@@ -135,8 +148,14 @@ def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=stderr, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -148,12 +167,10 @@ class Status:
     def __init__(self, bar: Any, task: Any) -> None:
         self._bar, self._task = bar, task
 
-    def show(self, description: str, done: float | None = None,
-             total: float | None = None) -> None:
+    def show(self, description: str, done: float | None = None, total: float | None = None) -> None:
         """Counts in between are drawn by the bar's own ten redraws a second (a boosting round
         can take microseconds); a new stage, and a count reaching its total, at once."""
-        self._bar.update(self._task, description=visible(description), completed=done or 0,
-                         total=total)
+        self._bar.update(self._task, description=visible(description), completed=done or 0, total=total)
         if total is None:  # rich's update keeps the old total for None
             next(t for t in self._bar.tasks if t.id == self._task).total = None
         if done is None or done == total:
@@ -171,7 +188,13 @@ def status_line(description: str, enabled: bool = True) -> Iterator[Status | Non
         return
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
-                  BarColumn(), TimeElapsedColumn(), console=stderr, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
         status = Status(bar, bar.add_task(visible(description), total=None))
         yield status

@@ -18,52 +18,87 @@ from .context import JSON_OPTION, TAG_OPTION, workspace
 
 # The keys of a --config file and the TOML type of each.
 CONFIG_KEYS: dict[str, type] = {
-    "data": str, "target": str, "model": str, "split": str, "task": str, "experiment": str,
-    "seed": int, "jobs": int, "window": int, "params": dict, "sweep": dict}
+    "data": str,
+    "target": str,
+    "model": str,
+    "split": str,
+    "task": str,
+    "experiment": str,
+    "seed": int,
+    "jobs": int,
+    "window": int,
+    "params": dict,
+    "sweep": dict,
+}
 TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a table"}
 
 
-def train(ctx: typer.Context,
-          data: str | None = typer.Option(None, "--data", help="Dataset version, e.g. sales@3."),
-          target: str | None = typer.Option(None, "--target", help="Column to predict."),
-          model: str | None = typer.Option(None, "--model", help=(
-              "lightgbm (default), random_forest, extra_trees, hist_gradient_boosting, linear, "
-              "baseline.")),
-          param: list[str] = typer.Option([], "--param", help="KEY=VALUE, typed (repeatable)."),
-          sweep: list[str] = typer.Option([], "--sweep", help=(
-              "KEY=V1,V2,... ; several --sweep make a grid.")),
-          split: str | None = typer.Option(None, "--split", help=(
-              "random (seeded, default) or time:COLUMN (the newest fifth validates).")),
-          seed: int | None = typer.Option(None, "--seed", help="Random seed (default 0)."),
-          task: str | None = typer.Option(None, "--task", help=(
-              "regression or classification (default: from the target's type).")),
-          window: int | None = typer.Option(None, "--window", min=0, metavar="N", help=(
-              "Train on --data and the N-1 versions of its dataset before it that keep its "
-              "contract (0: all of them; default 1, --data alone).")),
-          experiment: str | None = typer.Option(None, "--experiment", "-e", help=(
-              "Experiment to file the runs under (default: \"default\").")),
-          config: Path | None = typer.Option(None, "--config", help=(
-              "A TOML file with the same keys; [params] and [sweep] tables.")),
-          jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
-                                             help="Runs to train at once."),
-          tag: list[str] = TAG_OPTION,
-          register: str | None = typer.Option(None, "--register", metavar="NAME", help=(
-              "Register the model (of a sweep: the best run's) as a new version of NAME.")),
-          as_json: bool = JSON_OPTION) -> None:
+def train(
+    ctx: typer.Context,
+    data: str | None = typer.Option(None, "--data", help="Dataset version, e.g. sales@3."),
+    target: str | None = typer.Option(None, "--target", help="Column to predict."),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help=("lightgbm (default), random_forest, extra_trees, hist_gradient_boosting, linear, baseline."),
+    ),
+    param: list[str] = typer.Option([], "--param", help="KEY=VALUE, typed (repeatable)."),
+    sweep: list[str] = typer.Option([], "--sweep", help=("KEY=V1,V2,... ; several --sweep make a grid.")),
+    split: str | None = typer.Option(
+        None, "--split", help=("random (seeded, default) or time:COLUMN (the newest fifth validates).")
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default 0)."),
+    task: str | None = typer.Option(
+        None, "--task", help=("regression or classification (default: from the target's type).")
+    ),
+    window: int | None = typer.Option(
+        None,
+        "--window",
+        min=0,
+        metavar="N",
+        help=(
+            "Train on --data and the N-1 versions of its dataset before it that keep its "
+            "contract (0: all of them; default 1, --data alone)."
+        ),
+    ),
+    experiment: str | None = typer.Option(
+        None, "--experiment", "-e", help=('Experiment to file the runs under (default: "default").')
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help=("A TOML file with the same keys; [params] and [sweep] tables.")
+    ),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Runs to train at once."),
+    tag: list[str] = TAG_OPTION,
+    register: str | None = typer.Option(
+        None,
+        "--register",
+        metavar="NAME",
+        help=("Register the model (of a sweep: the best run's) as a new version of NAME."),
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Train a built-in model on a dataset version, as tracked runs."""
     # polars, scikit-learn, LightGBM: only when training
     from ..core.experiments import executor, sweeps, training
 
     settings = _load_config(config) if config else {}
-    cli = {"data": data, "target": target, "model": model, "split": split, "seed": seed,
-           "task": task, "experiment": experiment, "jobs": jobs, "window": window}
+    cli = {
+        "data": data,
+        "target": target,
+        "model": model,
+        "split": split,
+        "seed": seed,
+        "task": task,
+        "experiment": experiment,
+        "jobs": jobs,
+        "window": window,
+    }
     settings.update({k: v for k, v in cli.items() if v is not None})
     params = dict(settings.get("params", {}))
     for item in param:
         key, value = parse_assignment(item, "--param")
         params[key] = sweeps.parse_value(value)
-    grid = {k: list(v) if isinstance(v, list) else [v]
-            for k, v in settings.get("sweep", {}).items()}
+    grid = {k: list(v) if isinstance(v, list) else [v] for k, v in settings.get("sweep", {}).items()}
     for item in sweep:
         key, values = parse_assignment(item, "--sweep")
         grid[key] = [sweeps.parse_value(v) for v in values.split(",")]
@@ -71,9 +106,15 @@ def train(ctx: typer.Context,
         if not settings.get(required):
             raise InvalidInput(f"--{required} is required (or set it in --config)")
     base = training.TrainSpec(
-        data=settings["data"], target=settings["target"], model=settings.get("model", "lightgbm"),
-        params=params, split=settings.get("split", "random"), seed=settings.get("seed", 0),
-        task=settings.get("task", training.AUTO), window=settings.get("window", 1))
+        data=settings["data"],
+        target=settings["target"],
+        model=settings.get("model", "lightgbm"),
+        params=params,
+        split=settings.get("split", "random"),
+        seed=settings.get("seed", 0),
+        task=settings.get("task", training.AUTO),
+        window=settings.get("window", 1),
+    )
     tags = parse_tags(tag)
     ws = workspace(ctx)
     if register:
@@ -82,16 +123,26 @@ def train(ctx: typer.Context,
     jobs_ = settings.get("jobs", 1)
 
     def done(o: executor.TrialOutcome) -> None:
-        output.note(f"run {short_id(o.run_id) if o.run_id else '-'} "  # an error quotes data
-                    + ("failed: " + o.error if o.error else "finished"), style=None)
+        output.note(
+            f"run {short_id(o.run_id) if o.run_id else '-'} "  # an error quotes data
+            + ("failed: " + o.error if o.error else "finished"),
+            style=None,
+        )
         if progress:
             progress.finished(o)
 
     with output.status_line(f"loading {base.data}", enabled=not quiet) as status:
         progress = status and _Progress(status, ws, base, len(sweeps.grid(grid)), jobs_)
         outcomes = sweeps.run_grid(
-            ws, base, grid, experiment=settings.get("experiment"), jobs=jobs_, tags=tags,
-            on_done=None if quiet else done, on_progress=progress and progress.stage)
+            ws,
+            base,
+            grid,
+            experiment=settings.get("experiment"),
+            jobs=jobs_,
+            tags=tags,
+            on_done=None if quiet else done,
+            on_progress=progress and progress.stage,
+        )
     found = runs_core.by_ids(ws, [o.run_id for o in outcomes if o.run_id])
     registered = None
     best = runs_core.best(found)
@@ -100,23 +151,26 @@ def train(ctx: typer.Context,
 
         registered = registry.register(ws, best.id, register)
     if as_json:
-        document: dict[str, Any] = {"runs": [{"id": r.id, "name": r.name, "status": r.status,
-                                              "params": r.params, "metrics": r.metrics}
-                                             for r in found]}
+        document: dict[str, Any] = {
+            "runs": [
+                {"id": r.id, "name": r.name, "status": r.status, "params": r.params, "metrics": r.metrics}
+                for r in found
+            ]
+        }
         if register:
-            document["registered"] = registered and {"name": registered.name,
-                                                     "version": registered.version,
-                                                     "run_id": registered.run_id}
+            document["registered"] = registered and {
+                "name": registered.name,
+                "version": registered.version,
+                "run_id": registered.run_id,
+            }
         output.print_json(document)
     else:
         _print_runs(found, list(grid))
         if registered:
-            output.line(f"registered {registered.ref} from run {short_id(registered.run_id)}",
-                        style="green")
+            output.line(f"registered {registered.ref} from run {short_id(registered.run_id)}", style="green")
     failed = [o for o in outcomes if o.error]
     if failed:
-        output.error(f"{len(failed)} of {plural(len(outcomes), 'run')} failed; the first: "
-                     f"{failed[0].error}")
+        output.error(f"{len(failed)} of {plural(len(outcomes), 'run')} failed; the first: {failed[0].error}")
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -139,8 +193,9 @@ class _Progress:
         if name == "loading":
             self.status.show(f"loading {self.base.data}")
         elif name == "checking":
-            self.status.show("checking the parameters" if self.total == 1
-                             else f"checking runs {done}/{total}", done, total)
+            self.status.show(
+                "checking the parameters" if self.total == 1 else f"checking runs {done}/{total}", done, total
+            )
         elif self.total == 1:
             self.training = True
             if name == "fitting" and done is not None:
@@ -169,8 +224,7 @@ class _Progress:
         left = self.total - self.ended
         # The pool hands a run to each free worker: as many run as there are workers or runs left.
         running = min(self.jobs if self.parallel else 1, left) if self.training else 0
-        parts = [f"runs {self.ended}/{self.total}", f"{running} running",
-                 f"{self.failed} failed"]
+        parts = [f"runs {self.ended}/{self.total}", f"{running} running", f"{self.failed} failed"]
         best = runs_core.best(self.finished_rows)
         if best is not None:
             key = primary(best.params.get("task", "regression"))
@@ -186,18 +240,21 @@ def _load_config(path: Path) -> dict[str, Any]:
     settings = config_mod.read_toml(path)
     for key, value in settings.items():
         if key not in CONFIG_KEYS:
-            raise InvalidInput(f"{path}: unknown key {key!r}; known keys are "
-                               f"{', '.join(sorted(CONFIG_KEYS))}")
+            raise InvalidInput(
+                f"{path}: unknown key {key!r}; known keys are {', '.join(sorted(CONFIG_KEYS))}"
+            )
         wanted = CONFIG_KEYS[key]
         if isinstance(value, bool) or not isinstance(value, wanted):
-            raise InvalidInput(f"{path}: {key} must be {TYPE_NAMES[wanted]}, not "
-                               f"{config_mod.shown(value)}")
+            raise InvalidInput(f"{path}: {key} must be {TYPE_NAMES[wanted]}, not {config_mod.shown(value)}")
     return settings
 
 
 def _print_runs(found: list, swept: list[str]) -> None:
-    keys = [k for k in ("rmse", "mae", "wape", "r2", "accuracy", "f1", "roc_auc", "log_loss")
-            if any(k in r.metrics for r in found)]
+    keys = [
+        k
+        for k in ("rmse", "mae", "wape", "r2", "accuracy", "f1", "roc_auc", "log_loss")
+        if any(k in r.metrics for r in found)
+    ]
     best = {}
     for k in keys:
         values = [r.metrics[k] for r in found if r.metrics.get(k) is not None]
@@ -209,9 +266,13 @@ def _print_runs(found: list, swept: list[str]) -> None:
         mark = " *" if len(found) > 1 and v is not None and v == best.get(k) else ""
         return fmt_num(v) + mark
 
-    output.table(["id", "name", "model", *swept, *keys],
-                 [(short_id(r.id), r.name, r.model, *(r.params.get(s) for s in swept),
-                   *(cell(r, k) for k in keys)) for r in found],
-                 justify_right=tuple(keys))
+    output.table(
+        ["id", "name", "model", *swept, *keys],
+        [
+            (short_id(r.id), r.name, r.model, *(r.params.get(s) for s in swept), *(cell(r, k) for k in keys))
+            for r in found
+        ],
+        justify_right=tuple(keys),
+    )
     if len(found) > 1:
         output.line("* best of these runs", style="dim")

@@ -13,30 +13,44 @@ from . import output
 from .context import workspace
 
 
-def watch(ctx: typer.Context,
-          folder: Path = typer.Argument(..., metavar="DIR", help="The folder drops land in."),
-          dataset: str = typer.Option(..., "--dataset", help="The dataset they are versions of."),
-          reference: str | None = typer.Option(None, "--reference", help=(
-              "Drift-check against this version (default: NAME@reference when that alias exists, "
-              "else the version before each drop).")),
-          retrain: bool = typer.Option(False, "--retrain", help=(
-              "Keep the production models trained on NAME up: a pending challenger is "
-              "promoted if it beats production on the new drop, and a drop that drifted or "
-              "degraded production trains the next challenger.")),
-          once: bool = typer.Option(False, "--once", help=(
-              "Take what is there now and exit (for cron)."))) -> None:
+def watch(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(..., metavar="DIR", help="The folder drops land in."),
+    dataset: str = typer.Option(..., "--dataset", help="The dataset they are versions of."),
+    reference: str | None = typer.Option(
+        None,
+        "--reference",
+        help=(
+            "Drift-check against this version (default: NAME@reference when that alias exists, "
+            "else the version before each drop)."
+        ),
+    ),
+    retrain: bool = typer.Option(
+        False,
+        "--retrain",
+        help=(
+            "Keep the production models trained on NAME up: a pending challenger is "
+            "promoted if it beats production on the new drop, and a drop that drifted or "
+            "degraded production trains the next challenger."
+        ),
+    ),
+    once: bool = typer.Option(False, "--once", help=("Take what is there now and exit (for cron).")),
+) -> None:
     """Version, validate and drift-check every file that lands in DIR."""
     ws = workspace(ctx)
 
     def report(outcome: watcher_core.DropOutcome) -> None:
-        if outcome.status == "skipped" and not outcome.detail.startswith(
-                watcher_core.SAME_BYTES):
+        if outcome.status == "skipped" and not outcome.detail.startswith(watcher_core.SAME_BYTES):
             return  # taken on an earlier run: not news (a copy under a new name is)
         where = f" as {outcome.version}" if outcome.version else ""
         style = {"failed": "red", "skipped": "dim", "unchanged": "dim"}.get(
-            outcome.status, "yellow" if outcome.dataset_drift else None)
-        output.line(f"{Path(outcome.path).name}: {outcome.status}{where}"
-                    + (f"; {outcome.detail}" if outcome.detail else ""), style=style)
+            outcome.status, "yellow" if outcome.dataset_drift else None
+        )
+        output.line(
+            f"{Path(outcome.path).name}: {outcome.status}{where}"
+            + (f"; {outcome.detail}" if outcome.detail else ""),
+            style=style,
+        )
 
     w = watcher_core.Watcher(ws, folder, dataset, reference, on_outcome=report, retrain=retrain)
     signal.signal(signal.SIGTERM, lambda signum, frame: w.stop())
@@ -53,6 +67,8 @@ def watch(ctx: typer.Context,
         taken = sum(o.status == "added" for o in outcomes)
         before = sum(o.status == "skipped" for o in outcomes)
         failed = sum(o.status == "failed" for o in outcomes)
-        output.line(f"{plural(taken, 'new version')} from {plural(len(outcomes), 'file')} "
-                    f"({before} taken before" + (f", {failed} failed" if failed else "") + ")",
-                    style="dim")
+        output.line(
+            f"{plural(taken, 'new version')} from {plural(len(outcomes), 'file')} "
+            f"({before} taken before" + (f", {failed} failed" if failed else "") + ")",
+            style="dim",
+        )

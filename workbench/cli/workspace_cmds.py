@@ -41,18 +41,22 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         return
     output.line("workspace", summary["workspace"])
     output.line(f"datasets   {summary['datasets']} ({plural(summary['dataset_versions'], 'version')})")
-    output.line(f"runs       {summary['runs']} in {plural(summary['experiments'], 'experiment')}"
-                + (f", {summary['runs_running']} running" if summary["runs_running"] else ""))
-    output.line(f"drift      {plural(summary['drift_reports'], 'report')}, "
-                f"{plural(summary['open_alerts'], 'open alert')}"
-                + (" (`wb alerts list --open`)" if summary["open_alerts"] else ""),
-                style="yellow" if summary["open_alerts"] else None)
+    output.line(
+        f"runs       {summary['runs']} in {plural(summary['experiments'], 'experiment')}"
+        + (f", {summary['runs_running']} running" if summary["runs_running"] else "")
+    )
+    output.line(
+        f"drift      {plural(summary['drift_reports'], 'report')}, "
+        f"{plural(summary['open_alerts'], 'open alert')}"
+        + (" (`wb alerts list --open`)" if summary["open_alerts"] else ""),
+        style="yellow" if summary["open_alerts"] else None,
+    )
     production = ", ".join(f"{name}@{v}" for name, v in summary["production"].items())
-    output.line(f"models     {summary['models']}"
-                + (f"; in production: {production}" if production else ""))
+    output.line(f"models     {summary['models']}" + (f"; in production: {production}" if production else ""))
     for w in summary["watchers"]:
-        output.line(f"watching   {w['dir']} for {w['dataset']} (pid {w['pid']}, since "
-                    f"{short_time(w['started_at'])})")
+        output.line(
+            f"watching   {w['dir']} for {w['dataset']} (pid {w['pid']}, since {short_time(w['started_at'])})"
+        )
     last = summary["last_event"]
     if last:
         output.line(f"last event {short_time(last['created_at'])}  {last['message']}")
@@ -60,14 +64,18 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         output.line("No data yet: add some with `wb data add FILE --name NAME`.", style="dim")
 
 
-def log(ctx: typer.Context,
-        limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many events."),
-        as_json: bool = JSON_OPTION) -> None:
+def log(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many events."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """The audit log, newest first."""
     found = events.recent(workspace(ctx).conn, limit)
     if as_json:
         output.print_json([e.to_dict() for e in found])
         return
-    output.table(["time", "user", "kind", "subject", "message"],
-                 [(short_time(e.created_at), e.user or "", e.kind, e.subject, e.message)
-                  for e in found], drop_first=("user",))
+    output.table(
+        ["time", "user", "kind", "subject", "message"],
+        [(short_time(e.created_at), e.user or "", e.kind, e.subject, e.message) for e in found],
+        drop_first=("user",),
+    )

@@ -145,11 +145,16 @@ RULES: dict[str, dict[str, Rule]] = {
     "store": {"gc_grace_hours": Rule()},
     "data": {"histogram_bins": Rule(integer=True, low=1), "top_values": Rule(integer=True)},
     "drift": {
-        "numeric_threshold": Rule(), "categorical_threshold": Rule(high=1),
-        "missing_share_threshold": Rule(high=1), "false_discovery_rate": Rule(high=1, low_open=True),
-        "categorical_max_distinct": Rule(integer=True), "dataset_drift_share": Rule(high=1),
-        "performance_degradation": Rule(), "classifier_auc_threshold": Rule(low=0.5, high=1),
-        "classifier_max_rows": Rule(integer=True, low=1)},
+        "numeric_threshold": Rule(),
+        "categorical_threshold": Rule(high=1),
+        "missing_share_threshold": Rule(high=1),
+        "false_discovery_rate": Rule(high=1, low_open=True),
+        "categorical_max_distinct": Rule(integer=True),
+        "dataset_drift_share": Rule(high=1),
+        "performance_degradation": Rule(),
+        "classifier_auc_threshold": Rule(low=0.5, high=1),
+        "classifier_max_rows": Rule(integer=True, low=1),
+    },
     "registry": {"promotion_margin": Rule()},
     "bundles": {"max_expanded_mb": Rule(integer=True, low=1)},
     "retrain": {"window": Window(integer=True, low=1)},
@@ -184,6 +189,7 @@ class DataSettings:
 @dataclass(frozen=True)
 class DriftSettings:
     """What `wb drift check` calls drift (each setting is explained in DEFAULT_CONFIG_TEXT)."""
+
     numeric_threshold: float
     categorical_threshold: float
     missing_share_threshold: float
@@ -218,6 +224,7 @@ class BundleSettings:
 @dataclass(frozen=True)
 class Config:
     """A workspace's `.wb/config.toml` over the defaults, checked: read once per Workspace."""
+
     store: StoreSettings
     data: DataSettings
     drift: DriftSettings
@@ -230,21 +237,35 @@ class Config:
     def from_sections(cls, sections: dict[str, dict[str, Any]]) -> Config:
         """From checked TOML tables (every key present); a TOML integer where a float is
         meant becomes a float, and a retraining window its number of versions."""
-        values = {"retrain": {"window": RULES["retrain"]["window"].versions(
-            sections["retrain"]["window"])}}
-        return cls(**{f.name: _section(f.type, {**sections[f.name], **values.get(f.name, {})})
-                      for f in fields(cls)})
+        values = {"retrain": {"window": RULES["retrain"]["window"].versions(sections["retrain"]["window"])}}
+        return cls(
+            **{f.name: _section(f.type, {**sections[f.name], **values.get(f.name, {})}) for f in fields(cls)}
+        )
 
 
 def _section(type_name: str, values: dict[str, Any]):
     kind = _SECTIONS[type_name]
-    return kind(**{f.name: float(values[f.name]) if f.type == "float" else values[f.name]
-                   for f in fields(kind) if f.name in values})
+    return kind(
+        **{
+            f.name: float(values[f.name]) if f.type == "float" else values[f.name]
+            for f in fields(kind)
+            if f.name in values
+        }
+    )
 
 
-_SECTIONS = {kind.__name__: kind for kind in (StoreSettings, DataSettings, DriftSettings,
-                                               TuiSettings, RegistrySettings, RetrainSettings,
-                                               BundleSettings)}
+_SECTIONS = {
+    kind.__name__: kind
+    for kind in (
+        StoreSettings,
+        DataSettings,
+        DriftSettings,
+        TuiSettings,
+        RegistrySettings,
+        RetrainSettings,
+        BundleSettings,
+    )
+}
 
 
 def load(path: Path) -> Config:
@@ -259,19 +280,19 @@ def load(path: Path) -> Config:
     return Config.from_sections(merged)
 
 
-def _check(path: Path, given: dict[str, Any], known: dict[str, Any], where: tuple[str, ...]
-           ) -> None:
+def _check(path: Path, given: dict[str, Any], known: dict[str, Any], where: tuple[str, ...]) -> None:
     for key, value in given.items():
         name = ".".join((*where, key))
         if key not in known:
             near = difflib.get_close_matches(key, list(known), n=1)
             hint = f"; did you mean {'.'.join((*where, near[0]))}?" if near else ""
-            warnings.warn(ConfigWarning(f"{path}: unknown setting {name}, ignored{hint}"),
-                          stacklevel=2)
+            warnings.warn(ConfigWarning(f"{path}: unknown setting {name}, ignored{hint}"), stacklevel=2)
         elif isinstance(known[key], dict):
             if not isinstance(value, dict):
-                raise InvalidInput(f"{path}: {name} must be a table ([{name}] with its "
-                                   f"settings under it), not {shown(value)}")
+                raise InvalidInput(
+                    f"{path}: {name} must be a table ([{name}] with its "
+                    f"settings under it), not {shown(value)}"
+                )
             if (*where, key) in FREE_TABLES:
                 _check_strings(path, name, value)
             else:

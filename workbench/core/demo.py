@@ -67,19 +67,24 @@ def check_target(path: Path) -> None:
     """Refuse a PATH that is a file, a wb workspace, or a folder with anything in it."""
     blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
-        raise Refused(f"{blocking} is a file, so {path} cannot be a folder; give `wb demo` a "
-                      f"new or empty folder")
+        raise Refused(
+            f"{blocking} is a file, so {path} cannot be a folder; give `wb demo` a new or empty folder"
+        )
     if not path.exists():
         return
     if not path.is_dir():
-        raise Refused(f"{path} is a file, not a folder; `wb demo` builds its workspace in a "
-                      f"new or empty folder")
+        raise Refused(
+            f"{path} is a file, not a folder; `wb demo` builds its workspace in a new or empty folder"
+        )
     if (path / WB_DIR).exists():
-        raise Refused(f"{path} is already a wb workspace; `wb demo` builds a new one, so give "
-                      f"it a new or empty folder")
+        raise Refused(
+            f"{path} is already a wb workspace; `wb demo` builds a new one, so give it a new or empty folder"
+        )
     if any(path.iterdir()):
-        raise Refused(f"{path} is not empty; `wb demo` builds its workspace in a new or empty "
-                      f"folder, so that it overwrites nothing")
+        raise Refused(
+            f"{path} is not empty; `wb demo` builds its workspace in a new or empty "
+            f"folder, so that it overwrites nothing"
+        )
 
 
 def build(path: Path = DEFAULT_PATH, on_step: Callable[[str], None] | None = None) -> Summary:
@@ -116,7 +121,8 @@ def _remove(root: Path, keep_folder: bool) -> None:
 
 def _verdict(report: dict[str, Any], drifted: list[str], perf: dict[str, Any]) -> str:
     moved = f"{len(drifted)} of {report['n_features']} features moved" + (
-        f": {', '.join(drifted)}" if drifted else "")
+        f": {', '.join(drifted)}" if drifted else ""
+    )
     text = ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift") + f" ({moved})"
     if perf.get("current") is not None:
         text += f"; {MODEL}@production rmse {perf['current']:.3f}"
@@ -142,18 +148,25 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
     contracts.set_contract(ws, DATASET, contract.read_text(encoding="utf-8"), str(contract))
     validation.check(ws, first.ref)  # so that `wb data log` shows it valid, as the weeks are
     datasets.tag(ws, first.ref, REFERENCE)  # what `wb watch` checks each drop against
-    step(f"added {first.ref} ({first.rows:,} rows) as {DATASET}@{REFERENCE}; set the contract "
-         f"inferred from it ({CONTRACT_FILE})")
+    step(
+        f"added {first.ref} ({first.rows:,} rows) as {DATASET}@{REFERENCE}; set the contract "
+        f"inferred from it ({CONTRACT_FILE})"
+    )
 
-    champion_run = training.train(ws, training.TrainSpec(
-        data=first.ref, target=TARGET, split=CHAMPION_SPLIT), experiment=EXPERIMENT,
-        tags={"demo": "champion"})
+    champion_run = training.train(
+        ws,
+        training.TrainSpec(data=first.ref, target=TARGET, split=CHAMPION_SPLIT),
+        experiment=EXPERIMENT,
+        tags={"demo": "champion"},
+    )
     champion = registry.register(ws, champion_run, MODEL)
     promotion = registry.promote(ws, champion.ref, registry.PRODUCTION)
     if not promotion.promoted:  # the first version has nothing to beat: this is a bug
         raise WbError(f"the demo could not promote {champion.ref}: {promotion.gates}")
-    step(f"trained run {short_id(champion_run)} on {first.ref}, registered it as {champion.ref} and "
-         f"promoted it to production (validation rmse {champion.metrics.get('rmse', float('nan')):.3f})")
+    step(
+        f"trained run {short_id(champion_run)} on {first.ref}, registered it as {champion.ref} and "
+        f"promoted it to production (validation rmse {champion.metrics.get('rmse', float('nan')):.3f})"
+    )
 
     production = f"{MODEL}@{registry.PRODUCTION}"
     reports, broken = [], {}
@@ -167,13 +180,26 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
         report = drift.check(ws, first.ref, version.ref, model=production, target=TARGET)
         perf = report.get("performance") or {}
         drifted = [f["name"] for f in report["features"] if f["drifted"]]
-        reports.append({"week": week.stem, "version": version.ref,
-                        "report_id": report["report_id"],
-                        "dataset_drift": report["dataset_drift"], "drifted": drifted,
-                        "rmse": perf.get("current"), "degraded": perf.get("degraded")})
-        step(f"added {version.ref} ({week.stem}): " + _verdict(report, drifted, perf)
-             + (f"; breaks the contract ({plural(len(added.violations), 'violation')})"
-                if added.violations else ""))
+        reports.append(
+            {
+                "week": week.stem,
+                "version": version.ref,
+                "report_id": report["report_id"],
+                "dataset_drift": report["dataset_drift"],
+                "drifted": drifted,
+                "rmse": perf.get("current"),
+                "degraded": perf.get("degraded"),
+            }
+        )
+        step(
+            f"added {version.ref} ({week.stem}): "
+            + _verdict(report, drifted, perf)
+            + (
+                f"; breaks the contract ({plural(len(added.violations), 'violation')})"
+                if added.violations
+                else ""
+            )
+        )
 
     # Trained on the week before the newest, so that the newest is data neither model has
     # seen: the promotion gate's default (a random fifth validates each challenger).
@@ -184,21 +210,36 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
     challenger_runs = []
     for point in grid(CHALLENGER_SWEEP):
         spec = training.TrainSpec(data=latest, target=TARGET, params=point)
-        challenger_runs.append(training.train(ws, spec, experiment=EXPERIMENT,
-                                              prepared=training.prepare(ws, spec, loaded),
-                                              tags={"demo": "challenger"}))
+        challenger_runs.append(
+            training.train(
+                ws,
+                spec,
+                experiment=EXPERIMENT,
+                prepared=training.prepare(ws, spec, loaded),
+                tags={"demo": "challenger"},
+            )
+        )
     best = runs.best(runs.by_ids(ws, challenger_runs))
     if best is None:
         raise WbError("the demo's challenger runs all failed")
     challenger = registry.register(ws, best.id, MODEL)
-    step(f"retrained on {latest}: {len(challenger_runs)} runs, the best ({best.name}, rmse "
-         f"{best.metrics['rmse']:.3f}) registered as {challenger.ref}, not promoted (the gates "
-         f"judge it on {version.ref}); {latest} breaks the contract, a world that moved: "
-         f"retrained on it on purpose")
+    step(
+        f"retrained on {latest}: {len(challenger_runs)} runs, the best ({best.name}, rmse "
+        f"{best.metrics['rmse']:.3f}) registered as {challenger.ref}, not promoted (the gates "
+        f"judge it on {version.ref}); {latest} breaks the contract, a world that moved: "
+        f"retrained on it on purpose"
+    )
 
     return Summary(
-        workspace=str(ws.root), dataset=DATASET, versions=version.version,
-        contract_violations=broken, model=MODEL, production=champion.version,
-        challenger=challenger.version, champion_run=champion_run,
-        challenger_runs=challenger_runs, reports=reports,
-        open_alerts=alerts.open_count(ws))
+        workspace=str(ws.root),
+        dataset=DATASET,
+        versions=version.version,
+        contract_violations=broken,
+        model=MODEL,
+        production=champion.version,
+        challenger=challenger.version,
+        champion_run=champion_run,
+        challenger_runs=challenger_runs,
+        reports=reports,
+        open_alerts=alerts.open_count(ws),
+    )

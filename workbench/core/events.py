@@ -24,18 +24,27 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "created_at": self.created_at, "kind": self.kind,
-            "subject": self.subject, "message": self.message, "data": self.data,
+            "id": self.id,
+            "created_at": self.created_at,
+            "kind": self.kind,
+            "subject": self.subject,
+            "message": self.message,
+            "data": self.data,
             "user": self.user,
         }
 
 
-def record(conn: sqlite3.Connection, kind: str, message: str, *, subject: str | None = None,
-           data: dict[str, Any] | None = None) -> None:
+def record(
+    conn: sqlite3.Connection,
+    kind: str,
+    message: str,
+    *,
+    subject: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
     """Append an event. Call inside the transaction that makes the change it records."""
     conn.execute(
-        "INSERT INTO events (created_at, kind, subject, message, data, user) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO events (created_at, kind, subject, message, data, user) VALUES (?, ?, ?, ?, ?, ?)",
         (now_iso(), kind, subject, message, json.dumps(data or {}, sort_keys=True), os_user()),
     )
 
@@ -50,8 +59,9 @@ def os_user() -> str:
 
 def recent(conn: sqlite3.Connection, limit: int = 50, offset: int = 0) -> list[Event]:
     """The newest `limit` events after skipping `offset`, newest first."""
-    rows = conn.execute(_SELECT + " ORDER BY id DESC LIMIT ? OFFSET ?",
-                        (bounded(limit), bounded(offset))).fetchall()
+    rows = conn.execute(
+        _SELECT + " ORDER BY id DESC LIMIT ? OFFSET ?", (bounded(limit), bounded(offset))
+    ).fetchall()
     return [_event(r) for r in rows]
 
 
@@ -64,8 +74,9 @@ _SELECT = "SELECT id, created_at, kind, subject, message, data, user FROM events
 
 
 def _event(r: sqlite3.Row) -> Event:
-    return Event(r["id"], r["created_at"], r["kind"], r["subject"], r["message"],
-                 json.loads(r["data"]), r["user"])
+    return Event(
+        r["id"], r["created_at"], r["kind"], r["subject"], r["message"], json.loads(r["data"]), r["user"]
+    )
 
 
 def count(conn: sqlite3.Connection) -> int:

@@ -47,24 +47,30 @@ def regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     }
 
 
-def classification(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None,
-                   classes: Any) -> dict[str, float]:
+def classification(
+    y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, classes: Any
+) -> dict[str, float]:
     import numpy as np
     from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 
     binary = len(classes) == 2
     scores = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "f1": float(f1_score(y_true, y_pred, average="binary" if binary else "macro",
-                             pos_label=classes[1] if binary else 1)),
+        "f1": float(
+            f1_score(
+                y_true, y_pred, average="binary" if binary else "macro", pos_label=classes[1] if binary else 1
+            )
+        ),
         "roc_auc": math.nan,
         "log_loss": math.nan,
     }
     if proba is not None:
         present = set(np.unique(y_true))
         if len(present) > 1:
-            scores["roc_auc"] = float(roc_auc_score(y_true, proba[:, 1]) if binary else
-                                      roc_auc_score(y_true, proba, multi_class="ovr",
-                                                    labels=list(classes)))
+            scores["roc_auc"] = float(
+                roc_auc_score(y_true, proba[:, 1])
+                if binary
+                else roc_auc_score(y_true, proba, multi_class="ovr", labels=list(classes))
+            )
         scores["log_loss"] = float(log_loss(y_true, proba, labels=list(classes)))
     return scores

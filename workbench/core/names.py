@@ -35,8 +35,7 @@ def _check_text(text: str, what: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InvalidInput(f"{what} {text!r} is not UTF-8 text (character {exc.start + 1})"
-                           ) from None
+        raise InvalidInput(f"{what} {text!r} is not UTF-8 text (character {exc.start + 1})") from None
 
 
 # SQLite's largest integer: no version, count or limit is ever larger.
@@ -89,6 +88,7 @@ def did_you_mean(word: str, known: list[str], before: str = "; ", after: str = "
     """` (did you mean production?)` for the known name closest to a mistyped one (the one
     it begins, `prod`; else the nearest by difflib), or ""."""
     by_lower = {k.lower(): k for k in known if k != word}
-    near = ([k for k in by_lower if k.startswith(word.lower())]
-            or difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6))
+    near = [k for k in by_lower if k.startswith(word.lower())] or difflib.get_close_matches(
+        word.lower(), list(by_lower), n=1, cutoff=0.6
+    )
     return f"{before}did you mean {by_lower[near[0]]}?{after}" if near else ""

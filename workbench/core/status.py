@@ -25,9 +25,12 @@ def summary(ws: Workspace) -> dict[str, Any]:
         "events": count("SELECT COUNT(*) FROM events"),
         "last_event": dict(last) if last else None,
         "models": count("SELECT COUNT(*) FROM models"),
-        "production": dict(conn.execute(
-            "SELECT m.name, a.version FROM aliases a JOIN models m ON m.id = a.model_id "
-            "WHERE a.alias = 'production' ORDER BY m.name").fetchall()),
+        "production": dict(
+            conn.execute(
+                "SELECT m.name, a.version FROM aliases a JOIN models m ON m.id = a.model_id "
+                "WHERE a.alias = 'production' ORDER BY m.name"
+            ).fetchall()
+        ),
         "watchers": watchers(ws),
     }
 
@@ -36,14 +39,19 @@ def watchers(ws: Workspace, stale_after_s: float = 30.0) -> list[dict]:
     """`wb watch` processes running now (heartbeat fresh, not stopped)."""
     from .experiments.runs import pid_alive
 
-    rows = ws.conn.execute("SELECT dir, dataset, host, pid, started_at FROM watchers WHERE "
-                           "stopped_at IS NULL AND heartbeat_at > ?",
-                           (time.time() - stale_after_s,)).fetchall()
+    rows = ws.conn.execute(
+        "SELECT dir, dataset, host, pid, started_at FROM watchers WHERE "
+        "stopped_at IS NULL AND heartbeat_at > ?",
+        (time.time() - stale_after_s,),
+    ).fetchall()
     here = socket.gethostname()
     # A watcher killed with -9 leaves a fresh heartbeat for up to `stale_after_s`: on this
     # machine its pid tells at once.
-    return [{k: r[k] for k in ("dir", "dataset", "pid", "started_at")} for r in rows
-            if r["host"] != here or pid_alive(r["pid"])]
+    return [
+        {k: r[k] for k in ("dir", "dataset", "pid", "started_at")}
+        for r in rows
+        if r["host"] != here or pid_alive(r["pid"])
+    ]
 
 
 class ChangeCounter:

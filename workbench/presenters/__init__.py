@@ -12,5 +12,6 @@ from typing import Literal
 class Note:
     """One line of a result; its `level` says how loud: `alarm` when something is wrong,
     `warning` when something is odd, `good` for what was added, `info` otherwise."""
+
     text: str
     level: Literal["info", "good", "warning", "alarm"] = "info"

@@ -44,6 +44,13 @@ def shift_rows(diff: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                 if "std_units" in change:
                     delta += f" ({change['std_units']:+.2f} sd)"
             fmt = (lambda x: f"{x:.1%}") if key == "null_fraction" else stat_text
-            rows.append((shift["column"], key.replace("_", " "),
-                         "" if a is None else fmt(a), "" if b is None else fmt(b), delta))
+            rows.append(
+                (
+                    shift["column"],
+                    key.replace("_", " "),
+                    "" if a is None else fmt(a),
+                    "" if b is None else fmt(b),
+                    delta,
+                )
+            )
     return rows

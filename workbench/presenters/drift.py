@@ -14,9 +14,11 @@ NUMBER_COLUMNS = ("score", "threshold", "p")
 
 def verdict(report: dict[str, Any]) -> str:
     said = "DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"
-    return (f"{report['current']} vs {report['reference']}: {said} "
-            f"({report['drifted_features']} of {plural(report['n_features'], 'feature')} "
-            f"drifted; the dataset drifts at {report['threshold_share']:.0%})")
+    return (
+        f"{report['current']} vs {report['reference']}: {said} "
+        f"({report['drifted_features']} of {plural(report['n_features'], 'feature')} "
+        f"drifted; the dataset drifts at {report['threshold_share']:.0%})"
+    )
 
 
 def tests_of(feature: dict[str, Any]) -> list[dict[str, Any]]:
@@ -30,10 +32,20 @@ def tests_of(feature: dict[str, Any]) -> list[dict[str, Any]]:
 def test_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
     """TEST_COLUMNS for every test on every feature, the most drifted features first; a
     feature's name and type only on its first row."""
-    return [(f["name"] if i == 0 else "", f["type"] if i == 0 else "", t["test"],
-             f"{t['score']:.3f}", f"{t['threshold']:g}", f"{t['p_value']:.2g}",
-             "YES" if t["drifted"] else "", t["detail"])
-            for f in report["features"] for i, t in enumerate(tests_of(f))]
+    return [
+        (
+            f["name"] if i == 0 else "",
+            f["type"] if i == 0 else "",
+            t["test"],
+            f"{t['score']:.3f}",
+            f"{t['threshold']:g}",
+            f"{t['p_value']:.2g}",
+            "YES" if t["drifted"] else "",
+            t["detail"],
+        )
+        for f in report["features"]
+        for i, t in enumerate(tests_of(f))
+    ]
 
 
 def notes(report: dict[str, Any]) -> Iterator[Note]:
@@ -43,31 +55,39 @@ def notes(report: dict[str, Any]) -> Iterator[Note]:
         yield Note(f"column {problem['name']}: {problem['problem']}", "warning")
     pred = report.get("prediction_drift")
     if pred:
-        yield Note(f"predictions: {pred['test']} {pred['score']:.3f} (threshold "
-                   f"{pred['threshold']:g}) -> {'DRIFTED' if pred['drifted'] else 'stable'}",
-                   "alarm" if pred["drifted"] else "info")
+        yield Note(
+            f"predictions: {pred['test']} {pred['score']:.3f} (threshold "
+            f"{pred['threshold']:g}) -> {'DRIFTED' if pred['drifted'] else 'stable'}",
+            "alarm" if pred["drifted"] else "info",
+        )
     perf = report.get("performance")
     if perf:
         change = "" if perf["degradation"] is None else f", {perf['degradation']:+.1%} worse"
-        yield Note(f"performance: {perf['metric']} {perf['current']:.4g} on {perf['rows']:,} "
-                   f"labelled rows vs {perf['validation']:.4g} at validation{change} -> "
-                   f"{'DEGRADED' if perf['degraded'] else 'ok'}",
-                   "alarm" if perf["degraded"] else "info")
+        yield Note(
+            f"performance: {perf['metric']} {perf['current']:.4g} on {perf['rows']:,} "
+            f"labelled rows vs {perf['validation']:.4g} at validation{change} -> "
+            f"{'DEGRADED' if perf['degraded'] else 'ok'}",
+            "alarm" if perf["degraded"] else "info",
+        )
     est = report.get("performance_estimate")
     if est and est["estimated"] is not None:
-        text = (f"estimated {est['metric']} without labels: {est['estimated']:.4g} vs "
-                f"{est['validation']:.4g} at validation ({est['method']}; blind to concept drift)")
+        text = (
+            f"estimated {est['metric']} without labels: {est['estimated']:.4g} vs "
+            f"{est['validation']:.4g} at validation ({est['method']}; blind to concept drift)"
+        )
         if est.get("gap") is not None:
-            text += (f"; actual {est['actual']:.4g}, {est['gap']:+.1%} off the estimate -> "
-                     + ("CONCEPT DRIFT" if est["concept_drift"] else "explained by the inputs"))
+            text += f"; actual {est['actual']:.4g}, {est['gap']:+.1%} off the estimate -> " + (
+                "CONCEPT DRIFT" if est["concept_drift"] else "explained by the inputs"
+            )
         yield Note(text, "alarm" if est.get("concept_drift") or est["degraded"] else "info")
     multi = report.get("multivariate")
     if multi:
         leaders = ", ".join(f"{f['name']} ({f['share']:.0%})" for f in multi["top_features"][:3])
-        yield Note(f"classifier: tells current from reference with ROC AUC {multi['score']:.3f} "
-                   f"(threshold {multi['threshold']:g}) -> "
-                   f"{'DRIFTED' if multi['drifted'] else 'indistinguishable'}; led by {leaders}",
-                   "alarm" if multi["drifted"] else "info")
+        yield Note(
+            f"classifier: tells current from reference with ROC AUC {multi['score']:.3f} "
+            f"(threshold {multi['threshold']:g}) -> "
+            f"{'DRIFTED' if multi['drifted'] else 'indistinguishable'}; led by {leaders}",
+            "alarm" if multi["drifted"] else "info",
+        )
     if report["extra_columns"]:
-        yield Note(f"columns not in the reference: {', '.join(report['extra_columns'])}",
-                   "warning")
+        yield Note(f"columns not in the reference: {', '.join(report['extra_columns'])}", "warning")

@@ -32,16 +32,26 @@ AREA_KEYS = Binding.Group("areas")  # the Footer shows "1 2 3 4 5 areas"
 
 # Where each set of bindings works, for the help screen (the screens' own come first).
 SCOPES: tuple[tuple[str, type], ...] = (
-    ("every area", AreaScreen), ("tables", PagedTable),
-    ("the detail pane (tab) and text", ScrollPane), ("datasets, runs", ComparingScreen),
-    ("runs", RunsScreen), ("drift", DriftScreen), ("drift report", ReportScreen),
-    ("models", ModelsScreen), ("full-width text", TextScreen), ("questions", ConfirmScreen),
-    ("the runs filter", FilterScreen), ("the training form", LaunchScreen),
-    ("this help", HelpScreen))
-GENERAL = ["enter      open the selected row (a drift report: its features)",
-           "tab        between the table and the detail pane",
-           "arrows     move too; the detail follows the cursor",
-           "ctrl+p     command palette (\"noun: verb\")"]
+    ("every area", AreaScreen),
+    ("tables", PagedTable),
+    ("the detail pane (tab) and text", ScrollPane),
+    ("datasets, runs", ComparingScreen),
+    ("runs", RunsScreen),
+    ("drift", DriftScreen),
+    ("drift report", ReportScreen),
+    ("models", ModelsScreen),
+    ("full-width text", TextScreen),
+    ("questions", ConfirmScreen),
+    ("the runs filter", FilterScreen),
+    ("the training form", LaunchScreen),
+    ("this help", HelpScreen),
+)
+GENERAL = [
+    "enter      open the selected row (a drift report: its features)",
+    "tab        between the table and the detail pane",
+    "arrows     move too; the detail follows the cursor",
+    'ctrl+p     command palette ("noun: verb")',
+]
 
 
 class WbCommands(Provider):
@@ -49,14 +59,17 @@ class WbCommands(Provider):
 
     def commands(self) -> list[tuple[str, Callable[[], None], str]]:
         app: WbApp = self.app  # type: ignore[assignment]
-        found = [(f"{area}: show", partial(app.action_area, area), f"the {area} screen")
-                 for area in AREAS]
+        found = [(f"{area}: show", partial(app.action_area, area), f"the {area} screen") for area in AREAS]
         for area in AREAS:
             for binding in app.get_screen(area).BINDINGS:
                 if isinstance(binding, Binding) and binding.action not in ("reload",):
-                    found.append((f"{area}: {binding.description}",
-                                  partial(app.run_in_area, area, binding.action),
-                                  f"key {app.key_of(binding)} on the {area} screen"))
+                    found.append(
+                        (
+                            f"{area}: {binding.description}",
+                            partial(app.run_in_area, area, binding.action),
+                            f"key {app.key_of(binding)} on the {area} screen",
+                        )
+                    )
         found.append(("help: keys", app.action_help, "every key binding"))
         return found
 
@@ -77,8 +90,10 @@ class WbApp(ReportsWorkerErrors, App):
     TITLE = "wb"
     COMMANDS = App.COMMANDS | {WbCommands}
     BINDINGS = [
-        *(Binding(str(n), f"area('{area}')", area, id=f"area_{area}", group=AREA_KEYS)
-          for n, area in enumerate(AREAS, start=1)),
+        *(
+            Binding(str(n), f"area('{area}')", area, id=f"area_{area}", group=AREA_KEYS)
+            for n, area in enumerate(AREAS, start=1)
+        ),
         Binding("question_mark", "help", "help", id="help"),
         Binding("q", "quit", "quit", id="quit"),
     ]
@@ -94,8 +109,11 @@ class WbApp(ReportsWorkerErrors, App):
     def on_mount(self) -> None:
         self.keys_by_id = keymap(self.root)
         self.set_keymap(self.keys_by_id)
-        for name, screen in zip(AREAS, (DatasetsScreen(), RunsScreen(), DriftScreen(),
-                                        ModelsScreen(), ActivityScreen()), strict=True):
+        for name, screen in zip(
+            AREAS,
+            (DatasetsScreen(), RunsScreen(), DriftScreen(), ModelsScreen(), ActivityScreen()),
+            strict=True,
+        ):
             self.install_screen(screen, name)
         self.watch_changes()
         self.push_screen("datasets")
@@ -115,13 +133,13 @@ class WbApp(ReportsWorkerErrors, App):
 
     def key_of(self, binding: Binding) -> str:
         keys = self.keys_by_id.get(binding.id or "", binding.key)
-        return "/".join(self.get_key_display(Binding(k.strip(), binding.action))
-                        for k in keys.split(","))
+        return "/".join(self.get_key_display(Binding(k.strip(), binding.action)) for k in keys.split(","))
 
     def help_lines(self) -> list[str]:
         lines = ["wb keys (remap any of them by id in .wb/config.toml, [tui.keymap])", ""]
-        scopes = [("everywhere", self.BINDINGS)] + [(scope, cls.__dict__.get("BINDINGS", []))
-                                                    for scope, cls in SCOPES]
+        scopes = [("everywhere", self.BINDINGS)] + [
+            (scope, cls.__dict__.get("BINDINGS", [])) for scope, cls in SCOPES
+        ]
         for scope, bindings in scopes:
             lines.append(scope + ":")
             lines += [f"  {self.key_of(b):<10} {b.description:<24} id {b.id}" for b in bindings]

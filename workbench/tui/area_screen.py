@@ -30,8 +30,10 @@ class PagedTable(DataTable):
     """One page of rows; moving past either end asks the screen for the next page, so the
     cursor walks through 100,000 rows while the table holds 200."""
 
-    BINDINGS = [Binding("j", "cursor_down", "down", show=False, id="down"),
-                Binding("k", "cursor_up", "up", show=False, id="up")]
+    BINDINGS = [
+        Binding("j", "cursor_down", "down", show=False, id="down"),
+        Binding("k", "cursor_up", "up", show=False, id="up"),
+    ]
 
     class PageEdge(Message):
         def __init__(self, step: int) -> None:
@@ -75,18 +77,17 @@ class AreaScreen(ReportsWorkerErrors, Screen):
 
     # Reloading is automatic, so `r` stays out of the Footer (80 columns to share) and in the
     # help; the page keys show there only when there is more than one page.
-    BINDINGS = [Binding("r", "reload", "reload", show=False, id="reload"),
-                Binding("left_square_bracket", "page(-1)", "previous page", id="prev_page",
-                        group=PAGE_KEYS),
-                Binding("right_square_bracket", "page(1)", "next page", id="next_page",
-                        group=PAGE_KEYS)]
+    BINDINGS = [
+        Binding("r", "reload", "reload", show=False, id="reload"),
+        Binding("left_square_bracket", "page(-1)", "previous page", id="prev_page", group=PAGE_KEYS),
+        Binding("right_square_bracket", "page(1)", "next page", id="next_page", group=PAGE_KEYS),
+    ]
     MARKING = False  # a first column shows which rows are marked
     ANSI = False  # the detail has colours drawn by plotext (the rest is shown literally)
     FOLLOW_TOP = False  # a cursor on the first row stays there as new rows come in on top
     WIDEST = 40  # a column's widest, in cells: longer text is cut, the detail has it whole
 
-    def __init__(self, title: str, load: Callable[..., views.Table],
-                 detail: Callable[[Path, str], str]):
+    def __init__(self, title: str, load: Callable[..., views.Table], detail: Callable[[Path, str], str]):
         super().__init__()
         self.area_title = title
         self.load = load
@@ -149,8 +150,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
     def reload(self, paging: bool = False) -> None:
         worker = get_current_worker()
         try:
-            table = self.load(self.root, *self.load_args(paging), offset=self.start,
-                              limit=views.PAGE)
+            table = self.load(self.root, *self.load_args(paging), offset=self.start, limit=views.PAGE)
         except WbError as exc:
             self.app.call_from_thread(self.tell, str(exc), severity="error")
             return
@@ -179,8 +179,11 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             texts = [[str(c) for c in row] for row in table.rows]
             for i, column in enumerate(table.columns):
                 label = self.column_label(column)
-                widget.add_column(label, key=column, width=min(self.WIDEST, max(
-                    [len(label), *(len(row[i]) for row in texts)])))
+                widget.add_column(
+                    label,
+                    key=column,
+                    width=min(self.WIDEST, max([len(label), *(len(row[i]) for row in texts)])),
+                )
             for row, key in zip(texts, table.keys, strict=True):
                 # Text cells: data is shown as the characters it holds, never as markup.
                 cells = [Text(c, no_wrap=True, overflow="ellipsis") for c in row]
@@ -193,7 +196,8 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.query_one("#empty", Static).update("" if table.rows else table.empty)
         if self.keys:
             row = {"first": 0, "last": len(self.keys) - 1}.get(
-                self.land or "", self.keys.index(selected) if selected in self.keys else 0)
+                self.land or "", self.keys.index(selected) if selected in self.keys else 0
+            )
             widget.move_cursor(row=row)
             self.detail_key = self.keys[row]
             self.show_detail(self.detail_key)
@@ -229,8 +233,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
     def status_parts(self) -> list[str]:
         if self.start == 0 and len(self.keys) == self.total:
             return []
-        return [f"{self.start + 1:,}-{self.start + len(self.keys):,} of {self.total:,} "
-                f"([ ] pages)"]
+        return [f"{self.start + 1:,}-{self.start + len(self.keys):,} of {self.total:,} ([ ] pages)"]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # The cursor's row now, not the event's: a page refill sends stale highlights of row 0.
@@ -246,9 +249,11 @@ class AreaScreen(ReportsWorkerErrors, Screen):
 
     def drill(self, key: str) -> None:
         """What `enter` opens: the detail, full width."""
-        self.app.push_screen(TextScreen(visible(self.drill_title(key)),
-                                        lambda _width: self.detail(self.root, key),
-                                        ansi=self.ANSI))
+        self.app.push_screen(
+            TextScreen(
+                visible(self.drill_title(key)), lambda _width: self.detail(self.root, key), ansi=self.ANSI
+            )
+        )
 
     def drill_title(self, key: str) -> str:
         return key
@@ -270,8 +275,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
 class ComparingScreen(AreaScreen):
     """Rows can be marked (space) and the marked ones compared (c)."""
 
-    BINDINGS = [Binding("space", "mark", "mark", id="mark"),
-                Binding("c", "compare", "compare", id="compare")]
+    BINDINGS = [Binding("space", "mark", "mark", id="mark"), Binding("c", "compare", "compare", id="compare")]
     NEEDS = "two or more"
     MARKING = True
 

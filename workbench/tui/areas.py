@@ -26,28 +26,33 @@ class DatasetsScreen(ComparingScreen):
         super().__init__("datasets", views.datasets_table, views.dataset_detail)
 
     def drill(self, key: str) -> None:
-        self.app.push_screen(TextScreen(key, lambda _width: views.dataset_detail(
-            self.root, key, check=True)))
+        self.app.push_screen(TextScreen(key, lambda _width: views.dataset_detail(self.root, key, check=True)))
 
     def comparison(self, keys: list[str]) -> TextScreen:
         if len(keys) > 2:
             self.app.notify(f"{len(keys)} marked: the diff is of the last two marked")
         # Older first, as `wb data diff OLD NEW` reads (versions of one dataset by number).
-        pair = sorted(keys[-2:], key=lambda ref: (ref.partition("@")[0],
-                                                  int(ref.partition("@")[2] or 0)))
+        pair = sorted(keys[-2:], key=lambda ref: (ref.partition("@")[0], int(ref.partition("@")[2] or 0)))
         return TextScreen(f"diff {pair[0]} {pair[1]}", partial(views.diff_text, self.root, pair))
 
 
 # Column label -> `--sort` key; the id column does not sort.
-RUN_SORTS = {"name": "name", "experiment": "experiment", "status": "status", "model": "model",
-             "started": "started_at"}
+RUN_SORTS = {
+    "name": "name",
+    "experiment": "experiment",
+    "status": "status",
+    "model": "model",
+    "started": "started_at",
+}
 
 
 class RunsScreen(ComparingScreen):
-    BINDINGS = [Binding("slash", "filter", "filter", id="filter"),
-                Binding("s", "sort", "sort", id="sort"),
-                Binding("o", "flip_order", "order", show=False, id="flip_order"),
-                Binding("n", "launch", "train", id="launch")]
+    BINDINGS = [
+        Binding("slash", "filter", "filter", id="filter"),
+        Binding("s", "sort", "sort", id="sort"),
+        Binding("o", "flip_order", "order", show=False, id="flip_order"),
+        Binding("n", "launch", "train", id="launch"),
+    ]
 
     def __init__(self) -> None:
         super().__init__("runs", views.runs_table, views.run_detail)
@@ -75,8 +80,14 @@ class RunsScreen(ComparingScreen):
         return column + (" ▼" if self.sort.startswith("-") or not self.sort else " ▲")
 
     def status_parts(self) -> list[str]:
-        sort = [f"sorted by {self.sort.lstrip('-')} "
-                f"{'descending' if self.sort.startswith('-') else 'ascending'}"] if self.sort else []
+        sort = (
+            [
+                f"sorted by {self.sort.lstrip('-')} "
+                f"{'descending' if self.sort.startswith('-') else 'ascending'}"
+            ]
+            if self.sort
+            else []
+        )
         return ([f"where {self.where}"] if self.where else []) + sort + super().status_parts()
 
     def _resort(self, sort: str) -> None:
@@ -85,11 +96,13 @@ class RunsScreen(ComparingScreen):
 
     def action_sort(self) -> None:
         """The next sortable column, ascending (newest first after the last)."""
-        current = next((c for c in self.sortable if self.sort_key(c) == self.sort.lstrip("-")),
-                       None)
+        current = next((c for c in self.sortable if self.sort_key(c) == self.sort.lstrip("-")), None)
         order = self.sortable
-        following = order[(order.index(current) + 1) % len(order)] if current in order else (
-            order[0] if order else None)
+        following = (
+            order[(order.index(current) + 1) % len(order)]
+            if current in order
+            else (order[0] if order else None)
+        )
         if following is not None:
             key = self.sort_key(following) or ""
             self._resort("" if key == "started_at" else key)
@@ -111,8 +124,7 @@ class RunsScreen(ComparingScreen):
             self._resort(key)
 
     def comparison(self, keys: list[str]) -> TextScreen:
-        return TextScreen("compare runs", partial(views.compare_text, self.root, keys),
-                          ansi=True)
+        return TextScreen("compare runs", partial(views.compare_text, self.root, keys), ansi=True)
 
     def action_launch(self) -> None:
         self.app.push_screen(LaunchScreen(self.form), self._launch)
@@ -133,8 +145,7 @@ class RunsScreen(ComparingScreen):
         with tempfile.TemporaryFile() as errors:
             with views.opened(self.root) as ws:
                 proc = LocalExecutor().start_training(ws, argv, stderr=errors)
-            self.app.call_from_thread(self.app.notify, "training started: its runs appear "
-                                                       "here as it goes")
+            self.app.call_from_thread(self.app.notify, "training started: its runs appear here as it goes")
             while True:
                 try:
                     code = proc.wait(timeout=0.25)
@@ -147,9 +158,12 @@ class RunsScreen(ComparingScreen):
         if code == 0:
             self.app.call_from_thread(self.app.notify, "training finished")
         else:
-            self.app.call_from_thread(self.tell, said[-1] if said else
-                                      f"wb train exited with code {code}",
-                                      severity="error", timeout=15)
+            self.app.call_from_thread(
+                self.tell,
+                said[-1] if said else f"wb train exited with code {code}",
+                severity="error",
+                timeout=15,
+            )
 
     def action_filter(self) -> None:
         self.app.push_screen(FilterScreen(self.where), self._set_filter)
@@ -212,22 +226,24 @@ class ReportScreen(AreaScreen):
         return f"{key.partition(':')[2]} in drift report {self.report_id[:12]}"
 
     def _feature(self, root: Path, key: str) -> str:
-        return views.feature_detail(root, key,
-                                    self.query_one(DetailPane).scrollable_content_region.width)
+        return views.feature_detail(root, key, self.query_one(DetailPane).scrollable_content_region.width)
 
 
 class ModelsScreen(AreaScreen):
-    BINDINGS = [Binding("e", "evaluate", "evaluate", id="evaluate"),
-                Binding("p", "promote", "promote", id="promote"),
-                Binding("b", "rollback", "roll back", id="rollback")]
+    BINDINGS = [
+        Binding("e", "evaluate", "evaluate", id="evaluate"),
+        Binding("p", "promote", "promote", id="promote"),
+        Binding("b", "rollback", "roll back", id="rollback"),
+    ]
 
     def __init__(self) -> None:
         super().__init__("models", views.models_table, views.model_detail)
 
     def action_evaluate(self) -> None:
         if (ref := self.selected()) is not None:
-            self.app.push_screen(TextScreen(f"evaluate {ref}",
-                                            partial(views.evaluation_text, self.root, ref)))
+            self.app.push_screen(
+                TextScreen(f"evaluate {ref}", partial(views.evaluation_text, self.root, ref))
+            )
 
     def action_promote(self) -> None:
         if (ref := self.selected()) is not None:
@@ -235,12 +251,14 @@ class ModelsScreen(AreaScreen):
 
     def action_rollback(self) -> None:
         if (ref := self.selected()) is not None:
-            self._confirm(lambda: (views.rollback_question(self.root, ref), [], True),
-                          partial(self._rollback, ref))
+            self._confirm(
+                lambda: (views.rollback_question(self.root, ref), [], True), partial(self._rollback, ref)
+            )
 
     @background("write")
-    def _confirm(self, question: Callable[[], tuple[str, list[str], bool]],
-                 act: Callable[[], tuple[str, bool]]) -> None:
+    def _confirm(
+        self, question: Callable[[], tuple[str, list[str], bool]], act: Callable[[], tuple[str, bool]]
+    ) -> None:
         """Work out the question off the UI thread (the gates; the version production goes
         back to), ask it in a modal, and act only on a yes: nothing moves before that."""
         try:
@@ -248,8 +266,9 @@ class ModelsScreen(AreaScreen):
         except WbError as exc:
             self.app.call_from_thread(self.tell, str(exc), severity="error")
             return
-        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(text, facts, allowed),
-                                  lambda yes: yes and self._act(act))
+        self.app.call_from_thread(
+            self.app.push_screen, ConfirmScreen(text, facts, allowed), lambda yes: yes and self._act(act)
+        )
 
     @background("write")
     def _act(self, act: Callable[[], tuple[str, bool]]) -> None:
@@ -263,15 +282,22 @@ class ModelsScreen(AreaScreen):
     def _promotion_question(self, ref: str) -> tuple[str, list[str], bool]:
         """Every gate's result; a refused promotion cannot be confirmed."""
         preview = views.promotion_preview(self.root, ref)
-        lines = [visible(f"{g['name']}: {'passed' if g['passed'] else 'FAILED'}  {g['detail']}")
-                 for g in preview["gates"]] + ([visible(f"(note: {preview['caution']})")]
-                                               if preview["caution"] else [])
+        lines = [
+            visible(f"{g['name']}: {'passed' if g['passed'] else 'FAILED'}  {g['detail']}")
+            for g in preview["gates"]
+        ] + ([visible(f"(note: {preview['caution']})")] if preview["caution"] else [])
         if preview["already"]:
             return f"{ref} is already production.", lines, False
         if preview["passed"]:
             return f"Promote {ref} to production?", lines, True
-        return (f"{ref} is refused: a gate failed. (`wb model promote --force --reason` "
-                f"overrides, on the command line.)"), lines, False
+        return (
+            (
+                f"{ref} is refused: a gate failed. (`wb model promote --force --reason` "
+                f"overrides, on the command line.)"
+            ),
+            lines,
+            False,
+        )
 
     def _promote(self, ref: str) -> tuple[str, bool]:
         moved = views.promote(self.root, ref)

@@ -19,15 +19,19 @@ from .workers import ReportsWorkerErrors, background
 class ScrollPane(VerticalScroll):
     """Scrolled text; j/k scroll it as they move a table's cursor elsewhere."""
 
-    BINDINGS = [Binding("j", "scroll_down", "down", show=False, id="down"),
-                Binding("k", "scroll_up", "up", show=False, id="up")]
+    BINDINGS = [
+        Binding("j", "scroll_down", "down", show=False, id="down"),
+        Binding("k", "scroll_up", "up", show=False, id="up"),
+    ]
 
 
 class ConfirmScreen(ModalScreen[bool]):
     """A question with the facts behind it; y confirms (when allowed), n or escape cancels."""
 
-    BINDINGS = [Binding("y", "answer(True)", "yes", id="confirm_yes"),
-                Binding("n,escape", "answer(False)", "no", id="confirm_no")]
+    BINDINGS = [
+        Binding("y", "answer(True)", "yes", id="confirm_yes"),
+        Binding("n,escape", "answer(False)", "no", id="confirm_no"),
+    ]
 
     def __init__(self, question: str, facts: list[str], allowed: bool):
         super().__init__()
@@ -35,8 +39,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         prompt = "y: yes   n: no" if self.allowed else "n or escape: close"
-        yield Static("\n".join([self.question, "", *self.facts, "", prompt]), id="confirm",
-                     markup=False)
+        yield Static("\n".join([self.question, "", *self.facts, "", prompt]), id="confirm", markup=False)
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes and self.allowed)
@@ -52,9 +55,11 @@ class FilterScreen(ModalScreen[str]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        yield Input(value=self.current, id="where",
-                    placeholder="metrics.rmse < 4 and params.num_leaves >= 31   (enter: apply; "
-                                "empty: all runs)")
+        yield Input(
+            value=self.current,
+            id="where",
+            placeholder="metrics.rmse < 4 and params.num_leaves >= 31   (enter: apply; empty: all runs)",
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -67,11 +72,13 @@ class LaunchScreen(ModalScreen[list]):
     """A training run from a form: `wb train` starts in the background and shows up live."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel", id="cancel_launch")]
-    FIELDS = (("data", "dataset version, e.g. sales@1"), ("target", "column to predict"),
-              ("model", "lightgbm (default), random_forest, extra_trees, "
-                        "hist_gradient_boosting, linear, baseline"),
-              ("params", "KEY=VALUE ... (space-separated)"),
-              ("sweep", "KEY=V1,V2 ... (space-separated)"))
+    FIELDS = (
+        ("data", "dataset version, e.g. sales@1"),
+        ("target", "column to predict"),
+        ("model", "lightgbm (default), random_forest, extra_trees, hist_gradient_boosting, linear, baseline"),
+        ("params", "KEY=VALUE ... (space-separated)"),
+        ("sweep", "KEY=V1,V2 ... (space-separated)"),
+    )
 
     def __init__(self, last: dict[str, str]):
         super().__init__()
@@ -79,15 +86,14 @@ class LaunchScreen(ModalScreen[list]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="launch"):
-            yield Static("Train a model: tab moves to the next field, enter starts it, "
-                         "escape cancels", markup=False)
+            yield Static(
+                "Train a model: tab moves to the next field, enter starts it, escape cancels", markup=False
+            )
             for name, hint in self.FIELDS:
-                yield Input(self.last.get(name, ""), placeholder=f"{name}: {hint}",
-                            id=f"launch_{name}")
+                yield Input(self.last.get(name, ""), placeholder=f"{name}: {hint}", id=f"launch_{name}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        values = {name: self.query_one(f"#launch_{name}", Input).value.strip()
-                  for name, _ in self.FIELDS}
+        values = {name: self.query_one(f"#launch_{name}", Input).value.strip() for name, _ in self.FIELDS}
         if not values["data"] or not values["target"]:
             self.app.notify("data and target are needed", severity="error")
             return

@@ -61,17 +61,21 @@ class Table:
 def shown(make: Callable[..., str]) -> Callable[..., str]:
     """A view of text to read in a pane: its lines kept, anything else that would drive the
     terminal made visible."""
+
     @functools.wraps(make)
     def escaped(*args: Any, **kwargs: Any) -> str:
         return visible(make(*args, **kwargs), lines=True)
+
     return escaped
 
 
-def page_of(columns: list[str], rows: list[tuple], keys: list[str], empty: str, offset: int,
-            limit: int) -> Table:
+def page_of(
+    columns: list[str], rows: list[tuple], keys: list[str], empty: str, offset: int, limit: int
+) -> Table:
     """A page of a list built whole (datasets, drift, models: hundreds, not 100,000s)."""
-    return Table(columns, rows[offset:offset + limit], keys[offset:offset + limit], empty,
-                 offset, len(rows))
+    return Table(
+        columns, rows[offset : offset + limit], keys[offset : offset + limit], empty, offset, len(rows)
+    )
 
 
 def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
@@ -79,11 +83,26 @@ def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         rows, keys = [], []
         for d in datasets.list_datasets(ws):
             for v in reversed(datasets.log(ws, d["name"])):
-                rows.append((v.ref, f"{v.rows:,}", v.columns, short_time(v.created_at),
-                             VALID_TEXT[v.valid], ", ".join(v.tags), v.message))
+                rows.append(
+                    (
+                        v.ref,
+                        f"{v.rows:,}",
+                        v.columns,
+                        short_time(v.created_at),
+                        VALID_TEXT[v.valid],
+                        ", ".join(v.tags),
+                        v.message,
+                    )
+                )
                 keys.append(v.ref)
-        return page_of(["version", "rows", "cols", "added", "valid", "tags", "message"], rows, keys,
-                       "No datasets yet. Add one:  wb data add FILE --name NAME", offset, limit)
+        return page_of(
+            ["version", "rows", "cols", "added", "valid", "tags", "message"],
+            rows,
+            keys,
+            "No datasets yet. Add one:  wb data add FILE --name NAME",
+            offset,
+            limit,
+        )
 
 
 @shown
@@ -92,29 +111,35 @@ def dataset_detail(root: Path, ref: str, check: bool = False) -> str:
     reads the data, so only when asked: `enter`)."""
     with opened(root) as ws:
         v = datasets.resolve(ws, ref)
-        lines = [f"{v.ref}  {v.format}  {v.rows:,} row{'' if v.rows == 1 else 's'} x "
-                 f"{plural(v.columns, 'column')}",
-                 f"hash {v.hash[:16]}"]
+        lines = [
+            f"{v.ref}  {v.format}  {v.rows:,} row{'' if v.rows == 1 else 's'} x "
+            f"{plural(v.columns, 'column')}",
+            f"hash {v.hash[:16]}",
+        ]
         if v.valid is False:
-            lines.append(f"breaks the contract of {v.name}" + (
-                ":" if check else " (enter lists how)"))
+            lines.append(f"breaks the contract of {v.name}" + (":" if check else " (enter lists how)"))
             if check:
                 from ..core.data import validation
 
                 found = validation.check(ws, v.ref, record=False)[1]  # a look records nothing
                 # As `wb data validate` prints them: column, check, what was found.
-                lines += [f"  {(x.column or '(table)')[:16]:<16} {x.check:<18} {x.detail}"
-                          for x in found]
+                lines += [f"  {(x.column or '(table)')[:16]:<16} {x.check:<18} {x.detail}" for x in found]
         lines.append("")
         for c in v.profile["columns"]:
-            spark = sparkline(c.get("histogram", {}) and c["histogram"]["counts"]) \
-                if c.get("histogram") else ""
+            spark = (
+                sparkline(c.get("histogram", {}) and c["histogram"]["counts"]) if c.get("histogram") else ""
+            )
             top = ", ".join(t["value"] for t in c.get("top_values", [])[:3])
-            stats = (f"min {fmt_num(c.get('min'))} mean {fmt_num(c.get('mean'))} max {fmt_num(c.get('max'))}"
-                     if c["kind"] == "numeric" else f"{c.get('min')} .. {c.get('max')}"
-                     if c["kind"] == "temporal" else top)
-            lines.append(f"{c['name']:<16} {c['dtype']:<9} nulls {c['null_fraction']:>6.1%}  "
-                         f"{spark}  {stats}")
+            stats = (
+                f"min {fmt_num(c.get('min'))} mean {fmt_num(c.get('mean'))} max {fmt_num(c.get('max'))}"
+                if c["kind"] == "numeric"
+                else f"{c.get('min')} .. {c.get('max')}"
+                if c["kind"] == "temporal"
+                else top
+            )
+            lines.append(
+                f"{c['name']:<16} {c['dtype']:<9} nulls {c['null_fraction']:>6.1%}  {spark}  {stats}"
+            )
         return "\n".join(lines)
 
 
@@ -129,40 +154,58 @@ def sparkline(counts: list[int]) -> str:
 RUN_COLUMNS = ("id", "name", "status", "model", "experiment", "started")  # and metrics
 
 
-def runs_table(root: Path, where: str = "", sort: str = "", total: int | None = None,
-               offset: int = 0, limit: int = PAGE) -> Table:
+def runs_table(
+    root: Path, where: str = "", sort: str = "", total: int | None = None, offset: int = 0, limit: int = PAGE
+) -> Table:
     """One page of runs, filtered and sorted in SQL; the page's main metrics as columns.
     `total`, when the caller knows it, spares counting again."""
     with opened(root) as ws:
         runs.reap_lost(ws)  # a run whose process died shows as lost, not running
-        found = runs.list_runs(ws, where=where or None, sort=sort or None, limit=limit,
-                               offset=offset)
+        found = runs.list_runs(ws, where=where or None, sort=sort or None, limit=limit, offset=offset)
         if total is None:
             total = runs.count_runs(ws, where=where or None)
         logged = {k for r in found for k in r.metrics}
         keys = [k for k in PREFERRED if k in logged][:5]
         # The metrics come right after the status: what a glance at a run list is for.
-        rows = [(short_id(r.id), r.name, r.status, *(fmt_num(r.metrics.get(k)) for k in keys),
-                 r.model or r.kind, r.experiment, short_time(r.started_at)) for r in found]
-        return Table([*RUN_COLUMNS[:3], *keys, *RUN_COLUMNS[3:]], rows,
-                     [r.id for r in found],
-                     "No runs match." if where else
-                     "No runs yet. Train one:  wb train --data NAME --target COLUMN",
-                     offset, total)
+        rows = [
+            (
+                short_id(r.id),
+                r.name,
+                r.status,
+                *(fmt_num(r.metrics.get(k)) for k in keys),
+                r.model or r.kind,
+                r.experiment,
+                short_time(r.started_at),
+            )
+            for r in found
+        ]
+        return Table(
+            [*RUN_COLUMNS[:3], *keys, *RUN_COLUMNS[3:]],
+            rows,
+            [r.id for r in found],
+            "No runs match." if where else "No runs yet. Train one:  wb train --data NAME --target COLUMN",
+            offset,
+            total,
+        )
 
 
 @shown
 def run_detail(root: Path, run_id: str) -> str:
     with opened(root) as ws:
         info = runs.get(ws, run_id)
-        lines = [f"{info.name}  {info.status}" + (f" ({info.error})" if info.error else ""),
-                 f"id {info.id}", f"command {' '.join(info.command)}",
-                 "inputs " + ", ".join(i.ref for i in info.inputs),
-                 "registered as " + (", ".join(registry.refs_of_run(ws, info.id)) or "-"),
-                 "", "params:"]
+        lines = [
+            f"{info.name}  {info.status}" + (f" ({info.error})" if info.error else ""),
+            f"id {info.id}",
+            f"command {' '.join(info.command)}",
+            "inputs " + ", ".join(i.ref for i in info.inputs),
+            "registered as " + (", ".join(registry.refs_of_run(ws, info.id)) or "-"),
+            "",
+            "params:",
+        ]
         lines += [f"  {k} = {json.dumps(v)}" for k, v in info.params.items()] or ["  (none)"]
-        lines += ["", "metrics:"] + ([f"  {k} = {fmt_num(v)}" for k, v in info.metrics.items()]
-                                     or ["  (none)"])
+        lines += ["", "metrics:"] + (
+            [f"  {k} = {fmt_num(v)}" for k, v in info.metrics.items()] or ["  (none)"]
+        )
         lines += ["", "artifacts:"] + [f"  {a.path} ({a.size:,} B)" for a in info.artifacts]
         for stream, tail in run_logs.tail(ws, info.id).items():
             lines += ["", f"{stream} (last lines):", *(f"  {line}" for line in tail)]
@@ -176,13 +219,24 @@ def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             rows.append(("ALERT", str(a.id), short_time(a.created_at), a.kind, a.message))
             keys.append(f"alert:{a.id}")
         for r in drift.list_reports(ws, limit=10_000):
-            rows.append(("report", r["report_id"][:12], short_time(r["created_at"]),
-                         "DRIFT" if r["dataset_drift"] else "ok",
-                         f"{r['current']} vs {r['reference']}: " + ", ".join(r["drifted"])))
+            rows.append(
+                (
+                    "report",
+                    r["report_id"][:12],
+                    short_time(r["created_at"]),
+                    "DRIFT" if r["dataset_drift"] else "ok",
+                    f"{r['current']} vs {r['reference']}: " + ", ".join(r["drifted"]),
+                )
+            )
             keys.append(f"report:{r['report_id']}")
-        return page_of(["", "id", "time", "verdict", "what"], rows, keys,
-                       "No drift reports. Check a drop:  wb drift check --reference REF "
-                       "--current REF|PATH", offset, limit)
+        return page_of(
+            ["", "id", "time", "verdict", "what"],
+            rows,
+            keys,
+            "No drift reports. Check a drop:  wb drift check --reference REF --current REF|PATH",
+            offset,
+            limit,
+        )
 
 
 @shown
@@ -193,18 +247,29 @@ def drift_detail(root: Path, key: str) -> str:
             a = alerts.get(ws, int(ident))
             if a is None:
                 return f"alert {ident} is gone"
-            return "\n".join([f"alert {a.id}  {a.kind}  {short_time(a.created_at)}",
-                              f"about {a.subject}" if a.subject else "", "", a.message,
-                              "", "acknowledged" if a.acked else "a: acknowledge it"])
+            return "\n".join(
+                [
+                    f"alert {a.id}  {a.kind}  {short_time(a.created_at)}",
+                    f"about {a.subject}" if a.subject else "",
+                    "",
+                    a.message,
+                    "",
+                    "acknowledged" if a.acked else "a: acknowledge it",
+                ]
+            )
         report = drift.show(ws, ident)
         # The findings beyond the features (a degraded model) first: they are what to act on.
-        lines = [drift_words.verdict(report),
-                 *(("! " if n.level == "alarm" else "  ") + n.text
-                   for n in drift_words.notes(report)),
-                 "enter: each feature with its distributions", ""]
-        lines += [f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
-                  f"{f['score']:.3f} (>= {f['threshold']:g})"
-                  for f in sorted(report["features"], key=lambda f: -f["score"])]
+        lines = [
+            drift_words.verdict(report),
+            *(("! " if n.level == "alarm" else "  ") + n.text for n in drift_words.notes(report)),
+            "enter: each feature with its distributions",
+            "",
+        ]
+        lines += [
+            f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
+            f"{f['score']:.3f} (>= {f['threshold']:g})"
+            for f in sorted(report["features"], key=lambda f: -f["score"])
+        ]
         return "\n".join(lines)
 
 
@@ -212,11 +277,18 @@ def report_table(root: Path, report_id: str, offset: int = 0, limit: int = PAGE)
     """A report's features, the most shifted first."""
     with opened(root) as ws:
         features = sorted(drift.show(ws, report_id)["features"], key=lambda f: -f["score"])
-    rows = [("DRIFT" if f["drifted"] else "ok", f["name"], f["test"], f"{f['score']:.3f}",
-             f"{f['threshold']:g}") for f in features]
-    return page_of(["verdict", "feature", "test", "score", "threshold"], rows,
-                   [f"{report_id}:{f['name']}" for f in features], "This report has no features.",
-                   offset, limit)
+    rows = [
+        ("DRIFT" if f["drifted"] else "ok", f["name"], f["test"], f"{f['score']:.3f}", f"{f['threshold']:g}")
+        for f in features
+    ]
+    return page_of(
+        ["verdict", "feature", "test", "score", "threshold"],
+        rows,
+        [f"{report_id}:{f['name']}" for f in features],
+        "This report has no features.",
+        offset,
+        limit,
+    )
 
 
 def feature_detail(root: Path, key: str, width: int) -> str:
@@ -228,9 +300,12 @@ def feature_detail(root: Path, key: str, width: int) -> str:
         report = drift.show(ws, report_id)
     feature = next(f for f in report["features"] if f["name"] == name)
     # Shown with ANSI colours: the column's name and values are escaped first, one by one.
-    lines = [f"{visible(name)}: {'DRIFT' if feature['drifted'] else 'no drift'}  "
-             f"{feature['test']} {feature['score']:.3f} (>= {feature['threshold']:g})",
-             visible(feature["detail"]), ""]
+    lines = [
+        f"{visible(name)}: {'DRIFT' if feature['drifted'] else 'no drift'}  "
+        f"{feature['test']} {feature['score']:.3f} (>= {feature['threshold']:g})",
+        visible(feature["detail"]),
+        "",
+    ]
     dist = feature.get("distribution")
     if not dist:
         return "\n".join([*lines, "(no distribution stored with this report)"])
@@ -241,9 +316,10 @@ def feature_detail(root: Path, key: str, width: int) -> str:
     shares = {side: _shares(dist[side]) for side in ("reference", "current")}
     lines.append(charts.bars_side_by_side(shares, labels, max(40, width), 16))
     if "categories" in dist:
-        lines += [""] + [f"{visible(k)[:20]:<20} {a:6.1%} -> {b:6.1%}" for k, a, b in
-                         zip(dist["categories"], shares["reference"], shares["current"],
-                             strict=True)]
+        lines += [""] + [
+            f"{visible(k)[:20]:<20} {a:6.1%} -> {b:6.1%}"
+            for k, a, b in zip(dist["categories"], shares["reference"], shares["current"], strict=True)
+        ]
     return "\n".join(lines)
 
 
@@ -266,13 +342,24 @@ def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         rows, keys = [], []
         for m in registry.list_models(ws):
             for v in reversed(registry.versions(ws, m["name"])):
-                rows.append((v.ref, ", ".join(v.aliases), v.dataset or "",
-                             fmt_num(v.metrics.get(metrics.primary(v.task))),
-                             short_time(v.created_at)))
+                rows.append(
+                    (
+                        v.ref,
+                        ", ".join(v.aliases),
+                        v.dataset or "",
+                        fmt_num(v.metrics.get(metrics.primary(v.task))),
+                        short_time(v.created_at),
+                    )
+                )
                 keys.append(v.ref)
-        return page_of(["version", "aliases", "trained on", "rmse/auc", "registered"], rows,
-                       keys, "No models yet. Register one:  wb model register RUN --name NAME",
-                       offset, limit)
+        return page_of(
+            ["version", "aliases", "trained on", "rmse/auc", "registered"],
+            rows,
+            keys,
+            "No models yet. Register one:  wb model register RUN --name NAME",
+            offset,
+            limit,
+        )
 
 
 @shown
@@ -281,13 +368,17 @@ def model_detail(root: Path, ref: str) -> str:
         info = registry.show(ws, ref.partition("@")[0])
         chosen = registry.show(ws, ref)
         # Scores first, on one line: at 80x24 the pane shows a handful of lines.
-        lines = [model_words.title(chosen) if chosen["aliases"] else
-                 f"{model_words.title(chosen)}  (no alias)",
-                 "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(chosen)), "",
-                 *(f"{what:<9}{value}" for what, value in model_words.facts(chosen))]
+        lines = [
+            model_words.title(chosen) if chosen["aliases"] else f"{model_words.title(chosen)}  (no alias)",
+            "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(chosen)),
+            "",
+            *(f"{what:<9}{value}" for what, value in model_words.facts(chosen)),
+        ]
         lines += ["", "alias history:"]
-        lines += ["  " + "  ".join(cell for cell in row if cell)
-                  for row in model_words.history_rows(info.get("alias_history", []))]
+        lines += [
+            "  " + "  ".join(cell for cell in row if cell)
+            for row in model_words.history_rows(info.get("alias_history", []))
+        ]
         return "\n".join(lines)
 
 
@@ -298,13 +389,23 @@ def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
         found = events.recent(ws.conn, limit, offset)
         watching = status.watchers(ws)
-        note = "; ".join(f"watching {w['dir']} for {w['dataset']} (pid {w['pid']}, since "
-                         f"{short_time(w['started_at'])})" for w in watching) or \
-            "No watcher running. Start one:  wb watch DIR --dataset NAME"
-        return Table(["time", "kind", "message"],
-                     [(short_time(e.created_at), e.kind, e.message) for e in found],
-                     [str(e.id) for e in found], "Nothing has happened yet.", offset,
-                     events.count(ws.conn), note)
+        note = (
+            "; ".join(
+                f"watching {w['dir']} for {w['dataset']} (pid {w['pid']}, since "
+                f"{short_time(w['started_at'])})"
+                for w in watching
+            )
+            or "No watcher running. Start one:  wb watch DIR --dataset NAME"
+        )
+        return Table(
+            ["time", "kind", "message"],
+            [(short_time(e.created_at), e.kind, e.message) for e in found],
+            [str(e.id) for e in found],
+            "Nothing has happened yet.",
+            offset,
+            events.count(ws.conn),
+            note,
+        )
 
 
 @shown
@@ -313,8 +414,16 @@ def activity_detail(root: Path, key: str) -> str:
         event = events.by_id(ws.conn, int(key))
     if event is None:
         return ""
-    return "\n".join([f"{short_time(event.created_at)}  {event.kind}", f"subject {event.subject}",
-                      "", event.message, "", json.dumps(event.data, indent=2)])
+    return "\n".join(
+        [
+            f"{short_time(event.created_at)}  {event.kind}",
+            f"subject {event.subject}",
+            "",
+            event.message,
+            "",
+            json.dumps(event.data, indent=2),
+        ]
+    )
 
 
 def promotion_preview(root: Path, ref: str) -> dict[str, Any]:
@@ -326,8 +435,10 @@ def rollback_question(root: Path, ref: str) -> str:
     name = ref.partition("@")[0]
     with opened(root) as ws:
         current, before = registry.rollback_target(ws, name)
-    return (f"Roll {name}@production back from @{current} to @{before} (the version "
-            f"before the promotion of @{current})?")
+    return (
+        f"Roll {name}@production back from @{current} to @{before} (the version "
+        f"before the promotion of @{current})?"
+    )
 
 
 def promote(root: Path, ref: str) -> bool:
@@ -337,8 +448,7 @@ def promote(root: Path, ref: str) -> bool:
 
 def rollback(root: Path, ref: str) -> str:
     with opened(root) as ws:
-        moved = registry.rollback(ws, ref.partition("@")[0], registry.PRODUCTION,
-                                  "from the TUI")
+        moved = registry.rollback(ws, ref.partition("@")[0], registry.PRODUCTION, "from the TUI")
         return f"{moved['model']}@production is back on @{moved['to']}"
 
 
@@ -353,16 +463,25 @@ def compare_text(root: Path, run_ids: list[str], width: int) -> str:
     # Shown with ANSI colours: the data in it is escaped first, piece by piece.
     names = [visible(r["name"]) for r in result["runs"]]
     cell = max(12, *(len(n) for n in names)) + 2
-    lines = ["".ljust(24) + "".join(n.ljust(cell) for n in names),
-             "  data".ljust(24) + "".join(", ".join(r["data"]).ljust(cell) for r in result["runs"]),
-             "", "params that differ:"]
-    lines += [f"  {visible(k):<22}" + "".join(visible(json.dumps(v)).ljust(cell) for v in values)
-              for k, values in result["params_differ"].items()] or ["  (none)"]
+    lines = [
+        "".ljust(24) + "".join(n.ljust(cell) for n in names),
+        "  data".ljust(24) + "".join(", ".join(r["data"]).ljust(cell) for r in result["runs"]),
+        "",
+        "params that differ:",
+    ]
+    lines += [
+        f"  {visible(k):<22}" + "".join(visible(json.dumps(v)).ljust(cell) for v in values)
+        for k, values in result["params_differ"].items()
+    ] or ["  (none)"]
     lines += ["", "metrics (* best):"]
-    lines += [f"  {visible(k):<22}" + "".join((fmt_num(v) + (" *" if best else "")).ljust(cell)
-                                              for v, best in zip(row["values"], row["best"],
-                                                                 strict=True))
-              for k, row in result["metrics"].items()]
+    lines += [
+        f"  {visible(k):<22}"
+        + "".join(
+            (fmt_num(v) + (" *" if best else "")).ljust(cell)
+            for v, best in zip(row["values"], row["best"], strict=True)
+        )
+        for k, row in result["metrics"].items()
+    ]
     for key, histories in result["curves"].items():
         by_name = {n: histories[r["id"]] for n, r in zip(names, result["runs"], strict=True)}
         lines += ["", charts.line_chart(visible(key), by_name, max(40, width - 4), 14)]
@@ -380,9 +499,12 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
         header = ("column", "statistic", d["a"], d["b"], "change")
         widths = [max(len(row[i]) for row in [header, *shifts]) for i in range(4)]
         lines.append("")
-        lines += ["  ".join([c.ljust(widths[0]), s.ljust(widths[1]), a.rjust(widths[2]),
-                             b.rjust(widths[3]), change])
-                  for c, s, a, b, change in [header, *shifts]]
+        lines += [
+            "  ".join(
+                [c.ljust(widths[0]), s.ljust(widths[1]), a.rjust(widths[2]), b.rjust(widths[3]), change]
+            )
+            for c, s, a, b, change in [header, *shifts]
+        ]
     return "\n".join(lines)
 
 
@@ -393,11 +515,13 @@ def evaluation_text(root: Path, ref: str, width: int) -> str:
         result = registry.evaluate_against_production(ws, ref)
     models = result["models"]
     keys = list(dict.fromkeys(k for m in models for k in result["overall"][m]))
-    lines = [f"on {result['data']}, target {result['target']}",
-             f"(note: {result['caution']})" if result["caution"] else "",
-             "" if len(models) > 1 else f"({ref} has no other production version to compare "
-                                        f"with)",
-             f"{'metric':<22}" + "".join(f"{m:>18}" for m in models)]
-    lines += [f"{k:<22}" + "".join(f"{fmt_num(result['overall'][m].get(k)):>18}" for m in models)
-              for k in keys]
+    lines = [
+        f"on {result['data']}, target {result['target']}",
+        f"(note: {result['caution']})" if result["caution"] else "",
+        "" if len(models) > 1 else f"({ref} has no other production version to compare with)",
+        f"{'metric':<22}" + "".join(f"{m:>18}" for m in models),
+    ]
+    lines += [
+        f"{k:<22}" + "".join(f"{fmt_num(result['overall'][m].get(k)):>18}" for m in models) for k in keys
+    ]
     return "\n".join(lines)

@@ -24,6 +24,12 @@ class ReportsWorkerErrors:
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             # The error's text can quote data (a file name, a value): literal and escaped.
-            self.app.notify(visible(f"unexpected error in wb ({type(error).__name__}: {error}); "
-                                    f"this screen may be out of date"),
-                            severity="error", timeout=15, markup=False)
+            self.app.notify(
+                visible(
+                    f"unexpected error in wb ({type(error).__name__}: {error}); "
+                    f"this screen may be out of date"
+                ),
+                severity="error",
+                timeout=15,
+                markup=False,
+            )

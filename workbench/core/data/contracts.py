@@ -48,8 +48,10 @@ class ContractBroken(WbError):
     exit_code = EXIT_CHECK_FAILED
 
     def __init__(self, name: str, violations: list[Violation]):
-        super().__init__(f"{plural(len(violations), 'contract violation')} in the new version "
-                         f"of {name}; nothing was stored (--strict)")
+        super().__init__(
+            f"{plural(len(violations), 'contract violation')} in the new version "
+            f"of {name}; nothing was stored (--strict)"
+        )
         self.violations = violations
 
 
@@ -58,9 +60,17 @@ def infer(df, prof: dict[str, Any], ref: str) -> str:
     """A contract (TOML text, with comments) that the frame `df` (the version `ref`, profiled
     as `prof`) passes and a normal drop would too."""
     rows = prof["rows"]
-    key = next((c["name"] for c in prof["columns"]
-                if c["distinct"] == rows and c["nulls"] == 0 and c["kind"] in ("text", "numeric")
-                and not c["dtype"].startswith("Float")), None)
+    key = next(
+        (
+            c["name"]
+            for c in prof["columns"]
+            if c["distinct"] == rows
+            and c["nulls"] == 0
+            and c["kind"] in ("text", "numeric")
+            and not c["dtype"].startswith("Float")
+        ),
+        None,
+    )
     lines = [
         f"# wb data contract, inferred from {ref} ({rows:,} rows) on {now_iso()[:10]}.",
         "# Edit freely, then attach it: wb data contract set NAME FILE",
@@ -75,8 +85,13 @@ def infer(df, prof: dict[str, Any], ref: str) -> str:
         "allow_extra_columns = false",
     ]
     for col in prof["columns"]:
-        lines += ["", f"[columns.{_toml(col['name'])}]", f"dtype = {_toml(col['dtype'])}",
-                  "required = true", *_null_lines(col)]
+        lines += [
+            "",
+            f"[columns.{_toml(col['name'])}]",
+            f"dtype = {_toml(col['dtype'])}",
+            "required = true",
+            *_null_lines(col),
+        ]
         values = _few_values(df, col)
         if values is not None:
             lines += ["# a flag: only 0 and 1 seen"] * (values == [0, 1])
@@ -99,8 +114,12 @@ def _few_values(df, col: dict[str, Any]) -> list | None:
     series = df.get_column(col["name"]).drop_nulls()
     if col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES:
         return sorted(series.unique().cast(str).to_list())
-    if (col["kind"] == "numeric" and col["dtype"].startswith(("Int", "UInt"))
-            and series.len() and set(series.unique().to_list()) <= {0, 1}):
+    if (
+        col["kind"] == "numeric"
+        and col["dtype"].startswith(("Int", "UInt"))
+        and series.len()
+        and set(series.unique().to_list()) <= {0, 1}
+    ):
         return [0, 1]
     return None
 
@@ -131,7 +150,7 @@ def _tidy(lo: float, hi: float, whole: bool) -> tuple[float, float]:
     exponent = math.floor(math.log10(hi - lo)) - 2 if hi > lo else 0
     if whole:
         exponent = max(exponent, 0)
-    step = 10 ** exponent
+    step = 10**exponent
     lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
     if whole:
         return int(lo), int(hi)
@@ -159,19 +178,47 @@ def _strings(v: Any) -> bool:
 
 
 # The polars type names a contract may use (as `wb data show` prints them).
-DTYPES = {"Int8", "Int16", "Int32", "Int64", "Int128", "UInt8", "UInt16", "UInt32", "UInt64",
-          "Float32", "Float64", "Decimal", "String", "Categorical", "Enum", "Boolean", "Date",
-          "Datetime", "Duration", "Time", "Binary", "List", "Array", "Struct", "Null"}
+DTYPES = {
+    "Int8",
+    "Int16",
+    "Int32",
+    "Int64",
+    "Int128",
+    "UInt8",
+    "UInt16",
+    "UInt32",
+    "UInt64",
+    "Float32",
+    "Float64",
+    "Decimal",
+    "String",
+    "Categorical",
+    "Enum",
+    "Boolean",
+    "Date",
+    "Datetime",
+    "Duration",
+    "Time",
+    "Binary",
+    "List",
+    "Array",
+    "Struct",
+    "Null",
+}
 # Each setting: (what it must be, in words; a check).
 COLUMN_SETTINGS = {
-    "dtype": ("a type name such as \"Float64\", \"Int64\", \"String\" or \"Date\"",
-              lambda v: isinstance(v, str) and v.partition("(")[0] in DTYPES),
+    "dtype": (
+        'a type name such as "Float64", "Int64", "String" or "Date"',
+        lambda v: isinstance(v, str) and v.partition("(")[0] in DTYPES,
+    ),
     "required": ("true or false", lambda v: isinstance(v, bool)),
     "max_null_fraction": ("a number from 0 to 1", lambda v: _number(v) and 0 <= v <= 1),
     "min": ("a number", _number),
     "max": ("a number", _number),
-    "allowed": ("a list of strings or a list of numbers",
-                lambda v: _strings(v) or (isinstance(v, list) and all(map(_number, v)))),
+    "allowed": (
+        "a list of strings or a list of numbers",
+        lambda v: _strings(v) or (isinstance(v, list) and all(map(_number, v))),
+    ),
 }
 TABLE_SETTINGS = {
     "min_rows": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
@@ -222,11 +269,13 @@ def set_contract(ws: Workspace, name: str, text: str, source: str) -> None:
 
 def write(conn: sqlite3.Connection, name: str, text: str, source: str) -> None:
     """Set a contract inside the caller's transaction (the text already parsed)."""
-    conn.execute("INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?) "
-                 "ON CONFLICT (dataset) DO UPDATE SET text = excluded.text, "
-                 "set_at = excluded.set_at", (name, text, now_iso()))
-    events.record(conn, "contract.set", f"set the contract of {name} from {source}",
-                  subject=name)
+    conn.execute(
+        "INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (dataset) DO UPDATE SET text = excluded.text, "
+        "set_at = excluded.set_at",
+        (name, text, now_iso()),
+    )
+    events.record(conn, "contract.set", f"set the contract of {name} from {source}", subject=name)
 
 
 def get_text(ws: Workspace, name: str) -> str | None:
@@ -244,8 +293,11 @@ def validate(df, contract: dict[str, Any]) -> list[Violation]:
     table = contract.get("table", {})
     rows = df.height
     if "min_rows" in table and rows < table["min_rows"]:
-        found.append(Violation(None, "min_rows", f"{rows:,} row{'' if rows == 1 else 's'}, "
-                                                 f"fewer than {table['min_rows']:,}"))
+        found.append(
+            Violation(
+                None, "min_rows", f"{rows:,} row{'' if rows == 1 else 's'}, fewer than {table['min_rows']:,}"
+            )
+        )
     if "max_rows" in table and rows > table["max_rows"]:
         found.append(Violation(None, "max_rows", f"{rows:,} rows, more than {table['max_rows']:,}"))
     for name, spec in columns.items():
@@ -262,8 +314,13 @@ def validate(df, contract: dict[str, Any]) -> list[Violation]:
     if key and len(key) == len(table.get("key", [])):
         dupes = rows - df.select(pl.struct(key).n_unique()).item()
         if dupes:
-            found.append(Violation(", ".join(key), "unique_key", f"{dupes:,} "
-                                   + ("row repeats" if dupes == 1 else "rows repeat") + " a key"))
+            found.append(
+                Violation(
+                    ", ".join(key),
+                    "unique_key",
+                    f"{dupes:,} " + ("row repeats" if dupes == 1 else "rows repeat") + " a key",
+                )
+            )
     return found
 
 
@@ -279,9 +336,14 @@ def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Vi
     nulls = series.null_count()
     limit = spec.get("max_null_fraction")
     if limit is not None and rows and nulls / rows > limit:
-        out.append(Violation(name, "max_null_fraction",
-                             f"{nulls / rows:.1%} missing ({nulls:,} row{'' if nulls == 1 else 's'}), "
-                             f"more than {limit:.1%}"))
+        out.append(
+            Violation(
+                name,
+                "max_null_fraction",
+                f"{nulls / rows:.1%} missing ({nulls:,} row{'' if nulls == 1 else 's'}), "
+                f"more than {limit:.1%}",
+            )
+        )
     values = series.drop_nulls()
     if series.dtype.is_numeric() and ("min" in spec or "max" in spec):
         lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
@@ -289,16 +351,22 @@ def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Vi
         if outside.len() > OUT_OF_RANGE_TOLERANCE * max(values.len(), 1):
             sample = ", ".join(str(v) for v in outside.unique().sort().head(SHOW_VALUES).to_list())
             count = outside.len()
-            out.append(Violation(name, "range", f"{count:,} value{'' if count == 1 else 's'} outside "
-                                                f"[{lo:g}, {hi:g}], e.g. {sample}"))
+            out.append(
+                Violation(
+                    name,
+                    "range",
+                    f"{count:,} value{'' if count == 1 else 's'} outside [{lo:g}, {hi:g}], e.g. {sample}",
+                )
+            )
     if "allowed" in spec:
         unexpected = values.filter(~_allowed(values, spec["allowed"]))
         if unexpected.len():
             counts = unexpected.cast(pl.String).rename("v").value_counts(sort=True, name="n")
             shown = ", ".join(f"{v} ({n:,})" for v, n in counts.head(SHOW_VALUES).iter_rows())
             count = unexpected.len()
-            out.append(Violation(name, "allowed", f"{count:,} value{'' if count == 1 else 's'} not "
-                                                  f"allowed: {shown}"))
+            out.append(
+                Violation(name, "allowed", f"{count:,} value{'' if count == 1 else 's'} not allowed: {shown}")
+            )
     return out
 
 

@@ -53,16 +53,26 @@ class DatasetVersion:
     def summary(self) -> dict[str, Any]:
         """The fields of SPEC.md's `wb data log --json` entries."""
         return {
-            "version": self.version, "hash": self.hash, "rows": self.rows,
-            "columns": self.columns, "created_at": self.created_at, "message": self.message,
-            "valid": self.valid, "tags": list(self.tags),
+            "version": self.version,
+            "hash": self.hash,
+            "rows": self.rows,
+            "columns": self.columns,
+            "created_at": self.created_at,
+            "message": self.message,
+            "valid": self.valid,
+            "tags": list(self.tags),
         }
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, **self.summary(), "hash_algo": self.hash_algo,
-            "format": self.format, "size": self.size, "source_path": self.source_path,
-            "schema": self.schema, "profile": self.profile,
+            "name": self.name,
+            **self.summary(),
+            "hash_algo": self.hash_algo,
+            "format": self.format,
+            "size": self.size,
+            "source_path": self.source_path,
+            "schema": self.schema,
+            "profile": self.profile,
         }
 
 
@@ -75,11 +85,17 @@ class AddResult:
 
     def to_dict(self) -> dict[str, Any]:
         v = self.version
-        return {"name": v.name, "version": v.version, "hash": v.hash, "rows": v.rows,
-                "columns": v.columns, "unchanged": self.unchanged, "valid": v.valid,
-                "same_as": self.same_as,
-                "violations": None if self.violations is None
-                else [x.to_dict() for x in self.violations]}
+        return {
+            "name": v.name,
+            "version": v.version,
+            "hash": v.hash,
+            "rows": v.rows,
+            "columns": v.columns,
+            "unchanged": self.unchanged,
+            "valid": v.valid,
+            "same_as": self.same_as,
+            "violations": None if self.violations is None else [x.to_dict() for x in self.violations],
+        }
 
 
 _SELECT = """
@@ -93,19 +109,34 @@ FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id
 
 def _from_row(row: sqlite3.Row) -> DatasetVersion:
     return DatasetVersion(
-        name=row["name"], version=row["version"], hash=row["hash"], hash_algo=row["hash_algo"],
-        format=row["format"], size=row["size"], rows=row["rows"], columns=row["columns"],
-        schema=json.loads(row["schema"]), profile=json.loads(row["profile"]),
-        message=row["message"], source_path=row["source_path"],
-        valid=None if row["valid"] is None else bool(row["valid"]), created_at=row["created_at"],
+        name=row["name"],
+        version=row["version"],
+        hash=row["hash"],
+        hash_algo=row["hash_algo"],
+        format=row["format"],
+        size=row["size"],
+        rows=row["rows"],
+        columns=row["columns"],
+        schema=json.loads(row["schema"]),
+        profile=json.loads(row["profile"]),
+        message=row["message"],
+        source_path=row["source_path"],
+        valid=None if row["valid"] is None else bool(row["valid"]),
+        created_at=row["created_at"],
         tags=tuple(sorted(row["tags"].split(","))) if row["tags"] else (),
     )
 
 
 # -- adding ---------------------------------------------------------------------------------
-def add(ws: Workspace, path: Path, name: str, message: str = "",
-        progress: Callable[[int], None] | None = None, strict: bool = False,
-        once: bool = False) -> AddResult:
+def add(
+    ws: Workspace,
+    path: Path,
+    name: str,
+    message: str = "",
+    progress: Callable[[int], None] | None = None,
+    strict: bool = False,
+    once: bool = False,
+) -> AddResult:
     """Version the file at `path` under `name`. The file itself is only read.
 
     The bytes are hashed and copied into the store on a thread while polars parses and profiles
@@ -129,8 +160,11 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
             prof = profile.compute(df, bins=settings.histogram_bins, top=settings.top_values)
             schema = profile.schema_of(df)
             contract_text = contracts.get_text(ws, name)
-            violations = None if contract_text is None else contracts.validate(
-                df, contracts.parse(contract_text, f"the contract of {name}"))
+            violations = (
+                None
+                if contract_text is None
+                else contracts.validate(df, contracts.parse(contract_text, f"the contract of {name}"))
+            )
             del df
             if strict and violations:
                 raise contracts.ContractBroken(name, violations)
@@ -150,13 +184,18 @@ def add(ws: Workspace, path: Path, name: str, message: str = "",
                 held = _holding(conn, name, staged.oid)
                 if held is not None and once:
                     return AddResult(held, unchanged=True, same_as=held.ref)
-                number = _record_added(conn, name, staged, fmt, schema, prof, message, path,
-                                       valid, same_as=held)
+                number = _record_added(
+                    conn, name, staged, fmt, schema, prof, message, path, valid, same_as=held
+                )
         except BaseException:
             stager.abandon()
             raise
-    return AddResult(resolve(ws, f"{name}@{number}"), unchanged=False, violations=violations,
-                     same_as=None if held is None else held.ref)
+    return AddResult(
+        resolve(ws, f"{name}@{number}"),
+        unchanged=False,
+        violations=violations,
+        same_as=None if held is None else held.ref,
+    )
 
 
 class _Stager:
@@ -167,7 +206,8 @@ class _Stager:
         self._staged: StagedObject | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(ws, path, progress), name="wb-stage", daemon=True)
+            target=self._run, args=(ws, path, progress), name="wb-stage", daemon=True
+        )
         self._thread.start()
 
     def _run(self, ws: Workspace, path: Path, progress: Callable[[int], None] | None) -> None:
@@ -193,9 +233,20 @@ class _Stager:
             self._staged.discard()
 
 
-def insert_version(conn: sqlite3.Connection, name: str, *, hash_algo: str, oid: str, fmt: str,
-                   size: int, schema: list, prof: dict, message: str, source_path: str | None,
-                   valid: bool | None) -> int:
+def insert_version(
+    conn: sqlite3.Connection,
+    name: str,
+    *,
+    hash_algo: str,
+    oid: str,
+    fmt: str,
+    size: int,
+    schema: list,
+    prof: dict,
+    message: str,
+    source_path: str | None,
+    valid: bool | None,
+) -> int:
     """Add the next version of dataset `name` (made if new) in the caller's transaction; the
     bytes are already in the store. Returns its number."""
     now = now_iso()
@@ -205,23 +256,57 @@ def insert_version(conn: sqlite3.Connection, name: str, *, hash_algo: str, oid: 
         """INSERT INTO dataset_versions (dataset_id, version, hash_algo, hash, format, size, rows,
                columns, schema, profile, message, source_path, valid, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (dataset_id, number, hash_algo, oid, fmt, size, prof["rows"], len(schema),
-         json.dumps(schema), json.dumps(prof), message, source_path, valid, now),
+        (
+            dataset_id,
+            number,
+            hash_algo,
+            oid,
+            fmt,
+            size,
+            prof["rows"],
+            len(schema),
+            json.dumps(schema),
+            json.dumps(prof),
+            message,
+            source_path,
+            valid,
+            now,
+        ),
     )
     return number
 
 
-def _record_added(conn: sqlite3.Connection, name: str, staged: StagedObject, fmt: str,
-                  schema: list, prof: dict, message: str, path: Path, valid: bool | None,
-                  same_as: DatasetVersion | None = None) -> int:
+def _record_added(
+    conn: sqlite3.Connection,
+    name: str,
+    staged: StagedObject,
+    fmt: str,
+    schema: list,
+    prof: dict,
+    message: str,
+    path: Path,
+    valid: bool | None,
+    same_as: DatasetVersion | None = None,
+) -> int:
     """A new version from a file just staged, with its event in the audit log."""
-    number = insert_version(conn, name, hash_algo=staged.store.algo, oid=staged.oid, fmt=fmt,
-                            size=staged.size, schema=schema, prof=prof, message=message,
-                            source_path=str(path.resolve()), valid=valid)
+    number = insert_version(
+        conn,
+        name,
+        hash_algo=staged.store.algo,
+        oid=staged.oid,
+        fmt=fmt,
+        size=staged.size,
+        schema=schema,
+        prof=prof,
+        message=message,
+        source_path=str(path.resolve()),
+        valid=valid,
+    )
     verdict = {None: "", True: "; valid", False: "; breaks its contract"}[valid]
     again = "" if same_as is None else f"; same bytes as {same_as.ref}"
     events.record(
-        conn, "dataset.add",
+        conn,
+        "dataset.add",
         f"added {name}@{number} ({plural(prof['rows'], 'row')}) from {path.name}{again}{verdict}",
         subject=f"{name}@{number}",
         data={"hash": staged.oid, "rows": prof["rows"], "message": message, "valid": valid},
@@ -232,14 +317,14 @@ def _record_added(conn: sqlite3.Connection, name: str, staged: StagedObject, fmt
 # -- reading --------------------------------------------------------------------------------
 def _holding(conn: sqlite3.Connection, name: str, oid: str) -> DatasetVersion | None:
     """The first version of `name` with these bytes."""
-    row = conn.execute(_SELECT + " WHERE d.name = ? AND v.hash = ? ORDER BY v.version LIMIT 1",
-                       (name, oid)).fetchone()
+    row = conn.execute(
+        _SELECT + " WHERE d.name = ? AND v.hash = ? ORDER BY v.version LIMIT 1", (name, oid)
+    ).fetchone()
     return _from_row(row) if row else None
 
 
 def _latest(conn: sqlite3.Connection, name: str) -> DatasetVersion | None:
-    row = conn.execute(_SELECT + " WHERE d.name = ? ORDER BY v.version DESC LIMIT 1",
-                       (name,)).fetchone()
+    row = conn.execute(_SELECT + " WHERE d.name = ? ORDER BY v.version DESC LIMIT 1", (name,)).fetchone()
     return _from_row(row) if row else None
 
 
@@ -256,16 +341,17 @@ def resolve(ws: Workspace, ref: str) -> DatasetVersion:
         return found
     number = version_number(selector)
     if number is not None:
-        row = conn.execute(_SELECT + " WHERE d.name = ? AND v.version = ?",
-                           (name, number)).fetchone()
+        row = conn.execute(_SELECT + " WHERE d.name = ? AND v.version = ?", (name, number)).fetchone()
         if row:
             return _from_row(row)
         if len(selector) < MIN_HASH_PREFIX:
             raise NotFound(f"dataset {name!r} has no version {selector}")
     elif not _reads_as_hash(selector):
-        row = conn.execute(_SELECT + " JOIN dataset_aliases a ON a.dataset_id = v.dataset_id "
-                           "AND a.version = v.version WHERE d.name = ? AND a.alias = ?",
-                           (name, selector.lower())).fetchone()
+        row = conn.execute(
+            _SELECT + " JOIN dataset_aliases a ON a.dataset_id = v.dataset_id "
+            "AND a.version = v.version WHERE d.name = ? AND a.alias = ?",
+            (name, selector.lower()),
+        ).fetchone()
         if row:
             return _from_row(row)
         if NAME_RE.fullmatch(selector) and _reads_as(selector) is None:
@@ -275,13 +361,13 @@ def resolve(ws: Workspace, ref: str) -> DatasetVersion:
 
 def _no_dataset(conn: sqlite3.Connection, name: str) -> str:
     known = [r[0] for r in conn.execute("SELECT name FROM datasets ORDER BY name")]
-    return (f"no dataset named {name!r}{did_you_mean(name, known, ' (', ')')}; "
-            f"`wb data list` shows the datasets")
+    return (
+        f"no dataset named {name!r}{did_you_mean(name, known, ' (', ')')}; `wb data list` shows the datasets"
+    )
 
 
 def _reads_as_hash(selector: str) -> bool:
-    return len(selector) >= MIN_HASH_PREFIX and all(c in "0123456789abcdef"
-                                                    for c in selector.lower())
+    return len(selector) >= MIN_HASH_PREFIX and all(c in "0123456789abcdef" for c in selector.lower())
 
 
 # -- aliases --------------------------------------------------------------------------------
@@ -311,6 +397,7 @@ def check_alias(name: str, alias: str) -> str:
 class Tagging:
     """What `tag` did: `before` is the version the alias pointed at (None: a new alias);
     `before == version.version` when it was already there (nothing changed)."""
+
     alias: str
     version: DatasetVersion
     before: int | None
@@ -320,8 +407,13 @@ class Tagging:
         return self.before == self.version.version
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.version.name, "alias": self.alias, "version": self.version.version,
-                "previous": self.before, "changed": not self.unchanged}
+        return {
+            "name": self.version.name,
+            "alias": self.alias,
+            "version": self.version.version,
+            "previous": self.before,
+            "changed": not self.unchanged,
+        }
 
 
 def tag(ws: Workspace, ref: str, alias: str) -> Tagging:
@@ -329,21 +421,27 @@ def tag(ws: Workspace, ref: str, alias: str) -> Tagging:
     found = resolve(ws, ref)
     alias = check_alias(found.name, alias)
     with transaction(ws.conn) as conn:
-        dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?",
-                                  (found.name,)).fetchone()[0]
-        row = conn.execute("SELECT version FROM dataset_aliases WHERE dataset_id = ? AND "
-                           "alias = ?", (dataset_id, alias)).fetchone()
+        dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?", (found.name,)).fetchone()[0]
+        row = conn.execute(
+            "SELECT version FROM dataset_aliases WHERE dataset_id = ? AND alias = ?", (dataset_id, alias)
+        ).fetchone()
         before = None if row is None else row[0]
         if before == found.version:
             return Tagging(alias, found, before)
-        conn.execute("INSERT INTO dataset_aliases (dataset_id, alias, version, updated_at) "
-                     "VALUES (?, ?, ?, ?) ON CONFLICT (dataset_id, alias) DO UPDATE SET "
-                     "version = excluded.version, updated_at = excluded.updated_at",
-                     (dataset_id, alias, found.version, now_iso()))
+        conn.execute(
+            "INSERT INTO dataset_aliases (dataset_id, alias, version, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (dataset_id, alias) DO UPDATE SET "
+            "version = excluded.version, updated_at = excluded.updated_at",
+            (dataset_id, alias, found.version, now_iso()),
+        )
         was = "" if before is None else f" (was @{before})"
-        events.record(conn, "dataset.tag", f"tagged {found.ref} as {found.name}@{alias}{was}",
-                      subject=found.ref,
-                      data={"alias": alias, "version": found.version, "previous": before})
+        events.record(
+            conn,
+            "dataset.tag",
+            f"tagged {found.ref} as {found.name}@{alias}{was}",
+            subject=found.ref,
+            data={"alias": alias, "version": found.version, "previous": before},
+        )
     return Tagging(alias, resolve(ws, found.ref), before)
 
 
@@ -352,31 +450,40 @@ def untag(ws: Workspace, name: str, alias: str) -> DatasetVersion:
     log(ws, name)  # an unknown dataset: that error first
     alias = alias.lower()
     with transaction(ws.conn) as conn:
-        dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?",
-                                  (name,)).fetchone()[0]
-        row = conn.execute("SELECT version FROM dataset_aliases WHERE dataset_id = ? AND "
-                           "alias = ?", (dataset_id, alias)).fetchone()
+        dataset_id = conn.execute("SELECT id FROM datasets WHERE name = ?", (name,)).fetchone()[0]
+        row = conn.execute(
+            "SELECT version FROM dataset_aliases WHERE dataset_id = ? AND alias = ?", (dataset_id, alias)
+        ).fetchone()
         if row is None:
             raise NotFound(_no_alias(ws, name, alias))
-        conn.execute("DELETE FROM dataset_aliases WHERE dataset_id = ? AND alias = ?",
-                     (dataset_id, alias))
-        events.record(conn, "dataset.untag", f"removed the alias {name}@{alias} (was @{row[0]})",
-                      subject=f"{name}@{row[0]}", data={"alias": alias, "version": row[0]})
+        conn.execute("DELETE FROM dataset_aliases WHERE dataset_id = ? AND alias = ?", (dataset_id, alias))
+        events.record(
+            conn,
+            "dataset.untag",
+            f"removed the alias {name}@{alias} (was @{row[0]})",
+            subject=f"{name}@{row[0]}",
+            data={"alias": alias, "version": row[0]},
+        )
     return resolve(ws, f"{name}@{row[0]}")
 
 
 def _no_alias(ws: Workspace, name: str, alias: str) -> str:
     known = aliases(ws, name)
-    return (f"dataset {name!r} has no alias {alias!r}"
-            + (f" (its aliases: {', '.join(known)})" if known else
-               "; `wb data tag REF ALIAS` makes one"))
+    return f"dataset {name!r} has no alias {alias!r}" + (
+        f" (its aliases: {', '.join(known)})" if known else "; `wb data tag REF ALIAS` makes one"
+    )
 
 
 def aliases(ws: Workspace, name: str) -> list[str]:
     """The aliases of a dataset, sorted."""
-    return [r[0] for r in ws.conn.execute(
-        "SELECT a.alias FROM dataset_aliases a JOIN datasets d ON d.id = a.dataset_id "
-        "WHERE d.name = ? ORDER BY a.alias", (name,))]
+    return [
+        r[0]
+        for r in ws.conn.execute(
+            "SELECT a.alias FROM dataset_aliases a JOIN datasets d ON d.id = a.dataset_id "
+            "WHERE d.name = ? ORDER BY a.alias",
+            (name,),
+        )
+    ]
 
 
 def alias_target(ws: Workspace, name: str, alias: str) -> DatasetVersion | None:
@@ -451,13 +558,18 @@ def list_datasets(ws: Workspace) -> list[dict[str, Any]]:
 def record_validation(ws: Workspace, version: DatasetVersion, violations: list) -> None:
     """Remember the latest contract check of a version (`valid` in `wb data log`)."""
     with transaction(ws.conn) as conn:
-        conn.execute("UPDATE dataset_versions SET valid = ? WHERE hash = ? AND version = ? AND "
-                     "dataset_id = (SELECT id FROM datasets WHERE name = ?)",
-                     (not violations, version.hash, version.version, version.name))
-        events.record(conn, "dataset.validate",
-                      f"validated {version.ref}: "
-                      + (f"{len(violations)} violations" if violations else "passed"),
-                      subject=version.ref, data={"violations": len(violations)})
+        conn.execute(
+            "UPDATE dataset_versions SET valid = ? WHERE hash = ? AND version = ? AND "
+            "dataset_id = (SELECT id FROM datasets WHERE name = ?)",
+            (not violations, version.hash, version.version, version.name),
+        )
+        events.record(
+            conn,
+            "dataset.validate",
+            f"validated {version.ref}: " + (f"{len(violations)} violations" if violations else "passed"),
+            subject=version.ref,
+            data={"violations": len(violations)},
+        )
 
 
 def load(ws: Workspace, version: DatasetVersion):
@@ -486,12 +598,12 @@ def load_ref_or_file(ws: Workspace, target: str):
 
 def diff(ws: Workspace, ref_a: str, ref_b: str) -> dict[str, Any]:
     a, b = resolve(ws, ref_a), resolve(ws, ref_b)
-    return {"a": a.ref, "b": b.ref, "same_bytes": a.hash == b.hash,
-            **profile_diff.diff(a.profile, b.profile)}
+    return {"a": a.ref, "b": b.ref, "same_bytes": a.hash == b.hash, **profile_diff.diff(a.profile, b.profile)}
 
 
-def checkout(ws: Workspace, ref: str, dest: Path | None = None, force: bool = False
-             ) -> tuple[DatasetVersion, Path]:
+def checkout(
+    ws: Workspace, ref: str, dest: Path | None = None, force: bool = False
+) -> tuple[DatasetVersion, Path]:
     """Write a version's exact bytes to `dest` (default: NAME@N.EXT here), verified first."""
     found = resolve(ws, ref)
     if dest is None:
@@ -515,6 +627,8 @@ def format_note(version: DatasetVersion, dest: Path) -> str | None:
     if named is None or named == version.format:
         return None
     have = tabular.FORMAT_NAMES.get(version.format, version.format)
-    return (f"{dest.name} holds {version.ref}'s {have} bytes as stored, not "
-            f"{tabular.FORMAT_NAMES[named]}: checkout writes the exact bytes and converts "
-            f"nothing (name it .{version.format})")
+    return (
+        f"{dest.name} holds {version.ref}'s {have} bytes as stored, not "
+        f"{tabular.FORMAT_NAMES[named]}: checkout writes the exact bytes and converts "
+        f"nothing (name it .{version.format})"
+    )

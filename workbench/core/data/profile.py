@@ -42,8 +42,9 @@ def schema_of(df: pl.DataFrame) -> list[dict[str, str]]:
     return [{"name": name, "dtype": str(dtype)} for name, dtype in df.schema.items()]
 
 
-def compute(df: pl.DataFrame, *, bins: int = 20, top: int = 10,
-            count_in: dict[str, list[list[float]]] | None = None) -> dict[str, Any]:
+def compute(
+    df: pl.DataFrame, *, bins: int = 20, top: int = 10, count_in: dict[str, list[list[float]]] | None = None
+) -> dict[str, Any]:
     """The profile of `df`. One cheap pass for counts and moments; then each numeric column is
     sorted once, and its distinct count, quantiles and histogram read off the sorted values;
     each text column is counted once, giving both its distinct count and its top values.
@@ -57,19 +58,27 @@ def compute(df: pl.DataFrame, *, bins: int = 20, top: int = 10,
         series = df.get_column(name)
         nulls = stats[f"{name}\0nulls"]
         col: dict[str, Any] = {
-            "name": name, "dtype": str(dtype), "kind": kind, "nulls": nulls,
+            "name": name,
+            "dtype": str(dtype),
+            "kind": kind,
+            "nulls": nulls,
             "null_fraction": nulls / df.height if df.height else 0.0,
         }
         if kind == "numeric":
-            col.update(_numeric(series, stats[f"{name}\0mean"], stats[f"{name}\0std"], bins,
-                                (count_in or {}).get(name, [])))
+            col.update(
+                _numeric(
+                    series,
+                    stats[f"{name}\0mean"],
+                    stats[f"{name}\0std"],
+                    bins,
+                    (count_in or {}).get(name, []),
+                )
+            )
         elif kind in ("text", "boolean"):
             counts = series.drop_nulls().rename("value").value_counts(sort=True, name="n")
             col["distinct"] = counts.height
-            col["top_values"] = [{"value": str(v), "count": n}
-                                 for v, n in counts.head(top).iter_rows()]
-            col["category_counts"] = {str(v): n for v, n in
-                                      counts.head(MAX_CATEGORY_COUNTS).iter_rows()}
+            col["top_values"] = [{"value": str(v), "count": n} for v, n in counts.head(top).iter_rows()]
+            col["category_counts"] = {str(v): n for v, n in counts.head(MAX_CATEGORY_COUNTS).iter_rows()}
         else:
             col["distinct"] = series.drop_nulls().n_unique()
             if kind == "temporal":
@@ -92,15 +101,20 @@ def _stat_exprs(kinds: dict[str, str]) -> list[pl.Expr]:
     return exprs
 
 
-def _numeric(series: pl.Series, mean: Any, std: Any, bins: int,
-             count_in: list[list[float]]) -> dict[str, Any]:
+def _numeric(
+    series: pl.Series, mean: Any, std: Any, bins: int, count_in: list[list[float]]
+) -> dict[str, Any]:
     values = series.drop_nulls().cast(pl.Float64)
     values = values.filter(values.is_not_nan()).sort()
     n = values.len()
     out: dict[str, Any] = {
-        "distinct": values.n_unique(), "min": None, "max": None,
-        "mean": _num(mean), "std": _num(std),
-        "quantiles": dict.fromkeys(str(q) for q in QUANTILES), "histogram": None,
+        "distinct": values.n_unique(),
+        "min": None,
+        "max": None,
+        "mean": _num(mean),
+        "std": _num(std),
+        "quantiles": dict.fromkeys(str(q) for q in QUANTILES),
+        "histogram": None,
     }
     if n == 0:
         return out

@@ -19,8 +19,11 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "rows": {"a": a["rows"], "b": b["rows"], "delta": b["rows"] - a["rows"]},
         "added": [{"name": n, "dtype": cols_b[n]["dtype"]} for n in cols_b if n not in cols_a],
         "removed": [{"name": n, "dtype": cols_a[n]["dtype"]} for n in cols_a if n not in cols_b],
-        "retyped": [{"name": n, "from": cols_a[n]["dtype"], "to": cols_b[n]["dtype"]}
-                    for n in cols_b if n in cols_a and cols_a[n]["dtype"] != cols_b[n]["dtype"]],
+        "retyped": [
+            {"name": n, "from": cols_a[n]["dtype"], "to": cols_b[n]["dtype"]}
+            for n in cols_b
+            if n in cols_a and cols_a[n]["dtype"] != cols_b[n]["dtype"]
+        ],
         "shifts": shifts,
     }
 

@@ -194,13 +194,9 @@ def _weather(seed: int, start: date, n_days: int) -> dict[tuple[date, str], floa
     for d in range(n_days):
         day = start + timedelta(days=d)
         for region in REGION_TEMP:
-            anomaly[region] = WEATHER_PHI * anomaly[region] + rng.gauss(
-                0.0, innovation_sd
-            )
+            anomaly[region] = WEATHER_PHI * anomaly[region] + rng.gauss(0.0, innovation_sd)
         for sid, region in STORES:
-            temps[(day, sid)] = (
-                REGION_TEMP[region] + anomaly[region] + store_offset[sid]
-            )
+            temps[(day, sid)] = REGION_TEMP[region] + anomaly[region] + store_offset[sid]
     return temps
 
 
@@ -215,9 +211,7 @@ def _periods() -> list[tuple[str, date, int, dict]]:
     start = REFERENCE_START + timedelta(weeks=REFERENCE_WEEKS)
     for week in range(1, N_DROPS + 1):
         shift = {**NO_SHIFT, **DROP_SHIFTS[week]}
-        periods.append(
-            (f"week_{week:02d}.csv", start + timedelta(weeks=week - 1), 7, shift)
-        )
+        periods.append((f"week_{week:02d}.csv", start + timedelta(weeks=week - 1), 7, shift))
     return periods
 
 
@@ -233,9 +227,7 @@ def _render_period(
 ) -> str:
     lines = [",".join(COLUMNS)]
     promo_cache: dict[tuple[int, str, str], bool] = {}  # one draw per store/item/week
-    active = [
-        it for it in items if it["category"] != NEW_CATEGORY or shift["new_category"]
-    ]
+    active = [it for it in items if it["category"] != NEW_CATEGORY or shift["new_category"]]
     for d in range(n_days):
         day = start + timedelta(days=d)
         iso = day.isoformat()
@@ -259,9 +251,7 @@ def _render_period(
                     promo_cache[key] = _rng(seed, "promo", *key).random() < PROMO_PROB
                 promo = promo_cache[key]
                 if promo:
-                    cents = max(
-                        1, (cents * PROMO_CUT_NUM + PROMO_CUT_DEN // 2) // PROMO_CUT_DEN
-                    )
+                    cents = max(1, (cents * PROMO_CUT_NUM + PROMO_CUT_DEN // 2) // PROMO_CUT_DEN)
                 lam = it["base_demand"] * store_size[sid] * weekly * region_factor
                 lam *= (cents / ref_cents) ** it["elasticity"]
                 if promo:
@@ -302,9 +292,7 @@ def generate(out_dir: Path | str, seed: int = DEFAULT_SEED) -> list[Path]:
     temps = _weather(seed, REFERENCE_START, total_days)
     written = []
     for name, start, n_days, shift in periods:
-        text = _render_period(
-            seed, start, n_days, shift, items, store_size, store_price, temps
-        )
+        text = _render_period(seed, start, n_days, shift, items, store_size, store_price, temps)
         path = out / name
         with open(path, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)

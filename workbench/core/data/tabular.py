@@ -14,8 +14,12 @@ from ..errors import InvalidInput
 from ..names import plural
 
 FORMATS = {
-    ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
-    ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
 }
 FORMAT_NAMES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "jsonl": "JSON Lines"}
 SNIFF_BYTES = 64 * 1024
@@ -53,8 +57,7 @@ def detect_format(path: Path) -> str:
             fmt = "jsonl"
         elif path.suffix:
             raise InvalidInput(
-                f"{path} has an unsupported type ({path.suffix}); wb reads CSV, TSV, Parquet "
-                f"and JSON Lines"
+                f"{path} has an unsupported type ({path.suffix}); wb reads CSV, TSV, Parquet and JSON Lines"
             )
         else:
             fmt = "csv"
@@ -150,8 +153,10 @@ def parse_dates(df: pl.DataFrame) -> pl.DataFrame:
         sample = column.drop_nulls().head(DATE_SAMPLE)
         if sample.len() == 0:
             continue
-        for pattern, convert in ((ISO_DATE, lambda c: c.str.to_date("%Y-%m-%d")),
-                                 (ISO_DATETIME, lambda c: c.str.to_datetime())):
+        for pattern, convert in (
+            (ISO_DATE, lambda c: c.str.to_date("%Y-%m-%d")),
+            (ISO_DATETIME, lambda c: c.str.to_datetime()),
+        ):
             if sample.str.contains(pattern).all():
                 try:
                     converted.append(convert(column))
@@ -166,11 +171,21 @@ def _check_field_counts(path: Path, separator: str, n_fields: int) -> None:
     quotes on each line; only if it finds a mismatch (which a quoted line break can also
     cause) does the exact, slower csv-module scan decide."""
     try:
-        lines = pl.read_csv(path, has_header=False, separator="\x1f", quote_char=None,
-                            new_columns=["line"], schema_overrides=[pl.String],
-                            infer_schema=False, glob=False).get_column("line").drop_nulls()
-        fields = (lines.str.replace_all(r'"[^"]*"', "")
-                  .str.count_matches(separator, literal=True) + 1)
+        lines = (
+            pl.read_csv(
+                path,
+                has_header=False,
+                separator="\x1f",
+                quote_char=None,
+                new_columns=["line"],
+                schema_overrides=[pl.String],
+                infer_schema=False,
+                glob=False,
+            )
+            .get_column("line")
+            .drop_nulls()
+        )
+        fields = lines.str.replace_all(r'"[^"]*"', "").str.count_matches(separator, literal=True) + 1
         suspicious = bool((fields != n_fields).any())
     except pl.exceptions.PolarsError:
         suspicious = True
@@ -196,15 +211,15 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].rstrip(".:")
 
 
-
 def read_stored(data: bytes, fmt: str) -> pl.DataFrame:
     """A stored version's verified bytes as a DataFrame, read as `read_table` read them."""
     import io
 
     source = io.BytesIO(data)
     if fmt in ("csv", "tsv"):
-        return parse_dates(pl.read_csv(source, separator="\t" if fmt == "tsv" else ",",
-                                       infer_schema_length=None))
+        return parse_dates(
+            pl.read_csv(source, separator="\t" if fmt == "tsv" else ",", infer_schema_length=None)
+        )
     if fmt == "parquet":
         return pl.read_parquet(source)
     return parse_dates(pl.read_ndjson(source, infer_schema_length=10_000))

@@ -21,21 +21,23 @@ def get(ws: Workspace, name: str) -> dict[str, Any]:
     text = contracts.get_text(ws, name)
     if text is None:
         datasets.log(ws, name)  # an unknown dataset is that error, not "no contract"
-        raise NotFound(f"dataset {name!r} has no contract; make one with "
-                       f"`wb data contract infer {name} -o FILE` and `wb data contract set`")
+        raise NotFound(
+            f"dataset {name!r} has no contract; make one with "
+            f"`wb data contract infer {name} -o FILE` and `wb data contract set`"
+        )
     return contracts.parse(text, f"the contract of {name}")
 
 
-def check(ws: Workspace, target: str, contract_name: str | None = None, *,
-          record: bool = True) -> tuple[str, list[contracts.Violation]]:
+def check(
+    ws: Workspace, target: str, contract_name: str | None = None, *, record: bool = True
+) -> tuple[str, list[contracts.Violation]]:
     """Validate a dataset version (REF) or a plain file (PATH) against a contract: the named
     dataset's, or the version's own dataset's. Returns (what was checked, violations). A
     version's result is recorded (its `valid` flag, an event) unless `record` is False: a
     look, as the TUI's, changes nothing."""
     label, df, version = datasets.load_ref_or_file(ws, target)
     if version is None and not contract_name:
-        raise InvalidInput(f"{target} is a file: say whose contract to check it against "
-                           f"with --contract NAME")
+        raise InvalidInput(f"{target} is a file: say whose contract to check it against with --contract NAME")
     contract = get(ws, contract_name or version.name)
     violations = contracts.validate(df, contract)
     # A read-only workspace (a mounted backup) is checked all the same, only not written to.
@@ -48,6 +50,7 @@ def check(ws: Workspace, target: str, contract_name: str | None = None, *,
 class Sweep:
     """What `wb data validate --all NAME` did: the versions it checked, each with its
     violations, and those it left as already checked."""
+
     name: str
     checked: list  # [(DatasetVersion, [contracts.Violation])], oldest first
     already: list  # DatasetVersions checked before
@@ -76,4 +79,3 @@ def check_unchecked(ws: Workspace, name: str) -> Sweep:
             datasets.record_validation(ws, version, violations)
         checked.append((version, violations))
     return Sweep(name, checked, [v for v in versions if v.valid is not None], record)
-

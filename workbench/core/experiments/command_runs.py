@@ -32,15 +32,29 @@ def resolve_inputs(ws: Workspace, refs: Sequence[str]) -> list:
     return [datasets.resolve(ws, ref) for ref in refs]
 
 
-def create_command_run(ws: Workspace, command: Sequence[str], *, experiment: str | None,
-                       data: Sequence[str], name: str | None = None, queued: bool = False,
-                       tags: dict[str, str] | None = None) -> str:
+def create_command_run(
+    ws: Workspace,
+    command: Sequence[str],
+    *,
+    experiment: str | None,
+    data: Sequence[str],
+    name: str | None = None,
+    queued: bool = False,
+    tags: dict[str, str] | None = None,
+) -> str:
     """Validate and record a command run; nothing is recorded if the command or data are bad."""
     check_command(command)
     inputs = resolve_inputs(ws, data)
-    run_id = runs.create(ws, experiment=experiment, kind="command", command=list(command),
-                         cwd=Path.cwd(), name=name, status="queued" if queued else "running",
-                         tags=tags)
+    run_id = runs.create(
+        ws,
+        experiment=experiment,
+        kind="command",
+        command=list(command),
+        cwd=Path.cwd(),
+        name=name,
+        status="queued" if queued else "running",
+        tags=tags,
+    )
     for version in inputs:
         runs.add_input(ws, run_id, version)
     return run_id
@@ -51,8 +65,7 @@ def kill(ws: Workspace, ref: str, wait_s: float = KILL_GRACE_S + 5) -> str:
     run as killed itself, a script using the API is recorded as killed here."""
     run_id = runs.resolve(ws, ref)
     with transaction(ws.conn) as conn:  # taken before a supervisor can move queued to running
-        row = conn.execute("SELECT name, status, pid, host FROM runs WHERE id = ?",
-                           (run_id,)).fetchone()
+        row = conn.execute("SELECT name, status, pid, host FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row["status"] == "queued":
             # Its supervisor has not started (the pid on record is the process that queued
             # it): recording it killed is enough, for the supervisor checks before it starts.

@@ -22,26 +22,44 @@ def compare(ws: Workspace, refs: list[str]) -> dict[str, Any]:
     if len(set(ids)) < len(ids):
         raise InvalidInput("the same run is named twice")
     param_keys = sorted({k for i in infos for k in i.params})
-    differing = {k: [i.params.get(k) for i in infos] for k in param_keys
-                 if len({repr(i.params.get(k)) for i in infos}) > 1}
+    differing = {
+        k: [i.params.get(k) for i in infos]
+        for k in param_keys
+        if len({repr(i.params.get(k)) for i in infos}) > 1
+    }
     same = {k: infos[0].params.get(k) for k in param_keys if k not in differing}
     metric_keys = sorted({k for i in infos for k in i.metrics})
     metric_rows = {}
     for key in metric_keys:
         values = [i.metrics.get(key) for i in infos]
         present = [v for v in values if v is not None]
-        best = None if not present or key in BOOKKEEPING else (
-            max(present) if higher_is_better(key) else min(present))
-        metric_rows[key] = {"values": values,
-                            "best": [v is not None and v == best for v in values]}
-    curves = {key: {i.id: runs.metric_history(ws, i.id, key) for i in infos}
-              for key in metric_keys
-              if any(i.metric_steps.get(key, 0) > 1 for i in infos)}
-    return {"runs": [{"id": i.id, "name": i.name, "status": i.status, "model": i.model,
-                      "data": [d.ref for d in i.inputs]}
-                     for i in infos],
-            "params_differ": differing, "params_same": same, "metrics": metric_rows,
-            "curves": curves}
+        best = (
+            None
+            if not present or key in BOOKKEEPING
+            else (max(present) if higher_is_better(key) else min(present))
+        )
+        metric_rows[key] = {"values": values, "best": [v is not None and v == best for v in values]}
+    curves = {
+        key: {i.id: runs.metric_history(ws, i.id, key) for i in infos}
+        for key in metric_keys
+        if any(i.metric_steps.get(key, 0) > 1 for i in infos)
+    }
+    return {
+        "runs": [
+            {
+                "id": i.id,
+                "name": i.name,
+                "status": i.status,
+                "model": i.model,
+                "data": [d.ref for d in i.inputs],
+            }
+            for i in infos
+        ],
+        "params_differ": differing,
+        "params_same": same,
+        "metrics": metric_rows,
+        "curves": curves,
+    }
 
 
 @dataclass
@@ -52,9 +70,13 @@ class Reproduction:
     notes: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"original": self.original, "run": self.new_run, "metric_deltas": self.deltas,
-                "identical": all(d == 0 for d in self.deltas.values() if d is not None),
-                "notes": self.notes}
+        return {
+            "original": self.original,
+            "run": self.new_run,
+            "metric_deltas": self.deltas,
+            "identical": all(d == 0 for d in self.deltas.values() if d is not None),
+            "notes": self.notes,
+        }
 
 
 def reproduce(ws: Workspace, ref: str) -> Reproduction:
@@ -69,8 +91,7 @@ def reproduce(ws: Workspace, ref: str) -> Reproduction:
         # inputs: a window adds the ones before it), checked by hash.
         named = max(info.inputs, key=lambda i: i.version)
         spec.data = named.ref
-        new_id = training.train(ws, spec, experiment=info.experiment,
-                                tags={"reproduces": info.id})
+        new_id = training.train(ws, spec, experiment=info.experiment, tags={"reproduces": info.id})
     elif info.kind == "command":
         from . import command_runs, environment
         from .local_executor import LocalExecutor
@@ -78,21 +99,25 @@ def reproduce(ws: Workspace, ref: str) -> Reproduction:
         now = environment.capture(Path(info.cwd or "."))
         was = info.environment.get("git_commit")
         if not was:
-            notes.append(f"the code could not be pinned: {info.cwd or 'the run'} was not in a "
-                         f"git checkout when the run was made, so what it ran may have changed")
+            notes.append(
+                f"the code could not be pinned: {info.cwd or 'the run'} was not in a "
+                f"git checkout when the run was made, so what it ran may have changed"
+            )
         elif now.git_commit != was:
             notes.append(f"the code is at commit {now.git_commit}, the run was made at {was}")
         if now.git_dirty or info.environment.get("git_dirty"):
             notes.append("uncommitted changes differ from the original run's, or exist now")
         data = [i.ref for i in info.inputs]
-        new_id = command_runs.create_command_run(ws, info.command, experiment=info.experiment,
-                                                 data=data)
+        new_id = command_runs.create_command_run(ws, info.command, experiment=info.experiment, data=data)
         LocalExecutor().execute(ws, new_id, info.command)
     else:
-        raise InvalidInput(f"run {info.name} was logged by a script's own start_run(); run "
-                           f"that script again under `wb run` to make it reproducible")
+        raise InvalidInput(
+            f"run {info.name} was logged by a script's own start_run(); run "
+            f"that script again under `wb run` to make it reproducible"
+        )
     new = runs.get(ws, new_id)
-    deltas = {k: (new.metrics.get(k) - v
-                  if v is not None and new.metrics.get(k) is not None else None)
-              for k, v in info.metrics.items()}
+    deltas = {
+        k: (new.metrics.get(k) - v if v is not None and new.metrics.get(k) is not None else None)
+        for k, v in info.metrics.items()
+    }
     return Reproduction(info.id, new_id, deltas, notes)

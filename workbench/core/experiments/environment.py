@@ -24,15 +24,25 @@ class Environment:
     git_diff: str  # uncommitted changes against HEAD, as `git diff` prints them
 
     def summary(self) -> dict:
-        return {"python": self.python, "platform": self.platform, "host": self.host,
-                "git_commit": self.git_commit, "git_dirty": self.git_dirty}
+        return {
+            "python": self.python,
+            "platform": self.platform,
+            "host": self.host,
+            "git_commit": self.git_commit,
+            "git_dirty": self.git_dirty,
+        }
 
 
 def capture(cwd: Path) -> Environment:
     commit, diff = _git(cwd)
     return Environment(
-        python=sys.version.split()[0], platform=platform.platform(), host=socket.gethostname(),
-        packages=installed_packages(), git_commit=commit, git_dirty=bool(diff), git_diff=diff,
+        python=sys.version.split()[0],
+        platform=platform.platform(),
+        host=socket.gethostname(),
+        packages=installed_packages(),
+        git_commit=commit,
+        git_dirty=bool(diff),
+        git_diff=diff,
     )
 
 
@@ -61,8 +71,9 @@ def _git(cwd: Path) -> tuple[str | None, str]:
 @functools.lru_cache(maxsize=8)
 def _git_cached(cwd: Path, time_bucket: int) -> tuple[str | None, str]:
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              timeout=30, check=True).stdout
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30, check=True
+        ).stdout
 
     try:
         commit = git("rev-parse", "HEAD").strip()

@@ -16,14 +16,12 @@ from ..config import Rule
 from ..errors import InvalidInput
 from ..models.features import FeatureSpec
 
-MODELS = ("lightgbm", "random_forest", "extra_trees", "hist_gradient_boosting", "linear",
-          "baseline")
+MODELS = ("lightgbm", "random_forest", "extra_trees", "hist_gradient_boosting", "linear", "baseline")
 TASKS = ("regression", "classification")
 
 # wb's own defaults per model, over the library's; a user's --param overrides them.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "lightgbm": {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31,
-                 "early_stopping_rounds": 0},
+    "lightgbm": {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31, "early_stopping_rounds": 0},
     "random_forest": {"n_estimators": 100, "min_samples_leaf": 2},
     "extra_trees": {"n_estimators": 100, "min_samples_leaf": 2},
     "hist_gradient_boosting": {"max_iter": 200, "learning_rate": 0.1},
@@ -46,10 +44,15 @@ PARAM_RULES: dict[str, dict[str, Rule]] = {
         "learning_rate": Rule(low_open=True),
         "num_leaves": Rule(integer=True, low=2, high=131072),
         "max_depth": Rule(integer=True, low=-C_INT_MAX, high=C_INT_MAX),
-        "early_stopping_rounds": _COUNT, "min_child_samples": _COUNT, "subsample_freq": _COUNT,
+        "early_stopping_rounds": _COUNT,
+        "min_child_samples": _COUNT,
+        "subsample_freq": _COUNT,
         "subsample_for_bin": Rule(integer=True, low=1, high=C_INT_MAX),
-        "subsample": _SHARE, "colsample_bytree": _SHARE,
-        "min_child_weight": Rule(), "min_split_gain": Rule(), "reg_alpha": Rule(),
+        "subsample": _SHARE,
+        "colsample_bytree": _SHARE,
+        "min_child_weight": Rule(),
+        "min_split_gain": Rule(),
+        "reg_alpha": Rule(),
         "reg_lambda": Rule(),
     },
 }
@@ -76,16 +79,21 @@ def build(model: str, task: str, spec: FeatureSpec, params: dict[str, Any], seed
     valid = estimator.get_params()
     unknown = sorted(set(est_params) - set(valid))
     if unknown:
-        raise InvalidInput(f"{model} has no parameter {unknown[0]!r}; it takes "
-                           f"{', '.join(sorted(set(valid) | set(own)))}")
+        raise InvalidInput(
+            f"{model} has no parameter {unknown[0]!r}; it takes {', '.join(sorted(set(valid) | set(own)))}"
+        )
     try:
         estimator.set_params(**est_params)
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"bad parameter for {model}: {exc}") from None
     n_cat = len(spec.categorical)
-    prep = ColumnTransformer([("categorical", _categorical_encoder(model), spec.categorical),
-                              ("numeric", _numeric_transform(model), _non_categorical(spec))],
-                             verbose_feature_names_out=False)
+    prep = ColumnTransformer(
+        [
+            ("categorical", _categorical_encoder(model), spec.categorical),
+            ("numeric", _numeric_transform(model), _non_categorical(spec)),
+        ],
+        verbose_feature_names_out=False,
+    )
     fit_params: dict[str, Any] = {}
     if model == "hist_gradient_boosting" and n_cat:
         estimator.set_params(categorical_features=list(range(n_cat)))
@@ -132,13 +140,13 @@ def _estimator(model: str, task: str, seed: int) -> Any:
         cls = lgb.LGBMClassifier if classify else lgb.LGBMRegressor
         # One thread: parallelism comes from `--jobs`, and on a shared 2-core machine two
         # OpenMP threads that spin-wait made fits 5 to 190 times slower (bench/train.py).
-        return cls(random_state=seed, deterministic=True, force_row_wise=True, verbose=-1,
-                   n_jobs=1)
+        return cls(random_state=seed, deterministic=True, force_row_wise=True, verbose=-1, n_jobs=1)
     if model in ("random_forest", "extra_trees"):
         from sklearn import ensemble
 
-        name = ("RandomForest" if model == "random_forest" else "ExtraTrees") + \
-            ("Classifier" if classify else "Regressor")
+        name = ("RandomForest" if model == "random_forest" else "ExtraTrees") + (
+            "Classifier" if classify else "Regressor"
+        )
         return getattr(ensemble, name)(random_state=seed, n_jobs=2)
     if model == "hist_gradient_boosting":
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -173,6 +181,5 @@ def _numeric_transform(model: str) -> Any:
     if model in ("lightgbm", "hist_gradient_boosting"):
         return "passthrough"  # they handle missing values themselves
     if model == "linear":
-        return Pipeline([("impute", SimpleImputer(strategy="median")),
-                         ("scale", StandardScaler())])
+        return Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     return SimpleImputer(strategy="median")

@@ -51,8 +51,11 @@ class BatchInterrupted(WbError):
     def __init__(self, run_ids: Sequence[str | None]):
         self.run_ids = [r for r in run_ids if r]
         killed = [short_id(r) for r in self.run_ids]
-        detail = (f"{plural(len(killed), 'run')} marked killed ({', '.join(killed)})" if killed
-                  else "no run was in progress")
+        detail = (
+            f"{plural(len(killed), 'run')} marked killed ({', '.join(killed)})"
+            if killed
+            else "no run was in progress"
+        )
         super().__init__(f"interrupted; {detail}, and no more were started", EXIT_INTERRUPTED)
 
 
@@ -74,16 +77,22 @@ class Executor(Protocol):
         outliving the caller; returns its supervisor's pid."""
         ...
 
-    def start_training(self, ws: Workspace, argv: Sequence[str],
-                       stderr: BinaryIO | int) -> Started:
+    def start_training(self, ws: Workspace, argv: Sequence[str], stderr: BinaryIO | int) -> Started:
         """Start `wb train ARGV` in the background, outliving the caller; its runs appear in
         the workspace as it goes, and its one-sentence error, if it fails, goes to `stderr`."""
         ...
 
-    def train_batch(self, ws: Workspace, specs: Sequence[TrainSpec], *, jobs: int,
-                    experiment: str | None, tags: Mapping[str, str],
-                    on_done: Callable[[TrialOutcome], None] | None = None,
-                    on_progress: OnProgress | None = None) -> list[TrialOutcome]:
+    def train_batch(
+        self,
+        ws: Workspace,
+        specs: Sequence[TrainSpec],
+        *,
+        jobs: int,
+        experiment: str | None,
+        tags: Mapping[str, str],
+        on_done: Callable[[TrialOutcome], None] | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> list[TrialOutcome]:
         """Train each of `specs` (already checked) as a run, at most `jobs` at once, telling
         `on_done` each outcome as it ends (in the order they end) and `on_progress` the
         stage "training" once they are under way. A failed run is an outcome, not an error.

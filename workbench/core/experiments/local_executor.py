@@ -51,25 +51,37 @@ class LocalExecutor:
         with transaction(ws.conn) as conn:
             if not runs.mark_running(conn, run_id, os.getpid()):
                 return CommandOutcome(run_id, "killed", EXIT_NOT_STARTED)  # killed while queued
-        previous = signal.signal(signal.SIGTERM, _raise_terminated) \
-            if threading.current_thread() is threading.main_thread() else None
+        previous = (
+            signal.signal(signal.SIGTERM, _raise_terminated)
+            if threading.current_thread() is threading.main_thread()
+            else None
+        )
         status, error, code = "failed", None, -1
         try:
-            with open(log_dir / "stdout.log", "wb") as out_log, \
-                    open(log_dir / "stderr.log", "wb") as err_log:
-                child = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-                tees = [_tee(child.stdout, sys.stdout.buffer, out_log),
-                        _tee(child.stderr, sys.stderr.buffer, err_log)]
+            with open(log_dir / "stdout.log", "wb") as out_log, open(log_dir / "stderr.log", "wb") as err_log:
+                child = subprocess.Popen(
+                    list(command),
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL,
+                )
+                tees = [
+                    _tee(child.stdout, sys.stdout.buffer, out_log),
+                    _tee(child.stderr, sys.stderr.buffer, err_log),
+                ]
                 try:
                     code = _wait_with_heartbeat(ws, run_id, child)
                     status = "finished" if code == 0 else "failed"
                     error = None if code == 0 else f"exited with code {code}"
                 except (KeyboardInterrupt, _Terminated) as exc:
-                    code = _stop(child, signal.SIGINT if isinstance(exc, KeyboardInterrupt)
-                                 else signal.SIGTERM)
-                    status, error = "killed", "interrupted" if isinstance(
-                        exc, KeyboardInterrupt) else "killed by SIGTERM"
+                    code = _stop(
+                        child, signal.SIGINT if isinstance(exc, KeyboardInterrupt) else signal.SIGTERM
+                    )
+                    status, error = (
+                        "killed",
+                        "interrupted" if isinstance(exc, KeyboardInterrupt) else "killed by SIGTERM",
+                    )
                 for tee in tees:
                     tee.join()
         except OSError as exc:
@@ -83,40 +95,69 @@ class LocalExecutor:
         return CommandOutcome(run_id, status, code)
 
     def detach(self, ws: Workspace, run_id: str, command: Sequence[str]) -> int:
-        argv = [sys.executable, "-m", "workbench", "-w", str(ws.root), "run", "--adopt", run_id,
-                "--", *command]
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "workbench",
+            "-w",
+            str(ws.root),
+            "run",
+            "--adopt",
+            run_id,
+            "--",
+            *command,
+        ]
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         return proc.pid
 
-    def start_training(self, ws: Workspace, argv: Sequence[str],
-                       stderr: BinaryIO | int = subprocess.DEVNULL) -> subprocess.Popen:
+    def start_training(
+        self, ws: Workspace, argv: Sequence[str], stderr: BinaryIO | int = subprocess.DEVNULL
+    ) -> subprocess.Popen:
         """In its own session, so it outlives the caller. Give `stderr` a file: a pipe would
         break when the caller exits."""
         command = [sys.executable, "-m", "workbench", "-w", str(ws.root), "train", *argv]
-        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=stderr, start_new_session=True)
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
 
-    def train_batch(self, ws: Workspace, specs: Sequence[TrainSpec], *, jobs: int,
-                    experiment: str | None, tags: Mapping[str, str],
-                    on_done: Callable[[TrialOutcome], None] | None = None,
-                    on_progress: OnProgress | None = None) -> list[TrialOutcome]:
+    def train_batch(
+        self,
+        ws: Workspace,
+        specs: Sequence[TrainSpec],
+        *,
+        jobs: int,
+        experiment: str | None,
+        tags: Mapping[str, str],
+        on_done: Callable[[TrialOutcome], None] | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> list[TrialOutcome]:
         import multiprocessing  # with concurrent.futures: only when a batch runs
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         filed = {"experiment": experiment, "tags": dict(tags)}  # where each run is filed
         # spawn, not fork: forking a process that has started LightGBM's or BLAS's threads can
         # hang.
-        pool = ProcessPoolExecutor(max_workers=jobs,
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_signals)
+        pool = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_signals
+        )
         # Ctrl-C reaches the terminal's whole process group: the workers ignore it from their
         # first instruction (an ignored signal stays ignored across exec), and this process
         # stops them.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            futures = {pool.submit(_train_in_worker, str(ws.root), spec.to_dict(), filed): spec
-                       for spec in specs}
+            futures = {
+                pool.submit(_train_in_worker, str(ws.root), spec.to_dict(), filed): spec for spec in specs
+            }
         finally:
             signal.signal(signal.SIGINT, previous)
         if on_progress:

@@ -22,11 +22,16 @@ from dataclasses import dataclass
 from ..errors import InvalidInput
 
 OPS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-COLUMNS = {"status": "runs.status", "model": "runs.model", "name": "runs.name",
-           "experiment": "experiments.name"}
+COLUMNS = {
+    "status": "runs.status",
+    "model": "runs.model",
+    "name": "runs.name",
+    "experiment": "experiments.name",
+}
 PREFIXES = ("params", "metrics", "tags")
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     \s*(?:
       (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]))
     | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
@@ -34,7 +39,9 @@ _TOKEN = re.compile(r"""
     | (?P<paren>[()])
     | (?P<dot>\.)
     | (?P<word>[A-Za-z_][\w\-]*)
-    )""", re.VERBOSE)
+    )""",
+    re.VERBOSE,
+)
 
 
 @dataclass(frozen=True)
@@ -147,8 +154,9 @@ class _Parser:
         field, key = self.field()
         op_tok = self.take()
         if op_tok.kind != "op":
-            raise InvalidInput(f"--where: expected a comparison (= != < <= > >=) after {field}, "
-                               f"got {op_tok.text!r}")
+            raise InvalidInput(
+                f"--where: expected a comparison (= != < <= > >=) after {field}, got {op_tok.text!r}"
+            )
         op = OPS[op_tok.text]
         value = self.value()
         return self.sql(field, key, op, value)
@@ -156,8 +164,7 @@ class _Parser:
     def field(self) -> tuple[str, str | None]:
         tok = self.take()
         if tok.kind != "word":
-            raise InvalidInput(f"--where: expected a field name at character {tok.pos + 1}, "
-                               f"got {tok.text!r}")
+            raise InvalidInput(f"--where: expected a field name at character {tok.pos + 1}, got {tok.text!r}")
         name = tok.text.lower()
         if name in PREFIXES:
             dot = self.take()
@@ -175,8 +182,10 @@ class _Parser:
             return name, key
         if name in COLUMNS or name == "data":
             return name, None
-        raise InvalidInput(f"--where: unknown field {tok.text!r}; use params.KEY, metrics.KEY, "
-                           f"tags.KEY, status, model, data, name or experiment")
+        raise InvalidInput(
+            f"--where: unknown field {tok.text!r}; use params.KEY, metrics.KEY, "
+            f"tags.KEY, status, model, data, name or experiment"
+        )
 
     def value(self) -> float | bool | str:
         tok = self.take()
@@ -196,24 +205,27 @@ class _Parser:
         if field == "params":
             column = "p.num" if numeric else "p.value"
             self.args += [key, value if numeric else json.dumps(value)]
-            return (f"EXISTS (SELECT 1 FROM params p WHERE p.run_id = runs.id AND p.key = ? "
-                    f"AND {column} {op} ?)")
+            return (
+                f"EXISTS (SELECT 1 FROM params p WHERE p.run_id = runs.id AND p.key = ? AND {column} {op} ?)"
+            )
         if field == "metrics":
             if not numeric:
                 raise InvalidInput(f"--where: metrics.{key} compares with numbers only")
             self.args += [key, value]
-            return (f"EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = runs.id "
-                    f"AND m.key = ? AND m.value {op} ?)")
-        text = _number_text(value) if numeric else json.dumps(value) if isinstance(
-            value, bool) else value
+            return (
+                f"EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = runs.id "
+                f"AND m.key = ? AND m.value {op} ?)"
+            )
+        text = _number_text(value) if numeric else json.dumps(value) if isinstance(value, bool) else value
         if field == "tags":
             self.args += [key, text]
-            return (f"EXISTS (SELECT 1 FROM tags t WHERE t.run_id = runs.id AND t.key = ? "
-                    f"AND t.value {op} ?)")
+            return f"EXISTS (SELECT 1 FROM tags t WHERE t.run_id = runs.id AND t.key = ? AND t.value {op} ?)"
         if field == "data":
             self.args += [text, text]
-            match = ("EXISTS (SELECT 1 FROM run_inputs i WHERE i.run_id = runs.id AND "
-                     "(i.dataset = ? OR i.dataset || '@' || i.version = ?))")
+            match = (
+                "EXISTS (SELECT 1 FROM run_inputs i WHERE i.run_id = runs.id AND "
+                "(i.dataset = ? OR i.dataset || '@' || i.version = ?))"
+            )
             return match if op == "=" else f"NOT {match}"
         self.args.append(text)
         # A run without a model (a script's run) is "not lightgbm": compare NULL as ''.
@@ -252,10 +264,18 @@ def compile_sort(key: str) -> tuple[str, list]:
         table, column = ("latest_metrics", "value") if prefix == "metrics" else ("params", "num")
         expr = f"(SELECT {column} FROM {table} WHERE run_id = runs.id AND key = ?)"
         return f"{expr} IS NULL, {expr} {direction}", [sub, sub]
-    columns = {"started_at": "runs.started_at", "created_at": "runs.created_at",
-               "duration_s": "runs.duration_s", "name": "runs.name", "status": "runs.status",
-               "model": "runs.model", "experiment": "experiments.name"}
+    columns = {
+        "started_at": "runs.started_at",
+        "created_at": "runs.created_at",
+        "duration_s": "runs.duration_s",
+        "name": "runs.name",
+        "status": "runs.status",
+        "model": "runs.model",
+        "experiment": "experiments.name",
+    }
     if name not in columns:
-        raise InvalidInput(f"--sort: unknown key {name!r}; use metrics.KEY, params.KEY or one of "
-                           f"{', '.join(sorted(columns))} (prefix '-' for descending)")
+        raise InvalidInput(
+            f"--sort: unknown key {name!r}; use metrics.KEY, params.KEY or one of "
+            f"{', '.join(sorted(columns))} (prefix '-' for descending)"
+        )
     return f"{columns[name]} {direction}", []

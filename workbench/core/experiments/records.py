@@ -14,6 +14,7 @@ from typing import Any
 @dataclass(frozen=True)
 class RunInput:
     """A dataset version a run read, pinned by its hash."""
+
     dataset: str
     version: int
     hash: str
@@ -29,6 +30,7 @@ class RunInput:
 @dataclass(frozen=True)
 class RunArtifact:
     """A file a run logged: `path` is its name within the run, `hash` its object in the store."""
+
     path: str
     kind: str
     hash: str
@@ -40,13 +42,13 @@ class RunArtifact:
         return {"path": self.path, "kind": self.kind, "size": self.size, "hash": self.hash}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "hash": self.hash, "size": self.size,
-                "meta": self.meta}
+        return {"path": self.path, "kind": self.kind, "hash": self.hash, "size": self.size, "meta": self.meta}
 
 
 @dataclass(frozen=True)
 class RunSummary:
     """A run as a listing shows it: its identity, state, params and latest metrics."""
+
     id: str
     name: str
     experiment: str
@@ -61,15 +63,24 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """SPEC.md's `wb runs list --json` fields, plus kind and model."""
-        return {"id": self.id, "name": self.name, "experiment": self.experiment,
-                "status": self.status, "kind": self.kind, "model": self.model,
-                "params": self.params, "metrics": self.metrics, "started_at": self.started_at,
-                "duration_s": self.duration_s}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "experiment": self.experiment,
+            "status": self.status,
+            "kind": self.kind,
+            "model": self.model,
+            "params": self.params,
+            "metrics": self.metrics,
+            "started_at": self.started_at,
+            "duration_s": self.duration_s,
+        }
 
 
 @dataclass(frozen=True)
 class RunRecord(RunSummary):
     """Everything recorded about one run: what ran, where, on what, and what it left."""
+
     tags: dict[str, str]
     inputs: tuple[RunInput, ...]  # by dataset, then version
     artifacts: tuple[RunArtifact, ...]  # by path
@@ -88,11 +99,20 @@ class RunRecord(RunSummary):
     def to_dict(self) -> dict[str, Any]:
         """`wb runs show --json`: the listing's fields, then the rest."""
         return {
-            **super().to_dict(), "tags": self.tags,
+            **super().to_dict(),
+            "tags": self.tags,
             "inputs": [i.to_dict() for i in self.inputs],
             "artifacts": [a.to_dict() for a in self.artifacts],
-            "metric_steps": self.metric_steps, "command": list(self.command), "cwd": self.cwd,
-            "host": self.host, "pid": self.pid, "seed": self.seed, "error": self.error,
-            "exit_code": self.exit_code, "ended_at": self.ended_at,
-            "created_at": self.created_at, "environment": self.environment, "spec": self.spec,
+            "metric_steps": self.metric_steps,
+            "command": list(self.command),
+            "cwd": self.cwd,
+            "host": self.host,
+            "pid": self.pid,
+            "seed": self.seed,
+            "error": self.error,
+            "exit_code": self.exit_code,
+            "ended_at": self.ended_at,
+            "created_at": self.created_at,
+            "environment": self.environment,
+            "spec": self.spec,
         }

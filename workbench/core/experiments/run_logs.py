@@ -15,9 +15,12 @@ TAIL_BYTES = 16_384  # enough for the last lines of any log, however long the lo
 def tail(ws: Workspace, run_id: str, lines: int = 10) -> dict[str, list[str]]:
     """The last `lines` lines of each stream that has output."""
     found: dict[str, list[str]] = {}
-    stored = dict(ws.conn.execute(
-        "SELECT path, hash FROM artifacts WHERE run_id = ? AND path IN (?, ?)",
-        (run_id, *(f"logs/{s}.log" for s in STREAMS))).fetchall())
+    stored = dict(
+        ws.conn.execute(
+            "SELECT path, hash FROM artifacts WHERE run_id = ? AND path IN (?, ?)",
+            (run_id, *(f"logs/{s}.log" for s in STREAMS)),
+        ).fetchall()
+    )
     for stream in STREAMS:
         live = ws.wb_dir / "runs" / run_id / f"{stream}.log"
         try:

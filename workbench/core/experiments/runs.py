@@ -37,15 +37,25 @@ MIN_ID_PREFIX = 4
 # -- creating and ending ----------------------------------------------------------------------
 def experiment_id(conn: sqlite3.Connection, name: str) -> int:
     check_name(name, "experiment")
-    conn.execute("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)",
-                 (name, now_iso()))
+    conn.execute("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)", (name, now_iso()))
     return conn.execute("SELECT id FROM experiments WHERE name = ?", (name,)).fetchone()[0]
 
 
-def create(ws: Workspace, *, experiment: str | None, kind: str, command: list[str],
-           cwd: Path, name: str | None = None, model: str | None = None,
-           spec: dict | None = None, seed: int | None = None, status: str = "running",
-           capture_environment: bool = True, tags: dict[str, str] | None = None) -> str:
+def create(
+    ws: Workspace,
+    *,
+    experiment: str | None,
+    kind: str,
+    command: list[str],
+    cwd: Path,
+    name: str | None = None,
+    model: str | None = None,
+    spec: dict | None = None,
+    seed: int | None = None,
+    status: str = "running",
+    capture_environment: bool = True,
+    tags: dict[str, str] | None = None,
+) -> str:
     """Make a run (running, by this process, unless told otherwise) and return its id."""
     from . import environment
 
@@ -57,8 +67,10 @@ def create(ws: Workspace, *, experiment: str | None, kind: str, command: list[st
     # transaction: a run never exists without them.
     files = []
     if env is not None:
-        for path, text in (("environment/packages.txt", env.packages),
-                           ("environment/git.diff", env.git_diff)):
+        for path, text in (
+            ("environment/packages.txt", env.packages),
+            ("environment/git.diff", env.git_diff),
+        ):
             if text:
                 data = text.encode()
                 files.append((path, ws.store.put_bytes(data)[0], len(data)))
@@ -68,16 +80,35 @@ def create(ws: Workspace, *, experiment: str | None, kind: str, command: list[st
             """INSERT INTO runs (id, name, experiment_id, status, kind, model, command, cwd, host,
                    pid, seed, spec, environment, created_at, started_at, heartbeat_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (run_id, name, exp, status, kind, model, json.dumps(command), str(cwd),
-             socket.gethostname(), os.getpid(), seed, json.dumps(spec) if spec else None,
-             json.dumps(env.summary() if env else {}), now,
-             now if status == "running" else None, time.time()),
+            (
+                run_id,
+                name,
+                exp,
+                status,
+                kind,
+                model,
+                json.dumps(command),
+                str(cwd),
+                socket.gethostname(),
+                os.getpid(),
+                seed,
+                json.dumps(spec) if spec else None,
+                json.dumps(env.summary() if env else {}),
+                now,
+                now if status == "running" else None,
+                time.time(),
+            ),
         )
         for path, oid, size in files:
             _insert_artifact(conn, run_id, path, "environment", oid, size, None)
         write_tags(conn, run_id, tags or {})
-        events.record(conn, "run.start", f"started run {name} ({kind})", subject=run_id,
-                      data={"experiment": experiment or DEFAULT_EXPERIMENT})
+        events.record(
+            conn,
+            "run.start",
+            f"started run {name} ({kind})",
+            subject=run_id,
+            data={"experiment": experiment or DEFAULT_EXPERIMENT},
+        )
     return run_id
 
 
@@ -87,21 +118,28 @@ def mark_running(conn: sqlite3.Connection, run_id: str, pid: int) -> bool:
     cursor = conn.execute(
         "UPDATE runs SET status = 'running', pid = ?, started_at = ?, heartbeat_at = ? "
         "WHERE id = ? AND status IN ('queued', 'running')",
-        (pid, now_iso(), time.time(), run_id))
+        (pid, now_iso(), time.time(), run_id),
+    )
     return cursor.rowcount == 1
 
 
 def heartbeat(conn: sqlite3.Connection, run_id: str) -> None:
-    conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'",
-                 (time.time(), run_id))
+    conn.execute(
+        "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'", (time.time(), run_id)
+    )
 
 
-def finish(conn: sqlite3.Connection, run_id: str, status: str, *, error: str | None = None,
-           exit_code: int | None = None) -> None:
+def finish(
+    conn: sqlite3.Connection,
+    run_id: str,
+    status: str,
+    *,
+    error: str | None = None,
+    exit_code: int | None = None,
+) -> None:
     """End a run; a run that has already ended keeps its first ending."""
     assert status in ENDED
-    row = conn.execute("SELECT name, status, started_at FROM runs WHERE id = ?",
-                       (run_id,)).fetchone()
+    row = conn.execute("SELECT name, status, started_at FROM runs WHERE id = ?", (run_id,)).fetchone()
     if row is None or row["status"] in ENDED:
         return
     ended = now_iso()
@@ -109,11 +147,11 @@ def finish(conn: sqlite3.Connection, run_id: str, status: str, *, error: str | N
     if row["started_at"]:
         from datetime import datetime
 
-        duration = (datetime.fromisoformat(ended)
-                    - datetime.fromisoformat(row["started_at"])).total_seconds()
-    conn.execute("UPDATE runs SET status = ?, error = ?, exit_code = ?, ended_at = ?, "
-                 "duration_s = ? WHERE id = ?",
-                 (status, error, exit_code, ended, duration, run_id))
+        duration = (datetime.fromisoformat(ended) - datetime.fromisoformat(row["started_at"])).total_seconds()
+    conn.execute(
+        "UPDATE runs SET status = ?, error = ?, exit_code = ?, ended_at = ?, duration_s = ? WHERE id = ?",
+        (status, error, exit_code, ended, duration, run_id),
+    )
     message = f"run {row['name']} {status}" + (f": {error}" if error else "")
     events.record(conn, f"run.{status}", message, subject=run_id)
 
@@ -122,13 +160,16 @@ def write_params(conn: sqlite3.Connection, run_id: str, params: dict[str, Any]) 
     conn.executemany(
         "INSERT INTO params (run_id, key, value, num) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, num = excluded.num",
-        [(run_id, k, json.dumps(v, default=str), _as_number(v)) for k, v in params.items()])
+        [(run_id, k, json.dumps(v, default=str), _as_number(v)) for k, v in params.items()],
+    )
 
 
 def write_tags(conn: sqlite3.Connection, run_id: str, tags: dict[str, str]) -> None:
-    conn.executemany("INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
-                     "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-                     [(run_id, check_key(k), str(v)) for k, v in tags.items()])
+    conn.executemany(
+        "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+        [(run_id, check_key(k), str(v)) for k, v in tags.items()],
+    )
 
 
 def check_key(key: Any) -> str:
@@ -146,9 +187,9 @@ def tag(ws: Workspace, ref: str, tags: dict[str, str]) -> str:
         check_key(key)
     with transaction(ws.conn) as conn:
         write_tags(conn, run_id, tags)
-        events.record(conn, "run.tag", "tagged run " + ", ".join(f"{k}={v}" for k, v in
-                                                                  tags.items()),
-                      subject=run_id)
+        events.record(
+            conn, "run.tag", "tagged run " + ", ".join(f"{k}={v}" for k, v in tags.items()), subject=run_id
+        )
     return run_id
 
 
@@ -160,18 +201,20 @@ def _as_number(value: Any) -> float | None:
 
 def add_input(ws: Workspace, run_id: str, version) -> None:
     with transaction(ws.conn) as conn:
-        conn.execute("INSERT OR IGNORE INTO run_inputs (run_id, dataset, version, hash) "
-                     "VALUES (?, ?, ?, ?)", (run_id, version.name, version.version, version.hash))
+        conn.execute(
+            "INSERT OR IGNORE INTO run_inputs (run_id, dataset, version, hash) VALUES (?, ?, ?, ?)",
+            (run_id, version.name, version.version, version.hash),
+        )
 
 
 def input_hashes(ws: Workspace, run_id: str) -> set[str]:
     """The hashes of the data versions a run read."""
-    return {r[0] for r in ws.conn.execute("SELECT hash FROM run_inputs WHERE run_id = ?",
-                                          (run_id,))}
+    return {r[0] for r in ws.conn.execute("SELECT hash FROM run_inputs WHERE run_id = ?", (run_id,))}
 
 
-def add_artifact(ws: Workspace, run_id: str, path: Path, name: str, kind: str,
-                 meta: dict | None = None) -> str:
+def add_artifact(
+    ws: Workspace, run_id: str, path: Path, name: str, kind: str, meta: dict | None = None
+) -> str:
     """Copy a file into the store as one of the run's artifacts; returns its hash."""
     _check_artifact_name(name)
     if not path.is_file():
@@ -181,33 +224,42 @@ def add_artifact(ws: Workspace, run_id: str, path: Path, name: str, kind: str,
     return oid
 
 
-def add_artifact_bytes(ws: Workspace, run_id: str, data: bytes, name: str, kind: str,
-                       meta: dict | None = None) -> str:
+def add_artifact_bytes(
+    ws: Workspace, run_id: str, data: bytes, name: str, kind: str, meta: dict | None = None
+) -> str:
     _check_artifact_name(name)
     oid, _ = ws.store.put_bytes(data)
     _record_artifact(ws, run_id, name, kind, oid, len(data), meta)
     return oid
 
 
-def _record_artifact(ws: Workspace, run_id: str, name: str, kind: str, oid: str, size: int,
-                     meta: dict | None) -> None:
+def _record_artifact(
+    ws: Workspace, run_id: str, name: str, kind: str, oid: str, size: int, meta: dict | None
+) -> None:
     with transaction(ws.conn) as conn:
         _insert_artifact(conn, run_id, name, kind, oid, size, meta)
 
 
-def _insert_artifact(conn: sqlite3.Connection, run_id: str, name: str, kind: str, oid: str,
-                     size: int, meta: dict | None) -> None:
+def _insert_artifact(
+    conn: sqlite3.Connection, run_id: str, name: str, kind: str, oid: str, size: int, meta: dict | None
+) -> None:
     conn.execute(
         "INSERT INTO artifacts (run_id, path, kind, hash, size, meta) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (run_id, path) DO UPDATE SET kind = excluded.kind, hash = excluded.hash, "
         "size = excluded.size, meta = excluded.meta",
-        (run_id, name, kind, oid, size, json.dumps(meta or {})))
+        (run_id, name, kind, oid, size, json.dumps(meta or {})),
+    )
 
 
 def _check_artifact_name(name: str) -> None:
     parts = name.split("/")
-    if (not name or name.startswith("/") or "\\" in name or "\0" in name
-            or any(p in ("", ".", "..") for p in parts)):
+    if (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or "\0" in name
+        or any(p in ("", ".", "..") for p in parts)
+    ):
         raise InvalidInput(f"artifact name {name!r} is not a plain relative path")
 
 
@@ -237,12 +289,19 @@ def _filters(experiment: str | None, where: str | None) -> tuple[list[str], list
 
 def _page(limit: int | None, offset: int) -> str:
     return (f" LIMIT {bounded(int(limit))}" if limit else " LIMIT -1" if offset else "") + (
-        f" OFFSET {int(offset)}" if offset else "")
+        f" OFFSET {int(offset)}" if offset else ""
+    )
 
 
-def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None,
-              sort: str | None = None, limit: int | None = 50,
-              offset: int = 0) -> list[RunSummary]:
+def list_runs(
+    ws: Workspace,
+    *,
+    experiment: str | None = None,
+    where: str | None = None,
+    sort: str | None = None,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> list[RunSummary]:
     """Runs matching the filters, newest first unless sorted otherwise; `offset` pages. A read
     only: a run whose process died shows as running until `reap_lost` marks it."""
     clauses, args = _filters(experiment, where)
@@ -262,34 +321,43 @@ def list_runs(ws: Workspace, *, experiment: str | None = None, where: str | None
 def count_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None) -> int:
     """How many runs list_runs would page through."""
     clauses, args = _filters(experiment, where)
-    query = ("SELECT count(*) FROM runs JOIN experiments ON experiments.id = runs.experiment_id"
-             + (" WHERE " + " AND ".join(clauses) if clauses else ""))
+    query = "SELECT count(*) FROM runs JOIN experiments ON experiments.id = runs.experiment_id" + (
+        " WHERE " + " AND ".join(clauses) if clauses else ""
+    )
     return ws.conn.execute(query, args).fetchone()[0]
 
 
-def _list_by_value(conn: sqlite3.Connection, by_value: tuple, clauses: list[str], args: list,
-                   limit: int | None, offset: int) -> list[sqlite3.Row]:
+def _list_by_value(
+    conn: sqlite3.Connection, by_value: tuple, clauses: list[str], args: list, limit: int | None, offset: int
+) -> list[sqlite3.Row]:
     """Sorted by a metric or param: walk its (key, value) index in order, so the first
     `limit` runs are found without visiting the rest; then the runs that lack the value."""
     table, column, key, desc = by_value
     direction = "DESC" if desc else "ASC"
     where = "".join(f" AND {c}" for c in clauses)
-    valued = (_LIST_SELECT.replace("FROM runs", f"FROM {table} s CROSS JOIN runs "
-                                                "ON runs.id = s.run_id")
-              + f" WHERE s.key = ? AND s.{column} IS NOT NULL{where}")
-    with_value = conn.execute(valued + f" ORDER BY s.{column} {direction}, {NEWEST_FIRST}"
-                              + _page(limit, offset), [key, *args]).fetchall()
+    valued = (
+        _LIST_SELECT.replace("FROM runs", f"FROM {table} s CROSS JOIN runs ON runs.id = s.run_id")
+        + f" WHERE s.key = ? AND s.{column} IS NOT NULL{where}"
+    )
+    with_value = conn.execute(
+        valued + f" ORDER BY s.{column} {direction}, {NEWEST_FIRST}" + _page(limit, offset), [key, *args]
+    ).fetchall()
     if limit and len(with_value) >= limit:
         return with_value
     # The page runs past the valued runs: how far past decides where the rest starts.
-    valued_total = conn.execute(f"SELECT count(*) FROM ({valued})", [key, *args]).fetchone()[0] \
-        if offset else len(with_value)
+    valued_total = (
+        conn.execute(f"SELECT count(*) FROM ({valued})", [key, *args]).fetchone()[0]
+        if offset
+        else len(with_value)
+    )
     rest_offset = max(0, offset - valued_total)
     rest_limit = limit - len(with_value) if limit else None
     without = conn.execute(
         _LIST_SELECT + f" WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = runs.id "
         f"AND s.key = ? AND s.{column} IS NOT NULL){where} ORDER BY {NEWEST_FIRST}"
-        + _page(rest_limit, rest_offset), [key, *args]).fetchall()
+        + _page(rest_limit, rest_offset),
+        [key, *args],
+    ).fetchall()
     return with_value + without
 
 
@@ -297,8 +365,11 @@ def best(found: list[RunSummary]) -> RunSummary | None:
     """The finished run with the best primary metric (rmse, or roc_auc for classifiers)."""
     from ..metrics import higher_is_better, primary
 
-    scored = [(r, r.metrics.get(primary(r.params.get("task", "regression")))) for r in found
-              if r.status == "finished"]
+    scored = [
+        (r, r.metrics.get(primary(r.params.get("task", "regression"))))
+        for r in found
+        if r.status == "finished"
+    ]
     scored = [(r, v) for r, v in scored if v is not None]
     if not scored:
         return None
@@ -310,7 +381,7 @@ def best(found: list[RunSummary]) -> RunSummary | None:
 def by_ids(ws: Workspace, ids: list[str]) -> list[RunSummary]:
     """The runs with these ids, in that order (missing ones left out)."""
     found: dict[str, sqlite3.Row] = {}
-    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         marks = ",".join("?" * len(chunk))
         for row in ws.conn.execute(_LIST_SELECT + f" WHERE runs.id IN ({marks})", chunk):
             found[row["id"]] = row
@@ -321,19 +392,33 @@ def _with_values(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunS
     ids = [r["id"] for r in rows]
     params: dict[str, dict] = {i: {} for i in ids}
     metrics: dict[str, dict] = {i: {} for i in ids}
-    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         marks = ",".join("?" * len(chunk))
-        for r in conn.execute(f"SELECT run_id, key, value FROM params WHERE run_id IN ({marks}) "
-                              "ORDER BY key", chunk):
+        for r in conn.execute(
+            f"SELECT run_id, key, value FROM params WHERE run_id IN ({marks}) ORDER BY key", chunk
+        ):
             params[r[0]][r[1]] = json.loads(r[2])
-        for r in conn.execute(f"SELECT run_id, key, value, is_nan FROM latest_metrics "
-                              f"WHERE run_id IN ({marks}) ORDER BY key", chunk):
+        for r in conn.execute(
+            f"SELECT run_id, key, value, is_nan FROM latest_metrics WHERE run_id IN ({marks}) ORDER BY key",
+            chunk,
+        ):
             metrics[r[0]][r[1]] = read_metric(r[2], r[3])
-    return [RunSummary(id=r["id"], name=r["name"], experiment=r["experiment"],
-                       status=r["status"], kind=r["kind"], model=r["model"],
-                       started_at=r["started_at"], ended_at=r["ended_at"],
-                       duration_s=r["duration_s"], params=params[r["id"]],
-                       metrics=metrics[r["id"]]) for r in rows]
+    return [
+        RunSummary(
+            id=r["id"],
+            name=r["name"],
+            experiment=r["experiment"],
+            status=r["status"],
+            kind=r["kind"],
+            model=r["model"],
+            started_at=r["started_at"],
+            ended_at=r["ended_at"],
+            duration_s=r["duration_s"],
+            params=params[r["id"]],
+            metrics=metrics[r["id"]],
+        )
+        for r in rows
+    ]
 
 
 def resolve(ws: Workspace, ref: str) -> str:
@@ -343,15 +428,24 @@ def resolve(ws: Workspace, ref: str) -> str:
     ids: list[str] = []
     if len(ref) >= MIN_ID_PREFIX and all(c in "0123456789abcdef" for c in ref.lower()):
         prefix = ref.lower()
-        ids = [r[0] for r in conn.execute(
-            "SELECT id FROM runs WHERE id >= ? AND id < ? LIMIT 2", (prefix, prefix + "g"))]
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM runs WHERE id >= ? AND id < ? LIMIT 2", (prefix, prefix + "g")
+            )
+        ]
     if not ids:
         ids = [r[0] for r in conn.execute("SELECT id FROM runs WHERE name = ? LIMIT 2", (ref,))]
     if not ids:
         short = 0 < len(ref) < MIN_ID_PREFIX and all(c in "0123456789abcdef" for c in ref.lower())
-        raise NotFound(f"no run matches {ref!r}; " + (
-            f"an id prefix needs {MIN_ID_PREFIX} characters or more" if short else
-            "`wb runs list` shows the runs"))
+        raise NotFound(
+            f"no run matches {ref!r}; "
+            + (
+                f"an id prefix needs {MIN_ID_PREFIX} characters or more"
+                if short
+                else "`wb runs list` shows the runs"
+            )
+        )
     if len(ids) > 1:
         raise Ambiguous(f"{ref!r} matches more than one run; give more of the id")
     return ids[0]
@@ -368,33 +462,59 @@ def _record(conn: sqlite3.Connection, run_id: str) -> RunRecord:
     row = conn.execute(
         "SELECT runs.*, experiments.name AS experiment FROM runs "
         "JOIN experiments ON experiments.id = runs.experiment_id WHERE runs.id = ?",
-        (run_id,)).fetchone()
+        (run_id,),
+    ).fetchone()
     if row is None:  # removed between resolving the reference and reading it
         raise NotFound(f"run {run_id[:12]} was removed meanwhile")
     listed = _with_values(conn, [row])[0]
-    tags = {r[0]: r[1] for r in conn.execute(
-        "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (run_id,))}
-    inputs = tuple(RunInput(*r) for r in conn.execute(
-        "SELECT dataset, version, hash FROM run_inputs WHERE run_id = ? ORDER BY dataset, version",
-        (run_id,)))
-    artifacts = tuple(RunArtifact(r["path"], r["kind"], r["hash"], r["size"],
-                                  json.loads(r["meta"])) for r in conn.execute(
-        "SELECT path, kind, hash, size, meta FROM artifacts WHERE run_id = ? ORDER BY path",
-        (run_id,)))
-    steps = {r[0]: r[1] for r in conn.execute(
-        "SELECT key, COUNT(*) FROM metrics WHERE run_id = ? GROUP BY key", (run_id,))}
+    tags = {
+        r[0]: r[1]
+        for r in conn.execute("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (run_id,))
+    }
+    inputs = tuple(
+        RunInput(*r)
+        for r in conn.execute(
+            "SELECT dataset, version, hash FROM run_inputs WHERE run_id = ? ORDER BY dataset, version",
+            (run_id,),
+        )
+    )
+    artifacts = tuple(
+        RunArtifact(r["path"], r["kind"], r["hash"], r["size"], json.loads(r["meta"]))
+        for r in conn.execute(
+            "SELECT path, kind, hash, size, meta FROM artifacts WHERE run_id = ? ORDER BY path", (run_id,)
+        )
+    )
+    steps = {
+        r[0]: r[1]
+        for r in conn.execute("SELECT key, COUNT(*) FROM metrics WHERE run_id = ? GROUP BY key", (run_id,))
+    }
     return RunRecord(
-        **vars(listed), tags=tags, inputs=inputs, artifacts=artifacts, metric_steps=steps,
-        command=tuple(json.loads(row["command"])), cwd=row["cwd"], host=row["host"],
-        pid=row["pid"], seed=row["seed"], error=row["error"], exit_code=row["exit_code"],
-        created_at=row["created_at"], environment=json.loads(row["environment"]),
-        spec=json.loads(row["spec"]) if row["spec"] else None)
+        **vars(listed),
+        tags=tags,
+        inputs=inputs,
+        artifacts=artifacts,
+        metric_steps=steps,
+        command=tuple(json.loads(row["command"])),
+        cwd=row["cwd"],
+        host=row["host"],
+        pid=row["pid"],
+        seed=row["seed"],
+        error=row["error"],
+        exit_code=row["exit_code"],
+        created_at=row["created_at"],
+        environment=json.loads(row["environment"]),
+        spec=json.loads(row["spec"]) if row["spec"] else None,
+    )
 
 
 def metric_history(ws: Workspace, run_id: str, key: str) -> list[tuple[int, float | None]]:
-    return [(r[0], read_metric(r[1], r[2])) for r in ws.conn.execute(
-        "SELECT step, value, is_nan FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, id",
-        (run_id, key))]
+    return [
+        (r[0], read_metric(r[1], r[2]))
+        for r in ws.conn.execute(
+            "SELECT step, value, is_nan FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, id",
+            (run_id, key),
+        )
+    ]
 
 
 def stored_metric(value: float | None) -> tuple[float | None, int]:
@@ -416,10 +536,10 @@ def reap_lost(ws: Workspace) -> int:
     host = socket.gethostname()
     stale_before = time.time() - LOST_AFTER_S
     lost = []
-    for r in ws.conn.execute("SELECT id, host, pid, heartbeat_at FROM runs "
-                             "WHERE status = 'running'"):
+    for r in ws.conn.execute("SELECT id, host, pid, heartbeat_at FROM runs WHERE status = 'running'"):
         if (r["heartbeat_at"] or 0) < stale_before or (
-                r["host"] == host and r["pid"] and not pid_alive(r["pid"])):
+            r["host"] == host and r["pid"] and not pid_alive(r["pid"])
+        ):
             lost.append(r["id"])
     if lost:
         with transaction(ws.conn) as conn:
@@ -447,10 +567,13 @@ def remove(ws: Workspace, ref: str) -> str:
             raise InvalidInput(f"run {row['name']} is {row['status']}; `wb runs kill` it first")
         registered = conn.execute(
             "SELECT m.name || '@' || v.version FROM model_versions v JOIN models m "
-            "ON m.id = v.model_id WHERE v.run_id = ? LIMIT 1", (run_id,)).fetchone()
+            "ON m.id = v.model_id WHERE v.run_id = ? LIMIT 1",
+            (run_id,),
+        ).fetchone()
         if registered:
-            raise InvalidInput(f"run {row['name']} made the registered model {registered[0]}; "
-                               f"its lineage must stay")
+            raise InvalidInput(
+                f"run {row['name']} made the registered model {registered[0]}; its lineage must stay"
+            )
         conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         events.record(conn, "run.rm", f"removed run {row['name']}", subject=run_id)
     return run_id

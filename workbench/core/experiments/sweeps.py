@@ -38,10 +38,17 @@ def grid(sweep: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(sweep[k] for k in keys))]
 
 
-def run_grid(ws: Workspace, base: training.TrainSpec, sweep: Mapping[str, Sequence[Any]], *,
-             experiment: str | None, jobs: int = 1, tags: Mapping[str, str] | None = None,
-             on_done: Callable[[TrialOutcome], None] | None = None,
-             on_progress: training.OnProgress | None = None) -> list[TrialOutcome]:
+def run_grid(
+    ws: Workspace,
+    base: training.TrainSpec,
+    sweep: Mapping[str, Sequence[Any]],
+    *,
+    experiment: str | None,
+    jobs: int = 1,
+    tags: Mapping[str, str] | None = None,
+    on_done: Callable[[TrialOutcome], None] | None = None,
+    on_progress: training.OnProgress | None = None,
+) -> list[TrialOutcome]:
     """Train every point of the grid: one after another in this process, or with `jobs` > 1
     through the Executor (local worker processes). Ctrl-C ends the runs in progress
     as killed, starts no more, and raises BatchInterrupted (exit 130) saying which runs it
@@ -69,18 +76,30 @@ def run_grid(ws: Workspace, base: training.TrainSpec, sweep: Mapping[str, Sequen
         return _run_here(ws, prepared, experiment, dict(tags or {}), on_done, on_progress)
     del prepared  # each worker prepares its own copy
     return LocalExecutor().train_batch(
-        ws, specs, jobs=jobs, experiment=experiment, tags=dict(tags or {}), on_done=on_done,
-        on_progress=on_progress)
+        ws,
+        specs,
+        jobs=jobs,
+        experiment=experiment,
+        tags=dict(tags or {}),
+        on_done=on_done,
+        on_progress=on_progress,
+    )
 
 
-def _run_here(ws: Workspace, prepared: list[training.Prepared], experiment: str | None,
-              tags: dict[str, str], on_done: Callable[[TrialOutcome], None] | None,
-              on_progress: training.OnProgress | None) -> list[TrialOutcome]:
+def _run_here(
+    ws: Workspace,
+    prepared: list[training.Prepared],
+    experiment: str | None,
+    tags: dict[str, str],
+    on_done: Callable[[TrialOutcome], None] | None,
+    on_progress: training.OnProgress | None,
+) -> list[TrialOutcome]:
     outcomes: list[TrialOutcome] = []
     for p in prepared:
         try:
-            outcomes.append(training.attempt(ws, p, experiment=experiment, tags=tags,
-                                             on_progress=on_progress))
+            outcomes.append(
+                training.attempt(ws, p, experiment=experiment, tags=tags, on_progress=on_progress)
+            )
         except training.TrainingInterrupted as exc:  # the run itself is already ended as killed
             raise BatchInterrupted([exc.run_id]) from None
         except KeyboardInterrupt:

@@ -127,8 +127,15 @@ class Run:
         """Store a file's bytes with the run under `name` (default: the file's name)."""
         return runs_mod.add_artifact(self.ws, self.id, Path(path), name or Path(path).name, "file")
 
-    def log_model(self, model: Any, name: str = "model", meta: Mapping[str, Any] | None = None,
-                  *, input_example: Any = None, target: str | None = None) -> str:
+    def log_model(
+        self,
+        model: Any,
+        name: str = "model",
+        meta: Mapping[str, Any] | None = None,
+        *,
+        input_example: Any = None,
+        target: str | None = None,
+    ) -> str:
         """Store a fitted model (a scikit-learn estimator or pipeline, LightGBM's included, or a
         LightGBM Booster) in a format that runs no code on load, with what scoring it needs:
         its input columns and their types (from `input_example`, a data frame of the columns
@@ -144,25 +151,27 @@ class Run:
             if target is None:
                 target = self._param("target")
             try:
-                described = scoring.describe(model, input_example=input_example,
-                                             dataset=self._only_input(), target=target)
+                described = scoring.describe(
+                    model, input_example=input_example, dataset=self._only_input(), target=target
+                )
             except InvalidInput:
                 raise
             except Exception as exc:  # a model of a kind wb cannot look into is still kept
-                described = {"unscorable": f"wb could not tell what it takes "
-                                           f"({type(exc).__name__}: {exc})"}
+                described = {"unscorable": f"wb could not tell what it takes ({type(exc).__name__}: {exc})"}
             found = {k: v for k, v in described.items() if k not in meta}
         payload, format_meta = model_io.dump(model)
-        return runs_mod.add_artifact_bytes(self.ws, self.id, payload, name, "model",
-                                           {**format_meta, **found, **meta})
+        return runs_mod.add_artifact_bytes(
+            self.ws, self.id, payload, name, "model", {**format_meta, **found, **meta}
+        )
 
     def _param(self, key: str) -> str | None:
         """A parameter logged so far (buffered or written), as text."""
         with self._lock:
             if key in self._params:
                 return None if self._params[key] is None else str(self._params[key])
-        row = self.ws.conn.execute("SELECT value FROM params WHERE run_id = ? AND key = ?",
-                                   (self.id, key)).fetchone()
+        row = self.ws.conn.execute(
+            "SELECT value FROM params WHERE run_id = ? AND key = ?", (self.id, key)
+        ).fetchone()
         if row is None:
             return None
         import json
@@ -177,8 +186,9 @@ class Run:
         """The dataset version this run read, when it read exactly one."""
         from ..data import datasets
 
-        rows = self.ws.conn.execute("SELECT dataset, version FROM run_inputs WHERE run_id = ?",
-                                    (self.id,)).fetchall()
+        rows = self.ws.conn.execute(
+            "SELECT dataset, version FROM run_inputs WHERE run_id = ?", (self.id,)
+        ).fetchall()
         if len(rows) != 1:
             return None
         try:
@@ -195,8 +205,7 @@ class Run:
         return datasets.load(self.ws, version)
 
     # -- flushing and ending ----------------------------------------------------------------
-    def flush(self, *, heartbeat: bool = False, finish: tuple[str, str | None] | None = None
-              ) -> None:
+    def flush(self, *, heartbeat: bool = False, finish: tuple[str, str | None] | None = None) -> None:
         """Write what is buffered in one transaction (with the heartbeat, or the run's end)."""
         with _FLUSHER.lock:
             with self._lock:
@@ -223,20 +232,29 @@ class Run:
             self._params = {**params, **self._params}
             self._tags = {**tags, **self._tags}
 
-    def _write(self, metrics: list, latest: dict, params: dict, tags: dict, *, heartbeat: bool,
-               finish: tuple[str, str | None] | None) -> None:
+    def _write(
+        self,
+        metrics: list,
+        latest: dict,
+        params: dict,
+        tags: dict,
+        *,
+        heartbeat: bool,
+        finish: tuple[str, str | None] | None,
+    ) -> None:
         with transaction(_FLUSHER.connection(self.ws)) as conn:
             conn.executemany(
-                "INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(r, k, s, *runs_mod.stored_metric(v), t) for r, k, s, v, t in metrics])
+                "INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
+                [(r, k, s, *runs_mod.stored_metric(v), t) for r, k, s, v, t in metrics],
+            )
             conn.executemany(
                 """INSERT INTO latest_metrics (run_id, key, step, value, is_nan)
                    VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step,
                    value = excluded.value, is_nan = excluded.is_nan
                    WHERE excluded.step >= latest_metrics.step""",
-                [(self.id, k, s, *runs_mod.stored_metric(v)) for k, (s, v) in latest.items()])
+                [(self.id, k, s, *runs_mod.stored_metric(v)) for k, (s, v) in latest.items()],
+            )
             runs_mod.write_params(conn, self.id, params)
             runs_mod.write_tags(conn, self.id, tags)
             if heartbeat:
@@ -271,9 +289,14 @@ def _metric_value(key: str, value: Any) -> float:
         raise InvalidInput(f"metric {key!r} must be a number, not {value!r}") from None
 
 
-def start_run(experiment: str | None = None, params: Mapping[str, Any] | None = None, *,
-              name: str | None = None, tags: Mapping[str, Any] | None = None,
-              workspace: str | os.PathLike | None = None) -> Run:
+def start_run(
+    experiment: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    name: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    workspace: str | os.PathLike | None = None,
+) -> Run:
     """Start a run in the workspace found from here, or attach to the one `wb run` made."""
     found = Workspace.find(workspace)
     # One Workspace (and so one database connection) per folder for the process's runs.
@@ -284,8 +307,14 @@ def start_run(experiment: str | None = None, params: Mapping[str, Any] | None = 
             raise WbError(f"{ENV_RUN_ID}={attached} names no run in {ws.root}")
         run = Run(ws, attached, owned=False)
     else:
-        run_id = runs_mod.create(ws, experiment=experiment, kind="script", name=name,
-                                 command=[sys.executable, *sys.argv], cwd=Path.cwd())
+        run_id = runs_mod.create(
+            ws,
+            experiment=experiment,
+            kind="script",
+            name=name,
+            command=[sys.executable, *sys.argv],
+            cwd=Path.cwd(),
+        )
         run = Run(ws, run_id, owned=True)
     if params:
         run.log_params(params)

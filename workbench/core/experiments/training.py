@@ -88,8 +88,9 @@ def prepare(ws: Workspace, spec: TrainSpec, loaded: TrainingData | None = None) 
     loaded = loaded or load(ws, spec.data, spec.window)
     version, df = loaded.version, loaded.frame
     if spec.target not in df.columns:
-        raise InvalidInput(f"{version.ref} has no column {spec.target!r}; its columns are "
-                           f"{', '.join(df.columns)}")
+        raise InvalidInput(
+            f"{version.ref} has no column {spec.target!r}; its columns are {', '.join(df.columns)}"
+        )
     df = df.filter(pl.col(spec.target).is_not_null())
     if df.height < 2:
         raise InvalidInput(f"{version.ref} has fewer than 2 rows with a {spec.target!r} value")
@@ -101,9 +102,17 @@ def prepare(ws: Workspace, spec: TrainSpec, loaded: TrainingData | None = None) 
     y_val = val_df.get_column(spec.target).to_numpy()
     if task == "classification" and len(set(y_train.tolist())) < 2:
         raise InvalidInput(f"the training part has only one class of {spec.target!r}")
-    prepared = Prepared(spec, loaded, task, feature_spec, built,
-                        features.build(train_df, feature_spec),
-                        features.build(val_df, feature_spec), y_train, y_val)
+    prepared = Prepared(
+        spec,
+        loaded,
+        task,
+        feature_spec,
+        built,
+        features.build(train_df, feature_spec),
+        features.build(val_df, feature_spec),
+        y_train,
+        y_val,
+    )
     _trial_fit(prepared)
     return prepared
 
@@ -138,8 +147,7 @@ def _trial_fit(p: Prepared) -> None:
             trial.fit(p.X_train[rows], p.y_train[rows], **fit_params)
     except Exception as exc:  # the estimator's own words name the bad value
         message = _NATIVE_PLACE.sub("", (str(exc).strip().splitlines() or [type(exc).__name__])[0])
-        raise InvalidInput(f"cannot train {p.spec.model} with these parameters: {message}"
-                           ) from None
+        raise InvalidInput(f"cannot train {p.spec.model} with these parameters: {message}") from None
 
 
 def load(ws: Workspace, ref: str, window: int = 1) -> TrainingData:
@@ -148,20 +156,24 @@ def load(ws: Workspace, ref: str, window: int = 1) -> TrainingData:
     import polars as pl
 
     if isinstance(window, bool) or not isinstance(window, int) or window < 0:
-        raise InvalidInput(f"the training window must be a whole number of versions, not "
-                           f"{window!r}")
+        raise InvalidInput(f"the training window must be a whole number of versions, not {window!r}")
     version = datasets.resolve(ws, ref)
     if version.valid is False:
-        warnings.warn(Caution(f"{version.ref} breaks its contract (`wb data validate "
-                              f"{version.ref}`); training on it anyway"), stacklevel=2)
+        warnings.warn(
+            Caution(
+                f"{version.ref} breaks its contract (`wb data validate {version.ref}`); training on it anyway"
+            ),
+            stacklevel=2,
+        )
     versions = (*_before(ws, version, window), version)
     frames = [datasets.load(ws, v) for v in versions]
     try:
         frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
-    except (pl.exceptions.SchemaError, pl.exceptions.ShapeError,
-            pl.exceptions.ComputeError) as exc:
-        raise InvalidInput(f"the versions {versions[0].ref} to {version.ref} do not stack into "
-                           f"one table to train on ({str(exc).splitlines()[0]})") from None
+    except (pl.exceptions.SchemaError, pl.exceptions.ShapeError, pl.exceptions.ComputeError) as exc:
+        raise InvalidInput(
+            f"the versions {versions[0].ref} to {version.ref} do not stack into "
+            f"one table to train on ({str(exc).splitlines()[0]})"
+        ) from None
     return TrainingData(version, frame, versions)
 
 
@@ -169,9 +181,10 @@ def _before(ws: Workspace, version: datasets.DatasetVersion, window: int) -> lis
     """The valid versions before `version` that a window of `window` takes, oldest first."""
     if window == 1:
         return []
-    valid = [v for v in datasets.log(ws, version.name)
-             if v.version < version.version and v.valid is not False]
-    return valid if window == 0 else valid[-(window - 1):]
+    valid = [
+        v for v in datasets.log(ws, version.name) if v.version < version.version and v.valid is not False
+    ]
+    return valid if window == 0 else valid[-(window - 1) :]
 
 
 def _task(spec: TrainSpec, dtype, n_unique: int) -> str:
@@ -179,8 +192,10 @@ def _task(spec: TrainSpec, dtype, n_unique: int) -> str:
         raise InvalidInput(f"unknown task {spec.task!r}; use regression or classification")
     numeric = dtype.is_numeric()
     if spec.task == "regression" and not numeric:
-        raise InvalidInput(f"target {spec.target!r} has type {dtype}: regression needs numbers "
-                           f"(use --task classification for categories)")
+        raise InvalidInput(
+            f"target {spec.target!r} has type {dtype}: regression needs numbers "
+            f"(use --task classification for categories)"
+        )
     if spec.task != AUTO:
         return spec.task
     # Floats are quantities; integers too unless they are 0/1 flags; text and booleans are labels.
@@ -203,8 +218,10 @@ def _split(df, spec: TrainSpec):
         raise InvalidInput(f"split column {column!r} is not in the data")
     dtype = df.schema[column]
     if not (dtype.is_temporal() or dtype.is_numeric()):
-        raise InvalidInput(f"split column {column!r} is {dtype}: a time split needs dates, "
-                           f"times or numbers, whose order is time's")
+        raise InvalidInput(
+            f"split column {column!r} is {dtype}: a time split needs dates, "
+            f"times or numbers, whose order is time's"
+        )
     times = df.get_column(column).drop_nulls().unique().sort()
     if times.len() < 2:
         raise InvalidInput(f"split column {column!r} has a single value; nothing to validate on")
@@ -213,9 +230,15 @@ def _split(df, spec: TrainSpec):
     return df.filter(pl.col(column) < cut), df.filter(pl.col(column) >= cut)
 
 
-def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
-          prepared: Prepared | None = None, tags: dict[str, str] | None = None,
-          on_progress: OnProgress | None = None) -> str:
+def train(
+    ws: Workspace,
+    spec: TrainSpec,
+    *,
+    experiment: str | None = None,
+    prepared: Prepared | None = None,
+    tags: dict[str, str] | None = None,
+    on_progress: OnProgress | None = None,
+) -> str:
     """Train as a new run; returns the run id. `on_progress` hears how the fit goes. A
     failure ends the run as failed and is raised as it was; Ctrl-C ends it as killed and
     raises TrainingInterrupted."""
@@ -225,9 +248,14 @@ def train(ws: Workspace, spec: TrainSpec, *, experiment: str | None = None,
     return run_id
 
 
-def attempt(ws: Workspace, prepared: Prepared, *, experiment: str | None = None,
-            tags: dict[str, str] | None = None,
-            on_progress: OnProgress | None = None) -> TrialOutcome:
+def attempt(
+    ws: Workspace,
+    prepared: Prepared,
+    *,
+    experiment: str | None = None,
+    tags: dict[str, str] | None = None,
+    on_progress: OnProgress | None = None,
+) -> TrialOutcome:
     """Train as a new run, as one of a batch: a failure is its outcome (the run is recorded
     failed; the batch goes on), not an error. Ctrl-C raises TrainingInterrupted."""
     spec = prepared.spec
@@ -256,20 +284,40 @@ def _reason(exc: Exception) -> str:
 
 
 def _create_run(ws: Workspace, spec: TrainSpec, experiment: str | None) -> str:
-    return runs.create(ws, experiment=experiment, kind="train", model=spec.model,
-                       command=["wb", "train", *_argv(spec)], cwd=Path.cwd(),
-                       spec=spec.to_dict(), seed=spec.seed)
+    return runs.create(
+        ws,
+        experiment=experiment,
+        kind="train",
+        model=spec.model,
+        command=["wb", "train", *_argv(spec)],
+        cwd=Path.cwd(),
+        spec=spec.to_dict(),
+        seed=spec.seed,
+    )
 
 
-def _fit_run(ws: Workspace, run_id: str, prepared: Prepared, tags: dict[str, str] | None,
-             on_progress: OnProgress | None) -> None:
+def _fit_run(
+    ws: Workspace,
+    run_id: str,
+    prepared: Prepared,
+    tags: dict[str, str] | None,
+    on_progress: OnProgress | None,
+) -> None:
     spec = prepared.spec
     try:
         with Run(ws, run_id, owned=True) as run:  # an exception ends the run as failed
             for used in prepared.data.versions:
                 runs.add_input(ws, run_id, used)
-            run.log_params({**prepared.built.params, "model": spec.model, "target": spec.target,
-                            "task": prepared.task, "split": spec.split, "seed": spec.seed})
+            run.log_params(
+                {
+                    **prepared.built.params,
+                    "model": spec.model,
+                    "target": spec.target,
+                    "task": prepared.task,
+                    "split": spec.split,
+                    "seed": spec.seed,
+                }
+            )
             for key, value in (tags or {}).items():
                 run.set_tag(key, value)
             _fit_and_log(run, prepared, on_progress)
@@ -280,8 +328,18 @@ def _fit_run(ws: Workspace, run_id: str, prepared: Prepared, tags: dict[str, str
 
 
 def _argv(spec: TrainSpec) -> list[str]:
-    argv = ["--data", spec.data, "--target", spec.target, "--model", spec.model,
-            "--split", spec.split, "--seed", str(spec.seed)]
+    argv = [
+        "--data",
+        spec.data,
+        "--target",
+        spec.target,
+        "--model",
+        spec.model,
+        "--split",
+        spec.split,
+        "--seed",
+        str(spec.seed),
+    ]
     if spec.window != 1:
         argv += ["--window", str(spec.window)]
     for key, value in spec.params.items():
@@ -321,10 +379,18 @@ def _fit_and_log(run: Run, p: Prepared, on_progress: OnProgress | None = None) -
     run.log_metrics(scores)
     run.log_metrics({"train_rows": len(p.y_train), "val_rows": len(p.y_val)})
     _log_importances(run, model, prep)
-    run.log_model(pipeline, name="model", meta={
-        "task": p.task, "target": p.spec.target, "model": p.spec.model,
-        "features": p.features.to_dict(), "dataset": p.data.version.ref,
-        "dataset_hash": p.data.version.hash})
+    run.log_model(
+        pipeline,
+        name="model",
+        meta={
+            "task": p.task,
+            "target": p.spec.target,
+            "model": p.spec.model,
+            "features": p.features.to_dict(),
+            "dataset": p.data.version.ref,
+            "dataset_hash": p.data.version.hash,
+        },
+    )
 
 
 def _lightgbm_fit_params(p: Prepared, Xt_val) -> dict[str, Any]:
@@ -347,8 +413,9 @@ class _Rounds:
         self.on_progress = on_progress
 
     def __call__(self, env) -> None:
-        self.on_progress("fitting", env.iteration - env.begin_iteration + 1,
-                         env.end_iteration - env.begin_iteration)
+        self.on_progress(
+            "fitting", env.iteration - env.begin_iteration + 1, env.end_iteration - env.begin_iteration
+        )
 
 
 def _log_learning_curve(run: Run, model) -> None:
@@ -367,5 +434,6 @@ def _log_importances(run: Run, model, prep) -> None:
         return
     names = list(prep.get_feature_names_out())
     ranked = sorted(zip(names, (float(v) for v in values), strict=True), key=lambda kv: -kv[1])
-    runs.add_artifact_bytes(run.ws, run.id, json.dumps(dict(ranked), indent=2).encode(),
-                            "feature_importances.json", "file")
+    runs.add_artifact_bytes(
+        run.ws, run.id, json.dumps(dict(ranked), indent=2).encode(), "feature_importances.json", "file"
+    )

@@ -31,6 +31,7 @@ RUN_ID_RE = re.compile(r"[0-9a-f]{32}")
 @dataclass(frozen=True)
 class Rule:
     """A value that `ok` accepts; `words` say what it must be."""
+
     words: str
     ok: Callable[[Any], bool]
 
@@ -38,18 +39,21 @@ class Rule:
 @dataclass(frozen=True)
 class Each:
     """A list whose every item has the shape `item`."""
+
     item: Shape
 
 
 @dataclass(frozen=True)
 class Values:
     """A JSON object whose every value has the shape `value`."""
+
     value: Shape
 
 
 @dataclass(frozen=True)
 class Maybe:
     """`shape`, or null (or, as a field, absent)."""
+
     shape: Shape
 
 
@@ -78,35 +82,57 @@ HASH = Rule("a hash (64 hex digits)", lambda v: type(v) is str and HASH_RE.fullm
 TIME = Rule("a timestamp", _iso_time)
 DTYPE = Rule("a column type", lambda v: type(v) is str and v.partition("(")[0] in DTYPES)
 SCHEMA = Each({"name": TEXT, "dtype": DTYPE})
-FEATURES = {"inputs": SCHEMA, "dates": Each(TEXT), "categorical": Each(TEXT),
-            "numeric": Each(TEXT)}
+FEATURES = {"inputs": SCHEMA, "dates": Each(TEXT), "categorical": Each(TEXT), "numeric": Each(TEXT)}
 
 MODEL = {
-    "name": TEXT, "version": WHOLE, "run_id": TEXT, "artifact_hash": HASH, "schema": SCHEMA,
-    "metrics": Values(Maybe(NUMBER)), "description": Maybe(TEXT),
+    "name": TEXT,
+    "version": WHOLE,
+    "run_id": TEXT,
+    "artifact_hash": HASH,
+    "schema": SCHEMA,
+    "metrics": Values(Maybe(NUMBER)),
+    "description": Maybe(TEXT),
     "artifact_meta": {"format": TEXT, "dataset": Maybe(TEXT), "dataset_hash": Maybe(HASH)},
 }
 RUN = {
     "id": Rule("a run id (32 hex digits)", lambda v: type(v) is str and RUN_ID_RE.fullmatch(v)),
-    "name": TEXT, "experiment": TEXT,
+    "name": TEXT,
+    "experiment": TEXT,
     "status": Rule('"finished" (only finished runs register)', lambda v: v == "finished"),
-    "kind": TEXT, "model": Maybe(TEXT), "command": Each(TEXT), "cwd": Maybe(TEXT),
-    "host": Maybe(TEXT), "pid": Maybe(WHOLE), "seed": Maybe(WHOLE), "spec": Maybe(Values(ANY)),
-    "environment": Values(ANY), "error": Maybe(TEXT), "exit_code": Maybe(WHOLE),
-    "created_at": TIME, "started_at": Maybe(TIME), "ended_at": Maybe(TIME),
-    "duration_s": Maybe(NUMBER), "params": Values(ANY), "tags": Values(TEXT),
+    "kind": TEXT,
+    "model": Maybe(TEXT),
+    "command": Each(TEXT),
+    "cwd": Maybe(TEXT),
+    "host": Maybe(TEXT),
+    "pid": Maybe(WHOLE),
+    "seed": Maybe(WHOLE),
+    "spec": Maybe(Values(ANY)),
+    "environment": Values(ANY),
+    "error": Maybe(TEXT),
+    "exit_code": Maybe(WHOLE),
+    "created_at": TIME,
+    "started_at": Maybe(TIME),
+    "ended_at": Maybe(TIME),
+    "duration_s": Maybe(NUMBER),
+    "params": Values(ANY),
+    "tags": Values(TEXT),
     "metrics": Values(Maybe(NUMBER)),
     "metric_history": Each((TEXT, WHOLE, Maybe(NUMBER), NUMBER)),
     "inputs": Each({"dataset": TEXT, "version": WHOLE, "hash": HASH}),
-    "artifacts": Each({"path": TEXT, "kind": TEXT, "hash": HASH, "size": SIZE,
-                       "meta": Values(ANY)}),
+    "artifacts": Each({"path": TEXT, "kind": TEXT, "hash": HASH, "size": SIZE, "meta": Values(ANY)}),
 }
 # Only what identifies the data: its schema, profile and counts are computed again here, from
 # the verified bytes, as `wb data add` computes them.
-DATASET = {"name": TEXT, "version": WHOLE, "hash": HASH,
-           "format": Rule("one of " + ", ".join(FORMAT_NAMES), lambda v: v in FORMAT_NAMES)}
+DATASET = {
+    "name": TEXT,
+    "version": WHOLE,
+    "hash": HASH,
+    "format": Rule("one of " + ", ".join(FORMAT_NAMES), lambda v: v in FORMAT_NAMES),
+}
 MANIFEST = {
-    "model": MODEL, "run": RUN, "dataset": Maybe(DATASET),
+    "model": MODEL,
+    "run": RUN,
+    "dataset": Maybe(DATASET),
     "contract": Maybe({"dataset": TEXT, "text": TEXT}),
     "objects": Each({"hash": HASH, "size": SIZE, "role": TEXT}),
 }
@@ -236,10 +262,18 @@ def _check_names(manifest: dict[str, Any]) -> None:
 
 def check_run_name(name: str) -> None:
     """A run's name is free text to `wb run --name`, but never a path or a terminal escape."""
-    if (not name or len(name) > 100 or not name.isprintable() or "/" in name or "\\" in name
-            or name in (".", "..")):
-        raise InvalidInput(f"run name {name!r} is not allowed: use printable text without "
-                           f"'/' or '\\', at most 100 characters")
+    if (
+        not name
+        or len(name) > 100
+        or not name.isprintable()
+        or "/" in name
+        or "\\" in name
+        or name in (".", "..")
+    ):
+        raise InvalidInput(
+            f"run name {name!r} is not allowed: use printable text without "
+            f"'/' or '\\', at most 100 characters"
+        )
 
 
 def referenced(manifest: dict[str, Any]) -> set[str]:

@@ -50,9 +50,13 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict
     if not dest.parent.is_dir():
         raise InvalidInput(f"folder {dest.parent} does not exist")
     run = runs.get(ws, mv.run_id)
-    history = [[key, step, runs.read_metric(value, is_nan), at] for key, step, value, is_nan, at
-               in ws.conn.execute("SELECT key, step, value, is_nan, timestamp FROM metrics "
-                                  "WHERE run_id = ? ORDER BY id", (mv.run_id,))]
+    history = [
+        [key, step, runs.read_metric(value, is_nan), at]
+        for key, step, value, is_nan, at in ws.conn.execute(
+            "SELECT key, step, value, is_nan, timestamp FROM metrics WHERE run_id = ? ORDER BY id",
+            (mv.run_id,),
+        )
+    ]
     objects = {mv.artifact_hash: "model"}
     objects.update({a.hash: f"artifact {a.path}" for a in run.artifacts})
     dataset = None
@@ -68,12 +72,14 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict
     name = (mv.dataset or "").partition("@")[0]
     contract_text = contracts.get_text(ws, name) if name else None
     manifest = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "created_at": now_iso(),
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": now_iso(),
         "model": {**mv.to_dict(), "artifact_meta": mv.artifact_meta},
-        "run": {**run.to_dict(), "metric_history": history}, "dataset": dataset,
+        "run": {**run.to_dict(), "metric_history": history},
+        "dataset": dataset,
         "contract": {"dataset": name, "text": contract_text} if contract_text else None,
-        "objects": [{"hash": oid, "size": ws.store.size(oid), "role": role}
-                    for oid, role in objects.items()],
+        "objects": [{"hash": oid, "size": ws.store.size(oid), "role": role} for oid, role in objects.items()],
     }
     tmp = dest.with_name(f".{dest.name}.wb-tmp")
     try:
@@ -88,8 +94,13 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
-    return {"model": mv.ref, "file": str(dest), "objects": len(objects),
-            "with_data": dataset is not None, "with_contract": contract_text is not None}
+    return {
+        "model": mv.ref,
+        "file": str(dest),
+        "objects": len(objects),
+        "with_data": dataset is not None,
+        "with_contract": contract_text is not None,
+    }
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -139,8 +150,10 @@ class _Budget:
         data = self.source.read(allowed if n < 0 else min(n, allowed))
         self.count += len(data)
         if self.count > self.limit:
-            raise InvalidInput(f"{self.path} expands to more than its manifest declares (a "
-                               f"compression bomb?); nothing was imported")
+            raise InvalidInput(
+                f"{self.path} expands to more than its manifest declares (a "
+                f"compression bomb?); nothing was imported"
+            )
         return data
 
 
@@ -167,8 +180,7 @@ def _read_checked(ws: Workspace, path: Path, staged: dict[str, StagedObject]) ->
     """Check the manifest, then every member against it, staging each object; returns the
     manifest. Nothing past the manifest is read until the manifest has checked out."""
     with contextlib.ExitStack() as stack:
-        stream = _Budget(stack.enter_context(_expanded(path)),
-                         MAX_MANIFEST_BYTES + FRAMING_TOTAL, path)
+        stream = _Budget(stack.enter_context(_expanded(path)), MAX_MANIFEST_BYTES + FRAMING_TOTAL, path)
         try:
             tar = stack.enter_context(tarfile.open(fileobj=stream, mode="r|"))
         except DAMAGE:
@@ -180,19 +192,26 @@ def _read_checked(ws: Workspace, path: Path, staged: dict[str, StagedObject]) ->
                 if manifest is None:
                     manifest = _manifest(ws, tar, member, path)
                     expected = {o["hash"]: o["size"] for o in manifest["objects"]}
-                    stream.limit = (stream.count + sum(expected.values()) + FRAMING_TOTAL
-                                    + FRAMING_PER_MEMBER * len(expected))
+                    stream.limit = (
+                        stream.count
+                        + sum(expected.values())
+                        + FRAMING_TOTAL
+                        + FRAMING_PER_MEMBER * len(expected)
+                    )
                     continue
                 oid = _object_id(member, path, expected, staged)
                 # tarfile yields no more of a member than its header's size: refused here, a
                 # member larger than the manifest says is never written nor hashed.
                 if member.size != expected[oid]:
-                    raise InvalidInput(f"{path}: object {oid[:12]} is {member.size} bytes; its "
-                                       f"manifest says {expected[oid]}")
+                    raise InvalidInput(
+                        f"{path}: object {oid[:12]} is {member.size} bytes; its manifest says {expected[oid]}"
+                    )
                 staged[oid] = ws.store.stage_stream(tar.extractfile(member))
                 if staged[oid].oid != oid:
-                    raise InvalidInput(f"{path}: object {oid[:12]} does not match its hash "
-                                       f"(the bundle was altered or damaged)")
+                    raise InvalidInput(
+                        f"{path}: object {oid[:12]} does not match its hash "
+                        f"(the bundle was altered or damaged)"
+                    )
         except DAMAGE as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InvalidInput(f"{path} is damaged or truncated ({reason})") from None
@@ -207,14 +226,14 @@ def _read_checked(ws: Workspace, path: Path, staged: dict[str, StagedObject]) ->
 def _check_member(member: tarfile.TarInfo, path: Path) -> None:
     name = member.name
     if not member.isfile():
-        raise InvalidInput(f"{path}: {name!r} is not a regular file (links and folders are "
-                           f"refused)")
+        raise InvalidInput(f"{path}: {name!r} is not a regular file (links and folders are refused)")
     if name.startswith("/") or ".." in name.split("/") or "\\" in name:
         raise InvalidInput(f"{path}: {name!r} is not a safe relative path")
 
 
-def _object_id(member: tarfile.TarInfo, path: Path, expected: dict[str, int],
-               staged: dict[str, StagedObject]) -> str:
+def _object_id(
+    member: tarfile.TarInfo, path: Path, expected: dict[str, int], staged: dict[str, StagedObject]
+) -> str:
     match = OBJECT_NAME.fullmatch(member.name)
     if not match or match.group(1) not in expected:
         raise InvalidInput(f"{path}: {member.name!r} is not in the bundle's manifest")
@@ -223,8 +242,7 @@ def _object_id(member: tarfile.TarInfo, path: Path, expected: dict[str, int],
     return match.group(1)
 
 
-def _manifest(ws: Workspace, tar: tarfile.TarFile, member: tarfile.TarInfo,
-              path: Path) -> dict[str, Any]:
+def _manifest(ws: Workspace, tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> dict[str, Any]:
     """The first member, read and checked in full: its shape, its names, its references and
     the size it declares."""
     if member.name != MANIFEST:
@@ -236,11 +254,14 @@ def _manifest(ws: Workspace, tar: tarfile.TarFile, member: tarfile.TarInfo,
     if manifest.get("format") != FORMAT:
         raise InvalidInput(f"{path} is not a wb bundle")
     if not bundle_manifest.WHOLE.ok(version):
-        raise InvalidInput(f"{path}: its manifest is malformed (manifest.format_version must "
-                           f"be a whole number)")
+        raise InvalidInput(
+            f"{path}: its manifest is malformed (manifest.format_version must be a whole number)"
+        )
     if version > FORMAT_VERSION:
-        raise InvalidInput(f"{path} was written by a newer wb (bundle format {version}, this wb "
-                           f"reads {FORMAT_VERSION}); upgrade wb to import it")
+        raise InvalidInput(
+            f"{path} was written by a newer wb (bundle format {version}, this wb "
+            f"reads {FORMAT_VERSION}); upgrade wb to import it"
+        )
     bundle_manifest.check(manifest, path)
     _check_size(ws, manifest, path)
     _check_references(ws, manifest, path)
@@ -251,8 +272,10 @@ def _check_size(ws: Workspace, manifest: dict[str, Any], path: Path) -> None:
     cap_mb = ws.config.bundles.max_expanded_mb
     total = sum(o["size"] for o in manifest["objects"])
     if total > cap_mb * MIB:
-        raise InvalidInput(f"{path} holds {total / MIB:,.0f} MB of objects, more than the "
-                           f"{cap_mb:,} MB that [bundles] max_expanded_mb allows")
+        raise InvalidInput(
+            f"{path} holds {total / MIB:,.0f} MB of objects, more than the "
+            f"{cap_mb:,} MB that [bundles] max_expanded_mb allows"
+        )
 
 
 def _check_references(ws: Workspace, manifest: dict[str, Any], path: Path) -> None:
@@ -261,29 +284,36 @@ def _check_references(ws: Workspace, manifest: dict[str, Any], path: Path) -> No
     carried = {o["hash"] for o in manifest["objects"]}
     wanted = bundle_manifest.referenced(manifest)
     for oid in sorted(carried - wanted):
-        raise InvalidInput(f"{path}: object {oid[:12]} is in the bundle but nothing in it "
-                           f"refers to it")
+        raise InvalidInput(f"{path}: object {oid[:12]} is in the bundle but nothing in it refers to it")
     for oid in sorted(wanted - carried):
         if not ws.store.exists(oid):
-            raise InvalidInput(f"{path}: its records point at object {oid[:12]}, which neither "
-                               f"the bundle nor this workspace holds")
+            raise InvalidInput(
+                f"{path}: its records point at object {oid[:12]}, which neither "
+                f"the bundle nor this workspace holds"
+            )
         if not ws.store.verify(oid):
-            raise IntegrityError(f"object {oid[:12]} here is corrupt, and the bundle does not "
-                                 f"carry it; run `wb fsck`")
+            raise IntegrityError(
+                f"object {oid[:12]} here is corrupt, and the bundle does not carry it; run `wb fsck`"
+            )
 
 
-def _commit(ws: Workspace, path: Path, manifest: dict[str, Any],
-            staged: dict[str, StagedObject]) -> dict:
+def _commit(ws: Workspace, path: Path, manifest: dict[str, Any], staged: dict[str, StagedObject]) -> dict:
     model, run, dataset = manifest["model"], manifest["run"], manifest["dataset"]
     present = ws.conn.execute(
         "SELECT v.version FROM model_versions v JOIN models m ON m.id = v.model_id "
         "WHERE m.name = ? AND v.run_id = ? AND v.artifact_hash = ?",
-        (model["name"], run["id"], model["artifact_hash"])).fetchone()
+        (model["name"], run["id"], model["artifact_hash"]),
+    ).fetchone()
     if present:  # imported before, or exported from here: nothing new
         for s in staged.values():
             s.discard()
-        return {"model": f"{model['name']}@{present[0]}", "run": run["id"],
-                "dataset": dataset and dataset["name"], "objects": 0, "already_present": True}
+        return {
+            "model": f"{model['name']}@{present[0]}",
+            "run": run["id"],
+            "dataset": dataset and dataset["name"],
+            "objects": 0,
+            "already_present": True,
+        }
     contract = _contract_to_import(ws, manifest.get("contract"))
     description = registry.check_description(model.get("description") or "")
     _check_model_loads(ws, path, model, staged)
@@ -294,19 +324,34 @@ def _commit(ws: Workspace, path: Path, manifest: dict[str, Any],
         if dataset:
             _import_dataset(conn, dataset, profiled)
         if contract["imported"]:
-            contracts.write(conn, contract["dataset"], manifest["contract"]["text"],
-                            "an imported bundle")
+            contracts.write(conn, contract["dataset"], manifest["contract"]["text"], "an imported bundle")
         _import_run(conn, run)
         meta = {**model["artifact_meta"], **_local_dataset(conn, model["artifact_meta"])}
-        number = registry.insert_version(conn, model["name"], model["run_id"],
-                                         model["artifact_hash"], meta, model["schema"],
-                                         model["metrics"], description)
-        events.record(conn, "model.import", f"imported {model['name']}@{number} (exported as "
-                                            f"@{model['version']})",
-                      subject=f"{model['name']}@{number}", data={"run": run["id"]})
-    return {"model": f"{model['name']}@{number}", "run": run["id"],
-            "dataset": dataset and dataset["name"], "objects": len(staged),
-            "already_present": False, "contract": contract}
+        number = registry.insert_version(
+            conn,
+            model["name"],
+            model["run_id"],
+            model["artifact_hash"],
+            meta,
+            model["schema"],
+            model["metrics"],
+            description,
+        )
+        events.record(
+            conn,
+            "model.import",
+            f"imported {model['name']}@{number} (exported as @{model['version']})",
+            subject=f"{model['name']}@{number}",
+            data={"run": run["id"]},
+        )
+    return {
+        "model": f"{model['name']}@{number}",
+        "run": run["id"],
+        "dataset": dataset and dataset["name"],
+        "objects": len(staged),
+        "already_present": False,
+        "contract": contract,
+    }
 
 
 def _object_bytes(ws: Workspace, oid: str, staged: dict[str, StagedObject]) -> bytes:
@@ -321,8 +366,9 @@ def _local_path(ws: Workspace, oid: str, staged: dict[str, StagedObject]) -> Pat
     return Path(staged[oid].written.temp) if oid in staged else ws.objects.path(oid)
 
 
-def _check_model_loads(ws: Workspace, path: Path, model: dict[str, Any],
-                       staged: dict[str, StagedObject]) -> None:
+def _check_model_loads(
+    ws: Workspace, path: Path, model: dict[str, Any], staged: dict[str, StagedObject]
+) -> None:
     """Load the model as scoring will, trusted types only: a pickle, or a skops file asking for
     any other type, never becomes a version here."""
     try:
@@ -331,8 +377,9 @@ def _check_model_loads(ws: Workspace, path: Path, model: dict[str, Any],
         raise InvalidInput(f"{path}: its model cannot be loaded safely ({exc})") from None
 
 
-def _profile_dataset(ws: Workspace, path: Path, dataset: dict[str, Any],
-                     staged: dict[str, StagedObject]) -> dict[str, Any] | None:
+def _profile_dataset(
+    ws: Workspace, path: Path, dataset: dict[str, Any], staged: dict[str, StagedObject]
+) -> dict[str, Any] | None:
     """The dataset's schema and profile, computed here from its verified bytes as `wb data add`
     computes them (None when these bytes are already that version here)."""
     from ..data import profile, tabular
@@ -344,12 +391,16 @@ def _profile_dataset(ws: Workspace, path: Path, dataset: dict[str, Any],
     try:
         df = tabular.read_table(where, dataset["format"])
     except InvalidInput:
-        raise InvalidInput(f"{path}: its dataset {dataset['name']} cannot be read as "
-                           f"{tabular.FORMAT_NAMES[dataset['format']]}") from None
+        raise InvalidInput(
+            f"{path}: its dataset {dataset['name']} cannot be read as "
+            f"{tabular.FORMAT_NAMES[dataset['format']]}"
+        ) from None
     settings = ws.config.data
-    return {"schema": profile.schema_of(df), "size": where.stat().st_size,
-            "profile": profile.compute(df, bins=settings.histogram_bins,
-                                       top=settings.top_values)}
+    return {
+        "schema": profile.schema_of(df),
+        "size": where.stat().st_size,
+        "profile": profile.compute(df, bins=settings.histogram_bins, top=settings.top_values),
+    }
 
 
 def _contract_to_import(ws: Workspace, carried: dict[str, Any] | None) -> dict[str, Any]:
@@ -364,9 +415,13 @@ def _contract_to_import(ws: Workspace, carried: dict[str, Any] | None) -> dict[s
     if here is None:
         return {"dataset": name, "imported": True, "note": f"set the contract of {name}"}
     same = here == text
-    return {"dataset": name, "imported": False,
-            "note": f"the contract of {name} here is the same" if same else
-            f"kept the contract of {name} here; the bundle's differs (`wb data contract`)"}
+    return {
+        "dataset": name,
+        "imported": False,
+        "note": f"the contract of {name} here is the same"
+        if same
+        else f"kept the contract of {name} here; the bundle's differs (`wb data contract`)",
+    }
 
 
 def _local_dataset(conn, meta: dict[str, Any]) -> dict[str, Any]:
@@ -382,9 +437,11 @@ def _local_dataset(conn, meta: dict[str, Any]) -> dict[str, Any]:
 
 def _local_version(conn, name: str, digest: str) -> int | None:
     """The number of the version of `name` here that holds these bytes, if any."""
-    row = conn.execute("SELECT v.version FROM dataset_versions v JOIN datasets d "
-                       "ON d.id = v.dataset_id WHERE d.name = ? AND v.hash = ?",
-                       (name, digest)).fetchone()
+    row = conn.execute(
+        "SELECT v.version FROM dataset_versions v JOIN datasets d "
+        "ON d.id = v.dataset_id WHERE d.name = ? AND v.hash = ?",
+        (name, digest),
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -392,10 +449,19 @@ def _import_dataset(conn, d: dict[str, Any], profiled: dict[str, Any] | None) ->
     if profiled is None or _local_version(conn, d["name"], d["hash"]) is not None:
         return  # these bytes are already a version here
     # Not validated here (valid is NULL) until `wb data validate` checks it against a contract.
-    datasets.insert_version(conn, d["name"], hash_algo=hashing.ALGORITHM, oid=d["hash"],
-                            fmt=d["format"], size=profiled["size"], schema=profiled["schema"],
-                            prof=profiled["profile"], message=f"imported: {d['name']}@{d['version']}",
-                            source_path=None, valid=None)
+    datasets.insert_version(
+        conn,
+        d["name"],
+        hash_algo=hashing.ALGORITHM,
+        oid=d["hash"],
+        fmt=d["format"],
+        size=profiled["size"],
+        schema=profiled["schema"],
+        prof=profiled["profile"],
+        message=f"imported: {d['name']}@{d['version']}",
+        source_path=None,
+        valid=None,
+    )
 
 
 def _import_run(conn, run: dict[str, Any]) -> None:
@@ -407,24 +473,58 @@ def _import_run(conn, run: dict[str, Any]) -> None:
         "seed, spec, environment, error, exit_code, created_at, started_at, ended_at, "
         "duration_s, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?, ?, ?)",
-        (run["id"], run["name"], exp, run["status"], run["kind"], run["model"],
-         json.dumps(run["command"]), run["cwd"], run["host"], run["pid"], run["seed"],
-         json.dumps(run["spec"]) if run["spec"] else None, json.dumps(run["environment"]),
-         run["error"], run["exit_code"], run["created_at"], run["started_at"], run["ended_at"],
-         run["duration_s"], None))
+        (
+            run["id"],
+            run["name"],
+            exp,
+            run["status"],
+            run["kind"],
+            run["model"],
+            json.dumps(run["command"]),
+            run["cwd"],
+            run["host"],
+            run["pid"],
+            run["seed"],
+            json.dumps(run["spec"]) if run["spec"] else None,
+            json.dumps(run["environment"]),
+            run["error"],
+            run["exit_code"],
+            run["created_at"],
+            run["started_at"],
+            run["ended_at"],
+            run["duration_s"],
+            None,
+        ),
+    )
     runs.write_params(conn, run["id"], run["params"])
     runs.write_tags(conn, run["id"], run["tags"])
-    conn.executemany("INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     [(run["id"], key, step, *runs.stored_metric(value), at)
-                      for key, step, value, at in run["metric_history"]])
-    conn.executemany("INSERT INTO latest_metrics (run_id, key, step, value, is_nan) "
-                     "VALUES (?, ?, ?, ?, ?)",
-                     [(run["id"], k, 0, *runs.stored_metric(v)) for k, v in run["metrics"].items()])
-    conn.executemany("INSERT INTO run_inputs (run_id, dataset, version, hash) VALUES (?, ?, ?, ?)",
-                     [(run["id"], i["dataset"], _local_version(conn, i["dataset"], i["hash"])
-                       or i["version"], i["hash"]) for i in run["inputs"]])
-    conn.executemany("INSERT INTO artifacts (run_id, path, kind, hash, size, meta) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     [(run["id"], a["path"], a["kind"], a["hash"], a["size"],
-                       json.dumps(a["meta"])) for a in run["artifacts"]])
+    conn.executemany(
+        "INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (run["id"], key, step, *runs.stored_metric(value), at)
+            for key, step, value, at in run["metric_history"]
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO latest_metrics (run_id, key, step, value, is_nan) VALUES (?, ?, ?, ?, ?)",
+        [(run["id"], k, 0, *runs.stored_metric(v)) for k, v in run["metrics"].items()],
+    )
+    conn.executemany(
+        "INSERT INTO run_inputs (run_id, dataset, version, hash) VALUES (?, ?, ?, ?)",
+        [
+            (
+                run["id"],
+                i["dataset"],
+                _local_version(conn, i["dataset"], i["hash"]) or i["version"],
+                i["hash"],
+            )
+            for i in run["inputs"]
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO artifacts (run_id, path, kind, hash, size, meta) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (run["id"], a["path"], a["kind"], a["hash"], a["size"], json.dumps(a["meta"]))
+            for a in run["artifacts"]
+        ],
+    )

@@ -75,16 +75,22 @@ def build(df: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
         raise InvalidInput(f"the data lacks the model's input columns: {', '.join(missing)}")
     # A column empty in every row has no type of its own (a CSV reads it as text): give it the
     # type the model was trained on, so that dates still have date parts (all missing).
-    empty = [pl.lit(None, dtype=_dtype(c["dtype"])).alias(c["name"]) for c in spec.inputs
-             if df.get_column(c["name"]).null_count() == df.height
-             and str(df.schema[c["name"]]) != c["dtype"]]
+    empty = [
+        pl.lit(None, dtype=_dtype(c["dtype"])).alias(c["name"])
+        for c in spec.inputs
+        if df.get_column(c["name"]).null_count() == df.height and str(df.schema[c["name"]]) != c["dtype"]
+    ]
     if empty:
         df = df.with_columns(empty)
     exprs = [pl.col(c).cast(pl.String).fill_null(MISSING).alias(c) for c in spec.categorical]
     exprs += [pl.col(c).cast(pl.Float64).alias(c) for c in spec.numeric]
     for d in spec.dates:
         col = pl.col(d).dt
-        exprs += [col.year().alias(f"{d}_year"), col.month().alias(f"{d}_month"),
-                  col.day().alias(f"{d}_day"), col.weekday().alias(f"{d}_weekday"),
-                  col.ordinal_day().alias(f"{d}_ordinal_day")]
+        exprs += [
+            col.year().alias(f"{d}_year"),
+            col.month().alias(f"{d}_month"),
+            col.day().alias(f"{d}_day"),
+            col.weekday().alias(f"{d}_weekday"),
+            col.ordinal_day().alias(f"{d}_ordinal_day"),
+        ]
     return df.select(exprs).select(spec.columns)

@@ -18,60 +18,64 @@ if TYPE_CHECKING:
 FORMAT = "skops"
 
 # Types outside skops' own default-trusted set that wb's trainers and users' models need.
-TRUSTED = frozenset({
-    "collections.OrderedDict",
-    "functools.partial",
-    "sklearn.utils.validation.check_array",
-    "lightgbm.basic.Booster",
-    "lightgbm.sklearn.LGBMClassifier",
-    "lightgbm.sklearn.LGBMRegressor",
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn._loss.loss.HalfSquaredError",
-    "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn._loss.loss.HalfMultinomialLoss",
-    "sklearn._loss.link.IdentityLink",
-    "sklearn._loss.link.LogitLink",
-    "sklearn._loss.link.MultinomialLogit",
-    "sklearn._loss.link.Interval",
-    "numpy.dtype",
-    "builtins.slice",
-    # What users' own scikit-learn pipelines ask for (`run.log_model`): fitted state and the
-    # library's own loss, distance and scoring classes and functions, none of them a builtin.
-    "sklearn.utils._bunch.Bunch",
-    "sklearn._loss.loss.AbsoluteError",
-    "sklearn._loss.loss.ExponentialLoss",
-    "sklearn._loss.loss.HalfGammaLoss",
-    "sklearn._loss.loss.HalfPoissonLoss",
-    "sklearn._loss.loss.HalfTweedieLoss",
-    "sklearn._loss.loss.HalfTweedieLossIdentity",
-    "sklearn._loss.loss.HuberLoss",
-    "sklearn._loss.loss.PinballLoss",
-    "sklearn._loss.link.LogLink",
-    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
-    "sklearn.metrics._dist_metrics.ChebyshevDistance64",
-    "sklearn.feature_selection._univariate_selection.f_classif",
-    "sklearn.feature_selection._univariate_selection.f_regression",
-    "sklearn.feature_selection._univariate_selection.r_regression",
-    "sklearn.feature_selection._univariate_selection.chi2",
-    "sklearn.feature_selection._mutual_info.mutual_info_classif",
-    "sklearn.feature_selection._mutual_info.mutual_info_regression",
-})
+TRUSTED = frozenset(
+    {
+        "collections.OrderedDict",
+        "functools.partial",
+        "sklearn.utils.validation.check_array",
+        "lightgbm.basic.Booster",
+        "lightgbm.sklearn.LGBMClassifier",
+        "lightgbm.sklearn.LGBMRegressor",
+        "sklearn.tree._tree.Tree",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn._loss.loss.HalfSquaredError",
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn._loss.loss.HalfMultinomialLoss",
+        "sklearn._loss.link.IdentityLink",
+        "sklearn._loss.link.LogitLink",
+        "sklearn._loss.link.MultinomialLogit",
+        "sklearn._loss.link.Interval",
+        "numpy.dtype",
+        "builtins.slice",
+        # What users' own scikit-learn pipelines ask for (`run.log_model`): fitted state and the
+        # library's own loss, distance and scoring classes and functions, none of them a builtin.
+        "sklearn.utils._bunch.Bunch",
+        "sklearn._loss.loss.AbsoluteError",
+        "sklearn._loss.loss.ExponentialLoss",
+        "sklearn._loss.loss.HalfGammaLoss",
+        "sklearn._loss.loss.HalfPoissonLoss",
+        "sklearn._loss.loss.HalfTweedieLoss",
+        "sklearn._loss.loss.HalfTweedieLossIdentity",
+        "sklearn._loss.loss.HuberLoss",
+        "sklearn._loss.loss.PinballLoss",
+        "sklearn._loss.link.LogLink",
+        "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+        "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+        "sklearn.neighbors._kd_tree.KDTree",
+        "sklearn.neighbors._ball_tree.BallTree",
+        "sklearn.metrics._dist_metrics.EuclideanDistance64",
+        "sklearn.metrics._dist_metrics.ManhattanDistance64",
+        "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+        "sklearn.metrics._dist_metrics.ChebyshevDistance64",
+        "sklearn.feature_selection._univariate_selection.f_classif",
+        "sklearn.feature_selection._univariate_selection.f_regression",
+        "sklearn.feature_selection._univariate_selection.r_regression",
+        "sklearn.feature_selection._univariate_selection.chi2",
+        "sklearn.feature_selection._mutual_info.mutual_info_classif",
+        "sklearn.feature_selection._mutual_info.mutual_info_regression",
+    }
+)
 
 
 def dump(model: Any) -> tuple[bytes, dict[str, Any]]:
     """The model as bytes plus metadata describing the format."""
     import skops.io as sio
 
-    return sio.dumps(model), {"format": FORMAT, "type": f"{type(model).__module__}."
-                                                        f"{type(model).__qualname__}"}
+    return sio.dumps(model), {
+        "format": FORMAT,
+        "type": f"{type(model).__module__}.{type(model).__qualname__}",
+    }
 
 
 def load(payload: bytes, meta: dict[str, Any]) -> Any:
@@ -88,8 +92,7 @@ def load(payload: bytes, meta: dict[str, Any]) -> Any:
         raise IntegrityError(f"the model file is not a skops file ({_reason(exc)})") from None
     refused = wanted - TRUSTED
     if refused:
-        raise IntegrityError(
-            f"the model file asks for types wb does not trust: {', '.join(sorted(refused))}")
+        raise IntegrityError(f"the model file asks for types wb does not trust: {', '.join(sorted(refused))}")
     try:
         return sio.loads(payload, trusted=sorted(wanted))
     except Exception as exc:
@@ -111,5 +114,8 @@ def load_gate(store: ObjectStore, oid: str, meta: dict[str, Any]) -> dict[str, A
         model = load(store.read_verified(oid), meta)
     except WbError as exc:
         return {"name": GATE, "passed": False, "detail": str(exc)}
-    return {"name": GATE, "passed": True,
-            "detail": f"loads as {type(model).__name__} with wb's trusted types only"}
+    return {
+        "name": GATE,
+        "passed": True,
+        "detail": f"loads as {type(model).__name__} with wb's trusted types only",
+    }

@@ -26,12 +26,18 @@ BATCH_ROWS = 250_000
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def predict(ws: Workspace, ref: str, source: str | Path, dest: Path, force: bool = False,
-            on_progress: Callable[[str, int | None, int | None], None] | None = None
-            ) -> dict[str, Any]:
+def predict(
+    ws: Workspace,
+    ref: str,
+    source: str | Path,
+    dest: Path,
+    force: bool = False,
+    on_progress: Callable[[str, int | None, int | None], None] | None = None,
+) -> dict[str, Any]:
     """`on_progress(stage, done, total)` hears the stages, for a progress display: "loading"
     the input, "checking" it, "loading model", "scoring" (rows done of the input's), "writing"
     the output."""
+
     def stage(name: str, done: int | None = None, total: int | None = None) -> None:
         if on_progress:
             on_progress(name, done, total)
@@ -61,8 +67,7 @@ def predict(ws: Workspace, ref: str, source: str | Path, dest: Path, force: bool
         predicted, proba = model.predict(batch)
         columns = [pl.Series("prediction", predicted)]
         if proba is not None:
-            columns += [pl.Series(f"proba_{c}", proba[:, i])
-                        for i, c in enumerate(model.pipeline.classes_)]
+            columns += [pl.Series(f"proba_{c}", proba[:, i]) for i, c in enumerate(model.pipeline.classes_)]
         parts.append(batch.with_columns(columns))
     stage("writing", df.height, df.height)
     result = pl.concat(parts)
@@ -75,16 +80,25 @@ def predict(ws: Workspace, ref: str, source: str | Path, dest: Path, force: bool
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
-    summary = {"model": mv.ref, "rows": result.height, "output": str(dest),
-               "input": version.ref if version is not None else str(source)}
+    summary = {
+        "model": mv.ref,
+        "rows": result.height,
+        "output": str(dest),
+        "input": version.ref if version is not None else str(source),
+    }
     if ws.read_only:  # scoring from a mounted backup works; it only goes unlogged
         return summary
     with transaction(ws.conn) as conn:
         shown = version.ref if version is not None else Path(source).name
-        events.record(conn, "model.predict", f"predicted {result.height} rows of {shown} "
-                                             f"with {mv.ref} into {dest}", subject=mv.ref,
-                      data={"rows": result.height, "output": str(dest.resolve()),
-                            "input": version.ref if version is not None
-                            else str(Path(source).resolve())})
+        events.record(
+            conn,
+            "model.predict",
+            f"predicted {result.height} rows of {shown} with {mv.ref} into {dest}",
+            subject=mv.ref,
+            data={
+                "rows": result.height,
+                "output": str(dest.resolve()),
+                "input": version.ref if version is not None else str(Path(source).resolve()),
+            },
+        )
     return summary
-

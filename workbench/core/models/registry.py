@@ -59,12 +59,21 @@ class ModelVersion:
 
     def to_dict(self) -> dict[str, Any]:
         """SPEC.md's `wb model show --json` fields, plus the task and target."""
-        return {"name": self.name, "version": self.version, "aliases": self.aliases,
-                "run_id": self.run_id, "dataset": self.dataset, "dataset_hash": self.dataset_hash,
-                "artifact_hash": self.artifact_hash, "metrics": self.metrics,
-                "created_at": self.created_at, "task": self.task,
-                "target": self.artifact_meta.get("target"), "schema": self.schema,
-                "description": self.description}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "aliases": self.aliases,
+            "run_id": self.run_id,
+            "dataset": self.dataset,
+            "dataset_hash": self.dataset_hash,
+            "artifact_hash": self.artifact_hash,
+            "metrics": self.metrics,
+            "created_at": self.created_at,
+            "task": self.task,
+            "target": self.artifact_meta.get("target"),
+            "schema": self.schema,
+            "description": self.description,
+        }
 
 
 _SELECT = """
@@ -75,13 +84,27 @@ FROM model_versions v JOIN models m ON m.id = v.model_id
 
 
 def _from_row(conn: sqlite3.Connection, row: sqlite3.Row) -> ModelVersion:
-    aliases = [r[0] for r in conn.execute(
-        "SELECT alias FROM aliases WHERE model_id = ? AND version = ? ORDER BY alias",
-        (row["model_id"], row["version"]))]
-    return ModelVersion(row["name"], row["version"], row["run_id"], row["artifact_hash"],
-                        json.loads(row["artifact_meta"]), row["dataset"], row["dataset_hash"],
-                        json.loads(row["schema"]), json.loads(row["metrics"]),
-                        row["created_at"], aliases, row["description"])
+    aliases = [
+        r[0]
+        for r in conn.execute(
+            "SELECT alias FROM aliases WHERE model_id = ? AND version = ? ORDER BY alias",
+            (row["model_id"], row["version"]),
+        )
+    ]
+    return ModelVersion(
+        row["name"],
+        row["version"],
+        row["run_id"],
+        row["artifact_hash"],
+        json.loads(row["artifact_meta"]),
+        row["dataset"],
+        row["dataset_hash"],
+        json.loads(row["schema"]),
+        json.loads(row["metrics"]),
+        row["created_at"],
+        aliases,
+        row["description"],
+    )
 
 
 # -- registering ------------------------------------------------------------------------------
@@ -112,11 +135,14 @@ def register(ws: Workspace, run_ref: str, name: str, description: str = "") -> M
         if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
             # `wb runs rm` won the race: a version must not outlive the run it came from.
             raise NotFound(f"run {info.name} was removed meanwhile; nothing was registered")
-        number = insert_version(conn, name, run_id, artifact["hash"], meta, schema,
-                                info.metrics, description)
-        events.record(conn, "model.register", f"registered {name}@{number} from run "
-                                              f"{info.name}", subject=f"{name}@{number}",
-                      data={"run": run_id})
+        number = insert_version(conn, name, run_id, artifact["hash"], meta, schema, info.metrics, description)
+        events.record(
+            conn,
+            "model.register",
+            f"registered {name}@{number} from run {info.name}",
+            subject=f"{name}@{number}",
+            data={"run": run_id},
+        )
     return resolve(ws, f"{name}@{number}")
 
 
@@ -127,14 +153,22 @@ def check_description(text: str) -> str:
     """A description as stored: trimmed, one line of printable text (a terminal shows it)."""
     text = text.strip()
     if len(text) > MAX_DESCRIPTION or not text.isprintable():
-        raise InvalidInput(f"a model description is one line of printable text of at most "
-                           f"{MAX_DESCRIPTION:,} characters")
+        raise InvalidInput(
+            f"a model description is one line of printable text of at most {MAX_DESCRIPTION:,} characters"
+        )
     return text
 
 
-def insert_version(conn: sqlite3.Connection, name: str, run_id: str, artifact_hash: str,
-                   meta: dict[str, Any], schema: list, metrics_: dict,
-                   description: str = "") -> int:
+def insert_version(
+    conn: sqlite3.Connection,
+    name: str,
+    run_id: str,
+    artifact_hash: str,
+    meta: dict[str, Any],
+    schema: list,
+    metrics_: dict,
+    description: str = "",
+) -> int:
     """Add the next version of model `name` (made if new) in the caller's transaction."""
     now = now_iso()
     model_id = id_for_name(conn, "models", name, now)
@@ -143,8 +177,20 @@ def insert_version(conn: sqlite3.Connection, name: str, run_id: str, artifact_ha
         "INSERT INTO model_versions (model_id, version, run_id, artifact_hash, artifact_meta, "
         "dataset, dataset_hash, schema, metrics, created_at, description) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (model_id, number, run_id, artifact_hash, json.dumps(meta), meta.get("dataset"),
-         meta.get("dataset_hash"), json.dumps(schema), json.dumps(metrics_), now, description))
+        (
+            model_id,
+            number,
+            run_id,
+            artifact_hash,
+            json.dumps(meta),
+            meta.get("dataset"),
+            meta.get("dataset_hash"),
+            json.dumps(schema),
+            json.dumps(metrics_),
+            now,
+            description,
+        ),
+    )
     return number
 
 
@@ -155,20 +201,21 @@ def resolve(ws: Workspace, ref: str) -> ModelVersion:
     model = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()
     if model is None:
         known = [r[0] for r in conn.execute("SELECT name FROM models ORDER BY name")]
-        raise NotFound(f"no model named {name!r}{did_you_mean(name, known, ' (', ')')}; "
-                       f"`wb model list` shows the models")
+        raise NotFound(
+            f"no model named {name!r}{did_you_mean(name, known, ' (', ')')}; `wb model list` shows the models"
+        )
     if selector is None or selector == "latest":
-        row = conn.execute(_SELECT + " WHERE m.name = ? ORDER BY v.version DESC LIMIT 1",
-                           (name,)).fetchone()
+        row = conn.execute(_SELECT + " WHERE m.name = ? ORDER BY v.version DESC LIMIT 1", (name,)).fetchone()
     elif (number := version_number(selector)) is not None:
-        row = conn.execute(_SELECT + " WHERE m.name = ? AND v.version = ?",
-                           (name, number)).fetchone()
+        row = conn.execute(_SELECT + " WHERE m.name = ? AND v.version = ?", (name, number)).fetchone()
         if row is None:
             raise NotFound(f"model {name!r} has no version {selector}")
     else:
-        row = conn.execute(_SELECT + " JOIN aliases a ON a.model_id = m.id AND "
-                           "a.version = v.version WHERE m.name = ? AND a.alias = ?",
-                           (name, selector.lower())).fetchone()
+        row = conn.execute(
+            _SELECT + " JOIN aliases a ON a.model_id = m.id AND "
+            "a.version = v.version WHERE m.name = ? AND a.alias = ?",
+            (name, selector.lower()),
+        ).fetchone()
         if row is None:
             raise NotFound(_no_alias(ws, name, selector))
     if row is None:
@@ -178,9 +225,14 @@ def resolve(ws: Workspace, ref: str) -> ModelVersion:
 
 def aliases_of(ws: Workspace, name: str) -> list[str]:
     """A model's aliases, sorted."""
-    return [r[0] for r in ws.conn.execute(
-        "SELECT a.alias FROM aliases a JOIN models m ON m.id = a.model_id WHERE m.name = ? "
-        "ORDER BY a.alias", (name,))]
+    return [
+        r[0]
+        for r in ws.conn.execute(
+            "SELECT a.alias FROM aliases a JOIN models m ON m.id = a.model_id WHERE m.name = ? "
+            "ORDER BY a.alias",
+            (name,),
+        )
+    ]
 
 
 def _no_alias(ws: Workspace, name: str, alias: str, doing: str = "") -> str:
@@ -188,36 +240,51 @@ def _no_alias(ws: Workspace, name: str, alias: str, doing: str = "") -> str:
     production?)`, or how to make one when it has none."""
     known = aliases_of(ws, name)
     if not known:
-        return (f"{name} has no alias {alias!r}{doing}; it has no aliases yet "
-                f"(`wb model promote {name}@VERSION --to ALIAS` makes one)")
-    return (f"{name} has no alias {alias!r}{doing}; its aliases are {', '.join(known)}"
-            + did_you_mean(alias, known, " (", ")"))
+        return (
+            f"{name} has no alias {alias!r}{doing}; it has no aliases yet "
+            f"(`wb model promote {name}@VERSION --to ALIAS` makes one)"
+        )
+    return f"{name} has no alias {alias!r}{doing}; its aliases are {', '.join(known)}" + did_you_mean(
+        alias, known, " (", ")"
+    )
 
 
 def list_models(ws: Workspace) -> list[dict[str, Any]]:
     conn = ws.conn
     out = []
-    for m in conn.execute("SELECT m.id, m.name, COUNT(v.id) AS versions, MAX(v.version) AS latest "
-                          "FROM models m LEFT JOIN model_versions v ON v.model_id = m.id "
-                          "GROUP BY m.id ORDER BY m.name"):
-        aliases = {r[0]: r[1] for r in conn.execute(
-            "SELECT alias, version FROM aliases WHERE model_id = ? ORDER BY alias", (m["id"],))}
-        out.append({"name": m["name"], "versions": m["versions"], "latest": m["latest"],
-                    "aliases": aliases})
+    for m in conn.execute(
+        "SELECT m.id, m.name, COUNT(v.id) AS versions, MAX(v.version) AS latest "
+        "FROM models m LEFT JOIN model_versions v ON v.model_id = m.id "
+        "GROUP BY m.id ORDER BY m.name"
+    ):
+        aliases = {
+            r[0]: r[1]
+            for r in conn.execute(
+                "SELECT alias, version FROM aliases WHERE model_id = ? ORDER BY alias", (m["id"],)
+            )
+        }
+        out.append({"name": m["name"], "versions": m["versions"], "latest": m["latest"], "aliases": aliases})
     return out
 
 
 def versions(ws: Workspace, name: str) -> list[ModelVersion]:
     resolve(ws, name)  # a clear error for an unknown model
-    return [_from_row(ws.conn, r) for r in ws.conn.execute(
-        _SELECT + " WHERE m.name = ? ORDER BY v.version", (name,))]
+    return [
+        _from_row(ws.conn, r)
+        for r in ws.conn.execute(_SELECT + " WHERE m.name = ? ORDER BY v.version", (name,))
+    ]
 
 
 def refs_of_run(ws: Workspace, run_id: str) -> list[str]:
     """The model versions registered from a run (its lineage downstream)."""
-    return [f"{r[0]}@{r[1]}" for r in ws.conn.execute(
-        "SELECT m.name, v.version FROM model_versions v JOIN models m ON m.id = v.model_id "
-        "WHERE v.run_id = ? ORDER BY m.name, v.version", (run_id,))]
+    return [
+        f"{r[0]}@{r[1]}"
+        for r in ws.conn.execute(
+            "SELECT m.name, v.version FROM model_versions v JOIN models m ON m.id = v.model_id "
+            "WHERE v.run_id = ? ORDER BY m.name, v.version",
+            (run_id,),
+        )
+    ]
 
 
 def alias_history(ws: Workspace, name: str) -> list[dict[str, Any]]:
@@ -226,10 +293,18 @@ def alias_history(ws: Workspace, name: str) -> list[dict[str, Any]]:
     rows = ws.conn.execute(
         "SELECT e.alias, e.from_version, e.to_version, e.action, e.user, e.reason, e.forced, "
         "e.gates, e.created_at FROM alias_events e JOIN models m ON m.id = e.model_id "
-        "WHERE m.name = ? ORDER BY e.id", (name,)).fetchall()
-    return [{**dict(r), "forced": bool(r["forced"]), "gates": json.loads(r["gates"]),
-             "to_version": None if r["action"] == REMOVE else r["to_version"]}
-            for r in rows]
+        "WHERE m.name = ? ORDER BY e.id",
+        (name,),
+    ).fetchall()
+    return [
+        {
+            **dict(r),
+            "forced": bool(r["forced"]),
+            "gates": json.loads(r["gates"]),
+            "to_version": None if r["action"] == REMOVE else r["to_version"],
+        }
+        for r in rows
+    ]
 
 
 def show(ws: Workspace, ref: str) -> dict[str, Any]:
@@ -237,10 +312,13 @@ def show(ws: Workspace, ref: str) -> dict[str, Any]:
     mv = resolve(ws, ref)
     info = mv.to_dict()
     run = runs.get(ws, mv.run_id)
-    info["lineage"] = {"run": {"id": run.id, "name": run.name, "experiment": run.experiment},
-                       "params": run.params, "inputs": [i.to_dict() for i in run.inputs],
-                       "git_commit": run.environment.get("git_commit"),
-                       "git_dirty": run.environment.get("git_dirty")}
+    info["lineage"] = {
+        "run": {"id": run.id, "name": run.name, "experiment": run.experiment},
+        "params": run.params,
+        "inputs": [i.to_dict() for i in run.inputs],
+        "git_commit": run.environment.get("git_commit"),
+        "git_dirty": run.environment.get("git_dirty"),
+    }
     if split_ref(ref)[1] is None:
         info["alias_history"] = alias_history(ws, mv.name)
     return info
@@ -262,9 +340,16 @@ class Promotion:
     already: bool = False  # the alias was already on this version: nothing to do, no gates
 
     def to_dict(self) -> dict[str, Any]:
-        return {"promoted": self.promoted, "model": self.version.name,
-                "version": self.version.version, "alias": self.alias, "gates": self.gates,
-                "forced": self.forced, "caution": self.caution, "already": self.already}
+        return {
+            "promoted": self.promoted,
+            "model": self.version.name,
+            "version": self.version.version,
+            "alias": self.alias,
+            "gates": self.gates,
+            "forced": self.forced,
+            "caution": self.caution,
+            "already": self.already,
+        }
 
     @property
     def message(self) -> str:
@@ -274,12 +359,12 @@ class Promotion:
             return f"{v.ref} is already {v.name}@{self.alias}; nothing to do"
         if self.promoted:
             return f"{v.ref} is now {v.name}@{self.alias}" + (" (FORCED)" if self.forced else "")
-        return (f"refused: {v.ref} did not pass every gate; nothing moved "
-                f"(--force --reason TEXT overrides)")
+        return f"refused: {v.ref} did not pass every gate; nothing moved (--force --reason TEXT overrides)"
 
 
-def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
-            force: bool = False, reason: str = "") -> Promotion:
+def promote(
+    ws: Workspace, ref: str, alias: str, *, data: str | None = None, force: bool = False, reason: str = ""
+) -> Promotion:
     """Point `alias` at a version: to production only through the gates, or forced with a
     reason. A refusal moves nothing; the result says which gates failed and why. An alias
     already on that version is no error: the result says so (`already`), nothing moves and
@@ -302,11 +387,18 @@ def promote(ws: Workspace, ref: str, alias: str, *, data: str | None = None,
     gates = gates_for(ws, mv, alias, current, data)
     passed = all(g["passed"] for g in gates)
     if force and not gates[0]["passed"]:
-        raise InvalidInput(f"{mv.ref}'s artifact does not verify against its hash: no force "
-                           f"puts a model that cannot load behind an alias (`wb fsck`)")
-    result = Promotion(passed or force, mv, alias, gates, forced=force and not passed,
-                       caution=caution(ws, mv, data) if alias == PRODUCTION and current
-                       else "")
+        raise InvalidInput(
+            f"{mv.ref}'s artifact does not verify against its hash: no force "
+            f"puts a model that cannot load behind an alias (`wb fsck`)"
+        )
+    result = Promotion(
+        passed or force,
+        mv,
+        alias,
+        gates,
+        forced=force and not passed,
+        caution=caution(ws, mv, data) if alias == PRODUCTION and current else "",
+    )
     if result.promoted:
         _move(ws, mv.name, alias, current, mv.version, "promote", reason, result.forced, gates)
         if current is None:
@@ -323,23 +415,31 @@ def _warn_if_a_typo(ws: Workspace, name: str, alias: str) -> None:
     others = [a for a in {*aliases_of(ws, name), PRODUCTION, STAGING} if a != alias]
     near = difflib.get_close_matches(alias, sorted(others), n=1, cutoff=0.8)
     if near:
-        gated = (f" (only {PRODUCTION} is gated on schema and performance)"
-                 if near[0] == PRODUCTION else "")
-        warnings.warn(Caution(
-            f"{name}@{alias} is a new alias, close to {near[0]}{gated}: if you meant "
-            f"{near[0]}, `wb model alias rm {name} {alias}` removes it"), stacklevel=3)
+        gated = f" (only {PRODUCTION} is gated on schema and performance)" if near[0] == PRODUCTION else ""
+        warnings.warn(
+            Caution(
+                f"{name}@{alias} is a new alias, close to {near[0]}{gated}: if you meant "
+                f"{near[0]}, `wb model alias rm {name} {alias}` removes it"
+            ),
+            stacklevel=3,
+        )
 
 
-def gates_for(ws: Workspace, mv: ModelVersion, alias: str, current: int | None,
-              data: str | None) -> list[dict[str, Any]]:
+def gates_for(
+    ws: Workspace, mv: ModelVersion, alias: str, current: int | None, data: str | None
+) -> list[dict[str, Any]]:
     """The gates a move of `alias` to `mv` must pass (all of them for production)."""
     gates = [_gate_hash(ws, mv)]
     if alias == PRODUCTION:
         gates.append(_gate_schema(ws, mv))
         gates.append(model_io.load_gate(ws.store, mv.artifact_hash, mv.artifact_meta))
-        gates.append(_gate_performance(ws, mv, current, data) if gates[-1]["passed"] else
-                     _gate("performance", False, "not measured: the model does not load "
-                                                 "safely, so it is not scored"))
+        gates.append(
+            _gate_performance(ws, mv, current, data)
+            if gates[-1]["passed"]
+            else _gate(
+                "performance", False, "not measured: the model does not load safely, so it is not scored"
+            )
+        )
     return gates
 
 
@@ -348,9 +448,15 @@ def preview_promotion(ws: Workspace, ref: str, alias: str) -> dict[str, Any]:
     mv = resolve(ws, ref)
     current = _alias_target(ws, mv.name, alias.lower())
     gates = gates_for(ws, mv, alias.lower(), current, None)
-    return {"model": mv.ref, "alias": alias.lower(), "current": current, "gates": gates,
-            "passed": all(g["passed"] for g in gates), "already": current == mv.version,
-            "caution": caution(ws, mv, None) if current else ""}
+    return {
+        "model": mv.ref,
+        "alias": alias.lower(),
+        "current": current,
+        "gates": gates,
+        "passed": all(g["passed"] for g in gates),
+        "already": current == mv.version,
+        "caution": caution(ws, mv, None) if current else "",
+    }
 
 
 def caution(ws: Workspace, mv: ModelVersion, data: str | None) -> str:
@@ -366,18 +472,31 @@ def caution(ws: Workspace, mv: ModelVersion, data: str | None) -> str:
         return ""
     if used.hash not in _seen(ws, mv):
         return ""
-    return (f"{mv.ref} was trained on {used.ref}, the data it is scored on here: its figures "
-            f"there are optimistic (a version it has not seen is a fair test)")
+    return (
+        f"{mv.ref} was trained on {used.ref}, the data it is scored on here: its figures "
+        f"there are optimistic (a version it has not seen is a fair test)"
+    )
 
 
 def _alias_target(ws: Workspace, name: str, alias: str) -> int | None:
-    row = ws.conn.execute("SELECT a.version FROM aliases a JOIN models m ON m.id = a.model_id "
-                          "WHERE m.name = ? AND a.alias = ?", (name, alias)).fetchone()
+    row = ws.conn.execute(
+        "SELECT a.version FROM aliases a JOIN models m ON m.id = a.model_id WHERE m.name = ? AND a.alias = ?",
+        (name, alias),
+    ).fetchone()
     return row[0] if row else None
 
 
-def _move(ws: Workspace, name: str, alias: str, from_version: int | None, to_version: int,
-          action: str, reason: str, forced: bool, gates: list) -> None:
+def _move(
+    ws: Workspace,
+    name: str,
+    alias: str,
+    from_version: int | None,
+    to_version: int,
+    action: str,
+    reason: str,
+    forced: bool,
+    gates: list,
+) -> None:
     now = now_iso()
     with transaction(ws.conn) as conn:
         # The gates judged against `from_version`: if another promote or rollback moved the
@@ -385,25 +504,50 @@ def _move(ws: Workspace, name: str, alias: str, from_version: int | None, to_ver
         now_at = _alias_target(ws, name, alias)
         if now_at != from_version:
             already = now_at == to_version
-            raise AliasMoved(f"{name}@{alias} " + (f"is already @{to_version}" if already else
-                          f"moved to @{now_at} while this {action} was being judged")
-                          + " (another wb did it meanwhile); nothing was changed")
+            raise AliasMoved(
+                f"{name}@{alias} "
+                + (
+                    f"is already @{to_version}"
+                    if already
+                    else f"moved to @{now_at} while this {action} was being judged"
+                )
+                + " (another wb did it meanwhile); nothing was changed"
+            )
         model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
-        conn.execute("INSERT INTO aliases (model_id, alias, version, updated_at) "
-                     "VALUES (?, ?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET "
-                     "version = excluded.version, updated_at = excluded.updated_at",
-                     (model_id, alias, to_version, now))
-        conn.execute("INSERT INTO alias_events (model_id, alias, from_version, to_version, "
-                     "action, user, reason, forced, gates, created_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (model_id, alias, from_version, to_version, action, events.os_user(), reason,
-                      forced, json.dumps(gates), now))
+        conn.execute(
+            "INSERT INTO aliases (model_id, alias, version, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET "
+            "version = excluded.version, updated_at = excluded.updated_at",
+            (model_id, alias, to_version, now),
+        )
+        conn.execute(
+            "INSERT INTO alias_events (model_id, alias, from_version, to_version, "
+            "action, user, reason, forced, gates, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                model_id,
+                alias,
+                from_version,
+                to_version,
+                action,
+                events.os_user(),
+                reason,
+                forced,
+                json.dumps(gates),
+                now,
+            ),
+        )
         was = f" (was @{from_version})" if from_version else ""
         verb = {"promote": "promoted", "rollback": "rolled back"}[action]
-        events.record(conn, f"model.{action}",
-                      f"{verb} {name}@{alias} to @{to_version}{was}"
-                      + (" FORCED" if forced else "") + (f": {reason}" if reason else ""),
-                      subject=f"{name}@{to_version}", data={"alias": alias, "forced": forced})
+        events.record(
+            conn,
+            f"model.{action}",
+            f"{verb} {name}@{alias} to @{to_version}{was}"
+            + (" FORCED" if forced else "")
+            + (f": {reason}" if reason else ""),
+            subject=f"{name}@{to_version}",
+            data={"alias": alias, "forced": forced},
+        )
 
 
 def rollback(ws: Workspace, name: str, alias: str = PRODUCTION, reason: str = "") -> dict:
@@ -426,14 +570,16 @@ def rollback_target(ws: Workspace, name: str, alias: str = PRODUCTION) -> tuple[
         "SELECT e.from_version FROM alias_events e JOIN models m ON m.id = e.model_id "
         "WHERE m.name = ? AND e.alias = ? AND e.to_version = ? AND e.action = 'promote' "
         "ORDER BY e.id DESC LIMIT 1",
-        (name, alias, current)).fetchone()
+        (name, alias, current),
+    ).fetchone()
     if last is None or last[0] is None:
         raise InvalidInput(f"{name}@{alias} has no earlier version to roll back to")
     return current, last[0]
 
 
-def remove_alias(ws: Workspace, name: str, alias: str, *, force: bool = False,
-                 reason: str = "") -> dict[str, Any]:
+def remove_alias(
+    ws: Workspace, name: str, alias: str, *, force: bool = False, reason: str = ""
+) -> dict[str, Any]:
     """Remove a model's alias (the version stays): kept in the alias history as a "remove"
     by whom, when and why, and in the audit log. `production` is what `wb predict
     NAME@production`, the watcher and retraining serve and judge against; removing it
@@ -448,27 +594,43 @@ def remove_alias(ws: Workspace, name: str, alias: str, *, force: bool = False,
         resolve(ws, name)  # unknown model: that error first
         raise NotFound(_no_alias(ws, name, alias))
     if alias == PRODUCTION and not force:
-        raise InvalidInput(f"{name}@{PRODUCTION} ({name}@{current}) is what predictions and "
-                           f"the watcher use, and removing it leaves them no model: pass "
-                           f"--force --reason TEXT to remove it anyway")
+        raise InvalidInput(
+            f"{name}@{PRODUCTION} ({name}@{current}) is what predictions and "
+            f"the watcher use, and removing it leaves them no model: pass "
+            f"--force --reason TEXT to remove it anyway"
+        )
     forced = force and alias == PRODUCTION  # what --force overrode, for the history
     with transaction(ws.conn) as conn:
         if _alias_target(ws, name, alias) != current:
-            raise AliasMoved(f"{name}@{alias} moved while this removal was being made "
-                             f"(another wb did it meanwhile); nothing was changed")
+            raise AliasMoved(
+                f"{name}@{alias} moved while this removal was being made "
+                f"(another wb did it meanwhile); nothing was changed"
+            )
         model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
         conn.execute("DELETE FROM aliases WHERE model_id = ? AND alias = ?", (model_id, alias))
-        conn.execute("INSERT INTO alias_events (model_id, alias, from_version, to_version, "
-                     "action, user, reason, forced, gates, created_at) "
-                     "VALUES (?, ?, ?, 0, ?, ?, ?, ?, '[]', ?)",
-                     (model_id, alias, current, REMOVE, events.os_user(), reason, forced, now_iso()))
-        events.record(conn, "model.alias_rm",
-                      f"removed the alias {name}@{alias} (was @{current})"
-                      + (" FORCED" if forced else "") + (f": {reason}" if reason else ""),
-                      subject=f"{name}@{current}",
-                      data={"alias": alias, "version": current, "forced": forced})
-    return {"model": name, "alias": alias, "version": current, "removed": True,
-            "forced": forced, "reason": reason}
+        conn.execute(
+            "INSERT INTO alias_events (model_id, alias, from_version, to_version, "
+            "action, user, reason, forced, gates, created_at) "
+            "VALUES (?, ?, ?, 0, ?, ?, ?, ?, '[]', ?)",
+            (model_id, alias, current, REMOVE, events.os_user(), reason, forced, now_iso()),
+        )
+        events.record(
+            conn,
+            "model.alias_rm",
+            f"removed the alias {name}@{alias} (was @{current})"
+            + (" FORCED" if forced else "")
+            + (f": {reason}" if reason else ""),
+            subject=f"{name}@{current}",
+            data={"alias": alias, "version": current, "forced": forced},
+        )
+    return {
+        "model": name,
+        "alias": alias,
+        "version": current,
+        "removed": True,
+        "forced": forced,
+        "reason": reason,
+    }
 
 
 # -- the gates ------------------------------------------------------------------------------
@@ -478,11 +640,13 @@ def _gate(name: str, passed: bool, detail: str) -> dict[str, Any]:
 
 def _gate_hash(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
     if not ws.store.exists(mv.artifact_hash):
-        return _gate("artifact_hash", False, f"the model artifact {mv.artifact_hash[:12]} is "
-                                             f"missing from the store")
+        return _gate(
+            "artifact_hash", False, f"the model artifact {mv.artifact_hash[:12]} is missing from the store"
+        )
     ok = ws.store.verify(mv.artifact_hash)
-    return _gate("artifact_hash", ok, f"{mv.artifact_hash[:12]} "
-                                      + ("verified" if ok else "does NOT match its bytes"))
+    return _gate(
+        "artifact_hash", ok, f"{mv.artifact_hash[:12]} " + ("verified" if ok else "does NOT match its bytes")
+    )
 
 
 def _gate_schema(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
@@ -495,16 +659,22 @@ def _gate_schema(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
         return _gate("schema", False, "the model does not record its training dataset")
     text = contracts.get_text(ws, dataset)
     if text is not None:
-        expected = {n: c.get("dtype") for n, c in
-                    contracts.parse(text, f"the contract of {dataset}")["columns"].items()}
+        expected = {
+            n: c.get("dtype")
+            for n, c in contracts.parse(text, f"the contract of {dataset}")["columns"].items()
+        }
         source = f"the contract of {dataset}"
     else:
         latest = datasets.resolve(ws, dataset)
         expected = {c["name"]: c["dtype"] for c in latest.schema}
         source = f"{latest.ref} (no contract)"
     if not mv.schema:  # a gate with nothing to check is no gate
-        return _gate("schema", False, f"{mv.ref} records no inputs to check against {source} "
-                                      f"(log it with run.log_model(model, input_example=df))")
+        return _gate(
+            "schema",
+            False,
+            f"{mv.ref} records no inputs to check against {source} "
+            f"(log it with run.log_model(model, input_example=df))",
+        )
     problems = []
     for col in mv.schema:
         have = expected.get(col["name"], "missing")
@@ -518,8 +688,9 @@ def _gate_schema(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
     return _gate("schema", True, f"{inputs} {source}")
 
 
-def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
-                      data: str | None) -> dict[str, Any]:
+def _gate_performance(
+    ws: Workspace, mv: ModelVersion, current: int | None, data: str | None
+) -> dict[str, Any]:
     from ..data import datasets
 
     if current is None:
@@ -539,10 +710,13 @@ def _gate_performance(ws: Workspace, mv: ModelVersion, current: int | None,
     margin = ws.config.registry.promotion_margin
     worse = metrics.worse_by(name, candidate_score, champion_score)
     passed = worse <= margin
-    return _gate("performance", passed,
-                 f"{name} on {version.ref}: {candidate_score:.4g} vs {champion_score:.4g} for "
-                 f"{champion.ref} ({abs(worse):.1%} {'worse' if worse > 0 else 'better'}; "
-                 f"up to {margin:.0%} worse passes)")
+    return _gate(
+        "performance",
+        passed,
+        f"{name} on {version.ref}: {candidate_score:.4g} vs {champion_score:.4g} for "
+        f"{champion.ref} ({abs(worse):.1%} {'worse' if worse > 0 else 'better'}; "
+        f"up to {margin:.0%} worse passes)",
+    )
 
 
 def unseen_data(ws: Workspace, mv: ModelVersion):
@@ -572,9 +746,11 @@ def _seen(ws: Workspace, mv: ModelVersion) -> set[str]:
 def _no_unseen_data(mv: ModelVersion) -> str:
     if not mv.dataset:
         return f"{mv.ref} records no training dataset; pass --data with data it has not seen"
-    return (f"{mv.ref} was trained on {mv.dataset}, and no newer version of "
-            f"{mv.dataset.partition('@')[0]} exists to judge it on; pass --data with data it "
-            f"has not seen")
+    return (
+        f"{mv.ref} was trained on {mv.dataset}, and no newer version of "
+        f"{mv.dataset.partition('@')[0]} exists to judge it on; pass --data with data it "
+        f"has not seen"
+    )
 
 
 # -- comparing ------------------------------------------------------------------------------
@@ -589,12 +765,12 @@ def evaluate_against_production(ws: Workspace, ref: str) -> dict[str, Any]:
     against = f"{mv.name}@{current}" if current and current != mv.version else None
     unseen = unseen_data(ws, mv)
     data = unseen.ref if unseen else mv.dataset.partition("@")[0]
-    return {**evaluate(ws, mv.ref, data, against=against),
-            "caution": "" if unseen else caution(ws, mv, data)}
+    return {**evaluate(ws, mv.ref, data, against=against), "caution": "" if unseen else caution(ws, mv, data)}
 
 
-def evaluate(ws: Workspace, ref: str, data: str, against: str | None = None,
-             by: str | None = None) -> dict[str, Any]:
+def evaluate(
+    ws: Workspace, ref: str, data: str, against: str | None = None, by: str | None = None
+) -> dict[str, Any]:
     """Metrics of one or two versions on the same data, overall and per segment of `by`."""
     from ..data import datasets
 
@@ -610,9 +786,21 @@ def evaluate(ws: Workspace, ref: str, data: str, against: str | None = None,
     if by is not None:
         for value in sorted(df.get_column(by).drop_nulls().unique().to_list(), key=str):
             part = df.filter(df.get_column(by) == value)
-            segments.append({"segment": str(value), "rows": part.height,
-                             "metrics": {mv.ref: lm.score(part, target)[0]
-                                         for mv, lm in zip(models, loaded, strict=True)}})
-    return {"data": version.ref, "target": target, "primary": metrics.primary(models[0].task),
-            "models": [mv.ref for mv in models], "overall": overall, "by": by,
-            "segments": segments}
+            segments.append(
+                {
+                    "segment": str(value),
+                    "rows": part.height,
+                    "metrics": {
+                        mv.ref: lm.score(part, target)[0] for mv, lm in zip(models, loaded, strict=True)
+                    },
+                }
+            )
+    return {
+        "data": version.ref,
+        "target": target,
+        "primary": metrics.primary(models[0].task),
+        "models": [mv.ref for mv in models],
+        "overall": overall,
+        "by": by,
+        "segments": segments,
+    }

@@ -43,8 +43,10 @@ def check_fit(inputs: list[dict[str, str]], df, model: str, data: str) -> None:
         name = col["name"]
         if name not in df.columns:
             problem = f"{name} is missing"
-        elif contracts.compatible(col["dtype"], str(df.schema[name])) or \
-                df.get_column(name).null_count() == df.height:
+        elif (
+            contracts.compatible(col["dtype"], str(df.schema[name]))
+            or df.get_column(name).null_count() == df.height
+        ):
             continue  # (an entirely empty column has no type of its own in a CSV)
         else:
             problem = f"{name} is {df.schema[name]}, the model takes {col['dtype']}"
@@ -86,8 +88,11 @@ class LoadedModel:
         else:
             X = features.build(df, spec)
         predicted = self.pipeline.predict(X)
-        proba = self.pipeline.predict_proba(X) if self.task == "classification" and hasattr(
-            self.pipeline, "predict_proba") else None
+        proba = (
+            self.pipeline.predict_proba(X)
+            if self.task == "classification" and hasattr(self.pipeline, "predict_proba")
+            else None
+        )
         return predicted, proba
 
     def score(self, df, target: str, data: str = "the data") -> tuple[dict[str, float], int]:
@@ -97,8 +102,10 @@ class LoadedModel:
         from .. import metrics
 
         if not target:
-            raise InvalidInput(f"{self.label} records no target column to score against (log it "
-                               f"with run.log_model(model, input_example=df, target=COLUMN))")
+            raise InvalidInput(
+                f"{self.label} records no target column to score against (log it "
+                f"with run.log_model(model, input_example=df, target=COLUMN))"
+            )
         if target not in df.columns:
             raise InvalidInput(f"the data has no column {target!r} to score against")
         labelled = df.filter(pl.col(target).is_not_null())
@@ -108,12 +115,10 @@ class LoadedModel:
         y = labelled.get_column(target).to_numpy()
         if self.task == "regression":
             return metrics.regression(y.astype(float), predicted.astype(float)), labelled.height
-        return (metrics.classification(y, predicted, proba, self.classes),
-                labelled.height)
+        return (metrics.classification(y, predicted, proba, self.classes), labelled.height)
 
 
-def load(ws: Workspace, run_id: str, artifact_hash: str, meta: dict[str, Any],
-         what: str) -> LoadedModel:
+def load(ws: Workspace, run_id: str, artifact_hash: str, meta: dict[str, Any], what: str) -> LoadedModel:
     """Deserialize a model artifact, only after its bytes verify against `artifact_hash`."""
     problem = why_unscorable(meta)
     if problem:
@@ -133,8 +138,10 @@ def load_from_run(ws: Workspace, run_ref: str) -> LoadedModel:
 
 
 def model_artifact(ws: Workspace, run_id: str):
-    return ws.conn.execute("SELECT hash, meta FROM artifacts WHERE run_id = ? AND kind = 'model' "
-                           "ORDER BY path LIMIT 1", (run_id,)).fetchone()
+    return ws.conn.execute(
+        "SELECT hash, meta FROM artifacts WHERE run_id = ? AND kind = 'model' ORDER BY path LIMIT 1",
+        (run_id,),
+    ).fetchone()
 
 
 # -- a user's model -----------------------------------------------------------------------------
@@ -153,14 +160,17 @@ def why_unscorable(meta: dict[str, Any]) -> str | None:
     if not meta.get("features", {}).get("inputs"):
         return f"it was logged without its input columns and their types ({FIX})"
     if meta.get("task") not in ("regression", "classification"):
-        return ("its task is not known: it is neither a scikit-learn regressor nor classifier "
-                "(log it with run.log_model(model, input_example=df, "
-                "meta={\"task\": \"regression\"}))")
+        return (
+            "its task is not known: it is neither a scikit-learn regressor nor classifier "
+            "(log it with run.log_model(model, input_example=df, "
+            'meta={"task": "regression"}))'
+        )
     return None
 
 
-def describe(model: Any, *, input_example: Any = None, dataset: Any = None,
-             target: str | None = None) -> dict[str, Any]:
+def describe(
+    model: Any, *, input_example: Any = None, dataset: Any = None, target: str | None = None
+) -> dict[str, Any]:
     """What scoring needs to know about a user's fitted model, for its artifact's meta: its
     input columns and their polars types, its task, target and output. The inputs come from
     `input_example` (a data frame of the columns it takes), else from `dataset` (the version the
@@ -186,12 +196,13 @@ def describe(model: Any, *, input_example: Any = None, dataset: Any = None,
         if names is None:
             names = [n for n in example if n != target]
             if n_in is not None and len(names) != n_in:
-                raise InvalidInput(f"input_example has {plural(len(names), 'column')} but the model takes "
-                                   f"{n_in}: give it exactly the columns the model was fitted on")
+                raise InvalidInput(
+                    f"input_example has {plural(len(names), 'column')} but the model takes "
+                    f"{n_in}: give it exactly the columns the model was fitted on"
+                )
         lacking = [n for n in names if n not in example]
         if lacking:
-            raise InvalidInput(f"input_example lacks columns the model takes: "
-                               f"{', '.join(lacking)}")
+            raise InvalidInput(f"input_example lacks columns the model takes: {', '.join(lacking)}")
         source = "input_example"
     elif schema is not None and (names is not None or (target and target in schema)):
         names = names or [n for n in schema if n != target]
@@ -274,8 +285,10 @@ def _frame_types(example: Any) -> dict[str, str]:
         example = example.collect()
     if not isinstance(example, pl.DataFrame):
         if not isinstance(example, dict):
-            raise InvalidInput(f"input_example must be a data frame (polars or pandas) of the "
-                               f"columns the model takes, not a {type(example).__name__}")
+            raise InvalidInput(
+                f"input_example must be a data frame (polars or pandas) of the "
+                f"columns the model takes, not a {type(example).__name__}"
+            )
         try:
             example = pl.DataFrame(example)
         except Exception as exc:
@@ -311,8 +324,9 @@ def _guess_types(model: Any, names: list[str]) -> dict[str, str]:
             for column, values in zip(columns, categories, strict=True):
                 kind = getattr(values, "dtype", None)
                 kind = getattr(kind, "kind", "O")
-                found[column] = {"i": "Int64", "u": "Int64", "f": "Float64",
-                                 "b": "Boolean"}.get(kind, "String")
+                found[column] = {"i": "Int64", "u": "Int64", "f": "Float64", "b": "Boolean"}.get(
+                    kind, "String"
+                )
     return found
 
 
@@ -350,7 +364,8 @@ def _output(model: Any, booster: bool, task: str | None) -> dict[str, Any]:
     else:
         classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
     dtype = {bool: "Boolean", int: "Int64", float: "Float64"}.get(
-        type(classes[0]) if classes else str, "String")
+        type(classes[0]) if classes else str, "String"
+    )
     return {"name": "prediction", "dtype": dtype, "classes": classes}
 
 

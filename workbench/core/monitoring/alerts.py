@@ -13,19 +13,20 @@ from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 
 
-def raise_alert(conn: sqlite3.Connection, kind: str, message: str,
-                subject: str | None = None) -> int:
+def raise_alert(conn: sqlite3.Connection, kind: str, message: str, subject: str | None = None) -> int:
     """Record an alert (and its event) inside the caller's transaction; returns its id."""
-    cursor = conn.execute("INSERT INTO alerts (created_at, kind, subject, message) "
-                          "VALUES (?, ?, ?, ?)", (now_iso(), kind, subject, message))
-    events.record(conn, f"alert.{kind}", message, subject=subject,
-                  data={"alert": cursor.lastrowid})
+    cursor = conn.execute(
+        "INSERT INTO alerts (created_at, kind, subject, message) VALUES (?, ?, ?, ?)",
+        (now_iso(), kind, subject, message),
+    )
+    events.record(conn, f"alert.{kind}", message, subject=subject, data={"alert": cursor.lastrowid})
     return cursor.lastrowid
 
 
 @dataclass(frozen=True)
 class Alert:
     """Something a person should look at, open until acknowledged."""
+
     id: int
     kind: str  # drift, performance, retrain, or what the watcher met (bad_file, ...)
     subject: str | None  # what it is about: a report id, a dataset version, a model
@@ -35,8 +36,13 @@ class Alert:
 
     def to_dict(self) -> dict[str, Any]:
         """SPEC.md's `wb alerts list --json` item."""
-        return {"id": self.id, "kind": self.kind, "message": self.message,
-                "created_at": self.created_at, "acked": self.acked}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "message": self.message,
+            "created_at": self.created_at,
+            "acked": self.acked,
+        }
 
 
 _SELECT = "SELECT id, kind, subject, message, created_at, acked_at FROM alerts"
@@ -44,8 +50,9 @@ _SELECT = "SELECT id, kind, subject, message, created_at, acked_at FROM alerts"
 
 def list_alerts(ws: Workspace, open_only: bool = False) -> list[Alert]:
     """Alerts, newest first."""
-    rows = ws.conn.execute(_SELECT + (" WHERE acked_at IS NULL" if open_only else "")
-                           + " ORDER BY id DESC").fetchall()
+    rows = ws.conn.execute(
+        _SELECT + (" WHERE acked_at IS NULL" if open_only else "") + " ORDER BY id DESC"
+    ).fetchall()
     return [_alert(r) for r in rows]
 
 
@@ -55,8 +62,7 @@ def get(ws: Workspace, alert_id: int) -> Alert | None:
 
 
 def _alert(r: sqlite3.Row) -> Alert:
-    return Alert(r["id"], r["kind"], r["subject"], r["message"], r["created_at"],
-                 r["acked_at"] is not None)
+    return Alert(r["id"], r["kind"], r["subject"], r["message"], r["created_at"], r["acked_at"] is not None)
 
 
 def ack(ws: Workspace, alert_id: int) -> bool:

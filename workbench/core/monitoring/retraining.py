@@ -38,8 +38,9 @@ class Champion:
 
 def champions(ws: Workspace, dataset: str) -> list[Champion]:
     """The models whose production version `wb train` trained on a version of `dataset`."""
-    found = [champion_of(ws, m["name"]) for m in registry.list_models(ws)
-             if registry.PRODUCTION in m["aliases"]]
+    found = [
+        champion_of(ws, m["name"]) for m in registry.list_models(ws) if registry.PRODUCTION in m["aliases"]
+    ]
     return [c for c in found if c is not None and c.dataset == dataset]
 
 
@@ -60,8 +61,13 @@ def judge(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str | None
     if latest.version <= production.version:
         return None
     try:
-        result = registry.promote(ws, latest.ref, registry.PRODUCTION, data=drop.ref,
-                                  reason=f"won on {drop.ref} (wb watch --retrain)")
+        result = registry.promote(
+            ws,
+            latest.ref,
+            registry.PRODUCTION,
+            data=drop.ref,
+            reason=f"won on {drop.ref} (wb watch --retrain)",
+        )
     except registry.AliasMoved as exc:
         return f"{latest.ref} was not judged on {drop.ref}: {exc}"
     if result.already:  # a person promoted it between this judge's look and its move
@@ -70,8 +76,9 @@ def judge(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str | None
         return f"{latest.ref} beat {production.ref} on {drop.ref}: promoted"
     failed = "; ".join(g["detail"] for g in result.gates if not g["passed"])
     with transaction(ws.conn) as conn:
-        events.record(conn, "model.challenge", f"{latest.ref} stays a challenger: {failed}",
-                      subject=champion.model)
+        events.record(
+            conn, "model.challenge", f"{latest.ref} stays a challenger: {failed}", subject=champion.model
+        )
     return f"{latest.ref} did not beat {production.ref} on {drop.ref}: {failed}"
 
 
@@ -83,29 +90,34 @@ def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:
     info = runs.get(ws, champion.production.run_id)
     window = ws.config.retrain.window
     spec = training.TrainSpec(**{**info.spec, "data": drop.ref, "window": window})
-    run_id = training.train(ws, spec, experiment=info.experiment,
-                            tags={"retrained_from": champion.production.ref,
-                                  "trigger": "wb watch --retrain"})
+    run_id = training.train(
+        ws,
+        spec,
+        experiment=info.experiment,
+        tags={"retrained_from": champion.production.ref, "trigger": "wb watch --retrain"},
+    )
     challenger = registry.register(ws, run_id, champion.model)
     return f"retrained {champion.model} on {drop.ref} as {challenger.ref}, judged on the next drop"
 
 
-def after_drop(ws: Workspace, drop: DatasetVersion, found: list[Champion],
-               needs_retraining: bool) -> list[str]:
+def after_drop(
+    ws: Workspace, drop: DatasetVersion, found: list[Champion], needs_retraining: bool
+) -> list[str]:
     """Judge, then retrain if asked, for the champions `found` for the drop's dataset; a
     failure is a note (and an alert), not an exception: the watcher goes on to the next
     drop."""
     from . import alerts
 
     if not found:
-        return [f"no production model of {drop.name} was trained by `wb train`: nothing to "
-                f"judge or retrain"]
+        return [f"no production model of {drop.name} was trained by `wb train`: nothing to judge or retrain"]
     columns = {c["name"] for c in drop.profile["columns"]}
     notes = []
     for champion in found:
         if champion.target not in columns:  # no labels: nothing to train or judge with
-            notes.append(f"{drop.ref} has no {champion.target!r} column: {champion.model} is "
-                         f"neither judged nor retrained on it")
+            notes.append(
+                f"{drop.ref} has no {champion.target!r} column: {champion.model} is "
+                f"neither judged nor retrained on it"
+            )
             continue
         try:
             if (judged := judge(ws, champion, drop)) is not None:
@@ -116,7 +128,11 @@ def after_drop(ws: Workspace, drop: DatasetVersion, found: list[Champion],
                 notes.append(retrain(ws, winner, drop))
         except WbError as exc:
             with transaction(ws.conn) as conn:
-                alerts.raise_alert(conn, "retrain", f"retraining {champion.model} on {drop.ref} "
-                                                    f"failed: {exc}", subject=champion.model)
+                alerts.raise_alert(
+                    conn,
+                    "retrain",
+                    f"retraining {champion.model} on {drop.ref} failed: {exc}",
+                    subject=champion.model,
+                )
             notes.append(f"retraining {champion.model} failed: {exc}")
     return notes

@@ -51,15 +51,18 @@ class DropOutcome:
     dataset_drift: bool | None = None
 
 
-def _scorer(found: list[retraining.Champion],
-            version: datasets.DatasetVersion) -> tuple[str | None, str | None]:
+def _scorer(
+    found: list[retraining.Champion], version: datasets.DatasetVersion
+) -> tuple[str | None, str | None]:
     """The production model that scores a drop in its drift check (with `--retrain`), and its
     target when the drop has it (labels: so degraded performance is seen, and retrains)."""
     if not found:
         return None, None
     columns = {c["name"] for c in version.profile["columns"]}
-    return (f"{found[0].model}@{registry.PRODUCTION}",
-            found[0].target if found[0].target in columns else None)
+    return (
+        f"{found[0].model}@{registry.PRODUCTION}",
+        found[0].target if found[0].target in columns else None,
+    )
 
 
 def is_candidate(path: Path) -> bool:
@@ -68,8 +71,15 @@ def is_candidate(path: Path) -> bool:
 
 
 class Watcher:
-    def __init__(self, ws: Workspace, folder: Path, dataset: str, reference: str | None = None,
-                 on_outcome: Callable[[DropOutcome], None] | None = None, retrain: bool = False):
+    def __init__(
+        self,
+        ws: Workspace,
+        folder: Path,
+        dataset: str,
+        reference: str | None = None,
+        on_outcome: Callable[[DropOutcome], None] | None = None,
+        retrain: bool = False,
+    ):
         check_name(dataset, "dataset")
         if not folder.is_dir():
             raise InvalidInput(f"{folder} is not a folder")
@@ -86,8 +96,7 @@ class Watcher:
         self.stop_event.set()
 
     # -- running ----------------------------------------------------------------------------
-    def run(self, once: bool = False,
-            on_start: Callable[[], None] = lambda: None) -> list[DropOutcome]:
+    def run(self, once: bool = False, on_start: Callable[[], None] = lambda: None) -> list[DropOutcome]:
         """Check what a dead watcher left unchecked, take what is there; then (unless `once`)
         watch until stopped. `on_start` is called once this watcher holds its folder."""
         self._register()
@@ -111,9 +120,16 @@ class Watcher:
 
         outcomes: list[DropOutcome] = []
         scanned = False
-        for changes in watchfiles.watch(self.folder, debounce=100, step=50, rust_timeout=POLL_MS,
-                                        yield_on_timeout=True, stop_event=self.stop_event,
-                                        raise_interrupt=False, recursive=False):
+        for changes in watchfiles.watch(
+            self.folder,
+            debounce=100,
+            step=50,
+            rust_timeout=POLL_MS,
+            yield_on_timeout=True,
+            stop_event=self.stop_event,
+            raise_interrupt=False,
+            recursive=False,
+        ):
             if not scanned:
                 # Only now is the watch live: a file landing before this scan is found by it,
                 # one landing after raises an event; none slips between the two.
@@ -178,12 +194,14 @@ class Watcher:
         return self._guarded(path, digest, lambda: self._take(path, digest))
 
     def _take(self, path: Path, digest: str) -> DropOutcome:
-        result = datasets.add(self.ws, path, self.dataset, f"from wb watch: {path.name}",
-                              once=True)  # a `wb data add` may take the bytes meanwhile
+        result = datasets.add(
+            self.ws, path, self.dataset, f"from wb watch: {path.name}", once=True
+        )  # a `wb data add` may take the bytes meanwhile
         if result.unchanged:
             self._settle(digest, "unchanged")
-            return DropOutcome(str(path), "unchanged", f"same bytes as {result.version.ref}",
-                           result.version.ref)
+            return DropOutcome(
+                str(path), "unchanged", f"same bytes as {result.version.ref}", result.version.ref
+            )
         return self._check(result.version, path.name, digest, result.violations)
 
     def _guarded(self, path: Path, digest: str, step: Callable[[], DropOutcome]) -> DropOutcome:
@@ -193,19 +211,24 @@ class Watcher:
         except WbError as exc:
             return self._failed(path, str(exc), digest)
         except Exception as exc:  # a bug in wb must not stop the watcher either
-            return self._failed(path, f"wb failed on it ({type(exc).__name__}: {exc}); please "
-                                      f"report this", digest)
+            return self._failed(
+                path, f"wb failed on it ({type(exc).__name__}: {exc}); please report this", digest
+            )
 
-    def _check(self, version: datasets.DatasetVersion, source: str, digest: str,
-               violations: list | None) -> DropOutcome:
+    def _check(
+        self, version: datasets.DatasetVersion, source: str, digest: str, violations: list | None
+    ) -> DropOutcome:
         """Everything after the version is committed: contract alert, drift check, retraining.
         Until it ends the drop stays 'taking', so a watcher killed here is rechecked."""
         notes = []
         if violations:
             notes.append(plural(len(violations), "contract violation"))
-            self._alert("contract", f"{version.ref} from {source} breaks its contract: "
-                        + "; ".join(f"{v.column}: {v.detail}" for v in violations[:3]),
-                        version.ref)
+            self._alert(
+                "contract",
+                f"{version.ref} from {source} breaks its contract: "
+                + "; ".join(f"{v.column}: {v.detail}" for v in violations[:3]),
+                version.ref,
+            )
         reference = self.reference or datasets.reference_for(self.ws, version)
         dataset_drift = None
         if reference is not None:
@@ -214,23 +237,26 @@ class Watcher:
             dataset_drift = report["dataset_drift"]
             degraded = (report.get("performance") or {}).get("degraded")
             drifted = [f["name"] for f in report["features"] if f["drifted"]]
-            notes.append(f"{'dataset drift' if dataset_drift else 'no dataset drift'} against "
-                         f"{datasets.label(self.ws, reference)}"
-                         + (f" ({', '.join(drifted)})" if drifted else "")
-                         + (f"; {report['model']} degraded" if degraded else ""))
+            notes.append(
+                f"{'dataset drift' if dataset_drift else 'no dataset drift'} against "
+                f"{datasets.label(self.ws, reference)}"
+                + (f" ({', '.join(drifted)})" if drifted else "")
+                + (f"; {report['model']} degraded" if degraded else "")
+            )
             if unscorable:
                 notes.append(f"{unscorable}: neither judged nor retrained on it")
             elif self.retrain and violations:
-                notes.append(f"{version.ref} breaks its contract: no model is judged or "
-                             f"retrained on it")
+                notes.append(f"{version.ref} breaks its contract: no model is judged or retrained on it")
             elif self.retrain:
-                notes += retraining.after_drop(self.ws, version, found,
-                                               needs_retraining=bool(dataset_drift or degraded))
+                notes += retraining.after_drop(
+                    self.ws, version, found, needs_retraining=bool(dataset_drift or degraded)
+                )
         self._settle(digest, "added")
         return DropOutcome(source, "added", "; ".join(notes), version.ref, dataset_drift)
 
-    def _drift(self, reference: str, version: datasets.DatasetVersion, source: str,
-               found: list[retraining.Champion]) -> tuple[dict, str | None]:
+    def _drift(
+        self, reference: str, version: datasets.DatasetVersion, source: str, found: list[retraining.Champion]
+    ) -> tuple[dict, str | None]:
         """The drop's drift report (scored by production when retraining), and why production
         could not score it, if it could not: then an alert names the columns and the report
         has the features only."""
@@ -239,8 +265,12 @@ class Watcher:
             report = drift.check(self.ws, reference, version.ref, model=model, target=target)
             return {**report, "model": model}, None
         except scoring.Unscorable as exc:
-            self._alert("scoring", f"{version.ref} (from {source}) was checked on its "
-                        f"features only, as {model} could not score it: {exc}", version.ref)
+            self._alert(
+                "scoring",
+                f"{version.ref} (from {source}) was checked on its "
+                f"features only, as {model} could not score it: {exc}",
+                version.ref,
+            )
             return drift.check(self.ws, reference, version.ref), str(exc)
 
     def _alert(self, kind: str, message: str, subject: str) -> None:
@@ -258,19 +288,23 @@ class Watcher:
         """Take these bytes for this watcher (None), or say who has: read and written in one
         transaction, so two watchers on one dataset never both take a drop."""
         with transaction(self.ws.conn) as conn:
-            row = conn.execute("SELECT f.outcome, f.path, w.pid FROM watch_files f LEFT JOIN "
-                               "watchers w ON w.id = f.watcher_id WHERE f.dataset = ? AND "
-                               "f.hash = ?", (self.dataset, digest)).fetchone()
+            row = conn.execute(
+                "SELECT f.outcome, f.path, w.pid FROM watch_files f LEFT JOIN "
+                "watchers w ON w.id = f.watcher_id WHERE f.dataset = ? AND "
+                "f.hash = ?",
+                (self.dataset, digest),
+            ).fetchone()
             if row is not None:
                 if row["outcome"] == TAKING:
                     return f"another watcher (pid {row['pid']}) is taking these bytes"
                 if row["path"] == str(path):
                     return "these bytes were taken before"
                 return self._copy_of(digest, Path(row["path"]).name)
-            conn.execute("INSERT INTO watch_files (dataset, hash, path, size, processed_at, "
-                         "outcome, watcher_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (self.dataset, digest, str(path), size, now_iso(), TAKING,
-                          self._watcher_id))
+            conn.execute(
+                "INSERT INTO watch_files (dataset, hash, path, size, processed_at, "
+                "outcome, watcher_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.dataset, digest, str(path), size, now_iso(), TAKING, self._watcher_id),
+            )
         return None
 
     def _copy_of(self, digest: str, first: str) -> str:
@@ -283,19 +317,25 @@ class Watcher:
 
     def _settle(self, digest: str, outcome: str) -> None:
         with transaction(self.ws.conn) as conn:
-            conn.execute("UPDATE watch_files SET outcome = ?, processed_at = ? WHERE dataset = ? "
-                         "AND hash = ?", (outcome, now_iso(), self.dataset, digest))
+            conn.execute(
+                "UPDATE watch_files SET outcome = ?, processed_at = ? WHERE dataset = ? AND hash = ?",
+                (outcome, now_iso(), self.dataset, digest),
+            )
 
     def _recover(self) -> list[DropOutcome]:
         """Drops a dead watcher took but did not finish: a committed version is checked now;
         one whose version never committed is let go (its file, if still here, is taken anew)."""
         outcomes = []
         for row in self.ws.conn.execute(
-                "SELECT hash, path, watcher_id FROM watch_files WHERE dataset = ? AND "
-                "outcome = ? ORDER BY processed_at", (self.dataset, TAKING)).fetchall():
-            if row["watcher_id"] != self._watcher_id and not self._alive(row["watcher_id"]) \
-                    and (outcome := self._recheck(row["hash"], Path(row["path"]),
-                                                  row["watcher_id"])) is not None:
+            "SELECT hash, path, watcher_id FROM watch_files WHERE dataset = ? AND "
+            "outcome = ? ORDER BY processed_at",
+            (self.dataset, TAKING),
+        ).fetchall():
+            if (
+                row["watcher_id"] != self._watcher_id
+                and not self._alive(row["watcher_id"])
+                and (outcome := self._recheck(row["hash"], Path(row["path"]), row["watcher_id"])) is not None
+            ):
                 outcomes.append(outcome)
                 self.on_outcome(outcome)
         return outcomes
@@ -307,20 +347,24 @@ class Watcher:
             version = datasets.resolve(self.ws, f"{self.dataset}@{digest}")
         except NotFound:
             with transaction(self.ws.conn) as conn:
-                conn.execute("DELETE FROM watch_files WHERE dataset = ? AND hash = ?",
-                             (self.dataset, digest))
+                conn.execute("DELETE FROM watch_files WHERE dataset = ? AND hash = ?", (self.dataset, digest))
             return None
-        outcome = self._guarded(path, digest, lambda: self._check(
-            version, path.name, digest, self._violations(version)))
+        outcome = self._guarded(
+            path, digest, lambda: self._check(version, path.name, digest, self._violations(version))
+        )
         outcome.detail = f"checked now (its watcher stopped before): {outcome.detail}"
         return outcome
 
     def _take_over(self, digest: str, dead_id: int | None) -> bool:
         with transaction(self.ws.conn) as conn:
-            return conn.execute("UPDATE watch_files SET watcher_id = ? WHERE dataset = ? AND "
-                                "hash = ? AND outcome = ? AND watcher_id IS ?",
-                                (self._watcher_id, self.dataset, digest, TAKING,
-                                 dead_id)).rowcount == 1
+            return (
+                conn.execute(
+                    "UPDATE watch_files SET watcher_id = ? WHERE dataset = ? AND "
+                    "hash = ? AND outcome = ? AND watcher_id IS ?",
+                    (self._watcher_id, self.dataset, digest, TAKING, dead_id),
+                ).rowcount
+                == 1
+            )
 
     def _violations(self, version: datasets.DatasetVersion) -> list | None:
         from ..data import contracts, validation
@@ -331,42 +375,46 @@ class Watcher:
 
     # -- being seen running -----------------------------------------------------------------
     def _alive(self, watcher_id: int | None) -> bool:
-        row = self.ws.conn.execute("SELECT host, pid, started_at, heartbeat_at, stopped_at "
-                                   "FROM watchers WHERE id = ?", (watcher_id,)).fetchone()
+        row = self.ws.conn.execute(
+            "SELECT host, pid, started_at, heartbeat_at, stopped_at FROM watchers WHERE id = ?", (watcher_id,)
+        ).fetchone()
         return row is not None and _running(row)
 
     def _register(self) -> None:
         """Record this watcher; refused while a live one watches the same folder."""
         with transaction(self.ws.conn) as conn:
-            for row in conn.execute("SELECT id, host, pid, started_at, heartbeat_at, stopped_at "
-                                    "FROM watchers WHERE dir = ? AND stopped_at IS NULL",
-                                    (str(self.folder),)).fetchall():
+            for row in conn.execute(
+                "SELECT id, host, pid, started_at, heartbeat_at, stopped_at "
+                "FROM watchers WHERE dir = ? AND stopped_at IS NULL",
+                (str(self.folder),),
+            ).fetchall():
                 if _running(row):
-                    raise WbError(f"{self.folder} is already watched by wb watch (pid "
-                                  f"{row['pid']} on {row['host']}, since {row['started_at']}); "
-                                  f"stop it first")
-                conn.execute("UPDATE watchers SET stopped_at = ? WHERE id = ?",
-                             (now_iso(), row["id"]))  # it died without saying so
+                    raise WbError(
+                        f"{self.folder} is already watched by wb watch (pid "
+                        f"{row['pid']} on {row['host']}, since {row['started_at']}); "
+                        f"stop it first"
+                    )
+                conn.execute(
+                    "UPDATE watchers SET stopped_at = ? WHERE id = ?", (now_iso(), row["id"])
+                )  # it died without saying so
             cursor = conn.execute(
                 "INSERT INTO watchers (dir, dataset, host, pid, started_at, heartbeat_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (str(self.folder), self.dataset,
-                                              socket.gethostname(), os.getpid(), now_iso(),
-                                              time.time()))
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (str(self.folder), self.dataset, socket.gethostname(), os.getpid(), now_iso(), time.time()),
+            )
             self._watcher_id = cursor.lastrowid
-            events.record(conn, "watch.start", f"watching {self.folder} for {self.dataset}",
-                          subject=self.dataset)
+            events.record(
+                conn, "watch.start", f"watching {self.folder} for {self.dataset}", subject=self.dataset
+            )
 
     def _heartbeat(self) -> None:
         with transaction(self.ws.conn) as conn:
-            conn.execute("UPDATE watchers SET heartbeat_at = ? WHERE id = ?",
-                         (time.time(), self._watcher_id))
+            conn.execute("UPDATE watchers SET heartbeat_at = ? WHERE id = ?", (time.time(), self._watcher_id))
 
     def _unregister(self) -> None:
         with transaction(self.ws.conn) as conn:
-            conn.execute("UPDATE watchers SET stopped_at = ? WHERE id = ?",
-                         (now_iso(), self._watcher_id))
-            events.record(conn, "watch.stop", f"stopped watching {self.folder}",
-                          subject=self.dataset)
+            conn.execute("UPDATE watchers SET stopped_at = ? WHERE id = ?", (now_iso(), self._watcher_id))
+            events.record(conn, "watch.stop", f"stopped watching {self.folder}", subject=self.dataset)
 
 
 def _running(row) -> bool:
@@ -390,8 +438,11 @@ def _process_start(pid: int) -> float | None:
         return None
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        boot = next(float(line.split()[1]) for line in
-                    Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime")
+        )
     except (OSError, StopIteration, ValueError):
         return 0.0
     return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")

@@ -51,8 +51,9 @@ class StoreBackend(Protocol):
         when it is absent. Nothing is verified here: that is the store's to do."""
         ...
 
-    def stage(self, source: BinaryIO, *, progress: Progress | None = None,
-              cancel: threading.Event | None = None) -> Written:
+    def stage(
+        self, source: BinaryIO, *, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> Written:
         """Copy `source` into a new temp file while hashing it, and make the copy durable.
         On any failure (or `Cancelled`) the temp file is gone before the error propagates, and
         errors of the ground under it (a full disk, a read-only folder) are `WbError`s."""

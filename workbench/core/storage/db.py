@@ -77,8 +77,10 @@ def connect(db_path: Path, lock_path: Path, *, read_only: bool = False) -> Conne
         conn.where = db_path
         if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             if read_only:
-                raise WbError(f"the workspace at {db_path.parent.parent} needs its database "
-                              f"upgraded by this wb, which cannot be done while it is read-only")
+                raise WbError(
+                    f"the workspace at {db_path.parent.parent} needs its database "
+                    f"upgraded by this wb, which cannot be done while it is read-only"
+                )
             with file_lock(lock_path):
                 migrate(conn)
     except sqlite3.Error as exc:
@@ -102,9 +104,14 @@ def _open_for_writing(db_path: Path) -> Connection:
 
 def _open(db_path: Path) -> Connection:
     # mode=rw: never create the file; a missing database is the caller's to judge.
-    conn = sqlite3.connect(f"file:{quote(str(db_path))}?mode=rw", uri=True, factory=Connection,
-                           timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False)
+    conn = sqlite3.connect(
+        f"file:{quote(str(db_path))}?mode=rw",
+        uri=True,
+        factory=Connection,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+        check_same_thread=False,
+    )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -119,17 +126,21 @@ def _open_read_only(db_path: Path) -> Connection:
     one, SQLite can read it only as immutable, which would ignore a WAL file's newer pages."""
     uri = f"file:{quote(str(db_path))}"
     try:
-        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, factory=Connection,
-                               isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            f"{uri}?mode=ro", uri=True, factory=Connection, isolation_level=None, check_same_thread=False
+        )
         conn.execute("PRAGMA user_version").fetchone()
     except sqlite3.OperationalError:
         wal = db_path.with_name(db_path.name + "-wal")
         if wal.exists() and wal.stat().st_size > 0:
-            raise WbError(f"the read-only workspace database {db_path} has unsaved changes in "
-                          f"{wal.name} that SQLite cannot read here; open it once where it can "
-                          f"be written") from None
-        conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, factory=Connection,
-                               isolation_level=None, check_same_thread=False)
+            raise WbError(
+                f"the read-only workspace database {db_path} has unsaved changes in "
+                f"{wal.name} that SQLite cannot read here; open it once where it can "
+                f"be written"
+            ) from None
+        conn = sqlite3.connect(
+            f"{uri}?immutable=1", uri=True, factory=Connection, isolation_level=None, check_same_thread=False
+        )
     conn.row_factory = sqlite3.Row
     conn.read_only = True
     conn.write_refusal = failures.read_only(db_path.parent.parent)
@@ -199,13 +210,13 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 def id_for_name(conn: sqlite3.Connection, table: str, name: str, created_at: str) -> int:
     """The id of the row of `table` (datasets, models, experiments) named `name`, made if new,
     inside the caller's transaction."""
-    conn.execute(f"INSERT OR IGNORE INTO {table} (name, created_at) VALUES (?, ?)",
-                 (name, created_at))
+    conn.execute(f"INSERT OR IGNORE INTO {table} (name, created_at) VALUES (?, ?)", (name, created_at))
     return conn.execute(f"SELECT id FROM {table} WHERE name = ?", (name,)).fetchone()[0]
 
 
 def next_version(conn: sqlite3.Connection, table: str, owner: str, owner_id: int) -> int:
     """The number the next version in `table` of the thing `owner` = `owner_id` gets (1 for
     the first); read inside the transaction that inserts it, so two writers cannot share one."""
-    return conn.execute(f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE {owner} = ?",
-                        (owner_id,)).fetchone()[0]
+    return conn.execute(
+        f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE {owner} = ?", (owner_id,)
+    ).fetchone()[0]

@@ -47,36 +47,47 @@ def translate(exc: BaseException, where: Path | str | None = None) -> WbError | 
     if isinstance(exc, sqlite3.Error):
         text = str(exc).lower()
         if "disk is full" in text:
-            return NoSpace(f"no space left on the device holding the workspace database{place}; "
-                           f"free some space and try again (the unfinished step was undone)")
+            return NoSpace(
+                f"no space left on the device holding the workspace database{place}; "
+                f"free some space and try again (the unfinished step was undone)"
+            )
         if "readonly" in text or "read-only" in text:
             return read_only(where or "this path")
         if "locked" in text or "busy" in text:
-            return WbError(f"the workspace database{place} stayed locked by another wb for too "
-                           f"long; try again when it has finished")
+            return WbError(
+                f"the workspace database{place} stayed locked by another wb for too "
+                f"long; try again when it has finished"
+            )
         if "disk i/o" in text:  # SQLite says this, not "full", when its WAL index cannot grow
             if where is not None and _nearly_full(Path(where)):
-                return NoSpace(f"no space left on the device holding the workspace database"
-                               f"{place}; free some space and try again (the unfinished step "
-                               f"was undone)")
-            return WbError(f"the device failed to read or write the workspace database{place} "
-                           f"(disk I/O error)")
+                return NoSpace(
+                    f"no space left on the device holding the workspace database"
+                    f"{place}; free some space and try again (the unfinished step "
+                    f"was undone)"
+                )
+            return WbError(
+                f"the device failed to read or write the workspace database{place} (disk I/O error)"
+            )
         if "malformed" in text or "not a database" in text:
-            return DamagedWorkspace(f"the workspace database{place} is damaged ({exc}); run "
-                                    f"`wb fsck` and restore .wb/wb.db from a backup")
+            return DamagedWorkspace(
+                f"the workspace database{place} is damaged ({exc}); run "
+                f"`wb fsck` and restore .wb/wb.db from a backup"
+            )
         if isinstance(exc, sqlite3.OperationalError) and "unable to open" in text:
-            return WbError(f"cannot open the workspace database{place}; check that the folder "
-                           f"exists and that you may read it")
+            return WbError(
+                f"cannot open the workspace database{place}; check that the folder "
+                f"exists and that you may read it"
+            )
         return None
     if isinstance(exc, OSError):
         path = exc.filename or where
         at = f" ({path})" if path is not None else ""
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            return NoSpace(f"no space left to write{at}; free some space and try again "
-                           f"(the unfinished step was undone)")
+            return NoSpace(
+                f"no space left to write{at}; free some space and try again (the unfinished step was undone)"
+            )
         if exc.errno == errno.EROFS:
-            return ReadOnlyWorkspace(f"cannot write{at}: the file system is read-only; "
-                                     f"{NOTHING_CHANGED}")
+            return ReadOnlyWorkspace(f"cannot write{at}: the file system is read-only; {NOTHING_CHANGED}")
         if exc.errno in (errno.EACCES, errno.EPERM):
             return WbError(f"permission denied{at}")
         if exc.errno == errno.EIO:

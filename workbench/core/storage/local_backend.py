@@ -53,8 +53,9 @@ class LocalBackend:
     def open(self, oid: str) -> BinaryIO:
         return open(self.path(oid), "rb")
 
-    def stage(self, source: BinaryIO, *, progress: Progress | None = None,
-              cancel: threading.Event | None = None) -> Written:
+    def stage(
+        self, source: BinaryIO, *, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> Written:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{secrets.token_hex(8)}{TMP_SUFFIX}"
         _pending.add(tmp)
@@ -114,9 +115,15 @@ class LocalBackend:
     def list(self, prefix: str = "") -> Iterator[Entry]:
         if not self._base.is_dir():
             return
-        fans = [prefix[:2]] if len(prefix) >= 2 else sorted(
-            fan.name for fan in os.scandir(self._base)
-            if fan.is_dir() and len(fan.name) == 2 and fan.name.startswith(prefix))
+        fans = (
+            [prefix[:2]]
+            if len(prefix) >= 2
+            else sorted(
+                fan.name
+                for fan in os.scandir(self._base)
+                if fan.is_dir() and len(fan.name) == 2 and fan.name.startswith(prefix)
+            )
+        )
         rest = prefix[2:]
         for fan in fans:
             try:

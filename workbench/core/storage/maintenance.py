@@ -56,10 +56,16 @@ class FsckReport:
         return not (self.missing or self.corrupt or self.database_errors)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "objects": self.objects, "missing": self.missing,
-                "corrupt": self.corrupt, "database_errors": self.database_errors,
-                "temp_files": self.temp_files, "stale_temp_files": self.stale_temp_files,
-                "unreferenced": self.unreferenced}
+        return {
+            "ok": self.ok,
+            "objects": self.objects,
+            "missing": self.missing,
+            "corrupt": self.corrupt,
+            "database_errors": self.database_errors,
+            "temp_files": self.temp_files,
+            "stale_temp_files": self.stale_temp_files,
+            "unreferenced": self.unreferenced,
+        }
 
 
 def _check_database(ws: Workspace) -> tuple[list[str], dict[str, list[str]] | None]:
@@ -95,8 +101,7 @@ def fsck(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> F
         report.unreferenced = len(present - refs.keys())
     report.temp_files = len(ws.store.temp_files())
     # A local temp's name is its path: shown from the workspace's root, as a user would look.
-    report.stale_temp_files = sorted(os.path.relpath(t.name, ws.root)
-                                     for t in ws.store.stale_temp_files())
+    report.stale_temp_files = sorted(os.path.relpath(t.name, ws.root) for t in ws.store.stale_temp_files())
     return report
 
 
@@ -109,8 +114,13 @@ class GcReport:
     temp_files: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "deleted": self.deleted, "bytes": self.bytes_freed,
-                "spared_young": self.spared_young, "temp_files": self.temp_files}
+        return {
+            "dry_run": self.dry_run,
+            "deleted": self.deleted,
+            "bytes": self.bytes_freed,
+            "spared_young": self.spared_young,
+            "temp_files": self.temp_files,
+        }
 
 
 def gc(ws: Workspace, dry_run: bool = False, grace_hours: float | None = None) -> GcReport:
@@ -143,9 +153,10 @@ def gc(ws: Workspace, dry_run: bool = False, grace_hours: float | None = None) -
                 ws.store.backend.discard(tmp.name)
             if report.deleted or orphans:
                 with transaction(ws.conn) as conn:
-                    events.record(conn, "store.gc",
-                                  f"gc deleted {plural(len(report.deleted), 'object')} "
-                                  f"({report.bytes_freed} bytes)",
-                                  data={"deleted": len(report.deleted),
-                                        "bytes": report.bytes_freed})
+                    events.record(
+                        conn,
+                        "store.gc",
+                        f"gc deleted {plural(len(report.deleted), 'object')} ({report.bytes_freed} bytes)",
+                        data={"deleted": len(report.deleted), "bytes": report.bytes_freed},
+                    )
     return report

@@ -51,8 +51,9 @@ class StagedObject:
 class ObjectStore:
     """Objects on `backend`; writes hold `gc_lock` (the workspace's) shared when one is given."""
 
-    def __init__(self, backend: StoreBackend, *, gc_lock: Path | None = None,
-                 temp_grace_s: float = 24 * 3600):
+    def __init__(
+        self, backend: StoreBackend, *, gc_lock: Path | None = None, temp_grace_s: float = 24 * 3600
+    ):
         self.backend = backend
         self.algo = hashing.ALGORITHM
         self.gc_lock = gc_lock
@@ -71,8 +72,9 @@ class ObjectStore:
         return (entry.name for entry in self.backend.list())
 
     # -- writing ----------------------------------------------------------------------------
-    def stage_stream(self, source: BinaryIO, *, progress: Progress | None = None,
-                     cancel: threading.Event | None = None) -> StagedObject:
+    def stage_stream(
+        self, source: BinaryIO, *, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> StagedObject:
         """Copy `source` into a durable temp file while hashing it."""
         if not self._swept:  # the first write of a process clears what killed writers left
             self._swept = True
@@ -142,8 +144,7 @@ class ObjectStore:
                     out.write(view[:n])
             if h.hexdigest() != oid:
                 raise IntegrityError(
-                    f"object {oid[:12]} is corrupt (its bytes no longer match its hash); "
-                    f"nothing was written"
+                    f"object {oid[:12]} is corrupt (its bytes no longer match its hash); nothing was written"
                 )
             os.replace(tmp, dest)
         except BaseException:

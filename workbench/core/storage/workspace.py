@@ -28,8 +28,9 @@ WB_DIR = ".wb"
 ENV_VAR = "WB_WORKSPACE"
 NOT_FOUND_HINT = "run `wb init` to make one here"
 ID_FILE = "workspace-id"
-RESTORE_HINT = ("restore .wb/wb.db from a backup (or move .wb aside and run `wb init` to start "
-                "over); nothing was changed")
+RESTORE_HINT = (
+    "restore .wb/wb.db from a backup (or move .wb aside and run `wb init` to start over); nothing was changed"
+)
 
 
 @dataclass
@@ -61,8 +62,9 @@ class Workspace:
 
     @cached_property
     def store(self) -> ObjectStore:
-        return ObjectStore(self.objects, gc_lock=self.gc_lock_path,
-                           temp_grace_s=self.config.store.gc_grace_hours * 3600)
+        return ObjectStore(
+            self.objects, gc_lock=self.gc_lock_path, temp_grace_s=self.config.store.gc_grace_hours * 3600
+        )
 
     @cached_property
     def config(self) -> config_mod.Config:
@@ -100,8 +102,10 @@ class Workspace:
         garbled or another workspace's is refused, never taken for a new workspace."""
         problem = db.file_problem(self.db_path)
         if problem and (self.id_path.exists() or self.store.has_objects()):
-            raise DamagedWorkspace(f"the workspace database {self.db_path} {problem}, but this "
-                                   f"workspace holds data; {RESTORE_HINT}")
+            raise DamagedWorkspace(
+                f"the workspace database {self.db_path} {problem}, but this "
+                f"workspace holds data; {RESTORE_HINT}"
+            )
         conn = db.connect(self.db_path, self.wb_dir / "migrate.lock", read_only=self.read_only)
         try:
             self._check_identity(conn)
@@ -115,13 +119,17 @@ class Workspace:
         stored = row[0] if row else None
         beside = self.id_path.read_text(encoding="utf-8").strip() if self.id_path.exists() else None
         if stored is not None and beside is not None and stored != beside:
-            raise DamagedWorkspace(f"the workspace database {self.db_path} belongs to another "
-                                   f"workspace (id {stored[:8]}, this one is {beside[:8]}); "
-                                   f"{RESTORE_HINT}")
+            raise DamagedWorkspace(
+                f"the workspace database {self.db_path} belongs to another "
+                f"workspace (id {stored[:8]}, this one is {beside[:8]}); "
+                f"{RESTORE_HINT}"
+            )
         if stored is None and beside is not None:
-            raise DamagedWorkspace(f"the workspace database {self.db_path} is not this "
-                                   f"workspace's (it has no identity, this one is {beside[:8]}); "
-                                   f"{RESTORE_HINT}")
+            raise DamagedWorkspace(
+                f"the workspace database {self.db_path} is not this "
+                f"workspace's (it has no identity, this one is {beside[:8]}); "
+                f"{RESTORE_HINT}"
+            )
         if conn.read_only:
             return
         if stored is None:  # a workspace from before identities, or one being made: adopt one
@@ -166,8 +174,7 @@ class Workspace:
             root = Path(explicit).expanduser().resolve()
             if _is_workspace(root):
                 return cls(root)
-            raise NotFound(f"{explicit} is not a wb workspace; run `wb init {explicit}` to make "
-                           f"one there")
+            raise NotFound(f"{explicit} is not a wb workspace; run `wb init {explicit}` to make one there")
         here = (start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if _is_workspace(folder):
