@@ -36,11 +36,13 @@ def register(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Register the model a run trained as a new version of NAME."""
-    mv = registry.register(workspace(ctx), run_ref, name, description)
-    if as_json:
-        output.print_json(mv.to_dict())
-    else:
-        output.line(f"registered {mv.ref} from run {short_id(mv.run_id)} (trained on {mv.dataset})")
+    output.emit(
+        registry.register(workspace(ctx), run_ref, name, description),
+        as_json,
+        lambda mv: output.line(
+            f"registered {mv.ref} from run {short_id(mv.run_id)} (trained on {mv.dataset})"
+        ),
+    )
 
 
 @app.command("list")

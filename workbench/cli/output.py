@@ -12,7 +12,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from rich.console import Console
 from rich.table import Table
@@ -37,6 +37,28 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 def print_json(data: Any) -> None:
     """One JSON document; NaN and infinities (which JSON lacks) become null."""
     sys.stdout.write(json.dumps(_finite(data), indent=2, default=str, allow_nan=False) + "\n")
+
+
+class Result(Protocol):
+    """What a core function returns across the boundary: a typed record whose `to_dict()` is
+    the SPEC's JSON for it."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound="Result | Sequence[Result]")
+
+
+def emit(result: R, as_json: bool, human: Callable[[R], None]) -> None:
+    """The one --json path of every command: the record's own `to_dict()` (a list of them for
+    a listing) for scripts, `human(result)` for people. The JSON shape is decided in core,
+    beside the record, never here."""
+    if not as_json:
+        human(result)
+    elif isinstance(result, Sequence):
+        print_json([r.to_dict() for r in result])
+    else:
+        print_json(result.to_dict())
 
 
 def _finite(value: Any) -> Any:
