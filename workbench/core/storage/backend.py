@@ -57,7 +57,7 @@ class StoreBackend(Protocol):
         ...
 
     def open(self, oid: str) -> BufferedReader:
-        """The object's bytes, as a binary stream the caller closes. Raises FileNotFoundError
+        """The object's bytes, as a buffered stream the caller closes. Raises FileNotFoundError
         when it is absent. Nothing is verified here: that is the store's to do."""
         ...
 
