@@ -12,11 +12,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from workbench.core.remotes.connect import open_backend
+from workbench.core.remotes.connect import OBJECTS
 from workbench.core.remotes.settings import Remote
 
 if TYPE_CHECKING:
@@ -32,12 +32,16 @@ class S3Server:
     endpoint_url: str
     bucket: str
     folder: Path  # where the server keeps the bucket's objects, one file per key
+    fs: Any  # one client for the session: making one costs most of a second
 
     def remote(self, prefix: str, name: str = "test") -> Remote:
         return Remote(name, f"s3://{self.bucket}/{prefix}", self.endpoint_url, False)
 
     def backend(self, prefix: str) -> FsspecBackend:
-        return open_backend(self.remote(prefix))
+        """An empty store under its own prefix of the bucket."""
+        from workbench.core.remotes.fsspec_backend import FsspecBackend
+
+        return FsspecBackend(self.fs, f"{self.bucket}/{prefix}/{OBJECTS}", where=self.remote(prefix).url)
 
 
 def _rclone() -> str:
@@ -82,11 +86,14 @@ def s3_server(tmp_path_factory) -> Iterator[S3Server]:
         )
     try:
         _wait_until_listening(process, port, log)
-        server = S3Server(f"http://127.0.0.1:{port}", BUCKET, folder / BUCKET)
         import s3fs
 
-        s3fs.S3FileSystem(key=KEY, secret=SECRET, endpoint_url=server.endpoint_url).mkdir(BUCKET)
-        yield server
+        endpoint = f"http://127.0.0.1:{port}"
+        fs = s3fs.S3FileSystem(
+            key=KEY, secret=SECRET, endpoint_url=endpoint, use_listings_cache=False, skip_instance_cache=True
+        )
+        fs.mkdir(BUCKET)
+        yield S3Server(endpoint, BUCKET, folder / BUCKET, fs)
     finally:
         process.terminate()
         try:
