@@ -54,7 +54,7 @@ class FsspecBackend:
         self, source: BinaryIO, *, progress: Progress | None = None, cancel: threading.Event | None = None
     ) -> Written:
         tmp = f"{self._tmp}/{secrets.token_hex(8)}{TMP_SUFFIX}"
-        self.fs.makedirs(self._tmp, exist_ok=True)
+        self._make_folder(self._tmp)
         h = hashing.hasher()
         size = 0
         out = self.fs.open(tmp, "wb")
@@ -85,7 +85,7 @@ class FsspecBackend:
                 self.touch(written.oid)
                 self.discard(written.temp)
                 return False
-            self.fs.makedirs(dest.rsplit("/", 1)[0], exist_ok=True)
+            self._make_folder(dest.rsplit("/", 1)[0])
             self.fs.mv(written.temp, dest)  # a rename on a folder; on S3 a copy, then the temp goes
             return True
         except BaseException:
@@ -125,6 +125,10 @@ class FsspecBackend:
         if not self.fs.isfile(path):  # S3 deletes an absent key without a word
             raise FileNotFoundError(path)
         self.fs.rm_file(path)
+
+    def _make_folder(self, path: str) -> None:
+        if not self._object_store:  # keys need no folders (and s3fs would ask for the bucket)
+            self.fs.makedirs(path, exist_ok=True)
 
     def _find(self, top: str) -> Iterator[tuple[str, dict[str, Any]]]:
         try:

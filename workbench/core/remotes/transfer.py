@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import IntegrityError
+from ..errors import IntegrityError, NotFound
 from ..names import short_id
 from ..storage.backend import Progress, StoreBackend
 
@@ -61,7 +61,11 @@ def copy_missing(
     cancel = threading.Event()
 
     def copy(oid: str) -> int:
-        with source.open(oid) as stream:
+        try:
+            stream = source.open(oid)
+        except FileNotFoundError:
+            raise NotFound(f"object {short_id(oid)} is missing from {source_name}") from None
+        with stream:
             written = dest.stage(stream, progress=progress, cancel=cancel)
         if written.oid != oid:
             dest.discard(written.temp)
