@@ -90,6 +90,16 @@ def test_putting_stored_bytes_again_keeps_the_first_and_leaves_no_temp(backend):
     assert list(backend.temps()) == []
 
 
+def test_put_stores_bytes_held_in_memory_whole_once(backend):
+    data = b"small and verified"
+    oid = hashing.hash_bytes(data)
+    assert backend.put(oid, data)
+    assert not backend.put(oid, data)
+    with backend.open(oid) as f:
+        assert f.read() == data
+    assert [e.name for e in backend.list()] == [oid] and list(backend.temps()) == []
+
+
 def test_touch_makes_an_object_young_for_gc(backend):
     oid = put(backend, b"old")
     before = next(backend.list()).mtime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from workbench.core.errors import IntegrityError, NotFound
 from workbench.core.remotes.connect import open_backend
 from workbench.core.remotes.settings import Remote
 from workbench.core.remotes.transfer import copy_missing
+from workbench.core.storage import hashing
 from workbench.core.storage.backend import StoreBackend
 from workbench.core.storage.local_backend import LocalBackend
 
@@ -71,7 +73,8 @@ class Watched:
 
 
 def test_only_the_missing_objects_travel_and_a_second_run_moves_nothing(local, remote):
-    blobs = [f"object {i}".encode() * (i + 1) for i in range(30)]
+    blobs = [f"object {i}".encode() * (i + 1) for i in range(29)]
+    blobs.append(os.urandom(hashing.CHUNK + 1))  # one streamed through a temp, not held in memory
     oids = put_all(local, blobs)
     put_all(remote, blobs[:10])
     first = copy_missing(local, remote, oids)
@@ -108,16 +111,18 @@ def _damage(remote: StoreBackend, oid: str, damage: str) -> None:
     over the key), in a folder as a failing disk or a careless hand would."""
     with remote.open(oid) as f:
         data = f.read()
-    damaged = data.replace(b"will", b"DID") if damage == "tampered" else data[: len(data) // 2]
+    damaged = bytes([data[0] ^ 1]) + data[1:] if damage == "tampered" else data[: len(data) // 2]
     if isinstance(remote.fs, LocalFileSystem):
         Path(remote.path(oid)).write_bytes(damaged)
     else:
         remote.fs.pipe_file(remote.path(oid), damaged)
 
 
+@pytest.mark.parametrize("size", ["small", "large"])  # held in memory, or streamed
 @pytest.mark.parametrize("damage", ["tampered", "truncated"])
-def test_a_damaged_remote_object_is_refused_and_named(local, remote, damage):
-    good, bad = put_all(remote, [b"good bytes", b"bytes someone will damage"])
+def test_a_damaged_remote_object_is_refused_and_named(local, remote, damage, size):
+    blob = os.urandom(hashing.CHUNK + 100 if size == "large" else 100)
+    good, bad = put_all(remote, [b"good bytes", blob])
     _damage(remote, bad, damage)
     with pytest.raises(IntegrityError, match=f"object {bad[:12]} in the remote usb is damaged"):
         copy_missing(remote, local, [good, bad], source_name="the remote usb", workers=1)

@@ -13,12 +13,16 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import IntegrityError, NotFound
 from ..names import short_id
-from ..storage.backend import Progress, StoreBackend
+from ..storage import hashing
+from ..storage.backend import Cancelled, Progress, StoreBackend
 
+# Objects up to this size are read whole into memory, verified, and written in one request (on
+# S3 one PUT instead of a PUT to a temp key, a copy and a delete); larger ones stream.
+SMALL = hashing.CHUNK
 WORKERS = 8  # copies in flight: enough to hide a server's latency, few enough to be polite
 # Up to this many fans (the first two hex digits) are listed one by one; more, and one listing
 # of everything costs fewer requests than that many listings.
@@ -60,19 +64,35 @@ def copy_missing(
     missing = sorted(wanted - present(dest, wanted))
     cancel = threading.Event()
 
-    def copy(oid: str) -> int:
+    def opened(oid: str) -> BinaryIO:
         try:
-            stream = source.open(oid)
+            return source.open(oid)
         except FileNotFoundError:
             raise NotFound(f"object {short_id(oid)} is missing from {source_name}") from None
-        with stream:
+
+    def refuse(oid: str, size: int, actual: str) -> IntegrityError:
+        return IntegrityError(
+            f"object {short_id(oid)} in {source_name} is damaged (its {size} bytes hash to "
+            f"{short_id(actual)}): refused, nothing was written for it"
+        )
+
+    def copy(oid: str) -> int:
+        with opened(oid) as stream:
+            data = stream.read(SMALL + 1)
+        if len(data) <= SMALL:  # the whole object, held in memory: one write
+            if (actual := hashing.hash_bytes(data)) != oid:
+                raise refuse(oid, len(data), actual)
+            if cancel.is_set():
+                raise Cancelled
+            dest.put(oid, data)
+            if progress is not None:
+                progress(len(data))
+            return len(data)
+        with opened(oid) as stream:  # a large one streams, from the start, through a temp
             written = dest.stage(stream, progress=progress, cancel=cancel)
         if written.oid != oid:
             dest.discard(written.temp)
-            raise IntegrityError(
-                f"object {short_id(oid)} in {source_name} is damaged (its {written.size} bytes "
-                f"hash to {short_id(written.oid)}): refused, nothing was written for it"
-            )
+            raise refuse(oid, written.size, written.oid)
         dest.commit(written)
         return written.size
 
