@@ -68,6 +68,8 @@ def test_default_is_one_remote_at_a_time(wb, tmp_path):
         (["file://otherhost/x"], "names another host"),
         (["folder", "--endpoint-url", "http://127.0.0.1:9000"], "is for an s3:// remote"),
         (["s3://bucket", "--endpoint-url", "127.0.0.1:9000"], "is not an http:// or https://"),
+        (["s3://bucket", "--endpoint-url", "http://key:secret@127.0.0.1:9000"], "must not carry credentials"),
+        (["s3://key:secret@bucket"], "names no usable bucket"),
     ],
 )
 def test_a_url_wb_cannot_use_is_one_sentence_and_writes_nothing(wb, args, said):

@@ -79,6 +79,11 @@ def _check_endpoint(endpoint_url: str) -> str:
         raise InvalidInput(
             f"--endpoint-url {endpoint_url!r} is not an http:// or https:// address of an S3 server"
         )
+    if split.username is not None or split.password is not None:
+        raise InvalidInput(
+            "--endpoint-url must not carry credentials (they would be written to .wb/config.toml); "
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead"
+        )
     return endpoint_url.rstrip("/")
 
 
