@@ -116,3 +116,12 @@ def test_remote_commands_start_without_the_s3_libraries(wb, argv):
     )
     loaded = _modules_after(code, cwd=Path.cwd())
     assert not loaded & {"fsspec", "s3fs", "botocore", "aiobotocore", "tomlkit"}
+
+
+def test_a_hand_edited_remote_wb_cannot_use_is_named(wb):
+    with CONFIG.open("a") as f:
+        f.write('\n[remote.usb]\nurl = "relative/folder"\n')
+    said = wb("remote", "list", code=2).stderr
+    assert (
+        "[remote.usb]: url 'relative/folder' must be s3://BUCKET/PREFIX or a folder's absolute path" in said
+    )

@@ -38,7 +38,8 @@ class FsspecBackend:
         self.where = where or root  # how errors name this place: the remote's URL
         self._base = f"{self.root}/{hashing.ALGORITHM}"
         self._tmp = f"{self.root}/tmp"
-        # An object store has no utime; a folder does (see `touch`).
+        # S3 has keys, not files: no folders to make, no utime (see `touch`), and a PUT that
+        # shows an object only once it is whole (see `put`).
         self._object_store = "s3" in _protocols(fs)
 
     def path(self, oid: str) -> str:

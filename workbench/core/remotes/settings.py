@@ -105,7 +105,10 @@ def _remote(path: Path, name: str, table: Any) -> Remote:
         raise InvalidInput(f"{where}: endpoint_url must be a string")
     if not isinstance(default, bool):
         raise InvalidInput(f"{where}: default must be true or false")
-    return Remote(name, table["url"], endpoint, default)
+    url = table["url"]
+    if not (url.startswith(S3_SCHEME) or Path(url).is_absolute()):  # as `wb remote add` writes it
+        raise InvalidInput(f"{where}: url {url!r} must be s3://BUCKET/PREFIX or a folder's absolute path")
+    return Remote(name, url, endpoint, default)
 
 
 def get(ws: Workspace, name: str | None = None) -> Remote:
