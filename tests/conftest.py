@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.remotes.s3_server import s3, s3_server  # noqa: F401  (a real S3 server, for any test)
 from workbench.core.storage.workspace import ENV_VAR, Workspace
 
 DROPS = Path(__file__).resolve().parents[1] / "sample_data" / "drops"

@@ -13,21 +13,35 @@ from pathlib import Path
 import pytest
 
 from workbench.core.errors import NotFound
+from workbench.core.remotes.connect import open_backend
+from workbench.core.remotes.settings import Remote
 from workbench.core.storage import hashing
 from workbench.core.storage.backend import Cancelled, StoreBackend
 from workbench.core.storage.failures import NoSpace
 from workbench.core.storage.local_backend import LocalBackend
 from workbench.core.storage.store import ObjectStore
 
-# Each entry makes an empty backend under a test's temporary folder.
-BACKENDS: dict[str, Callable[[Path], StoreBackend]] = {
-    "local": lambda tmp: LocalBackend(tmp / "objects"),
+
+def _folder_remote(request, tmp: Path) -> StoreBackend:
+    return open_backend(Remote("folder", str(tmp / "remote"), None, False))
+
+
+def _s3_remote(request, tmp: Path) -> StoreBackend:
+    return request.getfixturevalue("s3").backend(tmp.name)  # a prefix of its own in the bucket
+
+
+# Each entry makes an empty backend for one test, under its temporary folder (and, for S3, its
+# own prefix of the session's real server).
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], StoreBackend]] = {
+    "local": lambda request, tmp: LocalBackend(tmp / "objects"),
+    "fsspec-folder": _folder_remote,
+    "fsspec-s3": _s3_remote,
 }
 
 
 @pytest.fixture(params=list(BACKENDS))
 def backend(request, tmp_path) -> StoreBackend:
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](request, tmp_path)
 
 
 def put(backend: StoreBackend, data: bytes) -> str:
@@ -74,6 +88,16 @@ def test_putting_stored_bytes_again_keeps_the_first_and_leaves_no_temp(backend):
     assert not backend.commit(again)
     assert [e.name for e in backend.list()] == [oid]
     assert list(backend.temps()) == []
+
+
+def test_put_stores_bytes_held_in_memory_whole_once(backend):
+    data = b"small and verified"
+    oid = hashing.hash_bytes(data)
+    assert backend.put(oid, data)
+    assert not backend.put(oid, data)
+    with backend.open(oid) as f:
+        assert f.read() == data
+    assert [e.name for e in backend.list()] == [oid] and list(backend.temps()) == []
 
 
 def test_touch_makes_an_object_young_for_gc(backend):

@@ -18,6 +18,7 @@ from ..formatting import visible
 from . import alerts, data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
 from .context import Options
 from .context import workspace as context_workspace
+from .remote import app as remote_app
 
 EXIT_CRASH = 70  # sysexits' EX_SOFTWARE: a bug in wb, not in the user's input
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for `git log | head`
@@ -217,6 +218,7 @@ app.command("watch")(watch.watch)
 app.add_typer(model.app, name="model")
 app.command("predict")(model.predict)
 app.command("import")(model.import_)
+app.add_typer(remote_app, name="remote")
 
 
 def main() -> None:

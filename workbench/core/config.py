@@ -166,6 +166,8 @@ RULES: dict[str, dict[str, Rule]] = {
 }
 # Tables whose keys are the user's to choose; their values are strings.
 FREE_TABLES = {("tui", "keymap")}
+# Tables another module reads and checks: `[remote.NAME]` (workbench.core.remotes.settings).
+CHECKED_ELSEWHERE = {"remote"}
 
 
 class ConfigWarning(Caution):
@@ -281,6 +283,8 @@ def load(path: Path) -> Config:
 def _check(path: Path, given: dict[str, Any], known: dict[str, Any], where: tuple[str, ...]) -> None:
     for key, value in given.items():
         name = ".".join((*where, key))
+        if not where and key in CHECKED_ELSEWHERE:
+            continue
         if key not in known:
             near = difflib.get_close_matches(key, list(known), n=1)
             hint = f"; did you mean {'.'.join((*where, near[0]))}?" if near else ""

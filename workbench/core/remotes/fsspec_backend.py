@@ -1,0 +1,174 @@
+"""A `StoreBackend` over an fsspec file system: a bucket of an S3-compatible server (s3fs) or a
+folder. The layout is the local store's, under the remote's root: `<root>/blake3/<2 hex>/<rest>`,
+temps in `<root>/tmp/`.
+
+A write goes to a temp key while it is hashed and is moved under its id only once whole: on S3
+the move is a server-side copy, and a PUT (or a multipart upload) is visible only when it
+completes, so no reader ever sees half an object under its id. A write that fails midway is
+discarded (its multipart upload aborted), never completed. Listings are one recursive listing
+of a prefix, never one request per object.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, BinaryIO, cast
+
+import fsspec
+from fsspec.spec import AbstractBufferedFile
+
+from ..storage import failures, hashing
+from ..storage.backend import Cancelled, Entry, Progress, Written
+
+TMP_SUFFIX = ".tmp"
+
+
+class FsspecBackend:
+    """Objects under `root` (a path as `fs` spells it: `bucket/prefix/objects`, `/media/usb/wb`)."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, where: str | None = None):
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.where = where or root  # how errors name this place: the remote's URL
+        self._base = f"{self.root}/{hashing.ALGORITHM}"
+        self._tmp = f"{self.root}/tmp"
+        # S3 has keys, not files: no folders to make, no utime (see `touch`), and a PUT that
+        # shows an object only once it is whole (see `put`).
+        self._object_store = "s3" in _protocols(fs)
+
+    def path(self, oid: str) -> str:
+        return f"{self._base}/{oid[:2]}/{oid[2:]}"
+
+    def has(self, oid: str) -> bool:
+        return bool(self.fs.isfile(self.path(oid)))
+
+    def open(self, oid: str) -> BinaryIO:
+        return cast(BinaryIO, self.fs.open(self.path(oid), "rb"))
+
+    def stage(
+        self, source: BinaryIO, *, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> Written:
+        tmp = f"{self._tmp}/{secrets.token_hex(8)}{TMP_SUFFIX}"
+        self._make_folder(self._tmp)
+        h = hashing.hasher()
+        size = 0
+        out = self.fs.open(tmp, "wb")
+        try:
+            while chunk := source.read(hashing.CHUNK):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled
+                h.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+            out.flush()
+            with contextlib.suppress(AttributeError, io.UnsupportedOperation):  # only a folder's file
+                os.fsync(out.fileno())  # has a descriptor; an S3 PUT is durable once it returns
+            out.close()
+        except BaseException as exc:
+            _abandon(out)
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(tmp)
+            raise (failures.translate(exc, self.where) or exc) from None
+        return Written(tmp, h.hexdigest(), size)
+
+    def commit(self, written: Written) -> bool:
+        dest = self.path(written.oid)
+        try:
+            if self.fs.isfile(dest):
+                self.touch(written.oid)
+                self.discard(written.temp)
+                return False
+            self._make_folder(dest.rsplit("/", 1)[0])
+            self.fs.mv(written.temp, dest)  # a rename on a folder; on S3 a copy, then the temp goes
+            return True
+        except BaseException:
+            self.discard(written.temp)
+            raise
+
+    def put(self, oid: str, data: bytes) -> bool:
+        if not self._object_store:  # a folder's file is written whole only via a temp
+            return self.commit(self.stage(io.BytesIO(data)))
+        if self.fs.isfile(self.path(oid)):
+            self.touch(oid)
+            return False
+        self.fs.pipe_file(self.path(oid), data)  # one PUT: the key shows the object only once whole
+        return True
+
+    def discard(self, temp: str) -> None:
+        if not temp.startswith(self._tmp + "/"):  # not a temp of ours: nothing of ours to remove
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(temp)
+
+    def touch(self, oid: str) -> None:
+        path = self.path(oid)
+        if not self.fs.isfile(path):
+            raise FileNotFoundError(path)
+        if self._object_store:  # copied onto itself, an object gets a new LastModified
+            self.fs.copy(path, path, MetadataDirective="REPLACE")
+        else:
+            self.fs.touch(path, truncate=False)
+
+    def list(self, prefix: str = "") -> Iterator[Entry]:
+        # One listing: of the prefix's fan folder when the prefix names one, else of them all.
+        top = f"{self._base}/{prefix[:2]}" if len(prefix) >= 2 else self._base
+        for path, info in self._find(top):
+            fan, _, rest = path[len(self._base) + 1 :].partition("/")
+            oid = fan + rest
+            if len(fan) == 2 and "/" not in rest and oid.startswith(prefix) and not oid.endswith(TMP_SUFFIX):
+                yield _entry(oid, info)
+
+    def temps(self) -> Iterator[Entry]:
+        for path, info in self._find(self._tmp):
+            yield _entry(path, info)
+
+    def delete(self, oid: str) -> None:
+        path = self.path(oid)
+        if not self.fs.isfile(path):  # S3 deletes an absent key without a word
+            raise FileNotFoundError(path)
+        self.fs.rm_file(path)
+
+    def _make_folder(self, path: str) -> None:
+        if not self._object_store:  # keys need no folders (and s3fs would ask for the bucket)
+            self.fs.makedirs(path, exist_ok=True)
+
+    def _find(self, top: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        try:
+            found = self.fs.find(top, detail=True)
+        except FileNotFoundError:  # nothing stored under it yet
+            return
+        for path, info in found.items():
+            if info.get("type") == "file":
+                yield path, info
+
+
+def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:
+    protocol = fs.protocol
+    return (protocol,) if isinstance(protocol, str) else tuple(protocol)
+
+
+def _abandon(out: Any) -> None:
+    """Drop a write that failed midway without publishing it. A buffered (remote) file would
+    upload what it holds on close: it is discarded instead, which aborts its multipart upload;
+    a folder's file is closed, and removed by the caller."""
+    if isinstance(out, AbstractBufferedFile):
+        if not out.closed:
+            out.discard()
+            out.closed = True  # discarded: closing it now would fail on the buffer it no longer has
+    else:
+        with contextlib.suppress(OSError):
+            out.close()
+
+
+def _entry(name: str, info: dict[str, Any]) -> Entry:
+    mtime = info.get("mtime", info.get("LastModified"))  # a folder's stat, or S3's LastModified
+    seconds = mtime.timestamp() if isinstance(mtime, datetime) else float(mtime or 0)
+    return Entry(name, int(info["size"]), seconds)
