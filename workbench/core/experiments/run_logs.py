@@ -4,8 +4,8 @@ from the `logs/*.log` artifacts it stores when the run ends."""
 from __future__ import annotations
 
 import os
-from typing import BinaryIO
 
+from ..storage.backend import ObjectStream
 from ..storage.workspace import Workspace
 
 STREAMS = ("stdout", "stderr")
@@ -37,7 +37,7 @@ def tail(ws: Workspace, run_id: str, lines: int = 10) -> dict[str, list[str]]:
     return found
 
 
-def _last_bytes(f: BinaryIO) -> bytes:
+def _last_bytes(f: ObjectStream) -> bytes:
     size = f.seek(0, os.SEEK_END)
     f.seek(max(0, size - TAIL_BYTES))
     return f.read()

@@ -18,13 +18,13 @@ import secrets
 import threading
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, BinaryIO, cast
+from typing import Any, cast
 
 import fsspec
 from fsspec.spec import AbstractBufferedFile
 
 from ..storage import failures, hashing
-from ..storage.backend import Cancelled, Entry, Progress, Written
+from ..storage.backend import Cancelled, Entry, ObjectStream, Progress, Readable, Written
 
 TMP_SUFFIX = ".tmp"
 
@@ -48,19 +48,21 @@ class FsspecBackend:
     def has(self, oid: str) -> bool:
         return bool(self.fs.isfile(self.path(oid)))
 
-    def open(self, oid: str) -> BinaryIO:
-        return cast(BinaryIO, self.fs.open(self.path(oid), "rb"))
+    def open(self, oid: str) -> ObjectStream:
+        return cast(ObjectStream, self.fs.open(self.path(oid), "rb"))
 
     def stage(
-        self, source: BinaryIO, *, progress: Progress | None = None, cancel: threading.Event | None = None
+        self, source: Readable, *, progress: Progress | None = None, cancel: threading.Event | None = None
     ) -> Written:
         tmp = f"{self._tmp}/{secrets.token_hex(8)}{TMP_SUFFIX}"
         self._make_folder(self._tmp)
         h = hashing.hasher()
         size = 0
         out = self.fs.open(tmp, "wb")
+        buffer = bytearray(hashing.CHUNK)
         try:
-            while chunk := source.read(hashing.CHUNK):
+            while n := source.readinto(buffer):
+                chunk = memoryview(buffer)[:n]
                 if cancel is not None and cancel.is_set():
                     raise Cancelled
                 h.update(chunk)

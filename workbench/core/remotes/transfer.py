@@ -13,12 +13,12 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from ..errors import IntegrityError, NotFound
 from ..names import short_id
 from ..storage import hashing
-from ..storage.backend import Cancelled, Progress, StoreBackend
+from ..storage.backend import Cancelled, ObjectStream, Progress, StoreBackend
 
 # Objects up to this size are read whole into memory, verified, and written in one request (on
 # S3 one PUT instead of a PUT to a temp key, a copy and a delete); larger ones stream.
@@ -64,7 +64,7 @@ def copy_missing(
     missing = sorted(wanted - present(dest, wanted))
     cancel = threading.Event()
 
-    def opened(oid: str) -> BinaryIO:
+    def opened(oid: str) -> ObjectStream:
         try:
             return source.open(oid)
         except FileNotFoundError:

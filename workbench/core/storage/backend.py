@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from io import BufferedReader
+from types import TracebackType
 from typing import Protocol
 
 Progress = Callable[[int], None]  # called with the number of bytes just copied
@@ -24,6 +24,20 @@ class Readable(Protocol):
     def readinto(self, buffer: bytearray, /) -> int | None:
         """Fill `buffer` and return how many bytes were read: 0 at the end."""
         ...
+
+
+class ObjectStream(Readable, Protocol):
+    """An object opened for reading: a local file, or an fsspec file on a remote (which is
+    no `io.BufferedReader`, though it reads, seeks and closes like one)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def tell(self) -> int: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> ObjectStream: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None, /
+    ) -> None: ...
 
 
 class Cancelled(Exception):
@@ -56,7 +70,7 @@ class StoreBackend(Protocol):
         """True when the object is stored whole (a write under way does not count)."""
         ...
 
-    def open(self, oid: str) -> BufferedReader:
+    def open(self, oid: str) -> ObjectStream:
         """The object's bytes, as a buffered stream the caller closes. Raises FileNotFoundError
         when it is absent. Nothing is verified here: that is the store's to do."""
         ...

@@ -16,11 +16,10 @@ import secrets
 import stat
 import threading
 from collections.abc import Iterator
-from io import BufferedReader
 from pathlib import Path
 
 from . import failures, hashing
-from .backend import Cancelled, Entry, Progress, Readable, Written
+from .backend import Cancelled, Entry, ObjectStream, Progress, Readable, Written
 
 TMP_SUFFIX = ".tmp"
 
@@ -51,7 +50,7 @@ class LocalBackend:
     def has(self, oid: str) -> bool:
         return self.path(oid).is_file()
 
-    def open(self, oid: str) -> BufferedReader:
+    def open(self, oid: str) -> ObjectStream:
         return open(self.path(oid), "rb")
 
     def stage(

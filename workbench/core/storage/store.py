@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import IntegrityError, NotFound
 from . import hashing
-from .backend import Entry, Progress, Readable, StoreBackend, Written
+from .backend import Entry, ObjectStream, Progress, Readable, StoreBackend, Written
 from .local_backend import TMP_SUFFIX
 from .locks import file_lock
 
@@ -115,7 +115,7 @@ class ObjectStore:
             return staged.oid, staged.commit()
 
     # -- reading ----------------------------------------------------------------------------
-    def open(self, oid: str) -> io.BufferedReader:
+    def open(self, oid: str) -> ObjectStream:
         try:
             return self.backend.open(oid)
         except FileNotFoundError:
