@@ -9,9 +9,12 @@ import sys
 import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
 from .errors import Caution, InvalidInput
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -139,6 +142,8 @@ def shown(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
+WINDOW = Window(integer=True, low=1)  # retrain.window
+
 # Every setting in DEFAULTS that is a number (or may be one), with the values the code using it
 # can take (tests/core/test_config.py checks that no number is missing).
 RULES: dict[str, dict[str, Rule]] = {
@@ -157,7 +162,7 @@ RULES: dict[str, dict[str, Rule]] = {
     },
     "registry": {"promotion_margin": Rule()},
     "bundles": {"max_expanded_mb": Rule(integer=True, low=1)},
-    "retrain": {"window": Window(integer=True, low=1)},
+    "retrain": {"window": WINDOW},
 }
 # Tables whose keys are the user's to choose; their values are strings.
 FREE_TABLES = {("tui", "keymap")}
@@ -237,35 +242,28 @@ class Config:
     def from_sections(cls, sections: dict[str, dict[str, Any]]) -> Config:
         """From checked TOML tables (every key present); a TOML integer where a float is
         meant becomes a float, and a retraining window its number of versions."""
-        values = {"retrain": {"window": RULES["retrain"]["window"].versions(sections["retrain"]["window"])}}
+        values = {"retrain": {"window": WINDOW.versions(sections["retrain"]["window"])}}
+        kinds = get_type_hints(cls)  # the section records, not their names (annotations are strings here)
         return cls(
-            **{f.name: _section(f.type, {**sections[f.name], **values.get(f.name, {})}) for f in fields(cls)}
+            **{
+                f.name: _section(kinds[f.name], {**sections[f.name], **values.get(f.name, {})})
+                for f in fields(cls)
+            }
         )
 
 
-def _section(type_name: str, values: dict[str, Any]):
-    kind = _SECTIONS[type_name]
+Section = TypeVar("Section", bound="DataclassInstance")  # one of the records above
+
+
+def _section(kind: type[Section], values: dict[str, Any]) -> Section:
+    hints = get_type_hints(kind)
     return kind(
         **{
-            f.name: float(values[f.name]) if f.type == "float" else values[f.name]
+            f.name: float(values[f.name]) if hints[f.name] is float else values[f.name]
             for f in fields(kind)
             if f.name in values
         }
     )
-
-
-_SECTIONS = {
-    kind.__name__: kind
-    for kind in (
-        StoreSettings,
-        DataSettings,
-        DriftSettings,
-        TuiSettings,
-        RegistrySettings,
-        RetrainSettings,
-        BundleSettings,
-    )
-}
 
 
 def load(path: Path) -> Config:

@@ -15,7 +15,7 @@ import math
 import re
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config as config_mod
 from .. import events
@@ -24,6 +24,9 @@ from ..names import check_name, plural
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
+
+if TYPE_CHECKING:  # at run time polars is imported by the functions that use it
+    import polars as pl
 
 MAX_ALLOWED_VALUES = 50
 NULL_TOLERANCE = 0.05
@@ -56,7 +59,7 @@ class ContractBroken(WbError):
 
 
 # -- inferring ------------------------------------------------------------------------------
-def infer(df, prof: dict[str, Any], ref: str) -> str:
+def infer(df: pl.DataFrame, prof: dict[str, Any], ref: str) -> str:
     """A contract (TOML text, with comments) that the frame `df` (the version `ref`, profiled
     as `prof`) passes and a normal drop would too."""
     rows = prof["rows"]
@@ -108,7 +111,7 @@ def _null_lines(col: dict[str, Any]) -> list[str]:
     return [f"# {seen} here, plus {NULL_TOLERANCE:.0%} to spare", f"max_null_fraction = {limit:g}"]
 
 
-def _few_values(df, col: dict[str, Any]) -> list | None:
+def _few_values(df: pl.DataFrame, col: dict[str, Any]) -> list[Any] | None:
     """The values a column may take when they are few enough to list: the categories of a
     text column, or 0 and 1 of a whole-number flag (a range of 0 to 2 would let 2 through)."""
     series = df.get_column(col["name"]).drop_nulls()
@@ -284,7 +287,7 @@ def get_text(ws: Workspace, name: str) -> str | None:
 
 
 # -- checking -------------------------------------------------------------------------------
-def validate(df, contract: dict[str, Any]) -> list[Violation]:
+def validate(df: pl.DataFrame, contract: dict[str, Any]) -> list[Violation]:
     """Every way `df` breaks the contract (an empty list when it passes)."""
     import polars as pl
 
@@ -324,7 +327,7 @@ def validate(df, contract: dict[str, Any]) -> list[Violation]:
     return found
 
 
-def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Violation]:
+def _check_column(series: pl.Series, name: str, spec: dict[str, Any], rows: int) -> list[Violation]:
     import polars as pl
 
     out = []
@@ -370,7 +373,7 @@ def _check_column(series, name: str, spec: dict[str, Any], rows: int) -> list[Vi
     return out
 
 
-def _allowed(values, allowed: list):
+def _allowed(values: pl.Series, allowed: list[Any]) -> pl.Series:
     """Which `values` are in `allowed`: compared as numbers when the contract lists numbers
     and the column holds them (1.0 is 1), as text otherwise."""
     import polars as pl

@@ -635,14 +635,14 @@ def record_validation(ws: Workspace, version: DatasetVersion, violations: list) 
         )
 
 
-def load(ws: Workspace, version: DatasetVersion):
+def load(ws: Workspace, version: DatasetVersion) -> Any:
     """The version's data as a polars DataFrame, from bytes verified against its hash."""
     from . import tabular
 
     return tabular.read_stored(ws.store.read_verified(version.hash), version.format)
 
 
-def load_ref_or_file(ws: Workspace, target: str):
+def load_ref_or_file(ws: Workspace, target: str) -> tuple[str, Any, DatasetVersion | None]:
     """(label, frame, version or None) for a dataset reference or a data file's path."""
     from . import tabular
 

@@ -13,6 +13,7 @@ import math
 import random
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 DEFAULT_SEED = 7
 
@@ -81,7 +82,9 @@ BEVERAGE_TEMP_COEF = 0.035  # log-demand per deg C for beverages
 BASE_MISSING_RATE = 0.01
 
 # Injected shifts per file.  Keys not given take the "no shift" default.
-NO_SHIFT = {
+Shift = dict[str, Any]  # setting -> value: a category name, a factor or a flag
+
+NO_SHIFT: Shift = {
     "price_category": None,  # category whose shelf price changes
     "price_factor": 1.0,
     "north_factor": 1.0,  # demand multiplier for the north region
@@ -89,7 +92,7 @@ NO_SHIFT = {
     "new_category": False,  # electronics items on sale
     "temp_shift": 0.0,  # deg C added to every region's temperature
 }
-DROP_SHIFTS = {
+DROP_SHIFTS: dict[int, Shift] = {
     1: {},
     2: {},
     3: {"price_category": "household", "price_factor": 1.15},
@@ -206,7 +209,7 @@ def _yearly_factor(day: date) -> float:
     return 1.0 + 0.04 * math.cos(phase)
 
 
-def _periods() -> list[tuple[str, date, int, dict]]:
+def _periods() -> list[tuple[str, date, int, Shift]]:
     periods = [("reference.csv", REFERENCE_START, REFERENCE_WEEKS * 7, dict(NO_SHIFT))]
     start = REFERENCE_START + timedelta(weeks=REFERENCE_WEEKS)
     for week in range(1, N_DROPS + 1):
@@ -219,7 +222,7 @@ def _render_period(
     seed: int,
     start: date,
     n_days: int,
-    shift: dict,
+    shift: Shift,
     items: list[dict],
     store_size: dict[str, float],
     store_price: dict[str, float],

@@ -6,6 +6,7 @@ Every way a file can be unusable becomes one InvalidInput sentence naming the fi
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
 
 import polars as pl
@@ -110,9 +111,11 @@ def read_table(path: Path, fmt: str) -> pl.DataFrame:
 def _read_csv(path: Path, separator: str) -> pl.DataFrame:
     # Dates are found afterwards (parse_dates), not by polars' try_parse_dates, which tries
     # date formats on every text cell of the 10,000-row inference sample: 2x the whole read.
-    options = dict(separator=separator, truncate_ragged_lines=False, raise_if_empty=True)
+    read = functools.partial(
+        pl.read_csv, path, separator=separator, truncate_ragged_lines=False, raise_if_empty=True, glob=False
+    )
     try:
-        df = pl.read_csv(path, infer_schema_length=10_000, glob=False, **options)
+        df = read(infer_schema_length=10_000)
     except pl.exceptions.NoDataError:
         raise InvalidInput(f"{path} is empty") from None
     except pl.exceptions.ComputeError as exc:
@@ -122,7 +125,7 @@ def _read_csv(path: Path, separator: str) -> pl.DataFrame:
         if "could not parse" not in text:
             raise
         # A value past the inference window disagrees with the inferred type: infer from all rows.
-        df = pl.read_csv(path, infer_schema_length=None, glob=False, **options)
+        df = read(infer_schema_length=None)
     # polars pads a short row with nulls; only then is a closer look at field counts needed.
     if df.width > 1 and df.get_column(df.columns[-1]).null_count():
         _check_field_counts(path, separator, df.width)

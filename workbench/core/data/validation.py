@@ -68,9 +68,12 @@ def check(
     version's result is recorded (its `valid` flag, an event) unless `record` is False: a
     look, as the TUI's, changes nothing."""
     label, df, version = datasets.load_ref_or_file(ws, target)
-    if version is None and not contract_name:
+    if contract_name:
+        contract = get(ws, contract_name)
+    elif version is not None:
+        contract = get(ws, version.name)
+    else:
         raise InvalidInput(f"{target} is a file: say whose contract to check it against with --contract NAME")
-    contract = get(ws, contract_name or version.name)
     violations = contracts.validate(df, contract)
     # A read-only workspace (a mounted backup) is checked all the same, only not written to.
     if record and not ws.read_only and version is not None and contract_name in (None, version.name):

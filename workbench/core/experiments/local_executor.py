@@ -12,6 +12,7 @@ spawned worker processes, each training one run at a time in this workspace.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..storage.db import transaction
@@ -66,6 +68,9 @@ class LocalExecutor:
                     stderr=subprocess.PIPE,
                     stdin=subprocess.DEVNULL,
                 )
+                # PIPE with the default buffering: both are BufferedReaders (typeshed: IO | None)
+                assert isinstance(child.stdout, io.BufferedReader)
+                assert isinstance(child.stderr, io.BufferedReader)
                 tees = [
                     _tee(child.stdout, sys.stdout.buffer, out_log),
                     _tee(child.stderr, sys.stderr.buffer, err_log),
@@ -185,11 +190,11 @@ def _store_logs(ws: Workspace, run_id: str, log_dir: Path) -> None:
     shutil.rmtree(log_dir, ignore_errors=True)
 
 
-def _raise_terminated(signum, frame) -> None:
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise _Terminated
 
 
-def _tee(source: BinaryIO, *sinks: BinaryIO) -> threading.Thread:
+def _tee(source: io.BufferedReader, *sinks: BinaryIO) -> threading.Thread:
     def pump() -> None:
         for chunk in iter(lambda: source.read1(65536), b""):
             for sink in sinks:
@@ -256,7 +261,7 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, _stop_worker)
 
 
-def _stop_worker(signum, frame) -> None:
+def _stop_worker(signum: int, frame: FrameType | None) -> None:
     """The batch was interrupted: a training worker ends its run as killed; an idle one simply
     takes no more work (the pool's shutdown then ends it quietly, with no traceback)."""
     _worker["stopping"] = True

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import InvalidInput
@@ -61,7 +62,8 @@ def tokenize(text: str) -> list[Token]:
         if text[pos:].strip() == "":
             break
         m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
+        # every alternative is a named group, so a match always names its kind
+        if not m or m.end() == pos or m.lastgroup is None:
             raise InvalidInput(f"--where: cannot read {text[pos:].strip()[:20]!r} (at character {pos + 1})")
         kind = m.lastgroup
         tokens.append(Token(kind, m.group(kind), m.start(kind)))
@@ -104,8 +106,7 @@ class _Parser:
         if not self.tokens:
             raise InvalidInput("--where: the expression is empty")
         sql = self.expr()
-        if self.peek() is not None:
-            tok = self.peek()
+        if (tok := self.peek()) is not None:
             raise InvalidInput(f"--where: unexpected {tok.text!r} at character {tok.pos + 1}")
         return sql
 
@@ -137,7 +138,7 @@ class _Parser:
             return f"({inner})"
         return self.comparison()
 
-    def nested(self, parse) -> str:
+    def nested(self, parse: Callable[[], str]) -> str:
         """Parse one level deeper; SQLite (and Python) limit how deep an expression may go."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -216,7 +217,13 @@ class _Parser:
                 f"EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = runs.id "
                 f"AND m.key = ? AND m.value {op} ?)"
             )
-        text = _number_text(value) if numeric else json.dumps(value) if isinstance(value, bool) else value
+        text = (
+            _number_text(value)
+            if isinstance(value, float)
+            else json.dumps(value)
+            if isinstance(value, bool)
+            else value
+        )
         if field == "tags":
             self.args += [key, text]
             return f"EXISTS (SELECT 1 FROM tags t WHERE t.run_id = runs.id AND t.key = ? AND t.value {op} ?)"

@@ -67,7 +67,7 @@ def run_grid(
     if on_progress:
         on_progress("loading", None, None)
     loaded = training.load(ws, base.data, base.window)
-    prepared = []
+    prepared: list[training.Prepared] = []
     for spec in specs:  # all checked up front
         if on_progress:
             on_progress("checking", len(prepared), len(specs))

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import metrics
 from ..config import Rule
@@ -25,6 +25,10 @@ from ..storage.workspace import Workspace
 from . import estimators, runs
 from .executor import TrialOutcome
 from .tracking import Run
+
+if TYPE_CHECKING:  # at run time these are imported by the functions that use them
+    import polars as pl
+    from lightgbm.callback import CallbackEnv
 
 VALIDATION_FRACTION = 0.2
 TRIAL_ROWS = 200
@@ -177,7 +181,7 @@ def load(ws: Workspace, ref: str, window: int = 1) -> TrainingData:
     return TrainingData(version, frame, versions)
 
 
-def _before(ws: Workspace, version: datasets.DatasetVersion, window: int) -> list:
+def _before(ws: Workspace, version: datasets.DatasetVersion, window: int) -> list[datasets.DatasetVersion]:
     """The valid versions before `version` that a window of `window` takes, oldest first."""
     if window == 1:
         return []
@@ -187,7 +191,7 @@ def _before(ws: Workspace, version: datasets.DatasetVersion, window: int) -> lis
     return valid if window == 0 else valid[-(window - 1) :]
 
 
-def _task(spec: TrainSpec, dtype, n_unique: int) -> str:
+def _task(spec: TrainSpec, dtype: pl.DataType, n_unique: int) -> str:
     if spec.task not in (AUTO, *estimators.TASKS):
         raise InvalidInput(f"unknown task {spec.task!r}; use regression or classification")
     numeric = dtype.is_numeric()
@@ -204,7 +208,7 @@ def _task(spec: TrainSpec, dtype, n_unique: int) -> str:
     return "classification"
 
 
-def _split(df, spec: TrainSpec):
+def _split(df: pl.DataFrame, spec: TrainSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
     import polars as pl
 
     if spec.split == "random":
@@ -393,7 +397,7 @@ def _fit_and_log(run: Run, p: Prepared, on_progress: OnProgress | None = None) -
     )
 
 
-def _lightgbm_fit_params(p: Prepared, Xt_val) -> dict[str, Any]:
+def _lightgbm_fit_params(p: Prepared, Xt_val: Any) -> dict[str, Any]:
     import lightgbm as lgb
 
     rounds = int(p.built.params.get("early_stopping_rounds") or 0)
@@ -412,13 +416,13 @@ class _Rounds:
     def __init__(self, on_progress: OnProgress) -> None:
         self.on_progress = on_progress
 
-    def __call__(self, env) -> None:
+    def __call__(self, env: CallbackEnv) -> None:
         self.on_progress(
             "fitting", env.iteration - env.begin_iteration + 1, env.end_iteration - env.begin_iteration
         )
 
 
-def _log_learning_curve(run: Run, model) -> None:
+def _log_learning_curve(run: Run, model: Any) -> None:
     """LightGBM's validation metric after each boosting round, as metric steps."""
     for metric_name, values in model.evals_result_.get("val", {}).items():
         name = {"l2": "val_mse", "l1": "val_mae"}.get(metric_name, f"val_{metric_name}")
@@ -428,7 +432,7 @@ def _log_learning_curve(run: Run, model) -> None:
         run.log_metric("best_iteration", model.best_iteration_)
 
 
-def _log_importances(run: Run, model, prep) -> None:
+def _log_importances(run: Run, model: Any, prep: Any) -> None:
     values = getattr(model, "feature_importances_", None)
     if values is None:
         return

@@ -11,9 +11,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from io import BufferedReader
+from typing import Protocol
 
 Progress = Callable[[int], None]  # called with the number of bytes just copied
+
+
+class Readable(Protocol):
+    """Bytes a copy pulls into its own buffer: a file opened "rb", an `io.BytesIO`, a tar
+    member. (`typing.BinaryIO` promises no `readinto`.)"""
+
+    def readinto(self, buffer: bytearray, /) -> int | None:
+        """Fill `buffer` and return how many bytes were read: 0 at the end."""
+        ...
 
 
 class Cancelled(Exception):
@@ -46,13 +56,13 @@ class StoreBackend(Protocol):
         """True when the object is stored whole (a write under way does not count)."""
         ...
 
-    def open(self, oid: str) -> BinaryIO:
-        """The object's bytes, as a binary stream the caller closes. Raises FileNotFoundError
+    def open(self, oid: str) -> BufferedReader:
+        """The object's bytes, as a buffered stream the caller closes. Raises FileNotFoundError
         when it is absent. Nothing is verified here: that is the store's to do."""
         ...
 
     def stage(
-        self, source: BinaryIO, *, progress: Progress | None = None, cancel: threading.Event | None = None
+        self, source: Readable, *, progress: Progress | None = None, cancel: threading.Event | None = None
     ) -> Written:
         """Copy `source` into a new temp file while hashing it, and make the copy durable.
         On any failure (or `Cancelled`) the temp file is gone before the error propagates, and

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import BinaryIO
 
 import blake3
+
+from .backend import Readable
 
 ALGORITHM = "blake3"
 HEX_LENGTH = 64
@@ -20,7 +21,7 @@ def hash_bytes(data: bytes) -> str:
     return blake3.blake3(data).hexdigest()
 
 
-def hash_stream(stream: BinaryIO) -> str:
+def hash_stream(stream: Readable) -> str:
     h = hasher()
     buf = bytearray(CHUNK)
     view = memoryview(buf)

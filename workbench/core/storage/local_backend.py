@@ -15,11 +15,11 @@ import secrets
 import stat
 import threading
 from collections.abc import Iterator
+from io import BufferedReader
 from pathlib import Path
-from typing import BinaryIO
 
 from . import failures, hashing
-from .backend import Cancelled, Entry, Progress, Written
+from .backend import Cancelled, Entry, Progress, Readable, Written
 
 TMP_SUFFIX = ".tmp"
 
@@ -50,11 +50,11 @@ class LocalBackend:
     def has(self, oid: str) -> bool:
         return self.path(oid).is_file()
 
-    def open(self, oid: str) -> BinaryIO:
+    def open(self, oid: str) -> BufferedReader:
         return open(self.path(oid), "rb")
 
     def stage(
-        self, source: BinaryIO, *, progress: Progress | None = None, cancel: threading.Event | None = None
+        self, source: Readable, *, progress: Progress | None = None, cancel: threading.Event | None = None
     ) -> Written:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{secrets.token_hex(8)}{TMP_SUFFIX}"

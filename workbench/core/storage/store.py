@@ -16,11 +16,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from ..errors import IntegrityError, NotFound
 from . import hashing
-from .backend import Entry, Progress, StoreBackend, Written
+from .backend import Entry, Progress, Readable, StoreBackend, Written
 from .local_backend import TMP_SUFFIX
 from .locks import file_lock
 
@@ -73,7 +72,7 @@ class ObjectStore:
 
     # -- writing ----------------------------------------------------------------------------
     def stage_stream(
-        self, source: BinaryIO, *, progress: Progress | None = None, cancel: threading.Event | None = None
+        self, source: Readable, *, progress: Progress | None = None, cancel: threading.Event | None = None
     ) -> StagedObject:
         """Copy `source` into a durable temp file while hashing it."""
         if not self._swept:  # the first write of a process clears what killed writers left
@@ -82,9 +81,11 @@ class ObjectStore:
                 self.backend.discard(stale.name)
         return StagedObject(self, self.backend.stage(source, progress=progress, cancel=cancel))
 
-    def stage_file(self, path: Path, **kwargs) -> StagedObject:
+    def stage_file(
+        self, path: Path, *, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> StagedObject:
         with open(path, "rb") as source:
-            return self.stage_stream(source, **kwargs)
+            return self.stage_stream(source, progress=progress, cancel=cancel)
 
     @contextlib.contextmanager
     def _gc_waits(self) -> Iterator[None]:
@@ -96,10 +97,12 @@ class ObjectStore:
                     held.enter_context(file_lock(self.gc_lock, shared=True))
             yield
 
-    def put_file(self, path: Path, **kwargs) -> tuple[str, bool]:
+    def put_file(
+        self, path: Path, *, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> tuple[str, bool]:
         """Store a file's bytes; returns (oid, created)."""
         with self._gc_waits():
-            staged = self.stage_file(path, **kwargs)
+            staged = self.stage_file(path, progress=progress, cancel=cancel)
             return staged.oid, staged.commit()
 
     def put_bytes(self, data: bytes) -> tuple[str, bool]:
@@ -112,7 +115,7 @@ class ObjectStore:
             return staged.oid, staged.commit()
 
     # -- reading ----------------------------------------------------------------------------
-    def open(self, oid: str) -> BinaryIO:
+    def open(self, oid: str) -> io.BufferedReader:
         try:
             return self.backend.open(oid)
         except FileNotFoundError:
