@@ -12,6 +12,7 @@ from ..core.experiments import runs
 from ..core.names import plural
 from ..core.storage.workspace import Workspace
 from ..formatting import short_time
+from ..presenters import status as status_words
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -54,10 +55,10 @@ def _print_status(summary: status_mod.StatusSummary) -> None:
     production = ", ".join(f"{name}@{v}" for name, v in summary.production.items())
     output.line(f"models     {summary.models}" + (f"; in production: {production}" if production else ""))
     for w in summary.watchers:
-        output.line(f"watching   {w.dir} for {w.dataset} (pid {w.pid}, since {short_time(w.started_at)})")
+        output.line(f"watching   {status_words.watching(w)}")
     last = summary.last_event
     if last:
-        output.line(f"last event {short_time(last['created_at'])}  {last['message']}")
+        output.line(f"last event {short_time(last.created_at)}  {last.message}")
     if not summary.datasets:
         output.line("No data yet: add some with `wb data add FILE --name NAME`.", style="dim")
 

@@ -25,6 +25,17 @@ class RunningWatcher:
 
 
 @dataclass(frozen=True)
+class LastEvent:
+    """The newest entry of the audit log, as `wb status` names it."""
+
+    created_at: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"created_at": self.created_at, "message": self.message}
+
+
+@dataclass(frozen=True)
 class StatusSummary:
     """`wb status`: what the workspace holds, by count, and what is going on in it."""
 
@@ -37,7 +48,7 @@ class StatusSummary:
     drift_reports: int
     open_alerts: int  # not yet acknowledged
     events: int
-    last_event: dict[str, str] | None  # the newest event's created_at and message
+    last_event: LastEvent | None  # None: nothing has happened yet
     models: int
     production: dict[str, int]  # model -> the version its production alias points at
     watchers: tuple[RunningWatcher, ...]
@@ -54,7 +65,7 @@ class StatusSummary:
             "drift_reports": self.drift_reports,
             "open_alerts": self.open_alerts,
             "events": self.events,
-            "last_event": self.last_event,
+            "last_event": self.last_event and self.last_event.to_dict(),
             "models": self.models,
             "production": self.production,
             "watchers": [w.to_dict() for w in self.watchers],
@@ -78,7 +89,7 @@ def summary(ws: Workspace) -> StatusSummary:
         drift_reports=count("SELECT COUNT(*) FROM drift_reports"),
         open_alerts=count("SELECT COUNT(*) FROM alerts WHERE acked_at IS NULL"),
         events=count("SELECT COUNT(*) FROM events"),
-        last_event=dict(last) if last else None,
+        last_event=LastEvent(last["created_at"], last["message"]) if last else None,
         models=count("SELECT COUNT(*) FROM models"),
         production=dict(
             conn.execute(

@@ -28,6 +28,7 @@ from ..presenters import datasets as dataset_words
 from ..presenters import drift as drift_words
 from ..presenters import models as model_words
 from ..presenters import runs as run_words
+from ..presenters import status as status_words
 
 
 @contextmanager
@@ -393,10 +394,7 @@ def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         found = events.recent(ws.conn, limit, offset)
         watching = status.watchers(ws)
         note = (
-            "; ".join(
-                f"watching {w.dir} for {w.dataset} (pid {w.pid}, since {short_time(w.started_at)})"
-                for w in watching
-            )
+            "; ".join(f"watching {status_words.watching(w)}" for w in watching)
             or "No watcher running. Start one:  wb watch DIR --dataset NAME"
         )
         return Table(
