@@ -27,6 +27,8 @@ from ..formatting import VALID_TEXT, fmt_num, short_time, visible
 from ..presenters import datasets as dataset_words
 from ..presenters import drift as drift_words
 from ..presenters import models as model_words
+from ..presenters import runs as run_words
+from ..presenters import status as status_words
 
 
 @contextmanager
@@ -82,7 +84,7 @@ def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for d in datasets.list_datasets(ws):
-            for v in reversed(datasets.log(ws, d["name"])):
+            for v in reversed(datasets.log(ws, d.name)):
                 rows.append(
                     (
                         v.ref,
@@ -194,19 +196,21 @@ def run_detail(root: Path, run_id: str) -> str:
     with opened(root) as ws:
         info = runs.get(ws, run_id)
         lines = [
-            f"{info.name}  {info.status}" + (f" ({info.error})" if info.error else ""),
+            f"{info.name}  {run_words.status(info)}",
             f"id {info.id}",
             f"command {' '.join(info.command)}",
-            "inputs " + ", ".join(i.ref for i in info.inputs),
+            "inputs " + ", ".join(ref for ref, _ in run_words.input_rows(info)),
             "registered as " + (", ".join(registry.refs_of_run(ws, info.id)) or "-"),
             "",
             "params:",
         ]
-        lines += [f"  {k} = {json.dumps(v)}" for k, v in info.params.items()] or ["  (none)"]
+        lines += [f"  {k} = {v}" for k, v in run_words.param_rows(info)] or ["  (none)"]
         lines += ["", "metrics:"] + (
-            [f"  {k} = {fmt_num(v)}" for k, v in info.metrics.items()] or ["  (none)"]
+            [f"  {k} = {v}" for k, v, _ in run_words.metric_rows(info)] or ["  (none)"]
         )
-        lines += ["", "artifacts:"] + [f"  {a.path} ({a.size:,} B)" for a in info.artifacts]
+        lines += ["", "artifacts:"] + [
+            f"  {path} ({size})" for path, _, size, _ in run_words.artifact_rows(info)
+        ]
         for stream, tail in run_logs.tail(ws, info.id).items():
             lines += ["", f"{stream} (last lines):", *(f"  {line}" for line in tail)]
         return "\n".join(lines)
@@ -390,11 +394,7 @@ def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         found = events.recent(ws.conn, limit, offset)
         watching = status.watchers(ws)
         note = (
-            "; ".join(
-                f"watching {w['dir']} for {w['dataset']} (pid {w['pid']}, since "
-                f"{short_time(w['started_at'])})"
-                for w in watching
-            )
+            "; ".join(f"watching {status_words.watching(w)}" for w in watching)
             or "No watcher running. Start one:  wb watch DIR --dataset NAME"
         )
         return Table(
@@ -461,29 +461,23 @@ def compare_text(root: Path, run_ids: list[str], width: int) -> str:
     with opened(root) as ws:
         result = comparison.compare(ws, run_ids)
     # Shown with ANSI colours: the data in it is escaped first, piece by piece.
-    names = [visible(r["name"]) for r in result["runs"]]
+    names = [visible(n) for n in run_words.names(result)]
     cell = max(12, *(len(n) for n in names)) + 2
+
+    def row(label: str, cells: tuple[str, ...] | list[str]) -> str:
+        return f"  {visible(label):<22}" + "".join(visible(c).ljust(cell) for c in cells)
+
     lines = [
         "".ljust(24) + "".join(n.ljust(cell) for n in names),
-        "  data".ljust(24) + "".join(", ".join(r["data"]).ljust(cell) for r in result["runs"]),
+        row("data", [", ".join(r.data) for r in result.runs]),
         "",
         "params that differ:",
     ]
-    lines += [
-        f"  {visible(k):<22}" + "".join(visible(json.dumps(v)).ljust(cell) for v in values)
-        for k, values in result["params_differ"].items()
-    ] or ["  (none)"]
+    lines += [row(k, cells) for k, *cells in run_words.differing_param_rows(result)] or ["  (none)"]
     lines += ["", "metrics (* best):"]
-    lines += [
-        f"  {visible(k):<22}"
-        + "".join(
-            (fmt_num(v) + (" *" if best else "")).ljust(cell)
-            for v, best in zip(row["values"], row["best"], strict=True)
-        )
-        for k, row in result["metrics"].items()
-    ]
-    for key, histories in result["curves"].items():
-        by_name = {n: histories[r["id"]] for n, r in zip(names, result["runs"], strict=True)}
+    lines += [row(k, cells) for k, *cells in run_words.compared_metric_rows(result)]
+    for key, histories in run_words.curves(result):
+        by_name = {visible(n): h for n, h in histories.items()}
         lines += ["", charts.line_chart(visible(key), by_name, max(40, width - 4), 14)]
     return "\n".join(lines)
 
@@ -496,7 +490,7 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
     lines = [note.text for note in dataset_words.diff_lines(d)]
     shifts = dataset_words.shift_rows(d)
     if shifts:
-        header = ("column", "statistic", d["a"], d["b"], "change")
+        header = ("column", "statistic", d.a, d.b, "change")
         widths = [max(len(row[i]) for row in [header, *shifts]) for i in range(4)]
         lines.append("")
         lines += [

@@ -77,6 +77,16 @@ class DatasetVersion:
 
 
 @dataclass(frozen=True)
+class LoggedVersion:
+    """An entry of `wb data log`: a version without its schema and profile."""
+
+    version: DatasetVersion
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.version.summary()
+
+
+@dataclass(frozen=True)
 class AddResult:
     version: DatasetVersion
     unchanged: bool
@@ -95,6 +105,22 @@ class AddResult:
             "valid": v.valid,
             "same_as": self.same_as,
             "violations": None if self.violations is None else [x.to_dict() for x in self.violations],
+        }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """`wb data add --strict` of a version that breaks its dataset's contract: nothing stored."""
+
+    name: str  # the dataset
+    violations: list  # [contracts.Violation]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "stored": False,
+            "passed": False,
+            "violations": [x.to_dict() for x in self.violations],
         }
 
 
@@ -416,6 +442,22 @@ class Tagging:
         }
 
 
+@dataclass(frozen=True)
+class Untagging:
+    """What `untag` did: the alias it removed and the version that alias pointed at (which stays)."""
+
+    alias: str
+    version: DatasetVersion
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.version.name,
+            "alias": self.alias,
+            "version": self.version.version,
+            "removed": True,
+        }
+
+
 def tag(ws: Workspace, ref: str, alias: str) -> Tagging:
     """Point `NAME@ALIAS` at the version `ref` names (moving it if it points elsewhere)."""
     found = resolve(ws, ref)
@@ -445,8 +487,8 @@ def tag(ws: Workspace, ref: str, alias: str) -> Tagging:
     return Tagging(alias, resolve(ws, found.ref), before)
 
 
-def untag(ws: Workspace, name: str, alias: str) -> DatasetVersion:
-    """Remove `NAME@ALIAS`; the version it pointed at (which stays)."""
+def untag(ws: Workspace, name: str, alias: str) -> Untagging:
+    """Remove `NAME@ALIAS`; the version it pointed at stays."""
     log(ws, name)  # an unknown dataset: that error first
     alias = alias.lower()
     with transaction(ws.conn) as conn:
@@ -464,7 +506,7 @@ def untag(ws: Workspace, name: str, alias: str) -> DatasetVersion:
             subject=f"{name}@{row[0]}",
             data={"alias": alias, "version": row[0]},
         )
-    return resolve(ws, f"{name}@{row[0]}")
+    return Untagging(alias, resolve(ws, f"{name}@{row[0]}"))
 
 
 def _no_alias(ws: Workspace, name: str, alias: str) -> str:
@@ -542,8 +584,29 @@ def log(ws: Workspace, name: str) -> list[DatasetVersion]:
     return [_from_row(r) for r in rows]
 
 
-def list_datasets(ws: Workspace) -> list[dict[str, Any]]:
-    """One entry per dataset: SPEC.md's `wb data list --json` fields."""
+@dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset as `wb data list` shows it: how many versions, and its latest."""
+
+    name: str
+    versions: int
+    latest: int  # the latest version's number
+    rows: int  # the latest version's rows
+    updated_at: str  # when the latest version was added
+
+    def to_dict(self) -> dict[str, Any]:
+        """SPEC.md's `wb data list --json` fields."""
+        return {
+            "name": self.name,
+            "versions": self.versions,
+            "latest": self.latest,
+            "rows": self.rows,
+            "updated_at": self.updated_at,
+        }
+
+
+def list_datasets(ws: Workspace) -> list[DatasetSummary]:
+    """One entry per dataset, by name."""
     rows = ws.conn.execute(
         """SELECT d.name, COUNT(*) AS versions, MAX(v.version) AS latest,
                   (SELECT rows FROM dataset_versions WHERE dataset_id = d.id
@@ -552,7 +615,7 @@ def list_datasets(ws: Workspace) -> list[dict[str, Any]]:
            FROM datasets d JOIN dataset_versions v ON v.dataset_id = d.id
            GROUP BY d.id ORDER BY d.name"""
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [DatasetSummary(**dict(r)) for r in rows]
 
 
 def record_validation(ws: Workspace, version: DatasetVersion, violations: list) -> None:
@@ -596,9 +659,36 @@ def load_ref_or_file(ws: Workspace, target: str) -> tuple[str, Any, DatasetVersi
     return version.ref, load(ws, version), version
 
 
-def diff(ws: Workspace, ref_a: str, ref_b: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DatasetDiff:
+    """`wb data diff`: what changed from version `a` to version `b` (see profile_diff for the
+    shape of each part)."""
+
+    a: str  # the two versions' refs
+    b: str
+    same_bytes: bool
+    rows: dict[str, int]  # a, b and delta
+    added: list[dict[str, str]]  # columns: name, dtype
+    removed: list[dict[str, str]]
+    retyped: list[dict[str, str]]  # name, from, to
+    shifts: list[dict[str, Any]]  # per column, each statistic's a and b
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "same_bytes": self.same_bytes,
+            "rows": self.rows,
+            "added": self.added,
+            "removed": self.removed,
+            "retyped": self.retyped,
+            "shifts": self.shifts,
+        }
+
+
+def diff(ws: Workspace, ref_a: str, ref_b: str) -> DatasetDiff:
     a, b = resolve(ws, ref_a), resolve(ws, ref_b)
-    return {"a": a.ref, "b": b.ref, "same_bytes": a.hash == b.hash, **profile_diff.diff(a.profile, b.profile)}
+    return DatasetDiff(a.ref, b.ref, a.hash == b.hash, **profile_diff.diff(a.profile, b.profile))
 
 
 def checkout(

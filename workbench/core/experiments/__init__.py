@@ -3,4 +3,4 @@
 `--where` language (`query`), the built-in trainers (`training`, `estimators`), sweeps,
 command runs' records (`command_runs`), the `executor` seam every launch of a run's process
 goes through (`local_executor`: processes on this machine), and comparing and reproducing
-runs (`comparison`)."""
+runs (`comparison`), and listing and fetching what a run logged (`artifacts`)."""
