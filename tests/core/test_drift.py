@@ -404,3 +404,24 @@ def test_chi_square_tail_matches_scipy():
         for x in (0.01, 0.5, 1.0, 4.0, 30.0, 400.0, 3000.0):
             expected = float(chdtrc(dof, x))
             assert chi2_sf(x, dof) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+def test_a_report_stored_before_tests_and_distributions_were_kept_still_reads(sales):
+    from workbench.core.monitoring.records import DriftReport
+    from workbench.presenters import drift as drift_words
+
+    stored = drift.check(sales, "sales@1", "sales@5").to_dict()
+    for key in ("model_run", "multivariate"):
+        del stored[key]
+    for f in stored["features"]:
+        f.pop("tests")
+        f.pop("distribution", None)
+    report = DriftReport.from_dict(stored)
+    assert report.to_dict() == {**stored, "model_run": None, "multivariate": None}
+    rows = drift_words.test_rows(report)
+    assert len(rows) == len(stored["features"])  # each feature's headline test, once
+    assert rows[0][:3] == (
+        stored["features"][0]["name"],
+        stored["features"][0]["type"],
+        stored["features"][0]["test"],
+    )
