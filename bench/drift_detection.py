@@ -235,9 +235,9 @@ def main() -> int:
                 "yes" if shift.practical else "",
                 "YES" if f.drifted else "no",
                 f.test,
-                f"{f['score']:.3f}",
-                f"{f['threshold']:g}",
-                f"{f['p_value']:.2g}",
+                f"{f.score:.3f}",
+                f"{f.threshold:g}",
+                f"{f.p_value:.2g}",
                 ", ".join(others) or "-",
             )
         )
