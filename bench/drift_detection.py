@@ -6,7 +6,7 @@ Not a timing benchmark: it measures what `wb drift check` flags. A seeded refere
 (a normal `x`, a lognormal `amount`, Poisson `visits`, categorical `shop` and `channel`, and a
 `segment` column) is profiled with `workbench.core.data.profile.compute`, exactly as `wb data add`
 stores it; a current sample of the same size, from the same generator with another seed, gets
-one injected shift of increasing size, and `workbench.core.monitoring.drift.compare` (what
+one injected shift of increasing size, and `workbench.core.monitoring.statistics.compare` (what
 `wb drift check` runs) says whether the shifted feature is flagged:
 
 - mean shift of x by 0.05, 0.1, 0.2, 0.5 reference sds;
@@ -40,7 +40,7 @@ from _common import table
 
 from workbench.core import config
 from workbench.core.data import profile
-from workbench.core.monitoring import drift
+from workbench.core.monitoring import statistics
 
 # The defaults a fresh workspace's config.toml has.
 SETTINGS = config.DEFAULT.drift
@@ -187,11 +187,11 @@ def false_alarms(rows: int, seeds: int, n_features: int) -> tuple[int, int, int,
     for seed in range(seeds):
         df = mixed_table(2 * rows, 1_000 + seed, n_features)
         mask = some_rows(df.height, 0.5, 2_000 + seed)
-        report = drift.compare(profile.compute(df.filter(mask)), df.filter(~mask), SETTINGS)
-        flagged += sum(f["drifted"] for f in report["features"])
-        compared += len(report["features"])
-        dataset += report["dataset_drift"]
-        worst = max([worst, *(f["score"] / f["threshold"] for f in report["features"])])
+        report = statistics.compare(profile.compute(df.filter(mask)), df.filter(~mask), SETTINGS)
+        flagged += sum(f.drifted for f in report.features)
+        compared += len(report.features)
+        dataset += report.dataset_drift
+        worst = max([worst, *(f.score / f.threshold for f in report.features)])
     return flagged, compared, dataset, worst
 
 
@@ -219,13 +219,13 @@ def main() -> int:
         if shift.segment_share not in profiles:
             profiles[shift.segment_share] = profile.compute(sample(rows, 1, shift.segment_share))
         current = shift.apply(sample(rows, 2, shift.segment_share))
-        report = drift.compare(profiles[shift.segment_share], current, SETTINGS)
-        f = next(f for f in report["features"] if f["name"] == shift.feature)
-        others = [g["name"] for g in report["features"] if g["drifted"] and g["name"] != f["name"]]
+        report = statistics.compare(profiles[shift.segment_share], current, SETTINGS)
+        f = next(f for f in report.features if f.name == shift.feature)
+        others = [g.name for g in report.features if g.drifted and g.name != f.name]
         if shift.practical:
             practical += 1
-            caught += f["drifted"]
-            if not f["drifted"]:
+            caught += f.drifted
+            if not f.drifted:
                 missed.append(f"{shift.kind} {shift.label}")
         lines.append(
             (
@@ -233,11 +233,11 @@ def main() -> int:
                 shift.label,
                 shift.feature,
                 "yes" if shift.practical else "",
-                "YES" if f["drifted"] else "no",
-                f["test"],
-                f"{f['score']:.3f}",
-                f"{f['threshold']:g}",
-                f"{f['p_value']:.2g}",
+                "YES" if f.drifted else "no",
+                f.test,
+                f"{f.score:.3f}",
+                f"{f.threshold:g}",
+                f"{f.p_value:.2g}",
                 ", ".join(others) or "-",
             )
         )

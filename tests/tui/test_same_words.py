@@ -17,8 +17,8 @@ def test_a_drift_reports_findings_read_the_same_in_the_cli_and_the_tui(filled, m
     assert any(t.startswith("performance: rmse") for t in found)
     assert any(t.startswith("predictions: ") for t in found)
     monkeypatch.chdir(filled.root)
-    printed = CliRunner().invoke(app, ["drift", "show", report["report_id"]]).stdout
-    shown = views.drift_detail(filled.root, f"report:{report['report_id']}")
+    printed = CliRunner().invoke(app, ["drift", "show", report.report_id]).stdout
+    shown = views.drift_detail(filled.root, f"report:{report.report_id}")
     for text in [drift_words.verdict(report), *found]:
         assert text in printed.replace("\n", " ") or text in printed
         assert text in shown

@@ -19,17 +19,17 @@ def list_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Alerts, newest first."""
-    found = alerts.list_alerts(workspace(ctx), open_only)
-    if as_json:
-        output.print_json([a.to_dict() for a in found])
-        return
-    if not found:
-        output.line("No alerts." if not open_only else "No open alerts.")
-        return
-    output.table(
-        ["id", "time", "kind", "acked", "message"],
-        [(a.id, short_time(a.created_at), a.kind, "yes" if a.acked else "", a.message) for a in found],
-    )
+
+    def human(found: list[alerts.Alert]) -> None:
+        if not found:
+            output.line("No alerts." if not open_only else "No open alerts.")
+            return
+        output.table(
+            ["id", "time", "kind", "acked", "message"],
+            [(a.id, short_time(a.created_at), a.kind, "yes" if a.acked else "", a.message) for a in found],
+        )
+
+    output.emit(alerts.list_alerts(workspace(ctx), open_only), as_json, human)
 
 
 @app.command("ack")

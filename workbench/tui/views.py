@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,13 +226,13 @@ def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             rows.append(
                 (
                     "report",
-                    r["report_id"][:12],
-                    short_time(r["created_at"]),
-                    "DRIFT" if r["dataset_drift"] else "ok",
-                    f"{r['current']} vs {r['reference']}: " + ", ".join(r["drifted"]),
+                    r.report_id[:12],
+                    short_time(r.created_at),
+                    "DRIFT" if r.dataset_drift else "ok",
+                    f"{r.current} vs {r.reference}: " + ", ".join(r.drifted),
                 )
             )
-            keys.append(f"report:{r['report_id']}")
+            keys.append(f"report:{r.report_id}")
         return page_of(
             ["", "id", "time", "verdict", "what"],
             rows,
@@ -270,9 +270,8 @@ def drift_detail(root: Path, key: str) -> str:
             "",
         ]
         lines += [
-            f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
-            f"{f['score']:.3f} (>= {f['threshold']:g})"
-            for f in sorted(report["features"], key=lambda f: -f["score"])
+            f"{'*' if f.drifted else ' '} {f.name:<16} {f.test:<15} {f.score:.3f} (>= {f.threshold:g})"
+            for f in sorted(report.features, key=lambda f: -f.score)
         ]
         return "\n".join(lines)
 
@@ -280,15 +279,15 @@ def drift_detail(root: Path, key: str) -> str:
 def report_table(root: Path, report_id: str, offset: int = 0, limit: int = PAGE) -> Table:
     """A report's features, the most shifted first."""
     with opened(root) as ws:
-        features = sorted(drift.show(ws, report_id)["features"], key=lambda f: -f["score"])
+        features = sorted(drift.show(ws, report_id).features, key=lambda f: -f.score)
     rows = [
-        ("DRIFT" if f["drifted"] else "ok", f["name"], f["test"], f"{f['score']:.3f}", f"{f['threshold']:g}")
+        ("DRIFT" if f.drifted else "ok", f.name, f.test, f"{f.score:.3f}", f"{f.threshold:g}")
         for f in features
     ]
     return page_of(
         ["verdict", "feature", "test", "score", "threshold"],
         rows,
-        [f"{report_id}:{f['name']}" for f in features],
+        [f"{report_id}:{f.name}" for f in features],
         "This report has no features.",
         offset,
         limit,
@@ -302,32 +301,32 @@ def feature_detail(root: Path, key: str, width: int) -> str:
     report_id, _, name = key.partition(":")
     with opened(root) as ws:
         report = drift.show(ws, report_id)
-    feature = next(f for f in report["features"] if f["name"] == name)
+    feature = next(f for f in report.features if f.name == name)
     # Shown with ANSI colours: the column's name and values are escaped first, one by one.
     lines = [
-        f"{visible(name)}: {'DRIFT' if feature['drifted'] else 'no drift'}  "
-        f"{feature['test']} {feature['score']:.3f} (>= {feature['threshold']:g})",
-        visible(feature["detail"]),
+        f"{visible(name)}: {'DRIFT' if feature.drifted else 'no drift'}  "
+        f"{feature.test} {feature.score:.3f} (>= {feature.threshold:g})",
+        visible(feature.detail),
         "",
     ]
-    dist = feature.get("distribution")
+    dist = feature.distribution
     if not dist:
         return "\n".join([*lines, "(no distribution stored with this report)"])
-    if "edges" in dist:
-        labels = [fmt_num(e) for e in dist["edges"][:-1]]
+    if dist.edges is not None:
+        labels = [fmt_num(e) for e in dist.edges[:-1]]
     else:
-        labels = [visible(c)[:10] for c in dist["categories"]]
-    shares = {side: _shares(dist[side]) for side in ("reference", "current")}
+        labels = [visible(c)[:10] for c in dist.categories or ()]
+    shares = {"reference": _shares(dist.reference), "current": _shares(dist.current)}
     lines.append(charts.bars_side_by_side(shares, labels, max(40, width), 16))
-    if "categories" in dist:
+    if dist.categories is not None:
         lines += [""] + [
             f"{visible(k)[:20]:<20} {a:6.1%} -> {b:6.1%}"
-            for k, a, b in zip(dist["categories"], shares["reference"], shares["current"], strict=True)
+            for k, a, b in zip(dist.categories, shares["reference"], shares["current"], strict=True)
         ]
     return "\n".join(lines)
 
 
-def _shares(counts: list[float]) -> list[float]:
+def _shares(counts: Sequence[float]) -> list[float]:
     """Counts as shares of their side (a category list may already be shares: sum 1)."""
     total = sum(counts) or 1
     return [c / total for c in counts]

@@ -19,8 +19,10 @@ def raise_alert(conn: sqlite3.Connection, kind: str, message: str, subject: str 
         "INSERT INTO alerts (created_at, kind, subject, message) VALUES (?, ?, ?, ?)",
         (now_iso(), kind, subject, message),
     )
-    events.record(conn, f"alert.{kind}", message, subject=subject, data={"alert": cursor.lastrowid})
-    return cursor.lastrowid
+    alert_id = cursor.lastrowid
+    assert alert_id is not None  # an INSERT always sets it
+    events.record(conn, f"alert.{kind}", message, subject=subject, data={"alert": alert_id})
+    return alert_id
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:
 
     info = runs.get(ws, champion.production.run_id)
     window = ws.config.retrain.window
-    spec = training.TrainSpec(**{**info.spec, "data": drop.ref, "window": window})
+    spec = training.TrainSpec(**{**(info.spec or {}), "data": drop.ref, "window": window})
     run_id = training.train(
         ws,
         spec,
