@@ -148,7 +148,7 @@ class ContractImport:
     dataset: str | None  # the dataset the contract is of; None when the bundle carries none
     imported: bool  # set here by this import
     note: str  # what happened, in words
-    differs: bool = False  # the dataset here has another contract, which was kept
+    differs: bool = False  # the dataset here has another contract, which was kept (its note says so)
 
     def to_dict(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "imported": self.imported, "note": self.note}
