@@ -252,7 +252,7 @@ def test_the_expanded_size_cap_is_the_users_to_set(exported, other, tmp_path):
     other.config = dataclasses.replace(settings, bundles=config.BundleSettings(max_expanded_mb=0))
     refused(other, path, r"more than the 0 MB that \[bundles\] max_expanded_mb allows")
     other.config = settings
-    assert bundles.import_bundle(other, path)["model"] == "demand@1"  # gzip is fine
+    assert bundles.import_bundle(other, path).model == "demand@1"  # gzip is fine
 
 
 def test_an_imported_dataset_is_profiled_here_not_taken_from_the_manifest(exported, other, tmp_path):

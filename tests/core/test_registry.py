@@ -520,7 +520,7 @@ def test_predict_writes_the_input_columns_plus_predictions(ws, good_and_bad, tmp
     new = sales_frame(50, seed=7).drop("units")
     new.write_csv(source)
     result = prediction.predict(ws, "demand@1", source, dest)
-    assert (result["model"], result["rows"]) == ("demand@1", 50)
+    assert (result.model, result.rows) == ("demand@1", 50)
     out = pl.read_csv(dest, try_parse_dates=True) if suffix == ".csv" else pl.read_parquet(dest)
     assert out.columns == [*new.columns, "prediction"]
     assert out.drop("prediction").equals(new)
@@ -576,7 +576,7 @@ def test_predict_with_an_alias(ws, good_and_bad, tmp_path):
     registry.promote(ws, "demand@1", "production")
     source, dest = tmp_path / "new.csv", tmp_path / "scored.csv"
     sales_frame(10).write_csv(source)  # an extra column (the target) is carried along
-    assert prediction.predict(ws, "demand@production", source, dest)["model"] == "demand@1"
+    assert prediction.predict(ws, "demand@production", source, dest).model == "demand@1"
     assert pl.read_csv(dest).columns[-2:] == ["units", "prediction"]
 
 

@@ -285,14 +285,13 @@ def predict(
                 )
             ),
         )
-    if as_json:
-        output.print_json(result)
-    else:
-        output.line(
-            f"wrote {result['rows']:,} prediction{'' if result['rows'] == 1 else 's'} of "
-            f"{result['model']} to "
-            f"{result['output']}"
-        )
+    output.emit(
+        result,
+        as_json,
+        lambda p: output.line(
+            f"wrote {p.rows:,} prediction{'' if p.rows == 1 else 's'} of {p.model} to {p.output}"
+        ),
+    )
 
 
 @app.command("export")
@@ -310,15 +309,14 @@ def export(
     """Write a model version, its run and lineage (and data) to one file for another machine."""
     from ..core.models import bundles
 
-    result = bundles.export(workspace(ctx), ref, out, with_data)
-    if as_json:
-        output.print_json(result)
-    else:
-        output.line(
-            f"exported {result['model']} to {result['file']} ("
-            f"{plural(result['objects'], 'object')}"
-            f"{', with its training data' if result['with_data'] else ''})"
-        )
+    output.emit(
+        bundles.export(workspace(ctx), ref, out, with_data),
+        as_json,
+        lambda r: output.line(
+            f"exported {r.model} to {r.file} ({plural(r.objects, 'object')}"
+            f"{', with its training data' if r.with_data else ''})"
+        ),
+    )
 
 
 def import_(
@@ -329,20 +327,16 @@ def import_(
     """Import a model bundle: every hash checked before anything is written."""
     from ..core.models import bundles
 
-    result = bundles.import_bundle(workspace(ctx), file)
-    if as_json:
-        output.print_json(result)
-    elif result["already_present"]:
-        output.line(f"nothing to import: this workspace already has it as {result['model']}")
-    else:
+    def human(result: bundles.ImportResult) -> None:
+        if result.already_present:
+            output.line(f"nothing to import: this workspace already has it as {result.model}")
+            return
         output.line(
-            f"imported {result['model']} (run {short_id(result['run'])}, "
-            f"{plural(result['objects'], 'object')} verified)"
+            f"imported {result.model} (run {short_id(result.run)}, "
+            f"{plural(result.objects, 'object')} verified)"
         )
-        if result["contract"]["dataset"]:
-            output.line(
-                result["contract"]["note"],
-                style=None
-                if result["contract"]["imported"] or "same" in result["contract"]["note"]
-                else "yellow",
-            )
+        contract = result.contract
+        if contract is not None and contract.dataset:
+            output.line(contract.note, style="yellow" if contract.differs else None)
+
+    output.emit(bundles.import_bundle(workspace(ctx), file), as_json, human)
