@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, Any, cast
 
 from .. import events
 from ..data import contracts, datasets
@@ -288,11 +288,12 @@ def _check_member(member: tarfile.TarInfo, path: Path) -> None:
         raise InvalidInput(f"{path}: {name!r} is not a safe relative path")
 
 
-def _reader(tar: tarfile.TarFile, member: tarfile.TarInfo) -> BinaryIO:
-    """A member's bytes (tarfile's reader of a regular file, a binary file object)."""
+def _reader(tar: tarfile.TarFile, member: tarfile.TarInfo) -> io.BufferedReader:
+    """A member's bytes: tarfile's reader of a regular file (an `ExFileObject`, which is a
+    BufferedReader though typeshed says `IO[bytes] | None`)."""
     reader = tar.extractfile(member)
-    assert reader is not None, "_check_member lets regular files only through"
-    return cast(BinaryIO, reader)
+    assert isinstance(reader, io.BufferedReader), "_check_member lets regular files only through"
+    return reader
 
 
 def _object_id(
