@@ -146,11 +146,11 @@ def main() -> int:
         ws = Workspace(root)
         listed = registry.list_models(ws)
         shown = registry.show(ws, "demand")
-        [demand] = [m for m in listed if m["name"] == "demand"]
+        [demand] = [m for m in listed if m.name == "demand"]
         print(
-            f"{len(listed)} models, {sum(m['versions'] for m in listed)} versions; demand: "
-            f"{demand['versions']} versions, aliases {demand['aliases']}, "
-            f"{len(shown['alias_history'])} alias events"
+            f"{len(listed)} models, {sum(m.versions for m in listed)} versions; demand: "
+            f"{demand.versions} versions, aliases {demand.aliases}, "
+            f"{len(shown.alias_history or ())} alias events"
         )
 
         api = {
