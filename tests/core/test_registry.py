@@ -500,9 +500,7 @@ def test_evaluate_two_versions_overall_and_by_segment(ws, good_and_bad):
     assert overall["demand@1"]["rmse"] < overall["demand@2"]["rmse"]
     df = sales_frame()
     assert [s.value for s in result.segments] == REGIONS
-    assert [s.rows for s in result.segments] == [
-        df.filter(pl.col("region") == r).height for r in REGIONS
-    ]
+    assert [s.rows for s in result.segments] == [df.filter(pl.col("region") == r).height for r in REGIONS]
     for segment in result.segments:
         assert set(segment.scores) == {"demand@1", "demand@2"}
         assert all(m["rmse"] >= 0 for m in segment.scores.values())

@@ -39,9 +39,7 @@ class Champion:
 
 def champions(ws: Workspace, dataset: str) -> list[Champion]:
     """The models whose production version `wb train` trained on a version of `dataset`."""
-    found = [
-        champion_of(ws, m.name) for m in registry.list_models(ws) if registry.PRODUCTION in m.aliases
-    ]
+    found = [champion_of(ws, m.name) for m in registry.list_models(ws) if registry.PRODUCTION in m.aliases]
     return [c for c in found if c is not None and c.dataset == dataset]
 
 
