@@ -39,6 +39,7 @@ class Gate:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Gate:
+        """A gate as the alias history keeps it (its `to_dict()`)."""
         return cls(data["name"], bool(data["passed"]), data["detail"])
 
 

@@ -372,8 +372,9 @@ def _gates(
 ) -> tuple[Gate, ...]:
     """The gates a move of `alias` from version `current` to `mv` must pass (all of them for
     production)."""
-    champion = resolve(ws, f"{mv.name}@{current}") if current is not None else None
-    return gates.gates_for(ws, mv, champion, data, production=alias == PRODUCTION)
+    production = alias == PRODUCTION
+    champion = resolve(ws, f"{mv.name}@{current}") if production and current is not None else None
+    return gates.gates_for(ws, mv, champion, data, production=production)
 
 
 def preview_promotion(ws: Workspace, ref: str, alias: str) -> PromotionPreview:
