@@ -80,7 +80,7 @@ def build(root: Path, versions: int, moves: int) -> dict[str, float]:
     for i in range(moves):
         if i % 6 in (0, 3):  # a third: the next version through the production gates
             production += 1
-            result = registry.promote(ws, f"demand@{production}", "production")
+            result = registry.promote(ws, f"demand@{production}", "production", data="sales@1")
             assert result.promoted, result.gates
             kinds["promote production"] += 1
         elif i % 6 == 5 and production > 1:  # a sixth: roll production back
