@@ -19,7 +19,8 @@ from ..core import events, metrics
 from ..core.data import datasets
 from ..core.experiments import run_logs, runs
 from ..core.metrics import PREFERRED
-from ..core.models import registry
+from ..core.models import evaluation, registry
+from ..core.models.records import PromotionPreview
 from ..core.monitoring import alerts, drift
 from ..core.names import plural, short_id
 from ..core.storage.workspace import Workspace
@@ -344,7 +345,7 @@ def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for m in registry.list_models(ws):
-            for v in reversed(registry.versions(ws, m["name"])):
+            for v in reversed(registry.versions(ws, m.name)):
                 rows.append(
                     (
                         v.ref,
@@ -370,17 +371,18 @@ def model_detail(root: Path, ref: str) -> str:
     with opened(root) as ws:
         info = registry.show(ws, ref.partition("@")[0])
         chosen = registry.show(ws, ref)
+        mv = chosen.version
         # Scores first, on one line: at 80x24 the pane shows a handful of lines.
         lines = [
-            model_words.title(chosen) if chosen["aliases"] else f"{model_words.title(chosen)}  (no alias)",
-            "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(chosen)),
+            model_words.title(mv) if mv.aliases else f"{model_words.title(mv)}  (no alias)",
+            "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(mv)),
             "",
             *(f"{what:<9}{value}" for what, value in model_words.facts(chosen)),
         ]
         lines += ["", "alias history:"]
         lines += [
             "  " + "  ".join(cell for cell in row if cell)
-            for row in model_words.history_rows(info.get("alias_history", []))
+            for row in model_words.history_rows(info.alias_history or ())
         ]
         return "\n".join(lines)
 
@@ -425,7 +427,7 @@ def activity_detail(root: Path, key: str) -> str:
     )
 
 
-def promotion_preview(root: Path, ref: str) -> dict[str, Any]:
+def promotion_preview(root: Path, ref: str) -> PromotionPreview:
     with opened(root) as ws:
         return registry.preview_promotion(ws, ref, registry.PRODUCTION)
 
@@ -448,7 +450,7 @@ def promote(root: Path, ref: str) -> bool:
 def rollback(root: Path, ref: str) -> str:
     with opened(root) as ws:
         moved = registry.rollback(ws, ref.partition("@")[0], registry.PRODUCTION, "from the TUI")
-        return f"{moved['model']}@production is back on @{moved['to']}"
+        return f"{moved.model}@production is back on @{moved.to_version}"
 
 
 def compare_text(root: Path, run_ids: list[str], width: int) -> str:
@@ -505,16 +507,16 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
 def evaluation_text(root: Path, ref: str, width: int) -> str:
     """A version against production, on the newest version of the dataset it was trained on."""
     with opened(root) as ws:
-        result = registry.evaluate_against_production(ws, ref)
-    models = result["models"]
-    keys = list(dict.fromkeys(k for m in models for k in result["overall"][m]))
+        result = evaluation.evaluate_against_production(ws, ref)
+    models = result.models
     lines = [
-        f"on {result['data']}, target {result['target']}",
-        f"(note: {result['caution']})" if result["caution"] else "",
+        f"on {result.data}, target {result.target}",
+        f"(note: {result.caution})" if result.caution else "",
         "" if len(models) > 1 else f"({ref} has no other production version to compare with)",
         f"{'metric':<22}" + "".join(f"{m:>18}" for m in models),
     ]
     lines += [
-        f"{k:<22}" + "".join(f"{fmt_num(result['overall'][m].get(k)):>18}" for m in models) for k in keys
+        f"{k:<22}" + "".join(f"{fmt_num(result.overall[m].get(k)):>18}" for m in models)
+        for k in result.metric_names
     ]
     return "\n".join(lines)
