@@ -87,11 +87,11 @@ def register(ws: Workspace, run_ref: str, name: str, description: str = "") -> M
     info = runs.get(ws, run_id)
     if info.status != "finished":
         raise InvalidInput(f"run {info.name} is {info.status}; only finished runs register")
-    artifact = scoring.model_artifact(ws, run_id)
+    artifact = runs.model_artifact(ws.conn, run_id)
     if artifact is None:
         runs.resolve(ws, run_id)  # NotFound when `wb runs rm` removed it meanwhile
         raise InvalidInput(f"run {info.name} logged no model")
-    meta = json.loads(artifact["meta"])
+    meta = artifact.meta
     problem = scoring.why_unscorable(meta)  # a user's artifact, but no model to serve
     if problem:
         raise InvalidInput(f"run {info.name}'s model cannot score data: {problem}")
@@ -102,10 +102,10 @@ def register(ws: Workspace, run_ref: str, name: str, description: str = "") -> M
         meta = {**meta, "dataset": used.ref, "dataset_hash": used.hash}
     schema = meta.get("features", {}).get("inputs", [])
     with transaction(ws.conn) as conn:
-        if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+        if not runs.exists(conn, run_id):
             # `wb runs rm` won the race: a version must not outlive the run it came from.
             raise NotFound(f"run {info.name} was removed meanwhile; nothing was registered")
-        number = insert_version(conn, name, run_id, artifact["hash"], meta, schema, info.metrics, description)
+        number = insert_version(conn, name, run_id, artifact.hash, meta, schema, info.metrics, description)
         events.record(
             conn,
             "model.register",

@@ -13,7 +13,6 @@ it as the kind of frame it was fitted on (`scorer` = "columns" in its meta).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -136,13 +135,6 @@ def load_from_run(ws: Workspace, run_ref: str) -> LoadedModel:
     if artifact is None:
         raise NotFound(f"run {run_ref} logged no model")
     return load(ws, run_id, artifact.hash, artifact.meta, f"the model of run {run_ref}")
-
-
-def model_artifact(ws: Workspace, run_id: str) -> dict[str, str] | None:
-    """The run's model as `registry.register` reads it (its meta as JSON text), until it calls
-    `runs.model_artifact`, which gives the typed record."""
-    artifact = runs.model_artifact(ws.conn, run_id)
-    return None if artifact is None else {"hash": artifact.hash, "meta": json.dumps(artifact.meta)}
 
 
 # -- a user's model -----------------------------------------------------------------------------
