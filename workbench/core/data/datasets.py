@@ -207,7 +207,7 @@ def add(
                 latest = _latest(conn, name)
                 if latest is not None and latest.hash == staged.oid:
                     return AddResult(latest, unchanged=True, same_as=latest.ref)
-                held = _holding(conn, name, staged.oid)
+                held = holding(conn, name, staged.oid)
                 if held is not None and once:
                     return AddResult(held, unchanged=True, same_as=held.ref)
                 number = _record_added(
@@ -341,7 +341,7 @@ def _record_added(
 
 
 # -- reading --------------------------------------------------------------------------------
-def _holding(conn: sqlite3.Connection, name: str, oid: str) -> DatasetVersion | None:
+def holding(conn: sqlite3.Connection, name: str, oid: str) -> DatasetVersion | None:
     """The first version of `name` with these bytes."""
     row = conn.execute(
         _SELECT + " WHERE d.name = ? AND v.hash = ? ORDER BY v.version LIMIT 1", (name, oid)

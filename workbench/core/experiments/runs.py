@@ -109,6 +109,14 @@ def exists(conn: sqlite3.Connection, run_id: str) -> bool:
     return conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
 
 
+def process_of(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+    """The run's name, status and the process on record for it (pid, host)."""
+    row = conn.execute("SELECT name, status, pid, host FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no run {run_id}")
+    return row
+
+
 def name_of(conn: sqlite3.Connection, run_id: str) -> str:
     """The run's name (NotFound when no run has this id)."""
     row = conn.execute("SELECT name FROM runs WHERE id = ?", (run_id,)).fetchone()

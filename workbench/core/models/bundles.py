@@ -509,14 +509,9 @@ def _local_dataset(conn: sqlite3.Connection, meta: dict[str, Any]) -> dict[str, 
 
 
 def _local_version(conn: sqlite3.Connection, name: str, digest: str) -> int | None:
-    """The number of the version of `name` here that holds these bytes, if any. (datasets.py
-    owns the table; it has no public lookup by hash yet.)"""
-    row = conn.execute(
-        "SELECT v.version FROM dataset_versions v JOIN datasets d "
-        "ON d.id = v.dataset_id WHERE d.name = ? AND v.hash = ?",
-        (name, digest),
-    ).fetchone()
-    return row[0] if row else None
+    """The number of the version of `name` here that holds these bytes, if any."""
+    here = datasets.holding(conn, name, digest)
+    return here.version if here else None
 
 
 def _import_dataset(conn: sqlite3.Connection, d: dict[str, Any], profiled: dict[str, Any] | None) -> None:
