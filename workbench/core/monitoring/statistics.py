@@ -8,7 +8,8 @@ either by a move in the share of missing values. A p-value is a second gate, wit
 Benjamini-Hochberg holding the false discovery rate across features, so that small samples do
 not drift on noise: for numbers a Kolmogorov-Smirnov test of the current values against the
 reference's quantile sketch (`p_test` "ks"; a chi-square on decile bins missed shifts of a
-quarter sd at a few hundred rows that it finds), for categories and missing shares a
+quarter sd at a few hundred rows that it finds, though it is the weaker of the two on a
+change of spread alone), for categories and missing shares a
 chi-square test on the counts ("chi2"). The dataset drifts when enough of its features do.
 
 The reference side is read from its stored profile: a comparison profiles only the current
@@ -192,8 +193,8 @@ def _numeric_p(rcol: dict[str, Any], ccol: dict[str, Any]) -> tuple[float, str, 
     """The p-value of a numeric feature, the name of its test and what to add to its detail:
     Kolmogorov-Smirnov against the reference's quantile sketch."""
     _, _, below, up_to = ccol["counts_in"]
-    d = ks_distance(rcol["sketch"], sum(rcol["drift_bins"]["counts"]), below, up_to)
     n_ref, n_cur = sum(rcol["drift_bins"]["counts"]), sum(below)
+    d = ks_distance(rcol["sketch"], n_ref, below, up_to)
     return ks_p(d, n_ref * n_cur / (n_ref + n_cur)), "ks", f"; KS D {d:.3g}"
 
 
@@ -208,7 +209,9 @@ def ks_distance(sketch: list[float], n_ref: int, below: list[int], up_to: list[i
     floor(pos) + 1 at or below it. So both differences checked at each point are certain,
     and this never exceeds the distance on the full data (the test is conservative); it
     falls short of it by less than 1/K + 1/n_ref (0.005 + 1/n_ref with the stored 200
-    points), the reference mass between two sketch points."""
+    points), the reference mass between two sketch points. That costs nothing that matters:
+    at a few hundred rows the distance the test needs is about 0.1; at 50,000 rows a side it
+    is 0.009, but a shift over the effect-size threshold (0.1 sd) is some 0.04 away."""
     k = len(sketch)
     n_cur = sum(below)
     if not k or not n_ref or not n_cur:
