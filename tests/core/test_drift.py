@@ -483,3 +483,24 @@ def test_the_ks_p_value_on_a_fixed_sample_matches_scipy():
         assert statistics.ks_p(d, n) == pytest.approx(stats.kstwo.sf(d, n), rel=0.03)
     for x in (0.2, 0.6, 0.99, 1.0, 1.5, 3.0):
         assert statistics.kolmogorov_sf(x) == pytest.approx(stats.kstwobign.sf(x), rel=1e-9)
+
+
+def test_the_ks_distance_from_the_sketch_is_never_over_the_full_datas_even_with_ties():
+    import math
+
+    from scipy import stats
+
+    rng = np.random.default_rng(8)
+    for ref, cur in (
+        (rng.poisson(7, 500), rng.poisson(7.5, 800)),  # ties at every sketch point
+        (rng.normal(0, 1, 5_000), rng.normal(0.05, 1, 300)),
+        (rng.lognormal(0, 1, 120), rng.lognormal(0.2, 1, 2_000)),
+    ):
+        sketch = profile.compute(pl.DataFrame({"x": ref}))["columns"][0]["sketch"]
+        edges = [sketch, [math.nextafter(v, math.inf) for v in sketch]]
+        below, up_to = profile.compute(pl.DataFrame({"x": cur}), count_in={"x": edges})["columns"][0][
+            "counts_in"
+        ]
+        d = statistics.ks_distance(sketch, len(ref), below, up_to)
+        exact = stats.ks_2samp(ref, cur).statistic
+        assert exact - 1 / 200 - 1 / len(ref) <= d <= exact + 1e-12
