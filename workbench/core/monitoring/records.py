@@ -18,7 +18,7 @@ from typing import Any
 class DriftTest:
     """One test on a feature (or on the model's predictions): `drifted` when its effect size
     `score` reaches `threshold` and (`significant`) its p-value survives the false discovery
-    rate gate across the report."""
+    rate gate across the report. `p_test` names the test that gave the p-value."""
 
     test: str  # wasserstein, jensen_shannon, missing_share, missing_column, dtype_changed
     score: float
@@ -27,9 +27,12 @@ class DriftTest:
     drifted: bool
     detail: str
     significant: bool | None = None  # None: not gated (prediction drift)
+    # ks (numbers, against the reference's quantile sketch) or chi2 (counts); None: a fixed
+    # p-value (a missing column, a changed type) or a report made before it was kept.
+    p_test: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "test": self.test,
             "score": self.score,
             "threshold": self.threshold,
@@ -37,6 +40,8 @@ class DriftTest:
             "drifted": self.drifted,
             "detail": self.detail,
         }
+        if self.p_test is not None:
+            out["p_test"] = self.p_test
         if self.significant is not None:
             out["significant"] = self.significant
         return out
@@ -122,6 +127,7 @@ class FeatureDrift:
     drifted: bool
     detail: str
     significant: bool | None = None
+    p_test: str | None = None
     tests: tuple[DriftTest, ...] = ()
     missing_share: MissingShare | None = None
     distribution: Distribution | None = None
