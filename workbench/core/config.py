@@ -43,7 +43,8 @@ numeric_threshold = 0.1
 categorical_threshold = 0.1
 # ...or either when its share of missing values moves by this much (0.1 = 10 points).
 missing_share_threshold = 0.1
-# And only if the change is also significant (chi-square), with the false discovery rate across
+# And only if the change is also significant (Kolmogorov-Smirnov for numbers, chi-square for
+# counts), with the false discovery rate across
 # features held at this level (Benjamini-Hochberg): large samples pass this gate for changes of
 # no practical size, which the thresholds above then reject; small ones fail it for noise.
 false_discovery_rate = 0.05
