@@ -44,9 +44,9 @@ categorical_threshold = 0.1
 # ...or either when its share of missing values moves by this much (0.1 = 10 points).
 missing_share_threshold = 0.1
 # And only if the change is also significant (Kolmogorov-Smirnov for numbers, chi-square for
-# counts), with the false discovery rate across
-# features held at this level (Benjamini-Hochberg): large samples pass this gate for changes of
-# no practical size, which the thresholds above then reject; small ones fail it for noise.
+# counts), with the false discovery rate across features held at this level (Benjamini-
+# Hochberg): large samples pass this gate for changes of no practical size, which the
+# thresholds above then reject; small ones fail it for noise.
 false_discovery_rate = 0.05
 # Numbers with at most this many distinct values in the reference are compared as categories.
 categorical_max_distinct = 5
