@@ -23,6 +23,7 @@ from workbench.core import config, events
 from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput
 from workbench.core.monitoring import alerts, drift
+from workbench.core.monitoring.watcher import Watcher
 from workbench.core.storage.db import transaction
 from workbench.core.storage.workspace import Workspace
 
@@ -179,6 +180,40 @@ def test_a_short_lived_drift_check_does_not_wait_for_a_slow_command(sales, tmp_p
         go.touch()
     (document,) = eventually(lambda: lines(got), "the alert after the check exited")
     assert document["kind"] == "drift"
+
+
+def test_a_watcher_whose_command_fails_goes_on_taking_drops(ws, tmp_path):
+    """The first drop's alert is still being retried (the command holds each attempt up until
+    the test lets it go) while the watcher takes the second drop, which raises its own."""
+    drops, tries, go = tmp_path / "drops", tmp_path / "tries", tmp_path / "go"
+    drops.mkdir()
+    held = "import pathlib, time\nwhile not pathlib.Path(sys.argv[2]).exists():\n    time.sleep(0.01)\n"
+    failing = FAILING.replace("import sys\n", "import sys\n" + held)
+    configure(
+        ws, command=[sys.executable, script(tmp_path, "fail.py", failing), str(tries), str(go)], attempts=2
+    )
+    (drops / "a_bad.csv").write_bytes(b"\x00\x01garbage")
+    (drops / "b_bad.csv").write_bytes(b"\x00\x02garbage")
+    try:
+        outcomes = Watcher(ws, drops, "sales").run(once=True)
+        assert [o.status for o in outcomes] == ["failed", "failed"]
+        assert [a.delivery for a in alerts.list_alerts(ws)] == [alerts.PENDING, alerts.PENDING]
+    finally:
+        go.touch()
+    ids = [a.id for a in alerts.list_alerts(ws)]
+    eventually(lambda: all(settled(ws, i) for i in ids), "both deliveries to fail", deadline_s=2 * DEADLINE_S)
+    assert [a.delivery for a in alerts.list_alerts(ws)] == [alerts.FAILED, alerts.FAILED]
+    assert tries.read_text() == "attempt\n" * 4
+
+
+def test_a_config_broken_before_delivery_is_the_recorded_reason(ws):
+    configure(ws, file="alerts.jsonl")
+    with transaction(ws.conn) as conn:
+        alert_id = alerts.raise_alert(conn, "drift", "dataset drift")
+        ws.config_path.write_text('[alerts]\ncommand = "notify"\n')  # the helper reads it after the commit
+    assert eventually(lambda: settled(ws, alert_id), "the delivery to fail").delivery == alerts.FAILED
+    (event,) = [e for e in events.recent(ws.conn) if e.kind == "alert.undelivered"]
+    assert "alerts.command must be a list of strings" in event.message
 
 
 def test_without_a_channel_nothing_is_pending_and_nothing_runs(sales):

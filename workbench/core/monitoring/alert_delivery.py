@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
+from ..errors import WbError
 from ..storage.locks import file_lock
 from ..storage.workspace import ENV_VAR, WB_DIR, Workspace
 from ..timeutil import now_iso
@@ -215,7 +216,11 @@ def deliver_pending(ws: Workspace) -> None:
     """Deliver every pending alert, oldest first, one helper at a time."""
     with file_lock(ws.wb_dir / "alerts.lock"):
         while (alert := alerts.next_pending(ws)) is not None:
-            chosen = settings(ws.root)  # read afresh: the config may have changed meanwhile
+            try:
+                chosen = settings(ws.root)  # read afresh: the config may have changed meanwhile
+            except WbError as exc:
+                alerts.settle(ws, alert.id, False, f"alert {alert.id} not delivered: {exc}", {"channels": []})
+                continue
             done = send(_json(alert.document(ws.root)), chosen, ws.root, chosen.attempts)
             if not done:
                 nowhere = f"alert {alert.id} not delivered: [alerts] names no command or file any more"
