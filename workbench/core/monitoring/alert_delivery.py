@@ -216,25 +216,25 @@ def deliver_pending(ws: Workspace) -> None:
     """Deliver every pending alert, oldest first, one helper at a time."""
     with file_lock(ws.wb_dir / "alerts.lock"):
         while (alert := alerts.next_pending(ws)) is not None:
-            try:
-                chosen = settings(ws.root)  # read afresh: the config may have changed meanwhile
-            except WbError as exc:
-                alerts.settle(ws, alert.id, False, f"alert {alert.id} not delivered: {exc}", {"channels": []})
-                continue
-            done = send(_json(alert.document(ws.root)), chosen, ws.root, chosen.attempts)
-            if not done:
-                nowhere = f"alert {alert.id} not delivered: [alerts] names no command or file any more"
-                alerts.settle(ws, alert.id, False, nowhere, {"channels": []})
-                continue
-            delivered = all(d.delivered for d in done)
-            summary = "; ".join(d.describe() for d in done)
+            done, said = _deliver(ws, alert)
+            delivered = bool(done) and all(d.delivered for d in done)
             alerts.settle(
-                ws,
-                alert.id,
-                delivered,
-                f"alert {alert.id} {'delivered' if delivered else 'not delivered'}: {summary}",
-                {"channels": [d.to_dict() for d in done]},
+                ws, alert.id, delivered, f"alert {alert.id} {said}", {"channels": [d.to_dict() for d in done]}
             )
+
+
+def _deliver(ws: Workspace, alert: alerts.Alert) -> tuple[list[Delivery], str]:
+    """Send one alert: what each channel did, and that in a few words for the audit log."""
+    try:
+        chosen = settings(ws.root)  # read afresh: the config may have changed since the alert
+    except WbError as exc:
+        return [], f"not delivered: {exc}"
+    done = send(_json(alert.document(ws.root)), chosen, ws.root, chosen.attempts)
+    if not done:
+        return [], "not delivered: [alerts] names no command or file any more"
+    if all(d.delivered for d in done):
+        return done, "delivered to " + " and ".join(f"{d.channel} {d.target}" for d in done)
+    return done, "not delivered: " + "; ".join(d.describe() for d in done if not d.delivered)
 
 
 def _committed(ws: Workspace, alert_id: int) -> bool:
