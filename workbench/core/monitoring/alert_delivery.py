@@ -107,11 +107,21 @@ def start(root: Path, alert_id: int) -> None:
     log = root / WB_DIR / "alert-delivery.log"  # where a crash of the helper would say why
     # sh puts the helper in the background and exits at once: the helper, adopted by init, is
     # nobody's child to reap, and in its own session the caller's Ctrl-C does not reach it.
-    subprocess.run(
-        ["/bin/sh", "-c", 'log="$1"; shift; "$@" </dev/null >/dev/null 2>>"$log" &', "sh", str(log), *helper],
-        start_new_session=True,
-        check=False,
-    )
+    try:
+        subprocess.run(
+            [
+                "/bin/sh",
+                "-c",
+                'log="$1"; shift; "$@" </dev/null >/dev/null 2>>"$log" &',
+                "sh",
+                str(log),
+                *helper,
+            ],
+            start_new_session=True,
+            check=False,
+        )
+    except OSError:
+        pass  # no process to spare: the alert stays pending, and goes out with the next one's helper
 
 
 # -- sending -----------------------------------------------------------------------------
