@@ -151,6 +151,16 @@ def test_a_missing_program_is_a_recorded_failure(ws):
     assert event.data["channels"][0]["reason"] == "/no/such/notify was not found"
 
 
+def test_a_command_past_its_timeout_is_stopped_and_a_recorded_failure(ws, tmp_path):
+    never = tmp_path / "never"  # the receiver waits for this file, which nothing makes
+    receiver = [sys.executable, script(tmp_path, "slow.py", RECEIVER), str(tmp_path / "got"), str(never)]
+    configure(ws, command=receiver, timeout_s=0.5, attempts=1)
+    alert_id = raise_one(ws, "drift", "dataset drift")
+    assert eventually(lambda: settled(ws, alert_id), "the timeout").delivery == alerts.FAILED
+    (event,) = [e for e in events.recent(ws.conn) if e.kind == "alert.undelivered"]
+    assert event.data["channels"][0]["reason"] == "it did not finish within 0.5 s, and was stopped"
+
+
 def test_an_alert_rolled_back_with_its_transaction_is_never_sent(ws, tmp_path):
     configure(ws, file="alerts.jsonl")
     with pytest.raises(RuntimeError), transaction(ws.conn) as conn:
