@@ -61,6 +61,18 @@ classifier_auc_threshold = 0.55
 # ...trained on at most this many rows from each side.
 classifier_max_rows = 20000
 
+[alerts]
+# Where each new alert goes besides `wb alerts list` (`wb alerts test` sends a sample one).
+# A program and its arguments, run in the workspace folder with the alert as one JSON document
+# on stdin, e.g. ["/usr/local/bin/notify", "--team", "demand"]; [] runs nothing.
+command = []
+# A file (relative to the workspace folder) that gets each alert as one JSON line; "" for none.
+file = ""
+# A command still running after this many seconds is stopped, and counts as failed...
+timeout_s = 30
+# ...and a failed delivery is tried this many times in all, waiting 1, 2, 4... seconds between.
+attempts = 4
+
 [tui.keymap]
 # Remap the terminal UI's keys by binding id (`?` in the UI lists them), e.g.:
 # quit = "ctrl+q"
@@ -132,6 +144,28 @@ class Window(Rule):
         return WINDOW_WORDS[value] if isinstance(value, str) else value
 
 
+@dataclass(frozen=True)
+class Strings(Rule):
+    """A list of strings: a program and its arguments (alerts.command)."""
+
+    def allows(self, value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    def describe(self) -> str:
+        return "a list of strings (a program and its arguments)"
+
+
+@dataclass(frozen=True)
+class Text(Rule):
+    """A string (alerts.file)."""
+
+    def allows(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def describe(self) -> str:
+        return "a string"
+
+
 def _number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
@@ -146,7 +180,8 @@ def shown(value: Any) -> str:
 WINDOW = Window(integer=True, low=1)  # retrain.window
 
 # Every setting in DEFAULTS that is a number (or may be one), with the values the code using it
-# can take (tests/core/test_config.py checks that no number is missing).
+# can take (tests/core/test_config.py checks that no number is missing), and the settings that
+# are lists or strings whose type the code relies on.
 RULES: dict[str, dict[str, Rule]] = {
     "store": {"gc_grace_hours": Rule()},
     "data": {"histogram_bins": Rule(integer=True, low=1), "top_values": Rule(integer=True)},
@@ -160,6 +195,12 @@ RULES: dict[str, dict[str, Rule]] = {
         "performance_degradation": Rule(),
         "classifier_auc_threshold": Rule(low=0.5, high=1),
         "classifier_max_rows": Rule(integer=True, low=1),
+    },
+    "alerts": {
+        "command": Strings(),
+        "file": Text(),
+        "timeout_s": Rule(low_open=True),
+        "attempts": Rule(integer=True, low=1),
     },
     "registry": {"promotion_margin": Rule()},
     "bundles": {"max_expanded_mb": Rule(integer=True, low=1)},
@@ -210,6 +251,20 @@ class DriftSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Where new alerts are delivered (each setting is explained in DEFAULT_CONFIG_TEXT)."""
+
+    command: list[str]  # a program and its arguments; [] for none
+    file: str  # relative to the workspace root; "" for none
+    timeout_s: float
+    attempts: int
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.command or self.file)
+
+
+@dataclass(frozen=True)
 class TuiSettings:
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
 
@@ -236,6 +291,7 @@ class Config:
     store: StoreSettings
     data: DataSettings
     drift: DriftSettings
+    alerts: AlertSettings
     tui: TuiSettings
     registry: RegistrySettings
     retrain: RetrainSettings

@@ -127,8 +127,11 @@ def _store(ws: Workspace, report: DriftReport) -> None:
             subject=report.report_id,
             data={"dataset_drift": report.dataset_drift},
         )
+        link = alerts.AlertLink(report=report.report_id, dataset=report.current, run=report.model_run)
         if report.dataset_drift:
-            alerts.raise_alert(conn, "drift", "dataset drift: " + summary, subject=report.report_id)
+            alerts.raise_alert(
+                conn, "drift", "dataset drift: " + summary, subject=report.report_id, link=link
+            )
         perf = report.performance
         if perf and perf.degraded:
             alerts.raise_alert(
@@ -138,6 +141,7 @@ def _store(ws: Workspace, report: DriftReport) -> None:
                 f"{perf.degradation:.0%} worse than at validation "
                 f"({perf.validation:.4g})",
                 subject=report.report_id,
+                link=link,
             )
 
 

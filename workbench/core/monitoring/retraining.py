@@ -132,6 +132,7 @@ def after_drop(
                     "retrain",
                     f"retraining {champion.model} on {drop.ref} failed: {exc}",
                     subject=champion.model,
+                    link=alerts.AlertLink(model=champion.model, dataset=drop.ref),
                 )
             notes.append(f"retraining {champion.model} failed: {exc}")
     return notes

@@ -281,7 +281,7 @@ class Watcher:
 
     def _alert(self, kind: str, message: str, subject: str) -> None:
         with transaction(self.ws.conn) as conn:
-            alerts.raise_alert(conn, kind, message, subject=subject)
+            alerts.raise_alert(conn, kind, message, subject=subject, link=alerts.AlertLink(dataset=subject))
 
     def _failed(self, path: Path, reason: str, digest: str | None = None) -> DropOutcome:
         self._alert("bad_file", f"wb watch could not take {path}: {reason}", self.dataset)

@@ -261,6 +261,15 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE model_versions ADD COLUMN description TEXT NOT NULL DEFAULT '';
     """,
+    # 12: an alert's severity and link back (JSON: report, dataset, model, run, rollout) for
+    # whoever receives it, and how its delivery to `[alerts]` command and file went (NULL: it
+    # had nowhere to go; 'pending', 'delivered', 'failed').
+    """
+    ALTER TABLE alerts ADD COLUMN severity TEXT NOT NULL DEFAULT 'warning';
+    ALTER TABLE alerts ADD COLUMN link TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE alerts ADD COLUMN delivery TEXT;
+    CREATE INDEX alerts_delivery ON alerts(delivery);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
