@@ -261,6 +261,17 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE model_versions ADD COLUMN description TEXT NOT NULL DEFAULT '';
     """,
+    # 12: the index over records kept as objects (storage/records.py): a dataset version's key
+    # is `name@hash`, a contract's its dataset.
+    """
+    CREATE TABLE records (
+        oid TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX records_kind ON records(kind, key);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
