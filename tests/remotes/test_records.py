@@ -8,7 +8,6 @@ from workbench.core.data import contracts, datasets
 from workbench.core.storage import records
 from workbench.core.storage.maintenance import fsck, gc
 
-
 CONTRACT = "[columns.units]\nrequired = true\n"
 
 
