@@ -10,9 +10,10 @@ again; a new one gets this workspace's next number. A pull never overwrites, ren
 deletes a local record.
 
 A contract travels as the history of its records. A pull takes the remote's latest contract
-for a dataset that has none, or whose contract the remote's history already holds (the remote
-moved on, this side did not); when both sides set a different one, the local one stays and
-the pull reports a conflict.
+for a dataset that has none here, or whose contract here the remote already holds (the remote
+moved on, this side did not); it keeps the local one when this side set it after it had the
+remote's. When each side set another since they last met, the local one stays and the pull
+reports a conflict (exit 1), again on every pull until a new `wb data contract set` settles it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from .. import events
 from ..data import contracts, datasets
-from ..errors import NotFound
+from ..errors import IntegrityError, NotFound
 from ..names import plural, short_id
 from ..storage import hashing, records
 from ..storage.backend import Progress, StoreBackend
@@ -126,7 +127,7 @@ def pull(
     source = f"remote {remote.name!r} ({remote.url})"
     if dry_run:
         here = present(ws.objects, set(sizes))
-        found = _records_among(ws, sizes, lambda oid: _read(ws, backend, oid, source))
+        found = _records_among(ws, sizes, backend, source)
         plan = _plan(ws, found, set(sizes))
         moved = [oid for oid in sizes if oid not in here]
         return SyncResult(
@@ -140,7 +141,7 @@ def pull(
         )
     with ws.writing_objects():
         got = copy_missing(backend, ws.objects, sizes, source_name=source, progress=progress)
-        found = _records_among(ws, sizes, ws.store.read_verified)
+        found = _records_among(ws, sizes, backend, source)
         plan = _plan(ws, found, set(sizes))
         added = _apply(ws, plan, remote)
     return SyncResult(
@@ -152,28 +153,28 @@ def _folder_exists(backend: FsspecBackend) -> bool:
     return bool(backend.fs.exists(backend.root.rsplit("/", 1)[0]))
 
 
-def _read(ws: Workspace, backend: StoreBackend, oid: str, source: str) -> bytes:
-    """An object's bytes, from here when it is here, else from the remote, verified."""
-    if ws.store.exists(oid):
-        return ws.store.read_verified(oid)
-    with backend.open(oid) as stream:
-        data = stream.read()
-    if hashing.hash_bytes(data) != oid:
-        raise NotFound(f"object {short_id(oid)} in {source} is damaged: refused")
-    return data
-
-
-def _records_among(ws: Workspace, oids: Iterable[str], read: Any) -> list[tuple[str, Record]]:
-    """The records among `oids` not yet indexed here, oldest first. Objects this workspace knows
-    as data are not opened; the rest are told apart by their first bytes."""
+def _records_among(
+    ws: Workspace, oids: Iterable[str], remote: StoreBackend, source: str
+) -> list[tuple[str, Record]]:
+    """The records among `oids` not yet indexed here, oldest first, read from here when they are
+    here, else (a dry run) from the remote. Objects this workspace knows as data are not opened;
+    the rest are told apart by their first bytes, so a data file is never read whole."""
     known = records.indexed(ws.conn) | {r[0] for r in ws.conn.execute("SELECT hash FROM dataset_versions")}
     found: list[tuple[str, Record]] = []
     for oid in set(oids) - known:
-        if ws.store.exists(oid):
-            with ws.store.open(oid) as stream:
-                if not records.is_record(stream.read(len(records.MAGIC))):
-                    continue
-        record = records.decode(read(oid))
+        here = ws.store.exists(oid)
+        with ws.store.open(oid) if here else remote.open(oid) as stream:
+            head = stream.read(len(records.MAGIC))
+            if not records.is_record(head):
+                continue
+            data = head + stream.read()
+        if (actual := hashing.hash_bytes(data)) != oid:
+            where = "this workspace" if here else source
+            raise IntegrityError(
+                f"object {short_id(oid)} in {where} is damaged (its bytes hash to {short_id(actual)}): "
+                "refused, nothing was indexed"
+            )
+        record = records.decode(data)
         if record is not None and record.kind in (records.DATASET_VERSION, records.CONTRACT):
             found.append((oid, record))
     return sorted(found, key=lambda f: (f[1].created_at, f[0]))
@@ -193,57 +194,66 @@ def _plan(ws: Workspace, found: list[tuple[str, Record]], remote_oids: set[str])
     conn = ws.conn
     versions: list[Record] = []
     seen: set[str] = set()
-    latest: dict[str, tuple[str, Record]] = {}
-    for oid, record in found:
-        if record.kind == records.DATASET_VERSION:
-            name, digest = record.data["name"], record.data["hash"]
-            if record.key in seen or datasets.holding(conn, name, digest) is not None:
-                continue  # these bytes are already a version of this dataset here
-            seen.add(record.key)
-            if (
-                digest not in remote_oids
-                and not conn.execute("SELECT 1 FROM dataset_versions WHERE hash = ?", (digest,)).fetchone()
-            ):
-                raise NotFound(
-                    f"the remote's record of {name} names object {short_id(digest)}, which the "
-                    "remote does not hold: nothing was indexed"
-                )
-            versions.append(record)
-        else:
-            latest[record.key] = (oid, record)  # oldest first: the last one is the latest
+    for _, record in found:
+        if record.kind != records.DATASET_VERSION:
+            continue
+        name, digest = record.data["name"], record.data["hash"]
+        if record.key in seen or datasets.holding(conn, name, digest) is not None:
+            continue  # these bytes are already a version of this dataset here
+        seen.add(record.key)
+        if digest not in remote_oids and not ws.store.exists(digest):
+            raise NotFound(
+                f"the remote's record of {name} names object {short_id(digest)}, which the "
+                "remote does not hold: nothing was indexed"
+            )
+        versions.append(record)
+    pulled = {oid: r for oid, r in found if r.kind == records.CONTRACT}
     to_set, conflicts = [], []
-    for dataset, (oid, record) in sorted(latest.items()):
-        theirs = {o: r.data["text"] for o, r in found if r.kind == records.CONTRACT and r.key == dataset}
-        verdict = _contract_verdict(ws, dataset, record, theirs, remote_oids)
+    for dataset, oid in sorted(_latest_contracts(conn, pulled, remote_oids).items()):
+        theirs = pulled.get(oid) or _decoded(ws, oid)
+        verdict = _contract_verdict(conn, theirs, oid, remote_oids)
         if verdict == "take":
-            to_set.append(record)
+            to_set.append(theirs)
         elif verdict == "conflict":
             local = contracts.record_of(conn, dataset).oid
             conflicts.append(Conflict("contract", dataset, short_id(local), short_id(oid)))
     return _Plan(found, versions, to_set, tuple(conflicts))
 
 
-def _contract_verdict(
-    ws: Workspace, dataset: str, latest: Record, pulled: dict[str, str], remote_oids: set[str]
-) -> str:
-    """ "take" the remote's latest contract, "keep" the local one, or "conflict" when both sides
-    set another since they last met. `pulled` holds the texts of the contract records this pull
-    brings, by id."""
-    row = ws.conn.execute("SELECT text FROM contracts WHERE dataset = ?", (dataset,)).fetchone()
+def _latest_contracts(
+    conn: sqlite3.Connection, pulled: dict[str, Record], remote_oids: set[str]
+) -> dict[str, str]:
+    """Dataset -> the id of the latest contract record the remote holds for it."""
+    on_remote = {r.oid: (r.key, r.created_at) for r in records.of_kind(conn, records.CONTRACT)}
+    on_remote = {oid: at for oid, at in on_remote.items() if oid in remote_oids}
+    on_remote.update({oid: (r.key, r.created_at) for oid, r in pulled.items()})
+    latest: dict[str, tuple[str, str]] = {}
+    for oid, (dataset, created_at) in on_remote.items():
+        latest[dataset] = max(latest.get(dataset, (created_at, oid)), (created_at, oid))
+    return {dataset: oid for dataset, (_, oid) in latest.items()}
+
+
+def _contract_verdict(conn: sqlite3.Connection, theirs: Record, oid: str, remote_oids: set[str]) -> str:
+    """ "take" the remote's latest contract, "keep" the local one, or "conflict" when each side
+    set another since they last met."""
+    row = conn.execute("SELECT text, set_at FROM contracts WHERE dataset = ?", (theirs.key,)).fetchone()
     if row is None:
         return "take"
-    mine, wanted = row[0], latest.data["text"]
-    ours = {oid: _text(ws, oid) for oid, key in records.of_kind(ws.conn, records.CONTRACT) if key == dataset}
-    if mine == wanted or wanted in ours.values():
-        return "keep"  # the same, or one this side has moved on from
-    remote_history = {text for oid, text in ours.items() if oid in remote_oids} | set(pulled.values())
-    return "take" if mine in remote_history else "conflict"
+    mine, set_at = row
+    if mine == theirs.data["text"]:
+        return "keep"
+    had = records.indexed_at(conn, oid)
+    if had is not None and had <= set_at:
+        return "keep"  # this side had theirs, and set its own after
+    if contracts.record_of(conn, theirs.key).oid in remote_oids:
+        return "take"  # the remote had ours, and moved on from it
+    return "conflict"
 
 
-def _text(ws: Workspace, oid: str) -> str:
+def _decoded(ws: Workspace, oid: str) -> Record:
     record = records.decode(ws.store.read_verified(oid))
     assert record is not None  # indexed as a record: it is one
-    return str(record.data["text"])
+    return record
 
 
 def _apply(ws: Workspace, plan: _Plan, remote: Remote) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInput
+from ..timeutil import now_iso
 from . import hashing
 from .store import ObjectStore
 
@@ -86,9 +87,10 @@ def write(store: ObjectStore, conn: sqlite3.Connection, record: Record) -> str:
 
 def index(conn: sqlite3.Connection, found: Iterable[tuple[str, Record]]) -> None:
     """Index records whose objects are stored, in the caller's transaction (again: a no-op)."""
+    now = now_iso()
     conn.executemany(
-        "INSERT OR IGNORE INTO records (oid, kind, key, created_at) VALUES (?, ?, ?, ?)",
-        [(oid, r.kind, r.key, r.created_at) for oid, r in found],
+        "INSERT OR IGNORE INTO records (oid, kind, key, created_at, indexed_at) VALUES (?, ?, ?, ?, ?)",
+        [(oid, r.kind, r.key, r.created_at, now) for oid, r in found],
     )
 
 
@@ -97,16 +99,26 @@ def indexed(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in conn.execute("SELECT oid FROM records")}
 
 
-def keys(conn: sqlite3.Connection, kind: str) -> set[str]:
-    """The keys that have at least one record of `kind`."""
-    return {row[0] for row in conn.execute("SELECT DISTINCT key FROM records WHERE kind = ?", (kind,))}
+@dataclass(frozen=True)
+class Indexed:
+    """A record as the index holds it."""
+
+    oid: str
+    key: str
+    created_at: str  # when the thing it records was committed (on whichever side)
+    indexed_at: str  # when this workspace first had it
 
 
-def of_kind(conn: sqlite3.Connection, kind: str) -> list[tuple[str, str]]:
-    """(oid, key) of every record of `kind`, oldest first."""
-    return [
-        (row[0], row[1])
-        for row in conn.execute(
-            "SELECT oid, key FROM records WHERE kind = ? ORDER BY created_at, oid", (kind,)
-        )
-    ]
+def of_kind(conn: sqlite3.Connection, kind: str) -> list[Indexed]:
+    """Every indexed record of `kind`, oldest first."""
+    rows = conn.execute(
+        "SELECT oid, key, created_at, indexed_at FROM records WHERE kind = ? ORDER BY created_at, oid",
+        (kind,),
+    )
+    return [Indexed(*row) for row in rows]
+
+
+def indexed_at(conn: sqlite3.Connection, oid: str) -> str | None:
+    """When this workspace first had the record `oid`; None when it has not."""
+    row = conn.execute("SELECT indexed_at FROM records WHERE oid = ?", (oid,)).fetchone()
+    return None if row is None else str(row[0])
