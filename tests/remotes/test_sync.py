@@ -4,6 +4,7 @@ or a real S3 server (rclone) into another workspace, as a user runs them."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,18 @@ def test_contracts_move_forward_and_a_contract_changed_on_both_sides_is_a_confli
     assert "conflict: the contract of sales" in said and "wb data contract set sales FILE" in said
     set_contract(there, "[columns.day]\nrequired = false\n")  # settled: set after it had theirs
     assert there.json("pull")["conflicts"] == []
+
+
+def test_versions_and_contracts_from_before_records_travel_too(here, there, tmp_path):
+    here("data", "add", DROPS / "week_01.csv", "--name", "sales")
+    (tmp_path / "c.toml").write_text(CONTRACT)
+    here("data", "contract", "set", "sales", tmp_path / "c.toml")
+    db = sqlite3.connect(here.root / ".wb/wb.db")
+    with db:
+        db.execute("DELETE FROM records")  # as a workspace made before records were kept
+    db.close()
+    both_know([str(tmp_path / "usb")], here, there)
+    assert here.json("push")["records"] == 2
+    there("pull")
+    assert there.log() == here.log()
+    assert "required = true" in there("data", "contract", "show", "sales").stdout

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .. import events
 from ..data import contracts, datasets
@@ -34,9 +34,11 @@ from ..storage.records import Record
 from ..storage.workspace import Workspace
 from . import settings
 from .connect import open_backend
-from .fsspec_backend import FsspecBackend
 from .settings import Remote
-from .transfer import Transfer, copy_missing, present
+from .transfer import copy_missing, present
+
+if TYPE_CHECKING:
+    from .fsspec_backend import FsspecBackend
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class SyncResult:
     skipped: int  # objects the other side already had
     conflicts: tuple[Conflict, ...] = ()
     dry_run: bool = False
-    added: tuple[str, ...] = field(default=())  # pull: the dataset versions it made here (`sales@3`)
+    added: tuple[str, ...] = ()  # pull: the dataset versions it made here (`sales@3`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,7 +99,13 @@ def push(
     # Data first, records last: a record on the remote always finds what it names there.
     data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress)
     sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress)
-    return _result(remote, data, sent, sent.objects)
+    return SyncResult(
+        remote.name,
+        data.objects + sent.objects,
+        data.bytes + sent.bytes,
+        sent.objects,
+        data.skipped + sent.skipped,
+    )
 
 
 def _unrecorded(conn: sqlite3.Connection) -> list[Record]:
@@ -301,14 +309,4 @@ def _would_copy(remote: Remote, sizes: dict[str, int], there: set[str], record_o
         len(set(moved) & record_oids),
         len(there),
         dry_run=True,
-    )
-
-
-def _result(remote: Remote, data: Transfer, sent: Transfer, moved_records: int) -> SyncResult:
-    return SyncResult(
-        remote.name,
-        data.objects + sent.objects,
-        data.bytes + sent.bytes,
-        moved_records,
-        data.skipped + sent.skipped,
     )
