@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import DROPS
 from workbench.cli.main import app
+from workbench.core.storage.hashing import hash_bytes
+from workbench.core.storage.local_backend import LocalBackend
 
 CONTRACT = "[columns.units]\nrequired = true\n"
 
@@ -188,3 +190,14 @@ def test_versions_and_contracts_from_before_records_travel_too(here, there, tmp_
     there("pull")
     assert there.log() == here.log()
     assert "required = true" in there("data", "contract", "show", "sales").stdout
+
+
+def test_a_record_from_a_newer_wb_is_refused_in_one_sentence(here, there, tmp_path):
+    here("data", "add", DROPS / "week_01.csv", "--name", "sales")
+    both_know([str(tmp_path / "usb")], here, there)
+    here("push")
+    newer = b'{"_record":2,"created_at":"2030-01-01","data":{},"key":"x","kind":"dataset_version"}'
+    LocalBackend(tmp_path / "usb/objects").put(hash_bytes(newer), newer)
+    refused = there("pull", code=2)
+    assert "comes from a newer wb" in refused.stderr and "upgrade wb" in refused.stderr
+    there("data", "log", "sales", code=2)  # nothing indexed

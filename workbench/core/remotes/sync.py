@@ -150,8 +150,9 @@ def pull(
     with ws.writing_objects():
         got = copy_missing(backend, ws.objects, sizes, source_name=source, progress=progress)
         found = _records_among(ws, sizes, backend, source)
-        plan = _plan(ws, found, set(sizes))
-        added = _apply(ws, plan, remote)
+        with transaction(ws.conn) as conn:  # decided inside the write: two pulls add a version once
+            plan = _plan(ws, found, set(sizes))
+            added = _apply(conn, plan, remote)
     return SyncResult(
         remote.name, got.objects, got.bytes, len(plan.new_records), got.skipped, plan.conflicts, added=added
     )
@@ -264,39 +265,38 @@ def _decoded(ws: Workspace, oid: str) -> Record:
     return record
 
 
-def _apply(ws: Workspace, plan: _Plan, remote: Remote) -> tuple[str, ...]:
-    """Index the plan's records and make what they stand for, in one transaction."""
+def _apply(conn: sqlite3.Connection, plan: _Plan, remote: Remote) -> tuple[str, ...]:
+    """Index the plan's records and make what they stand for, in the caller's transaction."""
     added = []
-    with transaction(ws.conn) as conn:
-        records.index(conn, plan.new_records)
-        for record in plan.versions:
-            d = record.data
-            number = datasets.insert_version(
-                conn,
-                d["name"],
-                hash_algo=d["hash_algo"],
-                oid=d["hash"],
-                fmt=d["format"],
-                size=d["size"],
-                schema=d["schema"],
-                prof=d["profile"],
-                message=d["message"],
-                source_path=None,
-                valid=None,  # not checked here until `wb data validate` (as an imported bundle's)
-            )
-            ref = f"{d['name']}@{number}"
-            events.record(
-                conn,
-                "dataset.pull",
-                f"pulled {ref} ({plural(d['profile']['rows'], 'row')}) from remote {remote.name}",
-                subject=ref,
-                data={"hash": d["hash"], "remote": remote.name},
-            )
-            added.append(ref)
-        for record in plan.contracts:
-            contracts.write(
-                conn, record.key, record.data["text"], f"remote {remote.name}", set_at=record.created_at
-            )
+    records.index(conn, plan.new_records)
+    for record in plan.versions:
+        d = record.data
+        number = datasets.insert_version(
+            conn,
+            d["name"],
+            hash_algo=d["hash_algo"],
+            oid=d["hash"],
+            fmt=d["format"],
+            size=d["size"],
+            schema=d["schema"],
+            prof=d["profile"],
+            message=d["message"],
+            source_path=None,
+            valid=None,  # not checked here until `wb data validate` (as an imported bundle's)
+        )
+        ref = f"{d['name']}@{number}"
+        events.record(
+            conn,
+            "dataset.pull",
+            f"pulled {ref} ({plural(d['profile']['rows'], 'row')}) from remote {remote.name}",
+            subject=ref,
+            data={"hash": d["hash"], "remote": remote.name},
+        )
+        added.append(ref)
+    for record in plan.contracts:
+        contracts.write(
+            conn, record.key, record.data["text"], f"remote {remote.name}", set_at=record.created_at
+        )
     return tuple(added)
 
 
