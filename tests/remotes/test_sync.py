@@ -52,12 +52,19 @@ def there(tmp_path) -> Workspace:
 
 
 @pytest.fixture(params=["folder", "s3"])
-def remote_args(request, tmp_path) -> list[str]:
-    """`wb remote add origin ...`'s arguments: a folder, or a prefix of the real S3 server."""
+def remote(request, tmp_path) -> tuple[list[str], Path]:
+    """`wb remote add origin ...`'s arguments (a folder, or a prefix of the real S3 server) and
+    the folder its objects end up in."""
     if request.param == "folder":
-        return [str(tmp_path / "usb")]
+        return [str(tmp_path / "usb")], tmp_path / "usb/objects"
     s3 = request.getfixturevalue("s3")
-    return [f"s3://{s3.bucket}/{tmp_path.name}", "--endpoint-url", s3.endpoint_url]
+    args = [f"s3://{s3.bucket}/{tmp_path.name}", "--endpoint-url", s3.endpoint_url]
+    return args, s3.folder / tmp_path.name / "objects"
+
+
+@pytest.fixture
+def remote_args(remote) -> list[str]:
+    return remote[0]
 
 
 def both_know(remote_args, *workspaces: Workspace) -> None:
@@ -123,11 +130,11 @@ def test_push_and_pull_dry_run_write_nothing(here, there, tmp_path):
     there("data", "log", "sales", code=2)
 
 
-def test_a_tampered_remote_object_is_refused_named_and_nothing_indexed(here, there, tmp_path):
+def test_a_tampered_remote_object_is_refused_named_and_nothing_indexed(here, there, remote):
     added = here.json("data", "add", DROPS / "week_01.csv", "--name", "sales")
-    both_know([str(tmp_path / "usb")], here, there)
+    both_know(remote[0], here, there)
     here("push")
-    stored = tmp_path / "usb/objects/blake3" / added["hash"][:2] / added["hash"][2:]
+    stored = remote[1] / "blake3" / added["hash"][:2] / added["hash"][2:]
     stored.write_bytes(stored.read_bytes()[:-10] + b"0123456789")
     refused = there("pull", code=1)
     assert f"object {added['hash'][:12]}" in refused.stderr and "damaged" in refused.stderr
