@@ -18,8 +18,9 @@ from typing import Any
 from .. import events
 from ..errors import Ambiguous, InvalidInput, NotFound
 from ..names import NAME_RE, check_name, did_you_mean, plural, split_ref, version_number
+from ..storage import records
 from ..storage.db import id_for_name, next_version, transaction
-from ..storage.store import StagedObject
+from ..storage.store import ObjectStore, StagedObject
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from . import profile_diff
@@ -211,7 +212,7 @@ def add(
                 if held is not None and once:
                     return AddResult(held, unchanged=True, same_as=held.ref)
                 number = _record_added(
-                    conn, name, staged, fmt, schema, prof, message, path, valid, same_as=held
+                    conn, ws.store, name, staged, fmt, schema, prof, message, path, valid, same_as=held
                 )
         except BaseException:
             stager.abandon()
@@ -304,6 +305,7 @@ def insert_version(
 
 def _record_added(
     conn: sqlite3.Connection,
+    store: ObjectStore,
     name: str,
     staged: StagedObject,
     fmt: str,
@@ -314,7 +316,7 @@ def _record_added(
     valid: bool | None,
     same_as: DatasetVersion | None = None,
 ) -> int:
-    """A new version from a file just staged, with its event in the audit log."""
+    """A new version from a file just staged, with its record and its event in the audit log."""
     number = insert_version(
         conn,
         name,
@@ -328,6 +330,7 @@ def _record_added(
         source_path=str(path.resolve()),
         valid=valid,
     )
+    records.write(store, conn, record_of(_version(conn, name, number)))
     verdict = {None: "", True: "; valid", False: "; breaks its contract"}[valid]
     again = "" if same_as is None else f"; same bytes as {same_as.ref}"
     events.record(
@@ -338,6 +341,48 @@ def _record_added(
         data={"hash": staged.oid, "rows": prof["rows"], "message": message, "valid": valid},
     )
     return number
+
+
+def record_of(version: DatasetVersion) -> records.Record:
+    """The version as a record object: what makes it the same version in any workspace (its
+    number here and its last contract check are this workspace's, not the record's)."""
+    data = {
+        "name": version.name,
+        "hash": version.hash,
+        "hash_algo": version.hash_algo,
+        "format": version.format,
+        "size": version.size,
+        "schema": version.schema,
+        "profile": version.profile,
+        "message": version.message,
+    }
+    return records.Record(
+        records.DATASET_VERSION, record_key(version.name, version.hash), data, version.created_at
+    )
+
+
+def record_key(name: str, oid: str) -> str:
+    """A version's key in the record index: its dataset and its bytes, which decide its identity."""
+    return f"{name}@{oid}"
+
+
+def unrecorded(conn: sqlite3.Connection) -> list[DatasetVersion]:
+    """Versions no record stands for (made before records, or imported from a bundle), oldest
+    first: the first version of each dataset and bytes."""
+    rows = conn.execute(
+        _SELECT + " WHERE d.name || '@' || v.hash NOT IN "
+        "(SELECT key FROM records WHERE kind = ?) ORDER BY v.created_at, v.id",
+        (records.DATASET_VERSION,),
+    ).fetchall()
+    first: dict[str, DatasetVersion] = {}
+    for row in rows:
+        version = _from_row(row)
+        first.setdefault(record_key(version.name, version.hash), version)
+    return list(first.values())
+
+
+def _version(conn: sqlite3.Connection, name: str, number: int) -> DatasetVersion:
+    return _from_row(conn.execute(_SELECT + " WHERE d.name = ? AND v.version = ?", (name, number)).fetchone())
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -270,6 +270,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE alerts ADD COLUMN delivery TEXT;
     CREATE INDEX alerts_delivery ON alerts(delivery);
     """,
+    # 13: the index over records kept as objects (storage/records.py): a dataset version's key
+    # is `name@hash`, a contract's its dataset; indexed_at says when this workspace first had it.
+    """
+    CREATE TABLE records (
+        oid TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        indexed_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX records_kind ON records(kind, key);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
