@@ -92,6 +92,8 @@ def test_push_then_pull_brings_the_same_versions_and_bytes(here, there, remote_a
     pulled = there.json("pull")
     assert (pulled["objects"], pulled["records"], pulled["conflicts"]) == (5, 3, [])
     assert there.log() == here.log()
+    made = [(v["hash"], v["created_at"]) for v in here.json("data", "log", "sales")]
+    assert [(v["hash"], v["created_at"]) for v in there.json("data", "log", "sales")] == made
     there("data", "checkout", "sales@1", "-o", tmp_path / "out.csv")
     assert (tmp_path / "out.csv").read_bytes() == (DROPS / "week_01.csv").read_bytes()
     assert "required = true" in there("data", "contract", "show", "sales").stdout

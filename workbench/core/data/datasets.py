@@ -273,9 +273,11 @@ def insert_version(
     message: str,
     source_path: str | None,
     valid: bool | None,
+    created_at: str | None = None,
 ) -> int:
     """Add the next version of dataset `name` (made if new) in the caller's transaction; the
-    bytes are already in the store. Returns its number."""
+    bytes are already in the store. Returns its number. `created_at` is when the version was
+    first made (a pulled one keeps its origin's time); now when not given."""
     now = now_iso()
     dataset_id = id_for_name(conn, "datasets", name, now)
     number = next_version(conn, "dataset_versions", "dataset_id", dataset_id)
@@ -297,7 +299,7 @@ def insert_version(
             message,
             source_path,
             valid,
-            now,
+            created_at or now,
         ),
     )
     return number

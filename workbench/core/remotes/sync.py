@@ -283,6 +283,7 @@ def _apply(conn: sqlite3.Connection, plan: _Plan, remote: Remote) -> tuple[str, 
             message=d["message"],
             source_path=None,
             valid=None,  # not checked here until `wb data validate` (as an imported bundle's)
+            created_at=record.created_at,
         )
         ref = f"{d['name']}@{number}"
         events.record(
