@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from ..core.names import plural
 from ..core.remotes import settings, sync
+from ..core.remotes.clone import Cloned, clone_into
 from ..core.remotes.settings import Remote
 from ..formatting import fmt_bytes
 from . import output
@@ -125,3 +128,24 @@ def _said(result: sync.SyncResult, verb: str, direction: str, had: str) -> None:
             f"were both changed; kept this one (set the other with `wb data contract set {c.name} FILE`)",
             style="yellow",
         )
+
+
+def clone(
+    url: str = typer.Argument(..., help="The remote: s3://BUCKET/PREFIX, or a folder."),
+    path: Path | None = typer.Argument(
+        None, help="A new or empty folder for the workspace (default: the remote's last part, here)."
+    ),
+    endpoint_url: str | None = typer.Option(
+        None, "--endpoint-url", metavar="URL", help="The S3 server, when it is not AWS (http://HOST:PORT)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A new workspace from a remote, with it as the default remote (`origin`)."""
+    with output.progress_bar("cloning", None) as progress:
+        result = clone_into(path, url, endpoint_url, progress=progress)
+    output.emit(result, as_json, _cloned)
+
+
+def _cloned(result: Cloned) -> None:
+    _said(result.pulled, "pull", "from", "already here")
+    output.line(f"cloned {result.remote.url} into {result.path} (remote {result.remote.name}, the default)")

@@ -12,7 +12,6 @@ is left to the user.
 
 from __future__ import annotations
 
-import shutil
 import time
 import warnings
 from collections.abc import Callable
@@ -20,9 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import Caution, InvalidInput, WbError
+from .errors import Caution, WbError
 from .names import plural, short_id
-from .storage.workspace import WB_DIR, Workspace
+from .storage.workspace import Workspace, made_anew
 
 if TYPE_CHECKING:
     from .monitoring.records import DriftReport
@@ -61,65 +60,14 @@ class Summary:
         return asdict(self)
 
 
-class Refused(InvalidInput):
-    """A demo that would write into a workspace or over files: refused, nothing written; a
-    usage error (exit 2), as `wb data checkout` over an existing file is."""
-
-
-def check_target(path: Path) -> None:
-    """Refuse a PATH that is a file, a wb workspace, or a folder with anything in it."""
-    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
-    if blocking is not None:
-        raise Refused(
-            f"{blocking} is a file, so {path} cannot be a folder; give `wb demo` a new or empty folder"
-        )
-    if not path.exists():
-        return
-    if not path.is_dir():
-        raise Refused(
-            f"{path} is a file, not a folder; `wb demo` builds its workspace in a new or empty folder"
-        )
-    if (path / WB_DIR).exists():
-        raise Refused(
-            f"{path} is already a wb workspace; `wb demo` builds a new one, so give it a new or empty folder"
-        )
-    if any(path.iterdir()):
-        raise Refused(
-            f"{path} is not empty; `wb demo` builds its workspace in a new or empty "
-            f"folder, so that it overwrites nothing"
-        )
-
-
 def build(path: Path = DEFAULT_PATH, on_step: Callable[[str], None] | None = None) -> Summary:
     """Make the demo workspace at `path` (new or empty). A failure removes what was made."""
-    check_target(path)
-    root = path.resolve()
-    existed = root.exists()
     step = on_step or (lambda message: None)
     started = time.perf_counter()
-    ws = Workspace(root)
-    try:
-        ws, _ = Workspace.init(root)
+    with made_anew(path, "wb demo") as ws:
         summary = _fill(ws, step)
-    except BaseException:
-        ws.close()
-        _remove(root, existed)
-        raise
-    ws.close()
     summary.seconds = round(time.perf_counter() - started, 1)
     return summary
-
-
-def _remove(root: Path, keep_folder: bool) -> None:
-    """Undo a failed build: everything in `root` is ours (it was new or empty)."""
-    if not keep_folder:
-        shutil.rmtree(root, ignore_errors=True)
-        return
-    for child in root.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
 
 
 def _verdict(report: DriftReport) -> str:

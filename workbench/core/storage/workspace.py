@@ -7,6 +7,7 @@ folder at or above the current one that has a `.wb/`.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .. import config as config_mod
 from .. import events
-from ..errors import NotFound, WbError
+from ..errors import InvalidInput, NotFound, WbError
 from . import db, failures
 from .failures import DamagedWorkspace
 from .local_backend import LocalBackend
@@ -187,3 +188,58 @@ def _is_workspace(folder: Path) -> bool:
     never passed over for a workspace further up)."""
     wb_dir = folder / WB_DIR
     return (wb_dir / "wb.db").is_file() or (wb_dir / ID_FILE).is_file()
+
+
+def check_new_place(path: Path, command: str) -> None:
+    """Refuse a `path` that is a file, a wb workspace, or a folder with anything in it: where
+    `command` (`wb demo`, `wb clone`) makes a workspace, it overwrites nothing. Exit 2."""
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise InvalidInput(
+            f"{blocking} is a file, so {path} cannot be a folder; give `{command}` a new or empty folder"
+        )
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise InvalidInput(
+            f"{path} is a file, not a folder; `{command}` makes its workspace in a new or empty folder"
+        )
+    if (path / WB_DIR).exists():
+        raise InvalidInput(
+            f"{path} is already a wb workspace; `{command}` makes a new one, so give it a new or empty folder"
+        )
+    if any(path.iterdir()):
+        raise InvalidInput(
+            f"{path} is not empty; `{command}` makes its workspace in a new or empty folder, so that it "
+            f"overwrites nothing"
+        )
+
+
+@contextmanager
+def made_anew(path: Path, command: str) -> Iterator[Workspace]:
+    """A new workspace at `path` (refused unless new or empty) for `command` to fill. Whatever
+    fails inside, Ctrl-C included, removes everything made: the folder was new or empty, so all
+    of it is ours."""
+    check_new_place(path, command)
+    root = path.resolve()
+    existed = root.exists()
+    ws = Workspace(root)
+    try:
+        ws, _ = Workspace.init(root)
+        yield ws
+    except BaseException:
+        ws.close()
+        _remove_contents(root, keep_folder=existed)
+        raise
+    ws.close()
+
+
+def _remove_contents(root: Path, keep_folder: bool) -> None:
+    if not keep_folder:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    for child in root.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
