@@ -30,15 +30,34 @@ class PagedTable(DataTable):
     """One page of rows; moving past either end asks the screen for the next page, so the
     cursor walks through 100,000 rows while the table holds 200."""
 
+    # home/end replace DataTable's sideways scroll: the first and last row, as in less or vim.
     BINDINGS = [
         Binding("j", "cursor_down", "down", show=False, id="down"),
         Binding("k", "cursor_up", "up", show=False, id="up"),
+        Binding("g,home", "jump('first')", "first row", show=False, id="first"),
+        Binding("G,end", "jump('last')", "last row (last page)", show=False, id="last"),
+        Binding("ctrl+d", "half_page(1)", "half a page down", show=False, id="half_down"),
+        Binding("ctrl+u", "half_page(-1)", "half a page up", show=False, id="half_up"),
     ]
 
     class PageEdge(Message):
         def __init__(self, step: int) -> None:
             super().__init__()
             self.step = step
+
+    class Jump(Message):
+        """To the first row of all ("first") or the last ("last"), on whichever page."""
+
+        def __init__(self, end: str) -> None:
+            super().__init__()
+            self.end = end
+
+    def action_jump(self, end: str) -> None:
+        self.post_message(self.Jump(end))
+
+    def action_half_page(self, step: int) -> None:
+        rows = max(1, (self.scrollable_content_region.height - self.header_height) // 2)
+        self._move(step, lambda: self.move_cursor(row=max(0, self.cursor_row + step * rows)))
 
     def _at_edge(self, step: int) -> bool:
         if step > 0:
@@ -141,6 +160,14 @@ class AreaScreen(ReportsWorkerErrors, Screen):
     def on_paged_table_page_edge(self, message: PagedTable.PageEdge) -> None:
         self.action_page(message.step)
 
+    def on_paged_table_jump(self, message: PagedTable.Jump) -> None:
+        start = max(0, (self.total - 1) // views.PAGE * views.PAGE) if message.end == "last" else 0
+        if start == self.start:
+            self.query_one(PagedTable).move_cursor(row=len(self.keys) - 1 if message.end == "last" else 0)
+        else:
+            self.start, self.land = start, message.end
+            self.reload(paging=True)
+
     def load_args(self, paging: bool) -> tuple:
         """The loader's arguments before offset and limit; `paging` when only the page moved
         (the data and the filter are as they were)."""
@@ -201,6 +228,9 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             widget.move_cursor(row=row)
             self.detail_key = self.keys[row]
             self.show_detail(self.detail_key)
+        else:  # nothing matches: no detail of a row that is not there
+            self.detail_key = None
+            self._set_detail("")
         self.land = None
         self.describe()
         self.refresh_bindings()  # the page keys come and go with the page count

@@ -49,6 +49,7 @@ RUN_SORTS = {
 class RunsScreen(ComparingScreen):
     BINDINGS = [
         Binding("slash", "filter", "filter", id="filter"),
+        Binding("escape", "clear_filter", "clear filter", id="clear_filter"),
         Binding("s", "sort", "sort", id="sort"),
         Binding("o", "flip_order", "order", show=False, id="flip_order"),
         Binding("n", "launch", "train", id="launch"),
@@ -165,8 +166,16 @@ class RunsScreen(ComparingScreen):
                 timeout=15,
             )
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":  # in the Footer while a filter is on
+            return bool(self.where)
+        return super().check_action(action, parameters)
+
     def action_filter(self) -> None:
         self.app.push_screen(FilterScreen(self.where), self._set_filter)
+
+    def action_clear_filter(self) -> None:
+        self._set_filter("")
 
     def _set_filter(self, where: str | None) -> None:
         from ..core.experiments.query import compile_where
@@ -181,6 +190,7 @@ class RunsScreen(ComparingScreen):
             self.app.push_screen(FilterScreen(where), self._set_filter)  # to correct it
             return
         self.where, self.start = where.strip(), 0
+        self.refresh_bindings()  # escape's "clear filter" comes and goes with the filter
         self.reload()
 
 

@@ -17,12 +17,20 @@ from .workers import ReportsWorkerErrors, background
 
 
 class ScrollPane(VerticalScroll):
-    """Scrolled text; j/k scroll it as they move a table's cursor elsewhere."""
+    """Scrolled text; j/k, g/G and ctrl+d/ctrl+u move in it as they move a table's cursor
+    elsewhere (the same ids: a remapped key is remapped in both)."""
 
     BINDINGS = [
         Binding("j", "scroll_down", "down", show=False, id="down"),
         Binding("k", "scroll_up", "up", show=False, id="up"),
+        Binding("g,home", "scroll_home", "top", show=False, id="first"),
+        Binding("G,end", "scroll_end", "bottom", show=False, id="last"),
+        Binding("ctrl+d", "half_page(1)", "half a page down", show=False, id="half_down"),
+        Binding("ctrl+u", "half_page(-1)", "half a page up", show=False, id="half_up"),
     ]
+
+    def action_half_page(self, step: int) -> None:
+        self.scroll_to(y=self.scroll_target_y + step * max(1, self.size.height // 2), animate=False)
 
 
 class ConfirmScreen(ModalScreen[bool]):

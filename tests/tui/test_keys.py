@@ -1,0 +1,75 @@
+"""The keys a lazygit, k9s or vim user's hands already know (issue 16, §3), checked by what the
+user sees: the cursor's row and page, the detail, the clipboard, the exported file, the run's
+status."""
+
+from __future__ import annotations
+
+from tests.tui.conftest import _settled
+from tests.tui.test_areas import _cursor_name, _filter, _press, _static, _table
+from workbench.tui.app import WbApp
+
+
+# -- g/G, home/end, ctrl+d/ctrl+u --------------------------------------------------------------
+async def test_g_and_G_go_to_the_first_and_last_row_of_all_pages(many_runs):
+    app = WbApp(many_runs.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _press(app, pilot, "2")
+        await _press(app, pilot, "G")  # the last row of the last page, loaded
+        assert app.screen.sub_title == "401-450 of 450 ([ ] pages)"
+        assert _table(app).cursor_row == 49 and _cursor_name(app) == "run-0"
+        assert "run-0" in _static(app, "#detail")
+        await _press(app, pilot, "g")  # the first row of the first page
+        assert app.screen.sub_title == "1-200 of 450 ([ ] pages)"
+        assert _table(app).cursor_row == 0 and _cursor_name(app) == "run-449"
+        assert "run-449" in _static(app, "#detail")
+        await _press(app, pilot, "end")
+        assert _cursor_name(app) == "run-0"
+        await _press(app, pilot, "k", "k", "home")  # home: the first row of all, from any page
+        assert app.screen.sub_title == "1-200 of 450 ([ ] pages)" and _cursor_name(app) == "run-449"
+
+
+async def test_G_on_a_single_page_goes_to_its_last_row(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(app, pilot)
+        await _press(app, pilot, "G")
+        assert _table(app).cursor_row == 1 and _cursor_name(app, "version") == "sales@1"
+        await _press(app, pilot, "g")
+        assert _table(app).cursor_row == 0 and _cursor_name(app, "version") == "sales@2"
+
+
+async def test_ctrl_d_and_ctrl_u_move_half_a_screen_and_on_across_pages(many_runs):
+    app = WbApp(many_runs.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _press(app, pilot, "2")
+        table = _table(app)
+        half = (table.scrollable_content_region.height - table.header_height) // 2
+        assert half > 3
+        await _press(app, pilot, "ctrl+d")
+        assert table.cursor_row == half
+        await _press(app, pilot, "ctrl+d", "ctrl+u")
+        assert table.cursor_row == half
+        await _press(app, pilot, "ctrl+u", "ctrl+u")  # no further than the first row
+        assert table.cursor_row == 0 and app.screen.sub_title.startswith("1-200 ")
+        await _press(app, pilot, "ctrl+end", "ctrl+d")  # off the page's last row: the next page
+        assert app.screen.sub_title.startswith("201-400 ") and _cursor_name(app) == "run-249"
+
+
+# -- escape clears the filter -------------------------------------------------------------------
+async def test_escape_clears_the_filter_and_the_detail_follows(many_runs):
+    app = WbApp(many_runs.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _press(app, pilot, "2")
+        await _filter(app, pilot, "name = 'nobody'", typed=False)
+        assert _table(app).row_count == 0 and _static(app, "#empty") == "No runs match."
+        assert _static(app, "#detail") == ""  # no detail of a run that is not listed
+        footer = " ".join(str(k.render()) for k in app.screen.query("FooterKey"))
+        assert "clear filter" in footer
+        await _press(app, pilot, "escape")
+        assert app.screen.sub_title == "1-200 of 450 ([ ] pages)"
+        assert _static(app, "#empty") == "" and _cursor_name(app) == "run-449"
+        assert "run-449" in _static(app, "#detail")
+        footer = " ".join(str(k.render()) for k in app.screen.query("FooterKey"))
+        assert "clear filter" not in footer
+        await _press(app, pilot, "escape")  # nothing to clear: nothing happens
+        assert app.screen is app.get_screen("runs") and _cursor_name(app) == "run-449"
