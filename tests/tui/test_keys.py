@@ -4,9 +4,18 @@ status."""
 
 from __future__ import annotations
 
+import csv
+import json
+import re
+from pathlib import Path
+
+from textual.widgets import Input
+
 from tests.tui.conftest import _settled
 from tests.tui.test_areas import _cursor_name, _filter, _press, _static, _table
+from workbench.core.experiments import runs
 from workbench.tui.app import WbApp
+from workbench.tui.modals import ConfirmScreen, ExportScreen
 
 
 # -- g/G, home/end, ctrl+d/ctrl+u --------------------------------------------------------------
@@ -73,3 +82,73 @@ async def test_escape_clears_the_filter_and_the_detail_follows(many_runs):
         assert "clear filter" not in footer
         await _press(app, pilot, "escape")  # nothing to clear: nothing happens
         assert app.screen is app.get_screen("runs") and _cursor_name(app) == "run-449"
+
+
+# -- y copies, ctrl+e exports -------------------------------------------------------------------
+def _toasts(app) -> list[str]:
+    return [str(t.render()) for t in app.screen.query("Toast")]
+
+
+async def test_y_copies_the_selected_runs_whole_id_and_says_so(many_runs):
+    app = WbApp(many_runs.root)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _press(app, pilot, "2", "j", "y")
+        [run_id] = [r.id for r in runs.list_runs(many_runs, where="name = 'run-448'")]
+        assert app.clipboard == run_id
+        assert f"copied the run id {run_id}" in _toasts(app)
+
+
+async def test_y_copies_a_model_versions_reference(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _press(app, pilot, "4", "y")
+        assert app.clipboard == "demand@1"
+        assert "copied the model version demand@1" in _toasts(app)
+
+
+async def _export(app, pilot, path: Path) -> None:
+    await _press(app, pilot, "ctrl+e")
+    assert isinstance(app.screen, ExportScreen)
+    app.screen.query_one(Input).value = str(path)
+    await _press(app, pilot, "enter")
+
+
+async def test_ctrl_e_exports_every_row_the_filter_selects_csv_or_json(many_runs, tmp_path):
+    app = WbApp(many_runs.root)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _press(app, pilot, "2")
+        await _filter(app, pilot, "params.i >= 200", typed=False)
+        await _press(app, pilot, "ctrl+e")
+        default = app.screen.query_one(Input).value
+        assert re.fullmatch(r"wb-runs-\d{8}-\d{6}\.csv", default), default
+        await _press(app, pilot, "escape")
+        assert app.screen is app.get_screen("runs")
+        await _export(app, pilot, tmp_path / "runs.csv")
+        with (tmp_path / "runs.csv").open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        # Both pages, not just the one shown, and the whole ids.
+        assert [r["name"] for r in rows] == [f"run-{i}" for i in reversed(range(200, 450))]
+        ids = {r.id for r in runs.list_runs(many_runs, where="params.i >= 200", limit=1000)}
+        assert {r["id"] for r in rows} == ids
+        assert rows[0]["status"] == "finished"
+        assert f"exported 250 rows to {tmp_path / 'runs.csv'}" in _toasts(app)
+        await _export(app, pilot, tmp_path / "runs.json")
+        records = json.loads((tmp_path / "runs.json").read_text())
+        assert len(records) == 250 and records[-1]["name"] == "run-200"
+
+
+async def test_ctrl_e_asks_before_it_overwrites_a_file(filled, tmp_path):
+    target = tmp_path / "versions.csv"
+    target.write_text("mine\n")
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(app, pilot)
+        await _export(app, pilot, target)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"{target} exists. Overwrite it?" in _static(app, "#confirm")
+        await _press(app, pilot, "n")
+        assert target.read_text() == "mine\n"
+        await _export(app, pilot, target)
+        await _press(app, pilot, "y")
+        assert target.read_text().splitlines()[0].startswith("version,rows,")
+        assert [line.split(",")[0] for line in target.read_text().splitlines()[1:]] == ["sales@2", "sales@1"]

@@ -19,8 +19,8 @@ from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from ..formatting import visible
-from . import views
-from .modals import ScrollPane, TextScreen
+from . import export, views
+from .modals import ConfirmScreen, ScrollPane, TextScreen
 from .workers import ReportsWorkerErrors, background
 
 MARKS = "_mark"  # the key of the first column of tables whose rows can be marked
@@ -100,11 +100,15 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         Binding("r", "reload", "reload", show=False, id="reload"),
         Binding("left_square_bracket", "page(-1)", "previous page", id="prev_page", group=PAGE_KEYS),
         Binding("right_square_bracket", "page(1)", "next page", id="next_page", group=PAGE_KEYS),
+        Binding("y", "copy", "copy the id", show=False, id="copy"),
+        Binding("ctrl+e", "export", "export the table", show=False, id="export"),
     ]
     MARKING = False  # a first column shows which rows are marked
     ANSI = False  # the detail has colours drawn by plotext (the rest is shown literally)
     FOLLOW_TOP = False  # a cursor on the first row stays there as new rows come in on top
     WIDEST = 40  # a column's widest, in cells: longer text is cut, the detail has it whole
+    REFERENCE = "id"  # what a row's key is, for `y`: "run id", "model version"...
+    KEY_COLUMN: str | None = None  # the column that shows the key shortened (an export has it whole)
 
     def __init__(self, title: str, load: Callable[..., views.Table], detail: Callable[[Path, str], str]):
         super().__init__()
@@ -287,6 +291,67 @@ class AreaScreen(ReportsWorkerErrors, Screen):
 
     def drill_title(self, key: str) -> str:
         return key
+
+    def reference(self, key: str) -> tuple[str, str]:
+        """What `y` copies of a row, and what to call it."""
+        return self.REFERENCE, key
+
+    def action_copy(self) -> None:
+        if (key := self.selected()) is not None:
+            what, text = self.reference(key)
+            self.app.copy_to_clipboard(text)
+            self.tell(f"copied the {what} {text}")
+
+    def action_export(self) -> None:
+        from .modals import ExportScreen
+
+        self.app.push_screen(ExportScreen(export.default_name(self.area_title)), self._export_to)
+
+    def _export_to(self, name: str | None) -> None:
+        if not name:
+            return
+        target = Path(name).expanduser().absolute()
+        if target.exists():  # asked first: the file may be someone's work
+            question = ConfirmScreen(f"{target} exists. Overwrite it?", [], True)
+            self.app.push_screen(question, lambda yes: self._export(target) if yes else None)
+        else:
+            self._export(target)
+
+    @background("export")
+    def _export(self, target: Path) -> None:
+        """Every row the screen's filter selects (up to export.CAP), read again from the start."""
+        try:
+            table = self.load(self.root, *self.load_args(False), offset=0, limit=export.CAP)
+            written = export.write(table, target, self.KEY_COLUMN)
+        except (WbError, OSError) as exc:
+            self.app.call_from_thread(self.tell, f"not exported: {exc}", severity="error", timeout=10)
+            return
+        capped = f" (the first {written:,} of {table.total:,})" if table.total > written else ""
+        self.app.call_from_thread(self.tell, f"exported {written:,} rows to {target}{capped}")
+
+    @background("write")
+    def _confirm(
+        self, question: Callable[[], tuple[str, list[str], bool]], act: Callable[[], tuple[str, bool]]
+    ) -> None:
+        """Work out the question off the UI thread (a model's gates, a run's state), ask it in
+        a modal, and act only on a yes: nothing moves before that."""
+        try:
+            text, facts, allowed = question()
+        except WbError as exc:
+            self.app.call_from_thread(self.tell, str(exc), severity="error")
+            return
+        self.app.call_from_thread(
+            self.app.push_screen, ConfirmScreen(text, facts, allowed), lambda yes: yes and self._act(act)
+        )
+
+    @background("write")
+    def _act(self, act: Callable[[], tuple[str, bool]]) -> None:
+        try:
+            message, done = act()
+        except WbError as exc:
+            message, done = str(exc), False
+        self.app.call_from_thread(self.tell, message, severity="information" if done else "error")
+        self.app.call_from_thread(self.reload)
 
     @background("detail")
     def show_detail(self, key: str) -> None:

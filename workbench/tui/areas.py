@@ -3,7 +3,6 @@ own loader and detail from views.py and its own keys."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -15,12 +14,13 @@ from ..core.errors import WbError
 from ..formatting import visible
 from . import views
 from .area_screen import MARKS, AreaScreen, ComparingScreen, DetailPane
-from .modals import ConfirmScreen, FilterScreen, LaunchScreen, TextScreen
+from .modals import FilterScreen, LaunchScreen, TextScreen
 from .workers import background
 
 
 class DatasetsScreen(ComparingScreen):
     NEEDS = "two"
+    REFERENCE = "dataset version"
 
     def __init__(self) -> None:
         super().__init__("datasets", views.datasets_table, views.dataset_detail)
@@ -54,6 +54,8 @@ class RunsScreen(ComparingScreen):
         Binding("o", "flip_order", "order", show=False, id="flip_order"),
         Binding("n", "launch", "train", id="launch"),
     ]
+    REFERENCE = "run id"
+    KEY_COLUMN = "id"
 
     def __init__(self) -> None:
         super().__init__("runs", views.runs_table, views.run_detail)
@@ -200,6 +202,10 @@ class DriftScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__("drift", views.drift_table, views.drift_detail)
 
+    def reference(self, key: str) -> tuple[str, str]:
+        kind, _, ident = key.partition(":")
+        return ("alert id" if kind == "alert" else "drift report id"), ident
+
     def drill(self, key: str) -> None:
         kind, _, ident = key.partition(":")
         if kind == "report":
@@ -235,6 +241,9 @@ class ReportScreen(AreaScreen):
     def drill_title(self, key: str) -> str:
         return f"{key.partition(':')[2]} in drift report {self.report_id[:12]}"
 
+    def reference(self, key: str) -> tuple[str, str]:
+        return "feature", key.partition(":")[2]
+
     def _feature(self, root: Path, key: str) -> str:
         return views.feature_detail(root, key, self.query_one(DetailPane).scrollable_content_region.width)
 
@@ -245,6 +254,7 @@ class ModelsScreen(AreaScreen):
         Binding("p", "promote", "promote", id="promote"),
         Binding("b", "rollback", "roll back", id="rollback"),
     ]
+    REFERENCE = "model version"
 
     def __init__(self) -> None:
         super().__init__("models", views.models_table, views.model_detail)
@@ -264,30 +274,6 @@ class ModelsScreen(AreaScreen):
             self._confirm(
                 lambda: (views.rollback_question(self.root, ref), [], True), partial(self._rollback, ref)
             )
-
-    @background("write")
-    def _confirm(
-        self, question: Callable[[], tuple[str, list[str], bool]], act: Callable[[], tuple[str, bool]]
-    ) -> None:
-        """Work out the question off the UI thread (the gates; the version production goes
-        back to), ask it in a modal, and act only on a yes: nothing moves before that."""
-        try:
-            text, facts, allowed = question()
-        except WbError as exc:
-            self.app.call_from_thread(self.tell, str(exc), severity="error")
-            return
-        self.app.call_from_thread(
-            self.app.push_screen, ConfirmScreen(text, facts, allowed), lambda yes: yes and self._act(act)
-        )
-
-    @background("write")
-    def _act(self, act: Callable[[], tuple[str, bool]]) -> None:
-        try:
-            message, done = act()
-        except WbError as exc:
-            message, done = str(exc), False
-        self.app.call_from_thread(self.tell, message, severity="information" if done else "error")
-        self.app.call_from_thread(self.reload)
 
     def _promotion_question(self, ref: str) -> tuple[str, list[str], bool]:
         """Every gate's result; a refused promotion cannot be confirmed."""
@@ -318,6 +304,7 @@ class ModelsScreen(AreaScreen):
 
 class ActivityScreen(AreaScreen):
     FOLLOW_TOP = True  # like `tail -f`: new events show up, unless you went to look below
+    REFERENCE = "event id"
 
     def __init__(self) -> None:
         super().__init__("activity", views.activity_table, views.activity_detail)

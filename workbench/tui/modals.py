@@ -76,6 +76,30 @@ class FilterScreen(ModalScreen[str]):
         self.dismiss(None)
 
 
+class ExportScreen(ModalScreen[str]):
+    """Where to write the table: a file name, with a default to accept with enter."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="cancel")]
+
+    def __init__(self, default: str):
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export"):
+            yield Static(
+                "Export the table to (CSV, or JSON if the name ends .json): enter writes, escape cancels",
+                markup=False,
+            )
+            yield Input(value=self.default, id="export_path")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class LaunchScreen(ModalScreen[list]):
     """A training run from a form: `wb train` starts in the background and shows up live."""
 
