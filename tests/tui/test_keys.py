@@ -7,13 +7,18 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
+import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from tests.tui.conftest import _settled
 from tests.tui.test_areas import _cursor_name, _filter, _press, _static, _table
-from workbench.core.experiments import runs
+from workbench.core.experiments import command_runs, runs
+from workbench.core.experiments.local_executor import LocalExecutor
+from workbench.core.names import short_id
 from workbench.tui.app import WbApp
 from workbench.tui.modals import ConfirmScreen, ExportScreen
 
@@ -152,3 +157,47 @@ async def test_ctrl_e_asks_before_it_overwrites_a_file(filled, tmp_path):
         await _press(app, pilot, "y")
         assert target.read_text().splitlines()[0].startswith("version,rows,")
         assert [line.split(",")[0] for line in target.read_text().splitlines()[1:]] == ["sales@2", "sales@1"]
+
+
+# -- x kills a running run ----------------------------------------------------------------------
+@pytest.fixture
+def sleeper(ws):
+    """A run that `wb run --detach` started: its supervisor, then the program, running (and
+    killed after the test, whatever it did)."""
+    command = [sys.executable, "-c", "import time; time.sleep(60)"]
+    run_id = command_runs.create_command_run(
+        ws, command, experiment=None, data=[], name="sleeper", queued=True
+    )
+    LocalExecutor().detach(ws, run_id, command)
+    deadline = time.monotonic() + 60
+    while runs.get(ws, run_id).status != "running":
+        assert time.monotonic() < deadline, "the detached run never started"
+        time.sleep(0.05)  # polling a condition, with a deadline
+    yield run_id
+    if runs.get(ws, run_id).status == "running":
+        command_runs.kill(ws, run_id)
+
+
+async def test_x_kills_a_running_run_once_confirmed(ws, sleeper):
+    run_id = sleeper
+    app = WbApp(ws.root)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _press(app, pilot, "2")
+        assert _cursor_name(app, "status") == "running"
+        await _press(app, pilot, "x")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert _static(app, "#confirm").startswith(f"Kill run sleeper ({short_id(run_id)})?")
+        await _press(app, pilot, "n")  # not confirmed: it runs on
+        assert runs.get(ws, run_id).status == "running"
+        await _press(app, pilot, "x", "y")
+        assert runs.get(ws, run_id).status == "killed"
+        assert "killed run sleeper" in _toasts(app)
+        assert _cursor_name(app, "status") == "killed"
+
+
+async def test_x_on_a_run_that_is_not_running_says_why_not(many_runs):
+    app = WbApp(many_runs.root)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _press(app, pilot, "2", "x")
+        assert app.screen is app.get_screen("runs")  # no question: nothing to kill
+        assert "run run-449 is finished: only a running run can be killed" in _toasts(app)

@@ -53,6 +53,7 @@ class RunsScreen(ComparingScreen):
         Binding("s", "sort", "sort", id="sort"),
         Binding("o", "flip_order", "order", show=False, id="flip_order"),
         Binding("n", "launch", "train", id="launch"),
+        Binding("x", "kill", "kill the run", show=False, id="kill"),
     ]
     REFERENCE = "run id"
     KEY_COLUMN = "id"
@@ -172,6 +173,13 @@ class RunsScreen(ComparingScreen):
         if action == "clear_filter":  # in the Footer while a filter is on
             return bool(self.where)
         return super().check_action(action, parameters)
+
+    def action_kill(self) -> None:
+        """Asked first, naming the run; the kill (SIGTERM, then a wait of seconds) in a worker."""
+        if (run_id := self.selected()) is not None:
+            self._confirm(
+                partial(views.kill_question, self.root, run_id), partial(views.kill, self.root, run_id)
+            )
 
     def action_filter(self) -> None:
         self.app.push_screen(FilterScreen(self.where), self._set_filter)

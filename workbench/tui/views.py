@@ -453,6 +453,31 @@ def rollback(root: Path, ref: str) -> str:
         return f"{moved.model}@production is back on @{moved.to_version}"
 
 
+def kill_question(root: Path, run_id: str) -> tuple[str, list[str], bool]:
+    """The question `x` asks about a run; InvalidInput for a run that is not running."""
+    from ..core.errors import InvalidInput
+
+    with opened(root) as ws:
+        runs.reap_lost(ws)  # a run whose process died is lost, not killable
+        info = runs.get(ws, run_id)
+    if info.status not in ("running", "queued"):
+        raise InvalidInput(f"run {info.name} is {info.status}: only a running run can be killed")
+    return (
+        f"Kill run {info.name} ({short_id(info.id)})?",
+        [f"{info.status} since {short_time(info.started_at)}", f"command {' '.join(info.command)}"],
+        True,
+    )
+
+
+def kill(root: Path, run_id: str) -> tuple[str, bool]:
+    """What `wb runs kill` does: SIGTERM, then the run is recorded as killed."""
+    from ..core.experiments import command_runs
+
+    with opened(root) as ws:
+        command_runs.kill(ws, run_id)
+        return f"killed run {runs.get(ws, run_id).name}", True
+
+
 def compare_text(root: Path, run_ids: list[str], width: int) -> str:
     """Runs side by side: the params that differ, metrics with the best marked *, and the
     learning curves (ANSI text from plotext)."""
