@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.widgets import Input
 
 from tests.tui.conftest import _settled
@@ -20,7 +21,8 @@ from workbench.core.experiments import command_runs, runs
 from workbench.core.experiments.local_executor import LocalExecutor
 from workbench.core.names import short_id
 from workbench.tui.app import WbApp
-from workbench.tui.modals import ConfirmScreen, ExportScreen
+from workbench.tui.area_screen import DetailPane
+from workbench.tui.modals import ConfirmScreen, ExportScreen, ScrollPane
 
 
 # -- g/G, home/end, ctrl+d/ctrl+u --------------------------------------------------------------
@@ -201,3 +203,37 @@ async def test_x_on_a_run_that_is_not_running_says_why_not(many_runs):
         await _press(app, pilot, "2", "x")
         assert app.screen is app.get_screen("runs")  # no question: nothing to kill
         assert "run run-449 is finished: only a running run can be killed" in _toasts(app)
+
+
+# -- bursts of keys ---------------------------------------------------------------------------
+async def _burst(app, pilot, key: str, times: int) -> None:
+    """Keys as key repeat or ssh deliver them: all queued before the first is handled (Pilot's
+    press waits after each)."""
+    for _ in range(times):
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+    await _settled(app, pilot)
+
+
+async def test_a_burst_of_j_scrolls_the_help_as_far_as_the_keys_say(ws):
+    app = WbApp(ws.root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _press(app, pilot, "question_mark")
+        pane = app.screen.query_one(ScrollPane)
+        assert pane.max_scroll_y > 10
+        await _burst(app, pilot, "j", 5)
+        assert pane.scroll_y == 5
+        await _burst(app, pilot, "k", 3)
+        assert pane.scroll_y == 2
+        await _burst(app, pilot, "ctrl+d", 2)
+        assert pane.scroll_y == 2 + 2 * (pane.size.height // 2)
+
+
+async def test_a_burst_of_j_scrolls_the_detail_pane_too(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settled(app, pilot)
+        await _press(app, pilot, "tab")
+        pane = app.screen.query_one(DetailPane)
+        assert pane.max_scroll_y >= 4
+        await _burst(app, pilot, "j", 4)
+        assert pane.scroll_y == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -29,8 +30,22 @@ class ScrollPane(VerticalScroll):
         Binding("ctrl+u", "half_page(-1)", "half a page up", show=False, id="half_up"),
     ]
 
+    # Textual's own scroll_down defers the move to after the next refresh, from a target that
+    # moves only then: a burst of j (key repeat, ssh) all aimed at the same line, one line
+    # down. Moving at once, from where the last key left it, counts every key.
+    def _scroll_by(self, lines: int) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_to(y=self.scroll_target_y + lines, animate=False, immediate=True)
+
+    def action_scroll_down(self) -> None:
+        self._scroll_by(1)
+
+    def action_scroll_up(self) -> None:
+        self._scroll_by(-1)
+
     def action_half_page(self, step: int) -> None:
-        self.scroll_to(y=self.scroll_target_y + step * max(1, self.size.height // 2), animate=False)
+        self._scroll_by(step * max(1, self.size.height // 2))
 
 
 class ConfirmScreen(ModalScreen[bool]):
