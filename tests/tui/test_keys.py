@@ -19,7 +19,9 @@ from tests.tui.conftest import _settled
 from tests.tui.test_areas import _cursor_name, _filter, _press, _static, _table
 from workbench.core.experiments import command_runs, runs
 from workbench.core.experiments.local_executor import LocalExecutor
+from workbench.core.monitoring import alerts, drift
 from workbench.core.names import short_id
+from workbench.core.storage.db import transaction
 from workbench.tui.app import WbApp
 from workbench.tui.area_screen import DetailPane
 from workbench.tui.modals import ConfirmScreen, ExportScreen, ScrollPane
@@ -79,14 +81,10 @@ async def test_escape_clears_the_filter_and_the_detail_follows(many_runs):
         await _filter(app, pilot, "name = 'nobody'", typed=False)
         assert _table(app).row_count == 0 and _static(app, "#empty") == "No runs match."
         assert _static(app, "#detail") == ""  # no detail of a run that is not listed
-        footer = " ".join(str(k.render()) for k in app.screen.query("FooterKey"))
-        assert "clear filter" in footer
         await _press(app, pilot, "escape")
         assert app.screen.sub_title == "1-200 of 450 ([ ] pages)"
         assert _static(app, "#empty") == "" and _cursor_name(app) == "run-449"
         assert "run-449" in _static(app, "#detail")
-        footer = " ".join(str(k.render()) for k in app.screen.query("FooterKey"))
-        assert "clear filter" not in footer
         await _press(app, pilot, "escape")  # nothing to clear: nothing happens
         assert app.screen is app.get_screen("runs") and _cursor_name(app) == "run-449"
 
@@ -237,3 +235,26 @@ async def test_a_burst_of_j_scrolls_the_detail_pane_too(filled):
         assert pane.max_scroll_y >= 4
         await _burst(app, pilot, "j", 4)
         assert pane.scroll_y == 4
+
+
+# -- enter on an alert ----------------------------------------------------------------------------
+async def test_enter_on_an_alert_opens_the_report_it_is_about(filled):
+    report_id = drift.list_reports(filled)[0].report_id
+    with transaction(filled.conn) as conn:
+        about_report = alerts.raise_alert(conn, "drift", "dataset drift: price", subject=report_id)
+        about_data = alerts.raise_alert(conn, "bad_file", "wb watch could not take x.csv", subject="sales")
+    app = WbApp(filled.root)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _press(app, pilot, "3")
+        drift_screen = app.screen
+        _table(app).move_cursor(row=drift_screen.keys.index(f"alert:{about_report}"))
+        await _settled(app, pilot)
+        assert "enter: the drift report it is about" in _static(app, "#detail")
+        await _press(app, pilot, "enter")
+        assert app.screen.title == f"wb: drift report {report_id[:12]}"
+        await _press(app, pilot, "escape")
+        assert app.screen is drift_screen
+        _table(app).move_cursor(row=drift_screen.keys.index(f"alert:{about_data}"))
+        await _press(app, pilot, "enter")  # about a dataset, not a report: stays
+        assert app.screen is drift_screen
+        assert "press a to acknowledge the alert" in _toasts(app)

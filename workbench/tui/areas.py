@@ -49,7 +49,8 @@ RUN_SORTS = {
 class RunsScreen(ComparingScreen):
     BINDINGS = [
         Binding("slash", "filter", "filter", id="filter"),
-        Binding("escape", "clear_filter", "clear filter", id="clear_filter"),
+        # Out of the Footer: at 80 columns it would push "? help" and "q quit" off.
+        Binding("escape", "clear_filter", "clear the filter", show=False, id="clear_filter"),
         Binding("s", "sort", "sort", id="sort"),
         Binding("o", "flip_order", "order", show=False, id="flip_order"),
         Binding("n", "launch", "train", id="launch"),
@@ -169,11 +170,6 @@ class RunsScreen(ComparingScreen):
                 timeout=15,
             )
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "clear_filter":  # in the Footer while a filter is on
-            return bool(self.where)
-        return super().check_action(action, parameters)
-
     def action_kill(self) -> None:
         """Asked first, naming the run; the kill (SIGTERM, then a wait of seconds) in a worker."""
         if (run_id := self.selected()) is not None:
@@ -185,7 +181,8 @@ class RunsScreen(ComparingScreen):
         self.app.push_screen(FilterScreen(self.where), self._set_filter)
 
     def action_clear_filter(self) -> None:
-        self._set_filter("")
+        if self.where:
+            self._set_filter("")
 
     def _set_filter(self, where: str | None) -> None:
         from ..core.experiments.query import compile_where
@@ -200,7 +197,6 @@ class RunsScreen(ComparingScreen):
             self.app.push_screen(FilterScreen(where), self._set_filter)  # to correct it
             return
         self.where, self.start = where.strip(), 0
-        self.refresh_bindings()  # escape's "clear filter" comes and goes with the filter
         self.reload()
 
 
@@ -219,7 +215,16 @@ class DriftScreen(AreaScreen):
         if kind == "report":
             self.app.push_screen(ReportScreen(ident))
         else:
-            self.app.notify("press a to acknowledge the alert")
+            self._open_alert(key)
+
+    @background("open")
+    def _open_alert(self, key: str) -> None:
+        """An alert opens the drift report it is about; any other says what it can do."""
+        report_id = views.alert_report(self.root, key)
+        if report_id is None:
+            self.app.call_from_thread(self.app.notify, "press a to acknowledge the alert")
+        else:
+            self.app.call_from_thread(self.app.push_screen, ReportScreen(report_id))
 
     def action_ack(self) -> None:
         if (key := self.selected()) is not None:

@@ -260,6 +260,7 @@ def drift_detail(root: Path, key: str) -> str:
                     a.message,
                     "",
                     "acknowledged" if a.acked else "a: acknowledge it",
+                    "enter: the drift report it is about" if _report_of(ws, a) else "",
                 ]
             )
         report = drift.show(ws, ident)
@@ -331,6 +332,27 @@ def _shares(counts: Sequence[float]) -> list[float]:
     """Counts as shares of their side (a category list may already be shares: sum 1)."""
     total = sum(counts) or 1
     return [c / total for c in counts]
+
+
+def alert_report(root: Path, key: str) -> str | None:
+    """The id of the drift report an alert is about (what `enter` opens)."""
+    with opened(root) as ws:
+        alert = alerts.get(ws, int(key.partition(":")[2]))
+        return _report_of(ws, alert) if alert is not None else None
+
+
+def _report_of(ws: Workspace, alert: alerts.Alert) -> str | None:
+    """None for an alert about anything else (a dataset version a watcher refused) or whose
+    report is gone."""
+    from ..core.errors import WbError
+
+    if not alert.subject:
+        return None
+    try:
+        report_id = drift.show(ws, alert.subject).report_id
+    except WbError:
+        return None
+    return report_id if report_id == alert.subject else None  # whole, not a prefix of it
 
 
 def ack_alert(root: Path, key: str) -> bool:
