@@ -1,7 +1,7 @@
 """What every area is made of: a page of rows read from SQLite on the left, the selected
-row's detail on the right; rows that can be marked and compared. Every database read runs in
-a thread worker (views.py, each call with its own connection); results come back to the UI
-thread through call_from_thread."""
+row's detail on the right; a row's id to copy (y), the rows to export (ctrl+e); rows that can
+be marked and compared. Every database read runs in a thread worker (views.py, each call with
+its own connection); results come back to the UI thread through call_from_thread."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 from ..core.errors import WbError
 from ..formatting import visible
 from . import export, views
-from .modals import ConfirmScreen, ScrollPane, TextScreen
+from .modals import ConfirmScreen, ExportScreen, ScrollPane, TextScreen
 from .workers import ReportsWorkerErrors, background
 
 MARKS = "_mark"  # the key of the first column of tables whose rows can be marked
@@ -303,8 +303,6 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             self.tell(f"copied the {what} {text}")
 
     def action_export(self) -> None:
-        from .modals import ExportScreen
-
         self.app.push_screen(ExportScreen(export.default_name(self.area_title)), self._export_to)
 
     def _export_to(self, name: str | None) -> None:

@@ -17,7 +17,8 @@ from typing import Any
 
 from ..core import events, metrics
 from ..core.data import datasets
-from ..core.experiments import run_logs, runs
+from ..core.errors import InvalidInput, WbError
+from ..core.experiments import command_runs, run_logs, runs
 from ..core.metrics import PREFERRED
 from ..core.models import evaluation, registry
 from ..core.models.records import PromotionPreview
@@ -344,8 +345,6 @@ def alert_report(root: Path, key: str) -> str | None:
 def _report_of(ws: Workspace, alert: alerts.Alert) -> str | None:
     """None for an alert about anything else (a dataset version a watcher refused) or whose
     report is gone."""
-    from ..core.errors import WbError
-
     if not alert.subject:
         return None
     try:
@@ -477,8 +476,6 @@ def rollback(root: Path, ref: str) -> str:
 
 def kill_question(root: Path, run_id: str) -> tuple[str, list[str], bool]:
     """The question `x` asks about a run; InvalidInput for a run that is not running."""
-    from ..core.errors import InvalidInput
-
     with opened(root) as ws:
         runs.reap_lost(ws)  # a run whose process died is lost, not killable
         info = runs.get(ws, run_id)
@@ -486,15 +483,16 @@ def kill_question(root: Path, run_id: str) -> tuple[str, list[str], bool]:
         raise InvalidInput(f"run {info.name} is {info.status}: only a running run can be killed")
     return (
         f"Kill run {info.name} ({short_id(info.id)})?",
-        [f"{info.status} since {short_time(info.started_at)}", f"command {' '.join(info.command)}"],
+        [
+            f"{info.status} since {short_time(info.started_at)}" if info.started_at else info.status,
+            f"command {' '.join(info.command)}",
+        ],
         True,
     )
 
 
 def kill(root: Path, run_id: str) -> tuple[str, bool]:
     """What `wb runs kill` does: SIGTERM, then the run is recorded as killed."""
-    from ..core.experiments import command_runs
-
     with opened(root) as ws:
         command_runs.kill(ws, run_id)
         return f"killed run {runs.get(ws, run_id).name}", True
