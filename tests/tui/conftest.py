@@ -9,9 +9,12 @@ from textual.worker import WorkerCancelled, WorkerError, WorkerFailed, WorkerSta
 
 from tests.conftest import DROPS
 from workbench.core.data import datasets
-from workbench.core.experiments import training
+from workbench.core.experiments import runs, training
 from workbench.core.models import registry
 from workbench.core.monitoring import drift
+from workbench.core.storage.db import transaction
+
+RUNS = 450
 
 
 @pytest.fixture
@@ -22,6 +25,25 @@ def filled(ws, tmp_path):
     registry.register(ws, run_id, "demand")
     registry.promote(ws, "demand@1", "production")
     drift.check(ws, "sales@1", "sales@2")
+    return ws
+
+
+@pytest.fixture
+def many_runs(ws, tmp_path):
+    """450 finished runs, run-0 (oldest) to run-449 (newest), each with a param i."""
+    for i in range(RUNS):
+        run_id = runs.create(
+            ws,
+            experiment=None,
+            kind="script",
+            command=["train.py"],
+            cwd=tmp_path,
+            name=f"run-{i}",
+            capture_environment=False,
+        )
+        with transaction(ws.conn) as conn:
+            runs.write_params(conn, run_id, {"i": i})
+            runs.finish(conn, run_id, "finished")
     return ws
 
 

@@ -10,7 +10,7 @@ import pytest
 from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
 
-from tests.tui.conftest import _settled
+from tests.tui.conftest import RUNS, _settled
 from workbench.core.experiments import command_runs, runs, tracking, training
 from workbench.core.experiments.local_executor import LocalExecutor
 from workbench.core.models import registry
@@ -20,8 +20,6 @@ from workbench.tui import area_screen, areas, modals, views
 from workbench.tui.app import WbApp
 from workbench.tui.area_screen import DetailPane, PagedTable
 from workbench.tui.modals import FilterScreen, HelpScreen, TextScreen
-
-RUNS = 450
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -81,25 +79,6 @@ async def _filter(app, pilot, where: str, typed: bool = True) -> None:
 
 
 # -- fixtures ---------------------------------------------------------------------------------
-@pytest.fixture
-def many_runs(ws, tmp_path):
-    """450 finished runs, run-0 (oldest) to run-449 (newest), each with a param i."""
-    for i in range(RUNS):
-        run_id = runs.create(
-            ws,
-            experiment=None,
-            kind="script",
-            command=["train.py"],
-            cwd=tmp_path,
-            name=f"run-{i}",
-            capture_environment=False,
-        )
-        with transaction(ws.conn) as conn:
-            runs.write_params(conn, run_id, {"i": i})
-            runs.finish(conn, run_id, "finished")
-    return ws
-
-
 # Made in this order (so newest first: charlie, echo, bravo, foxtrot, alpha, delta); echo and
 # foxtrot log no rmse.
 SCORED = (("delta", 4.0), ("alpha", 3.0), ("foxtrot", None), ("bravo", 1.0), ("echo", None), ("charlie", 2.0))

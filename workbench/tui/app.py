@@ -23,7 +23,15 @@ from .areas import (
     ReportScreen,
     RunsScreen,
 )
-from .modals import ConfirmScreen, FilterScreen, HelpScreen, LaunchScreen, ScrollPane, TextScreen
+from .modals import (
+    ConfirmScreen,
+    ExportScreen,
+    FilterScreen,
+    HelpScreen,
+    LaunchScreen,
+    ScrollPane,
+    TextScreen,
+)
 from .workers import ReportsWorkerErrors, background
 
 AREAS = ("datasets", "runs", "drift", "models", "activity")
@@ -43,11 +51,12 @@ SCOPES: tuple[tuple[str, type], ...] = (
     ("full-width text", TextScreen),
     ("questions", ConfirmScreen),
     ("the runs filter", FilterScreen),
+    ("the export's file name", ExportScreen),
     ("the training form", LaunchScreen),
     ("this help", HelpScreen),
 )
 GENERAL = [
-    "enter      open the selected row (a drift report: its features)",
+    "enter      open the row (a report: its features; an alert: its report)",
     "tab        between the table and the detail pane",
     "arrows     move too; the detail follows the cursor",
     'ctrl+p     command palette ("noun: verb")',

@@ -1,7 +1,7 @@
 """What every area is made of: a page of rows read from SQLite on the left, the selected
-row's detail on the right; rows that can be marked and compared. Every database read runs in
-a thread worker (views.py, each call with its own connection); results come back to the UI
-thread through call_from_thread."""
+row's detail on the right; a row's id to copy (y), the rows to export (ctrl+e); rows that can
+be marked and compared. Every database read runs in a thread worker (views.py, each call with
+its own connection); results come back to the UI thread through call_from_thread."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from ..formatting import visible
-from . import views
-from .modals import ScrollPane, TextScreen
+from . import export, views
+from .modals import ConfirmScreen, ExportScreen, ScrollPane, TextScreen
 from .workers import ReportsWorkerErrors, background
 
 MARKS = "_mark"  # the key of the first column of tables whose rows can be marked
@@ -30,15 +30,34 @@ class PagedTable(DataTable):
     """One page of rows; moving past either end asks the screen for the next page, so the
     cursor walks through 100,000 rows while the table holds 200."""
 
+    # home/end replace DataTable's sideways scroll: the first and last row, as in less or vim.
     BINDINGS = [
         Binding("j", "cursor_down", "down", show=False, id="down"),
         Binding("k", "cursor_up", "up", show=False, id="up"),
+        Binding("g,home", "jump('first')", "first row", show=False, id="first"),
+        Binding("G,end", "jump('last')", "last row (last page)", show=False, id="last"),
+        Binding("ctrl+d", "half_page(1)", "half a page down", show=False, id="half_down"),
+        Binding("ctrl+u", "half_page(-1)", "half a page up", show=False, id="half_up"),
     ]
 
     class PageEdge(Message):
         def __init__(self, step: int) -> None:
             super().__init__()
             self.step = step
+
+    class Jump(Message):
+        """To the first row of all ("first") or the last ("last"), on whichever page."""
+
+        def __init__(self, end: str) -> None:
+            super().__init__()
+            self.end = end
+
+    def action_jump(self, end: str) -> None:
+        self.post_message(self.Jump(end))
+
+    def action_half_page(self, step: int) -> None:
+        rows = max(1, (self.scrollable_content_region.height - self.header_height) // 2)
+        self._move(step, lambda: self.move_cursor(row=max(0, self.cursor_row + step * rows)))
 
     def _at_edge(self, step: int) -> bool:
         if step > 0:
@@ -81,11 +100,15 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         Binding("r", "reload", "reload", show=False, id="reload"),
         Binding("left_square_bracket", "page(-1)", "previous page", id="prev_page", group=PAGE_KEYS),
         Binding("right_square_bracket", "page(1)", "next page", id="next_page", group=PAGE_KEYS),
+        Binding("y", "copy", "copy the id", show=False, id="copy"),
+        Binding("ctrl+e", "export", "export the table", show=False, id="export"),
     ]
     MARKING = False  # a first column shows which rows are marked
     ANSI = False  # the detail has colours drawn by plotext (the rest is shown literally)
     FOLLOW_TOP = False  # a cursor on the first row stays there as new rows come in on top
     WIDEST = 40  # a column's widest, in cells: longer text is cut, the detail has it whole
+    REFERENCE = "id"  # what a row's key is, for `y`: "run id", "model version"...
+    KEY_COLUMN: str | None = None  # the column that shows the key shortened (an export has it whole)
 
     def __init__(self, title: str, load: Callable[..., views.Table], detail: Callable[[Path, str], str]):
         super().__init__()
@@ -140,6 +163,14 @@ class AreaScreen(ReportsWorkerErrors, Screen):
 
     def on_paged_table_page_edge(self, message: PagedTable.PageEdge) -> None:
         self.action_page(message.step)
+
+    def on_paged_table_jump(self, message: PagedTable.Jump) -> None:
+        start = max(0, (self.total - 1) // views.PAGE * views.PAGE) if message.end == "last" else 0
+        if start == self.start:
+            self.query_one(PagedTable).move_cursor(row=len(self.keys) - 1 if message.end == "last" else 0)
+        else:
+            self.start, self.land = start, message.end
+            self.reload(paging=True)
 
     def load_args(self, paging: bool) -> tuple:
         """The loader's arguments before offset and limit; `paging` when only the page moved
@@ -201,6 +232,9 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             widget.move_cursor(row=row)
             self.detail_key = self.keys[row]
             self.show_detail(self.detail_key)
+        else:  # nothing matches: no detail of a row that is not there
+            self.detail_key = None
+            self._set_detail("")
         self.land = None
         self.describe()
         self.refresh_bindings()  # the page keys come and go with the page count
@@ -257,6 +291,65 @@ class AreaScreen(ReportsWorkerErrors, Screen):
 
     def drill_title(self, key: str) -> str:
         return key
+
+    def reference(self, key: str) -> tuple[str, str]:
+        """What `y` copies of a row, and what to call it."""
+        return self.REFERENCE, key
+
+    def action_copy(self) -> None:
+        if (key := self.selected()) is not None:
+            what, text = self.reference(key)
+            self.app.copy_to_clipboard(text)
+            self.tell(f"copied the {what} {text}")
+
+    def action_export(self) -> None:
+        self.app.push_screen(ExportScreen(export.default_name(self.area_title)), self._export_to)
+
+    def _export_to(self, name: str | None) -> None:
+        if not name:
+            return
+        target = Path(name).expanduser().absolute()
+        if target.exists():  # asked first: the file may be someone's work
+            question = ConfirmScreen(f"{target} exists. Overwrite it?", [], True)
+            self.app.push_screen(question, lambda yes: self._export(target) if yes else None)
+        else:
+            self._export(target)
+
+    @background("export")
+    def _export(self, target: Path) -> None:
+        """Every row the screen's filter selects (up to export.CAP), read again from the start."""
+        try:
+            table = self.load(self.root, *self.load_args(False), offset=0, limit=export.CAP)
+            written = export.write(table, target, self.KEY_COLUMN)
+        except (WbError, OSError) as exc:
+            self.app.call_from_thread(self.tell, f"not exported: {exc}", severity="error", timeout=10)
+            return
+        capped = f" (the first {written:,} of {table.total:,})" if table.total > written else ""
+        self.app.call_from_thread(self.tell, f"exported {written:,} rows to {target}{capped}")
+
+    @background("write")
+    def _confirm(
+        self, question: Callable[[], tuple[str, list[str], bool]], act: Callable[[], tuple[str, bool]]
+    ) -> None:
+        """Work out the question off the UI thread (a model's gates, a run's state), ask it in
+        a modal, and act only on a yes: nothing moves before that."""
+        try:
+            text, facts, allowed = question()
+        except WbError as exc:
+            self.app.call_from_thread(self.tell, str(exc), severity="error")
+            return
+        self.app.call_from_thread(
+            self.app.push_screen, ConfirmScreen(text, facts, allowed), lambda yes: yes and self._act(act)
+        )
+
+    @background("write")
+    def _act(self, act: Callable[[], tuple[str, bool]]) -> None:
+        try:
+            message, done = act()
+        except WbError as exc:
+            message, done = str(exc), False
+        self.app.call_from_thread(self.tell, message, severity="information" if done else "error")
+        self.app.call_from_thread(self.reload)
 
     @background("detail")
     def show_detail(self, key: str) -> None:

@@ -3,7 +3,6 @@ own loader and detail from views.py and its own keys."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -15,12 +14,13 @@ from ..core.errors import WbError
 from ..formatting import visible
 from . import views
 from .area_screen import MARKS, AreaScreen, ComparingScreen, DetailPane
-from .modals import ConfirmScreen, FilterScreen, LaunchScreen, TextScreen
+from .modals import FilterScreen, LaunchScreen, TextScreen
 from .workers import background
 
 
 class DatasetsScreen(ComparingScreen):
     NEEDS = "two"
+    REFERENCE = "dataset version"
 
     def __init__(self) -> None:
         super().__init__("datasets", views.datasets_table, views.dataset_detail)
@@ -49,10 +49,15 @@ RUN_SORTS = {
 class RunsScreen(ComparingScreen):
     BINDINGS = [
         Binding("slash", "filter", "filter", id="filter"),
+        # Out of the Footer: at 80 columns it would push "? help" and "q quit" off.
+        Binding("escape", "clear_filter", "clear the filter", show=False, id="clear_filter"),
         Binding("s", "sort", "sort", id="sort"),
         Binding("o", "flip_order", "order", show=False, id="flip_order"),
         Binding("n", "launch", "train", id="launch"),
+        Binding("x", "kill", "kill the run", show=False, id="kill"),
     ]
+    REFERENCE = "run id"
+    KEY_COLUMN = "id"
 
     def __init__(self) -> None:
         super().__init__("runs", views.runs_table, views.run_detail)
@@ -165,8 +170,19 @@ class RunsScreen(ComparingScreen):
                 timeout=15,
             )
 
+    def action_kill(self) -> None:
+        """Asked first, naming the run; the kill (SIGTERM, then a wait of seconds) in a worker."""
+        if (run_id := self.selected()) is not None:
+            self._confirm(
+                partial(views.kill_question, self.root, run_id), partial(views.kill, self.root, run_id)
+            )
+
     def action_filter(self) -> None:
         self.app.push_screen(FilterScreen(self.where), self._set_filter)
+
+    def action_clear_filter(self) -> None:
+        if self.where:
+            self._set_filter("")
 
     def _set_filter(self, where: str | None) -> None:
         from ..core.experiments.query import compile_where
@@ -190,12 +206,25 @@ class DriftScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__("drift", views.drift_table, views.drift_detail)
 
+    def reference(self, key: str) -> tuple[str, str]:
+        kind, _, ident = key.partition(":")
+        return ("alert id" if kind == "alert" else "drift report id"), ident
+
     def drill(self, key: str) -> None:
         kind, _, ident = key.partition(":")
         if kind == "report":
             self.app.push_screen(ReportScreen(ident))
         else:
-            self.app.notify("press a to acknowledge the alert")
+            self._open_alert(key)
+
+    @background("open")
+    def _open_alert(self, key: str) -> None:
+        """An alert opens the drift report it is about; any other says what it can do."""
+        report_id = views.alert_report(self.root, key)
+        if report_id is None:
+            self.app.call_from_thread(self.app.notify, "press a to acknowledge the alert")
+        else:
+            self.app.call_from_thread(self.app.push_screen, ReportScreen(report_id))
 
     def action_ack(self) -> None:
         if (key := self.selected()) is not None:
@@ -225,6 +254,9 @@ class ReportScreen(AreaScreen):
     def drill_title(self, key: str) -> str:
         return f"{key.partition(':')[2]} in drift report {self.report_id[:12]}"
 
+    def reference(self, key: str) -> tuple[str, str]:
+        return "feature", key.partition(":")[2]
+
     def _feature(self, root: Path, key: str) -> str:
         return views.feature_detail(root, key, self.query_one(DetailPane).scrollable_content_region.width)
 
@@ -235,6 +267,7 @@ class ModelsScreen(AreaScreen):
         Binding("p", "promote", "promote", id="promote"),
         Binding("b", "rollback", "roll back", id="rollback"),
     ]
+    REFERENCE = "model version"
 
     def __init__(self) -> None:
         super().__init__("models", views.models_table, views.model_detail)
@@ -254,30 +287,6 @@ class ModelsScreen(AreaScreen):
             self._confirm(
                 lambda: (views.rollback_question(self.root, ref), [], True), partial(self._rollback, ref)
             )
-
-    @background("write")
-    def _confirm(
-        self, question: Callable[[], tuple[str, list[str], bool]], act: Callable[[], tuple[str, bool]]
-    ) -> None:
-        """Work out the question off the UI thread (the gates; the version production goes
-        back to), ask it in a modal, and act only on a yes: nothing moves before that."""
-        try:
-            text, facts, allowed = question()
-        except WbError as exc:
-            self.app.call_from_thread(self.tell, str(exc), severity="error")
-            return
-        self.app.call_from_thread(
-            self.app.push_screen, ConfirmScreen(text, facts, allowed), lambda yes: yes and self._act(act)
-        )
-
-    @background("write")
-    def _act(self, act: Callable[[], tuple[str, bool]]) -> None:
-        try:
-            message, done = act()
-        except WbError as exc:
-            message, done = str(exc), False
-        self.app.call_from_thread(self.tell, message, severity="information" if done else "error")
-        self.app.call_from_thread(self.reload)
 
     def _promotion_question(self, ref: str) -> tuple[str, list[str], bool]:
         """Every gate's result; a refused promotion cannot be confirmed."""
@@ -308,6 +317,7 @@ class ModelsScreen(AreaScreen):
 
 class ActivityScreen(AreaScreen):
     FOLLOW_TOP = True  # like `tail -f`: new events show up, unless you went to look below
+    REFERENCE = "event id"
 
     def __init__(self) -> None:
         super().__init__("activity", views.activity_table, views.activity_detail)

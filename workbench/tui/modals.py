@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -17,12 +18,34 @@ from .workers import ReportsWorkerErrors, background
 
 
 class ScrollPane(VerticalScroll):
-    """Scrolled text; j/k scroll it as they move a table's cursor elsewhere."""
+    """Scrolled text; j/k, g/G and ctrl+d/ctrl+u move in it as they move a table's cursor
+    elsewhere (the same ids: a remapped key is remapped in both)."""
 
     BINDINGS = [
         Binding("j", "scroll_down", "down", show=False, id="down"),
         Binding("k", "scroll_up", "up", show=False, id="up"),
+        Binding("g,home", "scroll_home", "top", show=False, id="first"),
+        Binding("G,end", "scroll_end", "bottom", show=False, id="last"),
+        Binding("ctrl+d", "half_page(1)", "half a page down", show=False, id="half_down"),
+        Binding("ctrl+u", "half_page(-1)", "half a page up", show=False, id="half_up"),
     ]
+
+    # Textual's own scroll_down defers the move to after the next refresh, from a target that
+    # moves only then: a burst of j (key repeat, ssh) all aimed at the same line, one line
+    # down. Moving at once, from where the last key left it, counts every key.
+    def _scroll_by(self, lines: int) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_to(y=self.scroll_target_y + lines, animate=False, immediate=True)
+
+    def action_scroll_down(self) -> None:
+        self._scroll_by(1)
+
+    def action_scroll_up(self) -> None:
+        self._scroll_by(-1)
+
+    def action_half_page(self, step: int) -> None:
+        self._scroll_by(step * max(1, self.size.height // 2))
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -63,6 +86,30 @@ class FilterScreen(ModalScreen[str]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ExportScreen(ModalScreen[str]):
+    """Where to write the table: a file name, with a default to accept with enter."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="cancel")]
+
+    def __init__(self, default: str):
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export"):
+            yield Static(
+                "Export the table to (CSV, or JSON if the name ends .json): enter writes, escape cancels",
+                markup=False,
+            )
+            yield Input(value=self.default, id="export_path")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

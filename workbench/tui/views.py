@@ -17,7 +17,8 @@ from typing import Any
 
 from ..core import events, metrics
 from ..core.data import datasets
-from ..core.experiments import run_logs, runs
+from ..core.errors import InvalidInput, WbError
+from ..core.experiments import command_runs, run_logs, runs
 from ..core.metrics import PREFERRED
 from ..core.models import evaluation, registry
 from ..core.models.records import PromotionPreview
@@ -260,6 +261,7 @@ def drift_detail(root: Path, key: str) -> str:
                     a.message,
                     "",
                     "acknowledged" if a.acked else "a: acknowledge it",
+                    "enter: the drift report it is about" if _report_of(ws, a) else "",
                 ]
             )
         report = drift.show(ws, ident)
@@ -331,6 +333,25 @@ def _shares(counts: Sequence[float]) -> list[float]:
     """Counts as shares of their side (a category list may already be shares: sum 1)."""
     total = sum(counts) or 1
     return [c / total for c in counts]
+
+
+def alert_report(root: Path, key: str) -> str | None:
+    """The id of the drift report an alert is about (what `enter` opens)."""
+    with opened(root) as ws:
+        alert = alerts.get(ws, int(key.partition(":")[2]))
+        return _report_of(ws, alert) if alert is not None else None
+
+
+def _report_of(ws: Workspace, alert: alerts.Alert) -> str | None:
+    """None for an alert about anything else (a dataset version a watcher refused) or whose
+    report is gone."""
+    if not alert.subject:
+        return None
+    try:
+        report_id = drift.show(ws, alert.subject).report_id
+    except WbError:
+        return None
+    return report_id if report_id == alert.subject else None  # whole, not a prefix of it
 
 
 def ack_alert(root: Path, key: str) -> bool:
@@ -451,6 +472,30 @@ def rollback(root: Path, ref: str) -> str:
     with opened(root) as ws:
         moved = registry.rollback(ws, ref.partition("@")[0], registry.PRODUCTION, "from the TUI")
         return f"{moved.model}@production is back on @{moved.to_version}"
+
+
+def kill_question(root: Path, run_id: str) -> tuple[str, list[str], bool]:
+    """The question `x` asks about a run; InvalidInput for a run that is not running."""
+    with opened(root) as ws:
+        runs.reap_lost(ws)  # a run whose process died is lost, not killable
+        info = runs.get(ws, run_id)
+    if info.status not in ("running", "queued"):
+        raise InvalidInput(f"run {info.name} is {info.status}: only a running run can be killed")
+    return (
+        f"Kill run {info.name} ({short_id(info.id)})?",
+        [
+            f"{info.status} since {short_time(info.started_at)}" if info.started_at else info.status,
+            f"command {' '.join(info.command)}",
+        ],
+        True,
+    )
+
+
+def kill(root: Path, run_id: str) -> tuple[str, bool]:
+    """What `wb runs kill` does: SIGTERM, then the run is recorded as killed."""
+    with opened(root) as ws:
+        command_runs.kill(ws, run_id)
+        return f"killed run {runs.get(ws, run_id).name}", True
 
 
 def compare_text(root: Path, run_ids: list[str], width: int) -> str:
