@@ -76,6 +76,11 @@ promotion_margin = 0.01
 # first (3 = the drop and the two before it).
 window = "latest"
 
+[compute]
+# The Dask cluster that `wb train` runs a sweep's runs on, e.g. "tcp://10.0.0.5:8786" (needs
+# `pip install "wb-workbench[dask]"`); "" trains on this machine. `--cluster` overrides it.
+cluster = ""
+
 [bundles]
 # `wb import` refuses a bundle whose objects come to more than this many megabytes expanded
 # (a compressed bundle can unpack to far more than its file's size).
@@ -224,6 +229,11 @@ class RetrainSettings:
 
 
 @dataclass(frozen=True)
+class ComputeSettings:
+    cluster: str  # a Dask scheduler's address; "" for this machine
+
+
+@dataclass(frozen=True)
 class BundleSettings:
     max_expanded_mb: int
 
@@ -238,6 +248,7 @@ class Config:
     tui: TuiSettings
     registry: RegistrySettings
     retrain: RetrainSettings
+    compute: ComputeSettings
     bundles: BundleSettings
 
     @classmethod
@@ -302,6 +313,8 @@ def _check(path: Path, given: dict[str, Any], known: dict[str, Any], where: tupl
         else:
             rule = RULES.get(where[0], {}).get(key) if len(where) == 1 else None
             problem = rule and rule.problem(value)
+            if rule is None and isinstance(known[key], str) and not isinstance(value, str):
+                problem = f"must be a string, not {shown(value)}"  # compute.cluster
             if problem:
                 raise InvalidInput(f"{path}: {name} {problem}")
 
