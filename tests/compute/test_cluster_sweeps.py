@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -17,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.e2e.conftest import DROPS, new_workspace, popen_wb, run_wb
+from tests.e2e.test_progress import on_terminal
 from workbench.cli.main import app
 from workbench.core.experiments import dask_executor
 
@@ -79,6 +81,15 @@ def test_a_sweep_on_the_cluster_lands_the_same_runs_as_two_local_jobs(tmp_path, 
     shown = run_wb("runs", "show", on_cluster[0]["id"], "--json", cwd=root).json()
     assert [a["kind"] for a in shown["artifacts"] if a["path"] == "model"] == ["model"]
     assert run_wb("fsck", "--json", cwd=root).json()["ok"] is True
+
+
+def test_on_a_terminal_the_sweep_shows_runs_done_running_failed_and_the_best(tmp_path, cluster):
+    root = new_workspace(tmp_path, sales=True)
+    screen = on_terminal(*SWEEP, "--cluster", cluster.scheduler_address, cwd=root)
+    assert screen.returncode == 0, screen.stderr
+    # As many running as the cluster has threads, then fewer as the last ones end.
+    assert "runs 0/3 · 2 running · 0 failed" in screen.drawn, screen.drawn
+    assert re.search(r"runs 3/3 · 0 running · 0 failed · best rmse \d+\.\d+", screen.drawn), screen.drawn
 
 
 @pytest.mark.parametrize("allowed_failures", [0, 1])
@@ -168,7 +179,6 @@ def test_the_cluster_of_the_workspace_config_is_used(wb, tmp_path, monkeypatch):
 
 def test_without_dask_the_cluster_option_says_how_to_install_it(wb, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` fails
-    monkeypatch.delitem(sys.modules, "workbench.core.experiments.dask_executor")
     result = wb(*SWEEP, "--cluster", "tcp://127.0.0.1:8786", code=2)
     assert 'pip install "wb-workbench[dask]"' in result.stderr
     assert json.loads(wb("runs", "list", "--json").stdout) == []

@@ -13,7 +13,8 @@ A worker that dies: Dask gives its task to another worker (up to the scheduler's
 `distributed.scheduler.allowed-failures`, 3 by default), and wb says so; when Dask gives up on
 it, the run is `lost` and the batch goes on.
 
-Imported only when a cluster is used: `dask[distributed]` is the optional extra `[dask]`.
+`dask[distributed]` is the optional extra `[dask]`, imported only once a cluster is asked for
+(it pulls in click, among others).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
-
-import distributed
 
 from ..errors import Caution, InvalidInput
 from ..names import short_id
@@ -34,11 +33,14 @@ from .executor import BatchInterrupted, TrialOutcome
 if TYPE_CHECKING:
     from types import TracebackType
 
+    import distributed
+
     from .tracking import Run
 
 CONNECT_TIMEOUT_S = 5.0  # to reach the scheduler, and for it to have a worker
 TOPIC = "wb.train"  # where each task says, as it starts, which run it trains
 LOST = "its worker died while training it, and Dask gave up on it"
+INSTALL = 'pip install "wb-workbench[dask]"'
 
 
 class DaskExecutor:
@@ -51,6 +53,12 @@ class DaskExecutor:
     def connect(cls, address: str) -> DaskExecutor:
         """A client of the scheduler at `address` (tcp://HOST:8786) with a worker to train on;
         an unreachable or empty cluster is one sentence (exit 2), within CONNECT_TIMEOUT_S."""
+        try:
+            import distributed
+        except ImportError:
+            raise InvalidInput(
+                f"training on a Dask cluster ({address}) needs Dask, which is not installed: {INSTALL}"
+            ) from None
         try:
             client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, ValueError, TypeError) as exc:  # refused, timed out, not an address
@@ -86,6 +94,8 @@ class DaskExecutor:
     ) -> list[TrialOutcome]:
         """As BatchExecutor says, except that the cluster's threads, not `jobs`, set how many
         train at once."""
+        import distributed
+
         prepared = self._arranged(ws, specs)
         shared = {
             key: self.client.scatter(data, broadcast=True, hash=False)
@@ -157,9 +167,11 @@ def _data_key(spec: training.TrainSpec) -> tuple[str, int]:
 def _record(run: Run, spec: training.TrainSpec, future: distributed.Future, starts: int) -> TrialOutcome:
     """End the run with what its task handed back: finished with it recorded, failed with the
     task's error, or lost when its worker died and Dask gave up."""
+    from distributed import KilledWorker
+
     try:
         fitted = future.result()
-    except distributed.KilledWorker:
+    except KilledWorker:
         run.end("lost", error=LOST)
         return TrialOutcome(run.id, spec, LOST)
     except Exception as exc:
@@ -180,7 +192,9 @@ def _record(run: Run, spec: training.TrainSpec, future: distributed.Future, star
 
 def _fit_on_worker(loaded: training.TrainingData, spec: training.TrainSpec, run_id: str) -> training.Fitted:
     """The task: say which run starts (a second start of it is a retry), and fit it."""
-    distributed.get_worker().log_event(TOPIC, run_id)
+    from distributed import get_worker
+
+    get_worker().log_event(TOPIC, run_id)
     return training.fit_frame(loaded, spec)
 
 

@@ -10,21 +10,17 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import InvalidInput
 from ..names import check_name
 from ..storage.workspace import Workspace
 from . import training
+from .dask_executor import DaskExecutor
 from .executor import BatchInterrupted, TrialOutcome
 from .local_executor import LocalExecutor
-
-if TYPE_CHECKING:
-    from .dask_executor import DaskExecutor
-
-INSTALL_DASK = 'pip install "wb-workbench[dask]"'
 
 
 def parse_value(text: str) -> Any:
@@ -64,7 +60,8 @@ def run_grid(
 
     `on_progress(stage, done, total)` hears the stages: "loading" the data, "checking" the
     runs (done of total checked), then each run's own stages (`training.train`'s) when they
-    run in this process, or "training" once when they run through the executor."""
+    run in this process, or "training" when they run through an executor (with how many
+    are running, from one that counts them: the cluster's)."""
     if experiment is not None:
         check_name(experiment, "experiment")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -73,7 +70,7 @@ def run_grid(
     for spec in specs:
         training.check_request(spec)
     address = ws.config.compute.cluster if cluster is None else cluster
-    with _connect(address) if address else nullcontext() as on_cluster:
+    with DaskExecutor.connect(address) if address else nullcontext() as on_cluster:
         if on_progress:
             on_progress("loading", None, None)
         loaded = training.load(ws, base.data, base.window)
@@ -94,17 +91,6 @@ def run_grid(
             on_done=on_done,
             on_progress=on_progress,
         )
-
-
-def _connect(address: str) -> AbstractContextManager[DaskExecutor]:
-    """The Dask cluster at `address`, imported only now (an optional extra)."""
-    try:
-        from .dask_executor import DaskExecutor
-    except ImportError:
-        raise InvalidInput(
-            f"training on a Dask cluster ({address}) needs Dask, which is not installed: {INSTALL_DASK}"
-        ) from None
-    return DaskExecutor.connect(address)
 
 
 def _run_here(
