@@ -5,9 +5,10 @@ The workstation stays the only writer of its workspace. It reads each dataset a 
 and sends it to the cluster once (scattered to every worker); a task fits one run on it with
 training's own code and hands back the fitted model's bytes, its metrics and learning curve
 (`training.Fitted`), touching no workspace; this process records each as it arrives, checking
-the model's hash, and ends the run. A run is created, running, when its task is submitted, and
-no more tasks are out than the cluster has threads: a run that says running is being trained,
-and one interrupted leaves no queue behind. This process keeps the runs' heartbeats meanwhile.
+the model's hash, and ends the run. Every task is submitted at once (Dask's scheduler hands
+them to free threads, with no round trip here in between); each says when it starts, and its
+run is made then, running: a run that says running is being trained, and Ctrl-C leaves no
+queue of runs behind. This process keeps the runs' heartbeats meanwhile.
 
 A worker that dies: Dask gives its task to another worker (up to the scheduler's
 `distributed.scheduler.allowed-failures`, 3 by default), and wb says so; when Dask gives up on
@@ -19,9 +20,12 @@ it, the run is `lost` and the batch goes on.
 
 from __future__ import annotations
 
+import threading
+import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from queue import SimpleQueue
 from typing import TYPE_CHECKING
 
 from ..errors import Caution, InvalidInput
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
     from .tracking import Run
 
 CONNECT_TIMEOUT_S = 5.0  # to reach the scheduler, and for it to have a worker
-TOPIC = "wb.train"  # where each task says, as it starts, which run it trains
+TOPIC = "wb.train"  # where each task says, as it starts, its key
 LOST = "its worker died while training it, and Dask gave up on it"
 INSTALL = 'pip install "wb-workbench[dask]"'
 
@@ -93,61 +97,30 @@ class DaskExecutor:
         on_progress: training.OnProgress | None = None,
     ) -> list[TrialOutcome]:
         """As BatchExecutor says, except that the cluster's threads, not `jobs`, set how many
-        train at once."""
-        import distributed
-
+        train at once: every task is submitted at once, and Dask's scheduler hands them out."""
         prepared = self._arranged(ws, specs)
         shared = {
             key: self.client.scatter(data, broadcast=True, hash=False)
             for key, data in {_data_key(p.spec): p.data for p in prepared}.items()
         }
-        slots = max(1, sum(self.client.nthreads().values()))
-        starts: Counter[str] = Counter()  # tasks started, by run: more than one is a retry
-        self.client.subscribe_topic(TOPIC, lambda event: starts.update([event[1]]))
-        waiting = list(reversed(prepared))
-        out: dict[distributed.Future, tuple[Run, training.TrainSpec]] = {}  # tasks out
-        arrivals = distributed.as_completed(loop=self.client.loop)
-        outcomes: list[TrialOutcome] = []
-
-        def tell(outcome: TrialOutcome) -> None:
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
-
-        def submit() -> None:
-            """Fill the cluster's free threads, a new running run for each task."""
-            while waiting and len(out) < slots:
-                p = waiting.pop()
-                try:
-                    run = training.open_run(ws, p, experiment=experiment, tags=dict(tags))
-                except Exception as exc:
-                    tell(TrialOutcome(None, p.spec, training.reason(exc)))
-                    continue
-                future = self.client.submit(
-                    _fit_on_worker, shared[_data_key(p.spec)], p.spec, run.id, key=f"wb-train-{run.id}"
-                )
-                out[future] = run, p.spec
-                arrivals.add(future)
-            if on_progress:
-                on_progress("training", len(out), None)
-
+        batch = _Batch(ws, experiment, dict(tags), on_done, on_progress)
+        self.client.subscribe_topic(TOPIC, batch.heard)
         try:
-            submit()
-            for future in arrivals:
-                run, spec = out.pop(future)
-                submit()  # before recording this one: keep the workers busy
-                tell(_record(run, spec, future, starts[run.id]))
-                if on_progress:
-                    on_progress("training", len(out), None)
+            for p in prepared:
+                key = f"wb-train-{uuid.uuid4().hex}"
+                batch.add(
+                    key,
+                    p,
+                    self.client.submit(_fit_on_worker, shared[_data_key(p.spec)], p.spec, key, key=key),
+                )
+            batch.follow()
         except KeyboardInterrupt:
-            self.client.cancel(list(out))
-            for run, _ in out.values():
-                run.end("killed", error="interrupted")
-            raise BatchInterrupted([run.id for run, _ in out.values()]) from None
+            self.client.cancel(list(batch.out.values()))
+            raise BatchInterrupted(batch.kill()) from None
         finally:
             self.client.unsubscribe_topic(TOPIC)
             self.client.cancel(list(shared.values()))  # the data leaves the workers' memory
-        return outcomes
+        return batch.outcomes
 
     def _arranged(self, ws: Workspace, specs: Sequence[training.TrainSpec]) -> list[training.Prepared]:
         """Each spec arranged on its data, each dataset (and window) read once."""
@@ -158,6 +131,90 @@ class DaskExecutor:
                 if _data_key(spec) not in loaded:
                     loaded[_data_key(spec)] = training.load(ws, spec.data, spec.window)
         return [training.arrange(spec, loaded[_data_key(spec)]) for spec in specs]
+
+
+class _Batch:
+    """A batch's tasks as this process follows them: a task's run is made (running) when the
+    task says it has started, and ended when its result or error arrives. Dask's threads set
+    `heard` and the futures' callbacks; all the recording is done in the caller's thread."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        experiment: str | None,
+        tags: dict[str, str],
+        on_done: Callable[[TrialOutcome], None] | None,
+        on_progress: training.OnProgress | None,
+    ) -> None:
+        self.ws, self.experiment, self.tags = ws, experiment, tags
+        self.on_done, self.on_progress = on_done, on_progress
+        self.out: dict[str, distributed.Future] = {}  # by task key: the tasks not yet ended
+        self.prepared: dict[str, training.Prepared] = {}
+        self.runs: dict[str, Run] = {}  # the runs of the tasks out that have started
+        self.starts: Counter[str] = Counter()  # more than one start of a task is a retry
+        self.started: SimpleQueue[str] = SimpleQueue()
+        self.wake = threading.Event()
+        self.outcomes: list[TrialOutcome] = []
+
+    def add(self, key: str, p: training.Prepared, future: distributed.Future) -> None:
+        self.prepared[key], self.out[key] = p, future
+        future.add_done_callback(lambda _: self.wake.set())
+
+    def heard(self, event: tuple[float, str]) -> None:
+        """A task's start (`_fit_on_worker`), on TOPIC."""
+        self.started.put(event[1])
+        self.wake.set()
+
+    def follow(self) -> None:
+        """Until every task has ended: make the runs of tasks that start, end those that end."""
+        self._progress()
+        while self.out:
+            self.wake.wait()
+            self.wake.clear()  # before looking: what happens from now on wakes the next round
+            while not self.started.empty():
+                key = self.started.get()
+                self.starts[key] += 1
+                self._run_of(key)
+            for key in [k for k, future in self.out.items() if future.done()]:
+                self._end(key)
+            self._progress()
+
+    def kill(self) -> list[str]:
+        """End the runs of the tasks out as killed (their tasks cancelled); their ids."""
+        for run in self.runs.values():
+            run.end("killed", error="interrupted")
+        return [run.id for run in self.runs.values()]
+
+    def _run_of(self, key: str) -> Run | None:
+        """The run of a task out, made now if it has none yet; None if it could not be made
+        (an outcome, and its task cancelled) or the task has ended."""
+        if key in self.runs or key not in self.out:
+            return self.runs.get(key)
+        p = self.prepared[key]
+        try:
+            self.runs[key] = training.open_run(self.ws, p, experiment=self.experiment, tags=self.tags)
+        except Exception as exc:
+            self.out.pop(key).cancel()
+            self._tell(TrialOutcome(None, p.spec, training.reason(exc)))
+            return None
+        return self.runs[key]
+
+    def _end(self, key: str) -> None:
+        run = self._run_of(key)  # a task whose start was not heard gets its run now
+        if run is None:
+            return
+        future = self.out.pop(key)
+        del self.runs[key]
+        self._tell(_record(run, self.prepared[key].spec, future, self.starts[key]))
+
+    def _tell(self, outcome: TrialOutcome) -> None:
+        self.outcomes.append(outcome)
+        if self.on_done:
+            self.on_done(outcome)
+
+    def _progress(self) -> None:
+        if self.on_progress:
+            self.on_progress("training", len(self.runs), None)
 
 
 def _data_key(spec: training.TrainSpec) -> tuple[str, int]:
@@ -190,11 +247,11 @@ def _record(run: Run, spec: training.TrainSpec, future: distributed.Future, star
     return TrialOutcome(run.id, spec)
 
 
-def _fit_on_worker(loaded: training.TrainingData, spec: training.TrainSpec, run_id: str) -> training.Fitted:
-    """The task: say which run starts (a second start of it is a retry), and fit it."""
+def _fit_on_worker(loaded: training.TrainingData, spec: training.TrainSpec, key: str) -> training.Fitted:
+    """The task: say that it starts (a second start of it is a retry), and fit."""
     from distributed import get_worker
 
-    get_worker().log_event(TOPIC, run_id)
+    get_worker().log_event(TOPIC, key)
     return training.fit_frame(loaded, spec)
 
 
