@@ -1,15 +1,18 @@
-"""Drift detection quality on constructed data whose answers are known.
+"""Drift detection quality on constructed data whose answers are known, with the p-value gate on
+numbers before (a chi-square on the reference's decile bins) and after (Kolmogorov-Smirnov
+against its quantile sketch), in one run.
 
-    python bench/drift_detection.py [--rows 50000] [--seeds 20] [--features 30]
+    python bench/drift_detection.py [--rows 200 1000 50000] [--shift-seeds 10] [--seeds 20] [--features 30]
 
 Not a timing benchmark: it measures what `wb drift check` flags. A seeded reference of N rows
 (a normal `x`, a lognormal `amount`, Poisson `visits`, categorical `shop` and `channel`, and a
 `segment` column) is profiled with `workbench.core.data.profile.compute`, exactly as `wb data add`
 stores it; a current sample of the same size, from the same generator with another seed, gets
-one injected shift of increasing size, and `workbench.core.monitoring.drift.compare` (what
-`wb drift check` runs) says whether the shifted feature is flagged:
+one injected shift of increasing size, and `workbench.core.monitoring.statistics.compare` (what
+`wb drift check` runs) says whether the shifted feature is flagged, for --shift-seeds draws of
+both sides (the cells count them):
 
-- mean shift of x by 0.05, 0.1, 0.2, 0.5 reference sds;
+- mean shift of x by 0.05, 0.1, 0.2, 0.25, 0.5 reference sds;
 - scale change of x (about its mean) by x1.1, x1.25, x1.5, x2;
 - a new category in `shop` on 1 %, 5 %, 10 %, 25 % of the rows;
 - missing values: 5 %, 10 %, 20 %, 30 % of x set to null (the rest unchanged);
@@ -20,9 +23,13 @@ Then the false-alarm rate: random splits of one table of 2N rows and 30 mixed fe
 lognormal, counts, low-cardinality ints, categoricals of 3 to 50 levels), for 20 seeds, each
 compared half against half; every flagged feature there is a false alarm.
 
-The RESULT line states the false alarms (target 0) and how many of the shifts of practical size
-were caught (mean >= 0.2 sd, scale >= x1.5, new category >= 5 %, missing >= 10 %; target all).
-Exit status 0 when both targets are met, 1 otherwise.
+"before" swaps the numeric p-value back to the chi-square on decile bins that wb used until
+0.2.0 (`statistics._numeric_p`, for this run only); everything else is the same code.
+
+The RESULT line states, per size, the false alarms and the shifts caught before and after.
+Targets: no more false alarms after than before at any size, no fewer shifts caught, and at the
+largest size no false alarm and every shift of practical size (mean >= 0.2 sd, scale >= x1.5,
+new category >= 5 %, missing >= 10 %) caught in every draw. Exit status 0 when all are met.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -40,7 +48,7 @@ from _common import table
 
 from workbench.core import config
 from workbench.core.data import profile
-from workbench.core.monitoring import drift
+from workbench.core.monitoring import statistics
 
 # The defaults a fresh workspace's config.toml has.
 SETTINGS = config.DEFAULT.drift
@@ -88,7 +96,7 @@ class Shift:
 
 def shifts(rows: int) -> list[Shift]:
     out = [Shift("none", 0, "-", "x", False, lambda df: df)]
-    for k in (0.05, 0.1, 0.2, 0.5):
+    for k in (0.05, 0.1, 0.2, 0.25, 0.5):
         out.append(
             Shift(
                 "mean shift",
@@ -180,98 +188,136 @@ def mixed_table(rows: int, seed: int, n_features: int) -> pl.DataFrame:
     return pl.DataFrame(cols)
 
 
-def false_alarms(rows: int, seeds: int, n_features: int) -> tuple[int, int, int, float]:
-    """(flagged features, features compared, dataset drifts, largest score / threshold)."""
-    flagged = compared = dataset = 0
-    worst = 0.0
+def chi_square_on_deciles(rcol: dict, ccol: dict) -> tuple[float, str, str]:
+    """The numeric p-value before: a chi-square test on the reference's decile bins."""
+    return statistics._chi2_p([rcol["drift_bins"]["counts"], ccol["counts_in"][0]]), "chi2", ""
+
+
+GATES: dict[str, Callable[[dict, dict], tuple[float, str, str]]] = {
+    "before": chi_square_on_deciles,
+    "after": statistics._numeric_p,
+}
+
+
+def check(gate: str, ref_profile: dict, current: pl.DataFrame) -> Any:
+    """`statistics.compare` with the numeric p-value of `gate`."""
+    statistics._numeric_p = GATES[gate]
+    try:
+        return statistics.compare(ref_profile, current, SETTINGS)
+    finally:
+        statistics._numeric_p = GATES["after"]
+
+
+def caught(rows: int, draws: int) -> list[dict[str, int]]:
+    """Per shift, per gate: in how many of `draws` draws the shifted feature was flagged."""
+    found = [dict.fromkeys(GATES, 0) for _ in shifts(rows)]
+    for draw in range(draws):
+        profiles: dict[float, dict] = {}
+        for i, shift in enumerate(shifts(rows)):
+            if shift.segment_share not in profiles:
+                profiles[shift.segment_share] = profile.compute(
+                    sample(rows, 1 + 2 * draw, shift.segment_share)
+                )
+            current = shift.apply(sample(rows, 2 + 2 * draw, shift.segment_share))
+            for gate in GATES:
+                report = check(gate, profiles[shift.segment_share], current)
+                found[i][gate] += next(f for f in report.features if f.name == shift.feature).drifted
+    return found
+
+
+def false_alarms(rows: int, seeds: int, n_features: int) -> dict[str, tuple[int, int, int]]:
+    """Per gate: (flagged features, features compared, dataset drifts)."""
+    out = dict.fromkeys(GATES, (0, 0, 0))
     for seed in range(seeds):
         df = mixed_table(2 * rows, 1_000 + seed, n_features)
         mask = some_rows(df.height, 0.5, 2_000 + seed)
-        report = drift.compare(profile.compute(df.filter(mask)), df.filter(~mask), SETTINGS)
-        flagged += sum(f["drifted"] for f in report["features"])
-        compared += len(report["features"])
-        dataset += report["dataset_drift"]
-        worst = max([worst, *(f["score"] / f["threshold"] for f in report["features"])])
-    return flagged, compared, dataset, worst
+        ref_profile, current = profile.compute(df.filter(mask)), df.filter(~mask)
+        for gate in GATES:
+            report = check(gate, ref_profile, current)
+            flagged, compared, dataset = out[gate]
+            out[gate] = (
+                flagged + sum(f.drifted for f in report.features),
+                compared + len(report.features),
+                dataset + report.dataset_drift,
+            )
+    return out
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rows", type=int, default=50_000, help="rows of reference and of current")
+    p.add_argument(
+        "--rows", type=int, nargs="+", default=[200, 1_000, 50_000], help="rows of reference and of current"
+    )
+    p.add_argument("--shift-seeds", type=int, default=10, help="draws of each shift")
     p.add_argument("--seeds", type=int, default=20, help="random splits for the false alarms")
     p.add_argument("--features", type=int, default=30, help="features in each random split")
     args = p.parse_args()
-    rows = args.rows
+    sizes = sorted(args.rows)
     start = time.perf_counter()
 
     print(
-        f"drift detection: reference and current of {rows:,} rows each; thresholds: numeric "
-        f"{SETTINGS.numeric_threshold:g} sd (Wasserstein), categorical "
+        f"drift detection: reference and current of {', '.join(f'{n:,}' for n in sizes)} rows each; "
+        f"thresholds: numeric {SETTINGS.numeric_threshold:g} sd (Wasserstein), categorical "
         f"{SETTINGS.categorical_threshold:g} (Jensen-Shannon), missing share "
-        f"{SETTINGS.missing_share_threshold:g}; chi-square gate at FDR "
-        f"{SETTINGS.false_discovery_rate:g}\n"
+        f"{SETTINGS.missing_share_threshold:g}; p-value gate at FDR {SETTINGS.false_discovery_rate:g}, "
+        "numbers by chi-square on deciles (before) or KS on the sketch (after)\n"
     )
-    lines = []
-    caught = practical = 0
-    missed: list[str] = []
-    profiles: dict[float, dict] = {}
-    for shift in shifts(rows):
-        if shift.segment_share not in profiles:
-            profiles[shift.segment_share] = profile.compute(sample(rows, 1, shift.segment_share))
-        current = shift.apply(sample(rows, 2, shift.segment_share))
-        report = drift.compare(profiles[shift.segment_share], current, SETTINGS)
-        f = next(f for f in report["features"] if f["name"] == shift.feature)
-        others = [g["name"] for g in report["features"] if g["drifted"] and g["name"] != f["name"]]
-        if shift.practical:
-            practical += 1
-            caught += f["drifted"]
-            if not f["drifted"]:
-                missed.append(f"{shift.kind} {shift.label}")
-        lines.append(
-            (
-                shift.kind,
-                shift.label,
-                shift.feature,
-                "yes" if shift.practical else "",
-                "YES" if f["drifted"] else "no",
-                f["test"],
-                f"{f['score']:.3f}",
-                f"{f['threshold']:g}",
-                f"{f['p_value']:.2g}",
-                ", ".join(others) or "-",
-            )
-        )
+    found = {n: caught(n, args.shift_seeds) for n in sizes}
+    alarms = {n: false_alarms(n, args.seeds, args.features) for n in sizes}
+    listed = shifts(sizes[0])
+    print(f"shifts caught, of {args.shift_seeds} draws:")
     print(
         table(
+            ["shift", "size", "feature", "practical"] + [f"{n:,} {g}" for n in sizes for g in GATES],
             [
-                "shift",
-                "size",
-                "feature",
-                "practical",
-                "flagged",
-                "test",
-                "score",
-                "threshold",
-                "p-value",
-                "also flagged",
+                (
+                    s.kind,
+                    s.label,
+                    s.feature,
+                    "yes" if s.practical else "",
+                    *(str(found[n][i][g]) for n in sizes for g in GATES),
+                )
+                for i, s in enumerate(listed)
             ],
-            lines,
         )
     )
-
-    flagged, compared, dataset, worst = false_alarms(rows, args.seeds, args.features)
+    print(f"\nfalse alarms on unshifted random splits ({args.seeds} seeds x {args.features} features):")
     print(
-        f"\nunshifted random splits ({args.seeds} seeds x {args.features} features, "
-        f"{rows:,} rows a side): {flagged} of {compared} features flagged, {dataset} of "
-        f"{args.seeds} checks dataset drift; largest score / threshold {worst:.2f}"
+        table(
+            ["rows a side", "features flagged before", "after", "dataset drift before", "after"],
+            [
+                (
+                    f"{n:,}",
+                    f"{alarms[n]['before'][0]} of {alarms[n]['before'][1]}",
+                    f"{alarms[n]['after'][0]} of {alarms[n]['after'][1]}",
+                    f"{alarms[n]['before'][2]} of {args.seeds}",
+                    f"{alarms[n]['after'][2]} of {args.seeds}",
+                )
+                for n in sizes
+            ],
+        )
     )
-    if missed:
-        print("missed shifts of practical size: " + "; ".join(missed))
     print(f"({time.perf_counter() - start:.1f} s)")
-    ok = flagged == 0 and dataset == 0 and caught == practical
+
+    ok = True
+    parts = []
+    for n in sizes:
+        hits = {
+            g: sum(f[g] for f, s in zip(found[n], listed, strict=True) if s.kind != "none") for g in GATES
+        }
+        fa = {g: alarms[n][g][0] + alarms[n][g][2] for g in GATES}
+        ok &= fa["after"] <= fa["before"] and hits["after"] >= hits["before"]
+        parts.append(
+            f"rows={n} false_alarms={alarms[n]['before'][0]}->{alarms[n]['after'][0]} "
+            f"caught={hits['before']}->{hits['after']}"
+        )
+    largest = sizes[-1]
+    practical = [f["after"] for f, s in zip(found[largest], listed, strict=True) if s.practical]
+    ok &= alarms[largest]["after"][0] == alarms[largest]["after"][2] == 0
+    ok &= all(k == args.shift_seeds for k in practical)
     print(
-        f"RESULT false_alarms={flagged}/{compared} target=0 practical_caught={caught}/"
-        f"{practical} target=all {'PASS' if ok else 'FAIL'}"
+        f"RESULT {'; '.join(parts)}; at {largest:,} rows practical_caught_after="
+        f"{sum(practical)}/{len(practical) * args.shift_seeds} target=all {'PASS' if ok else 'FAIL'}"
     )
     return 0 if ok else 1
 

@@ -44,7 +44,7 @@ import polars as pl
 from _common import MIB, parser, scratch, table, timed, wb_command
 
 from workbench.core.data import datasets, profile, tabular
-from workbench.core.monitoring import drift
+from workbench.core.monitoring import drift, statistics
 from workbench.core.storage.workspace import Workspace
 
 TARGET_SPEEDUP = 50.0
@@ -223,12 +223,12 @@ def breakdown(ws: Workspace) -> dict[str, float]:
     del data
     profile.compute(df)
     t3 = time.perf_counter()
-    drift.compare(ref_profile, df, settings)
+    statistics.compare(ref_profile, df, settings)
     t4 = time.perf_counter()
     out["read + verify the stored bytes"] = t1 - t0
     out["parse them (Parquet)"] = t2 - t1
     out["profile.compute(current)"] = t3 - t2
-    out["drift.compare (profiles again, then compares)"] = t4 - t3
+    out["statistics.compare (profiles again, then compares)"] = t4 - t3
     del df
     gc.collect()
     return out
@@ -303,7 +303,7 @@ def main() -> int:
                 print(f"  Evidently: run {evidently['run_s']:.1f} s", flush=True)
         wb_best = {k: min(r[k] for r in rounds) for k in ("version", "file")}
         report = drift.list_reports(ws, limit=1)[0]
-        wb_drifted = report["drifted"]
+        wb_drifted = report.drifted
         ws.close()
 
         # Peak memory, each in a fresh process.
@@ -347,8 +347,8 @@ def main() -> int:
         print("\nwhere wb's check from the version goes (best of the rounds):")
         best = {k: min(p[k] for p in pieces) for k in pieces[0]}
         print(table(["piece", "s"], [[k, f"{v:.2f}"] for k, v in best.items()]))
-        beyond = best["drift.compare (profiles again, then compares)"] - best["profile.compute(current)"]
-        print(f"(drift.compare beyond its profile.compute: about {beyond:.2f} s)")
+        beyond = best["statistics.compare (profiles again, then compares)"] - best["profile.compute(current)"]
+        print(f"(statistics.compare beyond its profile.compute: about {beyond:.2f} s)")
 
     print("\npeak memory (max RSS of a fresh process):")
     mem_rows = [

@@ -80,7 +80,7 @@ def build(root: Path, versions: int, moves: int) -> dict[str, float]:
     for i in range(moves):
         if i % 6 in (0, 3):  # a third: the next version through the production gates
             production += 1
-            result = registry.promote(ws, f"demand@{production}", "production")
+            result = registry.promote(ws, f"demand@{production}", "production", data="sales@1")
             assert result.promoted, result.gates
             kinds["promote production"] += 1
         elif i % 6 == 5 and production > 1:  # a sixth: roll production back
@@ -146,11 +146,11 @@ def main() -> int:
         ws = Workspace(root)
         listed = registry.list_models(ws)
         shown = registry.show(ws, "demand")
-        [demand] = [m for m in listed if m["name"] == "demand"]
+        [demand] = [m for m in listed if m.name == "demand"]
         print(
-            f"{len(listed)} models, {sum(m['versions'] for m in listed)} versions; demand: "
-            f"{demand['versions']} versions, aliases {demand['aliases']}, "
-            f"{len(shown['alias_history'])} alias events"
+            f"{len(listed)} models, {sum(m.versions for m in listed)} versions; demand: "
+            f"{demand.versions} versions, aliases {demand.aliases}, "
+            f"{len(shown.alias_history or ())} alias events"
         )
 
         api = {

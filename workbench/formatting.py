@@ -43,6 +43,15 @@ def fmt_num(value: float | int | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def fmt_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
 # A version's last contract check, in `wb data log` and the TUI's datasets.
 VALID_TEXT = {None: "not checked", True: "yes", False: "NO"}
 

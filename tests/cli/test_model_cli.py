@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 
 import numpy as np
 import polars as pl
@@ -433,6 +434,46 @@ def test_predict_refuses_an_unsupported_output(wb, demand, tmp_path):
     sales_frame(10).write_csv(tmp_path / "new.csv")
     result = wb("predict", "demand@1", tmp_path / "new.csv", "-o", tmp_path / "scored.xlsx", code=2)
     assert ".csv or .parquet" in result.stderr and not (tmp_path / "scored.xlsx").exists()
+
+
+# -- export and import -----------------------------------------------------------------------
+def test_export_and_import_say_what_they_did(wb, demand, tmp_path):
+    bundle = tmp_path / "demand.wbm"
+    exported = as_json(wb("model", "export", "demand@1", "-o", bundle, "--with-data", "--json"))
+    assert exported == {
+        "model": "demand@1",
+        "file": str(bundle),
+        "objects": exported["objects"],
+        "with_data": True,
+        "with_contract": False,
+    }
+    assert exported["objects"] >= 2  # the model and the dataset, with the run's own files
+    again = wb("model", "export", "demand@2", "-o", tmp_path / "two.wbm").stdout
+    assert again.startswith(f"exported demand@2 to {tmp_path / 'two.wbm'} (")
+    elsewhere = tmp_path / "elsewhere"
+    wb("init", elsewhere)
+    imported = as_json(wb("-w", elsewhere, "import", bundle, "--json"))
+    run_id = as_json(wb("model", "show", "demand@1", "--json"))["run_id"]
+    assert imported == {
+        "model": "demand@1",
+        "run": run_id,
+        "dataset": "sales",
+        "objects": exported["objects"],
+        "already_present": False,
+        "contract": {"dataset": None, "imported": False, "note": "the bundle carries no contract"},
+    }
+    assert as_json(wb("-w", elsewhere, "import", bundle, "--json")) == {
+        "model": "demand@1",
+        "run": run_id,
+        "dataset": "sales",
+        "objects": 0,
+        "already_present": True,
+    }
+    said = wb("-w", elsewhere, "import", bundle).stdout
+    assert said == "nothing to import: this workspace already has it as demand@1\n"
+    second = as_json(wb("model", "show", "demand@2", "--json"))["run_id"]
+    said = wb("-w", elsewhere, "import", tmp_path / "two.wbm").stdout
+    assert re.fullmatch(rf"imported demand@2 \(run {second[:12]}, \d+ objects verified\)\n", said)
 
 
 # -- train --register -------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def _state(ws):
 
 def test_round_trip_into_a_second_workspace(ws, other, bundle):
     result = bundles.import_bundle(other, bundle)
-    assert result["model"] == "demand@1"
+    assert result.model == "demand@1"
     mv = registry.resolve(other, "demand@1")
     original = registry.resolve(ws, "demand@1")
     assert (mv.artifact_hash, mv.run_id, mv.dataset_hash) == (
@@ -166,7 +166,11 @@ def test_the_contract_travels_and_is_set_where_the_dataset_has_none(ws, other, b
 
     path, text = _with_contract(ws, tmp_path)
     result = bundles.import_bundle(other, path)
-    assert result["contract"] == {"dataset": "sales", "imported": True, "note": "set the contract of sales"}
+    assert result.to_dict()["contract"] == {
+        "dataset": "sales",
+        "imported": True,
+        "note": "set the contract of sales",
+    }
     assert contracts.get_text(other, "sales") == text
 
 
@@ -181,7 +185,7 @@ def test_a_contract_already_here_is_kept(ws, other, bundle, tmp_path):
     )
     other.conn.commit()
     result = bundles.import_bundle(other, path)
-    assert not result["contract"]["imported"] and "kept" in result["contract"]["note"]
+    assert not result.contract.imported and "kept" in result.contract.note
     assert contracts.get_text(other, "sales") == mine
 
 

@@ -68,7 +68,7 @@ def test_an_alias_that_reads_as_something_else_is_refused(three, alias, why):
 def test_untag_removes_the_alias_not_the_version(three):
     ws = three
     datasets.tag(ws, "sales@2", "reference")
-    assert datasets.untag(ws, "sales", "reference").ref == "sales@2"
+    assert datasets.untag(ws, "sales", "reference").version.ref == "sales@2"
     assert datasets.resolve(ws, "sales@2").tags == ()
     with pytest.raises(NotFound, match="has no alias 'reference'; `wb data tag REF ALIAS`"):
         datasets.resolve(ws, "sales@reference")

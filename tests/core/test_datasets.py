@@ -134,14 +134,14 @@ def test_diff_reports_columns_rows_and_shifts(ws, tmp_path):
     datasets.add(ws, a, "d")
     datasets.add(ws, b, "d")
     d = datasets.diff(ws, "d@1", "d@2")
-    assert d["rows"] == {"a": 3, "b": 4, "delta": 1}
-    assert d["added"] == [{"name": "color", "dtype": "String"}]
-    assert d["removed"] == [{"name": "kind", "dtype": "String"}]
-    assert d["retyped"] == []
-    price = next(s for s in d["shifts"] if s["column"] == "price")
+    assert d.rows == {"a": 3, "b": 4, "delta": 1}
+    assert d.added == [{"name": "color", "dtype": "String"}]
+    assert d.removed == [{"name": "kind", "dtype": "String"}]
+    assert d.retyped == []
+    price = next(s for s in d.shifts if s["column"] == "price")
     assert price["mean"]["a"] == 2.0 and price["mean"]["b"] == 25.5
     assert price["mean"]["std_units"] == pytest.approx(23.5)
-    json.dumps(d)  # plain data, ready for --json
+    json.dumps(d.to_dict())  # plain data, ready for --json
 
 
 def test_a_retyped_column_is_reported(ws, tmp_path):
@@ -151,7 +151,7 @@ def test_a_retyped_column_is_reported(ws, tmp_path):
     b.write_text("code\nA1\nB2\n")
     datasets.add(ws, a, "d")
     datasets.add(ws, b, "d")
-    assert datasets.diff(ws, "d@1", "d@2")["retyped"] == [{"name": "code", "from": "Int64", "to": "String"}]
+    assert datasets.diff(ws, "d@1", "d@2").retyped == [{"name": "code", "from": "Int64", "to": "String"}]
 
 
 def test_a_late_value_of_another_type_is_still_read(ws, tmp_path):

@@ -27,7 +27,7 @@ from workbench.core import config
 from workbench.core.data import datasets
 from workbench.core.errors import InvalidInput
 from workbench.core.experiments import training
-from workbench.core.models import bundles, model_io, registry
+from workbench.core.models import bundles, gates, registry
 from workbench.core.storage.hashing import hash_bytes
 from workbench.core.storage.workspace import Workspace
 
@@ -252,7 +252,7 @@ def test_the_expanded_size_cap_is_the_users_to_set(exported, other, tmp_path):
     other.config = dataclasses.replace(settings, bundles=config.BundleSettings(max_expanded_mb=0))
     refused(other, path, r"more than the 0 MB that \[bundles\] max_expanded_mb allows")
     other.config = settings
-    assert bundles.import_bundle(other, path)["model"] == "demand@1"  # gzip is fine
+    assert bundles.import_bundle(other, path).model == "demand@1"  # gzip is fine
 
 
 def test_an_imported_dataset_is_profiled_here_not_taken_from_the_manifest(exported, other, tmp_path):
@@ -271,8 +271,8 @@ def test_a_model_that_does_not_load_safely_fails_the_production_gate(ws):
     run_id = training.train(ws, training.TrainSpec(data="sales@1", target="units_sold", model="linear"))
     mv = registry.register(ws, run_id, "demand")
     pickled, _ = ws.store.put_bytes(pickle.dumps([1]))
-    gate = model_io.load_gate(ws.store, pickled, mv.artifact_meta)
-    assert gate["name"] == "loads_safely" and not gate["passed"]
-    assert "not a skops file" in gate["detail"]
-    good = model_io.load_gate(ws.store, mv.artifact_hash, mv.artifact_meta)
-    assert good["passed"], good
+    gate = gates.loads_safely(ws.store, pickled, mv.artifact_meta)
+    assert gate.name == "loads_safely" and not gate.passed
+    assert "not a skops file" in gate.detail
+    good = gates.loads_safely(ws.store, mv.artifact_hash, mv.artifact_meta)
+    assert good.passed, good

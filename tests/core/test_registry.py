@@ -19,7 +19,9 @@ from workbench.core.data import datasets
 from workbench.core.errors import IntegrityError, InvalidInput, NotFound
 from workbench.core.experiments import runs, training
 from workbench.core.experiments.executor import ENV_RUN_ID
-from workbench.core.models import prediction, registry
+from workbench.core.models import evaluation, prediction, registry
+from workbench.core.models.gates import Gate
+from workbench.core.models.records import Promotion, PromotionPreview
 
 INPUTS = [
     {"name": "date", "dtype": "Date"},
@@ -94,12 +96,12 @@ def good_and_bad(ws, sales, tmp_path) -> tuple[str, str]:
 
 
 def target_of(ws, name: str, alias: str = "production") -> int | None:
-    aliases = {m["name"]: m["aliases"] for m in registry.list_models(ws)}[name]
+    aliases = {m.name: m.aliases for m in registry.list_models(ws)}[name]
     return aliases.get(alias)
 
 
-def gate(result: registry.Promotion, name: str) -> dict:
-    [found] = [g for g in result.gates if g["name"] == name]
+def gate(result: Promotion | PromotionPreview, name: str) -> Gate:
+    [found] = [g for g in result.gates if g.name == name]
     return found
 
 
@@ -152,20 +154,21 @@ def test_versions_count_up_and_show_has_the_lineage(ws, tmp_path):
     assert registry.register(ws, run_id, "other").version == 1  # numbered per model
 
     version = datasets.resolve(ws, ref)
-    info = registry.show(ws, "demand@1")
-    assert (info["name"], info["version"], info["run_id"]) == ("demand", 1, run_id)
-    assert (info["dataset"], info["dataset_hash"]) == (ref, version.hash)
+    detail = registry.show(ws, "demand@1")
+    info = detail.version
+    assert (info.name, info.version, info.run_id) == ("demand", 1, run_id)
+    assert (info.dataset, info.dataset_hash) == (ref, version.hash)
     [model] = [a for a in runs.get(ws, run_id).artifacts if a.kind == "model"]
-    assert info["artifact_hash"] == model.hash
-    assert info["metrics"]["rmse"] == pytest.approx(runs.get(ws, run_id).metrics["rmse"])
-    assert info["schema"] == INPUTS  # the input columns, without the target
-    assert info["aliases"] == [] and info["task"] == "regression" and info["target"] == "units"
-    lineage = info["lineage"]
-    assert lineage["run"]["id"] == run_id and lineage["run"]["name"]
-    assert lineage["params"]["model"] == "linear" and lineage["params"]["alpha"] == 0.5
-    assert lineage["inputs"] == [{"dataset": "sales", "version": 1, "hash": version.hash}]
-    assert lineage["git_commit"] == head
-    assert "alias_history" not in info  # only for a bare name
+    assert info.artifact_hash == model.hash
+    assert info.metrics["rmse"] == pytest.approx(runs.get(ws, run_id).metrics["rmse"])
+    assert info.schema == INPUTS  # the input columns, without the target
+    assert info.aliases == [] and info.task == "regression" and info.target == "units"
+    lineage = detail.lineage
+    assert lineage.run_id == run_id and lineage.run_name
+    assert lineage.params["model"] == "linear" and lineage.params["alpha"] == 0.5
+    assert [i.to_dict() for i in lineage.inputs] == [{"dataset": "sales", "version": 1, "hash": version.hash}]
+    assert lineage.git_commit == head
+    assert "alias_history" not in detail.to_dict()  # only for a bare name
     kinds = [e["kind"] for e in wb_log(ws)]
     assert kinds.count("model.register") == 3
 
@@ -199,7 +202,7 @@ def test_a_registered_run_cannot_be_removed(ws, sales):
     with pytest.raises(InvalidInput, match="demand@1"):
         runs.remove(ws, run_id)
     assert runs.get(ws, run_id).status == "finished"
-    assert registry.show(ws, "demand@1")["run_id"] == run_id
+    assert registry.show(ws, "demand@1").version.run_id == run_id
 
 
 # -- references -------------------------------------------------------------------------------
@@ -234,20 +237,20 @@ def test_unknown_references_say_what_was_looked_for(ws, good_and_bad, ref, words
 def test_the_first_promotion_passes_and_a_worse_challenger_is_refused(ws, good_and_bad):
     first = registry.promote(ws, "demand@1", "production")
     assert first.promoted and not first.forced
-    assert {g["name"] for g in first.gates} == {"artifact_hash", "schema", "loads_safely", "performance"}
-    assert all(g["passed"] for g in first.gates)
+    assert {g.name for g in first.gates} == {"artifact_hash", "schema", "loads_safely", "performance"}
+    assert all(g.passed for g in first.gates)
     assert target_of(ws, "demand") == 1
 
     refused = registry.promote(ws, "demand@2", "production")
     assert refused.promoted is False
     perf = gate(refused, "performance")
-    assert perf["passed"] is False
-    scores = registry.evaluate(ws, "demand@2", "sales@2", against="demand@1")["overall"]
-    shown = numbers_in(perf["detail"])
-    assert "rmse on sales@2" in perf["detail"]  # the week neither has seen
-    assert close_to_one_of(scores["demand@2"]["rmse"], shown), perf["detail"]
-    assert close_to_one_of(scores["demand@1"]["rmse"], shown), perf["detail"]
-    assert gate(refused, "artifact_hash")["passed"] and gate(refused, "schema")["passed"]
+    assert perf.passed is False
+    scores = evaluation.evaluate(ws, "demand@2", "sales@2", against="demand@1").overall
+    shown = numbers_in(perf.detail)
+    assert "rmse on sales@2" in perf.detail  # the week neither has seen
+    assert close_to_one_of(scores["demand@2"]["rmse"], shown), perf.detail
+    assert close_to_one_of(scores["demand@1"]["rmse"], shown), perf.detail
+    assert gate(refused, "artifact_hash").passed and gate(refused, "schema").passed
     # Nothing moved: the alias, its history and the audit log are as they were.
     assert target_of(ws, "demand") == 1
     assert len(registry.alias_history(ws, "demand")) == 1
@@ -262,12 +265,12 @@ def test_a_better_or_equal_challenger_passes(ws, sales, tmp_path):
     add_frame(ws, tmp_path, sales_frame(seed=5), "sales")
     assert registry.promote(ws, "demand@1", "production").promoted
     better = registry.promote(ws, "demand@2", "production")
-    assert better.promoted and gate(better, "performance")["passed"]
+    assert better.promoted and gate(better, "performance").passed
     equal = registry.promote(ws, "demand@3", "production")  # the same model: not worse
     assert equal.promoted and not equal.forced
     assert target_of(ws, "demand") == 3
     history = registry.alias_history(ws, "demand")
-    assert [(h["from_version"], h["to_version"], h["action"]) for h in history] == [
+    assert [(h.from_version, h.to_version, h.action) for h in history] == [
         (None, 1, "promote"),
         (1, 2, "promote"),
         (2, 3, "promote"),
@@ -282,7 +285,7 @@ def test_a_classifier_is_gated_on_roc_auc(ws, tmp_path):
     assert registry.promote(ws, "churn@1", "production").promoted
     refused = registry.promote(ws, "churn@2", "production")
     assert refused.promoted is False
-    assert "roc_auc" in gate(refused, "performance")["detail"]
+    assert "roc_auc" in gate(refused, "performance").detail
     assert target_of(ws, "churn") == 1
 
 
@@ -294,16 +297,16 @@ def test_force_needs_a_reason_and_is_recorded_with_it(ws, good_and_bad):
     assert target_of(ws, "demand") == 1
     forced = registry.promote(ws, "demand@2", "production", force=True, reason="hotfix for the north stores")
     assert forced.promoted and forced.forced
-    assert gate(forced, "performance")["passed"] is False  # the gates are still reported
+    assert gate(forced, "performance").passed is False  # the gates are still reported
     assert target_of(ws, "demand") == 2
     last = registry.alias_history(ws, "demand")[-1]
-    assert (last["from_version"], last["to_version"], last["forced"], last["reason"]) == (
+    assert (last.from_version, last.to_version, last.forced, last.reason) == (
         1,
         2,
         True,
         "hotfix for the north stores",
     )
-    assert last["user"] == getpass.getuser()
+    assert last.user == getpass.getuser()
     event = wb_log(ws)[0]
     assert event["kind"] == "model.promote" and "hotfix for the north stores" in event["message"]
 
@@ -315,7 +318,7 @@ def test_promoting_the_version_already_there_changes_nothing_and_says_so(ws, goo
         registry.promote(ws, "demand@1", "production"),
         registry.promote(ws, "demand@production", "Production", force=True, reason="again"),
     ):
-        assert (again.promoted, again.already, again.forced, again.gates) == (False, True, False, [])
+        assert (again.promoted, again.already, again.forced, again.gates) == (False, True, False, ())
         assert again.message == "demand@1 is already demand@production; nothing to do"
         assert again.to_dict()["already"] is True
     assert len(registry.alias_history(ws, "demand")) == 1
@@ -326,7 +329,7 @@ def test_promoting_the_version_already_there_changes_nothing_and_says_so(ws, goo
 def test_an_alias_that_reads_as_a_version_or_is_no_name_is_refused(ws, good_and_bad, alias):
     with pytest.raises(InvalidInput):
         registry.promote(ws, "demand@1", alias)
-    assert registry.list_models(ws)[0]["aliases"] == {}
+    assert registry.list_models(ws)[0].aliases == {}
 
 
 def contract_text(columns: dict[str, str]) -> str:
@@ -359,10 +362,10 @@ def test_the_schema_gate_checks_the_inputs_against_the_datasets_contract(
     contracts.set_contract(ws, "sales", contract_text(columns), "test.toml")
     result = registry.promote(ws, "demand@1", "production")
     schema = gate(result, "schema")
-    assert schema["passed"] is passes and result.promoted is passes
-    assert "contract" in schema["detail"]
+    assert schema.passed is passes and result.promoted is passes
+    assert "contract" in schema.detail
     if named:
-        assert named in schema["detail"]
+        assert named in schema.detail
         assert target_of(ws, "demand") is None and registry.alias_history(ws, "demand") == []
 
 
@@ -372,7 +375,7 @@ def test_a_tampered_model_fails_the_hash_gate_and_will_not_load(ws, good_and_bad
     result = registry.promote(ws, "demand@1", "production")
     assert result.promoted is False
     hash_gate = gate(result, "artifact_hash")
-    assert hash_gate["passed"] is False and mv.artifact_hash[:12] in hash_gate["detail"]
+    assert hash_gate.passed is False and mv.artifact_hash[:12] in hash_gate.detail
     assert target_of(ws, "demand") is None
     with pytest.raises(IntegrityError):
         registry.load(ws, mv)
@@ -390,14 +393,14 @@ def test_a_tampered_challenger_is_refused_by_its_gates_not_by_a_crash(ws, good_a
     tamper(ws, registry.resolve(ws, "demand@2").artifact_hash)
     result = registry.promote(ws, "demand@2", "production")
     assert result.promoted is False
-    assert gate(result, "artifact_hash")["passed"] is False
+    assert gate(result, "artifact_hash").passed is False
     assert target_of(ws, "demand") == 1
 
 
 def test_other_aliases_skip_the_performance_and_schema_gates_but_not_the_hash(ws, good_and_bad):
     registry.promote(ws, "demand@1", "production")
     staged = registry.promote(ws, "demand@2", "staging")  # worse than production: no matter
-    assert staged.promoted and [g["name"] for g in staged.gates] == ["artifact_hash"]
+    assert staged.promoted and [g.name for g in staged.gates] == ["artifact_hash"]
     assert list_aliases(ws) == {"production": 1, "staging": 2}
 
     third = registry.register(ws, registry.resolve(ws, "demand@1").run_id, "demand")
@@ -406,12 +409,12 @@ def test_other_aliases_skip_the_performance_and_schema_gates_but_not_the_hash(ws
     tamper(ws, fourth.artifact_hash)
     assert third.artifact_hash != fourth.artifact_hash
     refused = registry.promote(ws, "demand@4", "staging")
-    assert refused.promoted is False and gate(refused, "artifact_hash")["passed"] is False
+    assert refused.promoted is False and gate(refused, "artifact_hash").passed is False
     assert list_aliases(ws) == {"production": 1, "staging": 2}
 
 
 def list_aliases(ws, name: str = "demand") -> dict[str, int]:
-    return {m["name"]: m["aliases"] for m in registry.list_models(ws)}[name]
+    return {m.name: m.aliases for m in registry.list_models(ws)}[name]
 
 
 # -- rollback ---------------------------------------------------------------------------------
@@ -419,16 +422,16 @@ def test_rollback_returns_production_to_the_version_before(ws, good_and_bad):
     registry.promote(ws, "demand@1", "production")
     registry.promote(ws, "demand@2", "production", force=True, reason="try the baseline")
     moved = registry.rollback(ws, "demand")
-    assert (moved["from"], moved["to"]) == (2, 1)
+    assert (moved.from_version, moved.to_version) == (2, 1)
     assert target_of(ws, "demand") == 1
-    history = registry.show(ws, "demand")["alias_history"]
-    assert [(h["action"], h["from_version"], h["to_version"], h["forced"]) for h in history] == [
+    history = registry.show(ws, "demand").alias_history or ()
+    assert [(h.action, h.from_version, h.to_version, h.forced) for h in history] == [
         ("promote", None, 1, False),
         ("promote", 1, 2, True),
         ("rollback", 2, 1, False),
     ]
-    assert history[-1]["user"] == getpass.getuser()
-    assert history[-1]["alias"] == "production"
+    assert history[-1].user == getpass.getuser()
+    assert history[-1].alias == "production"
     assert wb_log(ws)[0]["kind"] == "model.rollback"
 
 
@@ -454,8 +457,8 @@ def test_each_rollback_undoes_one_more_promotion(ws, sales, tmp_path):
         registry.register(ws, run_id, "demand")
     for version in (1, 2, 3):
         registry.promote(ws, f"demand@{version}", "production")
-    assert registry.rollback(ws, "demand")["to"] == 2
-    assert registry.rollback(ws, "demand")["to"] == 1
+    assert registry.rollback(ws, "demand").to_version == 2
+    assert registry.rollback(ws, "demand").to_version == 1
     assert target_of(ws, "demand") == 1
     with pytest.raises(InvalidInput, match="no earlier version"):
         registry.rollback(ws, "demand")
@@ -466,11 +469,11 @@ def test_aliases_ignore_case(ws, good_and_bad):
     """`Production` is production: the same alias, through the same gates."""
     assert registry.promote(ws, "demand@1", "Production").alias == "production"
     refused = registry.promote(ws, "demand@2", "PRODUCTION")
-    assert refused.promoted is False and gate(refused, "performance")["passed"] is False
+    assert refused.promoted is False and gate(refused, "performance").passed is False
     assert list_aliases(ws) == {"production": 1}
     assert registry.resolve(ws, "demand@Production").version == 1
     registry.promote(ws, "demand@2", "production", force=True, reason="trial")
-    assert registry.rollback(ws, "demand", "Production")["to"] == 1
+    assert registry.rollback(ws, "demand", "Production").to_version == 1
 
 
 # -- listing ----------------------------------------------------------------------------------
@@ -480,7 +483,7 @@ def test_list_models_counts_versions_and_maps_aliases(ws, good_and_bad):
     registry.promote(ws, "demand@1", "production")
     registry.promote(ws, "demand@2", "staging")
     found = registry.list_models(ws)
-    assert [(m["name"], m["versions"], m["aliases"]) for m in found] == [
+    assert [(m.name, m.versions, m.aliases) for m in found] == [
         ("another", 1, {}),
         ("demand", 2, {"production": 1, "staging": 2}),
     ]
@@ -489,28 +492,26 @@ def test_list_models_counts_versions_and_maps_aliases(ws, good_and_bad):
 
 # -- evaluate ---------------------------------------------------------------------------------
 def test_evaluate_two_versions_overall_and_by_segment(ws, good_and_bad):
-    result = registry.evaluate(ws, "demand@1", "sales@1", against="demand@2", by="region")
-    assert result["models"] == ["demand@1", "demand@2"] and result["primary"] == "rmse"
-    overall = result["overall"]
+    result = evaluation.evaluate(ws, "demand@1", "sales@1", against="demand@2", by="region")
+    assert result.models == ("demand@1", "demand@2") and result.primary == "rmse"
+    overall = result.overall
     assert set(overall) == {"demand@1", "demand@2"}
     assert {"rmse", "mae", "r2"} <= set(overall["demand@1"])
     assert overall["demand@1"]["rmse"] < overall["demand@2"]["rmse"]
     df = sales_frame()
-    assert [s["segment"] for s in result["segments"]] == REGIONS
-    assert [s["rows"] for s in result["segments"]] == [
-        df.filter(pl.col("region") == r).height for r in REGIONS
-    ]
-    for segment in result["segments"]:
-        assert set(segment["metrics"]) == {"demand@1", "demand@2"}
-        assert all(m["rmse"] >= 0 for m in segment["metrics"].values())
-    alone = registry.evaluate(ws, "demand@1", "sales@1")
-    assert alone["overall"]["demand@1"]["rmse"] == pytest.approx(overall["demand@1"]["rmse"])
-    assert alone["segments"] == []
+    assert [s.value for s in result.segments] == REGIONS
+    assert [s.rows for s in result.segments] == [df.filter(pl.col("region") == r).height for r in REGIONS]
+    for segment in result.segments:
+        assert set(segment.scores) == {"demand@1", "demand@2"}
+        assert all(m["rmse"] >= 0 for m in segment.scores.values())
+    alone = evaluation.evaluate(ws, "demand@1", "sales@1")
+    assert alone.overall["demand@1"]["rmse"] == pytest.approx(overall["demand@1"]["rmse"])
+    assert alone.segments == ()
 
 
 def test_evaluate_by_an_unknown_column_is_an_error(ws, good_and_bad):
     with pytest.raises(InvalidInput, match="'nope'"):
-        registry.evaluate(ws, "demand@1", "sales@1", against="demand@2", by="nope")
+        evaluation.evaluate(ws, "demand@1", "sales@1", against="demand@2", by="nope")
 
 
 # -- predict ----------------------------------------------------------------------------------
@@ -520,7 +521,7 @@ def test_predict_writes_the_input_columns_plus_predictions(ws, good_and_bad, tmp
     new = sales_frame(50, seed=7).drop("units")
     new.write_csv(source)
     result = prediction.predict(ws, "demand@1", source, dest)
-    assert (result["model"], result["rows"]) == ("demand@1", 50)
+    assert (result.model, result.rows) == ("demand@1", 50)
     out = pl.read_csv(dest, try_parse_dates=True) if suffix == ".csv" else pl.read_parquet(dest)
     assert out.columns == [*new.columns, "prediction"]
     assert out.drop("prediction").equals(new)
@@ -576,7 +577,7 @@ def test_predict_with_an_alias(ws, good_and_bad, tmp_path):
     registry.promote(ws, "demand@1", "production")
     source, dest = tmp_path / "new.csv", tmp_path / "scored.csv"
     sales_frame(10).write_csv(source)  # an extra column (the target) is carried along
-    assert prediction.predict(ws, "demand@production", source, dest)["model"] == "demand@1"
+    assert prediction.predict(ws, "demand@production", source, dest).model == "demand@1"
     assert pl.read_csv(dest).columns[-2:] == ["units", "prediction"]
 
 
@@ -617,7 +618,7 @@ def test_the_gate_judges_on_data_the_candidate_has_not_seen(ws, sales, tmp_path)
     registry.register(ws, train(ws, data="sales@2"), "demand")
     # demand@2 has seen every version of sales: no default, and a sentence saying what to do.
     blind = registry.promote(ws, "demand@2", "production")
-    assert not blind.promoted and gate(blind, "performance")["detail"] == (
+    assert not blind.promoted and gate(blind, "performance").detail == (
         "not measured: demand@2 was trained on sales@2, and no newer version of sales exists "
         "to judge it on; pass --data with data it has not seen"
     )
@@ -628,13 +629,9 @@ def test_the_gate_judges_on_data_the_candidate_has_not_seen(ws, sales, tmp_path)
     # A newer week is the default, and a fair test.
     add_frame(ws, tmp_path, sales_frame(seed=2), "sales")
     preview = registry.preview_promotion(ws, "demand@2", "production")
-    assert preview["caution"] == "" and "on sales@3" in gate_of(preview, "performance")
+    assert "on sales@3" in gate(preview, "performance").detail
     fair = registry.promote(ws, "demand@2", "production")
-    assert fair.caution == "" and "on sales@3" in gate(fair, "performance")["detail"]
-
-
-def gate_of(preview: dict, name: str) -> str:
-    return next(g["detail"] for g in preview["gates"] if g["name"] == name)
+    assert fair.caution == "" and "on sales@3" in gate(fair, "performance").detail
 
 
 def test_a_model_with_no_inputs_on_record_fails_the_schema_gate(ws, good_and_bad):
@@ -643,4 +640,4 @@ def test_a_model_with_no_inputs_on_record_fails_the_schema_gate(ws, good_and_bad
     ws.conn.commit()
     refused = registry.promote(ws, "demand@2", "production")
     assert not refused.promoted
-    assert gate(refused, "schema")["detail"].startswith("demand@2 records no inputs to check")
+    assert gate(refused, "schema").detail.startswith("demand@2 records no inputs to check")

@@ -15,7 +15,7 @@ def test_status_names_production_models_and_running_watchers(ws, small_csv, tmp_
     run_id = training.train(ws, training.TrainSpec(data="shop@1", target="units", model="baseline"))
     registry.register(ws, run_id, "demand")
     before = status.summary(ws)
-    assert before["models"] == 1 and before["production"] == {} and before["watchers"] == []
+    assert before.models == 1 and before.production == {} and before.watchers == ()
     registry.promote(ws, "demand@1", "production")
     folder = tmp_path / "in"
     folder.mkdir()
@@ -23,8 +23,8 @@ def test_status_names_production_models_and_running_watchers(ws, small_csv, tmp_
     watcher._register()  # what a running `wb watch` has done
     try:
         now = status.summary(ws)
-        assert now["production"] == {"demand": 1}
-        assert [(w["dir"], w["dataset"]) for w in now["watchers"]] == [(str(folder.resolve()), "shop")]
+        assert now.production == {"demand": 1}
+        assert [(w.dir, w.dataset) for w in now.watchers] == [(str(folder.resolve()), "shop")]
     finally:
         watcher._unregister()
-    assert status.summary(ws)["watchers"] == []
+    assert status.summary(ws).watchers == ()

@@ -312,7 +312,7 @@ def test_reproducing_a_training_run_gives_identical_metrics(ws, data):
     result = comparison.reproduce(ws, original[:8])
     assert result.original == original and result.new_run != original
     assert result.deltas and set(result.deltas.values()) == {0.0}
-    assert result.to_dict()["identical"] is True
+    assert result.identical and result.to_dict()["identical"] is True
     again = runs.get(ws, result.new_run)
     assert (again.experiment, again.tags["reproduces"]) == ("repro", original)
     assert again.inputs == runs.get(ws, original).inputs
@@ -330,12 +330,12 @@ def test_compare_marks_the_best_of_each_metric(ws, data):
     good = training.train(ws, TrainSpec(data=data, target="y", model="linear"))
     bad = training.train(ws, TrainSpec(data=data, target="y", model="baseline"))
     result = comparison.compare(ws, [bad, good])
-    assert [r["id"] for r in result["runs"]] == [bad, good]
-    assert result["params_differ"]["model"] == ["baseline", "linear"]
-    assert result["params_same"]["target"] == "y"
-    rmse, r2 = result["metrics"]["rmse"], result["metrics"]["r2"]
-    assert rmse["values"][1] < rmse["values"][0] and rmse["best"] == [False, True]
-    assert r2["values"][1] > r2["values"][0] and r2["best"] == [False, True]
+    assert [r.id for r in result.runs] == [bad, good]
+    assert result.params_differ["model"] == ["baseline", "linear"]
+    assert result.params_same["target"] == "y"
+    rmse, r2 = result.metrics["rmse"], result.metrics["r2"]
+    assert rmse.values[1] < rmse.values[0] and rmse.best == (False, True)
+    assert r2.values[1] > r2.values[0] and r2.best == (False, True)
     with pytest.raises(InvalidInput, match="at least two"):
         comparison.compare(ws, [good])
     with pytest.raises(InvalidInput, match="named twice"):

@@ -17,7 +17,7 @@ from workbench.core.data import datasets
 from workbench.core.errors import IntegrityError, InvalidInput
 from workbench.core.experiments import runs
 from workbench.core.experiments.executor import ENV_RUN_ID
-from workbench.core.models import prediction, registry, scoring
+from workbench.core.models import evaluation, prediction, registry, scoring
 
 CATEGORICAL, NUMERIC = ["region"], ["x1", "x2"]
 
@@ -88,7 +88,7 @@ def test_a_pipeline_logged_with_an_input_example_registers_and_predicts_as_itsel
     prediction.predict(ws, "demand@1", tmp_path / "in.csv", tmp_path / "out.csv")
     got = pl.read_csv(tmp_path / "out.csv").get_column("prediction").to_numpy()
     assert np.allclose(got, model.predict(X))
-    scores = registry.evaluate(ws, "demand@1", "sales")["overall"]["demand@1"]
+    scores = evaluation.evaluate(ws, "demand@1", "sales").overall["demand@1"]
     assert scores["r2"] > 0.9
     assert np.allclose(wb.load_model("demand@1", workspace=ws.root).predict(X), model.predict(X))
 

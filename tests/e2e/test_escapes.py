@@ -83,7 +83,7 @@ def hostile(tmp_path_factory) -> dict[str, str]:
     try:
         run_id = training.train(ws, training.TrainSpec(data="hostile@1", target="units", model="baseline"))
         registry.register(ws, run_id, "demand")
-        report = drift.check(ws, "hostile@1", "hostile@2")["report_id"]
+        report = drift.check(ws, "hostile@1", "hostile@2").report_id
         # Last, so that `wb status`'s last event quotes it.
         registry.promote(ws, "demand@1", "staging", reason=REASON)
     finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -14,6 +14,9 @@ from ..formatting import VALID_TEXT, short_time, stat_text, visible
 from ..presenters import datasets as dataset_words
 from . import output
 from .context import JSON_OPTION, workspace
+
+if TYPE_CHECKING:  # imported by the commands that check data
+    from ..core.data import validation
 
 app = typer.Typer(help="Versioned datasets: add, list, log, show, diff, checkout, tag.", no_args_is_help=True)
 
@@ -40,21 +43,14 @@ def add(
         with output.progress_bar(f"adding {path.name}", _size_or_none(path)) as progress:
             result = datasets.add(ws, path, name, message, progress=progress, strict=strict)
     except ContractBroken as exc:
-        if as_json:
-            output.print_json(
-                {
-                    "name": name,
-                    "stored": False,
-                    "passed": False,
-                    "violations": [v.to_dict() for v in exc.violations],
-                }
-            )
-        else:
-            _print_violations(exc.violations)
+        output.emit(
+            datasets.Refusal(name, exc.violations), as_json, lambda r: _print_violations(r.violations)
+        )
         raise
-    if as_json:
-        output.print_json(result.to_dict())
-        return
+    output.emit(result, as_json, lambda result: _print_added(result, path))
+
+
+def _print_added(result: datasets.AddResult, path: Path) -> None:
     v = result.version
     if result.unchanged:
         output.line(f"{v.ref} unchanged: {path} has the same bytes as the latest version")
@@ -89,19 +85,16 @@ def _size_or_none(path: Path) -> int | None:
 @app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Every dataset with its latest version."""
-    found = datasets.list_datasets(workspace(ctx))
-    if as_json:
-        output.print_json(found)
-        return
+    output.emit(datasets.list_datasets(workspace(ctx)), as_json, _print_list)
+
+
+def _print_list(found: list[datasets.DatasetSummary]) -> None:
     if not found:
         output.line("No datasets yet: add one with `wb data add FILE --name NAME`.")
         return
     output.table(
         ["name", "versions", "latest", "rows", "updated"],
-        [
-            (d["name"], d["versions"], d["latest"], f"{d['rows']:,}", short_time(d["updated_at"]))
-            for d in found
-        ],
+        [(d.name, d.versions, d.latest, f"{d.rows:,}", short_time(d.updated_at)) for d in found],
         justify_right=("versions", "latest", "rows"),
     )
 
@@ -112,9 +105,10 @@ def log(
 ) -> None:
     """The versions of a dataset, oldest first."""
     versions = datasets.log(workspace(ctx), name)
-    if as_json:
-        output.print_json([v.summary() for v in versions])
-        return
+    output.emit([datasets.LoggedVersion(v) for v in versions], as_json, lambda _: _print_log(versions))
+
+
+def _print_log(versions: list[datasets.DatasetVersion]) -> None:
     output.table(
         ["version", "hash", "rows", "cols", "created", "valid", "tags", "message"],
         [
@@ -144,10 +138,14 @@ def show(
     from ..core.data import contracts
 
     ws = workspace(ctx)
-    v = datasets.resolve(ws, ref)
-    if as_json:
-        output.print_json(v.to_dict())
-        return
+    output.emit(
+        datasets.resolve(ws, ref),
+        as_json,
+        lambda v: _print_show(v, contracts.get_text(ws, v.name) is not None),
+    )
+
+
+def _print_show(v: datasets.DatasetVersion, has_contract: bool) -> None:
     output.line(
         f"{v.ref}  {v.format}  {output.fmt_bytes(v.size)}  {v.rows:,} rows x {v.columns} columns",
         style="bold",
@@ -158,7 +156,7 @@ def show(
         output.line(f"message  {v.message}")
     if v.tags:
         output.line(f"tags     {', '.join(f'{v.name}@{t}' for t in v.tags)}")
-    verdict = _verdict(v, contracts.get_text(ws, v.name) is not None)
+    verdict = _verdict(v, has_contract)
     if verdict:
         output.line(f"valid    {verdict}", style={True: "green", False: "red"}.get(v.valid))
     output.table(
@@ -204,10 +202,10 @@ def diff(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """What changed between two versions: columns, rows, and each column's statistics."""
-    d = datasets.diff(workspace(ctx), ref_a, ref_b)
-    if as_json:
-        output.print_json(d)
-        return
+    output.emit(datasets.diff(workspace(ctx), ref_a, ref_b), as_json, _print_diff)
+
+
+def _print_diff(d: datasets.DatasetDiff) -> None:
     first, *rest = dataset_words.diff_lines(d)
     output.line(first.text, style="bold")
     for note in rest:
@@ -250,10 +248,10 @@ def tag(
     """Give a version an alias: `wb data tag sales@1 reference` makes sales@reference, usable
     wherever a dataset reference is (and `wb watch` checks drops against NAME@reference).
     Tagging another version moves the alias."""
-    done = datasets.tag(workspace(ctx), ref, alias)
-    if as_json:
-        output.print_json(done.to_dict())
-        return
+    output.emit(datasets.tag(workspace(ctx), ref, alias), as_json, _print_tagging)
+
+
+def _print_tagging(done: datasets.Tagging) -> None:
     v = done.version
     if done.unchanged:
         output.line(f"{v.name}@{done.alias} is already {v.ref}")
@@ -271,11 +269,13 @@ def untag(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Remove a dataset alias; the version it pointed at stays."""
-    v = datasets.untag(workspace(ctx), name, alias)
-    if as_json:
-        output.print_json({"name": v.name, "alias": alias.lower(), "version": v.version, "removed": True})
-        return
-    output.line(f"removed {name}@{alias.lower()} (it pointed at {v.ref}, which stays)")
+    output.emit(
+        datasets.untag(workspace(ctx), name, alias),
+        as_json,
+        lambda done: output.line(
+            f"removed {name}@{done.alias} (it pointed at {done.version.ref}, which stays)"
+        ),
+    )
 
 
 @app.command("validate")
@@ -303,16 +303,18 @@ def validate(
     if every:
         _validate_all(ctx, target, contract, as_json)
         return
-    checked, violations = validation.check(workspace(ctx), target, contract)
-    if as_json:
-        output.print_json({"passed": not violations, "violations": [v.to_dict() for v in violations]})
-    elif violations:
-        output.line(f"{checked}: {plural(len(violations), 'contract violation')}", style="bold red")
-        _print_violations(violations)
-    else:
-        output.line(f"{checked} passes its contract", style="green")
-    if violations:
+    result = validation.ContractCheck(*validation.check(workspace(ctx), target, contract))
+    output.emit(result, as_json, _print_check)
+    if not result.passed:
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _print_check(result: validation.ContractCheck) -> None:
+    if result.passed:
+        output.line(f"{result.checked} passes its contract", style="green")
+        return
+    output.line(f"{result.checked}: {plural(len(result.violations), 'contract violation')}", style="bold red")
+    _print_violations(result.violations)
 
 
 def _validate_all(ctx: typer.Context, name: str, contract: str | None, as_json: bool) -> None:
@@ -328,36 +330,19 @@ def _validate_all(ctx: typer.Context, name: str, contract: str | None, as_json: 
             f"--all takes a dataset name, not {name!r}: `wb data validate --all {name.partition('@')[0]}`"
         )
     sweep = validation.check_unchecked(workspace(ctx), name)
-    if as_json:
-        output.print_json(
-            {
-                "passed": not sweep.broken,
-                "violations": [
-                    {**x.to_dict(), "version": v.version} for v, found in sweep.checked for x in found
-                ],
-                "versions": [
-                    {
-                        "version": v.version,
-                        "ref": v.ref,
-                        "passed": not found,
-                        "violations": [x.to_dict() for x in found],
-                    }
-                    for v, found in sweep.checked
-                ],
-                "already_checked": [v.version for v in sweep.already],
-                "recorded": sweep.recorded,
-            }
-        )
-    else:
-        for v, found in sweep.checked:
-            if found:
-                checks = ", ".join(dict.fromkeys(f"{x.column or '(table)'} {x.check}" for x in found))
-                output.line(f"{v.ref}: {plural(len(found), 'contract violation')} ({checks})", style="red")
-            else:
-                output.line(f"{v.ref} passes its contract", style="green")
-        output.line(_sweep_summary(sweep), style="bold")
+    output.emit(sweep, as_json, _print_sweep)
     if sweep.broken:
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _print_sweep(sweep: validation.Sweep) -> None:
+    for v, found in sweep.checked:
+        if found:
+            checks = ", ".join(dict.fromkeys(f"{x.column or '(table)'} {x.check}" for x in found))
+            output.line(f"{v.ref}: {plural(len(found), 'contract violation')} ({checks})", style="red")
+        else:
+            output.line(f"{v.ref} passes its contract", style="green")
+    output.line(_sweep_summary(sweep), style="bold")
 
 
 SHOW_BROKEN = 5  # versions checked before and broken that a summary names
@@ -447,11 +432,10 @@ def contract_show(
     ctx: typer.Context, name: str = typer.Argument(..., help="A dataset name."), as_json: bool = JSON_OPTION
 ) -> None:
     """Print a dataset's contract."""
-    from ..core.data import contracts, validation
+    from ..core.data import validation
 
-    ws = workspace(ctx)
-    if as_json:
-        output.print_json(validation.get(ws, name))
-        return
-    validation.get(ws, name)  # the same error as --json when there is none
-    typer.echo(visible(contracts.get_text(ws, name), lines=True), nl=False)
+    output.emit(
+        validation.attached(workspace(ctx), name),
+        as_json,
+        lambda contract: typer.echo(visible(contract.text, lines=True), nl=False),
+    )

@@ -41,11 +41,8 @@ def demo(
     except KeyboardInterrupt:
         output.error(f"interrupted; the unfinished demo workspace in {path} was removed")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    if as_json:
-        output.print_json(summary.to_dict())
-        return
-    _print_summary(summary, path)
-    if no_ui or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    output.emit(summary, as_json, lambda s: _print_summary(s, path))
+    if as_json or no_ui or not (sys.stdin.isatty() and sys.stdout.isatty()):
         return
     from ..tui.app import run  # textual: only when the UI opens
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.monitoring import drift as drift_core
+from ..core.monitoring.records import DriftReport, ReportSummary
 from ..formatting import short_time
 from ..presenters import drift as drift_words
 from . import output
@@ -41,16 +40,13 @@ def check(
     report = drift_core.check(
         workspace(ctx), reference, current, model=model, target=target, classifier=classifier
     )
-    if as_json:
-        output.print_json(report)
-    else:
-        _print_report(report)
-    if fail_on_drift and report["dataset_drift"]:
+    output.emit(report, as_json, _print_report)
+    if fail_on_drift and report.dataset_drift:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def _print_report(report: dict[str, Any]) -> None:
-    output.line(drift_words.verdict(report), style="bold red" if report["dataset_drift"] else "bold green")
+def _print_report(report: DriftReport) -> None:
+    output.line(drift_words.verdict(report), style="bold red" if report.dataset_drift else "bold green")
     output.table(
         list(drift_words.TEST_COLUMNS),
         drift_words.test_rows(report),
@@ -58,7 +54,7 @@ def _print_report(report: dict[str, Any]) -> None:
     )
     for note in drift_words.notes(report):
         output.line(note.text, style=output.NOTE_STYLES[note.level])
-    output.line(f"report {report['report_id'][:12]}", style="dim")
+    output.line(f"report {report.report_id[:12]}", style="dim")
 
 
 @app.command("list")
@@ -68,10 +64,10 @@ def list_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Stored drift reports, newest first."""
-    found = drift_core.list_reports(workspace(ctx), limit)
-    if as_json:
-        output.print_json(found)
-        return
+    output.emit(drift_core.list_reports(workspace(ctx), limit), as_json, _print_list)
+
+
+def _print_list(found: list[ReportSummary]) -> None:
     if not found:
         output.line("No drift reports yet: `wb drift check --reference REF --current REF|PATH`.")
         return
@@ -79,13 +75,13 @@ def list_(
         ["report", "time", "reference", "current", "drift", "share", "drifted"],
         [
             (
-                r["report_id"][:12],
-                short_time(r["created_at"]),
-                r["reference"],
-                r["current"],
-                "YES" if r["dataset_drift"] else "",
-                f"{r['drift_share']:.0%}",
-                ", ".join(r["drifted"]),
+                r.report_id[:12],
+                short_time(r.created_at),
+                r.reference,
+                r.current,
+                "YES" if r.dataset_drift else "",
+                f"{r.drift_share:.0%}",
+                ", ".join(r.drifted),
             )
             for r in found
         ],
@@ -99,8 +95,4 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """One stored drift report."""
-    found = drift_core.show(workspace(ctx), report)
-    if as_json:
-        output.print_json(found)
-    else:
-        _print_report(found)
+    output.emit(drift_core.show(workspace(ctx), report), as_json, _print_report)

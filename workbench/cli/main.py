@@ -19,6 +19,7 @@ from . import alerts, data, demo, drift, maintenance, model, output, runs, train
 from .context import Options
 from .context import workspace as context_workspace
 from .remote import app as remote_app
+from .remote import pull, push
 
 EXIT_CRASH = 70  # sysexits' EX_SOFTWARE: a bug in wb, not in the user's input
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for `git log | head`
@@ -219,6 +220,8 @@ app.add_typer(model.app, name="model")
 app.command("predict")(model.predict)
 app.command("import")(model.import_)
 app.add_typer(remote_app, name="remote")
+app.command("push")(push)
+app.command("pull")(pull)
 
 
 def main() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
-from ..core.models import registry
+from ..core.models import evaluation, registry
+from ..core.models.evaluation import Evaluation
+from ..core.models.records import ModelDetail, ModelSummary, Promotion
 from ..core.names import plural, short_id
 from ..formatting import fmt_num
 from ..presenters import models as model_words
@@ -48,19 +49,16 @@ def register(
 @app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Registered models with their aliases."""
-    found = registry.list_models(workspace(ctx))
-    if as_json:
-        output.print_json([{k: m[k] for k in ("name", "versions", "aliases")} for m in found])
-        return
+    output.emit(registry.list_models(workspace(ctx)), as_json, _models_table)
+
+
+def _models_table(found: list[ModelSummary]) -> None:
     if not found:
         output.line("No models yet: `wb model register RUN --name NAME` (or `wb train --register`).")
         return
     output.table(
         ["name", "versions", "latest", "aliases"],
-        [
-            (m["name"], m["versions"], m["latest"], ", ".join(f"{a}=@{v}" for a, v in m["aliases"].items()))
-            for m in found
-        ],
+        [(m.name, m.versions, m.latest, ", ".join(f"{a}=@{v}" for a, v in m.aliases.items())) for m in found],
         justify_right=("versions", "latest"),
     )
 
@@ -74,16 +72,17 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """A version with its lineage (a bare name: the latest, and the alias history)."""
-    info = registry.show(workspace(ctx), ref)
-    if as_json:
-        output.print_json(info)
-        return
-    output.line(model_words.title(info), style="bold")
-    output.pairs(model_words.facts(info))
-    output.table(["metric", "validation"], model_words.metric_rows(info), justify_right=("validation",))
-    output.table(["input", "type"], [(c["name"], c["dtype"]) for c in info["schema"]])
-    if info.get("alias_history"):
-        output.table(list(model_words.HISTORY_COLUMNS), model_words.history_rows(info["alias_history"]))
+    output.emit(registry.show(workspace(ctx), ref), as_json, _detail)
+
+
+def _detail(detail: ModelDetail) -> None:
+    mv = detail.version
+    output.line(model_words.title(mv), style="bold")
+    output.pairs(model_words.facts(detail))
+    output.table(["metric", "validation"], model_words.metric_rows(mv), justify_right=("validation",))
+    output.table(["input", "type"], [(c["name"], c["dtype"]) for c in mv.schema])
+    if detail.alias_history:
+        output.table(list(model_words.HISTORY_COLUMNS), model_words.history_rows(detail.alias_history))
 
 
 @app.command("promote")
@@ -121,28 +120,29 @@ def promote(
             "a promotion through the gates takes no reason"
         )
     result = registry.promote(workspace(ctx), ref, to, data=data, force=force, reason=reason or "")
-    if as_json:
-        output.print_json(result.to_dict())
-    else:
-        if result.gates:
-            output.table(
-                ["gate", "passed", "detail"],
-                [(g["name"], "yes" if g["passed"] else "NO", g["detail"]) for g in result.gates],
-            )
-        if result.caution:
-            output.line(f"note: {result.caution}", style="yellow")
-        style = (
-            "green"
-            if result.already
-            else "bold red"
-            if not result.promoted
-            else "yellow"
-            if result.forced
-            else "green"
-        )
-        output.line(result.message, style=style)
+    output.emit(result, as_json, _promotion)
     if not (result.promoted or result.already):
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _promotion(result: Promotion) -> None:
+    if result.gates:
+        output.table(
+            ["gate", "passed", "detail"],
+            [(g.name, "yes" if g.passed else "NO", g.detail) for g in result.gates],
+        )
+    if result.caution:
+        output.line(f"note: {result.caution}", style="yellow")
+    style = (
+        "green"
+        if result.already
+        else "bold red"
+        if not result.promoted
+        else "yellow"
+        if result.forced
+        else "green"
+    )
+    output.line(result.message, style=style)
 
 
 @app.command("rollback")
@@ -156,11 +156,13 @@ def rollback(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Move an alias back to the version it pointed at before."""
-    result = registry.rollback(workspace(ctx), name, alias, reason)
-    if as_json:
-        output.print_json(result)
-    else:
-        output.line(f"{name}@{alias} rolled back from @{result['from']} to @{result['to']}")
+    output.emit(
+        registry.rollback(workspace(ctx), name, alias, reason),
+        as_json,
+        lambda moved: output.line(
+            f"{name}@{alias} rolled back from @{moved.from_version} to @{moved.to_version}"
+        ),
+    )
 
 
 alias_app = typer.Typer(
@@ -190,14 +192,13 @@ def alias_rm(
     production is refused without --force --reason: removing it leaves predictions of
     NAME@production and the watcher without a model.
     """
-    result = registry.remove_alias(workspace(ctx), name, alias, force=force, reason=reason)
-    if as_json:
-        output.print_json(result)
-    else:
-        output.line(
-            f"removed the alias {name}@{result['alias']} (it pointed at "
-            f"{name}@{result['version']}, which stays)"
-        )
+    output.emit(
+        registry.remove_alias(workspace(ctx), name, alias, force=force, reason=reason),
+        as_json,
+        lambda removed: output.line(
+            f"removed the alias {name}@{removed.alias} (it pointed at {name}@{removed.version}, which stays)"
+        ),
+    )
 
 
 @app.command("evaluate")
@@ -214,35 +215,27 @@ def evaluate(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Metrics of a model (against another) on the same data, optionally per segment."""
-    result = registry.evaluate(workspace(ctx), ref, data, against, by)
-    if as_json:
-        output.print_json(result)
-        return
-    output.line(f"on {result['data']} ({result['target']})", style="bold")
-    _metrics_table("metric", result["models"], result["overall"])
-    if result["segments"]:
-        primary = result["primary"]
-        output.table(
-            [result["by"], "rows", *(f"{m} {primary}" for m in result["models"])],
-            [
-                (
-                    s["segment"],
-                    f"{s['rows']:,}",
-                    *(fmt_num(s["metrics"][m][primary]) for m in result["models"]),
-                )
-                for s in result["segments"]
-            ],
-            justify_right=("rows", *(f"{m} {primary}" for m in result["models"])),
-        )
+    output.emit(evaluation.evaluate(workspace(ctx), ref, data, against, by), as_json, _evaluation)
 
 
-def _metrics_table(label: str, models: list[str], scores: dict[str, dict[str, Any]]) -> None:
-    keys = list(next(iter(scores.values())))
+def _evaluation(result: Evaluation) -> None:
+    models = result.models
+    output.line(f"on {result.data} ({result.target})", style="bold")
     output.table(
-        [label, *models],
-        [(k, *(fmt_num(scores[m][k]) for m in models)) for k in keys],
-        justify_right=tuple(models),
+        ["metric", *models],
+        [(k, *(fmt_num(result.overall[m].get(k)) for m in models)) for k in result.metric_names],
+        justify_right=models,
     )
+    if result.segments:
+        columns = [f"{m} {result.primary}" for m in models]
+        output.table(
+            [result.by or "", "rows", *columns],
+            [
+                (s.value, f"{s.rows:,}", *(fmt_num(s.scores[m][result.primary]) for m in models))
+                for s in result.segments
+            ],
+            justify_right=("rows", *columns),
+        )
 
 
 def predict(
@@ -285,14 +278,13 @@ def predict(
                 )
             ),
         )
-    if as_json:
-        output.print_json(result)
-    else:
-        output.line(
-            f"wrote {result['rows']:,} prediction{'' if result['rows'] == 1 else 's'} of "
-            f"{result['model']} to "
-            f"{result['output']}"
-        )
+    output.emit(
+        result,
+        as_json,
+        lambda p: output.line(
+            f"wrote {p.rows:,} prediction{'' if p.rows == 1 else 's'} of {p.model} to {p.output}"
+        ),
+    )
 
 
 @app.command("export")
@@ -310,15 +302,14 @@ def export(
     """Write a model version, its run and lineage (and data) to one file for another machine."""
     from ..core.models import bundles
 
-    result = bundles.export(workspace(ctx), ref, out, with_data)
-    if as_json:
-        output.print_json(result)
-    else:
-        output.line(
-            f"exported {result['model']} to {result['file']} ("
-            f"{plural(result['objects'], 'object')}"
-            f"{', with its training data' if result['with_data'] else ''})"
-        )
+    output.emit(
+        bundles.export(workspace(ctx), ref, out, with_data),
+        as_json,
+        lambda r: output.line(
+            f"exported {r.model} to {r.file} ({plural(r.objects, 'object')}"
+            f"{', with its training data' if r.with_data else ''})"
+        ),
+    )
 
 
 def import_(
@@ -329,20 +320,16 @@ def import_(
     """Import a model bundle: every hash checked before anything is written."""
     from ..core.models import bundles
 
-    result = bundles.import_bundle(workspace(ctx), file)
-    if as_json:
-        output.print_json(result)
-    elif result["already_present"]:
-        output.line(f"nothing to import: this workspace already has it as {result['model']}")
-    else:
+    def human(result: bundles.ImportResult) -> None:
+        if result.already_present:
+            output.line(f"nothing to import: this workspace already has it as {result.model}")
+            return
         output.line(
-            f"imported {result['model']} (run {short_id(result['run'])}, "
-            f"{plural(result['objects'], 'object')} verified)"
+            f"imported {result.model} (run {short_id(result.run)}, "
+            f"{plural(result.objects, 'object')} verified)"
         )
-        if result["contract"]["dataset"]:
-            output.line(
-                result["contract"]["note"],
-                style=None
-                if result["contract"]["imported"] or "same" in result["contract"]["note"]
-                else "yellow",
-            )
+        contract = result.contract
+        if contract is not None and contract.dataset:
+            output.line(contract.note, style="yellow" if contract.differs else None)
+
+    output.emit(bundles.import_bundle(workspace(ctx), file), as_json, human)

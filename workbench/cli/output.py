@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..formatting import fmt_bytes as fmt_bytes  # re-exported: the commands call output.fmt_bytes
 from ..formatting import visible
 
 
@@ -151,15 +152,6 @@ def _fitting(columns: Sequence[str], widths: list[int], drop_first: Sequence[str
             break
         keep.remove(i)
     return keep
-
-
-def fmt_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 @contextmanager

@@ -1,11 +1,14 @@
-"""`wb remote add | list | remove`: the buckets and folders this workspace shares through."""
+"""`wb remote add | list | remove`: the buckets and folders this workspace shares through, and
+`wb push` / `wb pull`: what travels through them."""
 
 from __future__ import annotations
 
 import typer
 
-from ..core.remotes import settings
+from ..core.names import plural
+from ..core.remotes import settings, sync
 from ..core.remotes.settings import Remote
+from ..formatting import fmt_bytes
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -74,3 +77,51 @@ def remove(
             f"removed remote {remote.name} ({remote.url}); its contents are untouched"
         ),
     )
+
+
+REMOTE_ARGUMENT = typer.Argument(None, help="The remote (default: the default remote, or the only one).")
+DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Say what would travel; copy and write nothing.")
+
+
+def push(
+    ctx: typer.Context,
+    remote: str | None = REMOTE_ARGUMENT,
+    dry_run: bool = DRY_RUN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Upload to a remote what it lacks: the objects of dataset versions, and the records of
+    dataset versions and contracts."""
+    with output.progress_bar("pushing", None) as progress:
+        result = sync.push(workspace(ctx), remote, dry_run=dry_run, progress=progress)
+    output.emit(result, as_json, lambda r: _said(r, "push", "to", "already there"))
+
+
+def pull(
+    ctx: typer.Context,
+    remote: str | None = REMOTE_ARGUMENT,
+    dry_run: bool = DRY_RUN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Download from a remote what this workspace lacks, verified, and add the dataset versions
+    and contracts it brings (a version whose bytes are here already is not added again)."""
+    with output.progress_bar("pulling", None) as progress:
+        result = sync.pull(workspace(ctx), remote, dry_run=dry_run, progress=progress)
+    output.emit(result, as_json, lambda r: _said(r, "pull", "from", "already here"))
+    if result.conflicts:
+        raise typer.Exit(1)
+
+
+def _said(result: sync.SyncResult, verb: str, direction: str, had: str) -> None:
+    would = f"would {verb}" if result.dry_run else f"{verb}ed"
+    output.line(
+        f"{would} {plural(result.objects, 'object')} ({fmt_bytes(result.bytes)}) {direction} "
+        f"{result.remote}: {plural(result.records, 'record')}; {result.skipped} {had}"
+    )
+    if result.added:
+        output.line(f"added {', '.join(result.added)}")
+    for c in result.conflicts:
+        output.line(
+            f"conflict: the {c.kind} of {c.name} here ({c.local}) and on {result.remote} ({c.remote}) "
+            f"were both changed; kept this one (set the other with `wb data contract set {c.name} FILE`)",
+            style="yellow",
+        )

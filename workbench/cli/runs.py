@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -13,12 +13,16 @@ from ..core.errors import InvalidInput
 from ..core.experiments import command_runs
 from ..core.experiments import runs as runs_core
 from ..core.experiments.local_executor import LocalExecutor
-from ..core.experiments.records import RunRecord
+from ..core.experiments.records import RunRecord, RunSummary
 from ..core.metrics import BOOKKEEPING, PREFERRED
 from ..core.names import parse_tags, short_id
 from ..formatting import fmt_num, short_time, visible
+from ..presenters import runs as run_words
 from . import output
 from .context import JSON_OPTION, RUN_ARGUMENT, TAG_OPTION, workspace
+
+if TYPE_CHECKING:  # comparison is imported when a command needs it
+    from ..core.experiments.comparison import Comparison, History, Reproduction
 
 app = typer.Typer(
     help="Tracked runs: list, show, tag, artifacts, compare, reproduce, kill, rm.", no_args_is_help=True
@@ -100,16 +104,17 @@ def list_(
     ws = workspace(ctx)
     runs_core.reap_lost(ws)  # a run whose process died is listed as lost, not running
     found = runs_core.list_runs(ws, experiment=experiment, where=where, sort=sort, limit=limit or None)
-    if as_json:
-        output.print_json([r.to_dict() for r in found])
-        return
     if as_csv:
         _print_csv([r.to_dict() for r in found])
         return
+    output.emit(found, as_json, lambda found: _print_list(found, filtered=bool(where or experiment)))
+
+
+def _print_list(found: list[RunSummary], filtered: bool) -> None:
     if not found:
         output.line(
             "No runs match the filter."
-            if where or experiment
+            if filtered
             else "No runs yet. Start one with `wb train` or `wb run -- COMMAND`."
         )
         return
@@ -171,51 +176,24 @@ def show(ctx: typer.Context, run_ref: str = RUN_ARGUMENT, as_json: bool = JSON_O
     """Everything a run recorded."""
     ws = workspace(ctx)
     runs_core.reap_lost(ws)  # a run whose process died shows as lost, not running
-    info = runs_core.get(ws, run_ref)
-    if as_json:
-        output.print_json(info.to_dict())
-        return
-    _print_show(info)
+    output.emit(runs_core.get(ws, run_ref), as_json, _print_show)
 
 
 def _print_show(info: RunRecord) -> None:
-    output.line(f"run {info.id}  {info.name}", style="bold")
-    env = info.environment
-    rows = [
-        ("experiment", info.experiment),
-        ("status", info.status + (f" ({info.error})" if info.error else "")),
-        ("kind", info.kind + (f" / {info.model}" if info.model else "")),
-        ("started", short_time(info.started_at)),
-        ("duration", f"{info.duration_s:.2f} s" if info.duration_s is not None else ""),
-        ("command", " ".join(info.command)),
-        ("cwd", info.cwd),
-        ("host", f"{info.host} (pid {info.pid})"),
-        ("python", env.get("python", "")),
-        (
-            "git",
-            (env.get("git_commit") or "not a git checkout")
-            + (" (uncommitted changes)" if env.get("git_dirty") else ""),
-        ),
-        ("seed", "" if info.seed is None else info.seed),
-    ]
-    output.pairs(rows)
+    output.line(run_words.title(info), style="bold")
+    output.pairs(run_words.facts(info))
     if info.inputs:
-        output.table(["input", "hash"], [(i.ref, i.hash[:12]) for i in info.inputs])
+        output.table(["input", "hash"], run_words.input_rows(info))
     if info.params:
-        output.table(["param", "value"], sorted(info.params.items()))
+        output.table(["param", "value"], run_words.param_rows(info))
     if info.metrics:
         output.table(
-            ["metric", "value", "steps"],
-            [(k, fmt_num(v, 6), info.metric_steps.get(k, "")) for k, v in info.metrics.items()],
-            justify_right=("value", "steps"),
+            ["metric", "value", "steps"], run_words.metric_rows(info), justify_right=("value", "steps")
         )
     if info.tags:
-        output.table(["tag", "value"], sorted(info.tags.items()))
+        output.table(["tag", "value"], run_words.tag_rows(info))
     if info.artifacts:
-        output.table(
-            ["artifact", "kind", "size", "hash"],
-            [(a.path, a.kind, output.fmt_bytes(a.size), a.hash[:12]) for a in info.artifacts],
-        )
+        output.table(["artifact", "kind", "size", "hash"], run_words.artifact_rows(info))
 
 
 @app.command("artifacts")
@@ -233,45 +211,32 @@ def artifacts(
 ) -> None:
     """The files a run logged (its models included): list them, or fetch one with
     `--get PATH -o FILE`, its bytes verified against their hash."""
-    from ..core.errors import NotFound
+    from ..core.experiments import artifacts as artifacts_core
 
     ws = workspace(ctx)
     info = runs_core.get(ws, run_ref)
-    found = info.artifacts
     if get is None:
         if out is not None or force:
             raise InvalidInput("-o and --force go with --get PATH: say which artifact to fetch")
-        if as_json:
-            output.print_json([a.summary() for a in found])
-        elif not found:
-            output.line(f"run {info.name} logged no artifacts")
-        else:
-            output.table(
-                ["path", "kind", "size", "hash"],
-                [(a.path, a.kind, output.fmt_bytes(a.size), a.hash[:12]) for a in found],
-                justify_right=("size",),
-            )
+        output.emit(artifacts_core.listing(info), as_json, lambda _: _print_artifacts(info))
         return
     if out is None:
         raise InvalidInput(f"--get {get} needs -o FILE: where to write it")
-    artifact = next((a for a in found if a.path == get), None)
-    if artifact is None:
-        known = ", ".join(a.path for a in found) or "none"
-        raise NotFound(f"run {info.name} has no artifact {get!r}; its artifacts: {known}")
-    if out.is_dir():
-        raise InvalidInput(f"{out} is a folder; give a file path with -o")
-    if out.exists() and not force:
-        raise InvalidInput(f"{out} already exists; pass --force to overwrite it")
-    if not out.parent.is_dir():
-        raise InvalidInput(f"folder {out.parent} does not exist")
-    ws.store.copy_verified(artifact.hash, out)
-    if as_json:
-        output.print_json({"path": get, "output": str(out), "size": artifact.size, "hash": artifact.hash})
-        return
-    output.line(
-        f"wrote {get} of run {info.name} to {out} "
-        f"({output.fmt_bytes(artifact.size)}, hash {artifact.hash[:12]} verified)"
+    output.emit(
+        artifacts_core.fetch(ws, info, get, out, force),
+        as_json,
+        lambda done: output.line(
+            f"wrote {done.path} of run {info.name} to {done.output} "
+            f"({output.fmt_bytes(done.size)}, hash {done.hash[:12]} verified)"
+        ),
     )
+
+
+def _print_artifacts(info: RunRecord) -> None:
+    if not info.artifacts:
+        output.line(f"run {info.name} logged no artifacts")
+        return
+    output.table(["path", "kind", "size", "hash"], run_words.artifact_rows(info), justify_right=("size",))
 
 
 @app.command("kill")
@@ -299,37 +264,21 @@ def compare(
 
     ws = workspace(ctx)
     runs_core.reap_lost(ws)  # the runs' statuses are shown: a dead run's is lost
-    result = comparison.compare(ws, run_refs)
-    if as_json:
-        output.print_json(result)
-        return
-    names = [r["name"] for r in result["runs"]]
-    if result["params_differ"]:
-        output.table(
-            ["param", *names],
-            [(k, *("" if v is None else v for v in vs)) for k, vs in result["params_differ"].items()],
-        )
+    output.emit(comparison.compare(ws, run_refs), as_json, _print_comparison)
+
+
+def _print_comparison(result: Comparison) -> None:
+    names = run_words.names(result)
+    if result.params_differ:
+        output.table(["param", *names], run_words.differing_param_rows(result))
     else:
         output.line("all params are the same")
-    output.table(
-        ["metric", *names],
-        [
-            (
-                k,
-                *(
-                    fmt_num(v) + (" *" if best else "")
-                    for v, best in zip(row["values"], row["best"], strict=True)
-                ),
-            )
-            for k, row in result["metrics"].items()
-        ],
-        justify_right=tuple(names),
-    )
-    for key, histories in result["curves"].items():
-        _plot_curve(key, {n: histories[r["id"]] for n, r in zip(names, result["runs"], strict=True)})
+    output.table(["metric", *names], run_words.compared_metric_rows(result), justify_right=tuple(names))
+    for key, histories in run_words.curves(result):
+        _plot_curve(key, histories)
 
 
-def _plot_curve(key: str, histories: dict[str, list]) -> None:
+def _plot_curve(key: str, histories: dict[str, History]) -> None:
     from rich.text import Text
 
     from ..charts import line_chart
@@ -346,10 +295,10 @@ def reproduce(ctx: typer.Context, run_ref: str = RUN_ARGUMENT, as_json: bool = J
     """Run again with the same data bytes, params, code and seed; show the metric deltas."""
     from ..core.experiments import comparison
 
-    result = comparison.reproduce(workspace(ctx), run_ref)
-    if as_json:
-        output.print_json(result.to_dict())
-        return
+    output.emit(comparison.reproduce(workspace(ctx), run_ref), as_json, _print_reproduction)
+
+
+def _print_reproduction(result: Reproduction) -> None:
     output.line(f"reproduced {short_id(result.original)} as {short_id(result.new_run)}")
     output.table(
         ["metric", "delta"],
@@ -358,5 +307,5 @@ def reproduce(ctx: typer.Context, run_ref: str = RUN_ARGUMENT, as_json: bool = J
     )
     for note in result.notes:
         output.line(f"note: {note}", style="yellow")
-    verdict = result.to_dict()["identical"]
-    output.line("identical metrics" if verdict else "metrics differ", style="green" if verdict else "yellow")
+    same = result.identical
+    output.line("identical metrics" if same else "metrics differ", style="green" if same else "yellow")

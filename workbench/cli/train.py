@@ -10,7 +10,9 @@ import typer
 from ..core import config as config_mod
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
 from ..core.experiments import runs as runs_core
-from ..core.metrics import higher_is_better, primary
+from ..core.experiments.records import RunSummary
+from ..core.experiments.trained import Trained
+from ..core.metrics import PREFERRED, higher_is_better, primary
 from ..core.names import check_name, parse_assignment, parse_tags, plural, short_id
 from ..formatting import fmt_num
 from . import output
@@ -162,24 +164,9 @@ def train(
         from ..core.models import registry
 
         registered = registry.register(ws, best.id, register)
-    if as_json:
-        document: dict[str, Any] = {
-            "runs": [
-                {"id": r.id, "name": r.name, "status": r.status, "params": r.params, "metrics": r.metrics}
-                for r in found
-            ]
-        }
-        if register:
-            document["registered"] = registered and {
-                "name": registered.name,
-                "version": registered.version,
-                "run_id": registered.run_id,
-            }
-        output.print_json(document)
-    else:
-        _print_runs(found, list(grid))
-        if registered:
-            output.line(f"registered {registered.ref} from run {short_id(registered.run_id)}", style="green")
+    output.emit(
+        Trained(found, bool(register), registered), as_json, lambda done: _print_trained(done, list(grid))
+    )
     failed = [o for o in outcomes if o.error]
     if failed:
         output.error(f"{len(failed)} of {plural(len(outcomes), 'run')} failed; the first: {failed[0].error}")
@@ -265,19 +252,23 @@ def _load_config(path: Path) -> dict[str, Any]:
     return settings
 
 
-def _print_runs(found: list, swept: list[str]) -> None:
-    keys = [
-        k
-        for k in ("rmse", "mae", "wape", "r2", "accuracy", "f1", "roc_auc", "log_loss")
-        if any(k in r.metrics for r in found)
-    ]
+def _print_trained(done: Trained, swept: list[str]) -> None:
+    _print_runs(done.runs, swept)
+    if done.registered:
+        output.line(
+            f"registered {done.registered.ref} from run {short_id(done.registered.run_id)}", style="green"
+        )
+
+
+def _print_runs(found: list[RunSummary], swept: list[str]) -> None:
+    keys = [k for k in PREFERRED if any(k in r.metrics for r in found)]
     best = {}
     for k in keys:
         values = [r.metrics[k] for r in found if r.metrics.get(k) is not None]
         if values:
             best[k] = max(values) if higher_is_better(k) else min(values)
 
-    def cell(r, k):
+    def cell(r: RunSummary, k: str) -> str:
         v = r.metrics.get(k)
         mark = " *" if len(found) > 1 and v is not None and v == best.get(k) else ""
         return fmt_num(v) + mark

@@ -12,6 +12,7 @@ from ..core.experiments import runs
 from ..core.names import plural
 from ..core.storage.workspace import Workspace
 from ..formatting import short_time
+from ..presenters import status as status_words
 from . import output
 from .context import JSON_OPTION, workspace
 
@@ -35,32 +36,30 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """What the workspace holds."""
     ws = workspace(ctx)
     runs.reap_lost(ws)  # a run whose process died is not counted as running
-    summary = status_mod.summary(ws)
-    if as_json:
-        output.print_json(summary)
-        return
-    output.line("workspace", summary["workspace"])
-    output.line(f"datasets   {summary['datasets']} ({plural(summary['dataset_versions'], 'version')})")
+    output.emit(status_mod.summary(ws), as_json, _print_status)
+
+
+def _print_status(summary: status_mod.StatusSummary) -> None:
+    output.line("workspace", summary.workspace)
+    output.line(f"datasets   {summary.datasets} ({plural(summary.dataset_versions, 'version')})")
     output.line(
-        f"runs       {summary['runs']} in {plural(summary['experiments'], 'experiment')}"
-        + (f", {summary['runs_running']} running" if summary["runs_running"] else "")
+        f"runs       {summary.runs} in {plural(summary.experiments, 'experiment')}"
+        + (f", {summary.runs_running} running" if summary.runs_running else "")
     )
     output.line(
-        f"drift      {plural(summary['drift_reports'], 'report')}, "
-        f"{plural(summary['open_alerts'], 'open alert')}"
-        + (" (`wb alerts list --open`)" if summary["open_alerts"] else ""),
-        style="yellow" if summary["open_alerts"] else None,
+        f"drift      {plural(summary.drift_reports, 'report')}, "
+        f"{plural(summary.open_alerts, 'open alert')}"
+        + (" (`wb alerts list --open`)" if summary.open_alerts else ""),
+        style="yellow" if summary.open_alerts else None,
     )
-    production = ", ".join(f"{name}@{v}" for name, v in summary["production"].items())
-    output.line(f"models     {summary['models']}" + (f"; in production: {production}" if production else ""))
-    for w in summary["watchers"]:
-        output.line(
-            f"watching   {w['dir']} for {w['dataset']} (pid {w['pid']}, since {short_time(w['started_at'])})"
-        )
-    last = summary["last_event"]
+    production = ", ".join(f"{name}@{v}" for name, v in summary.production.items())
+    output.line(f"models     {summary.models}" + (f"; in production: {production}" if production else ""))
+    for w in summary.watchers:
+        output.line(f"watching   {status_words.watching(w)}")
+    last = summary.last_event
     if last:
-        output.line(f"last event {short_time(last['created_at'])}  {last['message']}")
-    if not summary["datasets"]:
+        output.line(f"last event {short_time(last.created_at)}  {last.message}")
+    if not summary.datasets:
         output.line("No data yet: add some with `wb data add FILE --name NAME`.", style="dim")
 
 
@@ -70,12 +69,12 @@ def log(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The audit log, newest first."""
-    found = events.recent(workspace(ctx).conn, limit)
-    if as_json:
-        output.print_json([e.to_dict() for e in found])
-        return
-    output.table(
-        ["time", "user", "kind", "subject", "message"],
-        [(short_time(e.created_at), e.user or "", e.kind, e.subject, e.message) for e in found],
-        drop_first=("user",),
+    output.emit(
+        events.recent(workspace(ctx).conn, limit),
+        as_json,
+        lambda found: output.table(
+            ["time", "user", "kind", "subject", "message"],
+            [(short_time(e.created_at), e.user or "", e.kind, e.subject, e.message) for e in found],
+            drop_first=("user",),
+        ),
     )

@@ -43,9 +43,10 @@ numeric_threshold = 0.1
 categorical_threshold = 0.1
 # ...or either when its share of missing values moves by this much (0.1 = 10 points).
 missing_share_threshold = 0.1
-# And only if the change is also significant (chi-square), with the false discovery rate across
-# features held at this level (Benjamini-Hochberg): large samples pass this gate for changes of
-# no practical size, which the thresholds above then reject; small ones fail it for noise.
+# And only if the change is also significant (Kolmogorov-Smirnov for numbers, chi-square for
+# counts), with the false discovery rate across features held at this level (Benjamini-
+# Hochberg): large samples pass this gate for changes of no practical size, which the
+# thresholds above then reject; small ones fail it for noise.
 false_discovery_rate = 0.05
 # Numbers with at most this many distinct values in the reference are compared as categories.
 categorical_max_distinct = 5
@@ -59,6 +60,18 @@ performance_degradation = 0.1
 classifier_auc_threshold = 0.55
 # ...trained on at most this many rows from each side.
 classifier_max_rows = 20000
+
+[alerts]
+# Where each new alert goes besides `wb alerts list` (`wb alerts test` sends a sample one).
+# A program and its arguments, run in the workspace folder with the alert as one JSON document
+# on stdin, e.g. ["/usr/local/bin/notify", "--team", "demand"]; [] runs nothing.
+command = []
+# A file (relative to the workspace folder) that gets each alert as one JSON line; "" for none.
+file = ""
+# A command still running after this many seconds is stopped, and counts as failed...
+timeout_s = 30
+# ...and a failed delivery is tried this many times in all, waiting 1, 2, 4... seconds between.
+attempts = 4
 
 [tui.keymap]
 # Remap the terminal UI's keys by binding id (`?` in the UI lists them), e.g.:
@@ -136,6 +149,28 @@ class Window(Rule):
         return WINDOW_WORDS[value] if isinstance(value, str) else value
 
 
+@dataclass(frozen=True)
+class Strings(Rule):
+    """A list of strings: a program and its arguments (alerts.command)."""
+
+    def allows(self, value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    def describe(self) -> str:
+        return "a list of strings (a program and its arguments)"
+
+
+@dataclass(frozen=True)
+class Text(Rule):
+    """A string (alerts.file, compute.cluster)."""
+
+    def allows(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def describe(self) -> str:
+        return "a string"
+
+
 def _number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
@@ -150,7 +185,8 @@ def shown(value: Any) -> str:
 WINDOW = Window(integer=True, low=1)  # retrain.window
 
 # Every setting in DEFAULTS that is a number (or may be one), with the values the code using it
-# can take (tests/core/test_config.py checks that no number is missing).
+# can take (tests/core/test_config.py checks that no number is missing), and the settings that
+# are lists or strings whose type the code relies on.
 RULES: dict[str, dict[str, Rule]] = {
     "store": {"gc_grace_hours": Rule()},
     "data": {"histogram_bins": Rule(integer=True, low=1), "top_values": Rule(integer=True)},
@@ -165,9 +201,16 @@ RULES: dict[str, dict[str, Rule]] = {
         "classifier_auc_threshold": Rule(low=0.5, high=1),
         "classifier_max_rows": Rule(integer=True, low=1),
     },
+    "alerts": {
+        "command": Strings(),
+        "file": Text(),
+        "timeout_s": Rule(low_open=True),
+        "attempts": Rule(integer=True, low=1),
+    },
     "registry": {"promotion_margin": Rule()},
     "bundles": {"max_expanded_mb": Rule(integer=True, low=1)},
     "retrain": {"window": WINDOW},
+    "compute": {"cluster": Text()},
 }
 # Tables whose keys are the user's to choose; their values are strings.
 FREE_TABLES = {("tui", "keymap")}
@@ -214,6 +257,20 @@ class DriftSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Where new alerts are delivered (each setting is explained in DEFAULT_CONFIG_TEXT)."""
+
+    command: list[str]  # a program and its arguments; [] for none
+    file: str  # relative to the workspace root; "" for none
+    timeout_s: float
+    attempts: int
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.command or self.file)
+
+
+@dataclass(frozen=True)
 class TuiSettings:
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
 
@@ -245,6 +302,7 @@ class Config:
     store: StoreSettings
     data: DataSettings
     drift: DriftSettings
+    alerts: AlertSettings
     tui: TuiSettings
     registry: RegistrySettings
     retrain: RetrainSettings
@@ -313,8 +371,6 @@ def _check(path: Path, given: dict[str, Any], known: dict[str, Any], where: tupl
         else:
             rule = RULES.get(where[0], {}).get(key) if len(where) == 1 else None
             problem = rule and rule.problem(value)
-            if rule is None and isinstance(known[key], str) and not isinstance(value, str):
-                problem = f"must be a string, not {shown(value)}"  # compute.cluster
             if problem:
                 raise InvalidInput(f"{path}: {name} {problem}")
 

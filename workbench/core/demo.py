@@ -18,11 +18,14 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Caution, InvalidInput, WbError
 from .names import plural, short_id
 from .storage.workspace import WB_DIR, Workspace
+
+if TYPE_CHECKING:
+    from .monitoring.records import DriftReport
 
 DEFAULT_PATH = Path("wb-demo")
 DATASET = "sales"
@@ -119,15 +122,17 @@ def _remove(root: Path, keep_folder: bool) -> None:
             child.unlink(missing_ok=True)
 
 
-def _verdict(report: dict[str, Any], drifted: list[str], perf: dict[str, Any]) -> str:
-    moved = f"{len(drifted)} of {report['n_features']} features moved" + (
+def _verdict(report: DriftReport) -> str:
+    drifted = report.drifted
+    moved = f"{len(drifted)} of {report.n_features} features moved" + (
         f": {', '.join(drifted)}" if drifted else ""
     )
-    text = ("DATASET DRIFT" if report["dataset_drift"] else "no dataset drift") + f" ({moved})"
-    if perf.get("current") is not None:
-        text += f"; {MODEL}@production rmse {perf['current']:.3f}"
-        if perf.get("degradation") is not None:
-            text += f" ({perf['degradation']:+.0%}{', DEGRADED' if perf['degraded'] else ''})"
+    text = ("DATASET DRIFT" if report.dataset_drift else "no dataset drift") + f" ({moved})"
+    perf = report.performance
+    if perf is not None and perf.current is not None:
+        text += f"; {MODEL}@production rmse {perf.current:.3f}"
+        if perf.degradation is not None:
+            text += f" ({perf.degradation:+.0%}{', DEGRADED' if perf.degraded else ''})"
     return text
 
 
@@ -178,22 +183,21 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
         # As `wb drift check --reference sales@reference --current sales@N --model
         # demand@production --target units_sold`.
         report = drift.check(ws, first.ref, version.ref, model=production, target=TARGET)
-        perf = report.get("performance") or {}
-        drifted = [f["name"] for f in report["features"] if f["drifted"]]
+        perf = report.performance
         reports.append(
             {
                 "week": week.stem,
                 "version": version.ref,
-                "report_id": report["report_id"],
-                "dataset_drift": report["dataset_drift"],
-                "drifted": drifted,
-                "rmse": perf.get("current"),
-                "degraded": perf.get("degraded"),
+                "report_id": report.report_id,
+                "dataset_drift": report.dataset_drift,
+                "drifted": report.drifted,
+                "rmse": perf.current if perf else None,
+                "degraded": perf.degraded if perf else None,
             }
         )
         step(
             f"added {version.ref} ({week.stem}): "
-            + _verdict(report, drifted, perf)
+            + _verdict(report)
             + (
                 f"; breaks the contract ({plural(len(added.violations), 'violation')})"
                 if added.violations

@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..formatting import stat_text
 from . import Note
 
+if TYPE_CHECKING:
+    from ..core.data.datasets import DatasetDiff
+
 SHIFT_COLUMNS = ("column", "statistic", "a", "b", "change")
 
 
-def diff_lines(diff: dict[str, Any]) -> Iterator[Note]:
+def diff_lines(diff: DatasetDiff) -> Iterator[Note]:
     """What changed between two versions before the statistics: rows, columns added, removed
     and retyped."""
-    rows = diff["rows"]
-    yield Note(f"{diff['a']} -> {diff['b']}" + ("  (same bytes)" if diff["same_bytes"] else ""))
+    rows = diff.rows
+    yield Note(f"{diff.a} -> {diff.b}" + ("  (same bytes)" if diff.same_bytes else ""))
     yield Note(f"rows     {rows['a']:,} -> {rows['b']:,} ({rows['delta']:+,})")
-    for c in diff["added"]:
+    for c in diff.added:
         yield Note(f"added    {c['name']} ({c['dtype']})", "good")
-    for c in diff["removed"]:
+    for c in diff.removed:
         yield Note(f"removed  {c['name']} ({c['dtype']})", "alarm")
-    for c in diff["retyped"]:
+    for c in diff.retyped:
         yield Note(f"retyped  {c['name']} {c['from']} -> {c['to']}", "warning")
 
 
-def shift_rows(diff: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+def shift_rows(diff: DatasetDiff) -> list[tuple[str, str, str, str, str]]:
     """`wb data diff`'s column shifts as SHIFT_COLUMNS rows."""
     rows = []
-    for shift in diff["shifts"]:
+    for shift in diff.shifts:
         for key, change in shift.items():
             if key == "column":
                 continue

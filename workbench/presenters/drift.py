@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
+from ..core.monitoring.records import DriftReport, DriftTest, FeatureDrift
 from ..core.names import plural
 from . import Note
 
@@ -12,82 +12,83 @@ TEST_COLUMNS = ("feature", "type", "test", "score", "threshold", "p", "drifted",
 NUMBER_COLUMNS = ("score", "threshold", "p")
 
 
-def verdict(report: dict[str, Any]) -> str:
-    said = "DATASET DRIFT" if report["dataset_drift"] else "no dataset drift"
+def verdict(report: DriftReport) -> str:
+    said = "DATASET DRIFT" if report.dataset_drift else "no dataset drift"
     return (
-        f"{report['current']} vs {report['reference']}: {said} "
-        f"({report['drifted_features']} of {plural(report['n_features'], 'feature')} "
-        f"drifted; the dataset drifts at {report['threshold_share']:.0%})"
+        f"{report.current} vs {report.reference}: {said} "
+        f"({report.drifted_features} of {plural(report.n_features, 'feature')} "
+        f"drifted; the dataset drifts at {report.threshold_share:.0%})"
     )
 
 
-def tests_of(feature: dict[str, Any]) -> list[dict[str, Any]]:
+def tests_of(feature: FeatureDrift) -> list[DriftTest]:
     """Every test run on a feature, its headline first (reports made before tests were kept
     have the headline only)."""
-    tests = feature.get("tests") or [feature]
-    headline = next((t for t in tests if t["test"] == feature["test"]), tests[0])
+    tests = feature.tests or (feature.headline,)
+    headline = next((t for t in tests if t.test == feature.test), tests[0])
     return [headline, *(t for t in tests if t is not headline)]
 
 
-def test_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
+def test_rows(report: DriftReport) -> list[tuple[str, ...]]:
     """TEST_COLUMNS for every test on every feature, the most drifted features first; a
     feature's name and type only on its first row."""
     return [
         (
-            f["name"] if i == 0 else "",
-            f["type"] if i == 0 else "",
-            t["test"],
-            f"{t['score']:.3f}",
-            f"{t['threshold']:g}",
-            f"{t['p_value']:.2g}",
-            "YES" if t["drifted"] else "",
-            t["detail"],
+            f.name if i == 0 else "",
+            f.type if i == 0 else "",
+            t.test,
+            f"{t.score:.3f}",
+            f"{t.threshold:g}",
+            f"{t.p_value:.2g}",
+            "YES" if t.drifted else "",
+            t.detail,
         )
-        for f in report["features"]
+        for f in report.features
         for i, t in enumerate(tests_of(f))
     ]
 
 
-def notes(report: dict[str, Any]) -> Iterator[Note]:
+def notes(report: DriftReport) -> Iterator[Note]:
     """What the report found beyond its features: schema problems, the model's predictions
     and performance (measured and estimated), the classifier, columns new to the data."""
-    for problem in report["schema_problems"]:
-        yield Note(f"column {problem['name']}: {problem['problem']}", "warning")
-    pred = report.get("prediction_drift")
+    for problem in report.schema_problems:
+        yield Note(f"column {problem.name}: {problem.problem}", "warning")
+    pred = report.prediction_drift
     if pred:
         yield Note(
-            f"predictions: {pred['test']} {pred['score']:.3f} (threshold "
-            f"{pred['threshold']:g}) -> {'DRIFTED' if pred['drifted'] else 'stable'}",
-            "alarm" if pred["drifted"] else "info",
+            f"predictions: {pred.test} {pred.score:.3f} (threshold "
+            f"{pred.threshold:g}) -> {'DRIFTED' if pred.drifted else 'stable'}",
+            "alarm" if pred.drifted else "info",
         )
-    perf = report.get("performance")
+    perf = report.performance
     if perf:
-        change = "" if perf["degradation"] is None else f", {perf['degradation']:+.1%} worse"
+        change = "" if perf.degradation is None else f", {perf.degradation:+.1%} worse"
         yield Note(
-            f"performance: {perf['metric']} {perf['current']:.4g} on {perf['rows']:,} "
-            f"labelled rows vs {perf['validation']:.4g} at validation{change} -> "
-            f"{'DEGRADED' if perf['degraded'] else 'ok'}",
-            "alarm" if perf["degraded"] else "info",
+            f"performance: {perf.metric} {perf.current:.4g} on {perf.rows:,} "
+            f"labelled rows vs {perf.validation:.4g} at validation{change} -> "
+            f"{'DEGRADED' if perf.degraded else 'ok'}",
+            "alarm" if perf.degraded else "info",
         )
-    est = report.get("performance_estimate")
-    if est and est["estimated"] is not None:
+    est = report.performance_estimate
+    if est and est.estimated is not None:
         text = (
-            f"estimated {est['metric']} without labels: {est['estimated']:.4g} vs "
-            f"{est['validation']:.4g} at validation ({est['method']}; blind to concept drift)"
+            f"estimated {est.metric} without labels: {est.estimated:.4g} vs "
+            f"{est.validation:.4g} at validation ({est.method}; blind to concept drift)"
         )
-        if est.get("gap") is not None:
-            text += f"; actual {est['actual']:.4g}, {est['gap']:+.1%} off the estimate -> " + (
-                "CONCEPT DRIFT" if est["concept_drift"] else "explained by the inputs"
+        concept = est.concept
+        if concept is not None and concept.gap is not None:
+            text += f"; actual {concept.actual:.4g}, {concept.gap:+.1%} off the estimate -> " + (
+                "CONCEPT DRIFT" if concept.concept_drift else "explained by the inputs"
             )
-        yield Note(text, "alarm" if est.get("concept_drift") or est["degraded"] else "info")
-    multi = report.get("multivariate")
+        yield Note(text, "alarm" if (concept and concept.concept_drift) or est.degraded else "info")
+    multi = report.multivariate
     if multi:
-        leaders = ", ".join(f"{f['name']} ({f['share']:.0%})" for f in multi["top_features"][:3])
+        leaders = ", ".join(f"{f.name} ({f.share:.0%})" for f in multi.top_features[:3])
         yield Note(
-            f"classifier: tells current from reference with ROC AUC {multi['score']:.3f} "
-            f"(threshold {multi['threshold']:g}) -> "
-            f"{'DRIFTED' if multi['drifted'] else 'indistinguishable'}; led by {leaders}",
-            "alarm" if multi["drifted"] else "info",
+            f"classifier: tells current from reference with ROC AUC {multi.score:.3f} "
+            f"(threshold {multi.threshold:g}) -> "
+            f"{'DRIFTED' if multi.drifted else 'indistinguishable'}; led by {leaders}",
+            "alarm" if multi.drifted else "info",
         )
-    if report["extra_columns"]:
-        yield Note(f"columns not in the reference: {', '.join(report['extra_columns'])}", "warning")
+    if report.extra_columns:
+        yield Note(f"columns not in the reference: {', '.join(report.extra_columns)}", "warning")

@@ -283,12 +283,11 @@ class ModelsScreen(AreaScreen):
         """Every gate's result; a refused promotion cannot be confirmed."""
         preview = views.promotion_preview(self.root, ref)
         lines = [
-            visible(f"{g['name']}: {'passed' if g['passed'] else 'FAILED'}  {g['detail']}")
-            for g in preview["gates"]
-        ] + ([visible(f"(note: {preview['caution']})")] if preview["caution"] else [])
-        if preview["already"]:
+            visible(f"{g.name}: {'passed' if g.passed else 'FAILED'}  {g.detail}") for g in preview.gates
+        ]
+        if preview.already:
             return f"{ref} is already production.", lines, False
-        if preview["passed"]:
+        if preview.passed:
             return f"Promote {ref} to production?", lines, True
         return (
             (

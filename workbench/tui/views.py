@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,8 @@ from ..core import events, metrics
 from ..core.data import datasets
 from ..core.experiments import run_logs, runs
 from ..core.metrics import PREFERRED
-from ..core.models import registry
+from ..core.models import evaluation, registry
+from ..core.models.records import PromotionPreview
 from ..core.monitoring import alerts, drift
 from ..core.names import plural, short_id
 from ..core.storage.workspace import Workspace
@@ -27,6 +28,8 @@ from ..formatting import VALID_TEXT, fmt_num, short_time, visible
 from ..presenters import datasets as dataset_words
 from ..presenters import drift as drift_words
 from ..presenters import models as model_words
+from ..presenters import runs as run_words
+from ..presenters import status as status_words
 
 
 @contextmanager
@@ -82,7 +85,7 @@ def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for d in datasets.list_datasets(ws):
-            for v in reversed(datasets.log(ws, d["name"])):
+            for v in reversed(datasets.log(ws, d.name)):
                 rows.append(
                     (
                         v.ref,
@@ -194,19 +197,21 @@ def run_detail(root: Path, run_id: str) -> str:
     with opened(root) as ws:
         info = runs.get(ws, run_id)
         lines = [
-            f"{info.name}  {info.status}" + (f" ({info.error})" if info.error else ""),
+            f"{info.name}  {run_words.status(info)}",
             f"id {info.id}",
             f"command {' '.join(info.command)}",
-            "inputs " + ", ".join(i.ref for i in info.inputs),
+            "inputs " + ", ".join(ref for ref, _ in run_words.input_rows(info)),
             "registered as " + (", ".join(registry.refs_of_run(ws, info.id)) or "-"),
             "",
             "params:",
         ]
-        lines += [f"  {k} = {json.dumps(v)}" for k, v in info.params.items()] or ["  (none)"]
+        lines += [f"  {k} = {v}" for k, v in run_words.param_rows(info)] or ["  (none)"]
         lines += ["", "metrics:"] + (
-            [f"  {k} = {fmt_num(v)}" for k, v in info.metrics.items()] or ["  (none)"]
+            [f"  {k} = {v}" for k, v, _ in run_words.metric_rows(info)] or ["  (none)"]
         )
-        lines += ["", "artifacts:"] + [f"  {a.path} ({a.size:,} B)" for a in info.artifacts]
+        lines += ["", "artifacts:"] + [
+            f"  {path} ({size})" for path, _, size, _ in run_words.artifact_rows(info)
+        ]
         for stream, tail in run_logs.tail(ws, info.id).items():
             lines += ["", f"{stream} (last lines):", *(f"  {line}" for line in tail)]
         return "\n".join(lines)
@@ -222,13 +227,13 @@ def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             rows.append(
                 (
                     "report",
-                    r["report_id"][:12],
-                    short_time(r["created_at"]),
-                    "DRIFT" if r["dataset_drift"] else "ok",
-                    f"{r['current']} vs {r['reference']}: " + ", ".join(r["drifted"]),
+                    r.report_id[:12],
+                    short_time(r.created_at),
+                    "DRIFT" if r.dataset_drift else "ok",
+                    f"{r.current} vs {r.reference}: " + ", ".join(r.drifted),
                 )
             )
-            keys.append(f"report:{r['report_id']}")
+            keys.append(f"report:{r.report_id}")
         return page_of(
             ["", "id", "time", "verdict", "what"],
             rows,
@@ -266,9 +271,8 @@ def drift_detail(root: Path, key: str) -> str:
             "",
         ]
         lines += [
-            f"{'*' if f['drifted'] else ' '} {f['name']:<16} {f['test']:<15} "
-            f"{f['score']:.3f} (>= {f['threshold']:g})"
-            for f in sorted(report["features"], key=lambda f: -f["score"])
+            f"{'*' if f.drifted else ' '} {f.name:<16} {f.test:<15} {f.score:.3f} (>= {f.threshold:g})"
+            for f in sorted(report.features, key=lambda f: -f.score)
         ]
         return "\n".join(lines)
 
@@ -276,15 +280,15 @@ def drift_detail(root: Path, key: str) -> str:
 def report_table(root: Path, report_id: str, offset: int = 0, limit: int = PAGE) -> Table:
     """A report's features, the most shifted first."""
     with opened(root) as ws:
-        features = sorted(drift.show(ws, report_id)["features"], key=lambda f: -f["score"])
+        features = sorted(drift.show(ws, report_id).features, key=lambda f: -f.score)
     rows = [
-        ("DRIFT" if f["drifted"] else "ok", f["name"], f["test"], f"{f['score']:.3f}", f"{f['threshold']:g}")
+        ("DRIFT" if f.drifted else "ok", f.name, f.test, f"{f.score:.3f}", f"{f.threshold:g}")
         for f in features
     ]
     return page_of(
         ["verdict", "feature", "test", "score", "threshold"],
         rows,
-        [f"{report_id}:{f['name']}" for f in features],
+        [f"{report_id}:{f.name}" for f in features],
         "This report has no features.",
         offset,
         limit,
@@ -298,32 +302,32 @@ def feature_detail(root: Path, key: str, width: int) -> str:
     report_id, _, name = key.partition(":")
     with opened(root) as ws:
         report = drift.show(ws, report_id)
-    feature = next(f for f in report["features"] if f["name"] == name)
+    feature = next(f for f in report.features if f.name == name)
     # Shown with ANSI colours: the column's name and values are escaped first, one by one.
     lines = [
-        f"{visible(name)}: {'DRIFT' if feature['drifted'] else 'no drift'}  "
-        f"{feature['test']} {feature['score']:.3f} (>= {feature['threshold']:g})",
-        visible(feature["detail"]),
+        f"{visible(name)}: {'DRIFT' if feature.drifted else 'no drift'}  "
+        f"{feature.test} {feature.score:.3f} (>= {feature.threshold:g})",
+        visible(feature.detail),
         "",
     ]
-    dist = feature.get("distribution")
+    dist = feature.distribution
     if not dist:
         return "\n".join([*lines, "(no distribution stored with this report)"])
-    if "edges" in dist:
-        labels = [fmt_num(e) for e in dist["edges"][:-1]]
+    if dist.edges is not None:
+        labels = [fmt_num(e) for e in dist.edges[:-1]]
     else:
-        labels = [visible(c)[:10] for c in dist["categories"]]
-    shares = {side: _shares(dist[side]) for side in ("reference", "current")}
+        labels = [visible(c)[:10] for c in dist.categories or ()]
+    shares = {"reference": _shares(dist.reference), "current": _shares(dist.current)}
     lines.append(charts.bars_side_by_side(shares, labels, max(40, width), 16))
-    if "categories" in dist:
+    if dist.categories is not None:
         lines += [""] + [
             f"{visible(k)[:20]:<20} {a:6.1%} -> {b:6.1%}"
-            for k, a, b in zip(dist["categories"], shares["reference"], shares["current"], strict=True)
+            for k, a, b in zip(dist.categories, shares["reference"], shares["current"], strict=True)
         ]
     return "\n".join(lines)
 
 
-def _shares(counts: list[float]) -> list[float]:
+def _shares(counts: Sequence[float]) -> list[float]:
     """Counts as shares of their side (a category list may already be shares: sum 1)."""
     total = sum(counts) or 1
     return [c / total for c in counts]
@@ -341,7 +345,7 @@ def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
         rows, keys = [], []
         for m in registry.list_models(ws):
-            for v in reversed(registry.versions(ws, m["name"])):
+            for v in reversed(registry.versions(ws, m.name)):
                 rows.append(
                     (
                         v.ref,
@@ -367,17 +371,18 @@ def model_detail(root: Path, ref: str) -> str:
     with opened(root) as ws:
         info = registry.show(ws, ref.partition("@")[0])
         chosen = registry.show(ws, ref)
+        mv = chosen.version
         # Scores first, on one line: at 80x24 the pane shows a handful of lines.
         lines = [
-            model_words.title(chosen) if chosen["aliases"] else f"{model_words.title(chosen)}  (no alias)",
-            "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(chosen)),
+            model_words.title(mv) if mv.aliases else f"{model_words.title(mv)}  (no alias)",
+            "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(mv)),
             "",
             *(f"{what:<9}{value}" for what, value in model_words.facts(chosen)),
         ]
         lines += ["", "alias history:"]
         lines += [
             "  " + "  ".join(cell for cell in row if cell)
-            for row in model_words.history_rows(info.get("alias_history", []))
+            for row in model_words.history_rows(info.alias_history or ())
         ]
         return "\n".join(lines)
 
@@ -390,11 +395,7 @@ def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         found = events.recent(ws.conn, limit, offset)
         watching = status.watchers(ws)
         note = (
-            "; ".join(
-                f"watching {w['dir']} for {w['dataset']} (pid {w['pid']}, since "
-                f"{short_time(w['started_at'])})"
-                for w in watching
-            )
+            "; ".join(f"watching {status_words.watching(w)}" for w in watching)
             or "No watcher running. Start one:  wb watch DIR --dataset NAME"
         )
         return Table(
@@ -426,7 +427,7 @@ def activity_detail(root: Path, key: str) -> str:
     )
 
 
-def promotion_preview(root: Path, ref: str) -> dict[str, Any]:
+def promotion_preview(root: Path, ref: str) -> PromotionPreview:
     with opened(root) as ws:
         return registry.preview_promotion(ws, ref, registry.PRODUCTION)
 
@@ -449,7 +450,7 @@ def promote(root: Path, ref: str) -> bool:
 def rollback(root: Path, ref: str) -> str:
     with opened(root) as ws:
         moved = registry.rollback(ws, ref.partition("@")[0], registry.PRODUCTION, "from the TUI")
-        return f"{moved['model']}@production is back on @{moved['to']}"
+        return f"{moved.model}@production is back on @{moved.to_version}"
 
 
 def compare_text(root: Path, run_ids: list[str], width: int) -> str:
@@ -461,29 +462,23 @@ def compare_text(root: Path, run_ids: list[str], width: int) -> str:
     with opened(root) as ws:
         result = comparison.compare(ws, run_ids)
     # Shown with ANSI colours: the data in it is escaped first, piece by piece.
-    names = [visible(r["name"]) for r in result["runs"]]
+    names = [visible(n) for n in run_words.names(result)]
     cell = max(12, *(len(n) for n in names)) + 2
+
+    def row(label: str, cells: tuple[str, ...] | list[str]) -> str:
+        return f"  {visible(label):<22}" + "".join(visible(c).ljust(cell) for c in cells)
+
     lines = [
         "".ljust(24) + "".join(n.ljust(cell) for n in names),
-        "  data".ljust(24) + "".join(", ".join(r["data"]).ljust(cell) for r in result["runs"]),
+        row("data", [", ".join(r.data) for r in result.runs]),
         "",
         "params that differ:",
     ]
-    lines += [
-        f"  {visible(k):<22}" + "".join(visible(json.dumps(v)).ljust(cell) for v in values)
-        for k, values in result["params_differ"].items()
-    ] or ["  (none)"]
+    lines += [row(k, cells) for k, *cells in run_words.differing_param_rows(result)] or ["  (none)"]
     lines += ["", "metrics (* best):"]
-    lines += [
-        f"  {visible(k):<22}"
-        + "".join(
-            (fmt_num(v) + (" *" if best else "")).ljust(cell)
-            for v, best in zip(row["values"], row["best"], strict=True)
-        )
-        for k, row in result["metrics"].items()
-    ]
-    for key, histories in result["curves"].items():
-        by_name = {n: histories[r["id"]] for n, r in zip(names, result["runs"], strict=True)}
+    lines += [row(k, cells) for k, *cells in run_words.compared_metric_rows(result)]
+    for key, histories in run_words.curves(result):
+        by_name = {visible(n): h for n, h in histories.items()}
         lines += ["", charts.line_chart(visible(key), by_name, max(40, width - 4), 14)]
     return "\n".join(lines)
 
@@ -496,7 +491,7 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
     lines = [note.text for note in dataset_words.diff_lines(d)]
     shifts = dataset_words.shift_rows(d)
     if shifts:
-        header = ("column", "statistic", d["a"], d["b"], "change")
+        header = ("column", "statistic", d.a, d.b, "change")
         widths = [max(len(row[i]) for row in [header, *shifts]) for i in range(4)]
         lines.append("")
         lines += [
@@ -512,16 +507,16 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
 def evaluation_text(root: Path, ref: str, width: int) -> str:
     """A version against production, on the newest version of the dataset it was trained on."""
     with opened(root) as ws:
-        result = registry.evaluate_against_production(ws, ref)
-    models = result["models"]
-    keys = list(dict.fromkeys(k for m in models for k in result["overall"][m]))
+        result = evaluation.evaluate_against_production(ws, ref)
+    models = result.models
     lines = [
-        f"on {result['data']}, target {result['target']}",
-        f"(note: {result['caution']})" if result["caution"] else "",
+        f"on {result.data}, target {result.target}",
+        f"(note: {result.caution})" if result.caution else "",
         "" if len(models) > 1 else f"({ref} has no other production version to compare with)",
         f"{'metric':<22}" + "".join(f"{m:>18}" for m in models),
     ]
     lines += [
-        f"{k:<22}" + "".join(f"{fmt_num(result['overall'][m].get(k)):>18}" for m in models) for k in keys
+        f"{k:<22}" + "".join(f"{fmt_num(result.overall[m].get(k)):>18}" for m in models)
+        for k in result.metric_names
     ]
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from .. import config as config_mod
 from .. import events
 from ..errors import EXIT_CHECK_FAILED, InvalidInput, WbError
 from ..names import check_name, plural
+from ..storage import records
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
@@ -268,15 +269,35 @@ def set_contract(ws: Workspace, name: str, text: str, source: str) -> None:
     parse(text, source)
     with transaction(ws.conn) as conn:
         write(conn, name, text, source)
+        records.write(ws.store, conn, record_of(conn, name))
 
 
-def write(conn: sqlite3.Connection, name: str, text: str, source: str) -> None:
-    """Set a contract inside the caller's transaction (the text already parsed)."""
+def record_of(conn: sqlite3.Connection, name: str) -> records.Record:
+    """The contract of dataset `name`, as it stands, as a record object."""
+    text, set_at = conn.execute("SELECT text, set_at FROM contracts WHERE dataset = ?", (name,)).fetchone()
+    return records.Record(records.CONTRACT, name, {"dataset": name, "text": text}, set_at)
+
+
+def unrecorded(conn: sqlite3.Connection) -> list[str]:
+    """The datasets whose contract no record stands for (set before records, or imported)."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT dataset FROM contracts c WHERE NOT EXISTS (SELECT 1 FROM records r "
+            "WHERE r.kind = ? AND r.key = c.dataset AND r.created_at = c.set_at) ORDER BY dataset",
+            (records.CONTRACT,),
+        )
+    ]
+
+
+def write(conn: sqlite3.Connection, name: str, text: str, source: str, set_at: str | None = None) -> None:
+    """Set a contract inside the caller's transaction (the text already parsed); `set_at` is when
+    it was first set, for one pulled from a remote (now, else)."""
     conn.execute(
         "INSERT INTO contracts (dataset, text, set_at) VALUES (?, ?, ?) "
         "ON CONFLICT (dataset) DO UPDATE SET text = excluded.text, "
         "set_at = excluded.set_at",
-        (name, text, now_iso()),
+        (name, text, set_at or now_iso()),
     )
     events.record(conn, "contract.set", f"set the contract of {name} from {source}", subject=name)
 

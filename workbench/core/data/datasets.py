@@ -18,8 +18,9 @@ from typing import Any
 from .. import events
 from ..errors import Ambiguous, InvalidInput, NotFound
 from ..names import NAME_RE, check_name, did_you_mean, plural, split_ref, version_number
+from ..storage import records
 from ..storage.db import id_for_name, next_version, transaction
-from ..storage.store import StagedObject
+from ..storage.store import ObjectStore, StagedObject
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from . import profile_diff
@@ -77,6 +78,16 @@ class DatasetVersion:
 
 
 @dataclass(frozen=True)
+class LoggedVersion:
+    """An entry of `wb data log`: a version without its schema and profile."""
+
+    version: DatasetVersion
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.version.summary()
+
+
+@dataclass(frozen=True)
 class AddResult:
     version: DatasetVersion
     unchanged: bool
@@ -95,6 +106,22 @@ class AddResult:
             "valid": v.valid,
             "same_as": self.same_as,
             "violations": None if self.violations is None else [x.to_dict() for x in self.violations],
+        }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """`wb data add --strict` of a version that breaks its dataset's contract: nothing stored."""
+
+    name: str  # the dataset
+    violations: list  # [contracts.Violation]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "stored": False,
+            "passed": False,
+            "violations": [x.to_dict() for x in self.violations],
         }
 
 
@@ -181,11 +208,11 @@ def add(
                 latest = _latest(conn, name)
                 if latest is not None and latest.hash == staged.oid:
                     return AddResult(latest, unchanged=True, same_as=latest.ref)
-                held = _holding(conn, name, staged.oid)
+                held = holding(conn, name, staged.oid)
                 if held is not None and once:
                     return AddResult(held, unchanged=True, same_as=held.ref)
                 number = _record_added(
-                    conn, name, staged, fmt, schema, prof, message, path, valid, same_as=held
+                    conn, ws.store, name, staged, fmt, schema, prof, message, path, valid, same_as=held
                 )
         except BaseException:
             stager.abandon()
@@ -246,9 +273,11 @@ def insert_version(
     message: str,
     source_path: str | None,
     valid: bool | None,
+    created_at: str | None = None,
 ) -> int:
     """Add the next version of dataset `name` (made if new) in the caller's transaction; the
-    bytes are already in the store. Returns its number."""
+    bytes are already in the store. Returns its number. `created_at` is when the version was
+    first made (a pulled one keeps its origin's time); now when not given."""
     now = now_iso()
     dataset_id = id_for_name(conn, "datasets", name, now)
     number = next_version(conn, "dataset_versions", "dataset_id", dataset_id)
@@ -270,7 +299,7 @@ def insert_version(
             message,
             source_path,
             valid,
-            now,
+            created_at or now,
         ),
     )
     return number
@@ -278,6 +307,7 @@ def insert_version(
 
 def _record_added(
     conn: sqlite3.Connection,
+    store: ObjectStore,
     name: str,
     staged: StagedObject,
     fmt: str,
@@ -288,7 +318,7 @@ def _record_added(
     valid: bool | None,
     same_as: DatasetVersion | None = None,
 ) -> int:
-    """A new version from a file just staged, with its event in the audit log."""
+    """A new version from a file just staged, with its record and its event in the audit log."""
     number = insert_version(
         conn,
         name,
@@ -302,6 +332,7 @@ def _record_added(
         source_path=str(path.resolve()),
         valid=valid,
     )
+    records.write(store, conn, record_of(_version(conn, name, number)))
     verdict = {None: "", True: "; valid", False: "; breaks its contract"}[valid]
     again = "" if same_as is None else f"; same bytes as {same_as.ref}"
     events.record(
@@ -314,8 +345,50 @@ def _record_added(
     return number
 
 
+def record_of(version: DatasetVersion) -> records.Record:
+    """The version as a record object: what makes it the same version in any workspace (its
+    number here and its last contract check are this workspace's, not the record's)."""
+    data = {
+        "name": version.name,
+        "hash": version.hash,
+        "hash_algo": version.hash_algo,
+        "format": version.format,
+        "size": version.size,
+        "schema": version.schema,
+        "profile": version.profile,
+        "message": version.message,
+    }
+    return records.Record(
+        records.DATASET_VERSION, record_key(version.name, version.hash), data, version.created_at
+    )
+
+
+def record_key(name: str, oid: str) -> str:
+    """A version's key in the record index: its dataset and its bytes, which decide its identity."""
+    return f"{name}@{oid}"
+
+
+def unrecorded(conn: sqlite3.Connection) -> list[DatasetVersion]:
+    """Versions no record stands for (made before records, or imported from a bundle), oldest
+    first: the first version of each dataset and bytes."""
+    rows = conn.execute(
+        _SELECT + " WHERE d.name || '@' || v.hash NOT IN "
+        "(SELECT key FROM records WHERE kind = ?) ORDER BY v.created_at, v.id",
+        (records.DATASET_VERSION,),
+    ).fetchall()
+    first: dict[str, DatasetVersion] = {}
+    for row in rows:
+        version = _from_row(row)
+        first.setdefault(record_key(version.name, version.hash), version)
+    return list(first.values())
+
+
+def _version(conn: sqlite3.Connection, name: str, number: int) -> DatasetVersion:
+    return _from_row(conn.execute(_SELECT + " WHERE d.name = ? AND v.version = ?", (name, number)).fetchone())
+
+
 # -- reading --------------------------------------------------------------------------------
-def _holding(conn: sqlite3.Connection, name: str, oid: str) -> DatasetVersion | None:
+def holding(conn: sqlite3.Connection, name: str, oid: str) -> DatasetVersion | None:
     """The first version of `name` with these bytes."""
     row = conn.execute(
         _SELECT + " WHERE d.name = ? AND v.hash = ? ORDER BY v.version LIMIT 1", (name, oid)
@@ -416,6 +489,22 @@ class Tagging:
         }
 
 
+@dataclass(frozen=True)
+class Untagging:
+    """What `untag` did: the alias it removed and the version that alias pointed at (which stays)."""
+
+    alias: str
+    version: DatasetVersion
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.version.name,
+            "alias": self.alias,
+            "version": self.version.version,
+            "removed": True,
+        }
+
+
 def tag(ws: Workspace, ref: str, alias: str) -> Tagging:
     """Point `NAME@ALIAS` at the version `ref` names (moving it if it points elsewhere)."""
     found = resolve(ws, ref)
@@ -445,8 +534,8 @@ def tag(ws: Workspace, ref: str, alias: str) -> Tagging:
     return Tagging(alias, resolve(ws, found.ref), before)
 
 
-def untag(ws: Workspace, name: str, alias: str) -> DatasetVersion:
-    """Remove `NAME@ALIAS`; the version it pointed at (which stays)."""
+def untag(ws: Workspace, name: str, alias: str) -> Untagging:
+    """Remove `NAME@ALIAS`; the version it pointed at stays."""
     log(ws, name)  # an unknown dataset: that error first
     alias = alias.lower()
     with transaction(ws.conn) as conn:
@@ -464,7 +553,7 @@ def untag(ws: Workspace, name: str, alias: str) -> DatasetVersion:
             subject=f"{name}@{row[0]}",
             data={"alias": alias, "version": row[0]},
         )
-    return resolve(ws, f"{name}@{row[0]}")
+    return Untagging(alias, resolve(ws, f"{name}@{row[0]}"))
 
 
 def _no_alias(ws: Workspace, name: str, alias: str) -> str:
@@ -542,8 +631,29 @@ def log(ws: Workspace, name: str) -> list[DatasetVersion]:
     return [_from_row(r) for r in rows]
 
 
-def list_datasets(ws: Workspace) -> list[dict[str, Any]]:
-    """One entry per dataset: SPEC.md's `wb data list --json` fields."""
+@dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset as `wb data list` shows it: how many versions, and its latest."""
+
+    name: str
+    versions: int
+    latest: int  # the latest version's number
+    rows: int  # the latest version's rows
+    updated_at: str  # when the latest version was added
+
+    def to_dict(self) -> dict[str, Any]:
+        """SPEC.md's `wb data list --json` fields."""
+        return {
+            "name": self.name,
+            "versions": self.versions,
+            "latest": self.latest,
+            "rows": self.rows,
+            "updated_at": self.updated_at,
+        }
+
+
+def list_datasets(ws: Workspace) -> list[DatasetSummary]:
+    """One entry per dataset, by name."""
     rows = ws.conn.execute(
         """SELECT d.name, COUNT(*) AS versions, MAX(v.version) AS latest,
                   (SELECT rows FROM dataset_versions WHERE dataset_id = d.id
@@ -552,7 +662,7 @@ def list_datasets(ws: Workspace) -> list[dict[str, Any]]:
            FROM datasets d JOIN dataset_versions v ON v.dataset_id = d.id
            GROUP BY d.id ORDER BY d.name"""
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [DatasetSummary(**dict(r)) for r in rows]
 
 
 def record_validation(ws: Workspace, version: DatasetVersion, violations: list) -> None:
@@ -596,9 +706,36 @@ def load_ref_or_file(ws: Workspace, target: str) -> tuple[str, Any, DatasetVersi
     return version.ref, load(ws, version), version
 
 
-def diff(ws: Workspace, ref_a: str, ref_b: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DatasetDiff:
+    """`wb data diff`: what changed from version `a` to version `b` (see profile_diff for the
+    shape of each part)."""
+
+    a: str  # the two versions' refs
+    b: str
+    same_bytes: bool
+    rows: dict[str, int]  # a, b and delta
+    added: list[dict[str, str]]  # columns: name, dtype
+    removed: list[dict[str, str]]
+    retyped: list[dict[str, str]]  # name, from, to
+    shifts: list[dict[str, Any]]  # per column, each statistic's a and b
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "same_bytes": self.same_bytes,
+            "rows": self.rows,
+            "added": self.added,
+            "removed": self.removed,
+            "retyped": self.retyped,
+            "shifts": self.shifts,
+        }
+
+
+def diff(ws: Workspace, ref_a: str, ref_b: str) -> DatasetDiff:
     a, b = resolve(ws, ref_a), resolve(ws, ref_b)
-    return {"a": a.ref, "b": b.ref, "same_bytes": a.hash == b.hash, **profile_diff.diff(a.profile, b.profile)}
+    return DatasetDiff(a.ref, b.ref, a.hash == b.hash, **profile_diff.diff(a.profile, b.profile))
 
 
 def checkout(

@@ -28,6 +28,38 @@ def get(ws: Workspace, name: str) -> dict[str, Any]:
     return contracts.parse(text, f"the contract of {name}")
 
 
+@dataclass(frozen=True)
+class AttachedContract:
+    """`wb data contract show`: a dataset's contract as its author wrote it, and as read."""
+
+    name: str  # the dataset
+    text: str  # the TOML, comments and all
+    rules: dict[str, Any]  # what `get` parses it to: the --json document
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.rules
+
+
+def attached(ws: Workspace, name: str) -> AttachedContract:
+    rules = get(ws, name)  # none: the error `get` raises
+    return AttachedContract(name, contracts.get_text(ws, name) or "", rules)
+
+
+@dataclass(frozen=True)
+class ContractCheck:
+    """`wb data validate REF|PATH`: what `check` checked and the violations it found."""
+
+    checked: str  # the version's ref or the file's path
+    violations: list[contracts.Violation]
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "violations": [v.to_dict() for v in self.violations]}
+
+
 def check(
     ws: Workspace, target: str, contract_name: str | None = None, *, record: bool = True
 ) -> tuple[str, list[contracts.Violation]]:
@@ -62,6 +94,25 @@ class Sweep:
     @property
     def broken(self) -> list:
         return [v for v, found in self.checked if found]
+
+    def to_dict(self) -> dict[str, Any]:
+        """`wb data validate --all --json`: every violation found (with its version), then
+        each version checked."""
+        return {
+            "passed": not self.broken,
+            "violations": [{**x.to_dict(), "version": v.version} for v, found in self.checked for x in found],
+            "versions": [
+                {
+                    "version": v.version,
+                    "ref": v.ref,
+                    "passed": not found,
+                    "violations": [x.to_dict() for x in found],
+                }
+                for v, found in self.checked
+            ],
+            "already_checked": [v.version for v in self.already],
+            "recorded": self.recorded,
+        }
 
 
 def check_unchecked(ws: Workspace, name: str) -> Sweep:

@@ -65,7 +65,7 @@ def kill(ws: Workspace, ref: str, wait_s: float = KILL_GRACE_S + 5) -> str:
     run as killed itself, a script using the API is recorded as killed here."""
     run_id = runs.resolve(ws, ref)
     with transaction(ws.conn) as conn:  # taken before a supervisor can move queued to running
-        row = conn.execute("SELECT name, status, pid, host FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = runs.process_of(conn, run_id)
         if row["status"] == "queued":
             # Its supervisor has not started (the pid on record is the process that queued
             # it): recording it killed is enough, for the supervisor checks before it starts.

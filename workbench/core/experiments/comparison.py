@@ -10,9 +10,70 @@ from ..errors import InvalidInput
 from ..metrics import BOOKKEEPING, higher_is_better
 from ..storage.workspace import Workspace
 from . import runs
+from .records import RunRecord
+
+# A metric's value at each step it was logged, as `runs.metric_history` reads it.
+History = list[tuple[int, float | None]]
 
 
-def compare(ws: Workspace, refs: list[str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ComparedRun:
+    """Who a compared run is: enough to tell the columns of a comparison apart."""
+
+    id: str
+    name: str
+    status: str
+    model: str | None
+    data: tuple[str, ...]  # the dataset versions it read, as NAME@N
+
+    @classmethod
+    def of(cls, info: RunRecord) -> ComparedRun:
+        return cls(info.id, info.name, info.status, info.model, tuple(d.ref for d in info.inputs))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "model": self.model,
+            "data": list(self.data),
+        }
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One metric across the compared runs, in their order: its value in each (None where a
+    run did not log it) and whether that value is the best of them."""
+
+    values: tuple[float | None, ...]
+    best: tuple[bool, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"values": list(self.values), "best": list(self.best)}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`wb runs compare`: runs side by side. Every per-run sequence is in the order of `runs`."""
+
+    runs: tuple[ComparedRun, ...]
+    params_differ: dict[str, list[Any]]  # param -> its value in each run (None: not set)
+    params_same: dict[str, Any]  # the params every run set alike
+    metrics: dict[str, MetricRow]  # by metric name, sorted
+    curves: dict[str, dict[str, History]]  # metric logged over steps -> run id -> its history
+
+    def to_dict(self) -> dict[str, Any]:
+        """SPEC.md's `wb runs compare --json`."""
+        return {
+            "runs": [r.to_dict() for r in self.runs],
+            "params_differ": self.params_differ,
+            "params_same": self.params_same,
+            "metrics": {k: row.to_dict() for k, row in self.metrics.items()},
+            "curves": self.curves,
+        }
+
+
+def compare(ws: Workspace, refs: list[str]) -> Comparison:
     """Params that differ (and those all runs share), metrics side by side with the best of
     each, and the step history of every metric logged over more than one step."""
     if len(refs) < 2:
@@ -31,50 +92,41 @@ def compare(ws: Workspace, refs: list[str]) -> dict[str, Any]:
     metric_keys = sorted({k for i in infos for k in i.metrics})
     metric_rows = {}
     for key in metric_keys:
-        values = [i.metrics.get(key) for i in infos]
+        values = tuple(i.metrics.get(key) for i in infos)
         present = [v for v in values if v is not None]
         best = (
             None
             if not present or key in BOOKKEEPING
             else (max(present) if higher_is_better(key) else min(present))
         )
-        metric_rows[key] = {"values": values, "best": [v is not None and v == best for v in values]}
+        metric_rows[key] = MetricRow(values, tuple(v is not None and v == best for v in values))
     curves = {
         key: {i.id: runs.metric_history(ws, i.id, key) for i in infos}
         for key in metric_keys
         if any(i.metric_steps.get(key, 0) > 1 for i in infos)
     }
-    return {
-        "runs": [
-            {
-                "id": i.id,
-                "name": i.name,
-                "status": i.status,
-                "model": i.model,
-                "data": [d.ref for d in i.inputs],
-            }
-            for i in infos
-        ],
-        "params_differ": differing,
-        "params_same": same,
-        "metrics": metric_rows,
-        "curves": curves,
-    }
+    return Comparison(tuple(ComparedRun.of(i) for i in infos), differing, same, metric_rows, curves)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reproduction:
-    original: str
+    """`wb runs reproduce`: the run made again, and how far its metrics are from the original's."""
+
+    original: str  # the ids of the run reproduced and of the new run
     new_run: str
-    deltas: dict[str, float | None]
-    notes: list[str]
+    deltas: dict[str, float | None]  # metric -> new minus original (None: either is missing)
+    notes: list[str]  # why the code may not be what the original ran
+
+    @property
+    def identical(self) -> bool:
+        return all(d == 0 for d in self.deltas.values() if d is not None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "original": self.original,
             "run": self.new_run,
             "metric_deltas": self.deltas,
-            "identical": all(d == 0 for d in self.deltas.values() if d is not None),
+            "identical": self.identical,
             "notes": self.notes,
         }
 
@@ -82,11 +134,11 @@ class Reproduction:
 def reproduce(ws: Workspace, ref: str) -> Reproduction:
     """Run again with the same data bytes, parameters, code and seed; report metric deltas."""
     info = runs.get(ws, ref)
-    notes = []
+    notes: list[str] = []
     if info.kind == "train":
         from . import training
 
-        spec = training.TrainSpec(**info.spec)
+        spec = training.TrainSpec(**(info.spec or {}))  # a train run always has its spec
         # Pin the exact bytes the original read: the version it named (the newest of its
         # inputs: a window adds the ones before it), checked by hash.
         named = max(info.inputs, key=lambda i: i.version)
@@ -116,8 +168,9 @@ def reproduce(ws: Workspace, ref: str) -> Reproduction:
             f"that script again under `wb run` to make it reproducible"
         )
     new = runs.get(ws, new_id)
-    deltas = {
-        k: (new.metrics.get(k) - v if v is not None and new.metrics.get(k) is not None else None)
-        for k, v in info.metrics.items()
-    }
+    deltas = {k: _delta(new.metrics.get(k), v) for k, v in info.metrics.items()}
     return Reproduction(info.id, new_id, deltas, notes)
+
+
+def _delta(new: float | None, old: float | None) -> float | None:
+    return None if new is None or old is None else new - old

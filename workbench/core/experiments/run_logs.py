@@ -7,6 +7,7 @@ import os
 
 from ..storage.backend import ObjectStream
 from ..storage.workspace import Workspace
+from . import runs
 
 STREAMS = ("stdout", "stderr")
 TAIL_BYTES = 16_384  # enough for the last lines of any log, however long the log is
@@ -15,12 +16,9 @@ TAIL_BYTES = 16_384  # enough for the last lines of any log, however long the lo
 def tail(ws: Workspace, run_id: str, lines: int = 10) -> dict[str, list[str]]:
     """The last `lines` lines of each stream that has output."""
     found: dict[str, list[str]] = {}
-    stored = dict(
-        ws.conn.execute(
-            "SELECT path, hash FROM artifacts WHERE run_id = ? AND path IN (?, ?)",
-            (run_id, *(f"logs/{s}.log" for s in STREAMS)),
-        ).fetchall()
-    )
+    stored = {
+        a.path: a.hash for a in runs.get_artifacts(ws.conn, run_id, paths=[f"logs/{s}.log" for s in STREAMS])
+    }
     for stream in STREAMS:
         live = ws.wb_dir / "runs" / run_id / f"{stream}.log"
         try:

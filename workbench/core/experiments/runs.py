@@ -1,5 +1,10 @@
 """Runs: what produced every number. Creating and ending them, reading and searching them.
 
+This module owns the run tables (experiments, runs, params, tags, metrics, latest_metrics,
+run_inputs, artifacts): every other module reads and writes their rows through the `insert_*`,
+`write_*` and `get_*` functions here, which take the caller's connection (and so its
+transaction). Only the query engine (`query.py`) compiles its own SQL over them.
+
 Statuses: queued, running, finished, failed, killed, lost. A run is `lost` when its process
 died without saying so: its heartbeat stopped, or its pid on this host is gone.
 """
@@ -13,18 +18,22 @@ import socket
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import events
 from ..errors import Ambiguous, InvalidInput, NotFound
 from ..names import bounded, check_name
-from ..storage.db import snapshot, transaction
+from ..storage.db import id_for_name, snapshot, transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from .query import compile_sort, compile_where, value_sort
 from .records import RunArtifact, RunInput, RunRecord, RunSummary
 from .run_names import run_name
+
+if TYPE_CHECKING:
+    from ..data.datasets import DatasetVersion
 
 HEARTBEAT_INTERVAL_S = 5.0
 LOST_AFTER_S = 60.0
@@ -36,9 +45,84 @@ MIN_ID_PREFIX = 4
 
 # -- creating and ending ----------------------------------------------------------------------
 def experiment_id(conn: sqlite3.Connection, name: str) -> int:
+    """The id of experiment `name`, made if new, in the caller's transaction."""
     check_name(name, "experiment")
-    conn.execute("INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)", (name, now_iso()))
-    return conn.execute("SELECT id FROM experiments WHERE name = ?", (name,)).fetchone()[0]
+    return id_for_name(conn, "experiments", name, now_iso())
+
+
+def insert_run(
+    conn: sqlite3.Connection,
+    run_id: str,
+    *,
+    name: str,
+    experiment: str,
+    status: str,
+    kind: str,
+    command: list[str],
+    cwd: str | None,
+    host: str | None,
+    pid: int | None,
+    created_at: str,
+    started_at: str | None,
+    model: str | None = None,
+    seed: int | None = None,
+    spec: dict[str, Any] | None = None,
+    environment: dict[str, Any] | None = None,
+    heartbeat_at: float | None = None,
+    ended_at: str | None = None,
+    duration_s: float | None = None,
+    error: str | None = None,
+    exit_code: int | None = None,
+) -> None:
+    """The run's own row (its experiment made if new), in the caller's transaction: a run
+    starting here, or one that ended elsewhere and arrives whole (an imported bundle)."""
+    conn.execute(
+        "INSERT INTO runs (id, name, experiment_id, status, kind, model, command, cwd, host, pid, "
+        "seed, spec, environment, error, exit_code, created_at, started_at, ended_at, duration_s, "
+        "heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run_id,
+            name,
+            experiment_id(conn, experiment),
+            status,
+            kind,
+            model,
+            json.dumps(command),
+            cwd,
+            host,
+            pid,
+            seed,
+            json.dumps(spec) if spec else None,
+            json.dumps(environment or {}),
+            error,
+            exit_code,
+            created_at,
+            started_at,
+            ended_at,
+            duration_s,
+            heartbeat_at,
+        ),
+    )
+
+
+def exists(conn: sqlite3.Connection, run_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+
+def process_of(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+    """The run's name, status and the process on record for it (pid, host)."""
+    row = conn.execute("SELECT name, status, pid, host FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no run {run_id}")
+    return row
+
+
+def name_of(conn: sqlite3.Connection, run_id: str) -> str:
+    """The run's name (NotFound when no run has this id)."""
+    row = conn.execute("SELECT name FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no run has the id {run_id}")
+    return row[0]
 
 
 def create(
@@ -50,7 +134,7 @@ def create(
     cwd: Path,
     name: str | None = None,
     model: str | None = None,
-    spec: dict | None = None,
+    spec: dict[str, Any] | None = None,
     seed: int | None = None,
     status: str = "running",
     capture_environment: bool = True,
@@ -75,32 +159,27 @@ def create(
                 data = text.encode()
                 files.append((path, ws.store.put_bytes(data)[0], len(data)))
     with transaction(ws.conn) as conn:
-        exp = experiment_id(conn, experiment or DEFAULT_EXPERIMENT)
-        conn.execute(
-            """INSERT INTO runs (id, name, experiment_id, status, kind, model, command, cwd, host,
-                   pid, seed, spec, environment, created_at, started_at, heartbeat_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                run_id,
-                name,
-                exp,
-                status,
-                kind,
-                model,
-                json.dumps(command),
-                str(cwd),
-                socket.gethostname(),
-                os.getpid(),
-                seed,
-                json.dumps(spec) if spec else None,
-                json.dumps(env.summary() if env else {}),
-                now,
-                now if status == "running" else None,
-                time.time(),
-            ),
+        insert_run(
+            conn,
+            run_id,
+            name=name,
+            experiment=experiment or DEFAULT_EXPERIMENT,
+            status=status,
+            kind=kind,
+            model=model,
+            command=command,
+            cwd=str(cwd),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            seed=seed,
+            spec=spec,
+            environment=env.summary() if env else {},
+            created_at=now,
+            started_at=now if status == "running" else None,
+            heartbeat_at=time.time(),
         )
         for path, oid, size in files:
-            _insert_artifact(conn, run_id, path, "environment", oid, size, None)
+            insert_artifact(conn, run_id, RunArtifact(path, "environment", oid, size, {}))
         write_tags(conn, run_id, tags or {})
         events.record(
             conn,
@@ -172,6 +251,42 @@ def write_tags(conn: sqlite3.Connection, run_id: str, tags: dict[str, str]) -> N
     )
 
 
+def get_param(conn: sqlite3.Connection, run_id: str, key: str) -> Any:
+    """A param's value as it was logged (None when the run has no such param)."""
+    row = conn.execute("SELECT value FROM params WHERE run_id = ? AND key = ?", (run_id, key)).fetchone()
+    if row is None:
+        return None
+    try:
+        return json.loads(row[0])
+    except (TypeError, ValueError):
+        return row[0]
+
+
+def insert_metrics(
+    conn: sqlite3.Connection, rows: Iterable[tuple[str, str, int, float | None, float]]
+) -> None:
+    """Append metric values to their runs' histories: (run id, key, step, value, unix time)."""
+    conn.executemany(
+        "INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
+        [(r, k, s, *stored_metric(v), t) for r, k, s, v, t in rows],
+    )
+
+
+def write_latest_metrics(
+    conn: sqlite3.Connection, run_id: str, latest: Mapping[str, tuple[int, float | None]]
+) -> None:
+    """Each key's latest value (step, value); a value of an earlier step than the one held
+    does not replace it."""
+    conn.executemany(
+        """INSERT INTO latest_metrics (run_id, key, step, value, is_nan)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step,
+           value = excluded.value, is_nan = excluded.is_nan
+           WHERE excluded.step >= latest_metrics.step""",
+        [(run_id, k, s, *stored_metric(v)) for k, (s, v) in latest.items()],
+    )
+
+
 def check_key(key: Any) -> str:
     """A param, metric or tag key: 1 to 250 characters, as MLflow allows."""
     key = str(key)
@@ -199,12 +314,28 @@ def _as_number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def add_input(ws: Workspace, run_id: str, version) -> None:
+def add_input(ws: Workspace, run_id: str, version: DatasetVersion) -> None:
     with transaction(ws.conn) as conn:
-        conn.execute(
-            "INSERT OR IGNORE INTO run_inputs (run_id, dataset, version, hash) VALUES (?, ?, ?, ?)",
-            (run_id, version.name, version.version, version.hash),
+        insert_inputs(conn, run_id, [RunInput(version.name, version.version, version.hash)])
+
+
+def insert_inputs(conn: sqlite3.Connection, run_id: str, inputs: Iterable[RunInput]) -> None:
+    """Record dataset versions the run read (one already recorded stays as it is)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO run_inputs (run_id, dataset, version, hash) VALUES (?, ?, ?, ?)",
+        [(run_id, i.dataset, i.version, i.hash) for i in inputs],
+    )
+
+
+def get_inputs(conn: sqlite3.Connection, run_id: str) -> tuple[RunInput, ...]:
+    """The dataset versions the run read, by dataset, then version."""
+    return tuple(
+        RunInput(*r)
+        for r in conn.execute(
+            "SELECT dataset, version, hash FROM run_inputs WHERE run_id = ? ORDER BY dataset, version",
+            (run_id,),
         )
+    )
 
 
 def input_hashes(ws: Workspace, run_id: str) -> set[str]:
@@ -213,10 +344,10 @@ def input_hashes(ws: Workspace, run_id: str) -> set[str]:
 
 
 def add_artifact(
-    ws: Workspace, run_id: str, path: Path, name: str, kind: str, meta: dict | None = None
+    ws: Workspace, run_id: str, path: Path, name: str, kind: str, meta: dict[str, Any] | None = None
 ) -> str:
     """Copy a file into the store as one of the run's artifacts; returns its hash."""
-    _check_artifact_name(name)
+    check_artifact_name(name)
     if not path.is_file():
         raise InvalidInput(f"{path} is not a file")
     oid, _ = ws.store.put_file(path)
@@ -225,33 +356,57 @@ def add_artifact(
 
 
 def add_artifact_bytes(
-    ws: Workspace, run_id: str, data: bytes, name: str, kind: str, meta: dict | None = None
+    ws: Workspace, run_id: str, data: bytes, name: str, kind: str, meta: dict[str, Any] | None = None
 ) -> str:
-    _check_artifact_name(name)
+    check_artifact_name(name)
     oid, _ = ws.store.put_bytes(data)
     _record_artifact(ws, run_id, name, kind, oid, len(data), meta)
     return oid
 
 
 def _record_artifact(
-    ws: Workspace, run_id: str, name: str, kind: str, oid: str, size: int, meta: dict | None
+    ws: Workspace, run_id: str, name: str, kind: str, oid: str, size: int, meta: dict[str, Any] | None
 ) -> None:
     with transaction(ws.conn) as conn:
-        _insert_artifact(conn, run_id, name, kind, oid, size, meta)
+        insert_artifact(conn, run_id, RunArtifact(name, kind, oid, size, meta or {}))
 
 
-def _insert_artifact(
-    conn: sqlite3.Connection, run_id: str, name: str, kind: str, oid: str, size: int, meta: dict | None
-) -> None:
+def insert_artifact(conn: sqlite3.Connection, run_id: str, artifact: RunArtifact) -> None:
+    """Record a stored object as the run's artifact at `artifact.path` (replacing one there)."""
     conn.execute(
         "INSERT INTO artifacts (run_id, path, kind, hash, size, meta) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (run_id, path) DO UPDATE SET kind = excluded.kind, hash = excluded.hash, "
         "size = excluded.size, meta = excluded.meta",
-        (run_id, name, kind, oid, size, json.dumps(meta or {})),
+        (run_id, artifact.path, artifact.kind, artifact.hash, artifact.size, json.dumps(artifact.meta)),
     )
 
 
-def _check_artifact_name(name: str) -> None:
+def get_artifacts(
+    conn: sqlite3.Connection, run_id: str, *, kind: str | None = None, paths: Iterable[str] | None = None
+) -> list[RunArtifact]:
+    """The run's artifacts by path: all of them, or those of one kind, or at these paths."""
+    query = "SELECT path, kind, hash, size, meta FROM artifacts WHERE run_id = ?"
+    args: list[Any] = [run_id]
+    if kind is not None:
+        query += " AND kind = ?"
+        args.append(kind)
+    if paths is not None:
+        wanted = list(paths)
+        query += f" AND path IN ({','.join('?' * len(wanted))})"
+        args += wanted
+    return [
+        RunArtifact(r["path"], r["kind"], r["hash"], r["size"], json.loads(r["meta"]))
+        for r in conn.execute(query + " ORDER BY path", args)
+    ]
+
+
+def model_artifact(conn: sqlite3.Connection, run_id: str) -> RunArtifact | None:
+    """The model the run logged (the first by path, should it have logged more than one)."""
+    found = get_artifacts(conn, run_id, kind="model")
+    return found[0] if found else None
+
+
+def check_artifact_name(name: str) -> None:
     parts = name.split("/")
     if (
         not name
@@ -370,12 +525,12 @@ def best(found: list[RunSummary]) -> RunSummary | None:
         for r in found
         if r.status == "finished"
     ]
-    scored = [(r, v) for r, v in scored if v is not None]
-    if not scored:
+    valued = [(r, v) for r, v in scored if v is not None]
+    if not valued:
         return None
-    key = primary(scored[0][0].params.get("task", "regression"))
+    key = primary(valued[0][0].params.get("task", "regression"))
     pick = max if higher_is_better(key) else min
-    return pick(scored, key=lambda rv: rv[1])[0]
+    return pick(valued, key=lambda rv: rv[1])[0]
 
 
 def by_ids(ws: Workspace, ids: list[str]) -> list[RunSummary]:
@@ -471,19 +626,8 @@ def _record(conn: sqlite3.Connection, run_id: str) -> RunRecord:
         r[0]: r[1]
         for r in conn.execute("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (run_id,))
     }
-    inputs = tuple(
-        RunInput(*r)
-        for r in conn.execute(
-            "SELECT dataset, version, hash FROM run_inputs WHERE run_id = ? ORDER BY dataset, version",
-            (run_id,),
-        )
-    )
-    artifacts = tuple(
-        RunArtifact(r["path"], r["kind"], r["hash"], r["size"], json.loads(r["meta"]))
-        for r in conn.execute(
-            "SELECT path, kind, hash, size, meta FROM artifacts WHERE run_id = ? ORDER BY path", (run_id,)
-        )
-    )
+    inputs = get_inputs(conn, run_id)
+    artifacts = tuple(get_artifacts(conn, run_id))
     steps = {
         r[0]: r[1]
         for r in conn.execute("SELECT key, COUNT(*) FROM metrics WHERE run_id = ? GROUP BY key", (run_id,))
@@ -513,6 +657,16 @@ def metric_history(ws: Workspace, run_id: str, key: str) -> list[tuple[int, floa
         for r in ws.conn.execute(
             "SELECT step, value, is_nan FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, id",
             (run_id, key),
+        )
+    ]
+
+
+def get_metric_rows(conn: sqlite3.Connection, run_id: str) -> list[tuple[str, int, float | None, float]]:
+    """Every metric value the run logged, in the order logged: (key, step, value, unix time)."""
+    return [
+        (key, step, read_metric(value, is_nan), at)
+        for key, step, value, is_nan, at in conn.execute(
+            "SELECT key, step, value, is_nan, timestamp FROM metrics WHERE run_id = ? ORDER BY id", (run_id,)
         )
     ]
 

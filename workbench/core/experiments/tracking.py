@@ -16,15 +16,19 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput, WbError
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from . import runs as runs_mod
 from .executor import ENV_RUN_ID
+
+if TYPE_CHECKING:
+    from ..data.datasets import DatasetVersion
 
 FLUSH_INTERVAL_S = 1.0
 FLUSH_ROWS = 10_000
@@ -79,10 +83,9 @@ class Run:
         self.ws = ws
         self.id = run_id
         self.owned = owned  # False when attached to a run that `wb run` made and will end
-        row = ws.conn.execute("SELECT name, status FROM runs WHERE id = ?", (run_id,)).fetchone()
-        self.name = row["name"]
+        self.name = runs_mod.name_of(ws.conn, run_id)
         self._lock = threading.Lock()
-        self._metrics: list[tuple] = []
+        self._metrics: list[tuple[str, str, int, float, float]] = []  # run, key, step, value, time
         self._latest: dict[str, tuple[int, float | None]] = {}
         self._params: dict[str, Any] = {}
         self._tags: dict[str, str] = {}
@@ -169,34 +172,22 @@ class Run:
         with self._lock:
             if key in self._params:
                 return None if self._params[key] is None else str(self._params[key])
-        row = self.ws.conn.execute(
-            "SELECT value FROM params WHERE run_id = ? AND key = ?", (self.id, key)
-        ).fetchone()
-        if row is None:
-            return None
-        import json
-
-        try:
-            value = json.loads(row[0])
-        except (TypeError, ValueError):
-            value = row[0]
+        value = runs_mod.get_param(self.ws.conn, self.id, key)
         return None if value is None else str(value)
 
-    def _only_input(self):
+    def _only_input(self) -> DatasetVersion | None:
         """The dataset version this run read, when it read exactly one."""
         from ..data import datasets
 
-        rows = self.ws.conn.execute(
-            "SELECT dataset, version FROM run_inputs WHERE run_id = ?", (self.id,)
-        ).fetchall()
-        if len(rows) != 1:
+        inputs = runs_mod.get_inputs(self.ws.conn, self.id)
+        if len(inputs) != 1:
             return None
         try:
-            return datasets.resolve(self.ws, f"{rows[0][0]}@{rows[0][1]}")
+            return datasets.resolve(self.ws, inputs[0].ref)
         except WbError:
             return None
 
-    def use_dataset(self, ref: str):
+    def use_dataset(self, ref: str) -> Any:
         """A dataset version as a polars DataFrame, recorded as an input of this run."""
         from ..data import datasets
 
@@ -221,7 +212,13 @@ class Run:
                 self._restore(metrics, latest, params, tags)  # a full disk loses nothing logged
                 raise
 
-    def _restore(self, metrics: list, latest: dict, params: dict, tags: dict) -> None:
+    def _restore(
+        self,
+        metrics: list[tuple[str, str, int, float, float]],
+        latest: dict[str, tuple[int, float | None]],
+        params: dict[str, Any],
+        tags: dict[str, str],
+    ) -> None:
         """Put a batch that failed to write back in front of what was logged since."""
         with self._lock:
             self._metrics = metrics + self._metrics
@@ -234,27 +231,17 @@ class Run:
 
     def _write(
         self,
-        metrics: list,
-        latest: dict,
-        params: dict,
-        tags: dict,
+        metrics: list[tuple[str, str, int, float, float]],
+        latest: dict[str, tuple[int, float | None]],
+        params: dict[str, Any],
+        tags: dict[str, str],
         *,
         heartbeat: bool,
         finish: tuple[str, str | None] | None,
     ) -> None:
         with transaction(_FLUSHER.connection(self.ws)) as conn:
-            conn.executemany(
-                "INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
-                [(r, k, s, *runs_mod.stored_metric(v), t) for r, k, s, v, t in metrics],
-            )
-            conn.executemany(
-                """INSERT INTO latest_metrics (run_id, key, step, value, is_nan)
-                   VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step,
-                   value = excluded.value, is_nan = excluded.is_nan
-                   WHERE excluded.step >= latest_metrics.step""",
-                [(self.id, k, s, *runs_mod.stored_metric(v)) for k, (s, v) in latest.items()],
-            )
+            runs_mod.insert_metrics(conn, metrics)
+            runs_mod.write_latest_metrics(conn, self.id, latest)
             runs_mod.write_params(conn, self.id, params)
             runs_mod.write_tags(conn, self.id, tags)
             if heartbeat:
@@ -272,7 +259,9 @@ class Run:
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.end("finished")
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -303,7 +292,7 @@ def start_run(
     ws = _workspaces.setdefault(found.root, found)
     attached = os.environ.get(ENV_RUN_ID)
     if attached:
-        if not ws.conn.execute("SELECT 1 FROM runs WHERE id = ?", (attached,)).fetchone():
+        if not runs_mod.exists(ws.conn, attached):
             raise WbError(f"{ENV_RUN_ID}={attached} names no run in {ws.root}")
         run = Run(ws, attached, owned=False)
     else:
@@ -338,7 +327,12 @@ def load_model(ref: str, *, workspace: str | os.PathLike | None = None) -> Any:
 _crashed = False
 
 
-def _note_crash(exc_type, exc, tb, _previous=sys.excepthook) -> None:
+def _note_crash(
+    exc_type: type[BaseException],
+    exc: BaseException,
+    tb: TracebackType | None,
+    _previous: Callable[[type[BaseException], BaseException, TracebackType | None], Any] = sys.excepthook,
+) -> None:
     global _crashed
     _crashed = True
     _previous(exc_type, exc, tb)

@@ -1,3 +1,5 @@
-"""Models: the registry with its aliases and gates (`registry`), saving and loading fitted
-models safely (`model_io`), the features they take (`features`), scoring data (`scoring`),
-batch prediction, and air-gap bundles (`bundles`, `bundle_manifest`)."""
+"""Models: the registry of versions and the aliases that point at them (`registry`, with the
+records it returns in `records`), the gates a promotion passes (`gates`), scoring versions side
+by side (`evaluation`), saving and loading fitted models safely (`model_io`), the features they
+take (`features`), scoring data (`scoring`), batch prediction, and air-gap bundles (`bundles`,
+`bundle_manifest`)."""

@@ -78,7 +78,7 @@ TEXT = Rule("text", lambda v: type(v) is str)
 WHOLE = Rule("a whole number", _whole)
 SIZE = Rule("a size in bytes", lambda v: _whole(v) and v >= 0)
 NUMBER = Rule("a number", lambda v: _whole(v) or type(v) is float)
-HASH = Rule("a hash (64 hex digits)", lambda v: type(v) is str and HASH_RE.fullmatch(v))
+HASH = Rule("a hash (64 hex digits)", lambda v: type(v) is str and bool(HASH_RE.fullmatch(v)))
 TIME = Rule("a timestamp", _iso_time)
 DTYPE = Rule("a column type", lambda v: type(v) is str and v.partition("(")[0] in DTYPES)
 SCHEMA = Each({"name": TEXT, "dtype": DTYPE})
@@ -95,7 +95,7 @@ MODEL = {
     "artifact_meta": {"format": TEXT, "dataset": Maybe(TEXT), "dataset_hash": Maybe(HASH)},
 }
 RUN = {
-    "id": Rule("a run id (32 hex digits)", lambda v: type(v) is str and RUN_ID_RE.fullmatch(v)),
+    "id": Rule("a run id (32 hex digits)", lambda v: type(v) is str and bool(RUN_ID_RE.fullmatch(v))),
     "name": TEXT,
     "experiment": TEXT,
     "status": Rule('"finished" (only finished runs register)', lambda v: v == "finished"),
@@ -248,8 +248,9 @@ def _check_names(manifest: dict[str, Any]) -> None:
     check_name(model["name"], "model")
     check_name(run["experiment"], "experiment")
     check_run_name(run["name"])
-    if dataset_name(model):
-        check_name(dataset_name(model), "dataset")
+    trained_on = dataset_name(model)
+    if trained_on:
+        check_name(trained_on, "dataset")
     if dataset:
         check_name(dataset["name"], "dataset")
     if manifest["contract"]:
@@ -257,7 +258,7 @@ def _check_names(manifest: dict[str, Any]) -> None:
     for used in run["inputs"]:
         check_name(used["dataset"], "dataset")
     for artifact in run["artifacts"]:
-        runs._check_artifact_name(artifact["path"])  # the rule `log_artifact` applies
+        runs.check_artifact_name(artifact["path"])  # the rule `log_artifact` applies
 
 
 def check_run_name(name: str) -> None:

@@ -5,7 +5,8 @@ optionally the training dataset version, and the hash and size of every object) 
 `objects/<hash>` for each object. Import trusts nothing in it: every member must be a regular
 file named in the manifest, with no absolute path, `..` or link; every object is hashed as it
 is read and must match; and nothing is written to the workspace until the whole bundle has
-checked out: objects are staged, then committed with all the rows in one transaction.
+checked out: objects are staged, then committed with all the rows in one transaction, each
+table's rows written by the module that owns it (runs, datasets, contracts, the registry).
 """
 
 from __future__ import annotations
@@ -13,20 +14,24 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
+import io
 import json
 import lzma
 import os
 import re
+import sqlite3
 import tarfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, cast
 
 from .. import events
 from ..data import contracts, datasets
-from ..errors import IntegrityError, InvalidInput
+from ..errors import IntegrityError, InvalidInput, NotFound
 from ..experiments import runs
+from ..experiments.records import RunArtifact, RunInput
 from ..names import check_name
 from ..storage import hashing
 from ..storage.db import transaction
@@ -43,20 +48,34 @@ OBJECT_NAME = re.compile(r"objects/([0-9a-f]{64})")
 
 
 # -- export ---------------------------------------------------------------------------------
-def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ExportResult:
+    """A bundle written: `wb model export --json`."""
+
+    model: str  # the version exported, NAME@VERSION
+    file: Path  # the bundle
+    objects: int  # how many objects it carries (model, artifacts, perhaps the dataset)
+    with_data: bool  # it carries the training dataset version's bytes
+    with_contract: bool  # it carries the training dataset's contract
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "file": str(self.file),
+            "objects": self.objects,
+            "with_data": self.with_data,
+            "with_contract": self.with_contract,
+        }
+
+
+def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> ExportResult:
     mv = registry.resolve(ws, ref)
     if dest.exists():
         raise InvalidInput(f"{dest} already exists")
     if not dest.parent.is_dir():
         raise InvalidInput(f"folder {dest.parent} does not exist")
     run = runs.get(ws, mv.run_id)
-    history = [
-        [key, step, runs.read_metric(value, is_nan), at]
-        for key, step, value, is_nan, at in ws.conn.execute(
-            "SELECT key, step, value, is_nan, timestamp FROM metrics WHERE run_id = ? ORDER BY id",
-            (mv.run_id,),
-        )
-    ]
+    history = runs.get_metric_rows(ws.conn, mv.run_id)
     objects = {mv.artifact_hash: "model"}
     objects.update({a.hash: f"artifact {a.path}" for a in run.artifacts})
     dataset = None
@@ -94,18 +113,16 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> dict
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
-    return {
-        "model": mv.ref,
-        "file": str(dest),
-        "objects": len(objects),
-        "with_data": dataset is not None,
-        "with_contract": contract_text is not None,
-    }
+    return ExportResult(
+        model=mv.ref,
+        file=dest,
+        objects=len(objects),
+        with_data=dataset is not None,
+        with_contract=contract_text is not None,
+    )
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    import io
-
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mode = 0o444
@@ -123,7 +140,45 @@ FRAMING_TOTAL = 64 * 1024
 MIB = 1024 * 1024
 
 
-def import_bundle(ws: Workspace, path: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ContractImport:
+    """What an import did with the contract a bundle carries: set it here only where the
+    dataset has none."""
+
+    dataset: str | None  # the dataset the contract is of; None when the bundle carries none
+    imported: bool  # set here by this import
+    note: str  # what happened, in words
+    differs: bool = False  # the dataset here has another contract, which was kept (its note says so)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "imported": self.imported, "note": self.note}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """A bundle imported: `wb import --json`."""
+
+    model: str  # the version here, NAME@VERSION (its number here, not the exported one)
+    run: str  # the id of the run that trained it
+    dataset: str | None  # the name of the dataset the bundle carries, if any
+    objects: int  # objects taken from the bundle (0 when already present)
+    already_present: bool  # this workspace had it already: nothing was written
+    contract: ContractImport | None  # None when already present
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "model": self.model,
+            "run": self.run,
+            "dataset": self.dataset,
+            "objects": self.objects,
+            "already_present": self.already_present,
+        }
+        if self.contract is not None:
+            out["contract"] = self.contract.to_dict()
+        return out
+
+
+def import_bundle(ws: Workspace, path: Path) -> ImportResult:
     if not path.is_file():
         raise InvalidInput(f"{path} does not exist")
     staged: dict[str, StagedObject] = {}
@@ -142,7 +197,7 @@ class _Budget:
     """The expanded bundle, read through a budget: a read past `limit` bytes is refused, so a
     bundle never expands to more than its manifest declares (a compression bomb stops here)."""
 
-    def __init__(self, source: BinaryIO, limit: int, path: Path):
+    def __init__(self, source: io.BufferedIOBase, limit: int, path: Path):
         self.source, self.limit, self.path, self.count = source, limit, path, 0
 
     def read(self, n: int = -1) -> bytes:
@@ -158,21 +213,22 @@ class _Budget:
 
 
 @contextlib.contextmanager
-def _expanded(path: Path) -> Iterator[BinaryIO]:
+def _expanded(path: Path) -> Iterator[io.BufferedIOBase]:
     """The bundle's tar stream, decompressed here so that `_Budget` counts expanded bytes."""
     with open(path, "rb") as raw:
         head = raw.read(6)
         raw.seek(0)
+        expanded: io.BufferedIOBase
         if head.startswith(b"\x1f\x8b"):
-            opener = gzip.GzipFile
+            expanded = gzip.GzipFile(fileobj=raw)
         elif head.startswith(b"BZh"):
-            opener = bz2.BZ2File
+            expanded = bz2.BZ2File(raw)
         elif head.startswith(b"\xfd7zXZ\x00"):
-            opener = lzma.LZMAFile
+            expanded = lzma.LZMAFile(raw)
         else:
             yield raw
             return
-        with opener(fileobj=raw) if opener is gzip.GzipFile else opener(raw) as expanded:
+        with expanded:
             yield expanded
 
 
@@ -182,7 +238,8 @@ def _read_checked(ws: Workspace, path: Path, staged: dict[str, StagedObject]) ->
     with contextlib.ExitStack() as stack:
         stream = _Budget(stack.enter_context(_expanded(path)), MAX_MANIFEST_BYTES + FRAMING_TOTAL, path)
         try:
-            tar = stack.enter_context(tarfile.open(fileobj=stream, mode="r|"))
+            # A stream ("r|") is only read: `read` is all of a file that `_Budget` needs.
+            tar = stack.enter_context(tarfile.open(fileobj=cast(IO[bytes], stream), mode="r|"))
         except DAMAGE:
             raise InvalidInput(f"{path} is not a wb bundle (not a tar file)") from None
         manifest, expected = None, {}
@@ -206,7 +263,7 @@ def _read_checked(ws: Workspace, path: Path, staged: dict[str, StagedObject]) ->
                     raise InvalidInput(
                         f"{path}: object {oid[:12]} is {member.size} bytes; its manifest says {expected[oid]}"
                     )
-                staged[oid] = ws.store.stage_stream(tar.extractfile(member))
+                staged[oid] = ws.store.stage_stream(_reader(tar, member))
                 if staged[oid].oid != oid:
                     raise InvalidInput(
                         f"{path}: object {oid[:12]} does not match its hash "
@@ -231,6 +288,14 @@ def _check_member(member: tarfile.TarInfo, path: Path) -> None:
         raise InvalidInput(f"{path}: {name!r} is not a safe relative path")
 
 
+def _reader(tar: tarfile.TarFile, member: tarfile.TarInfo) -> io.BufferedReader:
+    """A member's bytes: tarfile's reader of a regular file (an `ExFileObject`, which is a
+    BufferedReader though typeshed says `IO[bytes] | None`)."""
+    reader = tar.extractfile(member)
+    assert isinstance(reader, io.BufferedReader), "_check_member lets regular files only through"
+    return reader
+
+
 def _object_id(
     member: tarfile.TarInfo, path: Path, expected: dict[str, int], staged: dict[str, StagedObject]
 ) -> str:
@@ -249,8 +314,8 @@ def _manifest(ws: Workspace, tar: tarfile.TarFile, member: tarfile.TarInfo, path
         raise InvalidInput(f"{path} is not a wb bundle (it does not start with {MANIFEST})")
     if member.size > MAX_MANIFEST_BYTES:
         raise InvalidInput(f"{path}: its manifest is implausibly large")
-    manifest = bundle_manifest.parse(tar.extractfile(member).read(), path)
-    version = manifest.get("format_version")
+    manifest = bundle_manifest.parse(_reader(tar, member).read(), path)
+    version: Any = manifest.get("format_version")  # checked just below
     if manifest.get("format") != FORMAT:
         raise InvalidInput(f"{path} is not a wb bundle")
     if not bundle_manifest.WHOLE.ok(version):
@@ -297,23 +362,22 @@ def _check_references(ws: Workspace, manifest: dict[str, Any], path: Path) -> No
             )
 
 
-def _commit(ws: Workspace, path: Path, manifest: dict[str, Any], staged: dict[str, StagedObject]) -> dict:
+def _commit(
+    ws: Workspace, path: Path, manifest: dict[str, Any], staged: dict[str, StagedObject]
+) -> ImportResult:
     model, run, dataset = manifest["model"], manifest["run"], manifest["dataset"]
-    present = ws.conn.execute(
-        "SELECT v.version FROM model_versions v JOIN models m ON m.id = v.model_id "
-        "WHERE m.name = ? AND v.run_id = ? AND v.artifact_hash = ?",
-        (model["name"], run["id"], model["artifact_hash"]),
-    ).fetchone()
-    if present:  # imported before, or exported from here: nothing new
+    present = _version_here(ws, model["name"], run["id"], model["artifact_hash"])
+    if present is not None:  # imported before, or exported from here: nothing new
         for s in staged.values():
             s.discard()
-        return {
-            "model": f"{model['name']}@{present[0]}",
-            "run": run["id"],
-            "dataset": dataset and dataset["name"],
-            "objects": 0,
-            "already_present": True,
-        }
+        return ImportResult(
+            model=f"{model['name']}@{present}",
+            run=run["id"],
+            dataset=dataset and dataset["name"],
+            objects=0,
+            already_present=True,
+            contract=None,
+        )
     contract = _contract_to_import(ws, manifest.get("contract"))
     description = registry.check_description(model.get("description") or "")
     _check_model_loads(ws, path, model, staged)
@@ -323,8 +387,8 @@ def _commit(ws: Workspace, path: Path, manifest: dict[str, Any], staged: dict[st
     with transaction(ws.conn) as conn:
         if dataset:
             _import_dataset(conn, dataset, profiled)
-        if contract["imported"]:
-            contracts.write(conn, contract["dataset"], manifest["contract"]["text"], "an imported bundle")
+        if contract.imported and contract.dataset:
+            contracts.write(conn, contract.dataset, manifest["contract"]["text"], "an imported bundle")
         _import_run(conn, run)
         meta = {**model["artifact_meta"], **_local_dataset(conn, model["artifact_meta"])}
         number = registry.insert_version(
@@ -344,14 +408,23 @@ def _commit(ws: Workspace, path: Path, manifest: dict[str, Any], staged: dict[st
             subject=f"{model['name']}@{number}",
             data={"run": run["id"]},
         )
-    return {
-        "model": f"{model['name']}@{number}",
-        "run": run["id"],
-        "dataset": dataset and dataset["name"],
-        "objects": len(staged),
-        "already_present": False,
-        "contract": contract,
-    }
+    return ImportResult(
+        model=f"{model['name']}@{number}",
+        run=run["id"],
+        dataset=dataset and dataset["name"],
+        objects=len(staged),
+        already_present=False,
+        contract=contract,
+    )
+
+
+def _version_here(ws: Workspace, name: str, run_id: str, artifact_hash: str) -> int | None:
+    """The number of the version of model `name` here made from this run's model, if any."""
+    try:
+        found = registry.versions(ws, name)
+    except NotFound:  # no such model here yet
+        return None
+    return next((v.version for v in found if v.run_id == run_id and v.artifact_hash == artifact_hash), None)
 
 
 def _object_bytes(ws: Workspace, oid: str, staged: dict[str, StagedObject]) -> bytes:
@@ -403,28 +476,28 @@ def _profile_dataset(
     }
 
 
-def _contract_to_import(ws: Workspace, carried: dict[str, Any] | None) -> dict[str, Any]:
+def _contract_to_import(ws: Workspace, carried: dict[str, Any] | None) -> ContractImport:
     """Whether the bundle's contract is set here: only where the dataset has none. A contract
     already here is the user's word on their data and is never replaced by a file's."""
     if not carried:
-        return {"dataset": None, "imported": False, "note": "the bundle carries no contract"}
+        return ContractImport(None, False, "the bundle carries no contract")
     name, text = carried["dataset"], carried["text"]
     check_name(name, "dataset")
     contracts.parse(text, "the bundle's contract")  # refused before anything is written
     here = contracts.get_text(ws, name)
     if here is None:
-        return {"dataset": name, "imported": True, "note": f"set the contract of {name}"}
-    same = here == text
-    return {
-        "dataset": name,
-        "imported": False,
-        "note": f"the contract of {name} here is the same"
-        if same
-        else f"kept the contract of {name} here; the bundle's differs (`wb data contract`)",
-    }
+        return ContractImport(name, True, f"set the contract of {name}")
+    if here == text:
+        return ContractImport(name, False, f"the contract of {name} here is the same")
+    return ContractImport(
+        name,
+        False,
+        f"kept the contract of {name} here; the bundle's differs (`wb data contract`)",
+        differs=True,
+    )
 
 
-def _local_dataset(conn, meta: dict[str, Any]) -> dict[str, Any]:
+def _local_dataset(conn: sqlite3.Connection, meta: dict[str, Any]) -> dict[str, Any]:
     """The model's training data named as this workspace knows it: the version here with the
     same bytes, else by hash (`sales@1f9afc70bf02`), which names no other version here."""
     ref, digest = meta.get("dataset"), meta.get("dataset_hash")
@@ -435,17 +508,13 @@ def _local_dataset(conn, meta: dict[str, Any]) -> dict[str, Any]:
     return {"dataset": f"{name}@{number}" if number else f"{name}@{digest[:12]}"}
 
 
-def _local_version(conn, name: str, digest: str) -> int | None:
+def _local_version(conn: sqlite3.Connection, name: str, digest: str) -> int | None:
     """The number of the version of `name` here that holds these bytes, if any."""
-    row = conn.execute(
-        "SELECT v.version FROM dataset_versions v JOIN datasets d "
-        "ON d.id = v.dataset_id WHERE d.name = ? AND v.hash = ?",
-        (name, digest),
-    ).fetchone()
-    return row[0] if row else None
+    here = datasets.holding(conn, name, digest)
+    return here.version if here else None
 
 
-def _import_dataset(conn, d: dict[str, Any], profiled: dict[str, Any] | None) -> None:
+def _import_dataset(conn: sqlite3.Connection, d: dict[str, Any], profiled: dict[str, Any] | None) -> None:
     if profiled is None or _local_version(conn, d["name"], d["hash"]) is not None:
         return  # these bytes are already a version here
     # Not validated here (valid is NULL) until `wb data validate` checks it against a contract.
@@ -464,67 +533,47 @@ def _import_dataset(conn, d: dict[str, Any], profiled: dict[str, Any] | None) ->
     )
 
 
-def _import_run(conn, run: dict[str, Any]) -> None:
-    if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run["id"],)).fetchone():
+def _import_run(conn: sqlite3.Connection, run: dict[str, Any]) -> None:
+    """The run and everything it logged, as the manifest records them, through runs.py."""
+    run_id = run["id"]
+    if runs.exists(conn, run_id):
         return  # imported before (or this is where it came from)
-    exp = runs.experiment_id(conn, run["experiment"])
-    conn.execute(
-        "INSERT INTO runs (id, name, experiment_id, status, kind, model, command, cwd, host, pid, "
-        "seed, spec, environment, error, exit_code, created_at, started_at, ended_at, "
-        "duration_s, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?)",
-        (
-            run["id"],
-            run["name"],
-            exp,
-            run["status"],
-            run["kind"],
-            run["model"],
-            json.dumps(run["command"]),
-            run["cwd"],
-            run["host"],
-            run["pid"],
-            run["seed"],
-            json.dumps(run["spec"]) if run["spec"] else None,
-            json.dumps(run["environment"]),
-            run["error"],
-            run["exit_code"],
-            run["created_at"],
-            run["started_at"],
-            run["ended_at"],
-            run["duration_s"],
-            None,
-        ),
+    runs.insert_run(
+        conn,
+        run_id,
+        name=run["name"],
+        experiment=run["experiment"],
+        status=run["status"],
+        kind=run["kind"],
+        model=run["model"],
+        command=run["command"],
+        cwd=run["cwd"],
+        host=run["host"],
+        pid=run["pid"],
+        seed=run["seed"],
+        spec=run["spec"],
+        environment=run["environment"],
+        error=run["error"],
+        exit_code=run["exit_code"],
+        created_at=run["created_at"],
+        started_at=run["started_at"],
+        ended_at=run["ended_at"],
+        duration_s=run["duration_s"],
     )
-    runs.write_params(conn, run["id"], run["params"])
-    runs.write_tags(conn, run["id"], run["tags"])
-    conn.executemany(
-        "INSERT INTO metrics (run_id, key, step, value, is_nan, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
+    runs.write_params(conn, run_id, run["params"])
+    runs.write_tags(conn, run_id, run["tags"])
+    runs.insert_metrics(
+        conn, [(run_id, key, step, value, at) for key, step, value, at in run["metric_history"]]
+    )
+    runs.write_latest_metrics(conn, run_id, {k: (0, v) for k, v in run["metrics"].items()})
+    # An input is named by its number here when these bytes are a version here.
+    runs.insert_inputs(
+        conn,
+        run_id,
         [
-            (run["id"], key, step, *runs.stored_metric(value), at)
-            for key, step, value, at in run["metric_history"]
-        ],
-    )
-    conn.executemany(
-        "INSERT INTO latest_metrics (run_id, key, step, value, is_nan) VALUES (?, ?, ?, ?, ?)",
-        [(run["id"], k, 0, *runs.stored_metric(v)) for k, v in run["metrics"].items()],
-    )
-    conn.executemany(
-        "INSERT INTO run_inputs (run_id, dataset, version, hash) VALUES (?, ?, ?, ?)",
-        [
-            (
-                run["id"],
-                i["dataset"],
-                _local_version(conn, i["dataset"], i["hash"]) or i["version"],
-                i["hash"],
-            )
+            RunInput(i["dataset"], _local_version(conn, i["dataset"], i["hash"]) or i["version"], i["hash"])
             for i in run["inputs"]
         ],
     )
-    conn.executemany(
-        "INSERT INTO artifacts (run_id, path, kind, hash, size, meta) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (run["id"], a["path"], a["kind"], a["hash"], a["size"], json.dumps(a["meta"]))
-            for a in run["artifacts"]
-        ],
-    )
+    for a in run["artifacts"]:
+        runs.insert_artifact(conn, run_id, RunArtifact(a["path"], a["kind"], a["hash"], a["size"], a["meta"]))

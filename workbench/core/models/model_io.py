@@ -8,12 +8,9 @@ Callers hand in bytes whose hash they have just verified against the store.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..errors import IntegrityError, WbError
-
-if TYPE_CHECKING:
-    from ..storage.store import ObjectStore
+from ..errors import IntegrityError
 
 FORMAT = "skops"
 
@@ -102,20 +99,3 @@ def load(payload: bytes, meta: dict[str, Any]) -> Any:
 def _reason(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-GATE = "loads_safely"
-
-
-def load_gate(store: ObjectStore, oid: str, meta: dict[str, Any]) -> dict[str, Any]:
-    """The promotion gate before production: the artifact's verified bytes load with wb's
-    trusted types, so nothing behind the alias needs a type a person never vetted."""
-    try:
-        model = load(store.read_verified(oid), meta)
-    except WbError as exc:
-        return {"name": GATE, "passed": False, "detail": str(exc)}
-    return {
-        "name": GATE,
-        "passed": True,
-        "detail": f"loads as {type(model).__name__} with wb's trusted types only",
-    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,19 @@ BATCH_ROWS = 250_000
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """A batch scored: `wb predict --json`."""
+
+    model: str  # the version that scored it, NAME@VERSION
+    rows: int  # how many rows were scored (all of the input's)
+    output: Path  # the file written
+    input: str  # the dataset version's reference, or the input file as given
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "rows": self.rows, "output": str(self.output), "input": self.input}
+
+
 def predict(
     ws: Workspace,
     ref: str,
@@ -33,7 +47,7 @@ def predict(
     dest: Path,
     force: bool = False,
     on_progress: Callable[[str, int | None, int | None], None] | None = None,
-) -> dict[str, Any]:
+) -> Prediction:
     """`on_progress(stage, done, total)` hears the stages, for a progress display: "loading"
     the input, "checking" it, "loading model", "scoring" (rows done of the input's), "writing"
     the output."""
@@ -80,12 +94,12 @@ def predict(
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
-    summary = {
-        "model": mv.ref,
-        "rows": result.height,
-        "output": str(dest),
-        "input": version.ref if version is not None else str(source),
-    }
+    summary = Prediction(
+        model=mv.ref,
+        rows=result.height,
+        output=dest,
+        input=version.ref if version is not None else str(source),
+    )
     if ws.read_only:  # scoring from a mounted backup works; it only goes unlogged
         return summary
     with transaction(ws.conn) as conn:

@@ -2,8 +2,9 @@
 
 A version points at the run that trained it, the model artifact's hash, the dataset version it
 was trained on, its input schema and its validation metrics. Aliases (`production`, `staging`,
-any name) move by promotion and rollback; every move is kept in alias_events with who, when,
-why and the gates it passed. References: `name@4`, `name@production`, `name` (the latest).
+any name) move by promotion (through `gates`) and rollback; every move is kept in alias_events
+with who, when, why and the gates it passed. References: `name@4`, `name@production`, `name`
+(the latest). What it returns is in `records`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,28 @@ import difflib
 import json
 import sqlite3
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
-from .. import events, metrics
-from ..errors import Caution, InvalidInput, NotFound, WbError
+from .. import events
+from ..errors import Caution, InvalidInput, NotFound
 from ..experiments import runs
 from ..names import check_name, did_you_mean, split_ref, version_number
 from ..storage.db import id_for_name, next_version, transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
-from . import model_io, scoring
+from . import gates, scoring
+from .gates import Gate
+from .records import (
+    AliasEvent,
+    AliasRemoval,
+    Lineage,
+    ModelDetail,
+    ModelSummary,
+    ModelVersion,
+    Promotion,
+    PromotionPreview,
+    Rollback,
+)
 
 PRODUCTION = "production"
 STAGING = "staging"
@@ -32,48 +44,6 @@ REMOVE = "remove"  # the alias_events action of `wb model alias rm` (to_version 
 class AliasMoved(InvalidInput):
     """A move of an alias that another wb moved while this one judged it: nothing was
     changed."""
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    name: str
-    version: int
-    run_id: str
-    artifact_hash: str
-    artifact_meta: dict[str, Any]
-    dataset: str | None
-    dataset_hash: str | None
-    schema: list[dict[str, str]]
-    metrics: dict[str, float | None]
-    created_at: str
-    aliases: list[str] = field(default_factory=list)
-    description: str = ""
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    @property
-    def task(self) -> str:
-        return self.artifact_meta.get("task", "regression")
-
-    def to_dict(self) -> dict[str, Any]:
-        """SPEC.md's `wb model show --json` fields, plus the task and target."""
-        return {
-            "name": self.name,
-            "version": self.version,
-            "aliases": self.aliases,
-            "run_id": self.run_id,
-            "dataset": self.dataset,
-            "dataset_hash": self.dataset_hash,
-            "artifact_hash": self.artifact_hash,
-            "metrics": self.metrics,
-            "created_at": self.created_at,
-            "task": self.task,
-            "target": self.artifact_meta.get("target"),
-            "schema": self.schema,
-            "description": self.description,
-        }
 
 
 _SELECT = """
@@ -117,11 +87,11 @@ def register(ws: Workspace, run_ref: str, name: str, description: str = "") -> M
     info = runs.get(ws, run_id)
     if info.status != "finished":
         raise InvalidInput(f"run {info.name} is {info.status}; only finished runs register")
-    artifact = scoring.model_artifact(ws, run_id)
+    artifact = runs.model_artifact(ws.conn, run_id)
     if artifact is None:
         runs.resolve(ws, run_id)  # NotFound when `wb runs rm` removed it meanwhile
         raise InvalidInput(f"run {info.name} logged no model")
-    meta = json.loads(artifact["meta"])
+    meta = artifact.meta
     problem = scoring.why_unscorable(meta)  # a user's artifact, but no model to serve
     if problem:
         raise InvalidInput(f"run {info.name}'s model cannot score data: {problem}")
@@ -132,10 +102,10 @@ def register(ws: Workspace, run_ref: str, name: str, description: str = "") -> M
         meta = {**meta, "dataset": used.ref, "dataset_hash": used.hash}
     schema = meta.get("features", {}).get("inputs", [])
     with transaction(ws.conn) as conn:
-        if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+        if not runs.exists(conn, run_id):
             # `wb runs rm` won the race: a version must not outlive the run it came from.
             raise NotFound(f"run {info.name} was removed meanwhile; nothing was registered")
-        number = insert_version(conn, name, run_id, artifact["hash"], meta, schema, info.metrics, description)
+        number = insert_version(conn, name, run_id, artifact.hash, meta, schema, info.metrics, description)
         events.record(
             conn,
             "model.register",
@@ -249,7 +219,7 @@ def _no_alias(ws: Workspace, name: str, alias: str, doing: str = "") -> str:
     )
 
 
-def list_models(ws: Workspace) -> list[dict[str, Any]]:
+def list_models(ws: Workspace) -> list[ModelSummary]:
     conn = ws.conn
     out = []
     for m in conn.execute(
@@ -263,7 +233,7 @@ def list_models(ws: Workspace) -> list[dict[str, Any]]:
                 "SELECT alias, version FROM aliases WHERE model_id = ? ORDER BY alias", (m["id"],)
             )
         }
-        out.append({"name": m["name"], "versions": m["versions"], "latest": m["latest"], "aliases": aliases})
+        out.append(ModelSummary(m["name"], m["versions"], m["latest"], aliases))
     return out
 
 
@@ -287,7 +257,7 @@ def refs_of_run(ws: Workspace, run_id: str) -> list[str]:
     ]
 
 
-def alias_history(ws: Workspace, name: str) -> list[dict[str, Any]]:
+def alias_history(ws: Workspace, name: str) -> list[AliasEvent]:
     """Every move of the model's aliases, oldest first; a removal (`wb model alias rm`)
     is action "remove" from the version it pointed at, to_version None."""
     rows = ws.conn.execute(
@@ -297,31 +267,36 @@ def alias_history(ws: Workspace, name: str) -> list[dict[str, Any]]:
         (name,),
     ).fetchall()
     return [
-        {
-            **dict(r),
-            "forced": bool(r["forced"]),
-            "gates": json.loads(r["gates"]),
-            "to_version": None if r["action"] == REMOVE else r["to_version"],
-        }
+        AliasEvent(
+            alias=r["alias"],
+            from_version=r["from_version"],
+            to_version=None if r["action"] == REMOVE else r["to_version"],
+            action=r["action"],
+            user=r["user"],
+            reason=r["reason"],
+            forced=bool(r["forced"]),
+            gates=tuple(Gate.from_dict(g) for g in json.loads(r["gates"])),
+            created_at=r["created_at"],
+        )
         for r in rows
     ]
 
 
-def show(ws: Workspace, ref: str) -> dict[str, Any]:
+def show(ws: Workspace, ref: str) -> ModelDetail:
     """A version with its lineage; for a bare name, the latest plus the alias history."""
     mv = resolve(ws, ref)
-    info = mv.to_dict()
     run = runs.get(ws, mv.run_id)
-    info["lineage"] = {
-        "run": {"id": run.id, "name": run.name, "experiment": run.experiment},
-        "params": run.params,
-        "inputs": [i.to_dict() for i in run.inputs],
-        "git_commit": run.environment.get("git_commit"),
-        "git_dirty": run.environment.get("git_dirty"),
-    }
-    if split_ref(ref)[1] is None:
-        info["alias_history"] = alias_history(ws, mv.name)
-    return info
+    lineage = Lineage(
+        run_id=run.id,
+        run_name=run.name,
+        experiment=run.experiment,
+        params=run.params,
+        inputs=run.inputs,
+        git_commit=run.environment.get("git_commit"),
+        git_dirty=run.environment.get("git_dirty"),
+    )
+    history = tuple(alias_history(ws, mv.name)) if split_ref(ref)[1] is None else None
+    return ModelDetail(mv, lineage, history)
 
 
 def load(ws: Workspace, mv: ModelVersion) -> scoring.LoadedModel:
@@ -329,39 +304,6 @@ def load(ws: Workspace, mv: ModelVersion) -> scoring.LoadedModel:
 
 
 # -- moving aliases -------------------------------------------------------------------------
-@dataclass
-class Promotion:
-    promoted: bool
-    version: ModelVersion
-    alias: str
-    gates: list[dict[str, Any]]
-    forced: bool = False
-    caution: str = ""  # why a passed performance gate may flatter the version
-    already: bool = False  # the alias was already on this version: nothing to do, no gates
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "promoted": self.promoted,
-            "model": self.version.name,
-            "version": self.version.version,
-            "alias": self.alias,
-            "gates": self.gates,
-            "forced": self.forced,
-            "caution": self.caution,
-            "already": self.already,
-        }
-
-    @property
-    def message(self) -> str:
-        """What happened, in one sentence."""
-        v = self.version
-        if self.already:
-            return f"{v.ref} is already {v.name}@{self.alias}; nothing to do"
-        if self.promoted:
-            return f"{v.ref} is now {v.name}@{self.alias}" + (" (FORCED)" if self.forced else "")
-        return f"refused: {v.ref} did not pass every gate; nothing moved (--force --reason TEXT overrides)"
-
-
 def promote(
     ws: Workspace, ref: str, alias: str, *, data: str | None = None, force: bool = False, reason: str = ""
 ) -> Promotion:
@@ -381,12 +323,12 @@ def promote(
         from ..data import datasets
 
         datasets.resolve(ws, data)  # a bad --data is an error even when nothing compares
-    current = _alias_target(ws, mv.name, alias)
+    current = alias_target(ws, mv.name, alias)
     if current == mv.version:
-        return Promotion(False, mv, alias, [], already=True)
-    gates = gates_for(ws, mv, alias, current, data)
-    passed = all(g["passed"] for g in gates)
-    if force and not gates[0]["passed"]:
+        return Promotion(False, mv, alias, (), already=True)
+    checks = _gates(ws, mv, alias, current, data)
+    passed = all(g.passed for g in checks)
+    if force and not checks[0].passed:
         raise InvalidInput(
             f"{mv.ref}'s artifact does not verify against its hash: no force "
             f"puts a model that cannot load behind an alias (`wb fsck`)"
@@ -395,12 +337,12 @@ def promote(
         passed or force,
         mv,
         alias,
-        gates,
+        checks,
         forced=force and not passed,
-        caution=caution(ws, mv, data) if alias == PRODUCTION and current else "",
+        caution=gates.caution(ws, mv, data) if alias == PRODUCTION and current else "",
     )
     if result.promoted:
-        _move(ws, mv.name, alias, current, mv.version, "promote", reason, result.forced, gates)
+        _move(ws, mv.name, alias, current, mv.version, "promote", reason, result.forced, checks)
         if current is None:
             _warn_if_a_typo(ws, mv.name, alias)
     return result
@@ -425,60 +367,26 @@ def _warn_if_a_typo(ws: Workspace, name: str, alias: str) -> None:
         )
 
 
-def gates_for(
+def _gates(
     ws: Workspace, mv: ModelVersion, alias: str, current: int | None, data: str | None
-) -> list[dict[str, Any]]:
-    """The gates a move of `alias` to `mv` must pass (all of them for production)."""
-    gates = [_gate_hash(ws, mv)]
-    if alias == PRODUCTION:
-        gates.append(_gate_schema(ws, mv))
-        gates.append(model_io.load_gate(ws.store, mv.artifact_hash, mv.artifact_meta))
-        gates.append(
-            _gate_performance(ws, mv, current, data)
-            if gates[-1]["passed"]
-            else _gate(
-                "performance", False, "not measured: the model does not load safely, so it is not scored"
-            )
-        )
-    return gates
+) -> tuple[Gate, ...]:
+    """The gates a move of `alias` from version `current` to `mv` must pass (all of them for
+    production)."""
+    production = alias == PRODUCTION
+    champion = resolve(ws, f"{mv.name}@{current}") if production and current is not None else None
+    return gates.gates_for(ws, mv, champion, data, production=production)
 
 
-def preview_promotion(ws: Workspace, ref: str, alias: str) -> dict[str, Any]:
+def preview_promotion(ws: Workspace, ref: str, alias: str) -> PromotionPreview:
     """What `promote` would decide, without moving anything: for a confirmation to show."""
     mv = resolve(ws, ref)
-    current = _alias_target(ws, mv.name, alias.lower())
-    gates = gates_for(ws, mv, alias.lower(), current, None)
-    return {
-        "model": mv.ref,
-        "alias": alias.lower(),
-        "current": current,
-        "gates": gates,
-        "passed": all(g["passed"] for g in gates),
-        "already": current == mv.version,
-        "caution": caution(ws, mv, None) if current else "",
-    }
+    alias = alias.lower()
+    current = alias_target(ws, mv.name, alias)
+    return PromotionPreview(mv, alias, current, _gates(ws, mv, alias, current, None))
 
 
-def caution(ws: Workspace, mv: ModelVersion, data: str | None) -> str:
-    """A warning when `data`, chosen by the user, is data the version was trained on: its
-    figures there flatter it. (The default data is never such: see `unseen_data`.)"""
-    from ..data import datasets
-
-    if data is None or not mv.dataset_hash:
-        return ""
-    try:
-        used = datasets.resolve(ws, data)
-    except WbError:
-        return ""
-    if used.hash not in _seen(ws, mv):
-        return ""
-    return (
-        f"{mv.ref} was trained on {used.ref}, the data it is scored on here: its figures "
-        f"there are optimistic (a version it has not seen is a fair test)"
-    )
-
-
-def _alias_target(ws: Workspace, name: str, alias: str) -> int | None:
+def alias_target(ws: Workspace, name: str, alias: str) -> int | None:
+    """The version `alias` points at; None when the model has no such alias."""
     row = ws.conn.execute(
         "SELECT a.version FROM aliases a JOIN models m ON m.id = a.model_id WHERE m.name = ? AND a.alias = ?",
         (name, alias),
@@ -495,13 +403,13 @@ def _move(
     action: str,
     reason: str,
     forced: bool,
-    gates: list,
+    checks: tuple[Gate, ...],
 ) -> None:
     now = now_iso()
     with transaction(ws.conn) as conn:
         # The gates judged against `from_version`: if another promote or rollback moved the
         # alias since, this move is refused, never stacked on top of the other.
-        now_at = _alias_target(ws, name, alias)
+        now_at = alias_target(ws, name, alias)
         if now_at != from_version:
             already = now_at == to_version
             raise AliasMoved(
@@ -533,7 +441,7 @@ def _move(
                 events.os_user(),
                 reason,
                 forced,
-                json.dumps(gates),
+                json.dumps([g.to_dict() for g in checks]),
                 now,
             ),
         )
@@ -550,19 +458,19 @@ def _move(
         )
 
 
-def rollback(ws: Workspace, name: str, alias: str = PRODUCTION, reason: str = "") -> dict:
+def rollback(ws: Workspace, name: str, alias: str = PRODUCTION, reason: str = "") -> Rollback:
     """Undo the promotion that put the alias's current version there: the alias goes back to
     the version before it. Rolling back again undoes the promotion before that, never the
     rollback itself."""
     alias = alias.lower()
     current, before = rollback_target(ws, name, alias)
-    _move(ws, name, alias, current, before, "rollback", reason or "rollback", False, [])
-    return {"model": name, "alias": alias, "from": current, "to": before}
+    _move(ws, name, alias, current, before, "rollback", reason or "rollback", False, ())
+    return Rollback(name, alias, current, before)
 
 
 def rollback_target(ws: Workspace, name: str, alias: str = PRODUCTION) -> tuple[int, int]:
     """(the alias's version now, the version a rollback would put it back on)."""
-    current = _alias_target(ws, name, alias)
+    current = alias_target(ws, name, alias)
     if current is None:
         resolve(ws, name)  # unknown model: that error first
         raise InvalidInput(_no_alias(ws, name, alias, " to roll back"))
@@ -579,7 +487,7 @@ def rollback_target(ws: Workspace, name: str, alias: str = PRODUCTION) -> tuple[
 
 def remove_alias(
     ws: Workspace, name: str, alias: str, *, force: bool = False, reason: str = ""
-) -> dict[str, Any]:
+) -> AliasRemoval:
     """Remove a model's alias (the version stays): kept in the alias history as a "remove"
     by whom, when and why, and in the audit log. `production` is what `wb predict
     NAME@production`, the watcher and retraining serve and judge against; removing it
@@ -589,7 +497,7 @@ def remove_alias(
     alias = alias.lower()
     if force and not reason.strip():
         raise InvalidInput("--force needs --reason: say why the alias is removed")
-    current = _alias_target(ws, name, alias)
+    current = alias_target(ws, name, alias)
     if current is None:
         resolve(ws, name)  # unknown model: that error first
         raise NotFound(_no_alias(ws, name, alias))
@@ -601,7 +509,7 @@ def remove_alias(
         )
     forced = force and alias == PRODUCTION  # what --force overrode, for the history
     with transaction(ws.conn) as conn:
-        if _alias_target(ws, name, alias) != current:
+        if alias_target(ws, name, alias) != current:
             raise AliasMoved(
                 f"{name}@{alias} moved while this removal was being made "
                 f"(another wb did it meanwhile); nothing was changed"
@@ -623,184 +531,4 @@ def remove_alias(
             subject=f"{name}@{current}",
             data={"alias": alias, "version": current, "forced": forced},
         )
-    return {
-        "model": name,
-        "alias": alias,
-        "version": current,
-        "removed": True,
-        "forced": forced,
-        "reason": reason,
-    }
-
-
-# -- the gates ------------------------------------------------------------------------------
-def _gate(name: str, passed: bool, detail: str) -> dict[str, Any]:
-    return {"name": name, "passed": passed, "detail": detail}
-
-
-def _gate_hash(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
-    if not ws.store.exists(mv.artifact_hash):
-        return _gate(
-            "artifact_hash", False, f"the model artifact {mv.artifact_hash[:12]} is missing from the store"
-        )
-    ok = ws.store.verify(mv.artifact_hash)
-    return _gate(
-        "artifact_hash", ok, f"{mv.artifact_hash[:12]} " + ("verified" if ok else "does NOT match its bytes")
-    )
-
-
-def _gate_schema(ws: Workspace, mv: ModelVersion) -> dict[str, Any]:
-    """The model's inputs against what production data looks like: the dataset's contract
-    when it has one, else its latest version's schema."""
-    from ..data import contracts, datasets
-
-    dataset = (mv.dataset or "").partition("@")[0]
-    if not dataset:
-        return _gate("schema", False, "the model does not record its training dataset")
-    text = contracts.get_text(ws, dataset)
-    if text is not None:
-        expected = {
-            n: c.get("dtype")
-            for n, c in contracts.parse(text, f"the contract of {dataset}")["columns"].items()
-        }
-        source = f"the contract of {dataset}"
-    else:
-        latest = datasets.resolve(ws, dataset)
-        expected = {c["name"]: c["dtype"] for c in latest.schema}
-        source = f"{latest.ref} (no contract)"
-    if not mv.schema:  # a gate with nothing to check is no gate
-        return _gate(
-            "schema",
-            False,
-            f"{mv.ref} records no inputs to check against {source} "
-            f"(log it with run.log_model(model, input_example=df))",
-        )
-    problems = []
-    for col in mv.schema:
-        have = expected.get(col["name"], "missing")
-        if have == "missing":
-            problems.append(f"{col['name']} is missing")
-        elif have and not contracts.compatible(col["dtype"], have):
-            problems.append(f"{col['name']} is {have}, the model takes {col['dtype']}")
-    if problems:
-        return _gate("schema", False, f"against {source}: " + "; ".join(problems[:5]))
-    inputs = "the 1 input matches" if len(mv.schema) == 1 else f"all {len(mv.schema)} inputs match"
-    return _gate("schema", True, f"{inputs} {source}")
-
-
-def _gate_performance(
-    ws: Workspace, mv: ModelVersion, current: int | None, data: str | None
-) -> dict[str, Any]:
-    from ..data import datasets
-
-    if current is None:
-        return _gate("performance", True, "no production model yet to compare with")
-    champion = resolve(ws, f"{mv.name}@{current}")
-    version = datasets.resolve(ws, data) if data is not None else unseen_data(ws, mv)
-    if version is None:
-        return _gate("performance", False, f"not measured: {_no_unseen_data(mv)}")
-    df = datasets.load(ws, version)
-    target = mv.artifact_meta.get("target")
-    name = metrics.primary(mv.task)
-    try:
-        candidate_score = load(ws, mv).score(df, target, version.ref)[0][name]
-        champion_score = load(ws, champion).score(df, target, version.ref)[0][name]
-    except scoring.Unscorable as exc:  # a refused gate, said as one: the data is the problem
-        return _gate("performance", False, f"not measured: {exc}")
-    margin = ws.config.registry.promotion_margin
-    worse = metrics.worse_by(name, candidate_score, champion_score)
-    passed = worse <= margin
-    return _gate(
-        "performance",
-        passed,
-        f"{name} on {version.ref}: {candidate_score:.4g} vs {champion_score:.4g} for "
-        f"{champion.ref} ({abs(worse):.1%} {'worse' if worse > 0 else 'better'}; "
-        f"up to {margin:.0%} worse passes)",
-    )
-
-
-def unseen_data(ws: Workspace, mv: ModelVersion):
-    """The newest version of the model's dataset that is newer than every version it was
-    trained on: data the candidate has not seen, the default a gate or an evaluation scores
-    on. None when there is none."""
-    from ..data import datasets
-
-    name = (mv.dataset or "").partition("@")[0]
-    if not name:
-        return None
-    seen = _seen(ws, mv)
-    try:
-        versions = datasets.log(ws, name)
-    except WbError:
-        return None
-    last_seen = max((v.version for v in versions if v.hash in seen), default=0)
-    fresh = [v for v in versions if v.version > last_seen and v.hash not in seen]
-    return fresh[-1] if fresh else None
-
-
-def _seen(ws: Workspace, mv: ModelVersion) -> set[str]:
-    """The hashes of every data version the version's run trained on."""
-    return {mv.dataset_hash} | runs.input_hashes(ws, mv.run_id)
-
-
-def _no_unseen_data(mv: ModelVersion) -> str:
-    if not mv.dataset:
-        return f"{mv.ref} records no training dataset; pass --data with data it has not seen"
-    return (
-        f"{mv.ref} was trained on {mv.dataset}, and no newer version of "
-        f"{mv.dataset.partition('@')[0]} exists to judge it on; pass --data with data it "
-        f"has not seen"
-    )
-
-
-# -- comparing ------------------------------------------------------------------------------
-def evaluate_against_production(ws: Workspace, ref: str) -> dict[str, Any]:
-    """`evaluate` of a version against production (when another version is production), on
-    the newest version of its training dataset, with `caution` when that is its own training
-    data: the TUI's `e`."""
-    mv = resolve(ws, ref)
-    if not mv.dataset:
-        raise InvalidInput(f"{mv.ref} has no training dataset on record to evaluate it on")
-    current = _alias_target(ws, mv.name, PRODUCTION)
-    against = f"{mv.name}@{current}" if current and current != mv.version else None
-    unseen = unseen_data(ws, mv)
-    data = unseen.ref if unseen else mv.dataset.partition("@")[0]
-    return {**evaluate(ws, mv.ref, data, against=against), "caution": "" if unseen else caution(ws, mv, data)}
-
-
-def evaluate(
-    ws: Workspace, ref: str, data: str, against: str | None = None, by: str | None = None
-) -> dict[str, Any]:
-    """Metrics of one or two versions on the same data, overall and per segment of `by`."""
-    from ..data import datasets
-
-    version = datasets.resolve(ws, data)
-    df = datasets.load(ws, version)
-    models = [resolve(ws, ref)] + ([resolve(ws, against)] if against else [])
-    target = models[0].artifact_meta.get("target")
-    if by is not None and by not in df.columns:
-        raise InvalidInput(f"{version.ref} has no column {by!r} to break the metrics down by")
-    loaded = [load(ws, mv) for mv in models]
-    overall = {mv.ref: lm.score(df, target)[0] for mv, lm in zip(models, loaded, strict=True)}
-    segments = []
-    if by is not None:
-        for value in sorted(df.get_column(by).drop_nulls().unique().to_list(), key=str):
-            part = df.filter(df.get_column(by) == value)
-            segments.append(
-                {
-                    "segment": str(value),
-                    "rows": part.height,
-                    "metrics": {
-                        mv.ref: lm.score(part, target)[0] for mv, lm in zip(models, loaded, strict=True)
-                    },
-                }
-            )
-    return {
-        "data": version.ref,
-        "target": target,
-        "primary": metrics.primary(models[0].task),
-        "models": [mv.ref for mv in models],
-        "overall": overall,
-        "by": by,
-        "segments": segments,
-    }
+    return AliasRemoval(name, alias, current, forced, reason)

@@ -13,7 +13,7 @@ it as the kind of frame it was fitted on (`scorer` = "columns" in its meta).
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ class Unscorable(InvalidInput):
         self.columns = columns
 
 
-def check_fit(inputs: list[dict[str, str]], df, model: str, data: str) -> None:
+def check_fit(inputs: list[dict[str, str]], df: Any, model: str, data: str) -> None:
     """Raise Unscorable naming every input column of `model` that `df` lacks or has as
     another type, before any of it reaches the model."""
     from ..data import contracts
@@ -76,7 +76,7 @@ class LoadedModel:
     def target(self) -> str:
         return self.meta["target"]
 
-    def predict(self, df, data: str = "the data"):
+    def predict(self, df: Any, data: str = "the data") -> tuple[Any, Any | None]:
         """Predictions (and, for classifiers, probabilities of each class) for a frame; `data`
         names it when it does not fit (Unscorable)."""
         from . import features  # polars
@@ -95,7 +95,7 @@ class LoadedModel:
         )
         return predicted, proba
 
-    def score(self, df, target: str, data: str = "the data") -> tuple[dict[str, float], int]:
+    def score(self, df: Any, target: str, data: str = "the data") -> tuple[dict[str, float], int]:
         """The model's metrics on the rows of `df` that have a `target` value, and their count."""
         import polars as pl
 
@@ -131,17 +131,10 @@ def load(ws: Workspace, run_id: str, artifact_hash: str, meta: dict[str, Any], w
 
 def load_from_run(ws: Workspace, run_ref: str) -> LoadedModel:
     run_id = runs.resolve(ws, run_ref)
-    row = model_artifact(ws, run_id)
-    if row is None:
+    artifact = runs.model_artifact(ws.conn, run_id)
+    if artifact is None:
         raise NotFound(f"run {run_ref} logged no model")
-    return load(ws, run_id, row["hash"], json.loads(row["meta"]), f"the model of run {run_ref}")
-
-
-def model_artifact(ws: Workspace, run_id: str):
-    return ws.conn.execute(
-        "SELECT hash, meta FROM artifacts WHERE run_id = ? AND kind = 'model' ORDER BY path LIMIT 1",
-        (run_id,),
-    ).fetchone()
+    return load(ws, run_id, artifact.hash, artifact.meta, f"the model of run {run_ref}")
 
 
 # -- a user's model -----------------------------------------------------------------------------
@@ -255,8 +248,8 @@ def _feature_names(model: Any, booster: bool) -> list[str] | None:
         names = [str(n) for n in model.feature_name()]
         auto = all(n == f"Column_{i}" for i, n in enumerate(names))
         return None if auto else names
-    names = getattr(model, "feature_names_in_", None)
-    return None if names is None else [str(n) for n in names]
+    learnt = getattr(model, "feature_names_in_", None)
+    return None if learnt is None else [str(n) for n in learnt]
 
 
 def _n_inputs(model: Any, booster: bool) -> int | None:
@@ -322,15 +315,14 @@ def _guess_types(model: Any, names: list[str]) -> dict[str, str]:
             if categories is None or len(categories) != len(columns):
                 continue
             for column, values in zip(columns, categories, strict=True):
-                kind = getattr(values, "dtype", None)
-                kind = getattr(kind, "kind", "O")
+                kind = str(getattr(getattr(values, "dtype", None), "kind", "O"))
                 found[column] = {"i": "Int64", "u": "Int64", "f": "Float64", "b": "Boolean"}.get(
                     kind, "String"
                 )
     return found
 
 
-def _column_steps(model: Any, names: list[str]):
+def _column_steps(model: Any, names: list[str]) -> Iterator[tuple[list[str], Any]]:
     """(input columns, transformer) for each branch of the model's first ColumnTransformer."""
     for step in _steps(model):
         indices = getattr(step, "_transformer_to_input_indices", None)
@@ -369,7 +361,7 @@ def _output(model: Any, booster: bool, task: str | None) -> dict[str, Any]:
     return {"name": "prediction", "dtype": dtype, "classes": classes}
 
 
-def _input_frame(df, inputs: list[dict[str, str]], frame: str):
+def _input_frame(df: Any, inputs: list[dict[str, str]], frame: str) -> Any:
     """The model's input columns of `df` in the recorded order, with the recorded types (a whole
     number column where it took floats, an empty column as the type it took)."""
     import polars as pl
@@ -393,19 +385,19 @@ class _BoosterScorer:
     """A LightGBM Booster with a scikit-learn face: labels from `predict`, the probabilities of
     its classes from `predict_proba` (a Booster predicts probabilities alone)."""
 
-    def __init__(self, booster: Any, task: str, classes: list):
+    def __init__(self, booster: Any, task: str, classes: list[Any]):
         self.booster, self.task = booster, task
         import numpy as np
 
         self.classes_ = np.asarray(classes)
 
-    def predict(self, X):
+    def predict(self, X: Any) -> Any:
         raw = self.booster.predict(X)
         if self.task != "classification":
             return raw
         return self.classes_[self.predict_proba(X, raw).argmax(axis=1)]
 
-    def predict_proba(self, X, raw=None):
+    def predict_proba(self, X: Any, raw: Any = None) -> Any:
         import numpy as np
 
         raw = self.booster.predict(X) if raw is None else raw

@@ -21,6 +21,7 @@ from ..data.datasets import DatasetVersion
 from ..errors import WbError
 from ..experiments import runs
 from ..models import registry
+from ..models.records import ModelVersion
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 
@@ -28,7 +29,7 @@ from ..storage.workspace import Workspace
 @dataclass(frozen=True)
 class Champion:
     model: str
-    production: registry.ModelVersion
+    production: ModelVersion
     target: str
 
     @property
@@ -38,9 +39,7 @@ class Champion:
 
 def champions(ws: Workspace, dataset: str) -> list[Champion]:
     """The models whose production version `wb train` trained on a version of `dataset`."""
-    found = [
-        champion_of(ws, m["name"]) for m in registry.list_models(ws) if registry.PRODUCTION in m["aliases"]
-    ]
+    found = [champion_of(ws, m.name) for m in registry.list_models(ws) if registry.PRODUCTION in m.aliases]
     return [c for c in found if c is not None and c.dataset == dataset]
 
 
@@ -74,7 +73,7 @@ def judge(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str | None
         return f"{latest.ref} was not judged on {drop.ref}: it is production already"
     if result.promoted:
         return f"{latest.ref} beat {production.ref} on {drop.ref}: promoted"
-    failed = "; ".join(g["detail"] for g in result.gates if not g["passed"])
+    failed = "; ".join(g.detail for g in result.gates if not g.passed)
     with transaction(ws.conn) as conn:
         events.record(
             conn, "model.challenge", f"{latest.ref} stays a challenger: {failed}", subject=champion.model
@@ -89,7 +88,7 @@ def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:
 
     info = runs.get(ws, champion.production.run_id)
     window = ws.config.retrain.window
-    spec = training.TrainSpec(**{**info.spec, "data": drop.ref, "window": window})
+    spec = training.TrainSpec(**{**(info.spec or {}), "data": drop.ref, "window": window})
     run_id = training.train(
         ws,
         spec,
@@ -133,6 +132,7 @@ def after_drop(
                     "retrain",
                     f"retraining {champion.model} on {drop.ref} failed: {exc}",
                     subject=champion.model,
+                    link=alerts.AlertLink(model=champion.model, dataset=drop.ref),
                 )
             notes.append(f"retraining {champion.model} failed: {exc}")
     return notes

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from . import alerts, drift, retraining
+from .records import DriftReport
 
 SETTLE_S = 0.5
 POLL_MS = 250
@@ -233,15 +235,16 @@ class Watcher:
         dataset_drift = None
         if reference is not None:
             found = retraining.champions(self.ws, self.dataset) if self.retrain else []
-            report, unscorable = self._drift(reference, version, source, found)
-            dataset_drift = report["dataset_drift"]
-            degraded = (report.get("performance") or {}).get("degraded")
-            drifted = [f["name"] for f in report["features"] if f["drifted"]]
+            model, target = _scorer(found, version)
+            report, unscorable = self._drift(reference, version, source, model, target)
+            dataset_drift = report.dataset_drift
+            degraded = report.performance is not None and report.performance.degraded
+            drifted = report.drifted
             notes.append(
                 f"{'dataset drift' if dataset_drift else 'no dataset drift'} against "
                 f"{datasets.label(self.ws, reference)}"
                 + (f" ({', '.join(drifted)})" if drifted else "")
-                + (f"; {report['model']} degraded" if degraded else "")
+                + (f"; {model} degraded" if degraded else "")
             )
             if unscorable:
                 notes.append(f"{unscorable}: neither judged nor retrained on it")
@@ -255,15 +258,18 @@ class Watcher:
         return DropOutcome(source, "added", "; ".join(notes), version.ref, dataset_drift)
 
     def _drift(
-        self, reference: str, version: datasets.DatasetVersion, source: str, found: list[retraining.Champion]
-    ) -> tuple[dict, str | None]:
-        """The drop's drift report (scored by production when retraining), and why production
-        could not score it, if it could not: then an alert names the columns and the report
-        has the features only."""
-        model, target = _scorer(found, version)
+        self,
+        reference: str,
+        version: datasets.DatasetVersion,
+        source: str,
+        model: str | None,
+        target: str | None,
+    ) -> tuple[DriftReport, str | None]:
+        """The drop's drift report (scored by `model`, production when retraining), and why
+        production could not score it, if it could not: then an alert names the columns and the
+        report has the features only."""
         try:
-            report = drift.check(self.ws, reference, version.ref, model=model, target=target)
-            return {**report, "model": model}, None
+            return drift.check(self.ws, reference, version.ref, model=model, target=target), None
         except scoring.Unscorable as exc:
             self._alert(
                 "scoring",
@@ -275,7 +281,7 @@ class Watcher:
 
     def _alert(self, kind: str, message: str, subject: str) -> None:
         with transaction(self.ws.conn) as conn:
-            alerts.raise_alert(conn, kind, message, subject=subject)
+            alerts.raise_alert(conn, kind, message, subject=subject, link=alerts.AlertLink(dataset=subject))
 
     def _failed(self, path: Path, reason: str, digest: str | None = None) -> DropOutcome:
         self._alert("bad_file", f"wb watch could not take {path}: {reason}", self.dataset)
@@ -417,7 +423,7 @@ class Watcher:
             events.record(conn, "watch.stop", f"stopped watching {self.folder}", subject=self.dataset)
 
 
-def _running(row) -> bool:
+def _running(row: sqlite3.Row) -> bool:
     """Whether the watcher of a `watchers` row still runs: on this machine its process tells
     (and must have started before the row, or the pid was reused); elsewhere, its heartbeat."""
     if row["stopped_at"] is not None:

@@ -3,5 +3,6 @@
 `settings` owns the `[remote.NAME]` tables of `.wb/config.toml` (add, list, remove, the
 default); `fsspec_backend` is the `StoreBackend` over an fsspec file system (s3fs for S3, the
 local one for a folder) and `connect` makes one for a remote; `transfer` copies the objects one
-side lacks, verified. fsspec and s3fs are imported only when a remote is used.
+side lacks, verified; `sync` is push and pull over it (what travels, and how pulled records
+are indexed). fsspec and s3fs are imported only when a remote is used.
 """

@@ -29,6 +29,7 @@ REFERENCE_QUERIES: list[str] = [
     "SELECT hash, 'drift report ' || id FROM drift_reports",
     """SELECT v.artifact_hash, 'model ' || m.name || '@' || v.version
        FROM model_versions v JOIN models m ON m.id = v.model_id""",
+    "SELECT oid, kind || ' record ' || key FROM records",
 ]
 
 

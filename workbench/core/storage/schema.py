@@ -261,6 +261,27 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE model_versions ADD COLUMN description TEXT NOT NULL DEFAULT '';
     """,
+    # 12: an alert's severity and link back (JSON: report, dataset, model, run, rollout) for
+    # whoever receives it, and how its delivery to `[alerts]` command and file went (NULL: it
+    # had nowhere to go; 'pending', 'delivered', 'failed').
+    """
+    ALTER TABLE alerts ADD COLUMN severity TEXT NOT NULL DEFAULT 'warning';
+    ALTER TABLE alerts ADD COLUMN link TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE alerts ADD COLUMN delivery TEXT;
+    CREATE INDEX alerts_delivery ON alerts(delivery);
+    """,
+    # 13: the index over records kept as objects (storage/records.py): a dataset version's key
+    # is `name@hash`, a contract's its dataset; indexed_at says when this workspace first had it.
+    """
+    CREATE TABLE records (
+        oid TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        indexed_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX records_kind ON records(kind, key);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,32 @@
+"""What `wb train` made: its runs, and the model version registered from the best of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .records import RunSummary
+
+if TYPE_CHECKING:
+    from ..models.registry import ModelVersion
+
+
+@dataclass(frozen=True)
+class Trained:
+    """`wb train`: one run, or a sweep's, in the order they were trained."""
+
+    runs: list[RunSummary]
+    register_asked: bool  # --register was given: the JSON says what came of it
+    registered: ModelVersion | None = None  # None as well when no run finished
+
+    def to_dict(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "runs": [
+                {"id": r.id, "name": r.name, "status": r.status, "params": r.params, "metrics": r.metrics}
+                for r in self.runs
+            ]
+        }
+        if self.register_asked:
+            mv = self.registered
+            document["registered"] = mv and {"name": mv.name, "version": mv.version, "run_id": mv.run_id}
+        return document

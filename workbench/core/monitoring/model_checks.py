@@ -1,0 +1,239 @@
+"""The drift checks that take a model: the model's predictions on both sides compared, its
+performance on labelled current data, that performance estimated without labels (and, once
+labels arrive, the concept-drift signal: the estimate against the actual), and a domain
+classifier that tries to tell reference rows from current ones. Nothing here is stored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from .. import metrics
+from ..config import DriftSettings
+from ..errors import NotFound
+from ..experiments import runs
+from ..storage.workspace import Workspace
+from . import statistics
+from .records import (
+    ConceptDrift,
+    DomainClassifier,
+    DriftTest,
+    Performance,
+    PerformanceEstimate,
+    RowCounts,
+    TopFeature,
+)
+
+if TYPE_CHECKING:
+    from ..models import scoring
+
+
+def load_model(ws: Workspace, ref: str) -> scoring.LoadedModel:
+    """A registered model (`demand@production`, `demand@2`, `demand`) or a run's model; a run
+    name never holds '@', so only a bare name is tried as a run first."""
+    from ..models import registry, scoring
+
+    if "@" not in ref:
+        try:
+            runs.resolve(ws, ref)
+        except NotFound:
+            try:
+                return registry.load(ws, registry.resolve(ws, ref))
+            except NotFound:
+                raise NotFound(
+                    f"--model {ref!r} is neither a run (`wb runs list`) nor a "
+                    f"registered model (`wb model list`)"
+                ) from None
+        return scoring.load_from_run(ws, ref)  # a run: its own error if it logged no model
+    return registry.load(ws, registry.resolve(ws, ref))
+
+
+def prediction_drift(
+    model: scoring.LoadedModel, ref_df: Any, cur_df: Any, settings: DriftSettings
+) -> DriftTest:
+    """The model's outputs on the reference against its outputs on the current data, compared
+    as a feature would be (a number for regressors, a category for classifiers)."""
+    import polars as pl
+
+    from ..data import profile
+
+    def outputs(df: Any) -> Any:
+        predicted, _ = model.predict(df)
+        series = pl.Series("prediction", predicted)
+        return pl.DataFrame(
+            [series.cast(pl.String) if model.task == "classification" else series.cast(pl.Float64)]
+        )
+
+    found = statistics.compare(profile.compute(outputs(ref_df)), outputs(cur_df), settings)
+    return replace(found.features[0].headline, significant=None)
+
+
+def performance(
+    ws: Workspace, model: scoring.LoadedModel, cur_df: Any, target: str, settings: DriftSettings
+) -> Performance:
+    """The model's metrics on the labelled current data against those at its validation."""
+    current, rows = model.score(cur_df, target)
+    main = metrics.primary(model.task)
+    validation = {k: v for k, v in runs.get(ws, model.run_id).metrics.items() if k in current}
+    base = validation.get(main)
+    now = current[main]
+    degradation = (
+        None
+        if base is None or now is None or math.isnan(now) or not base
+        else metrics.worse_by(main, now, base)
+    )
+    return Performance(
+        metric=main,
+        validation=base,
+        current=now,
+        degradation=degradation,
+        threshold=settings.performance_degradation,
+        degraded=degradation is not None and degradation > settings.performance_degradation,
+        rows=rows,
+        metrics=current,
+        validation_metrics=validation,
+    )
+
+
+def estimate_performance(
+    ws: Workspace, model: scoring.LoadedModel, cur_df: Any, settings: DriftSettings
+) -> PerformanceEstimate:
+    """The model's metric on the current data estimated without labels. Classifiers: the mean
+    confidence of their predictions is their expected accuracy (as NannyML's CBPE, assuming
+    calibrated probabilities). Regressors: a second model learns the size of the first one's
+    errors on its validation rows and predicts them for the current rows (as NannyML's DLE).
+    Neither can see concept drift (the same inputs now meaning other outcomes)."""
+    import numpy as np
+
+    predicted, proba = model.predict(cur_df)
+    validation = runs.get(ws, model.run_id).metrics
+    estimate: float | None
+    if model.task == "classification":
+        metric, estimate = "accuracy", float(np.mean(proba.max(axis=1))) if proba is not None else None
+    else:
+        metric, estimate = "mae", _estimated_mae(ws, model, cur_df, predicted)
+    base = validation.get(metric)
+    degradation = metrics.worse_by(metric, estimate, base) if estimate is not None and base else None
+    return PerformanceEstimate(
+        metric=metric,
+        estimated=estimate,
+        validation=base,
+        degradation=degradation,
+        threshold=settings.performance_degradation,
+        degraded=degradation is not None and degradation > settings.performance_degradation,
+        method="mean confidence (CBPE)"
+        if metric == "accuracy"
+        else "error model on validation residuals (DLE)",
+        note="an estimate: it cannot see concept drift",
+    )
+
+
+def _estimated_mae(ws: Workspace, model: scoring.LoadedModel, cur_df: Any, predicted: Any) -> float | None:
+    import lightgbm as lgb
+    import numpy as np
+
+    from ..experiments import training
+
+    spec = runs.get(ws, model.run_id).spec
+    if not spec:
+        return None
+    prepared = training.prepare(ws, training.TrainSpec(**spec))  # the run's own validation rows
+    prep = model.pipeline.named_steps["prep"]
+    val_pred = model.pipeline.predict(prepared.X_val)
+    errors = np.abs(prepared.y_val.astype(float) - val_pred)
+
+    def design(X: Any, pred: Any) -> Any:
+        return np.column_stack([prep.transform(X), pred])
+
+    nanny = lgb.LGBMRegressor(
+        n_estimators=100,
+        num_leaves=15,
+        learning_rate=0.05,
+        verbose=-1,
+        random_state=0,
+        deterministic=True,
+        force_row_wise=True,
+        n_jobs=2,
+    )
+    nanny.fit(design(prepared.X_val, val_pred), errors)
+    from ..models import features
+
+    X_cur = features.build(cur_df, features.FeatureSpec.from_dict(model.meta["features"]))
+    return float(np.clip(nanny.predict(design(X_cur, predicted)), 0, None).mean())
+
+
+def with_concept_drift(
+    estimate: PerformanceEstimate, actual: Performance, settings: DriftSettings
+) -> PerformanceEstimate:
+    """Once labels arrive: an actual metric much worse than the label-free estimate means the
+    inputs did not explain the loss, i.e. the relation between inputs and outcome moved."""
+    real = actual.metrics.get(estimate.metric)
+    guess = estimate.estimated
+    if real is None or guess is None or not guess:
+        return replace(estimate, concept=ConceptDrift(real, None, None))
+    gap = metrics.worse_by(estimate.metric, real, guess)
+    return replace(estimate, concept=ConceptDrift(real, gap, gap > settings.performance_degradation))
+
+
+def domain_classifier(
+    ref_df: Any, cur_df: Any, settings: DriftSettings, target: str | None
+) -> DomainClassifier:
+    """Can a model tell reference rows from current rows? Its ROC AUC on held-out rows says
+    whether the data moved as a whole (also when no single feature did, as a shift within one
+    segment), and its most important features say where."""
+    import lightgbm as lgb
+    import numpy as np
+    import polars as pl
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from ..models import features
+
+    shared = [
+        c
+        for c in ref_df.columns
+        if c in cur_df.columns and c != target and not ref_df.schema[c].is_temporal()
+    ]  # time alone would tell them apart
+    n = settings.classifier_max_rows
+    ref = ref_df.select(shared).sample(min(n, ref_df.height), seed=0)
+    cur = cur_df.select(shared).sample(min(n, cur_df.height), seed=0)
+    both = pl.concat([ref, cur], how="vertical_relaxed")
+    spec = features.infer(both.with_columns(pl.lit(0).alias("__side")), "__side")
+    X = features.build(both, spec)
+    cats = spec.categorical
+    matrix = (
+        X.with_columns(
+            pl.Series(c, OrdinalEncoder().fit_transform(X.select(c).to_numpy()).ravel()) for c in cats
+        ).to_numpy()
+        if cats
+        else X.to_numpy()
+    )
+    y = np.r_[np.zeros(ref.height), np.ones(cur.height)]
+    order = np.random.default_rng(0).permutation(len(y))
+    cut = int(len(y) * 0.7)
+    train, test = order[:cut], order[cut:]
+    clf = lgb.LGBMClassifier(
+        n_estimators=100,
+        num_leaves=15,
+        learning_rate=0.1,
+        verbose=-1,
+        random_state=0,
+        deterministic=True,
+        force_row_wise=True,
+        n_jobs=2,
+    )
+    clf.fit(matrix[train], y[train], categorical_feature=list(range(len(cats))))
+    auc = float(roc_auc_score(y[test], np.asarray(clf.predict_proba(matrix[test]))[:, 1]))
+    gains = clf.booster_.feature_importance("gain")
+    ranked = sorted(zip(spec.columns, gains, strict=True), key=lambda kv: -kv[1])
+    total = float(sum(gains)) or 1.0
+    return DomainClassifier(
+        test="domain_classifier_auc",
+        score=auc,
+        threshold=settings.classifier_auc_threshold,
+        drifted=auc >= settings.classifier_auc_threshold,
+        top_features=tuple(TopFeature(k, float(v) / total) for k, v in ranked[:5]),
+        rows=RowCounts(ref.height, cur.height),
+    )

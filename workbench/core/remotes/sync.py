@@ -1,0 +1,313 @@
+"""`wb push` and `wb pull`: a remote is a set of objects; these copy what one side lacks, then
+(pull) index the records that arrived.
+
+Push uploads the objects of every dataset version, then the records (dataset versions and
+contracts), so a remote never shows a record before what it needs. Pull downloads what this
+workspace lacks, verified, and only then indexes the records in one transaction: an interrupted
+pull leaves objects nobody refers to yet (gc's, or the next pull's), never half a record.
+Content decides identity: a dataset version whose bytes this dataset already holds is not added
+again; a new one gets this workspace's next number. A pull never overwrites, renumbers or
+deletes a local record.
+
+A contract travels as the history of its records. A pull takes the remote's latest contract
+for a dataset that has none here, or whose contract here the remote already holds (the remote
+moved on, this side did not); it keeps the local one when this side set it after it had the
+remote's. When each side set another since they last met, the local one stays and the pull
+reports a conflict (exit 1), again on every pull until a new `wb data contract set` settles it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .. import events
+from ..data import contracts, datasets
+from ..errors import IntegrityError, NotFound
+from ..names import plural, short_id
+from ..storage import hashing, records
+from ..storage.backend import Progress, StoreBackend
+from ..storage.db import transaction
+from ..storage.records import Record
+from ..storage.workspace import Workspace
+from . import settings
+from .connect import open_backend
+from .settings import Remote
+from .transfer import copy_missing, present
+
+if TYPE_CHECKING:
+    from .fsspec_backend import FsspecBackend
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A record both sides changed since they last met: the local one is kept."""
+
+    kind: str  # what differs: "contract"
+    name: str  # whose: the dataset
+    local: str  # the two records' short ids
+    remote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "local": self.local, "remote": self.remote}
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a push or a pull did (or, with --dry-run, would do)."""
+
+    remote: str  # the remote's name
+    objects: int  # objects copied, records among them
+    bytes: int  # their bytes
+    records: int  # records the other side lacked: uploaded (push), indexed here (pull)
+    skipped: int  # objects the other side already had
+    conflicts: tuple[Conflict, ...] = ()
+    dry_run: bool = False
+    added: tuple[str, ...] = ()  # pull: the dataset versions it made here (`sales@3`)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "remote": self.remote,
+            "objects": self.objects,
+            "bytes": self.bytes,
+            "records": self.records,
+            "skipped": self.skipped,
+            "conflicts": [c.to_dict() for c in self.conflicts],
+        }
+
+
+# -- push -------------------------------------------------------------------------------------
+def push(
+    ws: Workspace, name: str | None = None, dry_run: bool = False, progress: Progress | None = None
+) -> SyncResult:
+    """Upload to the remote every dataset version's object and every record it lacks."""
+    remote = settings.get(ws, name)
+    backend = open_backend(remote)
+    pending = _unrecorded(ws.conn)
+    if pending and not dry_run:
+        with ws.writing_objects(), transaction(ws.conn) as conn:
+            for record in pending:
+                records.write(ws.store, conn, record)
+    record_oids = records.indexed(ws.conn) | {r.oid for r in pending}
+    data_oids = {row[0] for row in ws.conn.execute("SELECT DISTINCT hash FROM dataset_versions")}
+    if dry_run:
+        sizes = {oid: _local_size(ws, oid, pending) for oid in data_oids | record_oids}
+        return _would_copy(remote, sizes, present(backend, set(sizes)), record_oids)
+    where = f"this workspace ({ws.root})"
+    # Data first, records last: a record on the remote always finds what it names there.
+    data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress)
+    sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress)
+    return SyncResult(
+        remote.name,
+        data.objects + sent.objects,
+        data.bytes + sent.bytes,
+        sent.objects,
+        data.skipped + sent.skipped,
+    )
+
+
+def _unrecorded(conn: sqlite3.Connection) -> list[Record]:
+    """Records not yet written for what the database holds (made before records, or imported)."""
+    return [datasets.record_of(v) for v in datasets.unrecorded(conn)] + [
+        contracts.record_of(conn, d) for d in contracts.unrecorded(conn)
+    ]
+
+
+def _local_size(ws: Workspace, oid: str, pending: list[Record]) -> int:
+    for record in pending:
+        if record.oid == oid:
+            return len(record.encode())
+    return ws.store.size(oid)
+
+
+# -- pull -------------------------------------------------------------------------------------
+def pull(
+    ws: Workspace, name: str | None = None, dry_run: bool = False, progress: Progress | None = None
+) -> SyncResult:
+    """Download what this workspace lacks, verified, then index the records that came with it."""
+    remote = settings.get(ws, name)
+    backend = open_backend(remote)
+    if not remote.is_s3 and not _folder_exists(backend):
+        raise NotFound(f"remote {remote.name!r}: the folder {remote.url} does not exist")
+    sizes = {entry.name: entry.size for entry in backend.list()}
+    source = f"remote {remote.name!r} ({remote.url})"
+    if dry_run:
+        here = present(ws.objects, set(sizes))
+        found = _records_among(ws, sizes, backend, source)
+        plan = _plan(ws, found, set(sizes))
+        moved = [oid for oid in sizes if oid not in here]
+        return SyncResult(
+            remote.name,
+            len(moved),
+            sum(sizes[o] for o in moved),
+            len(plan.new_records),
+            len(here),
+            plan.conflicts,
+            dry_run=True,
+        )
+    with ws.writing_objects():
+        got = copy_missing(backend, ws.objects, sizes, source_name=source, progress=progress)
+        found = _records_among(ws, sizes, backend, source)
+        with transaction(ws.conn) as conn:  # decided inside the write: two pulls add a version once
+            plan = _plan(ws, found, set(sizes))
+            added = _apply(conn, plan, remote)
+    return SyncResult(
+        remote.name, got.objects, got.bytes, len(plan.new_records), got.skipped, plan.conflicts, added=added
+    )
+
+
+def _folder_exists(backend: FsspecBackend) -> bool:
+    return bool(backend.fs.exists(backend.root.rsplit("/", 1)[0]))
+
+
+def _records_among(
+    ws: Workspace, oids: Iterable[str], remote: StoreBackend, source: str
+) -> list[tuple[str, Record]]:
+    """The records among `oids` not yet indexed here, oldest first, read from here when they are
+    here, else (a dry run) from the remote. Objects this workspace knows as data are not opened;
+    the rest are told apart by their first bytes, so a data file is never read whole."""
+    known = records.indexed(ws.conn) | {r[0] for r in ws.conn.execute("SELECT hash FROM dataset_versions")}
+    found: list[tuple[str, Record]] = []
+    for oid in set(oids) - known:
+        here = ws.store.exists(oid)
+        with ws.store.open(oid) if here else remote.open(oid) as stream:
+            head = stream.read(len(records.MAGIC))
+            if not records.is_record(head):
+                continue
+            data = head + stream.read()
+        if (actual := hashing.hash_bytes(data)) != oid:
+            where = "this workspace" if here else source
+            raise IntegrityError(
+                f"object {short_id(oid)} in {where} is damaged (its bytes hash to {short_id(actual)}): "
+                "refused, nothing was indexed"
+            )
+        record = records.decode(data)
+        if record is not None and record.kind in (records.DATASET_VERSION, records.CONTRACT):
+            found.append((oid, record))
+    return sorted(found, key=lambda f: (f[1].created_at, f[0]))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What indexing the records found will do, decided before anything is written."""
+
+    new_records: list[tuple[str, Record]]  # every record to index
+    versions: list[Record]  # dataset version records that make a version here
+    contracts: list[Record]  # contract records to set as their dataset's contract
+    conflicts: tuple[Conflict, ...]
+
+
+def _plan(ws: Workspace, found: list[tuple[str, Record]], remote_oids: set[str]) -> _Plan:
+    conn = ws.conn
+    versions: list[Record] = []
+    seen: set[str] = set()
+    for _, record in found:
+        if record.kind != records.DATASET_VERSION:
+            continue
+        name, digest = record.data["name"], record.data["hash"]
+        if record.key in seen or datasets.holding(conn, name, digest) is not None:
+            continue  # these bytes are already a version of this dataset here
+        seen.add(record.key)
+        if digest not in remote_oids and not ws.store.exists(digest):
+            raise NotFound(
+                f"the remote's record of {name} names object {short_id(digest)}, which the "
+                "remote does not hold: nothing was indexed"
+            )
+        versions.append(record)
+    pulled = {oid: r for oid, r in found if r.kind == records.CONTRACT}
+    to_set, conflicts = [], []
+    for dataset, oid in sorted(_latest_contracts(conn, pulled, remote_oids).items()):
+        theirs = pulled.get(oid) or _decoded(ws, oid)
+        verdict = _contract_verdict(conn, theirs, oid, remote_oids)
+        if verdict == "take":
+            to_set.append(theirs)
+        elif verdict == "conflict":
+            local = contracts.record_of(conn, dataset).oid
+            conflicts.append(Conflict("contract", dataset, short_id(local), short_id(oid)))
+    return _Plan(found, versions, to_set, tuple(conflicts))
+
+
+def _latest_contracts(
+    conn: sqlite3.Connection, pulled: dict[str, Record], remote_oids: set[str]
+) -> dict[str, str]:
+    """Dataset -> the id of the latest contract record the remote holds for it."""
+    on_remote = {r.oid: (r.key, r.created_at) for r in records.of_kind(conn, records.CONTRACT)}
+    on_remote = {oid: at for oid, at in on_remote.items() if oid in remote_oids}
+    on_remote.update({oid: (r.key, r.created_at) for oid, r in pulled.items()})
+    latest: dict[str, tuple[str, str]] = {}
+    for oid, (dataset, created_at) in on_remote.items():
+        latest[dataset] = max(latest.get(dataset, (created_at, oid)), (created_at, oid))
+    return {dataset: oid for dataset, (_, oid) in latest.items()}
+
+
+def _contract_verdict(conn: sqlite3.Connection, theirs: Record, oid: str, remote_oids: set[str]) -> str:
+    """ "take" the remote's latest contract, "keep" the local one, or "conflict" when each side
+    set another since they last met."""
+    row = conn.execute("SELECT text, set_at FROM contracts WHERE dataset = ?", (theirs.key,)).fetchone()
+    if row is None:
+        return "take"
+    mine, set_at = row
+    if mine == theirs.data["text"]:
+        return "keep"
+    had = records.indexed_at(conn, oid)
+    if had is not None and had <= set_at:
+        return "keep"  # this side had theirs, and set its own after
+    if contracts.record_of(conn, theirs.key).oid in remote_oids:
+        return "take"  # the remote had ours, and moved on from it
+    return "conflict"
+
+
+def _decoded(ws: Workspace, oid: str) -> Record:
+    record = records.decode(ws.store.read_verified(oid))
+    assert record is not None  # indexed as a record: it is one
+    return record
+
+
+def _apply(conn: sqlite3.Connection, plan: _Plan, remote: Remote) -> tuple[str, ...]:
+    """Index the plan's records and make what they stand for, in the caller's transaction."""
+    added = []
+    records.index(conn, plan.new_records)
+    for record in plan.versions:
+        d = record.data
+        number = datasets.insert_version(
+            conn,
+            d["name"],
+            hash_algo=d["hash_algo"],
+            oid=d["hash"],
+            fmt=d["format"],
+            size=d["size"],
+            schema=d["schema"],
+            prof=d["profile"],
+            message=d["message"],
+            source_path=None,
+            valid=None,  # not checked here until `wb data validate` (as an imported bundle's)
+            created_at=record.created_at,
+        )
+        ref = f"{d['name']}@{number}"
+        events.record(
+            conn,
+            "dataset.pull",
+            f"pulled {ref} ({plural(d['profile']['rows'], 'row')}) from remote {remote.name}",
+            subject=ref,
+            data={"hash": d["hash"], "remote": remote.name},
+        )
+        added.append(ref)
+    for record in plan.contracts:
+        contracts.write(
+            conn, record.key, record.data["text"], f"remote {remote.name}", set_at=record.created_at
+        )
+    return tuple(added)
+
+
+def _would_copy(remote: Remote, sizes: dict[str, int], there: set[str], record_oids: set[str]) -> SyncResult:
+    moved = [oid for oid in sizes if oid not in there]
+    return SyncResult(
+        remote.name,
+        len(moved),
+        sum(sizes[o] for o in moved),
+        len(set(moved) & record_oids),
+        len(there),
+        dry_run=True,
+    )
