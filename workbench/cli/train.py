@@ -28,6 +28,7 @@ CONFIG_KEYS: dict[str, type] = {
     "experiment": str,
     "seed": int,
     "jobs": int,
+    "cluster": str,
     "window": int,
     "params": dict,
     "sweep": dict,
@@ -70,6 +71,15 @@ def train(
         None, "--config", help=("A TOML file with the same keys; [params] and [sweep] tables.")
     ),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Runs to train at once."),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        metavar="ADDRESS",
+        help=(
+            "Train the runs as tasks on the Dask cluster at ADDRESS (tcp://HOST:8786; default: "
+            '[compute] cluster in .wb/config.toml; "" for this machine).'
+        ),
+    ),
     tag: list[str] = TAG_OPTION,
     register: str | None = typer.Option(
         None,
@@ -93,6 +103,7 @@ def train(
         "task": task,
         "experiment": experiment,
         "jobs": jobs,
+        "cluster": cluster,
         "window": window,
     }
     settings.update({k: v for k, v in cli.items() if v is not None})
@@ -144,6 +155,7 @@ def train(
             tags=tags,
             on_done=None if quiet else done,
             on_progress=progress and progress.stage,
+            cluster=settings.get("cluster"),
         )
     found = runs_core.by_ids(ws, [o.run_id for o in outcomes if o.run_id])
     registered = None
@@ -174,6 +186,7 @@ class _Progress:
         self.ended = self.failed = 0
         self.rounds: tuple[int, int] | None = None
         self.training = False
+        self.running: int | None = None  # as the executor counts them, when it does
 
     def stage(self, name: str, done: int | None, total: int | None) -> None:
         """The core's on_progress."""
@@ -194,6 +207,8 @@ class _Progress:
         else:
             self.training = True
             self.rounds = (done, total) if name == "fitting" and done is not None else None
+            if name == "training" and done is not None:
+                self.running = done
             self._sweep()
 
     def finished(self, outcome: Any) -> None:
@@ -211,6 +226,7 @@ class _Progress:
         left = self.total - self.ended
         # The pool hands a run to each free worker: as many run as there are workers or runs left.
         running = min(self.jobs if self.parallel else 1, left) if self.training else 0
+        running = running if self.running is None else self.running
         parts = [f"runs {self.ended}/{self.total}", f"{running} running", f"{self.failed} failed"]
         best = runs_core.best(self.finished_rows)
         if best is not None:

@@ -89,6 +89,11 @@ promotion_margin = 0.01
 # first (3 = the drop and the two before it).
 window = "latest"
 
+[compute]
+# The Dask cluster that `wb train` runs a sweep's runs on, e.g. "tcp://10.0.0.5:8786" (needs
+# `pip install "wb-workbench[dask]"`); "" trains on this machine. `--cluster` overrides it.
+cluster = ""
+
 [bundles]
 # `wb import` refuses a bundle whose objects come to more than this many megabytes expanded
 # (a compressed bundle can unpack to far more than its file's size).
@@ -157,7 +162,7 @@ class Strings(Rule):
 
 @dataclass(frozen=True)
 class Text(Rule):
-    """A string (alerts.file)."""
+    """A string (alerts.file, compute.cluster)."""
 
     def allows(self, value: Any) -> bool:
         return isinstance(value, str)
@@ -205,6 +210,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "registry": {"promotion_margin": Rule()},
     "bundles": {"max_expanded_mb": Rule(integer=True, low=1)},
     "retrain": {"window": WINDOW},
+    "compute": {"cluster": Text()},
 }
 # Tables whose keys are the user's to choose; their values are strings.
 FREE_TABLES = {("tui", "keymap")}
@@ -280,6 +286,11 @@ class RetrainSettings:
 
 
 @dataclass(frozen=True)
+class ComputeSettings:
+    cluster: str  # a Dask scheduler's address; "" for this machine
+
+
+@dataclass(frozen=True)
 class BundleSettings:
     max_expanded_mb: int
 
@@ -295,6 +306,7 @@ class Config:
     tui: TuiSettings
     registry: RegistrySettings
     retrain: RetrainSettings
+    compute: ComputeSettings
     bundles: BundleSettings
 
     @classmethod

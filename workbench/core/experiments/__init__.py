@@ -3,5 +3,6 @@ modules write and read them through; `records` is their typed shape; `run_names`
 `environment`, `run_logs`), logging from a user's script (`tracking`), the
 `--where` language (`query`), the built-in trainers (`training`, `estimators`), sweeps,
 command runs' records (`command_runs`), the `executor` seam every launch of a run's process
-goes through (`local_executor`: processes on this machine), and comparing and reproducing
-runs (`comparison`), and listing and fetching what a run logged (`artifacts`)."""
+goes through (`local_executor`: processes on this machine; `dask_executor`: a sweep's runs
+on a Dask cluster), comparing and reproducing runs (`comparison`), and listing and fetching
+what a run logged (`artifacts`)."""

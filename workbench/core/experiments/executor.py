@@ -2,9 +2,10 @@
 `--detach`ed), the TUI's train form and a sweep's parallel runs.
 
 `Executor` says what a launch needs; `local_executor.LocalExecutor` (processes on this
-machine) is today's only implementation. Another (a cluster) plugs in here: whatever runs the
-work, this workstation stays the only writer of its database, so a remote worker hands results
-back rather than writing them. This module is light (no polars, no scikit-learn): the CLI
+machine) implements all of it. `BatchExecutor` is its batch-training part alone, which
+`dask_executor.DaskExecutor` (a Dask cluster) implements: whatever runs the work, this
+workstation stays the only writer of its database, so a remote worker hands results back
+rather than writing them. This module is light (no polars, no scikit-learn): the CLI
 imports it at start-up.
 """
 
@@ -66,22 +67,7 @@ class Started(Protocol):
     def wait(self, timeout: float | None = None) -> int: ...
 
 
-class Executor(Protocol):
-    def execute(self, ws: Workspace, run_id: str, command: Sequence[str]) -> CommandOutcome:
-        """Run `command` as the recorded run `run_id` in the foreground (its output shown and
-        kept as the run's logs), supervise it, and end the run with its exit status."""
-        ...
-
-    def detach(self, ws: Workspace, run_id: str, command: Sequence[str]) -> int:
-        """Start the queued run `run_id` in the background, supervised as `execute` does,
-        outliving the caller; returns its supervisor's pid."""
-        ...
-
-    def start_training(self, ws: Workspace, argv: Sequence[str], stderr: BinaryIO | int) -> Started:
-        """Start `wb train ARGV` in the background, outliving the caller; its runs appear in
-        the workspace as it goes, and its one-sentence error, if it fails, goes to `stderr`."""
-        ...
-
+class BatchExecutor(Protocol):
     def train_batch(
         self,
         ws: Workspace,
@@ -95,7 +81,25 @@ class Executor(Protocol):
     ) -> list[TrialOutcome]:
         """Train each of `specs` (already checked) as a run, at most `jobs` at once, telling
         `on_done` each outcome as it ends (in the order they end) and `on_progress` the
-        stage "training" once they are under way. A failed run is an outcome, not an error.
-        Ctrl-C ends the runs in progress as killed, starts no more, and raises
-        BatchInterrupted naming them."""
+        stage "training" once they are under way (with, as its `done`, how many are
+        running, by an executor that counts them, each time that changes). A failed run is
+        an outcome, not an error. Ctrl-C ends the runs in progress as killed, starts no more,
+        and raises BatchInterrupted naming them."""
+        ...
+
+
+class Executor(BatchExecutor, Protocol):
+    def execute(self, ws: Workspace, run_id: str, command: Sequence[str]) -> CommandOutcome:
+        """Run `command` as the recorded run `run_id` in the foreground (its output shown and
+        kept as the run's logs), supervise it, and end the run with its exit status."""
+        ...
+
+    def detach(self, ws: Workspace, run_id: str, command: Sequence[str]) -> int:
+        """Start the queued run `run_id` in the background, supervised as `execute` does,
+        outliving the caller; returns its supervisor's pid."""
+        ...
+
+    def start_training(self, ws: Workspace, argv: Sequence[str], stderr: BinaryIO | int) -> Started:
+        """Start `wb train ARGV` in the background, outliving the caller; its runs appear in
+        the workspace as it goes, and its one-sentence error, if it fails, goes to `stderr`."""
         ...

@@ -7,6 +7,7 @@ ends the run as `failed` with its reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import warnings
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from .. import metrics
 from ..config import Rule
 from ..data import datasets
-from ..errors import Caution, InvalidInput
+from ..errors import Caution, IntegrityError, InvalidInput
 from ..models import features
+from ..storage import hashing
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from . import estimators, runs
@@ -86,10 +88,18 @@ class Prepared:
 def prepare(ws: Workspace, spec: TrainSpec, loaded: TrainingData | None = None) -> Prepared:
     """Load and check everything; raises InvalidInput before anything is recorded.
     `loaded` is what `load` returned, to share one read among a sweep's runs."""
+    check_request(spec)
+    prepared = arrange(spec, loaded or load(ws, spec.data, spec.window))
+    _trial_fit(prepared)
+    return prepared
+
+
+def arrange(spec: TrainSpec, loaded: TrainingData) -> Prepared:
+    """The run's task, features, estimator and split, from its data alone (no workspace: a
+    cluster's worker arranges the runs it fits). Checks the data as `prepare` does, but
+    leaves the trial fit of the parameters to it."""
     import polars as pl
 
-    check_request(spec)
-    loaded = loaded or load(ws, spec.data, spec.window)
     version, df = loaded.version, loaded.frame
     if spec.target not in df.columns:
         raise InvalidInput(
@@ -106,7 +116,7 @@ def prepare(ws: Workspace, spec: TrainSpec, loaded: TrainingData | None = None) 
     y_val = val_df.get_column(spec.target).to_numpy()
     if task == "classification" and len(set(y_train.tolist())) < 2:
         raise InvalidInput(f"the training part has only one class of {spec.target!r}")
-    prepared = Prepared(
+    return Prepared(
         spec,
         loaded,
         task,
@@ -117,8 +127,6 @@ def prepare(ws: Workspace, spec: TrainSpec, loaded: TrainingData | None = None) 
         y_train,
         y_val,
     )
-    _trial_fit(prepared)
-    return prepared
 
 
 def check_request(spec: TrainSpec) -> None:
@@ -266,11 +274,11 @@ def attempt(
     try:
         run_id = _create_run(ws, spec, experiment)
     except Exception as exc:
-        return TrialOutcome(None, spec, _reason(exc))
+        return TrialOutcome(None, spec, reason(exc))
     try:
         _fit_run(ws, run_id, prepared, tags, on_progress)
     except Exception as exc:
-        return TrialOutcome(run_id, spec, _reason(exc))
+        return TrialOutcome(run_id, spec, reason(exc))
     return TrialOutcome(run_id, spec)
 
 
@@ -283,7 +291,8 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.run_id = run_id
 
 
-def _reason(exc: Exception) -> str:
+def reason(exc: Exception) -> str:
+    """A failure as a run's error says it: its type and message."""
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -307,28 +316,46 @@ def _fit_run(
     tags: dict[str, str] | None,
     on_progress: OnProgress | None,
 ) -> None:
-    spec = prepared.spec
     try:
         with Run(ws, run_id, owned=True) as run:  # an exception ends the run as failed
-            for used in prepared.data.versions:
-                runs.add_input(ws, run_id, used)
-            run.log_params(
-                {
-                    **prepared.built.params,
-                    "model": spec.model,
-                    "target": spec.target,
-                    "task": prepared.task,
-                    "split": spec.split,
-                    "seed": spec.seed,
-                }
-            )
-            for key, value in (tags or {}).items():
-                run.set_tag(key, value)
+            _begin(run, prepared, tags)
             _fit_and_log(run, prepared, on_progress)
     except KeyboardInterrupt as exc:  # even before the Run took over: never left running
         with transaction(ws.conn) as conn:
             runs.finish(conn, run_id, "killed", error="interrupted")
         raise TrainingInterrupted(run_id) from exc
+
+
+def open_run(
+    ws: Workspace, prepared: Prepared, *, experiment: str | None, tags: dict[str, str] | None
+) -> Run:
+    """A new run of `prepared`, running, with what it trains on logged, for a fit made
+    elsewhere (a cluster's worker): `record` what the fit hands back, then end the run."""
+    run = Run(ws, _create_run(ws, prepared.spec, experiment), owned=True)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(run)  # a failure to log ends the run, as failed or killed
+        _begin(run, prepared, tags)
+        stack.pop_all()
+    return run
+
+
+def _begin(run: Run, prepared: Prepared, tags: dict[str, str] | None) -> None:
+    """What a run trains on, logged before it fits: its inputs, parameters and tags."""
+    spec = prepared.spec
+    for used in prepared.data.versions:
+        runs.add_input(run.ws, run.id, used)
+    run.log_params(
+        {
+            **prepared.built.params,
+            "model": spec.model,
+            "target": spec.target,
+            "task": prepared.task,
+            "split": spec.split,
+            "seed": spec.seed,
+        }
+    )
+    for key, value in (tags or {}).items():
+        run.set_tag(key, value)
 
 
 def _argv(spec: TrainSpec) -> list[str]:
@@ -351,7 +378,32 @@ def _argv(spec: TrainSpec) -> list[str]:
     return argv
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """What fitting a run produced, nothing of it recorded yet: what a cluster's worker hands
+    back for the workstation to record (`record`)."""
+
+    metrics: dict[str, float]  # validation scores, row counts and (LightGBM) best_iteration
+    curve: dict[str, list[float]]  # LightGBM's validation metrics after each boosting round
+    importances: dict[str, float] | None  # feature -> importance, highest first (None: none)
+    model: bytes  # the fitted pipeline, as model_io.dump wrote it
+    model_hash: str  # of `model`, as it left the fit: checked before it is stored
+    model_meta: dict[str, Any]
+
+
+def fit_frame(loaded: TrainingData, spec: TrainSpec) -> Fitted:
+    """Fit `spec` (already checked by `prepare`) on `loaded`, touching no workspace."""
+    return fit(arrange(spec, loaded))
+
+
 def _fit_and_log(run: Run, p: Prepared, on_progress: OnProgress | None = None) -> None:
+    record(run, fit(p, on_progress))
+
+
+def fit(p: Prepared, on_progress: OnProgress | None = None) -> Fitted:
+    """Fit the prepared run and evaluate it on its validation part."""
+    from ..models import model_io
+
     pipeline = p.built.pipeline
     prep, model = pipeline.named_steps["prep"], pipeline.named_steps["model"]
     if on_progress:
@@ -372,29 +424,51 @@ def _fit_and_log(run: Run, p: Prepared, on_progress: OnProgress | None = None) -
         # Forests sum their trees' votes across threads in varying order; one thread makes
         # predictions, and so the run's metrics, exactly repeatable.
         model.set_params(n_jobs=1)
-    if p.spec.model == "lightgbm":
-        _log_learning_curve(run, model)
+    curve, scores = _learning_curve(model) if p.spec.model == "lightgbm" else ({}, {})
     predicted = model.predict(Xt_val)
     if p.task == "regression":
-        scores = metrics.regression(p.y_val.astype(float), predicted.astype(float))
+        scores |= metrics.regression(p.y_val.astype(float), predicted.astype(float))
     else:
         proba = model.predict_proba(Xt_val) if hasattr(model, "predict_proba") else None
-        scores = metrics.classification(p.y_val, predicted, proba, list(model.classes_))
-    run.log_metrics(scores)
-    run.log_metrics({"train_rows": len(p.y_train), "val_rows": len(p.y_val)})
-    _log_importances(run, model, prep)
-    run.log_model(
-        pipeline,
-        name="model",
-        meta={
-            "task": p.task,
-            "target": p.spec.target,
-            "model": p.spec.model,
-            "features": p.features.to_dict(),
-            "dataset": p.data.version.ref,
-            "dataset_hash": p.data.version.hash,
-        },
+        scores |= metrics.classification(p.y_val, predicted, proba, list(model.classes_))
+    scores |= {"train_rows": len(p.y_train), "val_rows": len(p.y_val)}
+    payload, format_meta = model_io.dump(pipeline)
+    meta = {
+        "task": p.task,
+        "target": p.spec.target,
+        "model": p.spec.model,
+        "features": p.features.to_dict(),
+        "dataset": p.data.version.ref,
+        "dataset_hash": p.data.version.hash,
+    }
+    return Fitted(
+        scores,
+        curve,
+        _importances(model, prep),
+        payload,
+        hashing.hash_bytes(payload),
+        {**format_meta, **meta},
     )
+
+
+def record(run: Run, fitted: Fitted) -> None:
+    """Log what a fit produced to its run: the learning curve as metric steps, the metrics,
+    the importances and the model, whose bytes must still hash to what the fit said."""
+    for name, values in fitted.curve.items():
+        for step, value in enumerate(values):
+            run.log_metric(name, value, step=step)
+    run.log_metrics(fitted.metrics)
+    if fitted.importances is not None:
+        runs.add_artifact_bytes(
+            run.ws,
+            run.id,
+            json.dumps(fitted.importances, indent=2).encode(),
+            "feature_importances.json",
+            "file",
+        )
+    if hashing.hash_bytes(fitted.model) != fitted.model_hash:
+        raise IntegrityError("the fitted model's bytes do not match the hash they were sent with")
+    runs.add_artifact_bytes(run.ws, run.id, fitted.model, "model", "model", fitted.model_meta)
 
 
 def _lightgbm_fit_params(p: Prepared, Xt_val: Any) -> dict[str, Any]:
@@ -422,22 +496,19 @@ class _Rounds:
         )
 
 
-def _log_learning_curve(run: Run, model: Any) -> None:
-    """LightGBM's validation metric after each boosting round, as metric steps."""
-    for metric_name, values in model.evals_result_.get("val", {}).items():
-        name = {"l2": "val_mse", "l1": "val_mae"}.get(metric_name, f"val_{metric_name}")
-        for step, value in enumerate(values):
-            run.log_metric(name, value, step=step)
-    if getattr(model, "best_iteration_", None):
-        run.log_metric("best_iteration", model.best_iteration_)
+def _learning_curve(model: Any) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """LightGBM's validation metrics after each boosting round, and its best round."""
+    curve = {
+        {"l2": "val_mse", "l1": "val_mae"}.get(name, f"val_{name}"): [float(v) for v in values]
+        for name, values in model.evals_result_.get("val", {}).items()
+    }
+    best = getattr(model, "best_iteration_", None)
+    return curve, ({"best_iteration": best} if best else {})
 
 
-def _log_importances(run: Run, model: Any, prep: Any) -> None:
+def _importances(model: Any, prep: Any) -> dict[str, float] | None:
     values = getattr(model, "feature_importances_", None)
     if values is None:
-        return
+        return None
     names = list(prep.get_feature_names_out())
-    ranked = sorted(zip(names, (float(v) for v in values), strict=True), key=lambda kv: -kv[1])
-    runs.add_artifact_bytes(
-        run.ws, run.id, json.dumps(dict(ranked), indent=2).encode(), "feature_importances.json", "file"
-    )
+    return dict(sorted(zip(names, (float(v) for v in values), strict=True), key=lambda kv: -kv[1]))
