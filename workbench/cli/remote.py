@@ -122,6 +122,6 @@ def _said(result: sync.SyncResult, verb: str, direction: str, had: str) -> None:
     for c in result.conflicts:
         output.line(
             f"conflict: the {c.kind} of {c.name} here ({c.local}) and on {result.remote} ({c.remote}) "
-            f"were both changed; kept this one (set the other with `wb data contract set {c.name} FILE`)",
+            f"were both changed; kept this one ({c.settle})",
             style="yellow",
         )
