@@ -4,7 +4,9 @@ A version points at the run that trained it, the model artifact's hash, the data
 was trained on, its input schema and its validation metrics. Aliases (`production`, `staging`,
 any name) move by promotion (through `gates`) and rollback; every move is kept in alias_events
 with who, when, why and the gates it passed. References: `name@4`, `name@production`, `name`
-(the latest). What it returns is in `records`.
+(the latest). What it returns is in `records`. Each version and each alias move is also a record
+object in the store (`version_record`, `alias_records`), naming versions by their artifacts'
+hashes, so they travel through remotes (remotes.sync merges them).
 """
 
 from __future__ import annotations
@@ -397,9 +399,9 @@ def alias_key(name: str, alias: str) -> str:
 def alias_records(conn: sqlite3.Connection, event_id: int | None = None) -> list[records.Record]:
     """The alias moves here (or one of them) as record objects, oldest first. A move names
     versions by their artifacts' hashes: version numbers differ between workspaces."""
-    where = "" if event_id is None else f" WHERE e.id = {int(event_id)}"
+    where, args = ("", ()) if event_id is None else (" WHERE e.id = ?", (event_id,))
     out = []
-    for r in conn.execute(_EVENTS + where + " ORDER BY e.id").fetchall():
+    for r in conn.execute(_EVENTS + where + " ORDER BY e.id", args).fetchall():
         data = {
             "name": r["name"],
             "alias": r["alias"],
