@@ -224,11 +224,11 @@ def versions(ws: Workspace) -> list[tuple[int, str]]:
     return [(n, ws.json("model", "show", f"demand@{n}")["artifact_hash"]) for n in range(1, latest + 1)]
 
 
-def test_a_promoted_model_travels_and_scores_there(here, there, tmp_path):
+def test_a_promoted_model_travels_and_scores_there(here, there, remote_args, tmp_path):
     train(here, "week_01")
     train(here, "week_02")
     here("model", "promote", "demand@2", "--to", "production")
-    both_know([str(tmp_path / "usb")], here, there)
+    both_know(remote_args, here, there)
     pushed = here.json("push")
     assert pushed["records"] == 5  # two dataset versions, two model versions, one alias move
     pulled = there.json("pull")

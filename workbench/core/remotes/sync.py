@@ -3,9 +3,9 @@
 
 Push uploads the objects of every dataset version and model artifact, then the records (dataset
 versions, contracts, model versions, alias moves), so a remote never shows a record before what it
-needs. Pull downloads what this
-workspace lacks, verified, and only then indexes the records in one transaction: an interrupted
-pull leaves objects nobody refers to yet (gc's, or the next pull's), never half a record.
+needs. Pull downloads what this workspace lacks, verified, and only then indexes the records in
+one transaction: an interrupted pull leaves objects nobody refers to yet (gc's, or the next
+pull's), never half a record.
 Content decides identity: a dataset version whose bytes this dataset already holds is not added
 again, nor a model version whose artifact is already a version of that model here; a new one gets
 this workspace's next number. A model version carries what it needs to be scored and shown (its
