@@ -235,6 +235,7 @@ def test_a_promoted_model_travels_and_scores_there(here, there, remote_args, tmp
     assert (pulled["records"], pulled["conflicts"]) == (5, [])
     assert versions(there) == versions(here)
     assert there.json("model", "show", "demand@production")["version"] == 2
+    assert "merged a promote of demand@production (to @2) from remote origin" in there("log").stdout
     shown = there("model", "show", "demand").stdout
     assert "production" in shown
     here_run = here.json("model", "show", "demand@2")["run_id"]
@@ -258,6 +259,8 @@ def test_the_same_alias_moved_on_both_sides_is_a_conflict_until_settled(here, th
     here("model", "promote", "demand@1", "--to", "production")
     there("model", "promote", "demand@2", "--to", "production")
     here("push")
+    would = there.json("pull", "--dry-run", code=1)
+    assert [c["kind"] for c in would["conflicts"]] == ["alias"]
     (conflict,) = there.json("pull", code=1)["conflicts"]
     assert conflict == {
         "kind": "alias",

@@ -430,7 +430,16 @@ def _apply(conn: sqlite3.Connection, plan: _Plan, remote: Remote) -> tuple[str, 
         )
         added.append(ref)
     for record in plan.moves:
-        registry.insert_pulled_move(conn, record, registry.numbers_by_artifact(conn, record.data["name"]))
+        numbers = registry.numbers_by_artifact(conn, record.data["name"])
+        registry.insert_pulled_move(conn, record, numbers)
+        to = "removed" if record.data["to"] is None else f"to @{numbers[record.data['to']]}"
+        events.record(
+            conn,
+            "model.pull_move",
+            f"merged a {record.data['action']} of {record.key} ({to}) from remote {remote.name}",
+            subject=record.key,
+            data={"remote": remote.name, "at": record.created_at},
+        )
     return tuple(added)
 
 
