@@ -210,3 +210,87 @@ def test_a_record_from_a_newer_wb_is_refused_in_one_sentence(here, there, tmp_pa
     refused = there("pull", code=2)
     assert "comes from a newer wb" in refused.stderr and "upgrade wb" in refused.stderr
     there("data", "log", "sales", code=2)  # nothing indexed
+
+
+# -- models -----------------------------------------------------------------------------------
+def train(ws: Workspace, week: str) -> None:
+    """Register one tiny model of demand, trained on one drop (its own dataset version)."""
+    ws("data", "add", DROPS / f"{week}.csv", "--name", "sales")
+    ws("train", "--data", "sales", "--target", "units_sold", "--model", "linear", "--register", "demand")
+
+
+def versions(ws: Workspace) -> list[tuple[int, str]]:
+    latest = ws.json("model", "show", "demand")["version"]
+    return [(n, ws.json("model", "show", f"demand@{n}")["artifact_hash"]) for n in range(1, latest + 1)]
+
+
+def test_a_promoted_model_travels_and_scores_there(here, there, remote_args, tmp_path):
+    train(here, "week_01")
+    train(here, "week_02")
+    here("model", "promote", "demand@2", "--to", "production")
+    both_know(remote_args, here, there)
+    pushed = here.json("push")
+    assert pushed["records"] == 5  # two dataset versions, two model versions, one alias move
+    pulled = there.json("pull")
+    assert (pulled["records"], pulled["conflicts"]) == (5, [])
+    assert versions(there) == versions(here)
+    assert there.json("model", "show", "demand@production")["version"] == 2
+    assert "merged a promote of demand@production (to @2) from remote origin" in there("log").stdout
+    shown = there("model", "show", "demand").stdout
+    assert "production" in shown
+    here_run = here.json("model", "show", "demand@2")["run_id"]
+    assert there.json("model", "show", "demand@2")["run_id"] == here_run
+    there("predict", "demand@production", DROPS / "week_03.csv", "-o", tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").stat().st_size > 0
+
+    # Nothing new: nothing moves either way.
+    assert here.json("push")["objects"] == 0
+    again = there.json("pull")
+    assert (again["objects"], again["records"]) == (0, 0)
+    assert there.json("push")["objects"] == 0
+
+
+def test_the_same_alias_moved_on_both_sides_is_a_conflict_until_settled(here, there, tmp_path):
+    train(here, "week_01")
+    train(here, "week_02")
+    both_know([str(tmp_path / "usb")], here, there)
+    here("push")
+    there("pull")
+    here("model", "promote", "demand@1", "--to", "production")
+    there("model", "promote", "demand@2", "--to", "production")
+    here("push")
+    would = there.json("pull", "--dry-run", code=1)
+    assert [c["kind"] for c in would["conflicts"]] == ["alias"]
+    (conflict,) = there.json("pull", code=1)["conflicts"]
+    assert conflict == {
+        "kind": "alias",
+        "name": "demand@production",
+        "local": "demand@2",
+        "remote": "demand@1",
+    }
+    assert there.json("model", "show", "demand@production")["version"] == 2  # the local one is kept
+    said = there("pull", code=1).stdout
+    assert "conflict: the alias of demand@production" in said
+    assert "wb model promote demand@1 --to production" in said
+
+    # Settled by a move made here after it had theirs; the other side then takes it.
+    there("model", "promote", "demand@1", "--to", "production", "--force", "--reason", "agreed")
+    assert there.json("pull")["conflicts"] == []
+    assert there.json("model", "show", "demand@production")["version"] == 1
+    there("push")
+    assert here.json("pull")["conflicts"] == []
+    assert here.json("model", "show", "demand@production")["version"] == 1
+
+
+def test_models_from_before_records_travel_too(here, there, tmp_path):
+    train(here, "week_01")
+    here("model", "promote", "demand@1", "--to", "staging")
+    db = sqlite3.connect(here.root / ".wb/wb.db")
+    with db:
+        db.execute("DELETE FROM records")  # as a workspace made before records were kept
+    db.close()
+    both_know([str(tmp_path / "usb")], here, there)
+    assert here.json("push")["records"] == 3
+    there("pull")
+    assert versions(there) == versions(here)
+    assert there.json("model", "show", "demand@staging")["version"] == 1

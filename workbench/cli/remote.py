@@ -92,8 +92,8 @@ def push(
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Upload to a remote what it lacks: the objects of dataset versions, and the records of
-    dataset versions and contracts."""
+    """Upload to a remote what it lacks: the objects of dataset versions and models, and the
+    records of dataset versions, contracts, model versions and alias moves."""
     with output.progress_bar("pushing", None) as progress:
         result = sync.push(workspace(ctx), remote, dry_run=dry_run, progress=progress)
     output.emit(result, as_json, lambda r: _said(r, "push", "to", "already there"))
@@ -105,8 +105,9 @@ def pull(
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Download from a remote what this workspace lacks, verified, and add the dataset versions
-    and contracts it brings (a version whose bytes are here already is not added again)."""
+    """Download from a remote what this workspace lacks, verified, and add the dataset versions,
+    contracts, model versions and alias moves it brings (a version whose bytes are here already
+    is not added again)."""
     with output.progress_bar("pulling", None) as progress:
         result = sync.pull(workspace(ctx), remote, dry_run=dry_run, progress=progress)
     output.emit(result, as_json, lambda r: _said(r, "pull", "from", "already here"))
@@ -125,7 +126,7 @@ def _said(result: sync.SyncResult, verb: str, direction: str, had: str) -> None:
     for c in result.conflicts:
         output.line(
             f"conflict: the {c.kind} of {c.name} here ({c.local}) and on {result.remote} ({c.remote}) "
-            f"were both changed; kept this one (set the other with `wb data contract set {c.name} FILE`)",
+            f"were both changed; kept this one ({c.settle})",
             style="yellow",
         )
 

@@ -4,7 +4,9 @@ A version points at the run that trained it, the model artifact's hash, the data
 was trained on, its input schema and its validation metrics. Aliases (`production`, `staging`,
 any name) move by promotion (through `gates`) and rollback; every move is kept in alias_events
 with who, when, why and the gates it passed. References: `name@4`, `name@production`, `name`
-(the latest). What it returns is in `records`.
+(the latest). What it returns is in `records`. Each version and each alias move is also a record
+object in the store (`version_record`, `alias_records`), naming versions by their artifacts'
+hashes, so they travel through remotes (remotes.sync merges them).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 from .. import events
 from ..errors import Caution, InvalidInput, NotFound
 from ..experiments import runs
-from ..names import check_name, did_you_mean, split_ref, version_number
+from ..experiments.records import RunInput, RunRecord
+from ..names import check_name, did_you_mean, short_id, split_ref, version_number
+from ..storage import records
 from ..storage.db import id_for_name, next_version, transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
@@ -106,6 +110,10 @@ def register(ws: Workspace, run_ref: str, name: str, description: str = "") -> M
             # `wb runs rm` won the race: a version must not outlive the run it came from.
             raise NotFound(f"run {info.name} was removed meanwhile; nothing was registered")
         number = insert_version(conn, name, run_id, artifact.hash, meta, schema, info.metrics, description)
+        version = _from_row(
+            conn, conn.execute(_SELECT + " WHERE m.name = ? AND v.version = ?", (name, number)).fetchone()
+        )
+        records.write(ws.store, conn, version_record(version, _lineage(info)))
         events.record(
             conn,
             "model.register",
@@ -138,9 +146,11 @@ def insert_version(
     schema: list,
     metrics_: dict,
     description: str = "",
+    created_at: str | None = None,
 ) -> int:
-    """Add the next version of model `name` (made if new) in the caller's transaction."""
-    now = now_iso()
+    """Add the next version of model `name` (made if new) in the caller's transaction;
+    `created_at` is when it was registered at its origin, for one pulled from a remote."""
+    now = created_at or now_iso()
     model_id = id_for_name(conn, "models", name, now)
     number = next_version(conn, "model_versions", "model_id", model_id)
     conn.execute(
@@ -285,8 +295,15 @@ def alias_history(ws: Workspace, name: str) -> list[AliasEvent]:
 def show(ws: Workspace, ref: str) -> ModelDetail:
     """A version with its lineage; for a bare name, the latest plus the alias history."""
     mv = resolve(ws, ref)
-    run = runs.get(ws, mv.run_id)
-    lineage = Lineage(
+    lineage = (
+        _lineage(runs.get(ws, mv.run_id)) if runs.exists(ws.conn, mv.run_id) else _recorded_lineage(ws, mv)
+    )
+    history = tuple(alias_history(ws, mv.name)) if split_ref(ref)[1] is None else None
+    return ModelDetail(mv, lineage, history)
+
+
+def _lineage(run: RunRecord) -> Lineage:
+    return Lineage(
         run_id=run.id,
         run_name=run.name,
         experiment=run.experiment,
@@ -295,8 +312,156 @@ def show(ws: Workspace, ref: str) -> ModelDetail:
         git_commit=run.environment.get("git_commit"),
         git_dirty=run.environment.get("git_dirty"),
     )
-    history = tuple(alias_history(ws, mv.name)) if split_ref(ref)[1] is None else None
-    return ModelDetail(mv, lineage, history)
+
+
+def _recorded_lineage(ws: Workspace, mv: ModelVersion) -> Lineage:
+    """A pulled version's lineage, as its record carried it (its run did not travel)."""
+    row = ws.conn.execute(
+        "SELECT oid FROM records WHERE kind = ? AND key = ? ORDER BY created_at LIMIT 1",
+        (records.MODEL_VERSION, version_key(mv.name, mv.artifact_hash)),
+    ).fetchone()
+    record = records.decode(ws.store.read_verified(row[0])) if row else None
+    held = record.data.get("lineage") if record else None
+    if not held:
+        return Lineage(mv.run_id, short_id(mv.run_id), "", {}, (), None, None)
+    return Lineage(
+        run_id=held["run"]["id"],
+        run_name=held["run"]["name"],
+        experiment=held["run"]["experiment"],
+        params=held["params"],
+        inputs=tuple(RunInput(**i) for i in held["inputs"]),
+        git_commit=held["git_commit"],
+        git_dirty=held["git_dirty"],
+    )
+
+
+# -- records (what travels through a remote) --------------------------------------------------
+def version_key(name: str, artifact_hash: str) -> str:
+    """A version's key in the record index: its model and its artifact's bytes, which decide its
+    identity (its number is this workspace's)."""
+    return f"{name}@{artifact_hash}"
+
+
+def version_record(mv: ModelVersion, lineage: Lineage | None) -> records.Record:
+    """The version as a record object: what it needs to be scored and shown where its run is not
+    (the run id is a plain reference)."""
+    data = {
+        "name": mv.name,
+        "run_id": mv.run_id,
+        "artifact_hash": mv.artifact_hash,
+        "artifact_meta": mv.artifact_meta,
+        "schema": mv.schema,
+        "metrics": mv.metrics,
+        "description": mv.description,
+        "lineage": lineage.to_dict() if lineage else None,
+    }
+    return records.Record(records.MODEL_VERSION, version_key(mv.name, mv.artifact_hash), data, mv.created_at)
+
+
+def unrecorded_versions(ws: Workspace) -> list[records.Record]:
+    """Records for versions no record stands for (made before records, or imported), oldest
+    first: the first version of each model and artifact."""
+    known = {r.key for r in records.of_kind(ws.conn, records.MODEL_VERSION)}
+    out: dict[str, records.Record] = {}
+    for row in ws.conn.execute(_SELECT + " ORDER BY v.created_at, v.id").fetchall():
+        key = version_key(row["name"], row["artifact_hash"])
+        if key in known or key in out:
+            continue
+        mv = _from_row(ws.conn, row)
+        run = _lineage(runs.get(ws, mv.run_id)) if runs.exists(ws.conn, mv.run_id) else None
+        out[key] = version_record(mv, run)
+    return list(out.values())
+
+
+_EVENTS = """
+SELECT e.id, m.name, e.alias, e.action, e.user, e.reason, e.forced, e.gates, e.created_at,
+       f.artifact_hash AS from_hash, t.artifact_hash AS to_hash
+FROM alias_events e JOIN models m ON m.id = e.model_id
+LEFT JOIN model_versions f ON f.model_id = e.model_id AND f.version = e.from_version
+LEFT JOIN model_versions t ON t.model_id = e.model_id AND t.version = e.to_version
+"""
+
+
+def numbers_by_artifact(conn: sqlite3.Connection, name: str) -> dict[str, int]:
+    """Artifact hash -> the first version of model `name` with it here."""
+    rows = conn.execute(
+        "SELECT v.artifact_hash, MIN(v.version) FROM model_versions v JOIN models m ON m.id = v.model_id "
+        "WHERE m.name = ? GROUP BY v.artifact_hash",
+        (name,),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def alias_key(name: str, alias: str) -> str:
+    return f"{name}@{alias}"
+
+
+def alias_records(conn: sqlite3.Connection, event_id: int | None = None) -> list[records.Record]:
+    """The alias moves here (or one of them) as record objects, oldest first. A move names
+    versions by their artifacts' hashes: version numbers differ between workspaces."""
+    where, args = ("", ()) if event_id is None else (" WHERE e.id = ?", (event_id,))
+    out = []
+    for r in conn.execute(_EVENTS + where + " ORDER BY e.id", args).fetchall():
+        data = {
+            "name": r["name"],
+            "alias": r["alias"],
+            "action": r["action"],
+            "from": r["from_hash"],
+            "to": None if r["action"] == REMOVE else r["to_hash"],
+            "user": r["user"],
+            "reason": r["reason"],
+            "forced": bool(r["forced"]),
+            "gates": json.loads(r["gates"]),
+        }
+        out.append(
+            records.Record(records.ALIAS_EVENT, alias_key(r["name"], r["alias"]), data, r["created_at"])
+        )
+    return out
+
+
+def _record_move(ws: Workspace, conn: sqlite3.Connection, event_id: int | None) -> None:
+    assert event_id is not None  # just inserted
+    (record,) = alias_records(conn, event_id)
+    records.write(ws.store, conn, record)
+
+
+def insert_pulled_move(conn: sqlite3.Connection, record: records.Record, numbers: dict[str, int]) -> None:
+    """Append a move pulled from a remote to the alias history, in the caller's transaction:
+    `numbers` maps the model's artifact hashes to its version numbers here. The alias itself is
+    then what the latest move in the merged history made it."""
+    d = record.data
+    model_id = conn.execute("SELECT id FROM models WHERE name = ?", (d["name"],)).fetchone()[0]
+    to_version = 0 if d["to"] is None else numbers[d["to"]]
+    conn.execute(
+        "INSERT INTO alias_events (model_id, alias, from_version, to_version, "
+        "action, user, reason, forced, gates, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            model_id,
+            d["alias"],
+            None if d["from"] is None else numbers.get(d["from"]),
+            to_version,
+            d["action"],
+            d["user"],
+            d["reason"],
+            d["forced"],
+            json.dumps(d["gates"]),
+            record.created_at,
+        ),
+    )
+    latest = conn.execute(
+        "SELECT action, to_version, created_at FROM alias_events WHERE model_id = ? AND alias = ? "
+        "ORDER BY created_at DESC, id DESC LIMIT 1",
+        (model_id, d["alias"]),
+    ).fetchone()
+    if latest["action"] == REMOVE:
+        conn.execute("DELETE FROM aliases WHERE model_id = ? AND alias = ?", (model_id, d["alias"]))
+    else:
+        conn.execute(
+            "INSERT INTO aliases (model_id, alias, version, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (model_id, alias) DO UPDATE SET version = excluded.version, "
+            "updated_at = excluded.updated_at",
+            (model_id, d["alias"], latest["to_version"], latest["created_at"]),
+        )
 
 
 def load(ws: Workspace, mv: ModelVersion) -> scoring.LoadedModel:
@@ -428,7 +593,7 @@ def _move(
             "version = excluded.version, updated_at = excluded.updated_at",
             (model_id, alias, to_version, now),
         )
-        conn.execute(
+        cursor = conn.execute(
             "INSERT INTO alias_events (model_id, alias, from_version, to_version, "
             "action, user, reason, forced, gates, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -445,6 +610,7 @@ def _move(
                 now,
             ),
         )
+        _record_move(ws, conn, cursor.lastrowid)
         was = f" (was @{from_version})" if from_version else ""
         verb = {"promote": "promoted", "rollback": "rolled back"}[action]
         events.record(
@@ -516,12 +682,13 @@ def remove_alias(
             )
         model_id = conn.execute("SELECT id FROM models WHERE name = ?", (name,)).fetchone()[0]
         conn.execute("DELETE FROM aliases WHERE model_id = ? AND alias = ?", (model_id, alias))
-        conn.execute(
+        cursor = conn.execute(
             "INSERT INTO alias_events (model_id, alias, from_version, to_version, "
             "action, user, reason, forced, gates, created_at) "
             "VALUES (?, ?, ?, 0, ?, ?, ?, ?, '[]', ?)",
             (model_id, alias, current, REMOVE, events.os_user(), reason, forced, now_iso()),
         )
+        _record_move(ws, conn, cursor.lastrowid)
         events.record(
             conn,
             "model.alias_rm",

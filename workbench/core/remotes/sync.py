@@ -1,19 +1,30 @@
 """`wb push` and `wb pull`: a remote is a set of objects; these copy what one side lacks, then
 (pull) index the records that arrived.
 
-Push uploads the objects of every dataset version, then the records (dataset versions and
-contracts), so a remote never shows a record before what it needs. Pull downloads what this
-workspace lacks, verified, and only then indexes the records in one transaction: an interrupted
-pull leaves objects nobody refers to yet (gc's, or the next pull's), never half a record.
+Push uploads the objects of every dataset version and model artifact, then the records (dataset
+versions, contracts, model versions, alias moves), so a remote never shows a record before what it
+needs. Pull downloads what this workspace lacks, verified, and only then indexes the records in
+one transaction: an interrupted pull leaves objects nobody refers to yet (gc's, or the next
+pull's), never half a record.
 Content decides identity: a dataset version whose bytes this dataset already holds is not added
-again; a new one gets this workspace's next number. A pull never overwrites, renumbers or
-deletes a local record.
+again, nor a model version whose artifact is already a version of that model here; a new one gets
+this workspace's next number. A model version carries what it needs to be scored and shown (its
+artifact, meta, schema, metrics, dataset, lineage); its run is a plain reference. A pull never
+overwrites, renumbers or deletes a local record.
 
 A contract travels as the history of its records. A pull takes the remote's latest contract
 for a dataset that has none here, or whose contract here the remote already holds (the remote
 moved on, this side did not); it keeps the local one when this side set it after it had the
 remote's. When each side set another since they last met, the local one stays and the pull
 reports a conflict (exit 1), again on every pull until a new `wb data contract set` settles it.
+
+Alias moves are append-only events naming versions by their artifacts' hashes (numbers differ
+between workspaces). A pull appends the remote's moves this workspace lacks, translated to local
+numbers, and the alias is then what the latest move (by time) of the merged history made it. When
+both sides moved the same alias since they last agreed (each has moves the other lacks), the pull
+keeps the local alias and history, reports a conflict (exit 1), and again on every pull until a
+move made here after it had the remote's (`wb model promote`, through the gates) settles it; that
+pull appends the remote's moves, the settling one stays the latest.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from .. import events
 from ..data import contracts, datasets
 from ..errors import IntegrityError, NotFound
+from ..models import registry
 from ..names import plural, short_id
 from ..storage import hashing, records
 from ..storage.backend import Progress, StoreBackend
@@ -45,10 +57,18 @@ if TYPE_CHECKING:
 class Conflict:
     """A record both sides changed since they last met: the local one is kept."""
 
-    kind: str  # what differs: "contract"
-    name: str  # whose: the dataset
-    local: str  # the two records' short ids
+    kind: str  # what differs: "contract", "alias"
+    name: str  # whose: the dataset, or the alias (`demand@production`)
+    local: str  # the two contract records' short ids, or the two versions (`demand@3`)
     remote: str
+
+    @property
+    def settle(self) -> str:
+        """How a user settles it."""
+        if self.kind == "alias":
+            alias = self.name.split("@", 1)[1]
+            return f"promote one of them through the gates: `wb model promote {self.remote} --to {alias}`"
+        return f"set the other with `wb data contract set {self.name} FILE`"
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "local": self.local, "remote": self.remote}
@@ -65,7 +85,7 @@ class SyncResult:
     skipped: int  # objects the other side already had
     conflicts: tuple[Conflict, ...] = ()
     dry_run: bool = False
-    added: tuple[str, ...] = ()  # pull: the dataset versions it made here (`sales@3`)
+    added: tuple[str, ...] = ()  # pull: the versions it made here (`sales@3`, `demand@2`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,16 +102,17 @@ class SyncResult:
 def push(
     ws: Workspace, name: str | None = None, dry_run: bool = False, progress: Progress | None = None
 ) -> SyncResult:
-    """Upload to the remote every dataset version's object and every record it lacks."""
+    """Upload to the remote every dataset version's and model artifact's object and every record
+    it lacks."""
     remote = settings.get(ws, name)
     backend = open_backend(remote)
-    pending = _unrecorded(ws.conn)
+    pending = _unrecorded(ws)
     if pending and not dry_run:
         with ws.writing_objects(), transaction(ws.conn) as conn:
             for record in pending:
                 records.write(ws.store, conn, record)
     record_oids = records.indexed(ws.conn) | {r.oid for r in pending}
-    data_oids = {row[0] for row in ws.conn.execute("SELECT DISTINCT hash FROM dataset_versions")}
+    data_oids = _data_oids(ws.conn)
     if dry_run:
         sizes = {oid: _local_size(ws, oid, pending) for oid in data_oids | record_oids}
         return _would_copy(remote, sizes, present(backend, set(sizes)), record_oids)
@@ -108,11 +129,24 @@ def push(
     )
 
 
-def _unrecorded(conn: sqlite3.Connection) -> list[Record]:
+def _unrecorded(ws: Workspace) -> list[Record]:
     """Records not yet written for what the database holds (made before records, or imported)."""
-    return [datasets.record_of(v) for v in datasets.unrecorded(conn)] + [
-        contracts.record_of(conn, d) for d in contracts.unrecorded(conn)
-    ]
+    conn = ws.conn
+    known = records.indexed(conn)
+    return (
+        [datasets.record_of(v) for v in datasets.unrecorded(conn)]
+        + [contracts.record_of(conn, d) for d in contracts.unrecorded(conn)]
+        + registry.unrecorded_versions(ws)
+        + [r for r in registry.alias_records(conn) if r.oid not in known]
+    )
+
+
+def _data_oids(conn: sqlite3.Connection) -> set[str]:
+    """The objects records name: dataset versions' bytes and model artifacts."""
+    rows = conn.execute(
+        "SELECT hash FROM dataset_versions UNION SELECT artifact_hash FROM model_versions"
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 def _local_size(ws: Workspace, oid: str, pending: list[Record]) -> int:
@@ -168,7 +202,7 @@ def _records_among(
     """The records among `oids` not yet indexed here, oldest first, read from here when they are
     here, else (a dry run) from the remote. Objects this workspace knows as data are not opened;
     the rest are told apart by their first bytes, so a data file is never read whole."""
-    known = records.indexed(ws.conn) | {r[0] for r in ws.conn.execute("SELECT hash FROM dataset_versions")}
+    known = records.indexed(ws.conn) | _data_oids(ws.conn)
     found: list[tuple[str, Record]] = []
     for oid in set(oids) - known:
         here = ws.store.exists(oid)
@@ -184,7 +218,7 @@ def _records_among(
                 "refused, nothing was indexed"
             )
         record = records.decode(data)
-        if record is not None and record.kind in (records.DATASET_VERSION, records.CONTRACT):
+        if record is not None and record.kind in records.KINDS:
             found.append((oid, record))
     return sorted(found, key=lambda f: (f[1].created_at, f[0]))
 
@@ -196,6 +230,8 @@ class _Plan:
     new_records: list[tuple[str, Record]]  # every record to index
     versions: list[Record]  # dataset version records that make a version here
     contracts: list[Record]  # contract records to set as their dataset's contract
+    models: list[Record]  # model version records that make a version here
+    moves: list[Record]  # alias moves to append to the history here, oldest first
     conflicts: tuple[Conflict, ...]
 
 
@@ -226,7 +262,80 @@ def _plan(ws: Workspace, found: list[tuple[str, Record]], remote_oids: set[str])
         elif verdict == "conflict":
             local = contracts.record_of(conn, dataset).oid
             conflicts.append(Conflict("contract", dataset, short_id(local), short_id(oid)))
-    return _Plan(found, versions, to_set, tuple(conflicts))
+    models = _new_models(ws, found, remote_oids)
+    moves, alias_conflicts = _merge_moves(ws, found, remote_oids, models)
+    return _Plan(found, versions, to_set, models, moves, (*conflicts, *alias_conflicts))
+
+
+def _new_models(ws: Workspace, found: list[tuple[str, Record]], remote_oids: set[str]) -> list[Record]:
+    """The model version records that make a version here: their artifact is not yet a version
+    of that model."""
+    new: list[Record] = []
+    for _, record in found:
+        if record.kind != records.MODEL_VERSION:
+            continue
+        name, digest = record.data["name"], record.data["artifact_hash"]
+        if record.key in {r.key for r in new} or digest in registry.numbers_by_artifact(ws.conn, name):
+            continue
+        if digest not in remote_oids and not ws.store.exists(digest):
+            raise NotFound(
+                f"the remote's record of model {name} names artifact {short_id(digest)}, which the "
+                "remote does not hold: nothing was indexed"
+            )
+        new.append(record)
+    return new
+
+
+def _numbers(conn: sqlite3.Connection, name: str, new: list[Record]) -> dict[str, int]:
+    """Artifact hash -> version number here of model `name`, counting the versions `new` will add."""
+    numbers = registry.numbers_by_artifact(conn, name)
+    after = max(numbers.values(), default=0)
+    for record in new:
+        if record.data["name"] == name:
+            after += 1
+            numbers.setdefault(record.data["artifact_hash"], after)
+    return numbers
+
+
+def _merge_moves(
+    ws: Workspace, found: list[tuple[str, Record]], remote_oids: set[str], new_models: list[Record]
+) -> tuple[list[Record], list[Conflict]]:
+    """The remote's alias moves to append here, and the aliases both sides moved since they
+    last agreed (the rule is in this module's docstring)."""
+    conn = ws.conn
+    theirs_all = {oid: r for oid, r in found if r.kind == records.ALIAS_EVENT}
+    for ix in records.of_kind(conn, records.ALIAS_EVENT):
+        if ix.oid in remote_oids and ix.oid not in theirs_all:
+            theirs_all[ix.oid] = _decoded(ws, ix.oid)
+    mine_all = {r.oid: r for r in registry.alias_records(conn)}
+    moves: list[Record] = []
+    conflicts: list[Conflict] = []
+    for key in sorted({r.key for r in theirs_all.values()}):
+        theirs = {oid: r for oid, r in theirs_all.items() if r.key == key and oid not in mine_all}
+        if not theirs:
+            continue
+        mine = [r for oid, r in mine_all.items() if r.key == key and oid not in remote_oids]
+        if mine and not _settled(conn, mine, theirs):
+            name, alias = key.split("@", 1)
+            latest = max((r for r in theirs_all.values() if r.key == key), key=lambda r: r.created_at)
+            there = _numbers(conn, name, new_models).get(latest.data["to"] or "")
+            local = registry.alias_target(ws, name, alias)
+            conflicts.append(Conflict("alias", key, f"{name}@{local or 'none'}", f"{name}@{there or 'none'}"))
+            continue
+        moves.extend(theirs.values())
+    for record in moves:
+        wanted = {record.data["from"], record.data["to"]} - {None}
+        if not wanted <= _numbers(conn, record.data["name"], new_models).keys():
+            raise NotFound(
+                f"the remote's move of {record.key} names a version neither side holds: nothing was indexed"
+            )
+    return sorted(moves, key=lambda r: (r.created_at, r.oid)), conflicts
+
+
+def _settled(conn: sqlite3.Connection, mine: list[Record], theirs: dict[str, Record]) -> bool:
+    """Whether this side moved the alias after it had every one of the remote's moves."""
+    had = [records.indexed_at(conn, oid) for oid in theirs]
+    return all(had) and max(r.created_at for r in mine) >= max(h for h in had if h)
 
 
 def _latest_contracts(
@@ -297,6 +406,39 @@ def _apply(conn: sqlite3.Connection, plan: _Plan, remote: Remote) -> tuple[str, 
     for record in plan.contracts:
         contracts.write(
             conn, record.key, record.data["text"], f"remote {remote.name}", set_at=record.created_at
+        )
+    for record in plan.models:
+        m = record.data
+        number = registry.insert_version(
+            conn,
+            m["name"],
+            m["run_id"],
+            m["artifact_hash"],
+            m["artifact_meta"],
+            m["schema"],
+            m["metrics"],
+            m["description"],
+            created_at=record.created_at,
+        )
+        ref = f"{m['name']}@{number}"
+        events.record(
+            conn,
+            "model.pull",
+            f"pulled {ref} from remote {remote.name}",
+            subject=ref,
+            data={"hash": m["artifact_hash"], "remote": remote.name},
+        )
+        added.append(ref)
+    for record in plan.moves:
+        numbers = registry.numbers_by_artifact(conn, record.data["name"])
+        registry.insert_pulled_move(conn, record, numbers)
+        to = "removed" if record.data["to"] is None else f"to @{numbers[record.data['to']]}"
+        events.record(
+            conn,
+            "model.pull_move",
+            f"merged a {record.data['action']} of {record.key} ({to}) from remote {remote.name}",
+            subject=record.key,
+            data={"remote": remote.name, "at": record.created_at},
         )
     return tuple(added)
 

@@ -1,10 +1,12 @@
-"""Records as objects: each committed record (a dataset version, a contract) is also a canonical
-JSON object in the content-addressed store, and the `records` table is the index over them.
+"""Records as objects: each committed record (a dataset version, a contract, a model version, an
+alias move) is also a canonical JSON object in the content-addressed store, and the `records`
+table is the index over them.
 
 A record's bytes are `{"_record": FORMAT, "created_at", "data": {...}, "key", "kind"}` with
-sorted keys, no spaces, UTF-8: the same record is the same object everywhere, and `_record` sorting first lets
-a record be told from a data file by its first bytes. Push and pull move these objects and then
-index them; what each kind means is its owner's (datasets, contracts), not this module's.
+sorted keys, no spaces, UTF-8: the same record is the same object everywhere, and `_record`
+sorting first lets a record be told from a data file by its first bytes. Push and pull move these
+objects and then index them; what each kind means is its owner's (datasets, contracts, the model
+registry), not this module's.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ FORMAT = 1  # the record format this wb writes and reads; a higher one is from a
 MAGIC = b'{"_record":'
 DATASET_VERSION = "dataset_version"
 CONTRACT = "contract"
+MODEL_VERSION = "model_version"
+ALIAS_EVENT = "alias_event"
+KINDS = (DATASET_VERSION, CONTRACT, MODEL_VERSION, ALIAS_EVENT)  # the kinds this wb reads
 
 
 @dataclass(frozen=True)
 class Record:
     """One committed record, as it is kept in the store."""
 
-    kind: str  # what it records: DATASET_VERSION, CONTRACT
+    kind: str  # what it records: one of KINDS
     key: str  # what it is about, for the index: `name@hash` of a version, a contract's dataset
     data: dict[str, Any]  # the record itself, as its owner writes it
     created_at: str  # when the thing it records was committed
