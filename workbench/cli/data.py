@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,10 +106,10 @@ def log(
 ) -> None:
     """The versions of a dataset, oldest first."""
     versions = datasets.log(workspace(ctx), name)
-    output.emit([datasets.LoggedVersion(v) for v in versions], as_json, lambda _: _print_log(versions))
+    output.emit_summaries(versions, as_json, _print_log)
 
 
-def _print_log(versions: list[datasets.DatasetVersion]) -> None:
+def _print_log(versions: Sequence[datasets.DatasetVersion]) -> None:
     output.table(
         ["version", "hash", "rows", "cols", "created", "valid", "tags", "message"],
         [

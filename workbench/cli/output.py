@@ -62,6 +62,24 @@ def emit(result: R, as_json: bool, human: Callable[[R], None]) -> None:
         print_json(result.to_dict())
 
 
+class Summarised(Protocol):
+    """A record with a short form for listings (`summary()`, decided in core beside it)."""
+
+    def summary(self) -> dict[str, Any]: ...
+
+
+S = TypeVar("S", bound=Summarised)
+
+
+def emit_summaries(items: Sequence[S], as_json: bool, human: Callable[[Sequence[S]], None]) -> None:
+    """`emit` for a listing whose entries show in their short form (`wb data log`, `wb runs
+    artifacts`): each record's own `summary()` for scripts."""
+    if as_json:
+        print_json([item.summary() for item in items])
+    else:
+        human(items)
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None

@@ -218,7 +218,7 @@ def artifacts(
     if get is None:
         if out is not None or force:
             raise InvalidInput("-o and --force go with --get PATH: say which artifact to fetch")
-        output.emit(artifacts_core.listing(info), as_json, lambda _: _print_artifacts(info))
+        output.emit_summaries(info.artifacts, as_json, lambda _: _print_artifacts(info))
         return
     if out is None:
         raise InvalidInput(f"--get {get} needs -o FILE: where to write it")

@@ -78,16 +78,6 @@ class DatasetVersion:
 
 
 @dataclass(frozen=True)
-class LoggedVersion:
-    """An entry of `wb data log`: a version without its schema and profile."""
-
-    version: DatasetVersion
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.version.summary()
-
-
-@dataclass(frozen=True)
 class AddResult:
     version: DatasetVersion
     unchanged: bool

@@ -8,17 +8,7 @@ from typing import Any
 
 from ..errors import InvalidInput, NotFound
 from ..storage.workspace import Workspace
-from .records import RunArtifact, RunRecord
-
-
-@dataclass(frozen=True)
-class ListedArtifact:
-    """An entry of `wb runs artifacts`: the artifact without its meta."""
-
-    artifact: RunArtifact
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.artifact.summary()
+from .records import RunRecord
 
 
 @dataclass(frozen=True)
@@ -32,10 +22,6 @@ class FetchedArtifact:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "output": str(self.output), "size": self.size, "hash": self.hash}
-
-
-def listing(info: RunRecord) -> list[ListedArtifact]:
-    return [ListedArtifact(a) for a in info.artifacts]
 
 
 def fetch(ws: Workspace, info: RunRecord, path: str, dest: Path, force: bool = False) -> FetchedArtifact:
