@@ -3,13 +3,18 @@ which sends a sample through the `[alerts]` command and file."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from ..core.errors import EXIT_CHECK_FAILED
-from ..core.monitoring import alert_delivery, alerts
+from ..core.monitoring import alerts
 from ..formatting import short_time
 from . import output
 from .context import JSON_OPTION, workspace
+
+if TYPE_CHECKING:
+    from ..core.monitoring.alert_delivery import SampleDelivery
 
 app = typer.Typer(help="Alerts raised by drift checks and the watcher.", no_args_is_help=True)
 
@@ -61,9 +66,11 @@ def ack(
 @app.command("test")
 def test(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Send a sample alert (marked as a test, stored nowhere) through [alerts] command and file."""
+    from ..core.monitoring import alert_delivery  # processes and locks: only for this command
+
     result = alert_delivery.send_sample(workspace(ctx))
 
-    def human(sample: alert_delivery.SampleDelivery) -> None:
+    def human(sample: SampleDelivery) -> None:
         if not sample.configured:
             output.line(
                 'No alert channel is configured: set command = ["PROGRAM", "ARG", ...] (each alert '

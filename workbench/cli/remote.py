@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ..core.names import plural
-from ..core.remotes import settings, sync
-from ..core.remotes.clone import Cloned, clone_into
+from ..core.remotes import settings
 from ..core.remotes.settings import Remote
 from ..formatting import fmt_bytes
 from . import output
 from .context import JSON_OPTION, workspace
+
+if TYPE_CHECKING:  # push, pull and clone import what moves objects when they run
+    from ..core.remotes.clone import Cloned
+    from ..core.remotes.sync import SyncResult
 
 app = typer.Typer(
     help="Remotes to push to and pull from: an S3-compatible bucket or a folder.", no_args_is_help=True
@@ -94,6 +98,8 @@ def push(
 ) -> None:
     """Upload to a remote what it lacks: the objects of dataset versions and models, and the
     records of dataset versions, contracts, model versions and alias moves."""
+    from ..core.remotes import sync
+
     with output.progress_bar("pushing", None) as progress:
         result = sync.push(workspace(ctx), remote, dry_run=dry_run, progress=progress)
     output.emit(result, as_json, lambda r: _said(r, "push", "to", "already there"))
@@ -108,6 +114,8 @@ def pull(
     """Download from a remote what this workspace lacks, verified, and add the dataset versions,
     contracts, model versions and alias moves it brings (a version whose bytes are here already
     is not added again)."""
+    from ..core.remotes import sync
+
     with output.progress_bar("pulling", None) as progress:
         result = sync.pull(workspace(ctx), remote, dry_run=dry_run, progress=progress)
     output.emit(result, as_json, lambda r: _said(r, "pull", "from", "already here"))
@@ -115,7 +123,7 @@ def pull(
         raise typer.Exit(1)
 
 
-def _said(result: sync.SyncResult, verb: str, direction: str, had: str) -> None:
+def _said(result: SyncResult, verb: str, direction: str, had: str) -> None:
     would = f"would {verb}" if result.dry_run else f"{verb}ed"
     output.line(
         f"{would} {plural(result.objects, 'object')} ({fmt_bytes(result.bytes)}) {direction} "
@@ -142,6 +150,8 @@ def clone(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """A new workspace from a remote, with it as the default remote (`origin`)."""
+    from ..core.remotes.clone import clone_into
+
     with output.progress_bar("cloning", None) as progress:
         result = clone_into(path, url, endpoint_url, progress=progress)
     output.emit(result, as_json, _cloned)
