@@ -15,7 +15,20 @@ from typer.core import TyperArgument, TyperGroup
 from ..core.errors import EXIT_INTERRUPTED, EXIT_USAGE, Caution, WbError
 from ..core.storage import failures
 from ..formatting import visible
-from . import alerts, data, demo, drift, maintenance, model, output, runs, train, watch, workspace_cmds
+from . import (
+    alerts,
+    data,
+    demo,
+    drift,
+    maintenance,
+    model,
+    output,
+    rollout,
+    runs,
+    train,
+    watch,
+    workspace_cmds,
+)
 from .context import Options
 from .context import workspace as context_workspace
 from .remote import app as remote_app
@@ -218,6 +231,7 @@ app.add_typer(alerts.app, name="alerts")
 app.command("watch")(watch.watch)
 app.add_typer(model.app, name="model")
 app.command("predict")(model.predict)
+app.add_typer(rollout.app, name="rollout")
 app.command("import")(model.import_)
 app.add_typer(remote_app, name="remote")
 app.command("push")(push)

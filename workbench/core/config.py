@@ -88,6 +88,25 @@ promotion_margin = 0.01
 # and every version before it that keeps its contract) or a number of such versions, newest
 # first (3 = the drop and the two before it).
 window = "latest"
+# What it does with a challenger that beat production on a drop: "promote" it, or "rollout":
+# start a rollout (`wb rollout start`) putting it on [rollout] share of the segments first.
+mode = "promote"
+
+[rollout]
+# `wb rollout status` gives a verdict once each arm has this many labelled rows ("collecting"
+# before)...
+min_labelled = 1000
+# ..."promote" when the challenger's metric (rmse, or roc_auc for classifiers) is better than
+# the champion's by at least this fraction, with the bootstrap interval of the difference clear
+# of zero...
+margin = 0.02
+# ..."rollback" when it is worse by more than this fraction, the interval clear of zero; "hold"
+# otherwise.
+guardrail = 0.1
+# What `wb watch --retrain` starts a rollout with ([retrain] mode = "rollout"): the column whose
+# values are the segments, and the percent of them on the challenger.
+segment = "store_id"
+share = 20
 
 [compute]
 # The Dask cluster that `wb train` runs a sweep's runs on, e.g. "tcp://10.0.0.5:8786" (needs
@@ -161,6 +180,19 @@ class Strings(Rule):
 
 
 @dataclass(frozen=True)
+class Choice(Rule):
+    """One of a few words (retrain.mode)."""
+
+    words: tuple[str, ...] = ()
+
+    def allows(self, value: Any) -> bool:
+        return value in self.words
+
+    def describe(self) -> str:
+        return " or ".join(json.dumps(w) for w in self.words)
+
+
+@dataclass(frozen=True)
 class Text(Rule):
     """A string (alerts.file, compute.cluster)."""
 
@@ -209,7 +241,14 @@ RULES: dict[str, dict[str, Rule]] = {
     },
     "registry": {"promotion_margin": Rule()},
     "bundles": {"max_expanded_mb": Rule(integer=True, low=1)},
-    "retrain": {"window": WINDOW},
+    "retrain": {"window": WINDOW, "mode": Choice(words=("promote", "rollout"))},
+    "rollout": {
+        "min_labelled": Rule(integer=True, low=1),
+        "margin": Rule(),
+        "guardrail": Rule(),
+        "segment": Text(),
+        "share": Rule(high=100, low_open=True),
+    },
     "compute": {"cluster": Text()},
 }
 # Tables whose keys are the user's to choose; their values are strings.
@@ -283,6 +322,19 @@ class RegistrySettings:
 @dataclass(frozen=True)
 class RetrainSettings:
     window: int  # versions to train on, newest first: 1 for "latest", 0 for "all"
+    mode: str = "promote"  # or "rollout": a winning challenger starts a rollout
+
+
+@dataclass(frozen=True)
+class RolloutSettings:
+    """When `wb rollout status` gives a verdict (each setting is explained in
+    DEFAULT_CONFIG_TEXT)."""
+
+    min_labelled: int
+    margin: float
+    guardrail: float
+    segment: str
+    share: float
 
 
 @dataclass(frozen=True)
@@ -306,6 +358,7 @@ class Config:
     tui: TuiSettings
     registry: RegistrySettings
     retrain: RetrainSettings
+    rollout: RolloutSettings
     compute: ComputeSettings
     bundles: BundleSettings
 

@@ -30,6 +30,8 @@ REFERENCE_QUERIES: list[str] = [
     """SELECT v.artifact_hash, 'model ' || m.name || '@' || v.version
        FROM model_versions v JOIN models m ON m.id = v.model_id""",
     "SELECT oid, kind || ' record ' || key FROM records",
+    """SELECT b.oid, 'rollout ' || r.name || ' ' || b.kind || ' ' || b.id
+       FROM rollout_batches b JOIN rollouts r ON r.id = b.rollout_id""",
 ]
 
 

@@ -282,6 +282,38 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX records_kind ON records(kind, key);
     """,
+    # 14: rollouts (models/rollouts.py): a plan putting a challenger on some segments (stores)
+    # beside the champion, at most one active per model; each batch it scored (its predictions
+    # a parquet object in the store) and each set of outcomes joined to them (likewise).
+    """
+    CREATE TABLE rollouts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        champion INTEGER NOT NULL,
+        challenger INTEGER NOT NULL,
+        segment TEXT NOT NULL,
+        share REAL,
+        segments TEXT NOT NULL DEFAULT '[]',
+        shadow INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE UNIQUE INDEX rollouts_active ON rollouts(model_id) WHERE state = 'active';
+    CREATE TABLE rollout_batches (
+        id INTEGER PRIMARY KEY,
+        rollout_id INTEGER NOT NULL REFERENCES rollouts(id),
+        kind TEXT NOT NULL,
+        oid TEXT NOT NULL,
+        source TEXT NOT NULL,
+        input_hash TEXT NOT NULL,
+        champion_rows INTEGER NOT NULL,
+        challenger_rows INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX rollout_batches_rollout ON rollout_batches(rollout_id, kind, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
