@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import polars as pl
 import pytest
 
@@ -12,6 +14,7 @@ from workbench.core.errors import InvalidInput, NotFound
 from workbench.core.experiments import training
 from workbench.core.models import prediction, registry, rollout_outcomes, rollouts
 from workbench.core.monitoring import alerts
+from workbench.core.monitoring.watcher import Watcher
 from workbench.core.storage.workspace import Workspace
 
 
@@ -33,8 +36,6 @@ def trained(tmp_path_factory):
 @pytest.fixture
 def ws(trained, tmp_path):
     """A fresh copy of the trained workspace for each test (rollouts change it)."""
-    import shutil
-
     shutil.copytree(trained, tmp_path / "ws")
     workspace = Workspace.find(tmp_path / "ws")
     yield workspace
@@ -170,3 +171,32 @@ def test_one_rollout_per_model_and_outcomes_that_join_nothing(ws, tmp_path):
     with pytest.raises(NotFound, match=r"no rollout named .firts.*did you mean first"):
         rollout_outcomes.status(ws, "firts")
     assert _changes(ws) == before
+
+
+def test_the_watcher_joins_a_labelled_drop_to_the_rollout_in_progress(ws, tmp_path):
+    rollouts.start(ws, "demand@2", "store_id", share=50, name="watched")
+    _score(ws, "watched", tmp_path)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(DROPS / "week_01.csv", folder / "week_01.csv")
+    outcome = Watcher(ws, folder, "sales", "sales@1").process(folder / "week_01.csv")
+    assert "joined 2,800 outcomes to rollout watched" in outcome.detail
+    assert sum(a.labelled for a in rollout_outcomes.status(ws, "watched").arms) == 2800
+
+
+def test_retrain_mode_rollout_rolls_the_challenger_out_instead_of_judging_it(ws, tmp_path):
+    ws.config_path.write_text('[retrain]\nmode = "rollout"\n[rollout]\nshare = 50\n')
+    fresh = Workspace.find(ws.root)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(DROPS / "week_05.csv", folder / "week_05.csv")
+    outcome = Watcher(fresh, folder, "sales", "sales@1", retrain=True).process(folder / "week_05.csv")
+    assert "as demand@3, rolled out on 50% of store_id by hash" in outcome.detail, outcome.detail
+    (rollout,) = rollouts.list_rollouts(fresh)
+    assert (rollout.challenger, rollout.champion, rollout.state) == (3, 1, "active")
+    assert registry.resolve(fresh, "demand@production").version == 1  # nothing promoted
+    shutil.copy(DROPS / "week_06.csv", folder / "week_06.csv")
+    outcome = Watcher(fresh, folder, "sales", "sales@1", retrain=True).process(folder / "week_06.csv")
+    assert f"rollout {rollout.name} of demand is in progress: its outcomes decide" in outcome.detail
+    assert [v.version for v in registry.versions(fresh, "demand")] == [1, 2, 3]
+    fresh.close()

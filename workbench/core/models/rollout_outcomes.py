@@ -26,6 +26,7 @@ from typing import Any
 from .. import events, metrics
 from ..config import RolloutSettings
 from ..data import datasets
+from ..data.datasets import DatasetVersion
 from ..errors import InvalidInput
 from ..names import plural
 from ..storage.db import transaction
@@ -33,6 +34,7 @@ from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from . import registry, rollouts
 from .rollout_records import (
+    ACTIVE,
     ARMS,
     CHALLENGER,
     CHAMPION,
@@ -52,6 +54,10 @@ OUTCOMES = "outcomes"  # a joined set's kind in rollout_batches
 OUTCOME = "outcome"  # the label's column in a joined set
 DRAWS, BLOCKS, SEED = 1000, 500, 0  # the bootstrap: resamples, blocks of rows, its seed
 AUC_ROWS, AUC_DRAWS = 20_000, 200  # roc_auc's interval: rows sampled per arm, resamples
+
+
+class NothingToJoin(InvalidInput):
+    """Outcomes that join no prediction of the rollout (or it has scored nothing yet)."""
 
 
 def _objects(ws: Workspace, rollout_id: int, kind: str, columns: list[str] | None = None) -> Any:
@@ -82,7 +88,7 @@ def add_outcomes(
         raise InvalidInput(f"{label} has no column {target!r} with the outcomes (--target)")
     predicted = _objects(ws, rid, PREDICTIONS)
     if predicted is None:
-        raise InvalidInput(
+        raise NothingToJoin(
             f"rollout {name} has scored nothing yet: `wb predict rollout:{name} INPUT -o OUTPUT`"
         )
     logged = [
@@ -114,7 +120,7 @@ def add_outcomes(
     predicted = predicted.unique(subset=[ARM, *columns], keep="last", maintain_order=True)
     joined = predicted.join(labels, on=columns, how="inner")
     if joined.height == 0:
-        raise InvalidInput(
+        raise NothingToJoin(
             f"none of the {labels.height:,} labelled rows of {label} joins a prediction of rollout "
             f"{name} on {', '.join(columns)}: outcomes come from rows `wb predict rollout:{name}` scored"
         )
@@ -151,12 +157,36 @@ def add_outcomes(
     return result
 
 
+def join_drop(ws: Workspace, drop: DatasetVersion) -> list[str]:
+    """The watcher's part: a drop with the labels of an active rollout's model (its target and
+    segment columns) is that rollout's outcomes. What happened, as notes; a drop that joins no
+    prediction is no news."""
+    columns = {c["name"] for c in drop.profile["columns"]}
+    notes = []
+    for rollout in rollouts.list_rollouts(ws):
+        target = registry.resolve(ws, rollout.ref(CHAMPION)).target
+        if rollout.state != ACTIVE or not target or not {target, rollout.segment} <= columns:
+            continue
+        try:
+            joined = add_outcomes(ws, rollout.name, drop.ref, target)
+        except NothingToJoin:
+            continue
+        except InvalidInput as exc:
+            notes.append(f"the outcomes of rollout {rollout.name} in {drop.ref} were not joined: {exc}")
+            continue
+        notes.append(
+            f"joined {sum(joined.joined.values()):,} outcomes to rollout {rollout.name}: "
+            f"{status(ws, rollout.name).verdict}"
+        )
+    return notes
+
+
 def _tell(ws: Workspace, rollout: Rollout, before: str) -> None:
     """An alert (and event) when new outcomes brought the rollout to a verdict to act on."""
     from ..monitoring import alerts
 
     now = status(ws, rollout.name)
-    if now.verdict == before or now.verdict not in (PROMOTE, ROLLBACK) or rollout.state != "active":
+    if now.verdict == before or now.verdict not in (PROMOTE, ROLLBACK) or rollout.state != ACTIVE:
         return
     act = "promote" if now.verdict == PROMOTE else "rollback"
     with transaction(ws.conn) as conn:

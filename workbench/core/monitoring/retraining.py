@@ -9,7 +9,10 @@ dataset:
    with production's own recipe (model, parameters, split, seed) on the drop (with the
    versions before it that `[retrain] window` asks for) and registered; the next drop judges
    it. Judging on the drop it was trained on would flatter it.
-A drop that breaks its dataset's contract does neither (the watcher skips it).
+A drop that breaks its dataset's contract does neither (the watcher skips it). With `[retrain]
+mode = "rollout"` the challenger is not judged on the next drop but rolled out at once (a
+rollout on `[rollout] share` of `[rollout] segment`), and while a model's rollout is in progress
+its outcomes decide: nothing is judged or retrained for it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from ..models import registry
 from ..models.records import ModelVersion
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
+
+ROLLOUT = "rollout"  # `[retrain] mode`: a retrained challenger starts a rollout, not a judge
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,12 @@ def retrain(ws: Workspace, champion: Champion, drop: DatasetVersion) -> str:
         tags={"retrained_from": champion.production.ref, "trigger": "wb watch --retrain"},
     )
     challenger = registry.register(ws, run_id, champion.model)
+    if ws.config.retrain.mode == ROLLOUT:
+        from ..models import rollouts
+
+        settings = ws.config.rollout
+        rollout = rollouts.start(ws, challenger.ref, settings.segment, share=settings.share)
+        return f"retrained {champion.model} on {drop.ref} as {challenger.ref}, rolled out on {rollout.split}"
     return f"retrained {champion.model} on {drop.ref} as {challenger.ref}, judged on the next drop"
 
 
@@ -105,6 +116,7 @@ def after_drop(
     """Judge, then retrain if asked, for the champions `found` for the drop's dataset; a
     failure is a note (and an alert), not an exception: the watcher goes on to the next
     drop."""
+    from ..models import rollouts
     from . import alerts
 
     if not found:
@@ -118,8 +130,12 @@ def after_drop(
                 f"neither judged nor retrained on it"
             )
             continue
+        running = rollouts.active_of(ws.conn, champion.model)
+        if running is not None:  # its outcomes decide, by `wb rollout stop`: no judge, no retraining
+            notes.append(f"rollout {running.name} of {champion.model} is in progress: its outcomes decide")
+            continue
         try:
-            if (judged := judge(ws, champion, drop)) is not None:
+            if ws.config.retrain.mode != ROLLOUT and (judged := judge(ws, champion, drop)) is not None:
                 notes.append(judged)
             if needs_retraining:
                 # Production may have just moved: retrain from the winner's recipe.

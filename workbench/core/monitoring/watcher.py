@@ -25,7 +25,7 @@ from .. import events
 from ..data import datasets
 from ..errors import InvalidInput, NotFound, WbError
 from ..experiments import runs
-from ..models import registry, scoring
+from ..models import registry, rollout_outcomes, scoring
 from ..names import check_name, plural
 from ..storage import hashing
 from ..storage.db import transaction
@@ -254,6 +254,8 @@ class Watcher:
                 notes += retraining.after_drop(
                     self.ws, version, found, needs_retraining=bool(dataset_drift or degraded)
                 )
+        if not violations:  # labels for a rollout in progress are its outcomes
+            notes += rollout_outcomes.join_drop(self.ws, version)
         self._settle(digest, "added")
         return DropOutcome(source, "added", "; ".join(notes), version.ref, dataset_drift)
 
