@@ -7,7 +7,8 @@ its labels (weeks 5 and 6 drift and raise alerts; the contract flags the new cat
 missing temperatures).
 A small sweep retrained on week 5 (`sales@6`) gives a challenger, `demand@2`, registered but not
 promoted: promoting it through the gates, which judge it on week 6 that neither model has seen,
-is left to the user.
+is left to the user. It is rolled out meanwhile to the east region's stores (rollout `spring`):
+week 6 scored by the arms and its outcomes joined, the verdict still to come.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ EXPERIMENT = "demand"
 CHAMPION_SPLIT = "time:date"
 # The challenger's sweep: small, so that the runs screen has a few runs to compare.
 CHALLENGER_SWEEP = {"num_leaves": [15, 31, 63]}
-CONTRACT_FILE = f"{DATASET}.toml"  # in the workspace's folder, to read and edit
+CONTRACT_FILE = f"{DATASET}.toml"
+# The rollout left in progress: the challenger on one store group, the east region's stores.
+ROLLOUT, ROLLOUT_SEGMENT, ROLLOUT_GROUP = "spring", "region", "east"  # in the workspace's folder, to read and edit
 
 
 @dataclass
@@ -54,6 +57,7 @@ class Summary:
     challenger_runs: list[str]
     reports: list[dict[str, Any]] = field(default_factory=list)
     open_alerts: int = 0
+    rollout: str = ""  # the rollout left in progress
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,6 +186,7 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
         f"retrained on it on purpose"
     )
 
+    rollout = _roll_out(ws, challenger.ref, version.ref, step)
     return Summary(
         workspace=str(ws.root),
         dataset=DATASET,
@@ -194,4 +199,24 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
         challenger_runs=challenger_runs,
         reports=reports,
         open_alerts=alerts.open_count(ws),
+        rollout=rollout,
     )
+
+
+def _roll_out(ws: Workspace, challenger: str, week: str, step: Callable[[str], None]) -> str:
+    """The challenger rolled out to one store group (a region) beside production, the newest
+    week scored by the arms and its labels joined: a rollout in progress, its verdict pending."""
+    from .models import prediction, rollout_outcomes, rollouts
+
+    rollout = rollouts.start(ws, challenger, ROLLOUT_SEGMENT, segments=[ROLLOUT_GROUP], name=ROLLOUT)
+    folder = ws.root / "predictions"
+    folder.mkdir()
+    scored = prediction.predict(ws, f"rollout:{rollout.name}", week, folder / f"{ROLLOUT}.parquet")
+    rollout_outcomes.add_outcomes(ws, rollout.name, week, TARGET)
+    status = rollout_outcomes.status(ws, rollout.name)
+    step(
+        f"rolled {challenger} out to the {ROLLOUT_GROUP} stores (rollout {rollout.name}), scored "
+        f"{week} by the arms into {scored.output.relative_to(ws.root)} and joined its outcomes: "
+        f"verdict {status.verdict} ({status.why}); `wb rollout status {rollout.name}`"
+    )
+    return rollout.name
