@@ -3,9 +3,10 @@
 
     python bench/rollout_predict.py [--rows 1000000] [--train-rows 100000] [--repeat 3] [--dir PATH] [--keep]
 
-bench/predict.py's retail table (fixed seed) plus an `order_id` that identifies each row: `--train-rows`
-of it train two LightGBM versions in a fresh workspace (`m@1` in production, `m@2` another seed
-of the same recipe, as costly per row), and `--rows` more, with their labels, are the input. Timed, interleaved, best of N:
+bench/predict.py's retail table (fixed seed) plus an `order_id` that identifies each row:
+`--train-rows` of it train two LightGBM versions in a fresh workspace (`m@1` in production,
+`m@2` another seed of the same recipe, as costly per row), and `--rows` more, with their labels,
+are the input. Timed, interleaved, best of N:
 - plain: `prediction.predict(ws, "m@1", input.parquet, out.parquet)`;
 - rollout: `prediction.predict(ws, "rollout:split", ...)`: m@2 on 50% of the stores by hash, each
   model scoring only its own rows, the batch's predictions logged as a parquet object;
