@@ -37,9 +37,9 @@ EXPERIMENT = "demand"
 CHAMPION_SPLIT = "time:date"
 # The challenger's sweep: small, so that the runs screen has a few runs to compare.
 CHALLENGER_SWEEP = {"num_leaves": [15, 31, 63]}
-CONTRACT_FILE = f"{DATASET}.toml"
+CONTRACT_FILE = f"{DATASET}.toml"  # in the workspace's folder, to read and edit
 # The rollout left in progress: the challenger on one store group, the east region's stores.
-ROLLOUT, ROLLOUT_SEGMENT, ROLLOUT_GROUP = "spring", "region", "east"  # in the workspace's folder, to read and edit
+ROLLOUT, ROLLOUT_SEGMENT, ROLLOUT_GROUP = "spring", "region", "east"
 
 
 @dataclass
