@@ -159,3 +159,12 @@ def test_the_repository_script_still_writes_the_committed_drops(tmp_path):
         [sys.executable, str(GENERATE), "--out", str(tmp_path)], check=True, capture_output=True, cwd=tmp_path
     )
     assert files_under(tmp_path) == files_under(DROPS)
+
+
+def test_demo_leaves_a_rollout_in_progress_with_a_week_of_outcomes(built, wb):
+    root, result = built
+    assert "wb rollout status spring" in result.stdout
+    doc = json.loads(wb("-w", root, "rollout", "status", "spring", "--json").stdout)
+    assert doc["segment"] == "region" and doc["verdict"] == "collecting"
+    challenger = doc["arms"][1]
+    assert challenger["segments"] == 1 and challenger["labelled"] == challenger["rows"] > 0

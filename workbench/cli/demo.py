@@ -88,6 +88,7 @@ def _print_summary(s: demo_core.Summary, path: Path) -> None:
         ("wb drift list", "the weekly drift reports"),
         ("wb alerts list --open", "what needs a look"),
         (f"wb runs list -e {demo_core.EXPERIMENT}", "the champion and the challenger sweep"),
+        (f"wb rollout status {s.rollout}", "the challenger on the east stores: its outcomes so far"),
         (f"wb model promote {model}@{s.challenger} --to production", "the challenger, through the gates"),
         (f"wb model show {model}", "versions, aliases and every move"),
     ):
