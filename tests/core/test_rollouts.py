@@ -200,3 +200,20 @@ def test_retrain_mode_rollout_rolls_the_challenger_out_instead_of_judging_it(ws,
     assert f"rollout {rollout.name} of demand is in progress: its outcomes decide" in outcome.detail
     assert [v.version for v in registry.versions(fresh, "demand")] == [1, 2, 3]
     fresh.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[retrain]\nmode = "auto"\n', 'retrain.mode must be "promote" or "rollout", not "auto"'),
+        ("[rollout]\nshare = 0\n", "rollout.share must be a number above 0 and at most 100"),
+        ("[rollout]\nmin_labelled = 0.5\n", "rollout.min_labelled must be a whole number"),
+    ],
+)
+def test_a_bad_rollout_or_retrain_setting_names_itself(tmp_path, text, message):
+    from workbench.core import config
+
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(InvalidInput, match=message):
+        config.load(path)
