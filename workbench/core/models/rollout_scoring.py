@@ -65,7 +65,7 @@ def predict(
         published = parts[CHAMPION]
     else:
         published = pl.concat(list(parts.values()), how="diagonal_relaxed").sort(_ROW)
-    logged = _logged(df, parts)
+    logged = _logged(df, parts, rollout.segment)
     stage("writing", df.height, df.height)
     buffer = io.BytesIO()
     logged.write_parquet(buffer)
@@ -102,13 +102,13 @@ def predict(
     return RolloutPrediction(name, published.height, counts, dest, shown, batch)
 
 
-def _logged(df: Any, parts: dict[str, Any]) -> Any:
+def _logged(df: Any, parts: dict[str, Any], segment: str) -> Any:
     """What each arm predicted, one row per (arm, input row): the input's identifying columns
-    (every column that is not a float: dates, ids, codes; outcomes join on them) beside the
-    arm, the version and the prediction columns."""
+    (the segment and every column that is not a float: dates, ids, codes; outcomes join on
+    them) beside the arm, the version and the prediction columns."""
     import polars as pl
 
-    keys = [c for c, t in df.schema.items() if c != _ROW and not t.is_float()]
+    keys = [c for c, t in df.schema.items() if c == segment or (c != _ROW and not t.is_float())]
     return pl.concat(
         [
             p.select(
