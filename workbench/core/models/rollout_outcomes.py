@@ -28,7 +28,6 @@ from ..config import RolloutSettings
 from ..data import datasets
 from ..data.datasets import DatasetVersion
 from ..errors import InvalidInput
-from ..names import plural
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
@@ -149,7 +148,7 @@ def add_outcomes(
             conn,
             "rollout.outcomes",
             f"rollout {name}: outcomes of {Path(label).name} joined to "
-            f"{plural(counts[CHAMPION], 'champion row')} and {plural(counts[CHALLENGER], 'challenger row')}",
+            f"{counts[CHAMPION]:,} champion and {counts[CHALLENGER]:,} challenger rows",
             subject=name,
             data={"joined": counts, "unmatched": unmatched, "outcomes": oid},
         )
