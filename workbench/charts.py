@@ -10,9 +10,15 @@ _FIGURE = threading.Lock()
 
 
 def line_chart(
-    title: str, series: dict[str, list[tuple[float, float | None]]], width: int, height: int = 15
+    title: str,
+    series: dict[str, list[tuple[float, float | None]]],
+    width: int,
+    height: int = 15,
+    xlabel: str = "step",
+    xticks: dict[float, str] | None = None,
 ) -> str:
-    """One line per named series of (step, value) points; ANSI-coloured text."""
+    """One line per named series of (step, value) points; ANSI-coloured text. `xticks` names
+    some of the x values (the drops of a model's history) instead of numbering them."""
     import plotext as plt
 
     with _FIGURE:
@@ -25,8 +31,10 @@ def line_chart(
                 plt.plot(
                     [x for x, _ in points], [y for _, y in points], label=name, color=COLORS[i % len(COLORS)]
                 )
+        if xticks:
+            plt.xticks(list(xticks), list(xticks.values()))
         plt.title(title)
-        plt.xlabel("step")
+        plt.xlabel(xlabel)
         return plt.build()
 
 
