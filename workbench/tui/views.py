@@ -397,6 +397,7 @@ def model_detail(root: Path, ref: str) -> str:
         lines = [
             model_words.title(mv) if mv.aliases else f"{model_words.title(mv)}  (no alias)",
             "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(mv)),
+            *_performance_line(ws, mv.name),
             "",
             *(f"{what:<9}{value}" for what, value in model_words.facts(chosen)),
         ]
@@ -406,6 +407,21 @@ def model_detail(root: Path, ref: str) -> str:
             for row in model_words.history_rows(info.alias_history or ())
         ]
         return "\n".join(lines)
+
+
+def _performance_line(ws: Workspace, name: str) -> list[str]:
+    """The model's metric per drop as sparklines (`wb model history`), then what it says."""
+    from ..core.models import history
+
+    found = history.history(ws, name)
+    if not found.points:
+        return []
+    return [
+        "",
+        f"{found.metric} per drop, {found.drops[0]} .. {found.drops[-1]} (wb model history {name}):",
+        *("  " + line for line in model_words.sparks(found)),
+        *(("! " if n.level == "alarm" else "  ") + n.text for n in model_words.story(found)),
+    ]
 
 
 def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
