@@ -136,7 +136,7 @@ def _bars_svg(reference: Sequence[float], current: Sequence[float], labels: Sequ
     n = max(len(reference), len(current), 1)
     width, height, left, bottom = 720, 170, 44, 34
     plot_w, plot_h = width - left - 8, height - bottom - 10
-    top = max([*reference, *current, 0.0]) or 1.0
+    top = (max([*reference, *current, 0.0]) or 1.0) * 1.05
     slot = plot_w / n
     bar = max(1.0, slot * 0.42)
     parts = [_axis_y(left, width - 8, 10, plot_h, 0.0, top, percent=True)]
@@ -178,16 +178,15 @@ def history_page(found: ModelHistory) -> str:
                 model_words.series(found),
                 ticks,
                 alarms={(f"{found.model}@{p.version}", p.drop_index) for p in found.points if p.degraded},
-            ),
-            "<h2>Drift share per drop</h2>",
-            _lines_svg(
-                {
-                    f"{found.model}@{v}": [(p.drop_index, p.drift_share) for p in found.of_version(v)]
-                    for v in found.versions
+                guides={
+                    f"{found.model}@{p.version}": p.validation
+                    for p in found.points
+                    if p.validation is not None
                 },
-                ticks,
-                percent=True,
             ),
+            '<p class="meta">Dashed: each version\'s score at its validation.</p>',
+            "<h2>Drift share per drop</h2>",
+            _lines_svg({"drift share": _drift_shares(found)}, ticks, percent=True),
             "<h2>Every point</h2>",
             _table(
                 model_words.point_columns(found),
@@ -198,20 +197,29 @@ def history_page(found: ModelHistory) -> str:
     return _page(title, body)
 
 
+def _drift_shares(found: ModelHistory) -> list[tuple[float, float | None]]:
+    """Each drop's drift share, once (every version that scored a drop saw the same data)."""
+    shares: dict[float, float | None] = {}
+    for p in found.points:
+        shares.setdefault(p.drop_index, p.drift_share)
+    return list(shares.items())
+
+
 def _lines_svg(
     series: dict[str, list[tuple[float, float | None]]],
     ticks: dict[float, str],
     alarms: set[tuple[str, float]] | None = None,
     percent: bool = False,
+    guides: dict[str, float] | None = None,
 ) -> str:
     """One line per series over the drop numbers, a legend above; points in `alarms` (series,
-    x) drawn red."""
+    x) drawn red; `guides` a dashed level per series (its validation score)."""
     width, height, left, bottom, top_pad = 720, 260, 52, 30, 26
-    plot_w, plot_h = width - left - 16, height - bottom - top_pad
+    plot_w, plot_h = width - left - 40, height - bottom - top_pad  # room for the last drop's name
     points = [(x, y) for values in series.values() for x, y in values if y is not None]
     xs = [x for x, _ in points] + list(ticks)
     x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
-    ys = [y for _, y in points]
+    ys = [y for _, y in points] + list((guides or {}).values())
     y_lo, y_hi = (
         (0.0, max(ys, default=1.0) or 1.0) if percent else (min(ys, default=0.0), max(ys, default=1.0))
     )
@@ -232,6 +240,12 @@ def _lines_svg(
         )
     for i, (name, values) in enumerate(series.items()):
         color = COLORS[i % len(COLORS)]
+        if guides and name in guides:
+            _, gy = at(x_lo, guides[name])
+            parts.append(
+                f'<line x1="{left}" x2="{left + plot_w}" y1="{gy:.1f}" y2="{gy:.1f}" stroke="{color}" '
+                f'stroke-dasharray="5 4" stroke-width="1.2"/>'
+            )
         drawn = [(x, at(x, y)) for x, y in values if y is not None]
         if len(drawn) > 1:
             path = " ".join(f"{px:.1f},{py:.1f}" for _, (px, py) in drawn)

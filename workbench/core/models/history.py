@@ -99,7 +99,13 @@ class ModelHistory:
     points: tuple[HistoryPoint, ...]
 
     def of_version(self, version: int) -> list[HistoryPoint]:
-        return [p for p in self.points if p.version == version]
+        """A version's line: one point per drop it scored (its latest check of that drop,
+        labelled first), in the order of the drops."""
+        line: dict[int, HistoryPoint] = {}
+        for p in self.points:
+            if p.version == version and (p.value is not None or p.drop_index not in line):
+                line[p.drop_index] = p
+        return [line[i] for i in sorted(line)]
 
     @property
     def drops(self) -> list[str]:
