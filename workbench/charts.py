@@ -27,7 +27,9 @@ def line_chart(
         plt.theme("clear")
         for i, (name, points) in enumerate(series.items()):
             points = [(x, y) for x, y in points if y is not None]
-            if points:
+            if len(points) == 1:  # a line of one point would be one dot of braille: mark it
+                plt.scatter(*zip(*points, strict=True), label=name, color=COLORS[i % len(COLORS)], marker="●")
+            elif points:
                 plt.plot(
                     [x for x, _ in points], [y for _, y in points], label=name, color=COLORS[i % len(COLORS)]
                 )

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from workbench.cli.main import app
 from workbench.core.data import datasets
 from workbench.core.experiments import training
-from workbench.core.models import registry
+from workbench.core.models import history, registry
 from workbench.core.monitoring import drift
 from workbench.core.storage.workspace import Workspace
 from workbench.presenters import models as model_words
@@ -91,22 +91,16 @@ def _self_contained(page: _Page) -> None:
 
 
 def test_history_prints_each_drop_with_its_chart_and_what_it_says(scored):
-    ws, report = scored
+    ws, _ = scored
     out = _wb(ws, "model", "history", "demand").stdout
     flat = out.replace("\n", " ")
     assert "@1 production" in out and "rmse per drop" in out and "DEGRADED" in out
     assert "'" in out and "drop&amp;" in out  # the file's name, as it is
-    found = [n.text for n in model_words.story(_history(ws))]
+    found = [n.text for n in model_words.story(history.history(ws, "demand"))]
     assert found and all(text in flat for text in found)
     # The TUI's models detail says the same.
     shown = views.model_detail(ws.root, "demand@1")
     assert "rmse per drop" in shown and all(text in shown for text in found)
-
-
-def _history(ws):
-    from workbench.core.models import history
-
-    return history.history(ws, "demand")
 
 
 def test_history_json_is_the_list_of_points(scored):
@@ -141,9 +135,9 @@ def test_drift_html_has_the_verdict_and_every_feature_with_both_sides(scored, tm
     _self_contained(page)
     shown = page.shown
     assert "DATASET DRIFT" in shown or "no dataset drift" in shown
-    assert page.count("div", **{"class": "feature drifted"}) + page.count("div", **{"class": "feature "}) == len(
-        report.features
-    )
+    assert page.count("div", **{"class": "feature drifted"}) + page.count(
+        "div", **{"class": "feature "}
+    ) == len(report.features)
     for feature in report.features:
         assert feature.name in shown
     assert COLUMN in shown and VALUE in shown and NEW_VALUE in shown  # shown as text, whole

@@ -109,3 +109,15 @@ def test_a_model_no_check_scored_has_no_points(scored):
 def test_an_unknown_model_is_one_clear_error(scored):
     with pytest.raises(NotFound, match="nomodel"):
         history.history(scored, "nomodel")
+
+
+def test_its_story_says_where_production_moved_and_how_the_other_version_compares(scored):
+    from workbench.presenters import models as model_words
+
+    found = history.history(scored, "demand")
+    told = [n.text for n in model_words.story(found)]
+    assert "production moved to demand@2 before sales@4" in told
+    champion, other = found.points[2], found.points[3]
+    compared = next(t for t in told if t.startswith("on sales@4, demand@1 scores rmse"))
+    assert f"for demand@{champion.version} in production" in compared
+    assert ("better" in compared) == (other.value < champion.value)

@@ -136,11 +136,38 @@ def story(found: ModelHistory) -> list[Note]:
         else:
             fine = f"fine to {labelled[bad - 1].drop}, " if bad else ""
             notes.append(Note(f"{text}; {fine}degraded from {labelled[bad].drop}", "alarm"))
+    notes += _challengers(found)
     moves = [(p.drop, p.production) for p in found.points]
     for (_, before), (drop, after) in itertools.pairwise(moves):
         if after != before and after is not None:
             notes.append(Note(f"production moved to {found.model}@{after} before {drop}", "info"))
     return notes
+
+
+def _challengers(found: ModelHistory) -> list[Note]:
+    """On the newest drop that production and another version both scored with labels, how
+    the other compares: a challenger that would take over shows here."""
+    lines = {v: {p.drop_index: p for p in found.of_version(v) if p.value is not None} for v in found.versions}
+    for index in range(len(found.drops), 0, -1):
+        here = [line[index] for line in lines.values() if index in line]
+        champion = next((p for p in here if p.in_production), None)
+        others = [p for p in here if p is not champion]
+        if champion is None or not others or champion.value is None:
+            continue
+        notes = []
+        for p in others:
+            assert p.value is not None  # only labelled points are on `lines`
+            worse = metrics.worse_by(p.metric, p.value, champion.value)
+            notes.append(
+                Note(
+                    f"on {p.drop}, {found.model}@{p.version} scores {p.metric} {fmt_num(p.value)} against "
+                    f"{fmt_num(champion.value)} for {found.model}@{champion.version} in production: "
+                    f"{abs(worse):.0%} {'better' if worse < 0 else 'worse'}",
+                    "good" if worse < 0 else "warning",
+                )
+            )
+        return notes
+    return []
 
 
 def sparks(found: ModelHistory) -> list[str]:
