@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from ..core.models.history import ModelHistory
 
 app = typer.Typer(
-    help="The model registry: register, list, show, promote, rollback, evaluate.", no_args_is_help=True
+    help="The model registry: register, list, show, history, promote, rollback, evaluate.",
+    no_args_is_help=True,
 )
 
 
