@@ -162,7 +162,7 @@ def _bars_svg(reference: Sequence[float], current: Sequence[float], labels: Sequ
 # -- performance over time ----------------------------------------------------------------------
 def history_page(found: ModelHistory) -> str:
     """A model's history as a page: what happened in sentences, its metric per drop (one line
-    per version, degraded points in red), the drift share per drop, and every point."""
+    per version, degraded points ringed in red), the drift share per drop, and every point."""
     title = f"{found.model}: performance over time"
     notes = model_words.story(found)
     alarm = any(n.level == "alarm" for n in notes)
@@ -213,7 +213,7 @@ def _lines_svg(
     guides: dict[str, float] | None = None,
 ) -> str:
     """One line per series over the drop numbers, a legend above; points in `alarms` (series,
-    x) drawn red; `guides` a dashed level per series (its validation score)."""
+    x) ringed in red; `guides` a dashed level per series (its validation score)."""
     width, height, left, bottom, top_pad = 720, 260, 52, 30, 26
     plot_w, plot_h = width - left - 40, height - bottom - top_pad  # room for the last drop's name
     points = [(x, y) for values in series.values() for x, y in values if y is not None]
@@ -251,8 +251,12 @@ def _lines_svg(
             path = " ".join(f"{px:.1f},{py:.1f}" for _, (px, py) in drawn)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2.2"/>')
         for x, (px, py) in drawn:
-            fill = ALARM_COLOR if alarms and (name, x) in alarms else color
-            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4.2" fill="{fill}" stroke="white"/>')
+            # A degraded point keeps its version's colour, ringed in red.
+            ring = (
+                'r="5.5" stroke-width="3"' if alarms and (name, x) in alarms else 'r="4.2" stroke-width="1"'
+            )
+            stroke = ALARM_COLOR if alarms and (name, x) in alarms else "white"
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" {ring} fill="{color}" stroke="{stroke}"/>')
         parts.append(
             f'<rect x="{left + i * 150}" y="4" width="12" height="12" fill="{color}"/>'
             f'<text x="{left + i * 150 + 17}" y="14">{_esc(_cut(name, 20))}</text>'
@@ -260,7 +264,7 @@ def _lines_svg(
     if alarms:
         x0 = left + len(series) * 150
         parts.append(
-            f'<circle cx="{x0 + 6}" cy="10" r="4.2" fill="{ALARM_COLOR}"/>'
+            f'<circle cx="{x0 + 6}" cy="10" r="4.5" fill="white" stroke="{ALARM_COLOR}" stroke-width="3"/>'
             f'<text x="{x0 + 15}" y="14">degraded</text>'
         )
     return _svg(width, height, parts)
