@@ -121,3 +121,17 @@ def test_its_story_says_where_production_moved_and_how_the_other_version_compare
     compared = next(t for t in told if t.startswith("on sales@4, demand@1 scores rmse"))
     assert f"for demand@{champion.version} in production" in compared
     assert ("better" in compared) == (other.value < champion.value)
+
+
+def test_a_long_line_sparks_only_its_newest_drops(scored):
+    from dataclasses import replace
+
+    from workbench.presenters import models as model_words
+
+    first = history.history(scored, "demand").points[0]
+    points = tuple(replace(first, drop=f"sales@{i + 2}", drop_index=i + 1, value=float(i)) for i in range(50))
+    long = history.ModelHistory(model="demand", metric="rmse", versions=(1,), points=points)
+    (line,) = model_words.sparks(long)
+    cells = line.split()[1]
+    assert len(cells) == model_words.SPARK_DROPS and cells[0] == "▁" and cells[-1] == "█"
+    assert line.endswith("49 on sales@51")

@@ -64,6 +64,7 @@ def history_rows(history: Sequence[AliasEvent]) -> list[tuple[str, str, str, str
 
 # -- performance over time (`wb model history`, the TUI's models detail, the HTML page) ------
 SPARKS = "▁▂▃▄▅▆▇█"
+SPARK_DROPS = 40  # the drops a sparkline shows, the newest: a pane's width
 
 
 def point_columns(found: ModelHistory) -> tuple[str, ...]:
@@ -170,20 +171,22 @@ def _challengers(found: ModelHistory) -> list[Note]:
     return []
 
 
-def sparks(found: ModelHistory) -> list[str]:
-    """Each version's metric as a sparkline, one character a drop (blank where it did not
-    score one with labels), on one scale: the line that fits a small pane."""
-    values = [p.value for p in found.points if p.value is not None]
+def sparks(found: ModelHistory, most: int = SPARK_DROPS) -> list[str]:
+    """Each version's metric over the last `most` drops as a sparkline, one character a drop
+    (blank where it did not score one with labels), on one scale: the line that fits a small
+    pane."""
+    first = max(1, len(found.drops) - most + 1)  # the drop_index the line starts at
+    values = [p.value for p in found.points if p.value is not None and p.drop_index >= first]
     if not values:
         return []
     low, high = min(values), max(values)
     lines = []
     for v in found.versions:
-        cells = [" "] * len(found.drops)
+        cells = [" "] * (len(found.drops) - first + 1)
         for p in found.of_version(v):
-            if p.value is not None:
+            if p.value is not None and p.drop_index >= first:
                 level = (p.value - low) / (high - low) if high > low else 0.5
-                cells[p.drop_index - 1] = SPARKS[round(level * (len(SPARKS) - 1))]
+                cells[p.drop_index - first] = SPARKS[round(level * (len(SPARKS) - 1))]
         last = next((p for p in reversed(found.of_version(v)) if p.value is not None), None)
         lines.append(
             f"@{v} {''.join(cells)}" + (f"  {fmt_num(last.value)} on {last.drop}" if last is not None else "")

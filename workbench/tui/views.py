@@ -20,7 +20,7 @@ from ..core.data import datasets
 from ..core.errors import InvalidInput, WbError
 from ..core.experiments import command_runs, run_logs, runs
 from ..core.metrics import PREFERRED
-from ..core.models import evaluation, registry
+from ..core.models import evaluation, history, registry
 from ..core.models.records import PromotionPreview
 from ..core.monitoring import alerts, drift
 from ..core.names import plural, short_id
@@ -411,14 +411,13 @@ def model_detail(root: Path, ref: str) -> str:
 
 def _performance_line(ws: Workspace, name: str) -> list[str]:
     """The model's metric per drop as sparklines (`wb model history`), then what it says."""
-    from ..core.models import history
-
     found = history.history(ws, name)
     if not found.points:
         return []
+    shown = found.drops[-model_words.SPARK_DROPS :]  # those `sparks` draws
     return [
         "",
-        f"{found.metric} per drop, {found.drops[0]} .. {found.drops[-1]} (wb model history {name}):",
+        f"{found.metric} per drop, {shown[0]} .. {shown[-1]} (wb model history {name}):",
         *("  " + line for line in model_words.sparks(found)),
         *(("! " if n.level == "alarm" else "  ") + n.text for n in model_words.story(found)),
     ]
