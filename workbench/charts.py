@@ -10,9 +10,15 @@ _FIGURE = threading.Lock()
 
 
 def line_chart(
-    title: str, series: dict[str, list[tuple[float, float | None]]], width: int, height: int = 15
+    title: str,
+    series: dict[str, list[tuple[float, float | None]]],
+    width: int,
+    height: int = 15,
+    xlabel: str = "step",
+    xticks: dict[float, str] | None = None,
 ) -> str:
-    """One line per named series of (step, value) points; ANSI-coloured text."""
+    """One line per named series of (step, value) points; ANSI-coloured text. `xticks` names
+    some of the x values (the drops of a model's history) instead of numbering them."""
     import plotext as plt
 
     with _FIGURE:
@@ -21,12 +27,16 @@ def line_chart(
         plt.theme("clear")
         for i, (name, points) in enumerate(series.items()):
             points = [(x, y) for x, y in points if y is not None]
-            if points:
+            if len(points) == 1:  # a line of one point would be one dot of braille: mark it
+                plt.scatter(*zip(*points, strict=True), label=name, color=COLORS[i % len(COLORS)], marker="●")
+            elif points:
                 plt.plot(
                     [x for x, _ in points], [y for _, y in points], label=name, color=COLORS[i % len(COLORS)]
                 )
+        if xticks:
+            plt.xticks(list(xticks), list(xticks.values()))
         plt.title(title)
-        plt.xlabel("step")
+        plt.xlabel(xlabel)
         return plt.build()
 
 

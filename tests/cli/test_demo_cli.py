@@ -86,6 +86,19 @@ def test_demo_workspace_holds_the_story(built, wb):
     assert files_under(root / "drops") == files_under(DROPS)
 
 
+def test_the_models_history_tells_the_story(built, wb):
+    """Fine to week 3, degraded from week 4, the challenger better on the newest week."""
+    root, _ = built
+    points = as_json(wb("-w", root, "model", "history", "demand", "--json"))
+    champion = {p["drop"]: p for p in points if p["version"] == 1}
+    assert list(champion) == [f"sales@{n}" for n in range(2, 8)]
+    assert [champion[f"sales@{n}"]["degraded"] for n in range(2, 8)] == [False] * 3 + [True] * 3
+    (challenger,) = [p for p in points if p["version"] == 2]
+    assert challenger["drop"] == "sales@7" and challenger["value"] < champion["sales@7"]["value"]
+    out = wb("-w", root, "model", "history", "demand").stdout.replace("\n", " ")
+    assert "fine to sales@4, degraded from sales@5" in out and "in production: " in out
+
+
 def test_the_challenger_passes_the_gates(built, wb):
     """What the user does next in the TUI: demand@2 goes to production through the gates."""
     root, _ = built

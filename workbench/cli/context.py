@@ -10,6 +10,9 @@ import typer
 from ..core.storage.workspace import Workspace
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+HTML_OPTION = typer.Option(
+    None, "--html", metavar="FILE", help="Also write it as one self-contained HTML page (no network)."
+)
 RUN_ARGUMENT = typer.Argument(..., metavar="RUN", help="A run id (or unique prefix) or name.")
 TAG_OPTION = typer.Option([], "--tag", metavar="KEY=VALUE", help="Tag the run (repeatable).")
 

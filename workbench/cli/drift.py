@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from ..core.errors import EXIT_CHECK_FAILED, InvalidInput
@@ -10,7 +12,7 @@ from ..core.monitoring.records import DriftReport, ReportSummary
 from ..formatting import short_time
 from ..presenters import drift as drift_words
 from . import output
-from .context import JSON_OPTION, workspace
+from .context import HTML_OPTION, JSON_OPTION, workspace
 
 app = typer.Typer(help="Drift checks: compare a new drop with a reference.", no_args_is_help=True)
 
@@ -92,7 +94,13 @@ def _print_list(found: list[ReportSummary]) -> None:
 def show(
     ctx: typer.Context,
     report: str = typer.Argument(..., metavar="REPORT", help="A report id or unique prefix."),
+    html: Path | None = HTML_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """One stored drift report."""
-    output.emit(drift_core.show(workspace(ctx), report), as_json, _print_report)
+    """One stored drift report (--html FILE: also as a page to pass on)."""
+    found = drift_core.show(workspace(ctx), report)
+    if html is not None:
+        from ..presenters import html_report
+
+        output.write_page(html, html_report.drift_page(found))
+    output.emit(found, as_json, _print_report)

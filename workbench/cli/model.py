@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -14,10 +15,14 @@ from ..core.names import plural, short_id
 from ..formatting import fmt_num
 from ..presenters import models as model_words
 from . import output
-from .context import JSON_OPTION, workspace
+from .context import HTML_OPTION, JSON_OPTION, workspace
+
+if TYPE_CHECKING:
+    from ..core.models.history import ModelHistory
 
 app = typer.Typer(
-    help="The model registry: register, list, show, promote, rollback, evaluate.", no_args_is_help=True
+    help="The model registry: register, list, show, history, promote, rollback, evaluate.",
+    no_args_is_help=True,
 )
 
 
@@ -83,6 +88,52 @@ def _detail(detail: ModelDetail) -> None:
     output.table(["input", "type"], [(c["name"], c["dtype"]) for c in mv.schema])
     if detail.alias_history:
         output.table(list(model_words.HISTORY_COLUMNS), model_words.history_rows(detail.alias_history))
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="A model name."),
+    html: Path | None = HTML_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The model's performance over time: per drop a version scored (`wb drift check
+    --model`, the watcher), its metric with labels, the label-free estimate, the drift share
+    and the alerts, with which version was production then."""
+    from ..core.models import history as history_core
+
+    found = history_core.history(workspace(ctx), name)
+    if html is not None:
+        from ..presenters import html_report
+
+        output.write_page(html, html_report.history_page(found))
+    output.emit(found.points, as_json, lambda _: _history(found))
+
+
+def _history(found: ModelHistory) -> None:
+    from rich.text import Text
+
+    from ..charts import line_chart
+    from ..formatting import visible
+
+    notes = model_words.story(found)
+    if found.points:
+        output.table(
+            list(model_words.point_columns(found)),
+            model_words.point_rows(found),
+            justify_right=(found.metric, "vs validation", "drift"),
+        )
+        # The chart's colours are ANSI, so the names in it are escaped before it is drawn.
+        chart = line_chart(
+            visible(f"{found.model}: {found.metric} per drop, with labels"),
+            {visible(k): v for k, v in model_words.series(found).items()},
+            min(output.stdout.width, 100),
+            xlabel="drop",
+            xticks={x: visible(d) for x, d in model_words.drop_ticks(found).items()},
+        )
+        output.stdout.print(Text.from_ansi(chart))
+    for note in notes:
+        output.line(note.text, style=output.NOTE_STYLES[note.level])
 
 
 @app.command("promote")

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..core.errors import InvalidInput
 from ..formatting import fmt_bytes as fmt_bytes  # re-exported: the commands call output.fmt_bytes
 from ..formatting import visible
 
@@ -230,3 +233,19 @@ def status_line(description: str, enabled: bool = True) -> Iterator[Status | Non
     ) as bar:
         status = Status(bar, bar.add_task(visible(description), total=None))
         yield status
+
+
+def write_page(path: Path, page: str) -> None:
+    """Write a page (`--html FILE`) whole or not at all, and say so on stderr; a folder that
+    does not exist is refused."""
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder: give the HTML file to write")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"cannot write {path}: the folder {path.parent} does not exist")
+    tmp = path.with_name(f".{path.name}.wb-tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    note(f"wrote {path}")

@@ -7,8 +7,9 @@ its labels (weeks 5 and 6 drift and raise alerts; the contract flags the new cat
 missing temperatures).
 A small sweep retrained on week 5 (`sales@6`) gives a challenger, `demand@2`, registered but not
 promoted: promoting it through the gates, which judge it on week 6 that neither model has seen,
-is left to the user. It is rolled out meanwhile to the east region's stores (rollout `spring`):
-week 6 scored by the arms and its outcomes joined, the verdict still to come.
+is left to the user. The challenger scores week 6 too (`wb model history demand` shows it beside
+the champion there), and it is rolled out meanwhile to the east region's stores (rollout
+`spring`): week 6 scored by the arms and its outcomes joined, the verdict still to come.
 """
 
 from __future__ import annotations
@@ -179,11 +180,15 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
     if best is None:
         raise WbError("the demo's challenger runs all failed")
     challenger = registry.register(ws, best.id, MODEL)
+    # The challenger scores the newest week too, so that `wb model history` shows it taking
+    # over from the champion on the same line.
+    challenged = drift.check(ws, first.ref, version.ref, model=challenger.ref, target=TARGET).performance
     step(
         f"retrained on {latest}: {len(challenger_runs)} runs, the best ({best.name}, rmse "
         f"{best.metrics['rmse']:.3f}) registered as {challenger.ref}, not promoted (the gates "
-        f"judge it on {version.ref}); {latest} breaks the contract, a world that moved: "
-        f"retrained on it on purpose"
+        f"judge it on {version.ref}"
+        + (f", where its rmse is {challenged.current:.3f}" if challenged and challenged.current else "")
+        + f"); {latest} breaks the contract, a world that moved: retrained on it on purpose"
     )
 
     rollout = _roll_out(ws, challenger.ref, version.ref, step)

@@ -20,7 +20,7 @@ from ..core.data import datasets
 from ..core.errors import InvalidInput, WbError
 from ..core.experiments import command_runs, run_logs, runs
 from ..core.metrics import PREFERRED
-from ..core.models import evaluation, registry
+from ..core.models import evaluation, history, registry
 from ..core.models.records import PromotionPreview
 from ..core.monitoring import alerts, drift
 from ..core.names import plural, short_id
@@ -397,6 +397,7 @@ def model_detail(root: Path, ref: str) -> str:
         lines = [
             model_words.title(mv) if mv.aliases else f"{model_words.title(mv)}  (no alias)",
             "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(mv)),
+            *_performance_line(ws, mv.name),
             "",
             *(f"{what:<9}{value}" for what, value in model_words.facts(chosen)),
         ]
@@ -406,6 +407,20 @@ def model_detail(root: Path, ref: str) -> str:
             for row in model_words.history_rows(info.alias_history or ())
         ]
         return "\n".join(lines)
+
+
+def _performance_line(ws: Workspace, name: str) -> list[str]:
+    """The model's metric per drop as sparklines (`wb model history`), then what it says."""
+    found = history.history(ws, name)
+    if not found.points:
+        return []
+    shown = found.drops[-model_words.SPARK_DROPS :]  # those `sparks` draws
+    return [
+        "",
+        f"{found.metric} per drop, {shown[0]} .. {shown[-1]} (wb model history {name}):",
+        *("  " + line for line in model_words.sparks(found)),
+        *(("! " if n.level == "alarm" else "  ") + n.text for n in model_words.story(found)),
+    ]
 
 
 def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
