@@ -95,7 +95,9 @@ def test_early_stop_prunes_the_trials_that_fall_behind(ws):
     # Only trials after the first five completed ones can be pruned.
     assert all(o.run_id not in summary.pruned for o in outcomes[: search.PRUNE_AFTER_TRIALS])
     pruned_rates = [runs.get(ws, i).params["learning_rate"] for i in summary.pruned]
-    kept = [runs.get(ws, o.run_id).params["learning_rate"] for o in outcomes if o.run_id not in summary.pruned]
+    kept = [
+        runs.get(ws, o.run_id).params["learning_rate"] for o in outcomes if o.run_id not in summary.pruned
+    ]
     assert max(pruned_rates) < max(kept)  # the slow learners are the ones cut
 
 
