@@ -219,17 +219,17 @@ def _run_here(
     watch: Callable[[], training.Watch] | None,
 ) -> list[TrialOutcome]:
     outcomes: list[TrialOutcome] = []
-    for p in prepared:
-        try:
+    try:  # a search prepares each trial as it is taken: Ctrl-C may come then too
+        for p in prepared:
             outcomes.append(
                 training.attempt(
                     ws, p, experiment=experiment, tags=tags, on_progress=on_progress, watch=watch and watch()
                 )
             )
-        except training.TrainingInterrupted as exc:  # the run itself is already ended as killed
-            raise BatchInterrupted([exc.run_id]) from None
-        except KeyboardInterrupt:
-            raise BatchInterrupted([]) from None
-        if on_done:
-            on_done(outcomes[-1])
+            if on_done:
+                on_done(outcomes[-1])
+    except training.TrainingInterrupted as exc:  # the run itself is already ended as killed
+        raise BatchInterrupted([exc.run_id]) from None
+    except KeyboardInterrupt:
+        raise BatchInterrupted([]) from None
     return outcomes
