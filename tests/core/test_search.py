@@ -50,12 +50,12 @@ def searched(ws, kind: str, seed: int, trials: int = 6, **options) -> tuple[sear
 def test_a_search_is_reproducible_by_its_seed_and_keeps_to_its_ranges(ws, kind, trials):
     first, outcomes = searched(ws, kind, seed=7, trials=trials)
     again, _ = searched(ws, kind, seed=7, trials=trials)
-    other, _ = searched(ws, kind, seed=8, trials=trials)
+    other, _ = searched(ws, kind, seed=8, trials=3)  # another seed differs from its first trials
     assert [o.error for o in outcomes] == [None] * trials
     picked = trial_params(ws, first)
     assert len(picked) == trials
     assert trial_params(ws, again) == picked
-    assert trial_params(ws, other) != picked
+    assert trial_params(ws, other) != picked[:3]
     for params in picked:
         assert 0.01 <= params["learning_rate"] <= 0.3
         assert isinstance(params["num_leaves"], int) and 4 <= params["num_leaves"] <= 40
