@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import DROPS
 
-HEAVY = ("sklearn", "lightgbm", "scipy", "textual")
+HEAVY = ("sklearn", "lightgbm", "scipy", "textual", "optuna")
 
 
 def _modules_after(code: str, cwd=None) -> set[str]:

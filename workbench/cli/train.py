@@ -32,6 +32,8 @@ CONFIG_KEYS: dict[str, type] = {
     "window": int,
     "params": dict,
     "sweep": dict,
+    "search": str,
+    "trials": int,
 }
 TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a table"}
 
@@ -46,7 +48,34 @@ def train(
         help=("lightgbm (default), random_forest, extra_trees, hist_gradient_boosting, linear, baseline."),
     ),
     param: list[str] = typer.Option([], "--param", help="KEY=VALUE, typed (repeatable)."),
-    sweep: list[str] = typer.Option([], "--sweep", help=("KEY=V1,V2,... ; several --sweep make a grid.")),
+    sweep: list[str] = typer.Option(
+        [],
+        "--sweep",
+        help=(
+            "KEY=V1,V2,... ; several --sweep make a grid. For --search random or tpe also "
+            "ranges: KEY=LOW:HIGH (floats), KEY=LOW:HIGH:log, KEY=LOW:HIGH:int."
+        ),
+    ),
+    search_kind: str | None = typer.Option(
+        None,
+        "--search",
+        metavar="grid|random|tpe",
+        help=(
+            "grid (default) trains every point; random and tpe (Optuna's TPE, which learns "
+            "from each result) train --trials runs picked from the --sweep values and ranges."
+        ),
+    ),
+    trials: int | None = typer.Option(
+        None, "--trials", min=1, metavar="N", help="Runs a random or tpe search trains."
+    ),
+    early_stop: bool = typer.Option(
+        False,
+        "--early-stop",
+        help=(
+            "Prune the trials of a search whose LightGBM learning curve falls behind the "
+            "median of those before (they end finished, tagged pruned=true)."
+        ),
+    ),
     split: str | None = typer.Option(
         None, "--split", help=("random (seeded, default) or time:COLUMN (the newest fifth validates).")
     ),
@@ -91,7 +120,7 @@ def train(
 ) -> None:
     """Train a built-in model on a dataset version, as tracked runs."""
     # polars, scikit-learn, LightGBM: only when training
-    from ..core.experiments import executor, sweeps, training
+    from ..core.experiments import executor, search, sweeps, training
 
     settings = _load_config(config) if config else {}
     cli = {
@@ -105,16 +134,23 @@ def train(
         "jobs": jobs,
         "cluster": cluster,
         "window": window,
+        "search": search_kind,
+        "trials": trials,
     }
     settings.update({k: v for k, v in cli.items() if v is not None})
     params = dict(settings.get("params", {}))
     for item in param:
         key, value = parse_assignment(item, "--param")
         params[key] = sweeps.parse_value(value)
-    grid = {k: list(v) if isinstance(v, list) else [v] for k, v in settings.get("sweep", {}).items()}
+    space: dict[str, Any] = {}  # a list of values or, for a search, a Range
+    for key, value in settings.get("sweep", {}).items():
+        ranged = sweeps.parse_range(key, value) if isinstance(value, str) else None
+        space[key] = list(value) if isinstance(value, list) else ranged or [value]
     for item in sweep:
         key, values = parse_assignment(item, "--sweep")
-        grid[key] = [sweeps.parse_value(v) for v in values.split(",")]
+        space[key] = sweeps.parse_sweep(key, values)
+    kind = settings.get("search", "grid")
+    search.check(kind, space, settings.get("trials"), early_stop)
     for required in ("data", "target"):
         if not settings.get(required):
             raise InvalidInput(f"--{required} is required (or set it in --config)")
@@ -144,19 +180,31 @@ def train(
         if progress:
             progress.finished(o)
 
+    total = len(sweeps.grid(space)) if kind == "grid" else settings["trials"]
+    searched = None
     with output.status_line(f"loading {base.data}", enabled=not quiet) as status:
-        progress = status and _Progress(status, ws, base, len(sweeps.grid(grid)), jobs_)
-        outcomes = sweeps.run_grid(
-            ws,
-            base,
-            grid,
-            experiment=settings.get("experiment"),
-            jobs=jobs_,
-            tags=tags,
-            on_done=None if quiet else done,
-            on_progress=progress and progress.stage,
-            cluster=settings.get("cluster"),
-        )
+        progress = status and _Progress(status, ws, base, total, jobs_)
+        launch = {
+            "experiment": settings.get("experiment"),
+            "jobs": jobs_,
+            "tags": tags,
+            "on_done": None if quiet else done,
+            "on_progress": progress and progress.stage,
+            "cluster": settings.get("cluster"),
+        }
+        if kind == "grid":
+            outcomes = sweeps.run_grid(ws, base, space, **launch)
+        else:
+            searched, outcomes = sweeps.run_search(
+                ws,
+                base,
+                space,
+                kind=kind,
+                trials=settings["trials"],
+                name=tags.get(search.SEARCH_TAG),
+                early_stop=early_stop,
+                **launch,
+            )
     found = runs_core.by_ids(ws, [o.run_id for o in outcomes if o.run_id])
     registered = None
     best = runs_core.best(found)
@@ -165,7 +213,9 @@ def train(
 
         registered = registry.register(ws, best.id, register)
     output.emit(
-        Trained(found, bool(register), registered), as_json, lambda done: _print_trained(done, list(grid))
+        Trained(found, bool(register), registered, searched),
+        as_json,
+        lambda done: _print_trained(done, list(space)),
     )
     failed = [o for o in outcomes if o.error]
     if failed:
@@ -253,14 +303,22 @@ def _load_config(path: Path) -> dict[str, Any]:
 
 
 def _print_trained(done: Trained, swept: list[str]) -> None:
-    _print_runs(done.runs, swept)
+    _print_runs(done.runs, swept, set(done.search.pruned) if done.search else set())
+    if done.search:
+        s = done.search
+        pruned = f", {len(s.pruned)} pruned" if s.pruned else ""
+        output.line(
+            f"search {s.name} ({s.kind}): {plural(len(done.runs), 'trial')}{pruned}; "
+            f"its runs have the tag search={s.name}",
+            style="dim",
+        )
     if done.registered:
         output.line(
             f"registered {done.registered.ref} from run {short_id(done.registered.run_id)}", style="green"
         )
 
 
-def _print_runs(found: list[RunSummary], swept: list[str]) -> None:
+def _print_runs(found: list[RunSummary], swept: list[str], pruned: set[str]) -> None:
     keys = [k for k in PREFERRED if any(k in r.metrics for r in found)]
     best = {}
     for k in keys:
@@ -276,10 +334,21 @@ def _print_runs(found: list[RunSummary], swept: list[str]) -> None:
     output.table(
         ["id", "name", "model", *swept, *keys],
         [
-            (short_id(r.id), r.name, r.model, *(r.params.get(s) for s in swept), *(cell(r, k) for k in keys))
+            (
+                short_id(r.id),
+                r.name + (" (pruned)" if r.id in pruned else ""),
+                r.model,
+                *(_param(r.params.get(s)) for s in swept),
+                *(cell(r, k) for k in keys),
+            )
             for r in found
         ],
         justify_right=tuple(keys),
     )
     if len(found) > 1:
         output.line("* best of these runs", style="dim")
+
+
+def _param(value: Any) -> Any:
+    """A swept parameter's cell: a float a search picked, to a few digits."""
+    return fmt_num(value) if isinstance(value, float) else value

@@ -5,10 +5,12 @@ The workstation stays the only writer of its workspace. It reads each dataset a 
 and sends it to the cluster once (scattered to every worker); a task fits one run on it with
 training's own code and hands back the fitted model's bytes, its metrics and learning curve
 (`training.Fitted`), touching no workspace; this process records each as it arrives, checking
-the model's hash, and ends the run. Every task is submitted at once (Dask's scheduler hands
-them to free threads, with no round trip here in between); each says when it starts, and its
-run is made then, running: a run that says running is being trained, and Ctrl-C leaves no
-queue of runs behind. This process keeps the runs' heartbeats meanwhile.
+the model's hash, and ends the run. Every task of a list of specs (a grid) is submitted at
+once (Dask's scheduler hands them to free threads, with no round trip here in between); specs
+that come one at a time (a search asks for its next trial as results arrive) are submitted as
+many at once as the cluster has threads, the next as one ends. Each task says when it starts,
+and its run is made then, running: a run that says running is being trained, and Ctrl-C leaves
+no queue of runs behind. This process keeps the runs' heartbeats meanwhile.
 
 A worker that dies: Dask gives its task to another worker (up to the scheduler's
 `distributed.scheduler.allowed-failures`, 3 by default), and wb says so; when Dask gives up on
@@ -24,7 +26,7 @@ import threading
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from queue import SimpleQueue
 from typing import TYPE_CHECKING
 
@@ -88,32 +90,43 @@ class DaskExecutor:
     def train_batch(
         self,
         ws: Workspace,
-        specs: Sequence[training.TrainSpec],
+        specs: Iterable[training.TrainSpec],
         *,
         jobs: int,
         experiment: str | None,
         tags: Mapping[str, str],
         on_done: Callable[[TrialOutcome], None] | None = None,
         on_progress: training.OnProgress | None = None,
+        watch: Callable[[], training.Watch] | None = None,
     ) -> list[TrialOutcome]:
         """As BatchExecutor says, except that the cluster's threads, not `jobs`, set how many
-        train at once: every task is submitted at once, and Dask's scheduler hands them out."""
-        prepared = self._arranged(ws, specs)
-        shared = {
-            key: self.client.scatter(data, broadcast=True, hash=False)
-            for key, data in {_data_key(p.spec): p.data for p in prepared}.items()
-        }
+        train at once: a list's tasks are all submitted at once, and Dask's scheduler hands
+        them out; specs one at a time are kept as many out as the cluster has threads."""
+        pending = iter(specs)
+        limit = len(specs) if isinstance(specs, Sequence) else sum(self.client.nthreads().values())
+        loaded: dict[tuple[str, int], training.TrainingData] = {}  # each dataset read once
+        shared: dict[tuple[str, int], distributed.Future] = {}  # and sent to the cluster once
         batch = _Batch(ws, experiment, dict(tags), on_done, on_progress)
+
+        def submit() -> bool:
+            """The next spec, if any, as a task; whether there was one."""
+            spec = next(pending, None)
+            if spec is None:
+                return False
+            data = _data_key(spec)
+            if data not in loaded:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", Caution)  # the specs are checked: the caller was told
+                    loaded[data] = training.load(ws, spec.data, spec.window)
+                shared[data] = self.client.scatter(loaded[data], broadcast=True, hash=False)
+            arranged, key = training.arrange(spec, loaded[data]), f"wb-train-{uuid.uuid4().hex}"
+            task = self.client.submit(_fit_on_worker, shared[data], spec, key, watch and watch(), key=key)
+            batch.add(key, arranged, task)
+            return True
+
         self.client.subscribe_topic(TOPIC, batch.heard)
         try:
-            for p in prepared:
-                key = f"wb-train-{uuid.uuid4().hex}"
-                batch.add(
-                    key,
-                    p,
-                    self.client.submit(_fit_on_worker, shared[_data_key(p.spec)], p.spec, key, key=key),
-                )
-            batch.follow()
+            batch.follow(submit, max(1, limit))
         except KeyboardInterrupt:
             self.client.cancel(list(batch.out.values()))
             raise BatchInterrupted(batch.kill()) from None
@@ -121,16 +134,6 @@ class DaskExecutor:
             self.client.unsubscribe_topic(TOPIC)
             self.client.cancel(list(shared.values()))  # the data leaves the workers' memory
         return batch.outcomes
-
-    def _arranged(self, ws: Workspace, specs: Sequence[training.TrainSpec]) -> list[training.Prepared]:
-        """Each spec arranged on its data, each dataset (and window) read once."""
-        loaded: dict[tuple[str, int], training.TrainingData] = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Caution)  # the specs are checked: the caller was told
-            for spec in specs:
-                if _data_key(spec) not in loaded:
-                    loaded[_data_key(spec)] = training.load(ws, spec.data, spec.window)
-        return [training.arrange(spec, loaded[_data_key(spec)]) for spec in specs]
 
 
 class _Batch:
@@ -165,8 +168,11 @@ class _Batch:
         self.started.put(event[1])
         self.wake.set()
 
-    def follow(self) -> None:
-        """Until every task has ended: make the runs of tasks that start, end those that end."""
+    def follow(self, submit: Callable[[], bool], limit: int) -> None:
+        """Until every task has ended: keep `limit` tasks out while `submit` has more, make
+        the runs of tasks that start, end those that end."""
+        while len(self.out) < limit and submit():
+            pass
         self._progress()
         while self.out:
             self.wake.wait()
@@ -177,6 +183,8 @@ class _Batch:
                 self._run_of(key)
             for key in [k for k, future in self.out.items() if future.done()]:
                 self._end(key)
+            while len(self.out) < limit and submit():
+                pass
             self._progress()
 
     def kill(self) -> list[str]:
@@ -247,12 +255,14 @@ def _record(run: Run, spec: training.TrainSpec, future: distributed.Future, star
     return TrialOutcome(run.id, spec)
 
 
-def _fit_on_worker(loaded: training.TrainingData, spec: training.TrainSpec, key: str) -> training.Fitted:
+def _fit_on_worker(
+    loaded: training.TrainingData, spec: training.TrainSpec, key: str, watch: training.Watch | None
+) -> training.Fitted:
     """The task: say that it starts (a second start of it is a retry), and fit."""
     from distributed import get_worker
 
     get_worker().log_event(TOPIC, key)
-    return training.fit_frame(loaded, spec)
+    return training.fit_frame(loaded, spec, watch)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -11,7 +11,7 @@ imports it at start-up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -20,7 +20,7 @@ from ..names import plural, short_id
 from ..storage.workspace import Workspace
 
 if TYPE_CHECKING:
-    from .training import OnProgress, TrainSpec
+    from .training import OnProgress, TrainSpec, Watch
 
 # A launched program finds the run it belongs to here (`wb.start_run()` attaches to it).
 ENV_RUN_ID = "WB_RUN_ID"
@@ -71,20 +71,26 @@ class BatchExecutor(Protocol):
     def train_batch(
         self,
         ws: Workspace,
-        specs: Sequence[TrainSpec],
+        specs: Iterable[TrainSpec],
         *,
         jobs: int,
         experiment: str | None,
         tags: Mapping[str, str],
         on_done: Callable[[TrialOutcome], None] | None = None,
         on_progress: OnProgress | None = None,
+        watch: Callable[[], Watch] | None = None,
     ) -> list[TrialOutcome]:
         """Train each of `specs` (already checked) as a run, at most `jobs` at once, telling
         `on_done` each outcome as it ends (in the order they end) and `on_progress` the
         stage "training" once they are under way (with, as its `done`, how many are
         running, by an executor that counts them, each time that changes). A failed run is
         an outcome, not an error. Ctrl-C ends the runs in progress as killed, starts no more,
-        and raises BatchInterrupted naming them."""
+        and raises BatchInterrupted naming them.
+
+        `specs` is read lazily: the next spec is taken when a run can start, after
+        `on_done` has heard the outcomes so far (a search asks for its next trial then).
+        `watch`, when given, makes the watch each run's fit reports its rounds to, as the
+        run is handed out (a search's pruner, with the curves of the trials ended so far)."""
         ...
 
 

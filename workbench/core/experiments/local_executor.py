@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -32,7 +32,7 @@ from .executor import ENV_RUN_ID, BatchInterrupted, CommandOutcome, TrialOutcome
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from .training import OnProgress, TrainSpec
+    from .training import OnProgress, TrainSpec, Watch
 
 KILL_GRACE_S = 10.0
 EXIT_NOT_STARTED = 130  # a run killed before its program started
@@ -138,16 +138,17 @@ class LocalExecutor:
     def train_batch(
         self,
         ws: Workspace,
-        specs: Sequence[TrainSpec],
+        specs: Iterable[TrainSpec],
         *,
         jobs: int,
         experiment: str | None,
         tags: Mapping[str, str],
         on_done: Callable[[TrialOutcome], None] | None = None,
         on_progress: OnProgress | None = None,
+        watch: Callable[[], Watch] | None = None,
     ) -> list[TrialOutcome]:
         import multiprocessing  # with concurrent.futures: only when a batch runs
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
         filed = {"experiment": experiment, "tags": dict(tags)}  # where each run is filed
         # spawn, not fork: forking a process that has started LightGBM's or BLAS's threads can
@@ -155,25 +156,36 @@ class LocalExecutor:
         pool = ProcessPoolExecutor(
             max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_signals
         )
-        # Ctrl-C reaches the terminal's whole process group: the workers ignore it from their
-        # first instruction (an ignored signal stays ignored across exec), and this process
-        # stops them.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            futures = {
-                pool.submit(_train_in_worker, str(ws.root), spec.to_dict(), filed): spec for spec in specs
-            }
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        if on_progress:
-            on_progress("training", None, None)
+        pending = iter(specs)
+        futures: dict[Future, TrainSpec] = {}  # the runs handed out and not yet ended
+
+        def hand_out() -> None:
+            """The next spec, if any, to the pool. Ctrl-C reaches the terminal's whole process
+            group: a worker the pool starts now ignores it from its first instruction (an
+            ignored signal stays ignored across exec), and this process stops them."""
+            spec = next(pending, None)
+            if spec is None:
+                return
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                task = (str(ws.root), spec.to_dict(), filed, watch and watch())
+                futures[pool.submit(_train_in_worker, *task)] = spec
+            finally:
+                signal.signal(signal.SIGINT, previous)
+
         outcomes: list[TrialOutcome] = []
         try:
-            for future in as_completed(futures):
-                run_id, error = future.result()
-                outcomes.append(TrialOutcome(run_id, futures[future], error))
-                if on_done:
-                    on_done(outcomes[-1])
+            for _ in range(jobs):
+                hand_out()
+            if on_progress:
+                on_progress("training", None, None)
+            while futures:
+                for future in wait(futures, return_when=FIRST_COMPLETED).done:
+                    run_id, error = future.result()
+                    outcomes.append(TrialOutcome(run_id, futures.pop(future), error))
+                    if on_done:
+                        on_done(outcomes[-1])
+                    hand_out()
         except KeyboardInterrupt:
             raise BatchInterrupted(_stop_workers(pool, futures)) from None
         finally:
@@ -269,7 +281,9 @@ def _stop_worker(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
-def _train_in_worker(root: str, spec: dict, filed: dict[str, Any]) -> tuple[str | None, str | None]:
+def _train_in_worker(
+    root: str, spec: dict, filed: dict[str, Any], watch: Watch | None
+) -> tuple[str | None, str | None]:
     from . import training
 
     if _worker["stopping"]:
@@ -277,7 +291,8 @@ def _train_in_worker(root: str, spec: dict, filed: dict[str, Any]) -> tuple[str 
     _worker["busy"] = True
     try:
         ws = Workspace(Path(root))
-        outcome = training.attempt(ws, training.prepare(ws, training.TrainSpec(**spec)), **filed)
+        prepared = training.prepare(ws, training.TrainSpec(**spec))
+        outcome = training.attempt(ws, prepared, **filed, watch=watch)
         return outcome.run_id, outcome.error
     except training.TrainingInterrupted as exc:
         return exc.run_id, INTERRUPTED

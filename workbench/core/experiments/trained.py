@@ -9,6 +9,7 @@ from .records import RunSummary
 
 if TYPE_CHECKING:
     from ..models.registry import ModelVersion
+    from .search import SearchSummary
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Trained:
     runs: list[RunSummary]
     register_asked: bool  # --register was given: the JSON says what came of it
     registered: ModelVersion | None = None  # None as well when no run finished
+    search: SearchSummary | None = None  # the runs are a random or TPE search's trials
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -29,4 +31,6 @@ class Trained:
         if self.register_asked:
             mv = self.registered
             document["registered"] = mv and {"name": mv.name, "version": mv.version, "run_id": mv.run_id}
+        if self.search:
+            document["search"] = self.search.to_dict()
         return document

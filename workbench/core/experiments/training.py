@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import metrics
 from ..config import Rule
@@ -43,6 +43,19 @@ _NATIVE_PLACE = re.compile(r"\s+at \S+\.(?:cpp|hpp|h), line \d+\s*\.?")
 # How a run goes, for a progress display: (stage, done, total); "fitting" with the boosting
 # rounds done and the most it may run (LightGBM), else None and None; then "logging".
 OnProgress = Callable[[str, int | None, int | None], None]
+PRUNED_TAG = "pruned"  # "true" on a run that a watch (a search's pruner) stopped early
+
+
+class Watch(Protocol):
+    """A LightGBM callback that may stop a fit before its last round (a search's pruner:
+    search.MedianWatch), saying how many rounds it let run. Picklable: it travels with the
+    spec to the process that fits."""
+
+    order: int
+    before_iteration: bool
+    pruned_at: int | None  # the rounds fitted when it stopped the fit; None: it did not
+
+    def __call__(self, env: CallbackEnv) -> None: ...
 
 
 @dataclass
@@ -267,16 +280,18 @@ def attempt(
     experiment: str | None = None,
     tags: dict[str, str] | None = None,
     on_progress: OnProgress | None = None,
+    watch: Watch | None = None,
 ) -> TrialOutcome:
     """Train as a new run, as one of a batch: a failure is its outcome (the run is recorded
-    failed; the batch goes on), not an error. Ctrl-C raises TrainingInterrupted."""
+    failed; the batch goes on), not an error. Ctrl-C raises TrainingInterrupted. `watch`
+    (LightGBM only) may stop the fit early."""
     spec = prepared.spec
     try:
         run_id = _create_run(ws, spec, experiment)
     except Exception as exc:
         return TrialOutcome(None, spec, reason(exc))
     try:
-        _fit_run(ws, run_id, prepared, tags, on_progress)
+        _fit_run(ws, run_id, prepared, tags, on_progress, watch)
     except Exception as exc:
         return TrialOutcome(run_id, spec, reason(exc))
     return TrialOutcome(run_id, spec)
@@ -315,11 +330,12 @@ def _fit_run(
     prepared: Prepared,
     tags: dict[str, str] | None,
     on_progress: OnProgress | None,
+    watch: Watch | None = None,
 ) -> None:
     try:
         with Run(ws, run_id, owned=True) as run:  # an exception ends the run as failed
             _begin(run, prepared, tags)
-            _fit_and_log(run, prepared, on_progress)
+            _fit_and_log(run, prepared, on_progress, watch)
     except KeyboardInterrupt as exc:  # even before the Run took over: never left running
         with transaction(ws.conn) as conn:
             runs.finish(conn, run_id, "killed", error="interrupted")
@@ -389,19 +405,21 @@ class Fitted:
     model: bytes  # the fitted pipeline, as model_io.dump wrote it
     model_hash: str  # of `model`, as it left the fit: checked before it is stored
     model_meta: dict[str, Any]
+    pruned_at: int | None = None  # the rounds fitted when a watch stopped the fit early
 
 
-def fit_frame(loaded: TrainingData, spec: TrainSpec) -> Fitted:
+def fit_frame(loaded: TrainingData, spec: TrainSpec, watch: Watch | None = None) -> Fitted:
     """Fit `spec` (already checked by `prepare`) on `loaded`, touching no workspace."""
-    return fit(arrange(spec, loaded))
+    return fit(arrange(spec, loaded), watch=watch)
 
 
-def _fit_and_log(run: Run, p: Prepared, on_progress: OnProgress | None = None) -> None:
-    record(run, fit(p, on_progress))
+def _fit_and_log(run: Run, p: Prepared, on_progress: OnProgress | None, watch: Watch | None) -> None:
+    record(run, fit(p, on_progress, watch))
 
 
-def fit(p: Prepared, on_progress: OnProgress | None = None) -> Fitted:
-    """Fit the prepared run and evaluate it on its validation part."""
+def fit(p: Prepared, on_progress: OnProgress | None = None, watch: Watch | None = None) -> Fitted:
+    """Fit the prepared run and evaluate it on its validation part; `watch` (LightGBM's
+    fits only) sees each round and may stop the fit there."""
     from ..models import model_io
 
     pipeline = p.built.pipeline
@@ -415,6 +433,8 @@ def fit(p: Prepared, on_progress: OnProgress | None = None) -> Fitted:
         fit_params |= _lightgbm_fit_params(p, Xt_val)
         if on_progress:
             fit_params["callbacks"] = [*fit_params["callbacks"], _Rounds(on_progress)]
+        if watch:
+            fit_params["callbacks"] = [*fit_params["callbacks"], watch]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*eval_set.* is deprecated")
         model.fit(Xt_train, p.y_train, **fit_params)
@@ -448,6 +468,7 @@ def fit(p: Prepared, on_progress: OnProgress | None = None) -> Fitted:
         payload,
         hashing.hash_bytes(payload),
         {**format_meta, **meta},
+        watch.pruned_at if watch else None,
     )
 
 
@@ -458,6 +479,8 @@ def record(run: Run, fitted: Fitted) -> None:
         for step, value in enumerate(values):
             run.log_metric(name, value, step=step)
     run.log_metrics(fitted.metrics)
+    if fitted.pruned_at is not None:
+        run.set_tag(PRUNED_TAG, "true")
     if fitted.importances is not None:
         runs.add_artifact_bytes(
             run.ws,
@@ -496,10 +519,15 @@ class _Rounds:
         )
 
 
+def curve_name(metric: str) -> str:
+    """The name a run's learning curve has for one of LightGBM's validation metrics."""
+    return {"l2": "val_mse", "l1": "val_mae"}.get(metric, f"val_{metric}")
+
+
 def _learning_curve(model: Any) -> tuple[dict[str, list[float]], dict[str, float]]:
     """LightGBM's validation metrics after each boosting round, and its best round."""
     curve = {
-        {"l2": "val_mse", "l1": "val_mae"}.get(name, f"val_{name}"): [float(v) for v in values]
+        curve_name(name): [float(v) for v in values]
         for name, values in model.evals_result_.get("val", {}).items()
     }
     best = getattr(model, "best_iteration_", None)
