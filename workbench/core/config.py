@@ -71,6 +71,7 @@ classifier_max_rows = 20000
 # sds), "ks" (numbers: the Kolmogorov-Smirnov distance, 0 to 1; default 0.1), "psi"
 # (population stability index, numbers on the reference's deciles; default 0.25),
 # "jensen_shannon" (as above) and "chi2" (Cramer's V of the chi-square, 0 to 1; default 0.1).
+[drift.columns]
 # [drift.columns.order_id]
 # role = "id"
 # [drift.columns.price]
@@ -320,7 +321,7 @@ class DriftSettings:
     performance_degradation: float
     classifier_auc_threshold: float
     classifier_max_rows: int
-    columns: dict[str, DriftColumn] = field(default_factory=dict)  # [drift.columns.NAME]
+    columns: dict[str, DriftColumn]  # [drift.columns.NAME]
 
 
 @dataclass(frozen=True)
@@ -383,7 +384,7 @@ class Config:
         `[drift.columns.NAME]` a DriftColumn."""
         values: dict[str, dict[str, Any]] = {
             "retrain": {"window": WINDOW.versions(sections["retrain"]["window"])},
-            "drift": {"columns": drift_columns("config", sections["drift"].get("columns", {}))},
+            "drift": {"columns": drift_columns("config", sections["drift"]["columns"])},
         }
         kinds = get_type_hints(cls)  # the section records, not their names (annotations are strings here)
         return cls(
