@@ -136,6 +136,9 @@ def test_a_target_column_shows_label_drift_apart(root, config):
     assert "label drift: units wasserstein" in printed and "DRIFTED" in printed
     shown = views.drift_detail(root, f"report:{report['report_id']}")
     assert "! label drift: units" in shown and "units (target: set in" in shown
+    table = views.report_table(root, report["report_id"])  # the report's screen: features, then it
+    assert table.rows[-1][:2] == ("LABEL DRIFT", "units")
+    assert views.feature_detail(root, table.keys[-1], 80).startswith("units: DRIFT  wasserstein")
 
 
 def test_without_the_role_the_label_is_a_feature_and_its_drift_counts(root):
