@@ -54,6 +54,12 @@ def _print_report(report: DriftReport) -> None:
         drift_words.test_rows(report),
         justify_right=drift_words.NUMBER_COLUMNS,
     )
+    if report.label_drift:  # the target, apart from the features
+        output.table(
+            ["label", *drift_words.TEST_COLUMNS[1:]],
+            drift_words.test_rows(report, labels=True),
+            justify_right=drift_words.NUMBER_COLUMNS,
+        )
     for note in drift_words.notes(report):
         output.line(note.text, style=output.NOTE_STYLES[note.level])
     output.line(f"report {report.report_id[:12]}", style="dim")

@@ -61,6 +61,23 @@ classifier_auc_threshold = 0.55
 # ...trained on at most this many rows from each side.
 classifier_max_rows = 20000
 
+# Columns by name (in any dataset checked): a role, and for features and targets a test and
+# threshold where the defaults above do not fit. Roles: "feature" (compared, the default),
+# "id" and "ignored" (left out; a column unique per row in the reference, or a contract's
+# one-column key, is an id unless said otherwise), "target" (the label: compared on its own,
+# as label drift, outside the dataset's share) and "time" (names the period each side covers;
+# a date or time column is one unless said otherwise). Tests, each an effect size that must
+# reach the threshold (then the p-value gate above): "wasserstein" (numbers, in reference
+# sds), "ks" (numbers: the Kolmogorov-Smirnov distance, 0 to 1; default 0.1), "psi"
+# (population stability index, numbers on the reference's deciles; default 0.25),
+# "jensen_shannon" (as above) and "chi2" (Cramer's V of the chi-square, 0 to 1; default 0.1).
+[drift.columns]
+# [drift.columns.order_id]
+# role = "id"
+# [drift.columns.price]
+# test = "psi"
+# threshold = 0.2
+
 [alerts]
 # Where each new alert goes besides `wb alerts list` (`wb alerts test` sends a sample one).
 # A program and its arguments, run in the workspace folder with the alert as one JSON document
@@ -280,6 +297,56 @@ class DataSettings:
     top_values: int
 
 
+# A column's role in a drift check, and the tests a feature or target may be given instead of
+# its default (explained in DEFAULT_CONFIG_TEXT); the tests whose score runs from 0 to 1.
+DRIFT_ROLES = ("feature", "id", "ignored", "target", "time")
+DRIFT_TESTS = ("wasserstein", "ks", "psi", "jensen_shannon", "chi2")
+BOUNDED_TESTS = ("ks", "jensen_shannon", "chi2")
+DRIFT_COLUMNS = ("drift", "columns")  # the table of them: its keys are column names
+
+
+@dataclass(frozen=True)
+class DriftColumn:
+    """`[drift.columns.NAME]`: what a drift check makes of one column (None: its default)."""
+
+    role: str | None = None
+    test: str | None = None
+    threshold: float | None = None
+
+
+def one_of(choices: tuple[str, ...]) -> str:
+    """'one of "a", "b" or "c"': the values a setting may take, in a sentence."""
+    quoted = [f'"{c}"' for c in choices]
+    return "one of " + ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def drift_columns(where: str, table: Any) -> dict[str, DriftColumn]:
+    """The `[drift.columns]` table (read from `where`) as records; InvalidInput names a
+    setting that is not a table, a role or test wb does not have, or a threshold out of range
+    (`load` warns of unknown settings)."""
+    if not isinstance(table, dict):
+        raise InvalidInput(
+            f"{where}: drift.columns must be a table of columns ([drift.columns.NAME]), not {shown(table)}"
+        )
+    out = {}
+    for name, spec in table.items():
+        at = f"{where}: drift.columns.{name}"
+        if not isinstance(spec, dict):
+            raise InvalidInput(f"{at} must be a table (role, test, threshold), not {shown(spec)}")
+        role, test, threshold = spec.get("role"), spec.get("test"), spec.get("threshold")
+        if role is not None and role not in DRIFT_ROLES:
+            raise InvalidInput(f"{at}.role must be {one_of(DRIFT_ROLES)}, not {shown(role)}")
+        if test is not None and test not in DRIFT_TESTS:
+            raise InvalidInput(f"{at}.test must be {one_of(DRIFT_TESTS)}, not {shown(test)}")
+        problem = threshold is not None and Rule(high=1 if test in BOUNDED_TESTS else math.inf).problem(
+            threshold
+        )
+        if problem:
+            raise InvalidInput(f"{at}.threshold {problem}")
+        out[str(name)] = DriftColumn(role, test, None if threshold is None else float(threshold))
+    return out
+
+
 @dataclass(frozen=True)
 class DriftSettings:
     """What `wb drift check` calls drift (each setting is explained in DEFAULT_CONFIG_TEXT)."""
@@ -293,6 +360,7 @@ class DriftSettings:
     performance_degradation: float
     classifier_auc_threshold: float
     classifier_max_rows: int
+    columns: dict[str, DriftColumn]  # [drift.columns.NAME]
 
 
 @dataclass(frozen=True)
@@ -365,8 +433,12 @@ class Config:
     @classmethod
     def from_sections(cls, sections: dict[str, dict[str, Any]]) -> Config:
         """From checked TOML tables (every key present); a TOML integer where a float is
-        meant becomes a float, and a retraining window its number of versions."""
-        values = {"retrain": {"window": WINDOW.versions(sections["retrain"]["window"])}}
+        meant becomes a float, a retraining window its number of versions and each
+        `[drift.columns.NAME]` a DriftColumn."""
+        values: dict[str, dict[str, Any]] = {
+            "retrain": {"window": WINDOW.versions(sections["retrain"]["window"])},
+            "drift": {"columns": drift_columns("config", sections["drift"]["columns"])},
+        }
         kinds = get_type_hints(cls)  # the section records, not their names (annotations are strings here)
         return cls(
             **{
@@ -406,6 +478,11 @@ def _check(path: Path, given: dict[str, Any], known: dict[str, Any], where: tupl
     for key, value in given.items():
         name = ".".join((*where, key))
         if not where and key in CHECKED_ELSEWHERE:
+            continue
+        if (*where, key) == DRIFT_COLUMNS:
+            drift_columns(str(path), value)  # refuses what is wrong; what is unknown is said below
+            for column, spec in value.items():
+                _check(path, spec, {f.name: None for f in fields(DriftColumn)}, (*where, key, column))
             continue
         if key not in known:
             near = difflib.get_close_matches(key, list(known), n=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..core.monitoring.records import DriftReport, DriftTest, FeatureDrift
+from ..core.monitoring.records import DriftReport, DriftTest, FeatureDrift, Span
 from ..core.names import plural
 from . import Note
 
@@ -29,9 +29,9 @@ def tests_of(feature: FeatureDrift) -> list[DriftTest]:
     return [headline, *(t for t in tests if t is not headline)]
 
 
-def test_rows(report: DriftReport) -> list[tuple[str, ...]]:
-    """TEST_COLUMNS for every test on every feature, the most drifted features first; a
-    feature's name and type only on its first row."""
+def test_rows(report: DriftReport, *, labels: bool = False) -> list[tuple[str, ...]]:
+    """TEST_COLUMNS for every test on every feature (with `labels`: on the target, its label
+    drift), the most drifted first; a column's name and type only on its first row."""
     return [
         (
             f.name if i == 0 else "",
@@ -43,16 +43,18 @@ def test_rows(report: DriftReport) -> list[tuple[str, ...]]:
             "YES" if t.drifted else "",
             t.detail,
         )
-        for f in report.features
+        for f in (report.label_drift if labels else report.features)
         for i, t in enumerate(tests_of(f))
     ]
 
 
 def notes(report: DriftReport) -> Iterator[Note]:
-    """What the report found beyond its features: schema problems, the model's predictions
-    and performance (measured and estimated), the classifier, columns new to the data."""
+    """What the report found beyond its features: schema problems, the target's drift, the
+    model's predictions and performance (measured and estimated), the classifier, columns new
+    to the data, then the columns left out of feature drift and the period each side covers."""
     for problem in report.schema_problems:
         yield Note(f"column {problem.name}: {problem.problem}", "warning")
+    yield from _label_notes(report)
     pred = report.prediction_drift
     if pred:
         yield Note(
@@ -92,3 +94,37 @@ def notes(report: DriftReport) -> Iterator[Note]:
         )
     if report.extra_columns:
         yield Note(f"columns not in the reference: {', '.join(report.extra_columns)}", "warning")
+    if report.left_out:
+        yield Note(
+            "left out of feature drift: "
+            + "; ".join(f"{c.name} ({c.role}: {c.reason})" for c in report.left_out),
+            "info",
+        )
+    period = report.period
+    if period:
+        cur = "not in the current data" if period.current is None else _span(period.current)
+        yield Note(f"period ({period.column}): reference {_span(period.reference)}; current {cur}", "info")
+
+
+def _label_notes(report: DriftReport) -> Iterator[Note]:
+    """The target's drift (label drift), compared apart from the features; a target the
+    current data lacks (its labels not in yet) says so."""
+    compared = {f.name: f for f in report.label_drift}
+    for column in report.left_out:
+        if column.role != "target":
+            continue
+        f = compared.get(column.name)
+        if f is None:
+            yield Note(f"label {column.name}: not in the current data, no label drift to measure", "info")
+            continue
+        yield Note(
+            f"label drift: {f.name} {f.test} {f.score:.3f} (threshold {f.threshold:g}) -> "
+            f"{'DRIFTED' if f.drifted else 'stable'}; {f.detail}",
+            "alarm" if f.drifted else "info",
+        )
+
+
+def _span(span: Span) -> str:
+    if span.start is None:
+        return "unknown"
+    return f"{span.start} to {span.end}" if span.start != span.end else str(span.start)

@@ -280,11 +280,19 @@ def drift_detail(root: Path, key: str) -> str:
 
 
 def report_table(root: Path, report_id: str, offset: int = 0, limit: int = PAGE) -> Table:
-    """A report's features, the most shifted first."""
+    """A report's features, the most shifted first, then its target (label drift)."""
     with opened(root) as ws:
-        features = sorted(drift.show(ws, report_id).features, key=lambda f: -f.score)
+        report = drift.show(ws, report_id)
+    features = [*sorted(report.features, key=lambda f: -f.score), *report.label_drift]
+    labels = {f.name for f in report.label_drift}
     rows = [
-        ("DRIFT" if f.drifted else "ok", f.name, f.test, f"{f.score:.3f}", f"{f.threshold:g}")
+        (
+            ("LABEL " if f.name in labels else "") + ("DRIFT" if f.drifted else "ok"),
+            f.name,
+            f.test,
+            f"{f.score:.3f}",
+            f"{f.threshold:g}",
+        )
         for f in features
     ]
     return page_of(
@@ -304,7 +312,7 @@ def feature_detail(root: Path, key: str, width: int) -> str:
     report_id, _, name = key.partition(":")
     with opened(root) as ws:
         report = drift.show(ws, report_id)
-    feature = next(f for f in report.features if f.name == name)
+    feature = next(f for f in (*report.features, *report.label_drift) if f.name == name)
     # Shown with ANSI colours: the column's name and values are escaped first, one by one.
     lines = [
         f"{visible(name)}: {'DRIFT' if feature.drifted else 'no drift'}  "

@@ -5,7 +5,8 @@ and edited by people. Stored as commented TOML; checked by `wb data validate` an
 Checks: columns present (and no others, unless `allow_extra_columns`), dtypes, null rates,
 numeric ranges (from the reference's 1st and 99th percentiles widened by half their spread,
 not its exact min and max, which a new drop would breach every time), allowed values of
-low-cardinality text, key uniqueness (when a key is declared) and row-count bounds.
+low-cardinality text, key uniqueness (when a key is declared) and row-count bounds. A column
+may also carry a `role` for drift checks (`roles` reads them; the data is not checked for it).
 """
 
 from __future__ import annotations
@@ -64,17 +65,7 @@ def infer(df: pl.DataFrame, prof: dict[str, Any], ref: str) -> str:
     """A contract (TOML text, with comments) that the frame `df` (the version `ref`, profiled
     as `prof`) passes and a normal drop would too."""
     rows = prof["rows"]
-    key = next(
-        (
-            c["name"]
-            for c in prof["columns"]
-            if c["distinct"] == rows
-            and c["nulls"] == 0
-            and c["kind"] in ("text", "numeric")
-            and not c["dtype"].startswith("Float")
-        ),
-        None,
-    )
+    key = next((c["name"] for c in prof["columns"] if unique_per_row(c, rows)), None)
     lines = [
         f"# wb data contract, inferred from {ref} ({rows:,} rows) on {now_iso()[:10]}.",
         "# Edit freely, then attach it: wb data contract set NAME FILE",
@@ -103,6 +94,18 @@ def infer(df: pl.DataFrame, prof: dict[str, Any], ref: str) -> str:
         elif col["kind"] == "numeric" and col.get("quantiles", {}).get("0.01") is not None:
             lines += _range_lines(col)
     return "\n".join(lines) + "\n"
+
+
+def unique_per_row(col: dict[str, Any], rows: int) -> bool:
+    """Whether profiled column `col` of a table of `rows` rows looks like a row's key: text or
+    whole numbers, a different value in every row (measured floats often are too)."""
+    return (
+        rows > 1
+        and col["distinct"] == rows
+        and col["nulls"] == 0
+        and col["kind"] in ("text", "numeric")
+        and not col["dtype"].startswith(("Float", "Decimal"))
+    )
 
 
 def _null_lines(col: dict[str, Any]) -> list[str]:
@@ -223,6 +226,11 @@ COLUMN_SETTINGS = {
         "a list of strings or a list of numbers",
         lambda v: _strings(v) or (isinstance(v, list) and all(map(_number, v))),
     ),
+    # What a drift check makes of the column (config.DRIFT_ROLES; not checked on the data).
+    "role": (
+        config_mod.one_of(config_mod.DRIFT_ROLES),
+        lambda v: v in config_mod.DRIFT_ROLES,
+    ),
 }
 TABLE_SETTINGS = {
     "min_rows": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
@@ -262,6 +270,14 @@ def parse(text: str, source: str) -> dict[str, Any]:
         if key_col not in columns:
             raise InvalidInput(f"{source}: key column {key_col!r} is not among the columns")
     return contract
+
+
+def roles(contract: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    """The roles a parsed contract gives its columns, and its key column when the key is one
+    column (a composite key's parts are each no id)."""
+    key = contract.get("table", {}).get("key", [])
+    given = {name: spec["role"] for name, spec in contract["columns"].items() if "role" in spec}
+    return given, key[0] if len(key) == 1 else None
 
 
 def set_contract(ws: Workspace, name: str, text: str, source: str) -> None:

@@ -4,7 +4,8 @@ stored as a report (its JSON in the object store, a row in `drift_reports`) with
 alerts, and read back by `list_reports` and `show`.
 
 The reference side is read from the profile stored with its version: a check reads only the
-current data (and the reference's rows only for the model-based checks).
+current data (and the reference's rows only for the model-based checks). Which columns are
+features, which the target, the time or left out is planned by `roles`.
 """
 
 from __future__ import annotations
@@ -12,15 +13,20 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
 from .. import events
+from ..data import contracts
 from ..errors import Ambiguous, InvalidInput, NotFound
 from ..names import plural
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
-from . import alerts, model_checks, statistics
+from . import alerts, model_checks, roles, statistics
 from .records import DatasetDrift, DriftReport, ReportSummary
+
+if TYPE_CHECKING:
+    from ..data.datasets import DatasetVersion
 
 
 def check(
@@ -67,7 +73,7 @@ def check(
         from ..data import profile
 
         ref_profile = profile.compute(ref_df if ref_df is not None else datasets.load(ws, ref_version))
-    found = statistics.compare(ref_profile, cur_df, settings)
+    found = statistics.compare(ref_profile, cur_df, settings, _plans(ws, ref_version, ref_profile, target))
     predictions = perf = estimate = None
     if loaded is not None:
         predictions = model_checks.prediction_drift(loaded, ref_df, cur_df, settings)
@@ -89,6 +95,17 @@ def check(
     )
     _store(ws, report)
     return report
+
+
+def _plans(
+    ws: Workspace, ref_version: DatasetVersion, ref_profile: dict[str, Any], target: str | None
+) -> dict[str, roles.ColumnPlan]:
+    """The role of each reference column: from the config, the dataset's contract, `target`."""
+    text = contracts.get_text(ws, ref_version.name)
+    given, key = (
+        contracts.roles(contracts.parse(text, f"the contract of {ref_version.name}")) if text else ({}, None)
+    )
+    return roles.plan(ref_profile, ws.config.drift.columns, roles.Given(given, key, ref_version.name, target))
 
 
 def _store(ws: Workspace, report: DriftReport) -> None:
@@ -119,6 +136,7 @@ def _store(ws: Workspace, report: DriftReport) -> None:
                 if drifted
                 else ""
             )
+            + "".join(f"; label {f.name} drifted" for f in report.label_drift if f.drifted)
         )
         events.record(
             conn,

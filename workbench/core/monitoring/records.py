@@ -20,7 +20,8 @@ class DriftTest:
     `score` reaches `threshold` and (`significant`) its p-value survives the false discovery
     rate gate across the report. `p_test` names the test that gave the p-value."""
 
-    test: str  # wasserstein, jensen_shannon, missing_share, missing_column, dtype_changed
+    # wasserstein, ks, psi, jensen_shannon, chi2, missing_share, missing_column, dtype_changed
+    test: str
     score: float
     threshold: float
     p_value: float
@@ -186,6 +187,52 @@ class SchemaProblem:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A reference column that is not a feature of the check: its role (id, ignored, time, or
+    target: compared apart, as label drift) and why it has it."""
+
+    name: str
+    role: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Span:
+    """The first and last value of a time column on one side (ISO text for dates; None when
+    there is none to read)."""
+
+    start: str | float | None
+    end: str | float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Period:
+    """The span of time each side covers, read from the check's time column."""
+
+    column: str
+    reference: Span
+    current: Span | None  # None: the current data lacks the column
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "reference": self.reference.to_dict(),
+            "current": _dict_or_none(self.current),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Period:
+        cur = d.get("current")
+        return cls(d["column"], Span(**d["reference"]), None if cur is None else Span(**cur))
+
+
+@dataclass(frozen=True)
 class Performance:
     """The model's metrics on the labelled current data against those at its validation."""
 
@@ -292,7 +339,8 @@ class DomainClassifier:
 @dataclass(frozen=True)
 class DatasetDrift:
     """The current data compared with a reference profile, feature by feature: the dataset
-    drifts when the share of drifted features reaches `threshold_share`."""
+    drifts when the share of drifted features reaches `threshold_share`. Columns with another
+    role than feature are in `left_out` (a target also in `label_drift`)."""
 
     dataset_drift: bool
     drift_share: float
@@ -303,6 +351,11 @@ class DatasetDrift:
     schema_problems: tuple[SchemaProblem, ...]
     extra_columns: tuple[str, ...]  # in the current data, not in the reference
     rows: RowCounts
+    # The columns that are no features, by their roles: left out, and the target's own drift
+    # (label drift, as features are compared, outside the share), the period the sides cover.
+    left_out: tuple[LeftOut, ...] = ()
+    label_drift: tuple[FeatureDrift, ...] = ()
+    period: Period | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -315,6 +368,9 @@ class DatasetDrift:
             "schema_problems": [p.to_dict() for p in self.schema_problems],
             "extra_columns": list(self.extra_columns),
             "rows": self.rows.to_dict(),
+            "left_out": [c.to_dict() for c in self.left_out],
+            "label_drift": [f.to_dict() for f in self.label_drift],
+            "period": _dict_or_none(self.period),
         }
 
 
@@ -375,6 +431,9 @@ class DriftReport(DatasetDrift):
             schema_problems=tuple(SchemaProblem(p["name"], p["problem"]) for p in d["schema_problems"]),
             extra_columns=tuple(d["extra_columns"]),
             rows=RowCounts(d["rows"]["reference"], d["rows"]["current"]),
+            left_out=tuple(LeftOut(**c) for c in d.get("left_out") or ()),
+            label_drift=tuple(FeatureDrift.from_dict(f) for f in d.get("label_drift") or ()),
+            period=section("period", Period.from_dict),
             prediction_drift=section("prediction_drift", DriftTest.from_dict),
             performance=section("performance", Performance.from_dict),
             performance_estimate=section("performance_estimate", PerformanceEstimate.from_dict),

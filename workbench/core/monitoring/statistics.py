@@ -19,11 +19,14 @@ data. Nothing here is stored.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
 from ..config import DriftSettings
+from ..errors import InvalidInput
 from ..names import plural
+from . import roles
 from .records import (
     DatasetDrift,
     Distribution,
@@ -33,10 +36,18 @@ from .records import (
     RowCounts,
     SchemaProblem,
 )
+from .roles import FEATURE, TARGET, ColumnPlan
 
 
-def compare(ref: dict[str, Any], cur_df: Any, settings: DriftSettings) -> DatasetDrift:
-    """The drift of data frame `cur_df` from the reference profile `ref`."""
+def compare(
+    ref: dict[str, Any],
+    cur_df: Any,
+    settings: DriftSettings,
+    plans: Mapping[str, ColumnPlan] | None = None,
+) -> DatasetDrift:
+    """The drift of data frame `cur_df` from the reference profile `ref`, each column as
+    `plans` says (`roles.plan`); without plans, every column of a type drift compares is a
+    feature with its default test (a model's predictions)."""
     from ..data import profile
 
     # The current side counted in the reference's drift bins and histogram bins, and below
@@ -53,41 +64,23 @@ def compare(ref: dict[str, Any], cur_df: Any, settings: DriftSettings) -> Datase
     }
     cur = profile.compute(cur_df, count_in=count_in)
     cur_cols = {c["name"]: c for c in cur["columns"]}
+    if plans is None:
+        plans = {
+            c["name"]: ColumnPlan(FEATURE)
+            if c["kind"] not in ("temporal", "other")
+            else ColumnPlan("ignored")
+            for c in ref["columns"]
+        }
     features: list[FeatureDrift] = []
+    targets: list[FeatureDrift] = []
     problems: list[SchemaProblem] = []
     for rcol in ref["columns"]:
-        name = rcol["name"]
-        if rcol["kind"] in ("temporal", "other"):
-            continue  # time stamps always move on; they are not features to watch
-        kind = _kind(rcol, settings)
-        ccol = cur_cols.get(name)
-        if ccol is None:
-            problems.append(SchemaProblem(name, "missing from the current data"))
-            features.append(_feature(name, kind, "missing_column", 1.0, 0.0, 0.0, "the column is missing"))
-            continue
-        if ccol["nulls"] == cur["rows"] and rcol["nulls"] < ref["rows"]:
-            # Entirely empty now (a CSV reader then cannot tell its type): a missing-share move.
-            features.append(
-                _feature(
-                    name,
-                    kind,
-                    "missing_share",
-                    1.0 - rcol["null_fraction"],
-                    settings.missing_share_threshold,
-                    _chi2_p([[rcol["nulls"], ref["rows"] - rcol["nulls"]], [cur["rows"], 0]]),
-                    f"missing {rcol['null_fraction']:.1%} -> 100%",
-                    "chi2",
-                    missing_share=MissingShare(rcol["null_fraction"], 1.0),
-                )
-            )
-            continue
-        if ccol["dtype"] != rcol["dtype"] and not (rcol["kind"] == ccol["kind"] == "numeric"):
-            problems.append(SchemaProblem(name, f"type {rcol['dtype']} became {ccol['dtype']}"))
-            features.append(
-                _feature(name, kind, "dtype_changed", 1.0, 0.0, 0.0, f"{rcol['dtype']} -> {ccol['dtype']}")
-            )
-            continue
-        features.append(_compare_column(rcol, ccol, settings, (ref["rows"], cur["rows"])))
+        plan = plans[rcol["name"]]
+        ccol = cur_cols.get(rcol["name"])
+        if plan.role == TARGET and ccol is not None:  # a drop without its labels has no label drift
+            targets.append(_column(rcol, ccol, (ref["rows"], cur["rows"]), settings, plan, problems))
+        elif plan.role == FEATURE:
+            features.append(_column(rcol, ccol, (ref["rows"], cur["rows"]), settings, plan, problems))
     extra = [c for c in cur_cols if c not in {r["name"] for r in ref["columns"]}]
     gated = _gate(features, settings)
     n_drifted = sum(f.drifted for f in gated)
@@ -98,11 +91,52 @@ def compare(ref: dict[str, Any], cur_df: Any, settings: DriftSettings) -> Datase
         drifted_features=n_drifted,
         n_features=len(gated),
         threshold_share=settings.dataset_drift_share,
-        features=tuple(sorted(gated, key=lambda f: (not f.drifted, -f.score))),
+        features=_ranked(gated),
         schema_problems=tuple(problems),
         extra_columns=tuple(extra),
         rows=RowCounts(ref["rows"], cur["rows"]),
+        left_out=roles.left_out(plans) if plans else (),
+        label_drift=_ranked(_gate(targets, settings)),  # its own family of tests
+        period=roles.period(plans, ref, cur),
     )
+
+
+def _ranked(features: list[FeatureDrift]) -> tuple[FeatureDrift, ...]:
+    return tuple(sorted(features, key=lambda f: (not f.drifted, -f.score)))
+
+
+def _column(
+    rcol: dict[str, Any],
+    ccol: dict[str, Any] | None,
+    rows: tuple[int, int],
+    settings: DriftSettings,
+    plan: ColumnPlan,
+    problems: list[SchemaProblem],
+) -> FeatureDrift:
+    """One compared column (a feature or the target); what is wrong with the current data's
+    column is added to `problems`."""
+    name = rcol["name"]
+    kind = _kind(rcol, settings)
+    if ccol is None:
+        problems.append(SchemaProblem(name, "missing from the current data"))
+        return _feature(name, kind, "missing_column", 1.0, 0.0, 0.0, "the column is missing")
+    if ccol["nulls"] == rows[1] and rcol["nulls"] < rows[0]:
+        # Entirely empty now (a CSV reader then cannot tell its type): a missing-share move.
+        return _feature(
+            name,
+            kind,
+            "missing_share",
+            1.0 - rcol["null_fraction"],
+            settings.missing_share_threshold,
+            _chi2_p([[rcol["nulls"], rows[0] - rcol["nulls"]], [rows[1], 0]]),
+            f"missing {rcol['null_fraction']:.1%} -> 100%",
+            "chi2",
+            missing_share=MissingShare(rcol["null_fraction"], 1.0),
+        )
+    if ccol["dtype"] != rcol["dtype"] and not (rcol["kind"] == ccol["kind"] == "numeric"):
+        problems.append(SchemaProblem(name, f"type {rcol['dtype']} became {ccol['dtype']}"))
+        return _feature(name, kind, "dtype_changed", 1.0, 0.0, 0.0, f"{rcol['dtype']} -> {ccol['dtype']}")
+    return _compare_column(rcol, ccol, settings, rows, plan)
 
 
 def _kind(col: dict[str, Any], settings: DriftSettings) -> str:
@@ -127,13 +161,39 @@ def _feature(
     return FeatureDrift(name, kind, **asdict(run), tests=(run,), **extra)
 
 
+# The thresholds of the tests a column may be given (config `[drift.columns]`) that have no
+# setting of their own in `[drift]`.
+DEFAULT_THRESHOLDS = {"psi": 0.25, "ks": 0.1, "chi2": 0.1}
+NUMBERS_ONLY = ("wasserstein", "ks")  # the tests that need the reference's quantile sketch
+
+
+def _test_of(rcol: dict[str, Any], kind: str, settings: DriftSettings, plan: ColumnPlan) -> tuple[str, float]:
+    """A column's test and threshold: the plan's, else its kind's default."""
+    test = plan.test or ("wasserstein" if kind == "numerical" else "jensen_shannon")
+    if test in NUMBERS_ONLY and rcol["kind"] != "numeric":
+        raise InvalidInput(
+            f"drift.columns.{rcol['name']}: the {test} test compares numbers, and "
+            f"{rcol['name']} holds {rcol['dtype']} values (psi, jensen_shannon and chi2 compare categories)"
+        )
+    if plan.threshold is not None:
+        return test, plan.threshold
+    defaults = {"wasserstein": settings.numeric_threshold, "jensen_shannon": settings.categorical_threshold}
+    return test, {**DEFAULT_THRESHOLDS, **defaults}[test]
+
+
 def _compare_column(
-    rcol: dict[str, Any], ccol: dict[str, Any], settings: DriftSettings, rows: tuple[int, int]
+    rcol: dict[str, Any],
+    ccol: dict[str, Any],
+    settings: DriftSettings,
+    rows: tuple[int, int],
+    plan: ColumnPlan,
 ) -> FeatureDrift:
     kind = _kind(rcol, settings)
+    test, threshold = _test_of(rcol, kind, settings, plan)
     missing = MissingShare(rcol["null_fraction"], ccol["null_fraction"])
     moved = ccol["null_fraction"] - rcol["null_fraction"]
-    compared = (_numerical if kind == "numerical" else _categorical)(rcol, ccol, settings, missing)
+    numbers = test in NUMBERS_ONLY or kind == "numerical"
+    compared = (_numerical if numbers else _categorical)(rcol, ccol, test, threshold, missing)
     if abs(moved) < settings.missing_share_threshold:
         return compared
     # Both tests, so that a move in missing values does not hide a shift in the rest.
@@ -151,35 +211,39 @@ def _compare_column(
 
 
 def _numerical(
-    rcol: dict[str, Any], ccol: dict[str, Any], settings: DriftSettings, missing: MissingShare
+    rcol: dict[str, Any], ccol: dict[str, Any], test: str, threshold: float, missing: MissingShare
 ) -> FeatureDrift:
     name = rcol["name"]
     if not rcol.get("sketch") or not ccol.get("sketch") or "counts_in" not in ccol:
         return _feature(
-            name,
-            "numerical",
-            "wasserstein",
-            0.0,
-            settings.numeric_threshold,
-            1.0,
-            "no finite values to compare",
-            missing_share=missing,
+            name, "numerical", test, 0.0, threshold, 1.0, "no finite values to compare", missing_share=missing
         )
-    spread = rcol["std"] or max(abs(rcol["mean"] or 0.0) * 0.01, 1e-9)
-    w1 = sum(abs(a - b) for a, b in zip(rcol["sketch"], ccol["sketch"], strict=True))
-    score = w1 / len(rcol["sketch"]) / spread
     p, p_test, detail = _numeric_p(rcol, ccol)
+    if test == "wasserstein":
+        spread = rcol["std"] or max(abs(rcol["mean"] or 0.0) * 0.01, 1e-9)
+        w1 = sum(abs(a - b) for a, b in zip(rcol["sketch"], ccol["sketch"], strict=True))
+        score = w1 / len(rcol["sketch"]) / spread
+        said = f"{score:.3g} reference std apart"
+    elif test == "ks":
+        _, _, below, up_to = ccol["counts_in"]
+        score = ks_distance(rcol["sketch"], sum(rcol["drift_bins"]["counts"]), below, up_to)
+        said, detail = f"KS distance {score:.3g}", ""
+    else:  # on the reference's deciles
+        bins = [rcol["drift_bins"]["counts"], ccol["counts_in"][0]]
+        score, said = _binned(test, *bins)
+        if test == "chi2":
+            p, p_test, detail = _chi2_p(bins), "chi2", ""
+        said += " over the reference's deciles"
     shift = (ccol["mean"] or 0.0) - (rcol["mean"] or 0.0)
     hist = rcol["histogram"]
     return _feature(
         name,
         "numerical",
-        "wasserstein",
+        test,
         score,
-        settings.numeric_threshold,
+        threshold,
         p,
-        f"mean {rcol['mean']:.4g} -> {ccol['mean']:.4g} ({shift:+.3g}); {score:.3g} reference std apart"
-        + detail,
+        f"mean {rcol['mean']:.4g} -> {ccol['mean']:.4g} ({shift:+.3g}); {said}" + detail,
         p_test,
         missing_share=missing,
         # The current values in the reference's bins (outside them: in the end bins).
@@ -187,6 +251,19 @@ def _numerical(
             tuple(hist["counts"]), tuple(ccol["counts_in"][1]), edges=tuple(hist["edges"])
         ),
     )
+
+
+def _binned(test: str, ref_counts: list[int], cur_counts: list[int]) -> tuple[float, str]:
+    """The score of `test` (psi, jensen_shannon or chi2) on counts in the same bins or
+    categories, and what it says."""
+    if test == "psi":
+        score = psi(ref_counts, cur_counts)
+        return score, f"population stability index {score:.3g}"
+    if test == "chi2":
+        score = _cramers_v([ref_counts, cur_counts])
+        return score, f"Cramer's V {score:.3g} (0 same, 1 disjoint)"
+    score = _js_distance(ref_counts, cur_counts)
+    return score, f"shares {score:.3g} apart (0 same, 1 disjoint)"
 
 
 def _numeric_p(rcol: dict[str, Any], ccol: dict[str, Any]) -> tuple[float, str, str]:
@@ -253,17 +330,16 @@ def kolmogorov_sf(x: float) -> float:
 
 
 def _categorical(
-    rcol: dict[str, Any], ccol: dict[str, Any], settings: DriftSettings, missing: MissingShare
+    rcol: dict[str, Any], ccol: dict[str, Any], test: str, threshold: float, missing: MissingShare
 ) -> FeatureDrift:
     ref_counts = rcol.get("category_counts") or {}
     cur_counts = ccol.get("category_counts") or {}
     keys = sorted(set(ref_counts) | set(cur_counts))
     r = [ref_counts.get(k, 0) for k in keys]
     c = [cur_counts.get(k, 0) for k in keys]
-    score = _js_distance(r, c)
+    score, detail = _binned(test, r, c)
     unseen = [k for k in keys if k not in ref_counts]
     unseen_share = sum(cur_counts[k] for k in unseen) / max(sum(c), 1)
-    detail = f"shares {score:.3g} apart (0 same, 1 disjoint)"
     if unseen:
         detail = (
             f"{plural(len(unseen), 'unseen category', 'unseen categories')} "
@@ -278,9 +354,9 @@ def _categorical(
     return _feature(
         rcol["name"],
         "categorical",
-        "jensen_shannon",
+        test,
         score,
-        settings.categorical_threshold,
+        threshold,
         _chi2_p([r, c]),
         detail,
         "chi2",
@@ -293,6 +369,24 @@ def _categorical(
         unseen_categories=tuple(unseen[:20]),
         unseen_share=unseen_share,
     )
+
+
+# The share a bin or category empty on one side counts as in the population stability index
+# (whose log would be infinite): a fixed floor, so the index does not depend on the row count.
+PSI_FLOOR = 1e-4
+
+
+def psi(ref_counts: list[int], cur_counts: list[int]) -> float:
+    """The population stability index sum (q - p) ln(q / p) of the shares p (reference) and
+    q (current) of the same bins or categories (0 same; 0.1 a small move, 0.25 a large one)."""
+    sp, sq = sum(ref_counts), sum(cur_counts)
+    if not sp or not sq:
+        return 0.0
+    total = 0.0
+    for a, b in zip(ref_counts, cur_counts, strict=True):
+        pa, qb = max(a / sp, PSI_FLOOR), max(b / sq, PSI_FLOOR)
+        total += (qb - pa) * math.log(qb / pa)
+    return total
 
 
 def _js_distance(p_counts: list[int], q_counts: list[int]) -> float:
@@ -313,12 +407,26 @@ def _js_distance(p_counts: list[int], q_counts: list[int]) -> float:
 
 def _chi2_p(table: list[list[int]]) -> float:
     """p-value of the chi-square test of homogeneity on a 2 x k table of counts."""
+    stat, dof = _chi2_stat(table)
+    return chi2_sf(stat, dof) if dof else 1.0
+
+
+def _cramers_v(table: list[list[int]]) -> float:
+    """Cramer's V of a 2 x k table: sqrt(chi-square / n), from 0 (same shares) to 1."""
+    stat, dof = _chi2_stat(table)
+    n = sum(map(sum, table))
+    return math.sqrt(min(stat / n, 1.0)) if dof and n else 0.0
+
+
+def _chi2_stat(table: list[list[int]]) -> tuple[float, int]:
+    """The chi-square statistic of homogeneity on a 2 x k table and its degrees of freedom
+    (0 when there is nothing to test: one category seen, or a side without counts)."""
     cols = [j for j in range(len(table[0])) if table[0][j] + table[1][j] > 0]
     if len(cols) < 2:
-        return 1.0
+        return 0.0, 0
     rows = [sum(table[i][j] for j in cols) for i in range(2)]
     if not all(rows):
-        return 1.0
+        return 0.0, 0
     n = sum(rows)
     stat = 0.0
     for j in cols:
@@ -326,7 +434,7 @@ def _chi2_p(table: list[list[int]]) -> float:
         for i in range(2):
             expected = rows[i] * col_total / n
             stat += (table[i][j] - expected) ** 2 / expected
-    return chi2_sf(stat, len(cols) - 1)
+    return stat, len(cols) - 1
 
 
 def chi2_sf(x: float, dof: int) -> float:
