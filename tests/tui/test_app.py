@@ -323,7 +323,7 @@ async def test_the_datasets_list_says_what_was_never_checked_and_shows_aliases(f
         rows = {
             str(table.get_row_at(i)[1]): [str(c) for c in table.get_row_at(i)] for i in range(table.row_count)
         }
-        assert "NO" in rows["sales@3"]
+        assert "✗ NO" in rows["sales@3"]  # the symbol reads without the error colour too
         assert "not checked" in rows["sales@1"] and "reference" in rows["sales@1"]
 
 

@@ -13,7 +13,7 @@ from textual.worker import get_current_worker
 from ..core.errors import WbError
 from ..formatting import visible
 from . import prefs, views
-from .area_screen import AreaScreen, ComparingScreen, DetailPane, PagedTable
+from .area_screen import AreaScreen, ComparingScreen, DetailPane
 from .modals import ColumnsScreen, FilterScreen, LaunchScreen, TextScreen
 from .workers import background
 
@@ -66,6 +66,7 @@ class RunsScreen(ComparingScreen):
         self.where = ""
         self.sort = ""  # a `--sort` key; "" is newest first
         self.form: dict[str, str] = {}  # the training form's last values
+        self.loaded_room = 0  # the room the shown columns were chosen for
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -73,15 +74,19 @@ class RunsScreen(ComparingScreen):
 
     def load_args(self, paging: bool) -> tuple:
         # Counting a filtered 100,000 runs is most of a page's cost: count once per filter.
-        return (self.where, self.sort, self.total if paging else None, self.room())
+        self.loaded_room = self.room()
+        return (self.where, self.sort, self.total if paging else None, self.loaded_room)
 
     def room(self) -> int:
-        """The cells the table has for its columns (before the first layout: what it will have)."""
-        table = self.query_one(PagedTable)
-        width = table.size.width or (
-            self.app.size.width * 3 // 5 if self.app.size.width >= 110 else self.app.size.width
-        )
-        return max(40, width - 5)  # the mark column and the scroll bar
+        """The cells the table has for its columns: three fifths of a wide screen (the detail
+        has the rest), all of a narrow one, less the mark column and the scroll bar. Worked
+        out from the screen, not the table: the first load comes before the first layout."""
+        width = self.app.size.width
+        return max(40, (width * 3 // 5 if width >= 110 else width) - 5)
+
+    def on_resize(self) -> None:
+        if self.loaded and self.table.ids and self.room() != self.loaded_room:
+            self.reload()  # other columns fit now
 
     def _tail(self) -> None:
         """A running run's detail follows its output, as `tail -f` (k9s logs) would: the
@@ -141,7 +146,8 @@ class RunsScreen(ComparingScreen):
 
     def action_sort(self) -> None:
         """The next sortable column, ascending (newest first after the last)."""
-        current = next((c for c in self.sortable if self.sort_key(c) == self.sort.lstrip("-")), None)
+        by = self.sort.lstrip("-") or "started_at"
+        current = next((c for c in self.sortable if self.sort_key(c) == by), None)
         order = self.sortable
         following = (
             order[(order.index(current) + 1) % len(order)]
