@@ -256,7 +256,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         needle = self.needle.casefold()
         shown = [i for i, row in enumerate(table.rows) if not needle or needle in " ".join(row).casefold()]
         self.keys = [table.keys[i] for i in shown]
-        colours = self.app.get_css_variables()
+        colours = self.app.get_css_variables() if any(table.states) else {}  # the theme's, now
         at = table.ids.index(table.state_column) if table.state_column in table.ids else None
         with self.app.batch_update():
             widget.clear(columns=True)
@@ -274,7 +274,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             for j, (column, label) in enumerate(zip(table.ids, table.columns, strict=True)):
                 label = self.column_label(column, label)
                 widget.add_column(
-                    label,
+                    Text(label),  # a metric's name is data: never read as markup
                     key=column,
                     width=min(views.WIDEST, max([len(label), *(len(cells[j]) for cells, _ in rows)])),
                 )
