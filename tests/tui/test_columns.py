@@ -12,7 +12,7 @@ import time
 import pytest
 from textual.widgets import Input, OptionList, Static
 
-from tests.tui.test_areas import _column, _headers, _names, _press, _static, _table
+from tests.tui.test_areas import _click_header, _column, _headers, _names, _press, _static, _table
 from workbench.core.experiments import runs
 from workbench.core.monitoring import alerts
 from workbench.core.storage.db import transaction
@@ -54,7 +54,7 @@ async def test_the_columns_are_the_metrics_and_params_the_runs_logged(logged):
         assert headers[1:6] == ["id", "name", "status", "val_loss", "m0"]
         assert {"lr", "started ▼", "duration"} <= set(headers)  # newest first: by start time
         assert _column(app, "metrics.val_loss")[:2] == ["", "9"]  # newest first: stopped, broke
-        await _press(app, pilot, "s", "s", "s")  # name, status, then the first metric
+        await _click_header(app, pilot, "metrics.val_loss")
         assert "val_loss ▲" in _headers(app)
         assert _names(app)[:3] == ["r4", "r3", "r2"]  # the lowest loss first
         assert _names(app)[-1] == "stopped"  # no value: last
