@@ -182,7 +182,7 @@ async def test_marked_runs_compare_with_params_metrics_and_curves(filled):
 
 async def test_a_run_launched_from_the_form_appears_live(filled):
     app = WbApp(filled.root)
-    async with app.run_test(size=(140, 40)) as pilot:
+    async with app.run_test(size=(200, 40)) as pilot:  # wide enough for the model column
         await pilot.press("2")
         await _settled(app, pilot)
         before = app.screen.query_one(DataTable).row_count
@@ -323,7 +323,7 @@ async def test_the_datasets_list_says_what_was_never_checked_and_shows_aliases(f
         rows = {
             str(table.get_row_at(i)[1]): [str(c) for c in table.get_row_at(i)] for i in range(table.row_count)
         }
-        assert "NO" in rows["sales@3"]
+        assert "✗ NO" in rows["sales@3"]  # the symbol reads without the error colour too
         assert "not checked" in rows["sales@1"] and "reference" in rows["sales@1"]
 
 

@@ -187,14 +187,16 @@ async def test_a_filter_starts_at_page_one_and_counts_what_it_matches(many_runs)
 # -- 3. sorting -------------------------------------------------------------------------------
 async def test_o_flips_the_order_and_s_sorts_by_the_next_column(scored_runs):
     app = WbApp(scored_runs.root)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(220, 40)) as pilot:
         await _press(app, pilot, "2")
         assert _sorted_header(app) == ["started ▼"] and _names(app) == NEWEST_FIRST
         await _press(app, pilot, "o")
         assert _sorted_header(app) == ["started ▲"]
         started = _column(app, "started")
         assert started == sorted(started) and set(_names(app)) == set(NEWEST_FIRST)
-        await _press(app, pilot, "s")
+        await _press(app, pilot, "s")  # the next column: the duration
+        assert _sorted_header(app) == ["duration ▲"]
+        await _click_header(app, pilot, "name")
         assert _sorted_header(app) == ["name ▲"] and _names(app) == sorted(NEWEST_FIRST)
         await _press(app, pilot, "o")
         assert _sorted_header(app) == ["name ▼"]
@@ -231,16 +233,17 @@ async def test_o_on_newest_first_shows_oldest_first_even_within_a_millisecond(ws
 
 async def test_s_cycles_through_every_sortable_column(scored_runs):
     app = WbApp(scored_runs.root)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(220, 40)) as pilot:
         await _press(app, pilot, "2")
         assert "rmse" in _headers(app)
         visited = []
-        for _ in range(8):
+        for _ in range(10):
             await _press(app, pilot, "s")
             [header] = _sorted_header(app)  # one sorted column at a time
             visited.append(header[:-2])
-        # Every column but the id sorts, the metric too.
-        assert {"name", "experiment", "status", "model", "started", "rmse"} <= set(visited), visited
+        # Every column but the id sorts, the metric and the duration too.
+        wanted = {"name", "experiment", "status", "model", "started", "duration", "rmse"}
+        assert wanted <= set(visited), visited
 
 
 async def _click_header(app, pilot, column: str) -> None:
@@ -256,13 +259,13 @@ async def _click_header(app, pilot, column: str) -> None:
 
 async def test_a_click_on_a_metric_header_sorts_by_it_runs_without_it_last(scored_runs):
     app = WbApp(scored_runs.root)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(220, 40)) as pilot:
         await _press(app, pilot, "2")
-        await _click_header(app, pilot, "rmse")
+        await _click_header(app, pilot, "metrics.rmse")
         assert _sorted_header(app) == ["rmse ▲"]
         assert _names(app) == ["bravo", "charlie", "alpha", "delta", "echo", "foxtrot"]
-        assert _column(app, "rmse")[:4] == ["1", "2", "3", "4"]
-        await _click_header(app, pilot, "rmse")  # again: the other way
+        assert _column(app, "metrics.rmse")[:4] == ["1", "2", "3", "4"]
+        await _click_header(app, pilot, "metrics.rmse")  # again: the other way
         assert _sorted_header(app) == ["rmse ▼"]
         assert _names(app) == ["delta", "alpha", "charlie", "bravo", "echo", "foxtrot"]
         await _click_header(app, pilot, "id")  # the id column does not sort
@@ -273,7 +276,7 @@ async def test_a_click_on_a_metric_header_sorts_by_it_runs_without_it_last(score
 
 async def test_a_click_on_the_mark_columns_header_keeps_the_sort(scored_runs):
     app = WbApp(scored_runs.root)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(220, 40)) as pilot:
         await _press(app, pilot, "2")
         await _click_header(app, pilot, "_mark")
         assert _sorted_header(app) == ["started ▼"] and _names(app) == NEWEST_FIRST
@@ -478,7 +481,7 @@ def _command(options: OptionList, index: int) -> str:
 
 async def test_the_palette_offers_promote_and_opens_the_runs_filter(filled):
     app = WbApp(filled.root)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(220, 40)) as pilot:
         await _settled(app, pilot)
         options = await _palette(app, pilot, "promote", "models: promote")
         assert "models: promote" in [_command(options, i) for i in range(options.option_count)]

@@ -192,7 +192,7 @@ async def test_x_kills_a_running_run_once_confirmed(ws, sleeper):
         await _press(app, pilot, "x", "y")
         assert runs.get(ws, run_id).status == "killed"
         assert "killed run sleeper" in _toasts(app)
-        assert _cursor_name(app, "status") == "killed"
+        assert _cursor_name(app, "status") == "✗ killed"
 
 
 async def test_x_on_a_run_that_is_not_running_says_why_not(many_runs):

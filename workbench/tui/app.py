@@ -14,7 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .area_screen import AreaScreen, ComparingScreen, PagedTable
+from .area_screen import AreaScreen, ComparingScreen, PagedTable, SearchBar
 from .areas import (
     ActivityScreen,
     DatasetsScreen,
@@ -24,6 +24,7 @@ from .areas import (
     RunsScreen,
 )
 from .modals import (
+    ColumnsScreen,
     ConfirmScreen,
     ExportScreen,
     FilterScreen,
@@ -51,6 +52,8 @@ SCOPES: tuple[tuple[str, type], ...] = (
     ("full-width text", TextScreen),
     ("questions", ConfirmScreen),
     ("the runs filter", FilterScreen),
+    ("the runs' column chooser", ColumnsScreen),
+    ("the find line (f)", SearchBar),
     ("the export's file name", ExportScreen),
     ("the training form", LaunchScreen),
     ("this help", HelpScreen),

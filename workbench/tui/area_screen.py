@@ -11,10 +11,10 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from ..core.errors import WbError
@@ -30,10 +30,13 @@ class PagedTable(DataTable):
     """One page of rows; moving past either end asks the screen for the next page, so the
     cursor walks through 100,000 rows while the table holds 200."""
 
-    # home/end replace DataTable's sideways scroll: the first and last row, as in less or vim.
+    # home/end replace DataTable's sideways scroll: the first and last row, as in less or vim;
+    # h/l scroll sideways instead (the fixed columns, marks and id, stay in view).
     BINDINGS = [
         Binding("j", "cursor_down", "down", show=False, id="down"),
         Binding("k", "cursor_up", "up", show=False, id="up"),
+        Binding("h", "scroll_left", "scroll left", show=False, id="scroll_left"),
+        Binding("l", "scroll_right", "scroll right", show=False, id="scroll_right"),
         Binding("g,home", "jump('first')", "first row", show=False, id="first"),
         Binding("G,end", "jump('last')", "last row (last page)", show=False, id="last"),
         Binding("ctrl+d", "half_page(1)", "half a page down", show=False, id="half_down"),
@@ -87,6 +90,22 @@ class DetailPane(ScrollPane):
     """The selected row's detail; tab moves here and j/k scroll it."""
 
 
+class SearchBar(Input):
+    """Type to narrow the page's rows to those that show the text; enter goes back to the
+    rows keeping it, escape clears it."""
+
+    BINDINGS = [Binding("escape", "close", "clear the search", id="close_search")]
+
+    def action_close(self) -> None:
+        self.value = ""  # the screen hears the change and shows every row again
+        self.screen.query_one(PagedTable).focus()
+        self.display = False
+
+
+# The symbol each row state shows before its cell, so that it reads without colour too.
+SYMBOLS = {views.ERROR: "✗", views.WARNING: "!", views.SUCCESS: "✓"}
+
+
 PAGE_KEYS = Binding.Group("page", compact=True)
 
 
@@ -102,11 +121,11 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         Binding("right_square_bracket", "page(1)", "next page", id="next_page", group=PAGE_KEYS),
         Binding("y", "copy", "copy the id", show=False, id="copy"),
         Binding("ctrl+e", "export", "export the table", show=False, id="export"),
+        Binding("f", "search", "find in the rows", show=False, id="search"),
     ]
     MARKING = False  # a first column shows which rows are marked
     ANSI = False  # the detail has colours drawn by plotext (the rest is shown literally)
     FOLLOW_TOP = False  # a cursor on the first row stays there as new rows come in on top
-    WIDEST = 40  # a column's widest, in cells: longer text is cut, the detail has it whole
     REFERENCE = "id"  # what a row's key is, for `y`: "run id", "model version"...
     KEY_COLUMN: str | None = None  # the column that shows the key shortened (an export has it whole)
 
@@ -115,6 +134,8 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.area_title = title
         self.load = load
         self.detail = detail
+        self.table = views.Table([], [])  # the page as loaded; `keys` are the rows shown of it
+        self.needle = ""  # the search's text: only the rows that show it are shown
         self.keys: list[str] = []
         self.columns: list[str] = []
         self.marked: list[str] = []
@@ -129,10 +150,15 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         yield Header()
         yield Static("", id="note", markup=False)
         with Horizontal():
-            yield PagedTable(cursor_type="row", zebra_stripes=True, id="table")
+            with Vertical(id="rows"):
+                yield LoadingIndicator(id="busy")
+                yield PagedTable(
+                    cursor_type="row", zebra_stripes=True, id="table", fixed_columns=2 if self.MARKING else 1
+                )
+                yield Static("", id="empty", markup=False)  # where the rows would be
             with DetailPane(id="detail_pane"):
                 yield Static("", id="detail", markup=False)
-        yield Static("", id="empty", markup=False)
+        yield SearchBar(placeholder="find: the rows of this page that show this text", id="search")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -152,7 +178,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "page":  # False hides the binding (and its Footer key) on a single page
-            return self.total > len(self.keys)
+            return self.total > len(self.table.keys)
         return True
 
     def action_page(self, step: int) -> None:
@@ -177,16 +203,27 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         (the data and the filter are as they were)."""
         return ()
 
+    def reload(self, paging: bool = False, busy: bool = False) -> None:
+        """Read the page again; `busy` shows that it may take a while (a filter or sort over
+        many rows) while the keys go on working."""
+        if busy:
+            self.query_one("#busy").display = True
+        self._load(paging)
+
     @background("load")
-    def reload(self, paging: bool = False) -> None:
+    def _load(self, paging: bool) -> None:
         worker = get_current_worker()
         try:
             table = self.load(self.root, *self.load_args(paging), offset=self.start, limit=views.PAGE)
         except WbError as exc:
-            self.app.call_from_thread(self.tell, str(exc), severity="error")
+            self.app.call_from_thread(self._failed, str(exc))
             return
         if not worker.is_cancelled:  # a newer reload (another page, a new filter) is coming
             self.app.call_from_thread(self._show, table)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#busy").display = False
+        self.tell(message, severity="error")
 
     def _show(self, table: views.Table) -> None:
         if not self.is_mounted:
@@ -197,50 +234,89 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             self.reload()
             return
         widget = self.query_one(PagedTable)
-        selected = self.selected()
         if self.FOLLOW_TOP and widget.cursor_row == 0 and not self.land:
             self.land = "first"
-        self.start, self.total, self.keys = table.offset, table.total, table.keys
-        self.columns = table.columns
+        self.query_one("#busy").display = False
+        self.start, self.total, self.table = table.offset, table.total, table
+        self.columns = table.ids
+        note = self.query_one("#note", Static)
+        note.update(table.note)
+        note.display = bool(table.note)
+        self._fill()
+        self.refresh_bindings()  # the page keys come and go with the page count
+        self.loaded = True
+        while self.after_load:
+            self.call_later(self.run_action, self.after_load.pop(0))
+
+    def _fill(self, fresh: bool = True) -> None:
+        """Draw the page's rows that show the search's text (all of them, without one), each
+        in its state's colour, and the cursor's row's detail."""
+        table, widget = self.table, self.query_one(PagedTable)
+        selected = self.selected()
+        needle = self.needle.casefold()
+        shown = [i for i, row in enumerate(table.rows) if not needle or needle in " ".join(row).casefold()]
+        self.keys = [table.keys[i] for i in shown]
+        colours = self.app.get_css_variables() if any(table.states) else {}  # the theme's, now
+        at = table.ids.index(table.state_column) if table.state_column in table.ids else None
         with self.app.batch_update():
             widget.clear(columns=True)
             if self.MARKING:
                 widget.add_column("", key=MARKS, width=1)
+            rows = []
+            for i in shown:
+                state = table.states[i]
+                cells = [
+                    f"{SYMBOLS[state]} {c}" if state and j == at else str(c)
+                    for j, c in enumerate(table.rows[i])
+                ]
+                rows.append((cells, colours.get(state, "") if state else ""))
             # Widths from the page itself: DataTable would measure every cell again later.
-            texts = [[str(c) for c in row] for row in table.rows]
-            for i, column in enumerate(table.columns):
-                label = self.column_label(column)
+            for j, (column, label) in enumerate(zip(table.ids, table.columns, strict=True)):
+                label = self.column_label(column, label)
                 widget.add_column(
-                    label,
+                    Text(label),  # a metric's name is data: never read as markup
                     key=column,
-                    width=min(self.WIDEST, max([len(label), *(len(row[i]) for row in texts)])),
+                    width=min(views.WIDEST, max([len(label), *(len(cells[j]) for cells, _ in rows)])),
                 )
-            for row, key in zip(texts, table.keys, strict=True):
+            for (cells, style), key in zip(rows, self.keys, strict=True):
                 # Text cells: data is shown as the characters it holds, never as markup.
-                cells = [Text(c, no_wrap=True, overflow="ellipsis") for c in row]
+                texts = [Text(c, style=style, no_wrap=True, overflow="ellipsis") for c in cells]
                 if self.MARKING:
-                    cells.insert(0, self.mark_cell(key))
-                widget.add_row(*cells, key=key)
-        note = self.query_one("#note", Static)
-        note.update(table.note)
-        note.display = bool(table.note)
-        self.query_one("#empty", Static).update("" if table.rows else table.empty)
+                    texts.insert(0, self.mark_cell(key))
+                widget.add_row(*texts, key=key)
+        empty = self.query_one("#empty", Static)
+        empty.update(
+            "" if self.keys else f"No rows of this page show {self.needle!r}." if table.rows else table.empty
+        )
+        empty.display = not self.keys
+        self.query_one("#rows").set_class(not self.keys, "-empty")
         if self.keys:
             row = {"first": 0, "last": len(self.keys) - 1}.get(
                 self.land or "", self.keys.index(selected) if selected in self.keys else 0
             )
             widget.move_cursor(row=row)
-            self.detail_key = self.keys[row]
-            self.show_detail(self.detail_key)
+            if fresh or self.detail_key != self.keys[row]:  # a search changed no data
+                self.detail_key = self.keys[row]
+                self.show_detail(self.detail_key)
         else:  # nothing matches: no detail of a row that is not there
             self.detail_key = None
             self._set_detail("")
         self.land = None
         self.describe()
-        self.refresh_bindings()  # the page keys come and go with the page count
-        self.loaded = True
-        while self.after_load:
-            self.call_later(self.run_action, self.after_load.pop(0))
+
+    def action_search(self) -> None:
+        bar = self.query_one(SearchBar)
+        bar.display = True
+        bar.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search" and event.value != self.needle:
+            self.needle = event.value
+            self._fill(fresh=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":  # back to the rows, still narrowed
+            self.query_one(PagedTable).focus()
 
     def tell(self, message: str, **kwargs) -> None:
         """A notification whose text may quote data (an error naming a column): literal, and
@@ -254,8 +330,9 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         else:
             self.after_load.append(action)
 
-    def column_label(self, column: str) -> str:
-        return column
+    def column_label(self, column: str, label: str) -> str:
+        """A column's header (by its id and its label): the runs show the sort on it."""
+        return label
 
     def mark_cell(self, key: str) -> Text:
         return Text("*" if key in self.marked else "")
@@ -265,9 +342,11 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.sub_title = "   ".join(self.status_parts())
 
     def status_parts(self) -> list[str]:
-        if self.start == 0 and len(self.keys) == self.total:
-            return []
-        return [f"{self.start + 1:,}-{self.start + len(self.keys):,} of {self.total:,} ([ ] pages)"]
+        found = [f"{len(self.keys):,} of the page show {self.needle!r}"] if self.needle else []
+        if self.start == 0 and len(self.table.keys) == self.total:
+            return found
+        page = f"{self.start + 1:,}-{self.start + len(self.table.keys):,} of {self.total:,} ([ ] pages)"
+        return [page, *found]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # The cursor's row now, not the event's: a page refill sends stale highlights of row 0.
@@ -327,20 +406,31 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         capped = f" (the first {written:,} of {table.total:,})" if table.total > written else ""
         self.app.call_from_thread(self.tell, f"exported {written:,} rows to {target}{capped}")
 
-    @background("write")
     def _confirm(
         self, question: Callable[[], tuple[str, list[str], bool]], act: Callable[[], tuple[str, bool]]
     ) -> None:
-        """Work out the question off the UI thread (a model's gates, a run's state), ask it in
-        a modal, and act only on a yes: nothing moves before that."""
+        """Work out the question off the UI thread (a model's gates, a run's state: seconds on
+        first use, shown by the busy line), ask it in a modal, and act only on a yes: nothing
+        moves before that."""
+        self.query_one("#busy").display = True
+        self._ask(question, act)
+
+    @background("ask")
+    def _ask(
+        self, question: Callable[[], tuple[str, list[str], bool]], act: Callable[[], tuple[str, bool]]
+    ) -> None:
+        worker = get_current_worker()
         try:
             text, facts, allowed = question()
         except WbError as exc:
-            self.app.call_from_thread(self.tell, str(exc), severity="error")
+            self.app.call_from_thread(self._failed, str(exc))
             return
-        self.app.call_from_thread(
-            self.app.push_screen, ConfirmScreen(text, facts, allowed), lambda yes: yes and self._act(act)
-        )
+        if not worker.is_cancelled:  # asked again meanwhile: that question is the one to show
+            self.app.call_from_thread(self._ask_now, ConfirmScreen(text, facts, allowed), act)
+
+    def _ask_now(self, question: ConfirmScreen, act: Callable[[], tuple[str, bool]]) -> None:
+        self.query_one("#busy").display = False
+        self.app.push_screen(question, lambda yes: yes and self._act(act))
 
     @background("write")
     def _act(self, act: Callable[[], tuple[str, bool]]) -> None:

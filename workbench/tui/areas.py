@@ -12,9 +12,9 @@ from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from ..formatting import visible
-from . import views
-from .area_screen import MARKS, AreaScreen, ComparingScreen, DetailPane
-from .modals import FilterScreen, LaunchScreen, TextScreen
+from . import prefs, views
+from .area_screen import AreaScreen, ComparingScreen, DetailPane
+from .modals import ColumnsScreen, FilterScreen, LaunchScreen, TextScreen
 from .workers import background
 
 
@@ -43,6 +43,7 @@ RUN_SORTS = {
     "status": "status",
     "model": "model",
     "started": "started_at",
+    "duration": "duration_s",
 }
 
 
@@ -55,6 +56,7 @@ class RunsScreen(ComparingScreen):
         Binding("o", "flip_order", "order", show=False, id="flip_order"),
         Binding("n", "launch", "train", id="launch"),
         Binding("x", "kill", "kill the run", show=False, id="kill"),
+        Binding("C", "choose_columns", "choose the columns", show=False, id="columns"),
     ]
     REFERENCE = "run id"
     KEY_COLUMN = "id"
@@ -64,25 +66,68 @@ class RunsScreen(ComparingScreen):
         self.where = ""
         self.sort = ""  # a `--sort` key; "" is newest first
         self.form: dict[str, str] = {}  # the training form's last values
+        self.loaded_room = 0  # the room the shown columns were chosen for
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(1.0, self._tail)
 
     def load_args(self, paging: bool) -> tuple:
         # Counting a filtered 100,000 runs is most of a page's cost: count once per filter.
-        return (self.where, self.sort, self.total if paging else None)
+        self.loaded_room = self.room()
+        return (self.where, self.sort, self.total if paging else None, self.loaded_room)
+
+    def room(self) -> int:
+        """The cells the table has for its columns: three fifths of a wide screen (the detail
+        has the rest), all of a narrow one, less the mark column and the scroll bar. Worked
+        out from the screen, not the table: the first load comes before the first layout."""
+        width = self.app.size.width
+        return max(40, (width * 3 // 5 if width >= 110 else width) - 5)
+
+    def on_resize(self) -> None:
+        if self.loaded and self.table.ids and self.room() != self.loaded_room:
+            self.reload()  # other columns fit now
+
+    def _tail(self) -> None:
+        """A running run's detail follows its output, as `tail -f` (k9s logs) would: the
+        database sees no commit while it only prints."""
+        if self.detail_key is None or "status" not in self.table.ids or not self.is_current:
+            return
+        at = self.table.ids.index("status")
+        row = self.table.keys.index(self.detail_key) if self.detail_key in self.table.keys else -1
+        if row >= 0 and self.table.rows[row][at] in ("running", "queued"):
+            self.show_detail(self.detail_key)
+
+    def action_choose_columns(self) -> None:
+        chooser = ColumnsScreen(self.table.scope, list(self.table.ids), self.table.choices)
+        self.app.push_screen(chooser, partial(self._choose, self.table.scope))
+
+    def _choose(self, scope: str, columns: list | None) -> None:
+        if columns is not None:
+            self._keep_columns(scope, columns or None)
+
+    @background("write")
+    def _keep_columns(self, scope: str, columns: list[str] | None) -> None:
+        try:
+            prefs.set_run_columns(self.root, scope, columns)
+        except OSError as exc:
+            self.app.call_from_thread(self.tell, f"the columns are not kept: {exc}", severity="error")
+        self.app.call_from_thread(self.reload)
 
     def sort_key(self, column: str) -> str | None:
-        """The `--sort` key of a column: its own, a metric's, or None (id, the marks)."""
-        if column in views.RUN_COLUMNS or column == MARKS:
-            return RUN_SORTS.get(column)
-        return f"metrics.{column}"
+        """The `--sort` key of a column: its own, a metric's or param's, or None (id, the marks)."""
+        if column.startswith(("metrics.", "params.")):
+            return column
+        return RUN_SORTS.get(column)
 
     @property
     def sortable(self) -> list[str]:
         return [c for c in self.columns if self.sort_key(c) is not None]
 
-    def column_label(self, column: str) -> str:
+    def column_label(self, column: str, label: str) -> str:
         if self.sort_key(column) != (self.sort.lstrip("-") or "started_at"):
-            return column
-        return column + (" ▼" if self.sort.startswith("-") or not self.sort else " ▲")
+            return label
+        return label + (" ▼" if self.sort.startswith("-") or not self.sort else " ▲")
 
     def status_parts(self) -> list[str]:
         sort = (
@@ -97,11 +142,12 @@ class RunsScreen(ComparingScreen):
 
     def _resort(self, sort: str) -> None:
         self.sort, self.start = sort, 0
-        self.reload()
+        self.reload(busy=True)
 
     def action_sort(self) -> None:
         """The next sortable column, ascending (newest first after the last)."""
-        current = next((c for c in self.sortable if self.sort_key(c) == self.sort.lstrip("-")), None)
+        by = self.sort.lstrip("-") or "started_at"
+        current = next((c for c in self.sortable if self.sort_key(c) == by), None)
         order = self.sortable
         following = (
             order[(order.index(current) + 1) % len(order)]
@@ -197,11 +243,14 @@ class RunsScreen(ComparingScreen):
             self.app.push_screen(FilterScreen(where), self._set_filter)  # to correct it
             return
         self.where, self.start = where.strip(), 0
-        self.reload()
+        self.reload(busy=True)
 
 
 class DriftScreen(AreaScreen):
-    BINDINGS = [Binding("a", "ack", "acknowledge", id="ack")]
+    BINDINGS = [
+        Binding("a", "ack", "acknowledge", id="ack"),
+        Binding("u", "unack", "un-acknowledge", show=False, id="unack"),
+    ]
 
     def __init__(self) -> None:
         super().__init__("drift", views.drift_table, views.drift_detail)
@@ -228,12 +277,16 @@ class DriftScreen(AreaScreen):
 
     def action_ack(self) -> None:
         if (key := self.selected()) is not None:
-            self._ack(key)
+            self._ack(key, True)
+
+    def action_unack(self) -> None:
+        if (key := self.selected()) is not None:
+            self._ack(key, False)
 
     @background("write")
-    def _ack(self, key: str) -> None:
-        if views.ack_alert(self.root, key):
-            self.app.call_from_thread(self.app.notify, "alert acknowledged")
+    def _ack(self, key: str, ack: bool) -> None:
+        if views.ack_alert(self.root, key, ack):
+            self.app.call_from_thread(self.app.notify, "alert acknowledged" if ack else "alert open again")
             self.app.call_from_thread(self.reload)
 
 

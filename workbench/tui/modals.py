@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, LoadingIndicator, OptionList, Static
 
 from ..core.errors import WbError
 from ..formatting import visible
@@ -156,6 +156,73 @@ class LaunchScreen(ModalScreen[list]):
         self.dismiss([])
 
 
+class ColumnsScreen(ModalScreen[list]):
+    """Pick the runs table's columns and their order: space shows or hides the highlighted
+    one, J and K move it down and up, enter keeps the choice, d goes back to the default
+    (the columns that fit), escape leaves things as they were. Dismissed with the columns
+    chosen, [] for the default, None for no change."""
+
+    BINDINGS = [
+        Binding("space", "toggle", "show/hide", id="column_toggle"),
+        Binding("J,shift+down", "move(1)", "move down", id="column_down"),
+        Binding("K,shift+up", "move(-1)", "move up", id="column_up"),
+        Binding("d", "default", "default columns", id="column_default"),
+        Binding("escape", "cancel", "cancel", id="cancel_columns"),
+    ]
+
+    def __init__(self, scope: str, shown: list[str], choices: list[str]):
+        super().__init__()
+        self.scope = scope
+        # The shown ones first, in their order, then the rest as the runs offer them.
+        self.order = [*shown, *(c for c in choices if c not in shown)]
+        self.shown = set(shown)
+
+    def compose(self) -> ComposeResult:
+        whose = f"the runs of experiment {self.scope}" if self.scope else "runs of several experiments"
+        with Vertical(id="columns"):
+            yield Static(
+                visible(
+                    f"Columns for {whose}: space shows or hides, J/K move, enter keeps, "
+                    "d the default, escape cancels"
+                ),
+                markup=False,
+            )
+            yield OptionList(*self._prompts(), id="column_list")
+
+    def _prompts(self) -> list[Text]:
+        return [Text(f"[{'x' if c in self.shown else ' '}] {visible(c)}") for c in self.order]
+
+    def _redraw(self, highlighted: int) -> None:
+        options = self.query_one(OptionList)
+        options.set_options(self._prompts())
+        options.highlighted = highlighted
+
+    def action_toggle(self) -> None:
+        at = self.query_one(OptionList).highlighted
+        if at is not None:
+            self.shown ^= {self.order[at]}
+            self._redraw(at)
+
+    def action_move(self, step: int) -> None:
+        at = self.query_one(OptionList).highlighted
+        if at is not None and 0 <= at + step < len(self.order):
+            self.order[at], self.order[at + step] = self.order[at + step], self.order[at]
+            self._redraw(at + step)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        chosen = [c for c in self.order if c in self.shown]
+        if not chosen:
+            self.app.notify("choose one column at least (d: the default)", severity="error")
+            return
+        self.dismiss(chosen)
+
+    def action_default(self) -> None:
+        self.dismiss([])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class HelpScreen(ModalScreen[None]):
     """Every binding, as the keymap has it now, by where it works."""
 
@@ -185,6 +252,7 @@ class TextScreen(ReportsWorkerErrors, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield LoadingIndicator(id="text_busy")  # until the text is made (an evaluation: seconds)
         with ScrollPane(id="text_pane"):
             yield Static(f"{self.heading}: working...", id="text", markup=False)
         yield Footer(compact=True, show_command_palette=False)
@@ -205,3 +273,5 @@ class TextScreen(ReportsWorkerErrors, Screen):
     def _show(self, text: Text) -> None:
         for pane in self.query("#text").results(Static):
             pane.update(text)
+        for busy in self.query("#text_busy"):
+            busy.display = False

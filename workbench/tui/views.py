@@ -19,7 +19,6 @@ from ..core import events, metrics
 from ..core.data import datasets
 from ..core.errors import InvalidInput, WbError
 from ..core.experiments import command_runs, run_logs, runs
-from ..core.metrics import PREFERRED
 from ..core.models import evaluation, history, registry
 from ..core.models.records import PromotionPreview
 from ..core.monitoring import alerts, drift
@@ -31,6 +30,7 @@ from ..presenters import drift as drift_words
 from ..presenters import models as model_words
 from ..presenters import runs as run_words
 from ..presenters import status as status_words
+from . import prefs
 
 
 @contextmanager
@@ -44,22 +44,35 @@ def opened(root: Path) -> Iterator[Workspace]:
 
 
 PAGE = 200  # rows a table holds at once; the rest stay in SQLite until paged to
+WIDEST = 40  # a column's widest, in cells: longer text is cut, the detail has it whole
+
+
+# A row's state, shown in the theme's colour of that name with a symbol (monochrome reads it).
+ERROR, WARNING, SUCCESS = "error", "warning", "success"
 
 
 @dataclass
 class Table:
-    columns: list[str]
+    columns: list[str]  # the headers
     rows: list[tuple]
     keys: list[str] = field(default_factory=list)  # one per row: what selecting it opens
     empty: str = ""  # what to say (and suggest) when there are no rows
     offset: int = 0  # where this page starts among all `total` rows
     total: int = 0
     note: str = ""  # a line above the table (the watcher's state, say)
+    ids: list[str] = field(default_factory=list)  # each column's id (default: its header)
+    states: list[str] = field(default_factory=list)  # per row: "", ERROR, WARNING or SUCCESS
+    state_column: str = ""  # the column (id) that carries a row's state symbol
+    choices: list[str] = field(default_factory=list)  # the columns a chooser offers (runs)
+    scope: str = ""  # whose column choice this is (runs: the experiment the rows share)
 
     def __post_init__(self) -> None:
         # The keys stay as they are: they look things up, they are not shown.
         self.rows = [tuple(visible(c) for c in row) for row in self.rows]
+        self.columns = [visible(c) for c in self.columns]
         self.note = visible(self.note)
+        self.ids = self.ids or list(self.columns)
+        self.states = self.states or [""] * len(self.rows)
 
 
 def shown(make: Callable[..., str]) -> Callable[..., str]:
@@ -74,19 +87,34 @@ def shown(make: Callable[..., str]) -> Callable[..., str]:
 
 
 def page_of(
-    columns: list[str], rows: list[tuple], keys: list[str], empty: str, offset: int, limit: int
+    columns: list[str],
+    rows: list[tuple],
+    keys: list[str],
+    empty: str,
+    offset: int,
+    limit: int,
+    states: Sequence[str] = (),
+    state_column: str = "",
 ) -> Table:
     """A page of a list built whole (datasets, drift, models: hundreds, not 100,000s)."""
     return Table(
-        columns, rows[offset : offset + limit], keys[offset : offset + limit], empty, offset, len(rows)
+        columns,
+        rows[offset : offset + limit],
+        keys[offset : offset + limit],
+        empty,
+        offset,
+        len(rows),
+        states=list(states[offset : offset + limit]),
+        state_column=state_column,
     )
 
 
 def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
-        rows, keys = [], []
+        rows, keys, states = [], [], []
         for d in datasets.list_datasets(ws):
             for v in reversed(datasets.log(ws, d.name)):
+                states.append(ERROR if v.valid is False else "")
                 rows.append(
                     (
                         v.ref,
@@ -106,6 +134,8 @@ def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             "No datasets yet. Add one:  wb data add FILE --name NAME",
             offset,
             limit,
+            states,
+            "valid",
         )
 
 
@@ -155,42 +185,47 @@ def sparkline(counts: list[int]) -> str:
     return "".join(SPARKS[round(c / top * 8)] if top else " " for c in counts)
 
 
-RUN_COLUMNS = ("id", "name", "status", "model", "experiment", "started")  # and metrics
-
-
 def runs_table(
-    root: Path, where: str = "", sort: str = "", total: int | None = None, offset: int = 0, limit: int = PAGE
+    root: Path,
+    where: str = "",
+    sort: str = "",
+    total: int | None = None,
+    room: int = 0,
+    offset: int = 0,
+    limit: int = PAGE,
 ) -> Table:
-    """One page of runs, filtered and sorted in SQL; the page's main metrics as columns.
-    `total`, when the caller knows it, spares counting again."""
+    """One page of runs, filtered and sorted in SQL. Its columns: the ones chosen for the
+    experiment the page's runs share (prefs.py), or those that fit in `room` cells (0: all),
+    the metrics and params the page's runs logged the most common first. `total`, when the
+    caller knows it, spares counting again."""
     with opened(root) as ws:
         runs.reap_lost(ws)  # a run whose process died shows as lost, not running
         found = runs.list_runs(ws, where=where or None, sort=sort or None, limit=limit, offset=offset)
         if total is None:
             total = runs.count_runs(ws, where=where or None)
-        logged = {k for r in found for k in r.metrics}
-        keys = [k for k in PREFERRED if k in logged][:5]
-        # The metrics come right after the status: what a glance at a run list is for.
-        rows = [
-            (
-                short_id(r.id),
-                r.name,
-                r.status,
-                *(fmt_num(r.metrics.get(k)) for k in keys),
-                r.model or r.kind,
-                r.experiment,
-                short_time(r.started_at),
-            )
-            for r in found
-        ]
-        return Table(
-            [*RUN_COLUMNS[:3], *keys, *RUN_COLUMNS[3:]],
-            rows,
-            [r.id for r in found],
-            "No runs match." if where else "No runs yet. Train one:  wb train --data NAME --target COLUMN",
-            offset,
-            total,
-        )
+    experiments = {r.experiment for r in found}
+    scope = experiments.pop() if len(experiments) == 1 else prefs.MIXED
+    choices = run_words.available(found)
+    columns = prefs.run_columns(root, scope)
+    if columns is None:
+        widths = {
+            c: min(WIDEST, max([len(c.partition(".")[2] or c), *(len(run_words.cell(r, c)) for r in found)]))
+            for c in choices
+        }
+        columns = run_words.fitting(choices, widths, room) if room else choices
+    return Table(
+        run_words.labels(columns),
+        [tuple(run_words.cell(r, c) for c in columns) for r in found],
+        [r.id for r in found],
+        "No runs match." if where else "No runs yet. Train one:  wb train --data NAME --target COLUMN",
+        offset,
+        total,
+        ids=columns,
+        states=[ERROR if r.status in run_words.FAILED else "" for r in found],
+        state_column="status",
+        choices=choices,
+        scope=scope,
+    )
 
 
 @shown
@@ -220,11 +255,18 @@ def run_detail(root: Path, run_id: str) -> str:
 
 def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
     with opened(root) as ws:
-        rows, keys = [], []
-        for a in alerts.list_alerts(ws, open_only=True):
-            rows.append(("ALERT", str(a.id), short_time(a.created_at), a.kind, a.message))
+        rows, keys, states = [], [], []
+        # Open alerts first (a critical one, a model that predicts worse, in the error colour),
+        # then the acknowledged ones (u opens one again), then the reports.
+        found = alerts.list_alerts(ws)
+        for a in sorted(found, key=lambda a: a.acked):
+            rows.append(
+                ("acked" if a.acked else "ALERT", str(a.id), short_time(a.created_at), a.kind, a.message)
+            )
             keys.append(f"alert:{a.id}")
+            states.append("" if a.acked else ERROR if a.severity == "critical" else WARNING)
         for r in drift.list_reports(ws, limit=10_000):
+            states.append(WARNING if r.dataset_drift else "")
             rows.append(
                 (
                     "report",
@@ -242,6 +284,8 @@ def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             "No drift reports. Check a drop:  wb drift check --reference REF --current REF|PATH",
             offset,
             limit,
+            states,
+            "",
         )
 
 
@@ -260,7 +304,7 @@ def drift_detail(root: Path, key: str) -> str:
                     "",
                     a.message,
                     "",
-                    "acknowledged" if a.acked else "a: acknowledge it",
+                    "acknowledged (u: open it again)" if a.acked else "a: acknowledge it",
                     "enter: the drift report it is about" if _report_of(ws, a) else "",
                 ]
             )
@@ -302,6 +346,8 @@ def report_table(root: Path, report_id: str, offset: int = 0, limit: int = PAGE)
         "This report has no features.",
         offset,
         limit,
+        [WARNING if f.drifted else "" for f in features],
+        "verdict",
     )
 
 
@@ -362,12 +408,14 @@ def _report_of(ws: Workspace, alert: alerts.Alert) -> str | None:
     return report_id if report_id == alert.subject else None  # whole, not a prefix of it
 
 
-def ack_alert(root: Path, key: str) -> bool:
+def ack_alert(root: Path, key: str, ack: bool = True) -> bool:
+    """Acknowledge the alert of a row (or, not `ack`, open it again); False for a report's row
+    or an alert already so."""
     kind, _, ident = key.partition(":")
     if kind != "alert":
         return False
     with opened(root) as ws:
-        return alerts.ack(ws, int(ident))
+        return (alerts.ack if ack else alerts.unack)(ws, int(ident))
 
 
 def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:

@@ -180,5 +180,19 @@ def ack(ws: Workspace, alert_id: int) -> bool:
     return True
 
 
+def unack(ws: Workspace, alert_id: int) -> bool:
+    """Open an acknowledged alert again (acked by mistake, or back to look at); False if it
+    was open. The TUI's `u`; SPEC gives the CLI no such command."""
+    with transaction(ws.conn) as conn:
+        row = conn.execute("SELECT acked_at FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no alert {alert_id}; `wb alerts list` shows them")
+        if row["acked_at"] is None:
+            return False
+        conn.execute("UPDATE alerts SET acked_at = NULL WHERE id = ?", (alert_id,))
+        events.record(conn, "alert.unack", f"opened alert {alert_id} again", subject=str(alert_id))
+    return True
+
+
 def open_count(ws: Workspace) -> int:
     return ws.conn.execute("SELECT COUNT(*) FROM alerts WHERE acked_at IS NULL").fetchone()[0]
