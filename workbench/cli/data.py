@@ -160,6 +160,9 @@ def _print_show(v: datasets.DatasetVersion, has_contract: bool) -> None:
     verdict = _verdict(v, has_contract)
     if verdict:
         output.line(f"valid    {verdict}", style={True: "green", False: "red"}.get(v.valid))
+    note = dataset_words.approximate_note(v.profile)
+    if note:
+        output.line(f"profile  {note}")
     output.table(
         ["column", "type", "nulls", "distinct", "min", "mean", "max", "top values"],
         [_profile_row(c) for c in v.profile["columns"]],
@@ -182,12 +185,14 @@ def _verdict(v, has_contract: bool) -> str | None:
 
 
 def _profile_row(col: dict[str, Any]) -> tuple:
-    top = ", ".join(f"{t['value']} ({t['count']:,})" for t in col.get("top_values", [])[:3])
+    top = dataset_words.marked(
+        col, "top_values", ", ".join(f"{t['value']} ({t['count']:,})" for t in col.get("top_values", [])[:3])
+    )
     return (
         col["name"],
         col["dtype"],
         f"{col['null_fraction']:.1%}",
-        f"{col['distinct']:,}",
+        dataset_words.marked(col, "distinct", f"{col['distinct']:,}"),
         stat_text(col.get("min")),
         stat_text(col.get("mean")),
         stat_text(col.get("max")),

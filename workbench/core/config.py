@@ -33,6 +33,9 @@ gc_grace_hours = 24
 histogram_bins = 20
 # How many most frequent values a text column's profile keeps.
 top_values = 10
+# Memory `wb data add` may use to read a file, in MB: a file that would need more is read in
+# batches (its quantiles and, past 100,000 values, distinct counts become sketches).
+memory_budget_mb = 1024
 
 [drift]
 # A numeric feature drifts when the Wasserstein distance between reference and current, in
@@ -238,7 +241,11 @@ WINDOW = Window(integer=True, low=1)  # retrain.window
 # are lists or strings whose type the code relies on.
 RULES: dict[str, dict[str, Rule]] = {
     "store": {"gc_grace_hours": Rule()},
-    "data": {"histogram_bins": Rule(integer=True, low=1), "top_values": Rule(integer=True)},
+    "data": {
+        "histogram_bins": Rule(integer=True, low=1),
+        "top_values": Rule(integer=True),
+        "memory_budget_mb": Rule(integer=True, low=1),
+    },
     "drift": {
         "numeric_threshold": Rule(),
         "categorical_threshold": Rule(high=1),
@@ -295,6 +302,7 @@ class StoreSettings:
 class DataSettings:
     histogram_bins: int
     top_values: int
+    memory_budget_mb: int  # what reading one file may use; bigger files are read in batches
 
 
 # A column's role in a drift check, and the tests a feature or target may be given instead of

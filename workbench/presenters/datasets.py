@@ -57,3 +57,26 @@ def shift_rows(diff: DatasetDiff) -> list[tuple[str, str, str, str, str]]:
                 )
             )
     return rows
+
+
+APPROXIMATE_MARK = "~"
+
+
+def approximate_note(profile: dict) -> str | None:
+    """What `wb data show` says of a profile computed in batches (a file bigger than the memory
+    budget): which statistics are estimates; None when every one is exact."""
+    if not profile.get("streamed"):
+        return None
+    estimated = sorted({s for c in profile["columns"] for s in c.get("approximate", [])})
+    if not estimated:
+        return "profiled in batches (the file exceeds [data] memory_budget_mb); every statistic is exact"
+    return (
+        f"profiled in batches (the file exceeds [data] memory_budget_mb): {', '.join(estimated)} "
+        f"are estimates from sketches where marked {APPROXIMATE_MARK}; counts, nulls, min, max, "
+        "mean and std are exact"
+    )
+
+
+def marked(col: dict, statistic: str, text: str) -> str:
+    """`text` with APPROXIMATE_MARK in front when the column's `statistic` is an estimate."""
+    return APPROXIMATE_MARK + text if statistic in col.get("approximate", []) else text

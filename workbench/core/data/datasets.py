@@ -157,32 +157,44 @@ def add(
     """Version the file at `path` under `name`. The file itself is only read.
 
     The bytes are hashed and copied into the store on a thread while polars parses and profiles
-    the file, so storing costs little on top of reading. The version exists only once SQLite has
-    committed it; any failure before that leaves no row and no temp file. A dataset with a
-    contract is validated on the way in; with `strict`, a version that breaks it is refused.
+    the file, so storing costs little on top of reading. A file too big to read whole within
+    `[data] memory_budget_mb` is profiled in batches (see streaming.py). The version exists
+    only once SQLite has committed it; any failure before that leaves no row and no temp file.
+    A dataset with a contract is validated on the way in (and read whole, as its checks need);
+    with `strict`, a version that breaks it is refused.
     With `once` (the watcher), bytes that any version already holds make no new version.
     """
-    from . import contracts, profile, tabular  # polars: only commands that read data pay for it
+    from . import contracts, profile, streaming, tabular  # polars: only commands that read data pay for it
 
     check_name(name, "dataset")
     path = Path(path)
-    tabular.check_readable(path)
+    size = tabular.check_readable(path)
     fmt = tabular.detect_format(path)
+    settings = ws.config.data
+    contract_text = contracts.get_text(ws, name)
+    # A contract's checks need the whole frame: a dataset with one is read whole.
+    streamed = contract_text is None and not streaming.fits_in_memory(size, settings.memory_budget_mb)
     # The shared lock keeps gc out from the first byte staged to the commit.
     with ws.writing_objects():
         stager = _Stager(ws, path, progress)
         try:
-            df = tabular.read_table(path, fmt)
-            settings = ws.config.data
-            prof = profile.compute(df, bins=settings.histogram_bins, top=settings.top_values)
-            schema = profile.schema_of(df)
-            contract_text = contracts.get_text(ws, name)
-            violations = (
-                None
-                if contract_text is None
-                else contracts.validate(df, contracts.parse(contract_text, f"the contract of {name}"))
-            )
-            del df
+            violations = None
+            if streamed:
+                schema, prof = streaming.profile_file(
+                    path,
+                    fmt,
+                    budget_mb=settings.memory_budget_mb,
+                    bins=settings.histogram_bins,
+                    top=settings.top_values,
+                )
+            else:
+                df = tabular.read_table(path, fmt)
+                prof = profile.compute(df, bins=settings.histogram_bins, top=settings.top_values)
+                schema = profile.schema_of(df)
+                if contract_text is not None:
+                    contract = contracts.parse(contract_text, f"the contract of {name}")
+                    violations = contracts.validate(df, contract)
+                del df
             if strict and violations:
                 raise contracts.ContractBroken(name, violations)
             staged = stager.result()

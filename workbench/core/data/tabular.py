@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -99,13 +100,42 @@ def read_table(path: Path, fmt: str) -> pl.DataFrame:
     except InvalidInput:
         raise
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError, ValueError) as exc:
-        raise InvalidInput(f"cannot read {path} as {FORMAT_NAMES[fmt]}: {_first_line(exc)}") from None
+        raise unreadable(path, fmt, exc) from None
     if df.width == 0:
         raise InvalidInput(f"{path} has no columns")
     if df.height == 0:
         what = "a header but no data rows" if fmt in ("csv", "tsv") else "no rows"
         raise InvalidInput(f"{path} has {what}")
     return df
+
+
+def scan_batches(
+    path: Path, fmt: str, chunk_rows: int, infer_schema_length: int | None
+) -> Iterator[pl.DataFrame]:
+    """The file in batches of about `chunk_rows` rows from polars' streaming engine, typed as
+    `read_table` types them except for dates (see `date_columns`). Read errors are polars'
+    own: the caller decides which to retry."""
+    if fmt in ("csv", "tsv"):
+        lf = pl.scan_csv(
+            path,
+            separator="\t" if fmt == "tsv" else ",",
+            truncate_ragged_lines=False,
+            raise_if_empty=True,
+            glob=False,
+            infer_schema_length=infer_schema_length,
+        )
+    elif fmt == "parquet":
+        lf = pl.scan_parquet(path, glob=False)
+    else:
+        # scan_ndjson has no glob=False: a name polars would take for a pattern goes as a file.
+        source = open(path, "rb") if any(c in str(path) for c in "*?[{") else path
+        lf = pl.scan_ndjson(source, infer_schema_length=10_000)
+    yield from lf.collect_batches(chunk_size=chunk_rows)
+
+
+def unreadable(path: Path, fmt: str, exc: BaseException) -> InvalidInput:
+    """The one sentence a polars error reading `path` becomes."""
+    return InvalidInput(f"cannot read {path} as {FORMAT_NAMES[fmt]}: {_first_line(exc)}")
 
 
 def _read_csv(path: Path, separator: str) -> pl.DataFrame:
@@ -121,7 +151,7 @@ def _read_csv(path: Path, separator: str) -> pl.DataFrame:
     except pl.exceptions.ComputeError as exc:
         text = str(exc)
         if "more fields than defined" in text:
-            _raise_ragged(path, separator)
+            raise_ragged(path, separator)
         if "could not parse" not in text:
             raise
         # A value past the inference window disagrees with the inferred type: infer from all rows.
@@ -149,11 +179,22 @@ def parse_dates(df: pl.DataFrame) -> pl.DataFrame:
     and in JSON Lines alike (which has no date type), so that a model trained on one scores
     the other."""
     converted = []
+    for name, convert in date_columns(df).items():
+        try:
+            converted.append(convert(df.get_column(name)))
+        except pl.exceptions.PolarsError:
+            pass  # a later value is not a date after all: the column stays text
+    return df.with_columns(converted) if converted else df
+
+
+def date_columns(df: pl.DataFrame) -> dict[str, Callable[[pl.Series], pl.Series]]:
+    """The text columns whose first DATE_SAMPLE values all read as ISO dates (or dates and
+    times), each with the conversion that makes it one (which may still fail on a later value)."""
+    found: dict[str, Callable[[pl.Series], pl.Series]] = {}
     for name, dtype in df.schema.items():
         if dtype != pl.String:
             continue
-        column = df.get_column(name)
-        sample = column.drop_nulls().head(DATE_SAMPLE)
+        sample = df.get_column(name).drop_nulls().head(DATE_SAMPLE)
         if sample.len() == 0:
             continue
         for pattern, convert in (
@@ -161,12 +202,9 @@ def parse_dates(df: pl.DataFrame) -> pl.DataFrame:
             (ISO_DATETIME, lambda c: c.str.to_datetime()),
         ):
             if sample.str.contains(pattern).all():
-                try:
-                    converted.append(convert(column))
-                except pl.exceptions.PolarsError:
-                    pass  # a later value is not a date after all: the column stays text
+                found[name] = convert
                 break
-    return df.with_columns(converted) if converted else df
+    return found
 
 
 def _check_field_counts(path: Path, separator: str, n_fields: int) -> None:
@@ -193,10 +231,10 @@ def _check_field_counts(path: Path, separator: str, n_fields: int) -> None:
     except pl.exceptions.PolarsError:
         suspicious = True
     if suspicious:
-        _raise_ragged(path, separator)
+        raise_ragged(path, separator)
 
 
-def _raise_ragged(path: Path, separator: str) -> None:
+def raise_ragged(path: Path, separator: str) -> None:
     """Raise naming the first row whose field count differs from the header's; else return."""
     with open(path, newline="", encoding="utf-8", errors="replace") as f:
         reader = csv.reader(f, delimiter=separator)
