@@ -247,7 +247,7 @@ class Run:
             if heartbeat:
                 runs_mod.heartbeat(conn, self.id)
             if finish:
-                runs_mod.finish(conn, self.id, finish[0], error=finish[1])
+                runs_mod.finish(conn, self.id, finish[0], store=self.ws.store, error=finish[1])
 
     def end(self, status: str = "finished", error: str | None = None) -> None:
         if self._ended:

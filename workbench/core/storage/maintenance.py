@@ -30,6 +30,8 @@ REFERENCE_QUERIES: list[str] = [
     """SELECT v.artifact_hash, 'model ' || m.name || '@' || v.version
        FROM model_versions v JOIN models m ON m.id = v.model_id""",
     "SELECT oid, kind || ' record ' || key FROM records",
+    """SELECT p.part, r.kind || ' record ' || r.key
+       FROM record_parts p JOIN records r ON r.oid = p.oid""",
 ]
 
 
