@@ -177,7 +177,7 @@ def pull(
     source = f"remote {remote.name!r} ({remote.url})"
     if dry_run:
         here = present(ws.objects, set(sizes))
-        found = _records_among(ws, sizes, backend, source)
+        found = records_among(ws, sizes, backend, source)
         plan = _plan(ws, found, set(sizes))
         moved = [oid for oid in sizes if oid not in here]
         return SyncResult(
@@ -191,7 +191,7 @@ def pull(
         )
     with ws.writing_objects():
         got = copy_missing(backend, ws.objects, sizes, source_name=source, progress=progress)
-        found = _records_among(ws, sizes, backend, source)
+        found = records_among(ws, sizes, backend, source)
         with transaction(ws.conn) as conn:  # decided inside the write: two pulls add a version once
             plan, added = index_found(ws, conn, found, set(sizes), Origin.remote(remote.name))
     return SyncResult(
@@ -203,12 +203,17 @@ def _folder_exists(backend: FsspecBackend) -> bool:
     return bool(backend.fs.exists(backend.root.rsplit("/", 1)[0]))
 
 
-def _records_among(
-    ws: Workspace, oids: Iterable[str], remote: StoreBackend, source: str
+def records_among(
+    ws: Workspace,
+    oids: Iterable[str],
+    remote: StoreBackend,
+    source: str,
+    damaged: list[str] | None = None,
 ) -> list[tuple[str, Record]]:
     """The records among `oids` not yet indexed here, oldest first, read from here when they are
     here, else (a dry run) from the remote. Objects this workspace knows as data are not opened;
-    the rest are told apart by their first bytes, so a data file is never read whole."""
+    the rest are told apart by their first bytes, so a data file is never read whole. A damaged
+    record is refused, unless `damaged` collects it (and it is passed over)."""
     known = records.indexed(ws.conn) | _data_oids(ws.conn)
     found: list[tuple[str, Record]] = []
     for oid in set(oids) - known:
@@ -219,6 +224,9 @@ def _records_among(
                 continue
             data = head + stream.read()
         if (actual := hashing.hash_bytes(data)) != oid:
+            if damaged is not None:
+                damaged.append(oid)
+                continue
             where = "this workspace" if here else source
             raise IntegrityError(
                 f"object {short_id(oid)} in {where} is damaged (its bytes hash to {short_id(actual)}): "
