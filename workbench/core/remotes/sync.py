@@ -48,7 +48,7 @@ from ..storage.backend import Progress, StoreBackend
 from ..storage.db import transaction
 from ..storage.records import Record
 from ..storage.workspace import Workspace
-from . import settings
+from . import settings, state
 from .connect import open_backend
 from .settings import Remote
 from .transfer import copy_missing, present
@@ -121,9 +121,11 @@ def push(
         sizes = {oid: _local_size(ws, oid, pending) for oid in data_oids | record_oids}
         return _would_copy(remote, sizes, present(backend, set(sizes)), record_oids)
     where = f"this workspace ({ws.root})"
+    there = {entry.name for entry in backend.list()}  # one listing: what to send, and to pull
     # Data first, records last: a record on the remote always finds what it names there.
-    data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress)
-    sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress)
+    data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress, at_dest=there)
+    sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress, at_dest=there)
+    state.save(ws, remote.name, to_push=0, to_pull=len(there - set(ws.store.oids())))
     return SyncResult(
         remote.name,
         data.objects + sent.objects,
@@ -194,6 +196,7 @@ def pull(
         found = records_among(ws, sizes, backend, source)
         with transaction(ws.conn) as conn:  # decided inside the write: two pulls add a version once
             plan, added = index_found(ws, conn, found, set(sizes), Origin.remote(remote.name))
+        state.save(ws, remote.name, to_push=len(records.indexed(ws.conn) - sizes.keys()), to_pull=0)
     return SyncResult(
         remote.name, got.objects, got.bytes, len(plan.new_records), got.skipped, plan.conflicts, added=added
     )

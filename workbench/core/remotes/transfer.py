@@ -56,12 +56,14 @@ def copy_missing(
     source_name: str = "the source",
     workers: int = WORKERS,
     progress: Progress | None = None,
+    at_dest: set[str] | None = None,
 ) -> Transfer:
     """Copy to `dest` each of `oids` it lacks, verified against its id. A damaged object is an
     `IntegrityError` naming it (and `source_name`); the objects copied before it stay, whole.
-    `progress` is called with byte counts, from the pool's threads."""
+    `progress` is called with byte counts, from the pool's threads. `at_dest` is what `dest`
+    holds, when the caller has listed it already."""
     wanted = set(oids)
-    missing = sorted(wanted - present(dest, wanted))
+    missing = sorted(wanted - (present(dest, wanted) if at_dest is None else at_dest))
     cancel = threading.Event()
 
     def opened(oid: str) -> ObjectStream:
