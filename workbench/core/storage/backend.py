@@ -92,7 +92,9 @@ class StoreBackend(Protocol):
     def put(self, oid: str, data: bytes) -> bool:
         """Store `data`, which the caller has checked hashes to `oid`, whole or not at all: how
         a transfer writes a small object it holds in memory (on S3 one PUT, with no temp key
-        to copy from). Returns False, and touches the object, when it was already stored."""
+        to copy from). Returns False, and touches the object, when it was already stored (a
+        backend that cannot tell without a request of its own may store it again and return
+        True: the same id is the same bytes)."""
         ...
 
     def discard(self, temp: str) -> None:
