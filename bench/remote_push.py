@@ -43,9 +43,9 @@ def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
     config = folder.parent / "rclone.conf"
     config.touch()
     port = free_port()
+    command = [rclone(), "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key", f"{KEY},{SECRET}"]
     server = subprocess.Popen(
-        [rclone(), "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key", f"{KEY},{SECRET}"]
-        + ["--config", str(config), str(folder)],
+        [*command, "--config", str(config), str(folder)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -115,9 +115,9 @@ def main() -> int:
                     times.append(run_timed(command, tmp, env))
             ratio = med(wb_s) / med(rc_s)
 
+            origin = ["origin", f"s3://{BUCKET}/big", "--endpoint-url", endpoint, "--default"]
             subprocess.run(
-                [*wb, "-w", big, "remote", "add", "origin", f"s3://{BUCKET}/big", "--endpoint-url", endpoint]
-                + ["--default"],
+                [*wb, "-w", big, "remote", "add", *origin],
                 check=True,
                 env=env,
                 stdout=subprocess.DEVNULL,
