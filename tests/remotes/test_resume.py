@@ -56,3 +56,20 @@ def test_a_pull_killed_midway_shows_nothing_and_the_next_one_completes(s3, tmp_p
     assert resumed["skipped"] >= ARRIVED and resumed["objects"] == on_remote - resumed["skipped"]
     assert there.log() == here.log()
     assert there.json("fsck")["objects"] == on_remote
+
+
+def test_a_push_sweeps_what_a_killed_push_left_once_it_is_stale(tmp_path):
+    here = Workspace(tmp_path / "here")
+    here("remote", "add", "usb", tmp_path / "usb", "--default")
+    here("data", "add", DROPS / "week_01.csv", "--name", "sales")
+    here("push")
+    temps = tmp_path / "usb/objects/tmp"
+    temps.mkdir(exist_ok=True)
+    stale, young = temps / "dead.tmp", temps / "live.tmp"
+    for path in (stale, young):
+        path.write_bytes(b"half an object")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    here("data", "add", DROPS / "week_02.csv", "--name", "sales")
+    assert here.json("push")["records"] == 1
+    assert not stale.exists() and young.exists()  # a young one may be another push's, at work

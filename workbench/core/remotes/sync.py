@@ -32,6 +32,7 @@ pull appends the remote's moves, the settling one stays the latest.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,11 @@ from .transfer import copy_missing, present
 
 if TYPE_CHECKING:
     from .fsspec_backend import FsspecBackend
+
+
+# A temp on the remote older than this is a dead push's: a live one writes and moves an
+# object within minutes, even a large one.
+STALE_TEMP_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,7 @@ def push(
         sizes = {oid: _local_size(ws, oid, pending) for oid in data_oids | record_oids}
         return _would_copy(remote, sizes, present(backend, set(sizes)), record_oids)
     where = f"this workspace ({ws.root})"
+    backend.sweep_temps(older_than=time.time() - STALE_TEMP_S)  # a killed push's leftovers
     there = {entry.name for entry in backend.list()}  # one listing: what to send, and to pull
     # Data first, records last: a record on the remote always finds what it names there.
     data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress, at_dest=there)
