@@ -25,17 +25,17 @@ async def test_the_status_line_says_what_is_to_push_and_to_pull(tmp_path):
         ws("remote", "add", "origin", usb, "--default")
     here("data", "add", DROPS / "week_01.csv", "--name", "sales")
     assert "origin" not in await sub_title(here.root)  # never pushed: nothing to say
-    here("push")
-    assert "origin: up to date (as of " in await sub_title(here.root)
-    here("data", "add", DROPS / "week_02.csv", "--name", "sales")
-    assert "origin: 1 to push (as of " in await sub_title(here.root)  # made since, counted here
-
     there("data", "add", DROPS / "week_03.csv", "--name", "other")
-    there("pull")
-    assert "origin: 1 to push (as of " in await sub_title(there.root)  # its own version
     there("push")
+    assert "origin: up to date (as of " in await sub_title(there.root)
     here("push")  # the remote holds there's version, which here lacks: to pull
+    assert "origin: 2 to pull (as of " in await sub_title(here.root)  # its bytes and its record
+    here("data", "add", DROPS / "week_02.csv", "--name", "sales")
+    assert "origin: 1 to push, 2 to pull (as of " in await sub_title(here.root)  # made since
+    here("push")
+    assert "origin: 2 to pull (as of " in await sub_title(here.root)  # push never deletes: still there
+    here("pull")
     said = await sub_title(here.root)
-    assert "origin: 2 to pull (as of " in said  # the version's bytes and its record
+    assert "origin: up to date (as of " in said
     shutil.rmtree(usb)  # what the line says comes from the workspace, not from the remote
     assert await sub_title(here.root) == said

@@ -49,6 +49,7 @@ from ..storage.backend import Progress, StoreBackend
 from ..storage.db import transaction
 from ..storage.records import Record
 from ..storage.workspace import Workspace
+from ..timeutil import now_iso
 from . import settings, state
 from .connect import open_backend
 from .settings import Remote
@@ -127,18 +128,28 @@ def push(
         sizes = {oid: _local_size(ws, oid, pending) for oid in data_oids | record_oids}
         return _would_copy(remote, sizes, present(backend, set(sizes)), record_oids)
     where = f"this workspace ({ws.root})"
+    began = now_iso()
     backend.sweep_temps(older_than=time.time() - STALE_TEMP_S)  # a killed push's leftovers
-    there = {entry.name for entry in backend.list()}  # one listing: what to send, and to pull
+    known = state.in_step_since(ws, remote)
+    there: set[str] | None = None  # what the remote holds, when listed whole
+    if known is None:  # one listing of everything: what to send, and what there is to pull
+        there = {entry.name for entry in backend.list()}
+        to_pull = len(there - set(ws.store.oids()))
+    else:  # the remote held all that was here then: look there only for what came since
+        since, to_pull = known
+        new = records.named_since(ws.conn, since)
+        data_oids, record_oids = data_oids & new, record_oids & new
     # Data first, records last: a record on the remote always finds what it names there.
     data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress, at_dest=there)
     sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress, at_dest=there)
-    state.save(ws, remote.name, to_push=0, to_pull=len(there - set(ws.store.oids())))
+    state.save(ws, remote, to_push=0, to_pull=to_pull, at=began)
+    everything = len(_data_oids(ws.conn) | records.indexed(ws.conn))
     return SyncResult(
         remote.name,
         data.objects + sent.objects,
         data.bytes + sent.bytes,
         sent.objects,
-        data.skipped + sent.skipped,
+        everything - data.objects - sent.objects,
     )
 
 
@@ -203,7 +214,7 @@ def pull(
         found = records_among(ws, sizes, backend, source)
         with transaction(ws.conn) as conn:  # decided inside the write: two pulls add a version once
             plan, added = index_found(ws, conn, found, set(sizes), Origin.remote(remote.name))
-        state.save(ws, remote.name, to_push=len(records.indexed(ws.conn) - sizes.keys()), to_pull=0)
+        state.save(ws, remote, to_push=len(records.indexed(ws.conn) - sizes.keys()), to_pull=0)
     return SyncResult(
         remote.name, got.objects, got.bytes, len(plan.new_records), got.skipped, plan.conflicts, added=added
     )

@@ -114,6 +114,19 @@ def index(conn: sqlite3.Connection, found: Iterable[tuple[str, Record]]) -> None
     )
 
 
+def named_since(conn: sqlite3.Connection, at: str) -> set[str]:
+    """The records this workspace indexed after `at`, and the objects they name: their parts,
+    and the bytes a dataset or model version's key names (`name@hash`)."""
+    rows = conn.execute(
+        "SELECT oid FROM records WHERE indexed_at > ?1 "
+        "UNION SELECT p.part FROM record_parts p JOIN records r ON r.oid = p.oid WHERE r.indexed_at > ?1 "
+        "UNION SELECT substr(key, instr(key, '@') + 1) FROM records "
+        "WHERE indexed_at > ?1 AND kind IN (?2, ?3)",
+        (at, DATASET_VERSION, MODEL_VERSION),
+    )
+    return {row[0] for row in rows}
+
+
 def indexed(conn: sqlite3.Connection) -> set[str]:
     """The ids of every record this workspace indexes."""
     return {row[0] for row in conn.execute("SELECT oid FROM records")}
