@@ -10,6 +10,10 @@ run's heartbeat, by which a run whose process died unannounced is later marked `
 from __future__ import annotations
 
 import atexit
+
+# A run still open at exit is ended by an atexit hook, which writes its metric history with
+# polars; importing polars then needs this module's own atexit hook registered already.
+import concurrent.futures.thread  # noqa: F401
 import os
 import sqlite3
 import sys
