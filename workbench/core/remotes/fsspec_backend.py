@@ -96,13 +96,14 @@ class FsspecBackend:
             self.discard(written.temp)
             raise
 
-    def put(self, oid: str, data: bytes) -> bool:
+    def put(self, oid: str, data: bytes, absent: bool = False) -> bool:
         if not self._object_store:  # a folder's file is written whole only via a temp
             return self.commit(self.stage(io.BytesIO(data)))
-        # One PUT, no HEAD first: the key shows the object only once whole, and a key already
-        # there gets the same bytes again (its id is their hash) and a new LastModified, as a
-        # touch would give it. A HEAD per object tripled the time of a push of small objects.
-        self.fs.pipe_file(self.path(oid), data)
+        # A HEAD first, unless just listed as missing: one per object tripled a push's time.
+        if not absent and self.fs.isfile(self.path(oid)):
+            self.touch(oid)
+            return False
+        self.fs.pipe_file(self.path(oid), data)  # one PUT: the key shows the object only once whole
         return True
 
     def discard(self, temp: str) -> None:

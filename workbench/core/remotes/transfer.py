@@ -86,7 +86,7 @@ def copy_missing(
                 raise refuse(oid, len(data), actual)
             if cancel.is_set():
                 raise Cancelled
-            dest.put(oid, data)
+            dest.put(oid, data, absent=True)  # `missing` comes from a listing
             if progress is not None:
                 progress(len(data))
             return len(data)
