@@ -56,7 +56,7 @@ def _make_run(
         runs.add_input(ws, run_id, version)
     if status not in ("queued", "running"):
         with transaction(ws.conn) as conn:
-            runs.finish(conn, run_id, status)
+            runs.finish(conn, run_id, status, store=ws.store)
     return run_id
 
 

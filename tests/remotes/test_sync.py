@@ -21,10 +21,11 @@ CONTRACT = "[columns.units]\nrequired = true\n"
 class Workspace:
     """`wb` run in one workspace folder, its exit code checked."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, init: bool = True):
         self.root = root
         self.runner = CliRunner()
-        assert self.runner.invoke(app, ["init", str(root)]).exit_code == 0
+        if init:
+            assert self.runner.invoke(app, ["init", str(root)]).exit_code == 0
 
     def __call__(self, *args, code: int = 0):
         result = self.runner.invoke(app, ["--workspace", str(self.root), *map(str, args)])
@@ -193,6 +194,7 @@ def test_versions_and_contracts_from_before_records_travel_too(here, there, tmp_
     db = sqlite3.connect(here.root / ".wb/wb.db")
     with db:
         db.execute("DELETE FROM records")  # as a workspace made before records were kept
+        db.execute("DELETE FROM record_parts")
     db.close()
     both_know([str(tmp_path / "usb")], here, there)
     assert here.json("push")["records"] == 2
@@ -230,9 +232,10 @@ def test_a_promoted_model_travels_and_scores_there(here, there, remote_args, tmp
     here("model", "promote", "demand@2", "--to", "production")
     both_know(remote_args, here, there)
     pushed = here.json("push")
-    assert pushed["records"] == 5  # two dataset versions, two model versions, one alias move
+    # two dataset versions, two runs, two model versions, one alias move
+    assert pushed["records"] == 7
     pulled = there.json("pull")
-    assert (pulled["records"], pulled["conflicts"]) == (5, [])
+    assert (pulled["records"], pulled["conflicts"]) == (7, [])
     assert versions(there) == versions(here)
     assert there.json("model", "show", "demand@production")["version"] == 2
     assert "merged a promote of demand@production (to @2) from remote origin" in there("log").stdout
@@ -242,6 +245,17 @@ def test_a_promoted_model_travels_and_scores_there(here, there, remote_args, tmp
     assert there.json("model", "show", "demand@2")["run_id"] == here_run
     there("predict", "demand@production", DROPS / "week_03.csv", "-o", tmp_path / "out.csv")
     assert (tmp_path / "out.csv").stat().st_size > 0
+
+    # The runs came with their params, metrics and artifacts: a pulled version exports.
+    def listed(ws: Workspace) -> list[tuple]:
+        return [(r["id"], r["status"], r["params"], r["metrics"]) for r in ws.json("runs", "list")]
+
+    assert listed(there) == listed(here)
+    shown = there.json("runs", "show", here_run)
+    assert shown["metric_steps"] == here.json("runs", "show", here_run)["metric_steps"] != {}
+    assert shown["inputs"][0]["version"] == 2
+    there("model", "export", "demand@2", "-o", tmp_path / "demand.wbmodel")
+    assert (tmp_path / "demand.wbmodel").stat().st_size > 0
 
     # Nothing new: nothing moves either way.
     assert here.json("push")["objects"] == 0
@@ -288,9 +302,11 @@ def test_models_from_before_records_travel_too(here, there, tmp_path):
     db = sqlite3.connect(here.root / ".wb/wb.db")
     with db:
         db.execute("DELETE FROM records")  # as a workspace made before records were kept
+        db.execute("DELETE FROM record_parts")
     db.close()
     both_know([str(tmp_path / "usb")], here, there)
-    assert here.json("push")["records"] == 3
+    assert here.json("push")["records"] == 4  # the version, its run, the model, the move
     there("pull")
     assert versions(there) == versions(here)
+    assert [r["id"] for r in there.json("runs", "list")] == [r["id"] for r in here.json("runs", "list")]
     assert there.json("model", "show", "demand@staging")["version"] == 1

@@ -43,7 +43,7 @@ def many_runs(ws, tmp_path):
         )
         with transaction(ws.conn) as conn:
             runs.write_params(conn, run_id, {"i": i})
-            runs.finish(conn, run_id, "finished")
+            runs.finish(conn, run_id, "finished", store=ws.store)
     return ws
 
 

@@ -221,7 +221,7 @@ async def test_o_on_newest_first_shows_oldest_first_even_within_a_millisecond(ws
             capture_environment=False,
         )
         with transaction(ws.conn) as conn:
-            runs.finish(conn, run_id, "finished")
+            runs.finish(conn, run_id, "finished", store=ws.store)
     app = WbApp(ws.root)
     async with app.run_test(size=(120, 40)) as pilot:
         await _press(app, pilot, "2")

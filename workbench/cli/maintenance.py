@@ -1,6 +1,8 @@
-"""`wb fsck` and `wb gc`."""
+"""`wb fsck` (and `wb fsck --rebuild`) and `wb gc`."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -10,14 +12,28 @@ from ..core.storage import maintenance
 from . import output
 from .context import JSON_OPTION, workspace
 
+if TYPE_CHECKING:
+    from ..core.remotes.rebuild import Rebuilt
+
 
 def register(app: typer.Typer) -> None:
     app.command("fsck")(fsck)
     app.command("gc")(gc)
 
 
-def fsck(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+def fsck(
+    ctx: typer.Context,
+    rebuild: bool = typer.Option(
+        False, "--rebuild", help="Rebuild a lost or damaged .wb/wb.db from the records in the store."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Re-hash every object and check every reference; exit 1 when anything is wrong."""
+    if rebuild:
+        from ..core.remotes import rebuild as rebuild_mod
+
+        output.emit(rebuild_mod.rebuild(workspace(ctx)), as_json, _print_rebuilt)
+        return
     report = maintenance.fsck(workspace(ctx))
     output.emit(report, as_json, _print_fsck)
     if not report.ok:
@@ -48,6 +64,19 @@ def _print_fsck(report: maintenance.FsckReport) -> None:
         for path in report.stale_temp_files:
             output.line(f"stale: {path}")
     output.line("ok" if report.ok else "NOT OK", style="green" if report.ok else "bold red")
+
+
+def _print_rebuilt(done: Rebuilt) -> None:
+    output.line(
+        f"rebuilt .wb/wb.db from {plural(done.records, 'record')}: "
+        f"{plural(done.dataset_versions, 'dataset version')}, {plural(done.contracts, 'contract')}, "
+        f"{plural(done.runs, 'run')}, {plural(done.model_versions, 'model version')}, "
+        f"{plural(done.alias_moves, 'alias move')}, {plural(done.drift_reports, 'drift report')}"
+    )
+    for oid in done.damaged:
+        output.line(f"damaged record passed over: {oid}", style="red")
+    if done.moved_aside:
+        output.line(f"the old database is kept at {done.moved_aside}")
 
 
 def gc(

@@ -41,11 +41,15 @@ def record(
     *,
     subject: str | None = None,
     data: dict[str, Any] | None = None,
+    at: str | None = None,
+    user: str | None = None,
 ) -> None:
-    """Append an event. Call inside the transaction that makes the change it records."""
+    """Append an event. Call inside the transaction that makes the change it records; `at` and
+    `user` are for an event restored from a record (`wb fsck --rebuild`): now and this user
+    when not given."""
     conn.execute(
         "INSERT INTO events (created_at, kind, subject, message, data, user) VALUES (?, ?, ?, ?, ?, ?)",
-        (now_iso(), kind, subject, message, json.dumps(data or {}, sort_keys=True), os_user()),
+        (at or now_iso(), kind, subject, message, json.dumps(data or {}, sort_keys=True), user or os_user()),
     )
 
 

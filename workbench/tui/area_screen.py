@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from ..formatting import visible
+from ..presenters import status as status_words
 from . import export, views
 from .modals import ConfirmScreen, ExportScreen, ScrollPane, TextScreen
 from .workers import ReportsWorkerErrors, background
@@ -338,8 +339,9 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         return Text("*" if key in self.marked else "")
 
     def describe(self) -> None:
-        """The sub-title: which rows of how many, and what the screen is filtered by."""
-        self.sub_title = "   ".join(self.status_parts())
+        """The sub-title: which rows of how many, what the screen is filtered by, and where the
+        workspace stands against its default remote (as of the last push or pull: no network)."""
+        self.sub_title = "   ".join([*self.status_parts(), *_remote_part(self.root)])
 
     def status_parts(self) -> list[str]:
         found = [f"{len(self.keys):,} of the page show {self.needle!r}"] if self.needle else []
@@ -486,3 +488,14 @@ class ComparingScreen(AreaScreen):
         """What comparing the marked rows shows: each comparing area says (runs side by
         side, a dataset diff)."""
         raise NotImplementedError
+
+
+def _remote_part(root: Path) -> list[str]:
+    from ..core.remotes import state
+
+    try:
+        with views.opened(root) as ws:
+            found = state.of_default(ws, ws.conn)
+    except WbError:  # the workspace's own trouble shows in the table's load
+        return []
+    return [] if found is None else [status_words.remote(found)]

@@ -69,7 +69,7 @@ def kill(ws: Workspace, ref: str, wait_s: float = KILL_GRACE_S + 5) -> str:
         if row["status"] == "queued":
             # Its supervisor has not started (the pid on record is the process that queued
             # it): recording it killed is enough, for the supervisor checks before it starts.
-            runs.finish(conn, run_id, "killed", error="killed by `wb runs kill` while queued")
+            runs.finish(conn, run_id, "killed", store=ws.store, error="killed by `wb runs kill` while queued")
             return run_id
     if row["status"] != "running":
         raise InvalidInput(f"run {row['name']} is {row['status']}, not running")
@@ -83,5 +83,5 @@ def kill(ws: Workspace, ref: str, wait_s: float = KILL_GRACE_S + 5) -> str:
     while runs.pid_alive(row["pid"]) and time.monotonic() < deadline:
         time.sleep(0.05)  # polling a condition (the process is gone), with a deadline
     with transaction(ws.conn) as conn:
-        runs.finish(conn, run_id, "killed", error="killed by `wb runs kill`")
+        runs.finish(conn, run_id, "killed", store=ws.store, error="killed by `wb runs kill`")
     return run_id

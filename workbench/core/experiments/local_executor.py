@@ -96,7 +96,7 @@ class LocalExecutor:
                 signal.signal(signal.SIGTERM, previous)
             _store_logs(ws, run_id, log_dir)
             with transaction(ws.conn) as conn:
-                runs.finish(conn, run_id, status, error=error, exit_code=code)
+                runs.finish(conn, run_id, status, store=ws.store, error=error, exit_code=code)
         return CommandOutcome(run_id, status, code)
 
     def detach(self, ws: Workspace, run_id: str, command: Sequence[str]) -> int:

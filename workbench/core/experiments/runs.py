@@ -26,6 +26,7 @@ from .. import events
 from ..errors import Ambiguous, InvalidInput, NotFound
 from ..names import bounded, check_name
 from ..storage.db import id_for_name, snapshot, transaction
+from ..storage.store import ObjectStore
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from .query import compile_sort, compile_where, value_sort
@@ -213,10 +214,14 @@ def finish(
     run_id: str,
     status: str,
     *,
+    store: ObjectStore,
     error: str | None = None,
     exit_code: int | None = None,
 ) -> None:
-    """End a run; a run that has already ended keeps its first ending."""
+    """End a run, with its record in `store`; a run that has already ended keeps its first
+    ending."""
+    from . import run_records  # it reads the run through this module
+
     assert status in ENDED
     row = conn.execute("SELECT name, status, started_at FROM runs WHERE id = ?", (run_id,)).fetchone()
     if row is None or row["status"] in ENDED:
@@ -231,6 +236,7 @@ def finish(
         "UPDATE runs SET status = ?, error = ?, exit_code = ?, ended_at = ?, duration_s = ? WHERE id = ?",
         (status, error, exit_code, ended, duration, run_id),
     )
+    run_records.write(store, conn, run_id)
     message = f"run {row['name']} {status}" + (f": {error}" if error else "")
     events.record(conn, f"run.{status}", message, subject=run_id)
 
@@ -300,8 +306,12 @@ def tag(ws: Workspace, ref: str, tags: dict[str, str]) -> str:
     run_id = resolve(ws, ref)
     for key in tags:
         check_key(key)
+    from . import run_records
+
     with transaction(ws.conn) as conn:
         write_tags(conn, run_id, tags)
+        if conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0] in ENDED:
+            run_records.write(ws.store, conn, run_id, at=now_iso())  # the newest record counts
         events.record(
             conn, "run.tag", "tagged run " + ", ".join(f"{k}={v}" for k, v in tags.items()), subject=run_id
         )
@@ -698,7 +708,9 @@ def reap_lost(ws: Workspace) -> int:
     if lost:
         with transaction(ws.conn) as conn:
             for run_id in lost:
-                finish(conn, run_id, "lost", error="its process stopped without ending the run")
+                finish(
+                    conn, run_id, "lost", store=ws.store, error="its process stopped without ending the run"
+                )
     return len(lost)
 
 

@@ -10,6 +10,10 @@ run's heartbeat, by which a run whose process died unannounced is later marked `
 from __future__ import annotations
 
 import atexit
+
+# A run still open at exit is ended by an atexit hook, which writes its metric history with
+# polars; importing polars then needs this module's own atexit hook registered already.
+import concurrent.futures.thread  # noqa: F401
 import os
 import sqlite3
 import sys
@@ -247,7 +251,7 @@ class Run:
             if heartbeat:
                 runs_mod.heartbeat(conn, self.id)
             if finish:
-                runs_mod.finish(conn, self.id, finish[0], error=finish[1])
+                runs_mod.finish(conn, self.id, finish[0], store=self.ws.store, error=finish[1])
 
     def end(self, status: str = "finished", error: str | None = None) -> None:
         if self._ended:

@@ -338,7 +338,7 @@ def _fit_run(
             _fit_and_log(run, prepared, on_progress, watch)
     except KeyboardInterrupt as exc:  # even before the Run took over: never left running
         with transaction(ws.conn) as conn:
-            runs.finish(conn, run_id, "killed", error="interrupted")
+            runs.finish(conn, run_id, "killed", store=ws.store, error="interrupted")
         raise TrainingInterrupted(run_id) from exc
 
 

@@ -1,7 +1,7 @@
 """Drift checks as wb runs them: a current version or file against a reference version, feature
 by feature (`statistics`) and, when asked, through a model (`model_checks`); each check is
-stored as a report (its JSON in the object store, a row in `drift_reports`) with its event and
-alerts, and read back by `list_reports` and `show`.
+stored as a report (its JSON in the object store, a row in `drift_reports`, a record that
+travels: `report_records`) with its event and alerts, and read back by `list_reports` and `show`.
 
 The reference side is read from the profile stored with its version: a check reads only the
 current data (and the reference's rows only for the model-based checks). Which columns are
@@ -19,10 +19,11 @@ from .. import events
 from ..data import contracts
 from ..errors import Ambiguous, InvalidInput, NotFound
 from ..names import plural
+from ..storage import records
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
-from . import alerts, model_checks, roles, statistics
+from . import alerts, model_checks, report_records, roles, statistics
 from .records import DatasetDrift, DriftReport, ReportSummary
 
 if TYPE_CHECKING:
@@ -111,21 +112,19 @@ def _plans(
 def _store(ws: Workspace, report: DriftReport) -> None:
     oid, _ = ws.store.put_bytes(json.dumps(report.to_dict(), sort_keys=True).encode())
     drifted = report.drifted
+    row = {
+        "id": report.report_id,
+        "created_at": report.created_at,
+        "reference": report.reference,
+        "current": report.current,
+        "dataset_drift": report.dataset_drift,
+        "drift_share": report.drift_share,
+        "drifted": list(drifted),
+        "hash": oid,
+    }
     with transaction(ws.conn) as conn:
-        conn.execute(
-            "INSERT INTO drift_reports (id, created_at, reference, current, dataset_drift, "
-            "drift_share, drifted, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                report.report_id,
-                report.created_at,
-                report.reference,
-                report.current,
-                report.dataset_drift,
-                report.drift_share,
-                json.dumps(drifted),
-                oid,
-            ),
-        )
+        report_records.insert(conn, row)
+        records.write(ws.store, conn, report_records.record_of(row))
         summary = (
             f"drift check of {report.current} against {report.reference}: "
             f"{len(drifted)} of {plural(report.n_features, 'feature')} drifted"

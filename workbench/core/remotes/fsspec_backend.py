@@ -5,8 +5,9 @@ temps in `<root>/tmp/`.
 A write goes to a temp key while it is hashed and is moved under its id only once whole: on S3
 the move is a server-side copy, and a PUT (or a multipart upload) is visible only when it
 completes, so no reader ever sees half an object under its id. A write that fails midway is
-discarded (its multipart upload aborted), never completed. Listings are one recursive listing
-of a prefix, never one request per object.
+discarded (its multipart upload aborted), never completed; what a killed write left (a temp key,
+an upload never completed) is swept by the next push once it is older than a push could still be
+at work on it. Listings are one recursive listing of a prefix, never one request per object.
 """
 
 from __future__ import annotations
@@ -95,10 +96,11 @@ class FsspecBackend:
             self.discard(written.temp)
             raise
 
-    def put(self, oid: str, data: bytes) -> bool:
+    def put(self, oid: str, data: bytes, absent: bool = False) -> bool:
         if not self._object_store:  # a folder's file is written whole only via a temp
             return self.commit(self.stage(io.BytesIO(data)))
-        if self.fs.isfile(self.path(oid)):
+        # A HEAD first, unless just listed as missing: one per object tripled a push's time.
+        if not absent and self.fs.isfile(self.path(oid)):
             self.touch(oid)
             return False
         self.fs.pipe_file(self.path(oid), data)  # one PUT: the key shows the object only once whole
@@ -131,6 +133,36 @@ class FsspecBackend:
     def temps(self) -> Iterator[Entry]:
         for path, info in self._find(self._tmp):
             yield _entry(path, info)
+
+    def sweep_temps(self, older_than: float) -> int:
+        """Remove what writes that never finished left (a push killed midway) before the unix
+        time `older_than`: temp keys, and on S3 the multipart uploads to them, never completed,
+        which hold storage though no listing shows them. Younger ones may be another push's,
+        still at work. Returns how many went."""
+        gone = 0
+        for entry in self.temps():
+            if entry.mtime < older_than:
+                with contextlib.suppress(FileNotFoundError):
+                    self.fs.rm_file(entry.name)
+                    gone += 1
+        if self._object_store:
+            gone += self._abort_uploads(older_than)
+        return gone
+
+    def _abort_uploads(self, older_than: float) -> int:
+        bucket, _, prefix = self._tmp.partition("/")
+        try:
+            found = self.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix + "/")
+        except OSError:  # a server that lists no uploads (rclone's answers NoSuchUpload): none to abort
+            return 0
+        gone = 0
+        for upload in found.get("Uploads", []):
+            if upload["Initiated"].timestamp() < older_than:
+                self.fs.call_s3(
+                    "abort_multipart_upload", Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                gone += 1
+        return gone
 
     def delete(self, oid: str) -> None:
         path = self.path(oid)

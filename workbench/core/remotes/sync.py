@@ -1,16 +1,18 @@
 """`wb push` and `wb pull`: a remote is a set of objects; these copy what one side lacks, then
 (pull) index the records that arrived.
 
-Push uploads the objects of every dataset version and model artifact, then the records (dataset
-versions, contracts, model versions, alias moves), so a remote never shows a record before what it
-needs. Pull downloads what this workspace lacks, verified, and only then indexes the records in
-one transaction: an interrupted pull leaves objects nobody refers to yet (gc's, or the next
-pull's), never half a record.
+Push uploads the objects of every dataset version, model and run artifact and every record's
+parts (a run's metric history, a drift report's JSON), then the records (dataset versions,
+contracts, model versions, alias moves, ended runs, drift reports), so a remote never shows a
+record before what it needs. Pull downloads what this workspace lacks, verified, and only then
+indexes the records in one transaction: an interrupted pull leaves objects nobody refers to yet
+(gc's, or the next pull's), never half a record.
 Content decides identity: a dataset version whose bytes this dataset already holds is not added
 again, nor a model version whose artifact is already a version of that model here; a new one gets
 this workspace's next number. A model version carries what it needs to be scored and shown (its
-artifact, meta, schema, metrics, dataset, lineage); its run is a plain reference. A pull never
-overwrites, renumbers or deletes a local record.
+artifact, meta, schema, metrics, dataset, lineage); its run travels as its own record. A run or a
+drift report is the same one everywhere by its id: one this workspace holds is left as it is. A
+pull never overwrites, renumbers or deletes a local record.
 
 A contract travels as the history of its records. A pull takes the remote's latest contract
 for a dataset that has none here, or whose contract here the remote already holds (the remote
@@ -30,27 +32,36 @@ pull appends the remote's moves, the settling one stays the latest.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import events
 from ..data import contracts, datasets
 from ..errors import IntegrityError, NotFound
+from ..experiments import run_records, runs
 from ..models import registry
+from ..monitoring import report_records
 from ..names import plural, short_id
 from ..storage import hashing, records
 from ..storage.backend import Progress, StoreBackend
 from ..storage.db import transaction
 from ..storage.records import Record
 from ..storage.workspace import Workspace
-from . import settings
+from ..timeutil import now_iso
+from . import settings, state
 from .connect import open_backend
 from .settings import Remote
 from .transfer import copy_missing, present
 
 if TYPE_CHECKING:
     from .fsspec_backend import FsspecBackend
+
+
+# A temp on the remote older than this is a dead push's: a live one writes and moves an
+# object within minutes, even a large one.
+STALE_TEMP_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -112,20 +123,33 @@ def push(
             for record in pending:
                 records.write(ws.store, conn, record)
     record_oids = records.indexed(ws.conn) | {r.oid for r in pending}
-    data_oids = _data_oids(ws.conn)
+    data_oids = _data_oids(ws.conn) | {part for r in pending for part in r.parts}
     if dry_run:
         sizes = {oid: _local_size(ws, oid, pending) for oid in data_oids | record_oids}
         return _would_copy(remote, sizes, present(backend, set(sizes)), record_oids)
     where = f"this workspace ({ws.root})"
+    began = now_iso()
+    backend.sweep_temps(older_than=time.time() - STALE_TEMP_S)  # a killed push's leftovers
+    known = state.in_step_since(ws, remote)
+    there: set[str] | None = None  # what the remote holds, when listed whole
+    if known is None:  # one listing of everything: what to send, and what there is to pull
+        there = {entry.name for entry in backend.list()}
+        to_pull = len(there - set(ws.store.oids()))
+    else:  # the remote held all that was here then: look there only for what came since
+        since, to_pull = known
+        new = records.named_since(ws.conn, since)
+        data_oids, record_oids = data_oids & new, record_oids & new
     # Data first, records last: a record on the remote always finds what it names there.
-    data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress)
-    sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress)
+    data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress, at_dest=there)
+    sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress, at_dest=there)
+    state.save(ws, remote, to_push=0, to_pull=to_pull, at=began)
+    everything = len(_data_oids(ws.conn) | records.indexed(ws.conn))
     return SyncResult(
         remote.name,
         data.objects + sent.objects,
         data.bytes + sent.bytes,
         sent.objects,
-        data.skipped + sent.skipped,
+        everything - data.objects - sent.objects,
     )
 
 
@@ -138,13 +162,17 @@ def _unrecorded(ws: Workspace) -> list[Record]:
         + [contracts.record_of(conn, d) for d in contracts.unrecorded(conn)]
         + registry.unrecorded_versions(ws)
         + [r for r in registry.alias_records(conn) if r.oid not in known]
+        + run_records.unrecorded(ws.store, conn)
+        + report_records.unrecorded(conn)
     )
 
 
 def _data_oids(conn: sqlite3.Connection) -> set[str]:
-    """The objects records name: dataset versions' bytes and model artifacts."""
+    """The objects records name: dataset versions' bytes, model and run artifacts, and the
+    records' parts."""
     rows = conn.execute(
-        "SELECT hash FROM dataset_versions UNION SELECT artifact_hash FROM model_versions"
+        "SELECT hash FROM dataset_versions UNION SELECT artifact_hash FROM model_versions "
+        "UNION SELECT hash FROM artifacts UNION SELECT part FROM record_parts"
     ).fetchall()
     return {row[0] for row in rows}
 
@@ -169,7 +197,7 @@ def pull(
     source = f"remote {remote.name!r} ({remote.url})"
     if dry_run:
         here = present(ws.objects, set(sizes))
-        found = _records_among(ws, sizes, backend, source)
+        found = records_among(ws, sizes, backend, source)
         plan = _plan(ws, found, set(sizes))
         moved = [oid for oid in sizes if oid not in here]
         return SyncResult(
@@ -183,10 +211,10 @@ def pull(
         )
     with ws.writing_objects():
         got = copy_missing(backend, ws.objects, sizes, source_name=source, progress=progress)
-        found = _records_among(ws, sizes, backend, source)
+        found = records_among(ws, sizes, backend, source)
         with transaction(ws.conn) as conn:  # decided inside the write: two pulls add a version once
-            plan = _plan(ws, found, set(sizes))
-            added = _apply(conn, plan, remote)
+            plan, added = index_found(ws, conn, found, set(sizes), Origin.remote(remote.name))
+        state.save(ws, remote, to_push=len(records.indexed(ws.conn) - sizes.keys()), to_pull=0)
     return SyncResult(
         remote.name, got.objects, got.bytes, len(plan.new_records), got.skipped, plan.conflicts, added=added
     )
@@ -196,12 +224,17 @@ def _folder_exists(backend: FsspecBackend) -> bool:
     return bool(backend.fs.exists(backend.root.rsplit("/", 1)[0]))
 
 
-def _records_among(
-    ws: Workspace, oids: Iterable[str], remote: StoreBackend, source: str
+def records_among(
+    ws: Workspace,
+    oids: Iterable[str],
+    remote: StoreBackend,
+    source: str,
+    damaged: list[str] | None = None,
 ) -> list[tuple[str, Record]]:
     """The records among `oids` not yet indexed here, oldest first, read from here when they are
     here, else (a dry run) from the remote. Objects this workspace knows as data are not opened;
-    the rest are told apart by their first bytes, so a data file is never read whole."""
+    the rest are told apart by their first bytes, so a data file is never read whole. A damaged
+    record is refused, unless `damaged` collects it (and it is passed over)."""
     known = records.indexed(ws.conn) | _data_oids(ws.conn)
     found: list[tuple[str, Record]] = []
     for oid in set(oids) - known:
@@ -212,6 +245,9 @@ def _records_among(
                 continue
             data = head + stream.read()
         if (actual := hashing.hash_bytes(data)) != oid:
+            if damaged is not None:
+                damaged.append(oid)
+                continue
             where = "this workspace" if here else source
             raise IntegrityError(
                 f"object {short_id(oid)} in {where} is damaged (its bytes hash to {short_id(actual)}): "
@@ -232,6 +268,8 @@ class _Plan:
     contracts: list[Record]  # contract records to set as their dataset's contract
     models: list[Record]  # model version records that make a version here
     moves: list[Record]  # alias moves to append to the history here, oldest first
+    runs: list[Record]  # run records that make a run here (the newest of each run)
+    reports: list[Record]  # drift report records that make a report here
     conflicts: tuple[Conflict, ...]
 
 
@@ -264,7 +302,34 @@ def _plan(ws: Workspace, found: list[tuple[str, Record]], remote_oids: set[str])
             conflicts.append(Conflict("contract", dataset, short_id(local), short_id(oid)))
     models = _new_models(ws, found, remote_oids)
     moves, alias_conflicts = _merge_moves(ws, found, remote_oids, models)
-    return _Plan(found, versions, to_set, models, moves, (*conflicts, *alias_conflicts))
+    new_runs = _new_by_id(ws, found, remote_oids, records.RUN, lambda key: runs.exists(conn, key))
+    reports = _new_by_id(
+        ws, found, remote_oids, records.DRIFT_REPORT, lambda key: report_records.exists(conn, key)
+    )
+    return _Plan(found, versions, to_set, models, moves, new_runs, reports, (*conflicts, *alias_conflicts))
+
+
+def _new_by_id(
+    ws: Workspace,
+    found: list[tuple[str, Record]],
+    remote_oids: set[str],
+    kind: str,
+    held: Callable[[str], bool],
+) -> list[Record]:
+    """The newest record of each `kind` key (a run, a report: the same everywhere by its id)
+    this workspace does not hold; every part it names must be at hand."""
+    newest: dict[str, Record] = {}
+    for _, record in found:  # oldest first: a later record of the same key replaces an earlier
+        if record.kind == kind and not held(record.key):
+            newest[record.key] = record
+    for record in newest.values():
+        lacking = [p for p in record.parts if p not in remote_oids and not ws.store.exists(p)]
+        if lacking:
+            raise NotFound(
+                f"the remote's record of {kind.replace('_', ' ')} {short_id(record.key)} names object "
+                f"{short_id(lacking[0])}, which the remote does not hold: nothing was indexed"
+            )
+    return list(newest.values())
 
 
 def _new_models(ws: Workspace, found: list[tuple[str, Record]], remote_oids: set[str]) -> list[Record]:
@@ -374,7 +439,37 @@ def _decoded(ws: Workspace, oid: str) -> Record:
     return record
 
 
-def _apply(conn: sqlite3.Connection, plan: _Plan, remote: Remote) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Origin:
+    """Where indexed records come from, as the audit log says it."""
+
+    name: str  # "remote origin", "the store"
+    verb: str  # what was done to a version or run: "pulled", "rebuilt"
+    move_verb: str  # what was done to an alias move: "merged", "restored"
+    event: str  # the events' kind: `dataset.pull`, `model.rebuild_move`
+    data: dict[str, Any]  # what each event's data names it by
+    original_times: bool = False  # the merged moves' events keep their own time and user
+
+    @classmethod
+    def remote(cls, name: str) -> Origin:
+        return cls(f"remote {name}", "pulled", "merged", "pull", {"remote": name})
+
+
+def index_found(
+    ws: Workspace,
+    conn: sqlite3.Connection,
+    found: list[tuple[str, Record]],
+    present: set[str],
+    origin: Origin,
+) -> tuple[_Plan, tuple[str, ...]]:
+    """Index records found (oldest first; `present` is what the side they came from holds)
+    and make what they stand for here, in the caller's transaction: what pull does, and `wb
+    fsck --rebuild` into an empty database. Returns the plan and the versions made."""
+    plan = _plan(ws, found, present)
+    return plan, _apply(ws, conn, plan, origin)
+
+
+def _apply(ws: Workspace, conn: sqlite3.Connection, plan: _Plan, origin: Origin) -> tuple[str, ...]:
     """Index the plan's records and make what they stand for, in the caller's transaction."""
     added = []
     records.index(conn, plan.new_records)
@@ -397,16 +492,28 @@ def _apply(conn: sqlite3.Connection, plan: _Plan, remote: Remote) -> tuple[str, 
         ref = f"{d['name']}@{number}"
         events.record(
             conn,
-            "dataset.pull",
-            f"pulled {ref} ({plural(d['profile']['rows'], 'row')}) from remote {remote.name}",
+            f"dataset.{origin.event}",
+            f"{origin.verb} {ref} ({plural(d['profile']['rows'], 'row')}) from {origin.name}",
             subject=ref,
-            data={"hash": d["hash"], "remote": remote.name},
+            data={"hash": d["hash"], **origin.data},
         )
         added.append(ref)
-    for record in plan.contracts:
-        contracts.write(
-            conn, record.key, record.data["text"], f"remote {remote.name}", set_at=record.created_at
+    for record in plan.runs:  # after the versions: a run's inputs are numbered as they are here
+        run_records.insert(ws.store, conn, record)
+    for record in plan.reports:
+        report_records.insert(conn, record.data)
+    if plan.runs or plan.reports:
+        made = [plural(len(plan.runs), "run")] * bool(plan.runs) + [
+            plural(len(plan.reports), "drift report")
+        ] * bool(plan.reports)
+        events.record(
+            conn,
+            f"records.{origin.event}",
+            f"{origin.verb} {' and '.join(made)} from {origin.name}",
+            data={"runs": len(plan.runs), "drift_reports": len(plan.reports), **origin.data},
         )
+    for record in plan.contracts:
+        contracts.write(conn, record.key, record.data["text"], origin.name, set_at=record.created_at)
     for record in plan.models:
         m = record.data
         number = registry.insert_version(
@@ -423,10 +530,10 @@ def _apply(conn: sqlite3.Connection, plan: _Plan, remote: Remote) -> tuple[str, 
         ref = f"{m['name']}@{number}"
         events.record(
             conn,
-            "model.pull",
-            f"pulled {ref} from remote {remote.name}",
+            f"model.{origin.event}",
+            f"{origin.verb} {ref} from {origin.name}",
             subject=ref,
-            data={"hash": m["artifact_hash"], "remote": remote.name},
+            data={"hash": m["artifact_hash"], **origin.data},
         )
         added.append(ref)
     for record in plan.moves:
@@ -435,10 +542,11 @@ def _apply(conn: sqlite3.Connection, plan: _Plan, remote: Remote) -> tuple[str, 
         to = "removed" if record.data["to"] is None else f"to @{numbers[record.data['to']]}"
         events.record(
             conn,
-            "model.pull_move",
-            f"merged a {record.data['action']} of {record.key} ({to}) from remote {remote.name}",
+            f"model.{origin.event}_move",
+            f"{origin.move_verb} a {record.data['action']} of {record.key} ({to}) from {origin.name}",
             subject=record.key,
-            data={"remote": remote.name, "at": record.created_at},
+            data={**origin.data, "at": record.created_at},
+            **({"at": record.created_at, "user": record.data["user"]} if origin.original_times else {}),
         )
     return tuple(added)
 

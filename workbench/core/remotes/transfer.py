@@ -56,12 +56,14 @@ def copy_missing(
     source_name: str = "the source",
     workers: int = WORKERS,
     progress: Progress | None = None,
+    at_dest: set[str] | None = None,
 ) -> Transfer:
     """Copy to `dest` each of `oids` it lacks, verified against its id. A damaged object is an
     `IntegrityError` naming it (and `source_name`); the objects copied before it stay, whole.
-    `progress` is called with byte counts, from the pool's threads."""
+    `progress` is called with byte counts, from the pool's threads. `at_dest` is what `dest`
+    holds, when the caller has listed it already."""
     wanted = set(oids)
-    missing = sorted(wanted - present(dest, wanted))
+    missing = sorted(wanted - (present(dest, wanted) if at_dest is None else at_dest))
     cancel = threading.Event()
 
     def opened(oid: str) -> ObjectStream:
@@ -84,7 +86,7 @@ def copy_missing(
                 raise refuse(oid, len(data), actual)
             if cancel.is_set():
                 raise Cancelled
-            dest.put(oid, data)
+            dest.put(oid, data, absent=True)  # `missing` comes from a listing
             if progress is not None:
                 progress(len(data))
             return len(data)

@@ -89,10 +89,11 @@ class StoreBackend(Protocol):
         and touched (see `touch`), the temp removed. The temp is gone on failure too."""
         ...
 
-    def put(self, oid: str, data: bytes) -> bool:
+    def put(self, oid: str, data: bytes, absent: bool = False) -> bool:
         """Store `data`, which the caller has checked hashes to `oid`, whole or not at all: how
         a transfer writes a small object it holds in memory (on S3 one PUT, with no temp key
-        to copy from). Returns False, and touches the object, when it was already stored."""
+        to copy from). Returns False, and touches the object, when it was already stored.
+        `absent`: the caller has just listed it as missing, so a remote need not ask again."""
         ...
 
     def discard(self, temp: str) -> None:

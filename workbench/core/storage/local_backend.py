@@ -105,7 +105,7 @@ class LocalBackend:
         finally:
             _pending.discard(tmp)
 
-    def put(self, oid: str, data: bytes) -> bool:
+    def put(self, oid: str, data: bytes, absent: bool = False) -> bool:
         return self.commit(self.stage(io.BytesIO(data)))  # a file is written whole only via a temp
 
     def discard(self, temp: str) -> None:

@@ -32,6 +32,8 @@ REFERENCE_QUERIES: list[str] = [
     "SELECT oid, kind || ' record ' || key FROM records",
     """SELECT b.oid, 'rollout ' || r.name || ' ' || b.kind || ' ' || b.id
        FROM rollout_batches b JOIN rollouts r ON r.id = b.rollout_id""",
+    """SELECT p.part, r.kind || ' record ' || r.key
+       FROM record_parts p JOIN records r ON r.oid = p.oid""",
 ]
 
 

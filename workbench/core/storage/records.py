@@ -1,12 +1,14 @@
 """Records as objects: each committed record (a dataset version, a contract, a model version, an
-alias move) is also a canonical JSON object in the content-addressed store, and the `records`
-table is the index over them.
+alias move, an ended run, a drift report) is also a canonical JSON object in the
+content-addressed store, and the `records` table is the index over them.
 
 A record's bytes are `{"_record": FORMAT, "created_at", "data": {...}, "key", "kind"}` with
 sorted keys, no spaces, UTF-8: the same record is the same object everywhere, and `_record`
-sorting first lets a record be told from a data file by its first bytes. Push and pull move these
-objects and then index them; what each kind means is its owner's (datasets, contracts, the model
-registry), not this module's.
+sorting first lets a record be told from a data file by its first bytes. A record that points at
+other objects (a run's columnar metric history and artifacts, a drift report's JSON) lists them
+as `parts`, indexed in `record_parts`: gc keeps them, push sends them before the record. Push
+and pull move these objects and then index them; what each kind means is its owner's (datasets,
+contracts, the model registry, runs, drift reports), not this module's.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ DATASET_VERSION = "dataset_version"
 CONTRACT = "contract"
 MODEL_VERSION = "model_version"
 ALIAS_EVENT = "alias_event"
-KINDS = (DATASET_VERSION, CONTRACT, MODEL_VERSION, ALIAS_EVENT)  # the kinds this wb reads
+RUN = "run"
+DRIFT_REPORT = "drift_report"
+KINDS = (DATASET_VERSION, CONTRACT, MODEL_VERSION, ALIAS_EVENT, RUN, DRIFT_REPORT)  # the kinds this wb reads
 
 
 @dataclass(frozen=True)
@@ -39,15 +43,18 @@ class Record:
     key: str  # what it is about, for the index: `name@hash` of a version, a contract's dataset
     data: dict[str, Any]  # the record itself, as its owner writes it
     created_at: str  # when the thing it records was committed
+    parts: tuple[str, ...] = ()  # the other objects it points at (kept while it is)
 
     def encode(self) -> bytes:
-        envelope = {
+        envelope: dict[str, Any] = {
             "_record": FORMAT,
             "kind": self.kind,
             "key": self.key,
             "created_at": self.created_at,
             "data": self.data,
         }
+        if self.parts:  # absent when none: the records made before parts keep their ids
+            envelope["parts"] = sorted(self.parts)
         return json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     @property
@@ -72,9 +79,12 @@ def decode(data: bytes) -> Record | None:
             f"format {FORMAT}); upgrade wb to use it"
         )
     kind, key, body, created_at = (envelope.get(k) for k in ("kind", "key", "data", "created_at"))
+    parts = envelope.get("parts", [])
     if not (isinstance(kind, str) and isinstance(key, str) and isinstance(body, dict)):
         return None
-    return Record(kind, key, body, str(created_at))
+    if not (isinstance(parts, list) and all(isinstance(p, str) for p in parts)):
+        return None
+    return Record(kind, key, body, str(created_at), tuple(parts))
 
 
 def is_record(head: bytes) -> bool:
@@ -93,10 +103,28 @@ def write(store: ObjectStore, conn: sqlite3.Connection, record: Record) -> str:
 def index(conn: sqlite3.Connection, found: Iterable[tuple[str, Record]]) -> None:
     """Index records whose objects are stored, in the caller's transaction (again: a no-op)."""
     now = now_iso()
+    found = list(found)
     conn.executemany(
         "INSERT OR IGNORE INTO records (oid, kind, key, created_at, indexed_at) VALUES (?, ?, ?, ?, ?)",
         [(oid, r.kind, r.key, r.created_at, now) for oid, r in found],
     )
+    conn.executemany(
+        "INSERT OR IGNORE INTO record_parts (oid, part) VALUES (?, ?)",
+        [(oid, part) for oid, r in found for part in r.parts],
+    )
+
+
+def named_since(conn: sqlite3.Connection, at: str) -> set[str]:
+    """The records this workspace indexed after `at`, and the objects they name: their parts,
+    and the bytes a dataset or model version's key names (`name@hash`)."""
+    rows = conn.execute(
+        "SELECT oid FROM records WHERE indexed_at > ?1 "
+        "UNION SELECT p.part FROM record_parts p JOIN records r ON r.oid = p.oid WHERE r.indexed_at > ?1 "
+        "UNION SELECT substr(key, instr(key, '@') + 1) FROM records "
+        "WHERE indexed_at > ?1 AND kind IN (?2, ?3)",
+        (at, DATASET_VERSION, MODEL_VERSION),
+    )
+    return {row[0] for row in rows}
 
 
 def indexed(conn: sqlite3.Connection) -> set[str]:

@@ -314,6 +314,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX rollout_batches_rollout ON rollout_batches(rollout_id, kind, id);
     """,
+    # 15: the objects a record points at besides itself (a run's metric history and artifacts, a
+    # drift report's JSON): what gc keeps and push sends for it, rebuilt from the records.
+    """
+    CREATE TABLE record_parts (
+        oid TEXT NOT NULL,
+        part TEXT NOT NULL,
+        PRIMARY KEY (oid, part)
+    ) WITHOUT ROWID;
+    CREATE INDEX record_parts_part ON record_parts(part);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
