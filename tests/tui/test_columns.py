@@ -30,7 +30,7 @@ def _run(ws, name: str, status: str, metrics: dict, params: dict, experiment: st
         runs.write_params(conn, run_id, params)
         runs.write_latest_metrics(conn, run_id, {k: (0, v) for k, v in metrics.items()})
         if status != "running":
-            runs.finish(conn, run_id, status)
+            runs.finish(conn, run_id, status, store=ws.store)
     return run_id
 
 
