@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import DROPS
+from workbench.cli.commands import COMMANDS
 
 HEAVY = ("sklearn", "lightgbm", "scipy", "textual", "optuna")
 
@@ -52,7 +53,7 @@ def workspace_dir(tmp_path_factory):
     "argv, light",
     [
         (["--help"], ("polars",)),
-        (["status"], ("polars",)),
+        (["status"], ("polars", "pydantic")),  # typer 0.29 would import pydantic for every command
         (["data", "list"], ("polars",)),
         (["log"], ("polars",)),
         (["data", "log", "sales"], ("polars",)),
@@ -66,6 +67,27 @@ def test_fast_commands_import_no_heavy_library(workspace_dir, argv, light):
     )
     loaded = _modules_after(code, cwd=workspace_dir)
     assert not loaded & {*HEAVY, *light}
+
+
+def test_wb_help_loads_no_command():
+    """`wb --help` lists the commands from their summaries, loading none of their modules;
+    `wb status` loads its own module and no other command's."""
+
+    def loaded(argv: list[str]) -> set[str]:
+        code = (
+            "import sys\nfrom workbench.cli.main import app\n"
+            f"try:\n    app({argv!r}, prog_name='wb')\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(m for m in sys.modules if m.startswith('workbench.')))"
+        )
+        script = f"import sys\n{code}"
+        out = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout
+        return set(out.splitlines()[-1].split())
+
+    commands = {f"workbench.cli.{entry.module}" for entry in COMMANDS.values()} - {"workbench.cli.main"}
+    assert loaded(["--help"]) & commands == set()
+    assert loaded(["status", "--help"]) & commands == {"workbench.cli.workspace_cmds"}
 
 
 def test_importing_the_cli_leaves_the_excepthook_alone():

@@ -10,26 +10,42 @@ import re
 import pytest
 import typer
 
+from workbench.cli.commands import COMMANDS as COMMANDS_TABLE
 from workbench.cli.main import app, name_placeholders
+
+ROOT = typer.main.get_command(app)
 
 
 def commands() -> list[tuple[str, object]]:
-    root = typer.main.get_command(app)
-    name_placeholders(root)  # what the root does before any help is shown
-    found = []
+    name_placeholders(ROOT, recurse=False)  # what the root does before any help is shown
+    found = [("wb", ROOT)]
+    context = typer.Context(ROOT)
+    for name in ROOT.list_commands(context):  # each loaded as running it would
 
-    def walk(command, path):
-        found.append((" ".join(path), command))
-        for name, sub in getattr(command, "commands", {}).items():
-            walk(sub, [*path, name])
+        def walk(command, path):
+            found.append((" ".join(path), command))
+            for sub_name, sub in getattr(command, "commands", {}).items():
+                walk(sub, [*path, sub_name])
 
-    walk(root, ["wb"])
+        walk(ROOT.get_command(context, name), ["wb", name])
     return found
 
 
 COMMANDS = commands()
 # typer's placeholders for a value without a name: <str>, <int range>, <list[str]>, {ref}
 TYPE_PLACEHOLDER = re.compile(r"<[a-z][a-z \[\]|,]*>|\{[a-z_]+\}")
+
+
+def test_wb_help_lists_each_command_by_its_own_first_sentence(wb):
+    """The listing comes from commands.py without loading the commands: it must say what
+    each command's own help says."""
+    listed = dict(re.findall(r"^  (\S+) +(.+)$", wb("--help").stdout.split("Commands:")[1], re.M))
+    for path, command in COMMANDS:
+        if path.count(" ") == 1:
+            name = path.split()[1]
+            assert COMMANDS_TABLE[name].summary == command.get_short_help_str(10_000), name
+            assert listed[name].rstrip(".") in COMMANDS_TABLE[name].summary, name
+    assert set(listed) == set(COMMANDS_TABLE)
 
 
 @pytest.mark.parametrize("path", [p for p, _ in COMMANDS])
@@ -51,3 +67,7 @@ def test_a_short_flag_means_one_thing_everywhere():
             for short in (o for o in param.opts if o.startswith("-") and o[1] != "-"):
                 meanings[short].add(longs[0] if longs else param.name)
     assert {k: v for k, v in meanings.items() if len(v) > 1} == {}
+
+
+def test_a_mistyped_command_gets_the_nearest_name(wb):
+    assert "Did you mean 'status'?" in wb("staus", code=2).stderr

@@ -6,33 +6,21 @@ import os
 import sys
 import traceback
 import warnings
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperArgument, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
+from typer.models import CommandInfo, TyperInfo
 
 from ..core.errors import EXIT_INTERRUPTED, EXIT_USAGE, Caution, WbError
 from ..core.storage import failures
 from ..formatting import visible
-from . import (
-    alerts,
-    data,
-    demo,
-    drift,
-    maintenance,
-    model,
-    output,
-    rollout,
-    runs,
-    train,
-    watch,
-    workspace_cmds,
-)
+from . import output
+from .commands import COMMANDS
 from .context import Options
 from .context import workspace as context_workspace
-from .remote import app as remote_app
-from .remote import clone, pull, push
 
 EXIT_CRASH = 70  # sysexits' EX_SOFTWARE: a bug in wb, not in the user's input
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for `git log | head`
@@ -43,7 +31,22 @@ GLOBAL_OPTIONS = ("-w", "--workspace", "--debug")
 
 class WbGroup(TyperGroup):
     """Turns WbError into one sentence on stderr and its exit code; hides tracebacks unless
-    --debug. Arguments that are not UTF-8 are refused before any command sees them."""
+    --debug. Arguments that are not UTF-8 are refused before any command sees them. Each
+    command is loaded when it is asked for (commands.py)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands()
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        """The listing from the summaries, without loading a command."""
+        limit = formatter.width - 6 - max(map(len, COMMANDS))
+        rows = [
+            (name, TyperCommand(name, help=e.summary).get_short_help_str(limit))
+            for name, e in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def make_context(self, info_name, args, parent=None, **extra):
         if parent is None:  # the root: every argument on the command line, before parsing
@@ -51,7 +54,7 @@ class WbGroup(TyperGroup):
             if problem:
                 output.error(problem)
                 raise typer.Exit(EXIT_USAGE)
-            name_placeholders(self)
+            name_placeholders(self, recurse=False)
         return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: typer.Context):
@@ -106,7 +109,54 @@ def _place_global_option(exc: Exception) -> None:
         )
 
 
-def name_placeholders(command: Any) -> None:
+class LazyCommands(MutableMapping[str, Any]):
+    """The root's commands by name, each built the first time it is looked up. Every name is
+    known up front, so listing and "did you mean" need no module loaded."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._built[name] = _load(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+def _load(name: str) -> TyperCommand | TyperGroup:
+    """The click command for `wb NAME`, built by typer from the module that defines it."""
+    import importlib
+
+    entry = COMMANDS[name]
+    target = getattr(importlib.import_module(f"{__package__}.{entry.module}"), entry.attribute)
+    # As add_typer would: the root's plain-text help, not rich panels.
+    style: dict[str, Any] = {"pretty_exceptions_short": True, "rich_markup_mode": None}
+    if isinstance(target, typer.Typer):
+        command: Any = typer.main.get_group_from_info(TyperInfo(target), suggest_commands=True, **style)
+    else:
+        settings = {"allow_interspersed_args": False} if entry.options_first else None
+        command = typer.main.get_command_from_info(
+            CommandInfo(name=name, callback=target, context_settings=settings), **style
+        )
+    command.name = name
+    name_placeholders(command)
+    return command
+
+
+def name_placeholders(command: Any, recurse: bool = True) -> None:
     """Help says what a value is (`--where WHERE`, `REF`), not its Python type (`<str>`,
     `<list[str]>`, `<int range>`, which typer shows for a parameter without a metavar)."""
     for param in command.params:
@@ -114,7 +164,7 @@ def name_placeholders(command: Any) -> None:
             param.metavar = param.name.upper()
         if type(param) is TyperArgument:
             param.__class__ = NamedArgument
-    for sub in getattr(command, "commands", {}).values():
+    for sub in getattr(command, "commands", {}).values() if recurse else ():
         name_placeholders(sub)
 
 
@@ -216,27 +266,6 @@ def ui(ctx: typer.Context) -> None:
     from ..tui.app import run  # textual: only when the UI opens
 
     run(context_workspace(ctx).root)
-
-
-app.command("ui")(ui)
-workspace_cmds.register(app)
-app.command("demo")(demo.demo)
-maintenance.register(app)
-app.add_typer(data.app, name="data")
-app.command("run", context_settings={"allow_interspersed_args": False})(runs.run)
-app.add_typer(runs.app, name="runs")
-app.command("train")(train.train)
-app.add_typer(drift.app, name="drift")
-app.add_typer(alerts.app, name="alerts")
-app.command("watch")(watch.watch)
-app.add_typer(model.app, name="model")
-app.command("predict")(model.predict)
-app.add_typer(rollout.app, name="rollout")
-app.command("import")(model.import_)
-app.add_typer(remote_app, name="remote")
-app.command("push")(push)
-app.command("pull")(pull)
-app.command("clone")(clone)
 
 
 def main() -> None:

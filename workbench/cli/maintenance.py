@@ -16,11 +16,6 @@ if TYPE_CHECKING:
     from ..core.remotes.rebuild import Rebuilt
 
 
-def register(app: typer.Typer) -> None:
-    app.command("fsck")(fsck)
-    app.command("gc")(gc)
-
-
 def fsck(
     ctx: typer.Context,
     rebuild: bool = typer.Option(

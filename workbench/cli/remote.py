@@ -96,8 +96,8 @@ def push(
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Upload to a remote what it lacks: the objects of dataset versions and models, and the
-    records of dataset versions, contracts, model versions and alias moves."""
+    """Upload to a remote what it lacks: objects, and the records of dataset versions, contracts,
+    runs, drift reports, model versions and alias moves."""
     from ..core.remotes import sync
 
     with output.progress_bar("pushing", None) as progress:
@@ -111,9 +111,9 @@ def pull(
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Download from a remote what this workspace lacks, verified, and add the dataset versions,
-    contracts, model versions and alias moves it brings (a version whose bytes are here already
-    is not added again)."""
+    """Download from a remote what this workspace lacks, verified: the dataset versions, contracts,
+    runs, drift reports, model versions and alias moves it brings (a version whose bytes are
+    here already is not added again)."""
     from ..core.remotes import sync
 
     with output.progress_bar("pulling", None) as progress:

@@ -17,12 +17,6 @@ from . import output
 from .context import JSON_OPTION, workspace
 
 
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.command("status")(status)
-    app.command("log")(log)
-
-
 def init(path: Path = typer.Argument(Path("."), help="Folder to make the workspace in.")) -> None:
     """Make a workspace (PATH/.wb/) here or in PATH."""
     ws, created = Workspace.init(path)
