@@ -99,3 +99,26 @@ def test_runs_and_drift_reports_travel_to_a_clone(built, tmp_path):
     )
     assert [r["id"] for r in clone.json("runs", "list")] == [r["id"] for r in before["runs"]]
     assert history(clone, run_id) == history(ws, run_id)
+
+
+def test_a_removed_run_stays_removed_through_a_pull_a_rebuild_and_a_clone(tmp_path):
+    """`wb runs rm` leaves a tombstone: the run's record (still in the store until gc, still on
+    the remote it was pushed to) does not bring it back."""
+    ws = Workspace(tmp_path / "ws")
+    ids = []
+    for lr in (0.1, 0.2):
+        with workbench.start_run(experiment="script", params={"lr": lr}, workspace=ws.root) as run:
+            run.log_metric("loss", lr)
+        ids.append(run.id)
+    ws("remote", "add", "usb", tmp_path / "usb", "--default")
+    ws("push")
+    ws("runs", "rm", ids[0])
+    kept = [ids[1]]
+    ws("pull")
+    assert [r["id"] for r in ws.json("runs", "list")] == kept
+    (ws.root / ".wb/wb.db").unlink()
+    assert ws.json("fsck", "--rebuild")["runs"] == 1
+    assert [r["id"] for r in ws.json("runs", "list")] == kept
+    ws("push")  # the tombstone travels: a clone made now lacks the run too
+    ws("clone", tmp_path / "usb", tmp_path / "clone")
+    assert [r["id"] for r in Workspace(tmp_path / "clone", init=False).json("runs", "list")] == kept

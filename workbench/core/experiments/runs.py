@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .. import events
 from ..errors import Ambiguous, InvalidInput, NotFound
 from ..names import bounded, check_name
+from ..storage import records
 from ..storage.db import id_for_name, snapshot, transaction
 from ..storage.store import ObjectStore
 from ..storage.workspace import Workspace
@@ -727,7 +728,7 @@ def pid_alive(pid: int) -> bool:
 def remove(ws: Workspace, ref: str) -> str:
     """Delete a run and what it logged (its artifacts' bytes go at the next `wb gc`)."""
     run_id = resolve(ws, ref)
-    with transaction(ws.conn) as conn:
+    with ws.writing_objects(), transaction(ws.conn) as conn:
         row = conn.execute("SELECT name, status FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row["status"] in ("running", "queued"):
             raise InvalidInput(f"run {row['name']} is {row['status']}; `wb runs kill` it first")
@@ -741,5 +742,9 @@ def remove(ws: Workspace, ref: str) -> str:
                 f"run {row['name']} made the registered model {registered[0]}; its lineage must stay"
             )
         conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        # Its record goes to gc; a tombstone keeps a rebuild or a pull from bringing it back.
+        records.forget(conn, records.RUN, run_id)
+        tombstone = {"id": run_id, "name": row["name"]}
+        records.write(ws.store, conn, records.Record(records.RUN_REMOVED, run_id, tombstone, now_iso()))
         events.record(conn, "run.rm", f"removed run {row['name']}", subject=run_id)
     return run_id

@@ -4,7 +4,8 @@ as git's index can be made again from its objects.
 The records are indexed into a new database, as a pull indexes a remote's (`sync.index_found`),
 and only then does it take the old one's place; the old one is moved aside, never deleted. What
 comes back: dataset versions, contracts, ended runs (params, tags, metrics with their history,
-inputs, artifacts), model versions, alias history and drift reports. What was never a record
+inputs, artifacts), model versions, alias history and drift reports; a run `wb runs rm`
+removed stays removed (its tombstone is a record too). What was never a record
 does not: running runs, dataset aliases, alerts, the watcher's state and the audit log (which
 gets an event for each thing restored, alias moves at their own time and by their own user).
 """

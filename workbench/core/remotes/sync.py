@@ -275,6 +275,9 @@ class _Plan:
 
 def _plan(ws: Workspace, found: list[tuple[str, Record]], remote_oids: set[str]) -> _Plan:
     conn = ws.conn
+    removed = records.keys(conn, records.RUN_REMOVED)
+    removed |= {r.key for _, r in found if r.kind == records.RUN_REMOVED}  # `wb runs rm`, here or there
+    found = [(oid, r) for oid, r in found if not (r.kind == records.RUN and r.key in removed)]
     versions: list[Record] = []
     seen: set[str] = set()
     for _, record in found:

@@ -31,8 +31,10 @@ CONTRACT = "contract"
 MODEL_VERSION = "model_version"
 ALIAS_EVENT = "alias_event"
 RUN = "run"
+RUN_REMOVED = "run_removed"  # `wb runs rm`: the run is not to come back from a store or a remote
 DRIFT_REPORT = "drift_report"
-KINDS = (DATASET_VERSION, CONTRACT, MODEL_VERSION, ALIAS_EVENT, RUN, DRIFT_REPORT)  # the kinds this wb reads
+# The kinds this wb reads.
+KINDS = (DATASET_VERSION, CONTRACT, MODEL_VERSION, ALIAS_EVENT, RUN, RUN_REMOVED, DRIFT_REPORT)
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,19 @@ def named_since(conn: sqlite3.Connection, at: str) -> set[str]:
         (at, DATASET_VERSION, MODEL_VERSION),
     )
     return {row[0] for row in rows}
+
+
+def keys(conn: sqlite3.Connection, kind: str) -> set[str]:
+    """The keys of the records of `kind` this workspace indexes."""
+    return {row[0] for row in conn.execute("SELECT key FROM records WHERE kind = ?", (kind,))}
+
+
+def forget(conn: sqlite3.Connection, kind: str, key: str) -> None:
+    """Stop indexing the records of `kind` about `key`, in the caller's transaction: their
+    objects (and parts) are then gc's to sweep."""
+    about = "SELECT oid FROM records WHERE kind = ? AND key = ?"
+    conn.execute(f"DELETE FROM record_parts WHERE oid IN ({about})", (kind, key))
+    conn.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
 
 
 def indexed(conn: sqlite3.Connection) -> set[str]:
