@@ -186,11 +186,10 @@ def _profile_parts(df: pl.DataFrame, bins: int, top: int) -> list[tuple[str, flo
             profile._numeric(df.get_column(n), stats[f"{n}\0mean"], stats[f"{n}\0std"], bins, [])
 
     def texts() -> None:
-        for n in text:
-            df.get_column(n).drop_nulls().rename("value").value_counts(sort=True, name="n")
+        pl.collect_all([profile._counted(df, n) for n in text])
 
     out.append((f"sort, quantiles, histogram ({len(numeric)} numeric columns)", timed(numbers)))
-    out.append((f"value counts ({len(text)} text columns)", timed(texts)))
+    out.append((f"value counts ({len(text)} text columns, side by side)", timed(texts)))
     return out
 
 

@@ -54,6 +54,10 @@ def compute(
     values in too, while they are sorted: a drift check's current side ("counts_in")."""
     kinds = {name: column_kind(dtype) for name, dtype in df.schema.items()}
     stats = df.select(_stat_exprs(kinds)).row(0, named=True)
+    counted = [name for name, kind in kinds.items() if kind in ("text", "boolean")]
+    # All text columns counted at once: polars runs the group-bys side by side, 3-4x faster
+    # than one value_counts after another (and the order of ties is fixed: by value).
+    counts_of = dict(zip(counted, pl.collect_all([_counted(df, name) for name in counted]), strict=True))
     columns = []
     for name, dtype in df.schema.items():
         kind = kinds[name]
@@ -77,7 +81,7 @@ def compute(
                 )
             )
         elif kind in ("text", "boolean"):
-            counts = series.drop_nulls().rename("value").value_counts(sort=True, name="n")
+            counts = counts_of[name]
             col["distinct"] = counts.height
             col["top_values"] = [{"value": str(v), "count": n} for v, n in counts.head(top).iter_rows()]
             col["category_counts"] = {str(v): n for v, n in counts.head(MAX_CATEGORY_COUNTS).iter_rows()}
@@ -88,6 +92,13 @@ def compute(
                 col["max"] = _iso(stats[f"{name}\0max"])
         columns.append(col)
     return {"rows": df.height, "columns": columns}
+
+
+def _counted(df: pl.DataFrame, name: str) -> pl.LazyFrame:
+    """The column's distinct values (`value`) and how often each occurs (`n`), most common
+    first."""
+    values = df.lazy().select(pl.col(name).drop_nulls().alias("value"))
+    return values.group_by("value").len("n").sort(["n", "value"], descending=[True, False])
 
 
 def _stat_exprs(kinds: dict[str, str]) -> list[pl.Expr]:
