@@ -7,8 +7,9 @@ import pytest
 
 from tests.conftest import DROPS
 from workbench.core.data import contracts, datasets
-from workbench.core.experiments import train_request, training
-from workbench.core.experiments.train_request import FieldError, Request
+from workbench.core.experiments import train_checks, train_request, training
+from workbench.core.experiments.train_checks import FieldError
+from workbench.core.experiments.train_request import Request
 
 
 def test_an_empty_workspace_starts_with_lightgbm_alone(ws):
@@ -41,14 +42,14 @@ def test_the_likely_target_is_the_contracts_then_the_last_trainings_then_the_las
 def test_each_problem_names_its_field(ws, request_, field, words):
     datasets.add(ws, DROPS / "week_01.csv", "sales")
     with pytest.raises(FieldError) as found:
-        train_request.check(ws, request_)
+        train_checks.check(ws, request_)
     assert found.value.field == field and words in str(found.value)
 
 
 def test_a_request_that_passes_is_wb_trains_arguments(ws):
     datasets.add(ws, DROPS / "week_01.csv", "sales")
     request = Request("sales@1", "units_sold", "baseline", "e1", sweep=("strategy=mean,median",))
-    train_request.check(ws, request)  # no FieldError
+    train_checks.check(ws, request)  # no FieldError
     assert request.argv() == [
         "--data",
         "sales@1",

@@ -94,17 +94,21 @@ async def test_a_launched_run_appears_live_and_the_same_again_is_asked_first(fil
         await _open_form(app, pilot)
         table = app.get_screen("runs").query_one(DataTable)
         before = table.row_count
-        await _enter(app, pilot, "model", "baseline")  # the fastest trainer
+        app.screen.query_one("#launch_model", Input).value = "baseline"  # the fastest trainer
+        await pilot.press("enter")  # not _settled: that would await the training's end
 
         def finished_baseline() -> bool:
             rows = [[str(c) for c in table.get_row_at(r)] for r in range(table.row_count)]
             return any("baseline" in row and "finished" in row for row in rows)
 
+        running = []  # what q would name while it runs
         for _ in range(600):  # a background `wb train`: await its finished run (30 s at most)
             await pilot.pause(0.05)
+            running += _trainings(app).values()
             if finished_baseline() and not _trainings(app):
                 break
         assert finished_baseline() and table.row_count == before + 1
+        assert "units_sold from sales@2 with baseline, experiment default" in running
         await pilot.press("n")
         await _settled(app, pilot)
         assert _value(app, "model") == "baseline"  # the last launch's values, to change

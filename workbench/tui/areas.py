@@ -212,7 +212,7 @@ class RunsScreen(ComparingScreen):
         with tempfile.TemporaryFile() as errors:
             with views.opened(self.root) as ws:
                 proc = LocalExecutor().start_training(ws, request.argv(), stderr=errors)
-            self.app.call_from_thread(self._running, proc.pid, describe(request))
+            self.app.call_from_thread(self._trained_here, proc.pid, describe(request))
             self.app.call_from_thread(self.app.notify, "training started: its runs appear here as it goes")
             while True:
                 try:
@@ -221,7 +221,7 @@ class RunsScreen(ComparingScreen):
                 except subprocess.TimeoutExpired:
                     if worker.is_cancelled:  # wb is quitting; the training goes on
                         return
-            self.app.call_from_thread(self._running, proc.pid, None)
+            self.app.call_from_thread(self._trained_here, proc.pid, None)
             errors.seek(0)
             said = errors.read().decode("utf-8", "replace").strip().splitlines()
         if code == 0:
@@ -234,7 +234,7 @@ class RunsScreen(ComparingScreen):
                 timeout=15,
             )
 
-    def _running(self, pid: int, what: str | None) -> None:
+    def _trained_here(self, pid: int, what: str | None) -> None:
         """A training launched from here started (what it trains) or ended (None)."""
         if what is None:
             self.trainings.pop(pid, None)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,13 +13,11 @@ from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
 from ..core.errors import WbError
+from ..core.experiments.train_request import Request
 from ..formatting import visible
 from . import views
 from .modals import ConfirmScreen
 from .workers import ReportsWorkerErrors, background
-
-if TYPE_CHECKING:  # train_request reads data with polars: imported when the form opens
-    from ..core.experiments.train_request import Request
 
 FIELDS = (
     ("data", "dataset version, e.g. sales@1"),
@@ -41,7 +38,7 @@ def describe(request: Request) -> str:
     return visible(", ".join(parts))
 
 
-class LaunchScreen(ReportsWorkerErrors, ModalScreen["Request | None"]):
+class LaunchScreen(ReportsWorkerErrors, ModalScreen[Request | None]):
     """Dismissed with the training to launch, once it passed the checks (and, when it is the
     one launched from here last, once asked); None when cancelled."""
 
@@ -55,11 +52,6 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen["Request | None"]):
         self.launched = launched
 
     def compose(self) -> ComposeResult:
-        from textual.suggester import SuggestFromList
-
-        from ..core.experiments.estimators import MODELS
-        from ..core.experiments.train_request import Request
-
         values = self.launched or Request(model="")
         with Vertical(id="launch"):
             yield Static(
@@ -76,25 +68,34 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen["Request | None"]):
                         placeholder=hint,
                         id=f"launch_{name}",
                         compact=True,
-                        suggester=SuggestFromList(MODELS) if name == "model" else None,
                     )
                 yield Static("", id=f"launch_{name}_error", classes="launch_error", markup=False)
             yield Static("", id="launch_status", markup=False)
 
     def on_mount(self) -> None:
+        self._prepare()
+
+    @background("prepare")
+    def _prepare(self) -> None:
+        """The defaults (on a first opening) and the model names to complete from; importing
+        the trainers now (a second) also readies the check for the first enter."""
+        from ..core.experiments.train_request import first_values
+
         if self.launched is None:
-            self._defaults()
+            try:
+                with views.opened(self.root) as ws:
+                    self.app.call_from_thread(self._fill, first_values(ws))
+            except WbError:  # the workspace's trouble shows on the runs screen
+                pass
+        from ..core.experiments import train_checks  # noqa: F401  (the import is the point)
+        from ..core.experiments.estimators import MODELS
 
-    @background("defaults")
-    def _defaults(self) -> None:
-        from ..core.experiments import train_request
+        self.app.call_from_thread(self._suggest, MODELS)
 
-        try:
-            with views.opened(self.root) as ws:
-                found = train_request.first_values(ws)
-        except WbError:  # the workspace's trouble shows on the runs screen
-            return
-        self.app.call_from_thread(self._fill, found)
+    def _suggest(self, models: tuple[str, ...]) -> None:
+        from textual.suggester import SuggestFromList
+
+        self.query_one("#launch_model", Input).suggester = SuggestFromList(models)
 
     def _fill(self, found: Request) -> None:
         """The defaults, in the fields still empty (typing may have begun)."""
@@ -105,8 +106,6 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen["Request | None"]):
                 field.value = " ".join(value) if name in LISTS else value
 
     def request(self) -> Request:
-        from ..core.experiments.train_request import Request
-
         found = {name: self.query_one(f"#launch_{name}", Input).value.strip() for name, _ in FIELDS}
         lists = {name: tuple(found.pop(name).split()) for name in LISTS}
         return Request(**found, **lists)
@@ -139,6 +138,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen["Request | None"]):
         status = self.query_one("#launch_status", Static)
         status.update(visible(message))
         status.set_class(error, "-error")
+        status.display = bool(message)
 
     def _check(self, request: Request) -> None:
         """In a worker: the data is read and each point trial-fitted (a second or more). A
@@ -148,7 +148,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen["Request | None"]):
 
     @background("check")
     def _run_check(self, request: Request) -> None:
-        from ..core.experiments.train_request import FieldError, check
+        from ..core.experiments.train_checks import FieldError, check
 
         worker = get_current_worker()
         try:

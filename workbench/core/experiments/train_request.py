@@ -1,30 +1,16 @@
-"""A training asked for field by field (the TUI's form): the values it starts with, and every
-check `wb train` makes before its first run, in the same words, each failure told against the
-field it is about, so that nothing is launched that `wb train` would refuse."""
+"""A training asked for field by field (the TUI's form), and the values it starts with. Light
+to import (no data library): a form fills in at once; train_checks.py checks it."""
 
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..data import contracts, datasets
-from ..errors import InvalidInput, WbError
-from ..names import check_name
+from ..errors import WbError
 from ..storage.workspace import Workspace
-from . import estimators, search, sweeps, training
 
 DEFAULT_MODEL = "lightgbm"
-
-
-class FieldError(InvalidInput):
-    """`wb train`'s sentence, and the field whose value it is about."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -45,50 +31,6 @@ class Request:
             argv += ["--experiment", self.experiment]
         argv += [a for p in self.params for a in ("--param", p)]
         return argv + [a for p in self.sweep for a in ("--sweep", p)]
-
-
-@contextmanager
-def _about(field: str) -> Iterator[None]:
-    try:
-        yield
-    except FieldError:
-        raise
-    except WbError as exc:
-        raise FieldError(field, str(exc)) from None
-
-
-def check(ws: Workspace, request: Request) -> None:
-    """What `wb train` checks before it creates a run, for every point of the sweep: the
-    names, the parameters, the dataset version, the target, the model, and a trial fit of
-    each point on a sample. Raises FieldError for the first problem. Reads the data (the
-    seconds `wb train` spends on it too): call it off a UI thread."""
-    with _about("experiment"):
-        if request.experiment:
-            check_name(request.experiment, "experiment")
-    with _about("params"):
-        params = sweeps.parse_params(request.params, "params")
-    with _about("sweep"):
-        space = sweeps.parse_space(request.sweep, "sweep")
-        search.check("grid", space, None, False)
-        points = sweeps.grid(space)  # type: ignore[arg-type]  # a grid has no ranges
-    with _about("data"):
-        if not request.data:
-            raise InvalidInput("a dataset version is needed, e.g. sales@1")
-        with warnings.catch_warnings():  # training on an INVALID version: allowed, as `wb train` does
-            warnings.simplefilter("ignore")
-            loaded = training.load(ws, request.data)
-    with _about("model"):
-        estimators.check_model(request.model or DEFAULT_MODEL)
-    base = training.TrainSpec(data=request.data, target=request.target, model=request.model or DEFAULT_MODEL)
-    with _about("target"):
-        if not request.target:
-            raise InvalidInput("a target column is needed")
-        training.labelled(base, loaded)
-    # A bad value is the sweep's when it sweeps that key, else the parameters'.
-    for point in points:
-        spec = replace(base, params={**params, **point})
-        with _about("sweep" if point else "params"):
-            training.prepare(ws, spec, loaded)
 
 
 def first_values(ws: Workspace) -> Request:
