@@ -180,31 +180,6 @@ async def test_marked_runs_compare_with_params_metrics_and_curves(filled):
         assert app.screen is app.get_screen("runs")
 
 
-async def test_a_run_launched_from_the_form_appears_live(filled):
-    app = WbApp(filled.root)
-    async with app.run_test(size=(200, 40)) as pilot:  # wide enough for the model column
-        await pilot.press("2")
-        await _settled(app, pilot)
-        before = app.screen.query_one(DataTable).row_count
-        await pilot.press("n")
-        await pilot.pause()
-        await pilot.press("enter")  # nothing filled in: refused, the form stays
-        await pilot.pause()
-        assert app.screen.query_one("#launch_data").has_focus
-        await pilot.press(*"sales@1", "tab", *"units_sold", "tab", *"baseline", "enter")
-        table = app.get_screen("runs").query_one(DataTable)
-
-        def finished_baseline() -> bool:
-            rows = [[str(c) for c in table.get_row_at(r)] for r in range(table.row_count)]
-            return any("baseline" in row and "finished" in row for row in rows)
-
-        for _ in range(600):  # a background `wb train`: await its finished run (30 s at most)
-            await pilot.pause(0.05)
-            if finished_baseline():
-                break
-        assert finished_baseline() and table.row_count == before + 1
-
-
 async def test_a_drift_report_opens_on_its_features_with_both_distributions(filled):
     app = WbApp(filled.root)
     async with app.run_test(size=(160, 50)) as pilot:
@@ -248,25 +223,6 @@ async def test_keys_are_remapped_from_the_config(filled):
         await pilot.press("x")
         await _settled(app, pilot)
         assert app.screen is app.get_screen("runs")
-
-
-async def test_a_launched_run_that_fails_says_why(filled):
-    app = WbApp(filled.root)
-    said: list[tuple[str, str]] = []
-    notify = app.notify
-    app.notify = lambda message, **kw: (said.append((message, kw.get("severity", ""))), notify(message, **kw))
-    async with app.run_test(size=(140, 40)) as pilot:
-        await pilot.press("2")
-        await _settled(app, pilot)
-        await pilot.press("n")
-        await pilot.pause()
-        await pilot.press(*"sales@1", "tab", *"nosuch", "enter")
-        for _ in range(600):  # the background `wb train` refuses the target: await its word
-            await pilot.pause(0.05)
-            if any(severity == "error" for _, severity in said):
-                break
-        errors = [message for message, severity in said if severity == "error"]
-        assert errors and "nosuch" in errors[0] and "Traceback" not in errors[0]
 
 
 async def test_a_runs_detail_names_its_data_and_the_model_versions_made_from_it(filled):

@@ -16,7 +16,7 @@ from workbench.core.experiments.local_executor import LocalExecutor
 from workbench.core.models import registry
 from workbench.core.monitoring.watcher import Watcher
 from workbench.core.storage.db import transaction
-from workbench.tui import area_screen, areas, modals, views
+from workbench.tui import area_screen, areas, modals, train_form, views
 from workbench.tui.app import WbApp
 from workbench.tui.area_screen import DetailPane, PagedTable
 from workbench.tui.modals import FilterScreen, HelpScreen, TextScreen
@@ -409,7 +409,7 @@ AREA_CLASSES = (
 MODAL_CLASSES = (
     modals.ConfirmScreen,
     modals.FilterScreen,
-    modals.LaunchScreen,
+    train_form.LaunchScreen,
     modals.HelpScreen,
     modals.TextScreen,
 )

@@ -13,7 +13,7 @@ from ..core.experiments import runs as runs_core
 from ..core.experiments.records import RunSummary
 from ..core.experiments.trained import Trained
 from ..core.metrics import PREFERRED, higher_is_better, primary
-from ..core.names import check_name, parse_assignment, parse_tags, plural, short_id
+from ..core.names import check_name, parse_tags, plural, short_id
 from ..formatting import fmt_num
 from . import output
 from .context import JSON_OPTION, TAG_OPTION, workspace
@@ -138,17 +138,12 @@ def train(
         "trials": trials,
     }
     settings.update({k: v for k, v in cli.items() if v is not None})
-    params = dict(settings.get("params", {}))
-    for item in param:
-        key, value = parse_assignment(item, "--param")
-        params[key] = sweeps.parse_value(value)
+    params = {**settings.get("params", {}), **sweeps.parse_params(param)}
     space: dict[str, Any] = {}  # a list of values or, for a search, a Range
     for key, value in settings.get("sweep", {}).items():
         ranged = sweeps.parse_range(key, value) if isinstance(value, str) else None
         space[key] = list(value) if isinstance(value, list) else ranged or [value]
-    for item in sweep:
-        key, values = parse_assignment(item, "--sweep")
-        space[key] = sweeps.parse_sweep(key, values)
+    space.update(sweeps.parse_space(sweep))
     kind = settings.get("search", "grid")
     search.check(kind, space, settings.get("trials"), early_stop)
     for required in ("data", "target"):

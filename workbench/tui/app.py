@@ -14,6 +14,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from ..core.names import plural
+from . import prefs
 from .area_screen import AreaScreen, ComparingScreen, PagedTable, SearchBar
 from .areas import (
     ActivityScreen,
@@ -29,10 +31,10 @@ from .modals import (
     ExportScreen,
     FilterScreen,
     HelpScreen,
-    LaunchScreen,
     ScrollPane,
     TextScreen,
 )
+from .train_form import LaunchScreen
 from .workers import ReportsWorkerErrors, background
 
 AREAS = ("datasets", "runs", "drift", "models", "activity")
@@ -121,6 +123,10 @@ class WbApp(ReportsWorkerErrors, App):
     def on_mount(self) -> None:
         self.keys_by_id = keymap(self.root)
         self.set_keymap(self.keys_by_id)
+        kept = prefs.theme(self.root)
+        if kept in self.available_themes:  # one a newer Textual dropped: its default
+            self.theme = kept
+        self.watch(self, "theme", self._keep_theme, init=False)
         for name, screen in zip(
             AREAS,
             (DatasetsScreen(), RunsScreen(), DriftScreen(), ModelsScreen(), ActivityScreen()),
@@ -157,6 +163,35 @@ class WbApp(ReportsWorkerErrors, App):
             lines += [f"  {self.key_of(b):<10} {b.description:<24} id {b.id}" for b in bindings]
         return [*lines, "", *GENERAL]
 
+    @background("keep_theme")
+    def _keep_theme(self, name: str) -> None:
+        try:
+            prefs.set_theme(self.root, name)
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"the theme is not kept: {exc}", severity="error")
+
+    async def action_quit(self) -> None:
+        """Asked first while a training launched from here runs: it goes on without wb."""
+        running = list(self.get_screen("runs").trainings.values())  # type: ignore[attr-defined]
+        if not running:
+            self.exit()
+        elif not isinstance(self.screen, QuitQuestion):
+            one = len(running) == 1
+            self.push_screen(
+                QuitQuestion(
+                    f"{plural(len(running), 'training')} launched from here still "
+                    f"{'runs' if one else 'run'}. Quit wb?",
+                    [
+                        *running,
+                        "",
+                        f"{'It goes' if one else 'They go'} on without wb; "
+                        f"{'its' if one else 'their'} runs show here when you come back.",
+                    ],
+                    True,
+                ),
+                lambda yes: self.exit() if yes else None,
+            )
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_lines()))
 
@@ -179,6 +214,10 @@ class WbApp(ReportsWorkerErrors, App):
     def _reload_current(self) -> None:
         if isinstance(self.screen, AreaScreen):
             self.screen.reload()
+
+
+class QuitQuestion(ConfirmScreen):
+    """Quit while trainings launched from here run? (q again does not ask twice.)"""
 
 
 def keymap(root: Path) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -14,8 +15,12 @@ from ..core.errors import WbError
 from ..formatting import visible
 from . import prefs, views
 from .area_screen import AreaScreen, ComparingScreen, DetailPane
-from .modals import ColumnsScreen, FilterScreen, LaunchScreen, TextScreen
+from .modals import ColumnsScreen, FilterScreen, TextScreen
+from .train_form import LaunchScreen, describe
 from .workers import background
+
+if TYPE_CHECKING:
+    from ..core.experiments.train_request import Request
 
 
 class DatasetsScreen(ComparingScreen):
@@ -64,11 +69,13 @@ class RunsScreen(ComparingScreen):
     def __init__(self) -> None:
         super().__init__("runs", views.runs_table, views.run_detail)
         self.where = ""
-        self.sort = ""  # a `--sort` key; "" is newest first
-        self.form: dict[str, str] = {}  # the training form's last values
+        self.sort = ""  # a `--sort` key; "" is newest first (as kept in .wb/tui.json)
+        self.form: Request | None = None  # the training last launched from the form
+        self.trainings: dict[int, str] = {}  # those still running: process id -> what it trains
         self.loaded_room = 0  # the room the shown columns were chosen for
 
     def on_mount(self) -> None:
+        self.sort = prefs.runs_sort(self.root)  # a small file, not the database
         super().on_mount()
         self.set_interval(1.0, self._tail)
 
@@ -143,6 +150,14 @@ class RunsScreen(ComparingScreen):
     def _resort(self, sort: str) -> None:
         self.sort, self.start = sort, 0
         self.reload(busy=True)
+        self._keep_sort(sort)
+
+    @background("keep_sort")
+    def _keep_sort(self, sort: str) -> None:
+        try:
+            prefs.set_runs_sort(self.root, sort)
+        except OSError as exc:
+            self.app.call_from_thread(self.tell, f"the sort is not kept: {exc}", severity="error")
 
     def action_sort(self) -> None:
         """The next sortable column, ascending (newest first after the last)."""
@@ -178,14 +193,15 @@ class RunsScreen(ComparingScreen):
         return TextScreen("compare runs", partial(views.compare_text, self.root, keys), ansi=True)
 
     def action_launch(self) -> None:
-        self.app.push_screen(LaunchScreen(self.form), self._launch)
+        self.app.push_screen(LaunchScreen(self.root, self.form), self._launch)
 
-    def _launch(self, argv: list | None) -> None:
-        if argv:
-            self._start(argv)
+    def _launch(self, request: Request | None) -> None:
+        if request is not None:
+            self.form = request
+            self._start(request)
 
     @background("train", exclusive=False)
-    def _start(self, argv: list) -> None:
+    def _start(self, request: Request) -> None:
         """`wb train` in its own process; this worker only waits to say how it ended."""
         import subprocess
         import tempfile
@@ -195,7 +211,8 @@ class RunsScreen(ComparingScreen):
         worker = get_current_worker()
         with tempfile.TemporaryFile() as errors:
             with views.opened(self.root) as ws:
-                proc = LocalExecutor().start_training(ws, argv, stderr=errors)
+                proc = LocalExecutor().start_training(ws, request.argv(), stderr=errors)
+            self.app.call_from_thread(self._trained_here, proc.pid, describe(request))
             self.app.call_from_thread(self.app.notify, "training started: its runs appear here as it goes")
             while True:
                 try:
@@ -204,6 +221,7 @@ class RunsScreen(ComparingScreen):
                 except subprocess.TimeoutExpired:
                     if worker.is_cancelled:  # wb is quitting; the training goes on
                         return
+            self.app.call_from_thread(self._trained_here, proc.pid, None)
             errors.seek(0)
             said = errors.read().decode("utf-8", "replace").strip().splitlines()
         if code == 0:
@@ -215,6 +233,13 @@ class RunsScreen(ComparingScreen):
                 severity="error",
                 timeout=15,
             )
+
+    def _trained_here(self, pid: int, what: str | None) -> None:
+        """A training launched from here started (what it trains) or ended (None)."""
+        if what is None:
+            self.trainings.pop(pid, None)
+        else:
+            self.trainings[pid] = what
 
     def action_kill(self) -> None:
         """Asked first, naming the run; the kill (SIGTERM, then a wait of seconds) in a worker."""

@@ -115,47 +115,6 @@ class ExportScreen(ModalScreen[str]):
         self.dismiss(None)
 
 
-class LaunchScreen(ModalScreen[list]):
-    """A training run from a form: `wb train` starts in the background and shows up live."""
-
-    BINDINGS = [Binding("escape", "cancel", "cancel", id="cancel_launch")]
-    FIELDS = (
-        ("data", "dataset version, e.g. sales@1"),
-        ("target", "column to predict"),
-        ("model", "lightgbm (default), random_forest, extra_trees, hist_gradient_boosting, linear, baseline"),
-        ("params", "KEY=VALUE ... (space-separated)"),
-        ("sweep", "KEY=V1,V2 ... (space-separated)"),
-    )
-
-    def __init__(self, last: dict[str, str]):
-        super().__init__()
-        self.last = last  # the previous request's values, to correct rather than retype
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="launch"):
-            yield Static(
-                "Train a model: tab moves to the next field, enter starts it, escape cancels", markup=False
-            )
-            for name, hint in self.FIELDS:
-                yield Input(self.last.get(name, ""), placeholder=f"{name}: {hint}", id=f"launch_{name}")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        values = {name: self.query_one(f"#launch_{name}", Input).value.strip() for name, _ in self.FIELDS}
-        if not values["data"] or not values["target"]:
-            self.app.notify("data and target are needed", severity="error")
-            return
-        self.last.update(values)
-        argv = ["--data", values["data"], "--target", values["target"]]
-        if values["model"]:
-            argv += ["--model", values["model"]]
-        argv += [a for p in values["params"].split() for a in ("--param", p)]
-        argv += [a for p in values["sweep"].split() for a in ("--sweep", p)]
-        self.dismiss(argv)
-
-    def action_cancel(self) -> None:
-        self.dismiss([])
-
-
 class ColumnsScreen(ModalScreen[list]):
     """Pick the runs table's columns and their order: space shows or hides the highlighted
     one, J and K move it down and up, enter keeps the choice, d goes back to the default

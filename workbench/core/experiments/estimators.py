@@ -67,8 +67,7 @@ class Built:
 
 def build(model: str, task: str, spec: FeatureSpec, params: dict[str, Any], seed: int) -> Built:
     """The pipeline for a model, with the user's parameters checked against it."""
-    if model not in MODELS:
-        raise InvalidInput(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    check_model(model)
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
 
@@ -100,6 +99,11 @@ def build(model: str, task: str, spec: FeatureSpec, params: dict[str, Any], seed
     if model == "lightgbm" and n_cat:
         fit_params["categorical_feature"] = list(range(n_cat))
     return Built(Pipeline([("prep", prep), ("model", estimator)]), merged, fit_params)
+
+
+def check_model(model: str) -> None:
+    if model not in MODELS:
+        raise InvalidInput(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
 
 
 def check_values(model: str, params: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import InvalidInput
-from ..names import check_name
+from ..names import check_name, parse_assignment
 from ..storage.workspace import Workspace
 from . import run_names, search, training
 from .dask_executor import DaskExecutor
@@ -35,6 +35,24 @@ def parse_value(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+def parse_params(items: Iterable[str], option: str = "--param") -> dict[str, Any]:
+    """`KEY=VALUE` items (`--param`, or a form's field named `option`) as typed parameters."""
+    found: dict[str, Any] = {}
+    for item in items:
+        key, value = parse_assignment(item, option)
+        found[key] = parse_value(value)
+    return found
+
+
+def parse_space(items: Iterable[str], option: str = "--sweep") -> dict[str, list[Any] | search.Range]:
+    """`KEY=V1,V2` or `KEY=LOW:HIGH` items (`--sweep`, or a form's field) as a sweep's space."""
+    space: dict[str, list[Any] | search.Range] = {}
+    for item in items:
+        key, values = parse_assignment(item, option)
+        space[key] = parse_sweep(key, values)
+    return space
 
 
 def parse_range(key: str, text: str) -> search.Range | None:

@@ -111,17 +111,7 @@ def arrange(spec: TrainSpec, loaded: TrainingData) -> Prepared:
     """The run's task, features, estimator and split, from its data alone (no workspace: a
     cluster's worker arranges the runs it fits). Checks the data as `prepare` does, but
     leaves the trial fit of the parameters to it."""
-    import polars as pl
-
-    version, df = loaded.version, loaded.frame
-    if spec.target not in df.columns:
-        raise InvalidInput(
-            f"{version.ref} has no column {spec.target!r}; its columns are {', '.join(df.columns)}"
-        )
-    df = df.filter(pl.col(spec.target).is_not_null())
-    if df.height < 2:
-        raise InvalidInput(f"{version.ref} has fewer than 2 rows with a {spec.target!r} value")
-    task = _task(spec, df.schema[spec.target], df.get_column(spec.target).n_unique())
+    df, task = labelled(spec, loaded)
     feature_spec = features.infer(df, spec.target)
     built = estimators.build(spec.model, task, feature_spec, spec.params, spec.seed)
     train_df, val_df = _split(df, spec)
@@ -140,6 +130,22 @@ def arrange(spec: TrainSpec, loaded: TrainingData) -> Prepared:
         y_train,
         y_val,
     )
+
+
+def labelled(spec: TrainSpec, loaded: TrainingData) -> tuple[pl.DataFrame, str]:
+    """The rows that have a target value, and the task the target makes: the checks of the
+    target alone."""
+    import polars as pl
+
+    version, df = loaded.version, loaded.frame
+    if spec.target not in df.columns:
+        raise InvalidInput(
+            f"{version.ref} has no column {spec.target!r}; its columns are {', '.join(df.columns)}"
+        )
+    df = df.filter(pl.col(spec.target).is_not_null())
+    if df.height < 2:
+        raise InvalidInput(f"{version.ref} has fewer than 2 rows with a {spec.target!r} value")
+    return df, _task(spec, df.schema[spec.target], df.get_column(spec.target).n_unique())
 
 
 def check_request(spec: TrainSpec) -> None:
