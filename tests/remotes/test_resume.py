@@ -73,3 +73,16 @@ def test_a_push_sweeps_what_a_killed_push_left_once_it_is_stale(tmp_path):
     here("data", "add", DROPS / "week_02.csv", "--name", "sales")
     assert here.json("push")["records"] == 1
     assert not stale.exists() and young.exists()  # a young one may be another push's, at work
+
+
+def test_a_push_with_nothing_new_since_the_last_answers_without_asking_the_remote(tmp_path):
+    """As of the last push the remote held everything here, and push never deletes: with
+    nothing indexed since, there is nothing to send and no need to connect (S3's client alone
+    takes half a second to load)."""
+    here = Workspace(tmp_path / "here")
+    here("remote", "add", "usb", tmp_path / "usb", "--default")
+    here("data", "add", DROPS / "week_01.csv", "--name", "sales")
+    sent = here.json("push")["objects"]
+    (tmp_path / "usb").rename(tmp_path / "unplugged")
+    again = here.json("push")
+    assert (again["objects"], again["skipped"]) == (0, sent)

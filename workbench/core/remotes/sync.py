@@ -116,7 +116,6 @@ def push(
     """Upload to the remote every dataset version's and model artifact's object and every record
     it lacks."""
     remote = settings.get(ws, name)
-    backend = open_backend(remote)
     pending = _unrecorded(ws)
     if pending and not dry_run:
         with ws.writing_objects(), transaction(ws.conn) as conn:
@@ -124,26 +123,29 @@ def push(
                 records.write(ws.store, conn, record)
     record_oids = records.indexed(ws.conn) | {r.oid for r in pending}
     data_oids = _data_oids(ws.conn) | {part for r in pending for part in r.parts}
+    everything = len(data_oids | record_oids)
     if dry_run:
         sizes = {oid: _local_size(ws, oid, pending) for oid in data_oids | record_oids}
-        return _would_copy(remote, sizes, present(backend, set(sizes)), record_oids)
+        return _would_copy(remote, sizes, present(open_backend(remote), set(sizes)), record_oids)
     where = f"this workspace ({ws.root})"
     began = now_iso()
-    backend.sweep_temps(older_than=time.time() - STALE_TEMP_S)  # a killed push's leftovers
     known = state.in_step_since(ws, remote)
     there: set[str] | None = None  # what the remote holds, when listed whole
-    if known is None:  # one listing of everything: what to send, and what there is to pull
-        there = {entry.name for entry in backend.list()}
-        to_pull = len(there - set(ws.store.oids()))
-    else:  # the remote held all that was here then: look there only for what came since
+    if known is not None:  # the remote held all that was here then: look there only for what came since
         since, to_pull = known
         new = records.named_since(ws.conn, since)
         data_oids, record_oids = data_oids & new, record_oids & new
+        if not data_oids | record_oids:  # as git's "Everything up-to-date": the remote is not asked
+            return SyncResult(remote.name, 0, 0, 0, everything)
+    backend = open_backend(remote)
+    backend.sweep_temps(older_than=time.time() - STALE_TEMP_S)  # a killed push's leftovers
+    if known is None:  # one listing of everything: what to send, and what there is to pull
+        there = {entry.name for entry in backend.list()}
+        to_pull = len(there - set(ws.store.oids()))
     # Data first, records last: a record on the remote always finds what it names there.
     data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress, at_dest=there)
     sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress, at_dest=there)
     state.save(ws, remote, to_push=0, to_pull=to_pull, at=began)
-    everything = len(_data_oids(ws.conn) | records.indexed(ws.conn))
     return SyncResult(
         remote.name,
         data.objects + sent.objects,
