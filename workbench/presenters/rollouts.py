@@ -3,6 +3,8 @@ verdict as a note, for `wb rollout status` and the TUI's models area alike."""
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from ..core import metrics
 from ..core.config import RolloutSettings
 from ..core.models.rollout_records import (
@@ -121,8 +123,7 @@ def policy(settings: RolloutSettings) -> str:
 def batch_line(b: RolloutBatch) -> str:
     """One step of the rollout's log."""
     champion, challenger, when = b.rows[CHAMPION], b.rows[CHALLENGER], short_time(b.created_at)
+    source = PurePath(b.source).name  # a dataset version as it is, a file by its name
     if b.kind == PREDICTIONS:
-        return f"{when}  scored {b.source}: {champion:,} by champion, {challenger:,} by challenger"
-    return (
-        f"{when}  outcomes of {b.source}: {champion:,} champion and {challenger:,} challenger rows labelled"
-    )
+        return f"{when}  scored {source}: {champion:,} by champion, {challenger:,} by challenger"
+    return f"{when}  outcomes of {source}: {champion:,} champion and {challenger:,} challenger rows labelled"
