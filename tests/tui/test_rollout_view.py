@@ -25,9 +25,13 @@ from workbench.tui.modals import TextScreen
 @pytest.fixture(scope="module")
 def rolling(tmp_path_factory):
     """demand@1 (linear) in production, demand@2 (baseline) on stores S03 and S06 in rollout
-    `spring`, week 1 scored by the arms and its outcomes joined. The tests only look at it."""
+    `spring`, week 1 scored by the arms and its outcomes joined: enough of them for a verdict
+    (the baseline is worse: roll back) and its alert. The tests only look at it."""
     root = tmp_path_factory.mktemp("rolling")
-    ws, _ = Workspace.init(root / "ws")
+    made, _ = Workspace.init(root / "ws")
+    made.config_path.write_text("[rollout]\nmin_labelled = 100\n")
+    made.close()
+    ws = Workspace.find(root / "ws")  # with that config
     datasets.add(ws, DROPS / "week_01.csv", "sales")
     for model in ("linear", "baseline"):
         spec = training.TrainSpec(data="sales@1", target="units_sold", model=model)
@@ -133,3 +137,16 @@ def test_a_narrow_pane_leaves_out_columns_but_keeps_the_arm_and_its_metric(rolli
     assert all(len(line) <= 41 for line in section)
     challenger = next(line for line in section if line.strip().startswith("challenger"))
     assert "rmse" in challenger and "demand@2" not in challenger  # the version column gave way
+
+
+async def test_enter_on_the_rollouts_alert_opens_the_rollout(rolling):
+    app = WbApp(rolling.root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await _settled(app, pilot)
+        assert app.screen.selected().startswith("alert:")  # open alerts first
+        assert "enter: rollout spring" in str(app.screen.query_one("#detail", Static).render())
+        await pilot.press("enter")
+        await _settled(app, pilot)
+        assert isinstance(app.screen, TextScreen) and app.screen.title == "wb: rollout spring"
+        assert "verdict: rollback" in str(app.screen.query_one("#text", Static).render())

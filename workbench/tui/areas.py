@@ -268,12 +268,16 @@ class DriftScreen(AreaScreen):
 
     @background("open")
     def _open_alert(self, key: str) -> None:
-        """An alert opens the drift report it is about; any other says what it can do."""
+        """An alert opens the drift report or the rollout it is about; any other says what it
+        can do."""
         report_id = views.alert_report(self.root, key)
-        if report_id is None:
-            self.app.call_from_thread(self.app.notify, "press a to acknowledge the alert")
-        else:
+        rollout = None if report_id else views.alert_rollout(self.root, key)
+        if report_id is not None:
             self.app.call_from_thread(self.app.push_screen, ReportScreen(report_id))
+        elif rollout is not None:
+            self.app.call_from_thread(self.app.push_screen, rollout_screen(self.root, rollout))
+        else:
+            self.app.call_from_thread(self.app.notify, "press a to acknowledge the alert")
 
     def action_ack(self) -> None:
         if (key := self.selected()) is not None:
@@ -359,10 +363,12 @@ class ModelsScreen(AreaScreen):
                 self.tell, f"{model} has no rollout; `wb rollout start MODELREF --segment COLUMN --share PCT`"
             )
         else:
-            self.app.call_from_thread(
-                self.app.push_screen,
-                TextScreen(f"rollout {name}", partial(views.rollout_text, self.root, name)),
-            )
+            self.app.call_from_thread(self.app.push_screen, rollout_screen(self.root, name))
+
+
+def rollout_screen(root: Path, name: str) -> TextScreen:
+    """A rollout full width (`o` on a model, `enter` on an alert about it)."""
+    return TextScreen(f"rollout {name}", partial(views.rollout_text, root, name))
 
     def action_evaluate(self) -> None:
         if (ref := self.selected()) is not None:

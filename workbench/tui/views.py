@@ -309,7 +309,11 @@ def drift_detail(root: Path, key: str) -> str:
                     a.message,
                     "",
                     "acknowledged (u: open it again)" if a.acked else "a: acknowledge it",
-                    "enter: the drift report it is about" if _report_of(ws, a) else "",
+                    "enter: the drift report it is about"
+                    if _report_of(ws, a)
+                    else f"enter: rollout {a.link.rollout}"
+                    if _rollout_of(ws, a)
+                    else "",
                 ]
             )
         report = drift.show(ws, ident)
@@ -398,6 +402,19 @@ def alert_report(root: Path, key: str) -> str | None:
     with opened(root) as ws:
         alert = alerts.get(ws, int(key.partition(":")[2]))
         return _report_of(ws, alert) if alert is not None else None
+
+
+def alert_rollout(root: Path, key: str) -> str | None:
+    """The name of the rollout an alert is about (what `enter` opens when no report is)."""
+    with opened(root) as ws:
+        alert = alerts.get(ws, int(key.partition(":")[2]))
+        return alert.link.rollout if alert is not None and _rollout_of(ws, alert) else None
+
+
+def _rollout_of(ws: Workspace, alert: alerts.Alert) -> bool:
+    """Whether the alert is about a rollout that is still recorded."""
+    names = {r.name for r in rollouts.list_rollouts(ws)}
+    return alert.link.rollout is not None and alert.link.rollout in names
 
 
 def _report_of(ws: Workspace, alert: alerts.Alert) -> str | None:
@@ -542,9 +559,14 @@ def rollout_text(root: Path, name: str, width: int) -> str:
 
 
 def _wrapped(text: str, width: int, indent: str = "") -> list[str]:
-    """A sentence in lines of `width` cells, its following lines indented two more."""
+    """A sentence in lines of `width` cells after `indent` (a "! " marks the first only), its
+    following lines indented two more."""
     return textwrap.wrap(
-        text, max(20, width), initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False
+        text,
+        max(20, width),
+        initial_indent=indent,
+        subsequent_indent=" " * (len(indent) + 2),
+        break_on_hyphens=False,
     )
 
 
