@@ -150,3 +150,15 @@ async def test_enter_on_the_rollouts_alert_opens_the_rollout(rolling):
         await _settled(app, pilot)
         assert isinstance(app.screen, TextScreen) and app.screen.title == "wb: rollout spring"
         assert "verdict: rollback" in str(app.screen.query_one("#text", Static).render())
+
+
+async def test_promoting_by_hand_says_the_rollout_goes_on(rolling):
+    app = WbApp(rolling.root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _models(app, pilot, "demand@2")
+        await pilot.press("p")
+        await _settled(app, pilot)
+        asked = _flat(str(app.screen.query_one("#confirm", Static).render()))
+        await pilot.press("n")  # nothing moves
+    assert "a promotion here leaves it running; `wb rollout stop spring --promote`" in asked
+    assert registry.resolve(rolling, "demand@production").version == 1

@@ -318,6 +318,11 @@ class ReportScreen(AreaScreen):
         return views.feature_detail(root, key, self.query_one(DetailPane).scrollable_content_region.width)
 
 
+def rollout_screen(root: Path, name: str) -> TextScreen:
+    """A rollout full width (`o` on a model, `enter` on an alert about it)."""
+    return TextScreen(f"rollout {name}", partial(views.rollout_text, root, name))
+
+
 class ModelsScreen(AreaScreen):
     BINDINGS = [
         Binding("e", "evaluate", "evaluate", id="evaluate"),
@@ -365,11 +370,6 @@ class ModelsScreen(AreaScreen):
         else:
             self.app.call_from_thread(self.app.push_screen, rollout_screen(self.root, name))
 
-
-def rollout_screen(root: Path, name: str) -> TextScreen:
-    """A rollout full width (`o` on a model, `enter` on an alert about it)."""
-    return TextScreen(f"rollout {name}", partial(views.rollout_text, root, name))
-
     def action_evaluate(self) -> None:
         if (ref := self.selected()) is not None:
             self.app.push_screen(
@@ -391,7 +391,7 @@ def rollout_screen(root: Path, name: str) -> TextScreen:
         preview = views.promotion_preview(self.root, ref)
         lines = [
             visible(f"{g.name}: {'passed' if g.passed else 'FAILED'}  {g.detail}") for g in preview.gates
-        ]
+        ] + views.rollout_caution(self.root, ref)
         if preview.already:
             return f"{ref} is already production.", lines, False
         if preview.passed:

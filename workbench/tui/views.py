@@ -649,6 +649,21 @@ def rollback_question(root: Path, ref: str) -> str:
     )
 
 
+def rollout_caution(root: Path, ref: str) -> list[str]:
+    """What promoting by hand means while the model's rollout is in progress."""
+    with opened(root) as ws:
+        rollout = rollouts.active_of(ws.conn, ref.partition("@")[0])
+    if rollout is None:
+        return []
+    return [
+        "",
+        visible(
+            f"{rollout_words.MARK} {rollout_words.heading(rollout)}: a promotion here leaves it "
+            f"running; `wb rollout stop {rollout.name} --promote` (or --rollback) ends it"
+        ),
+    ]
+
+
 def promote(root: Path, ref: str) -> bool:
     with opened(root) as ws:
         return registry.promote(ws, ref, registry.PRODUCTION, reason="from the TUI").promoted
