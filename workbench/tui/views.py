@@ -572,10 +572,10 @@ def _wrapped(text: str, width: int, indent: str = "") -> list[str]:
 
 def _aligned(columns: list[str], rows: list[tuple[str, ...]], width: int, indent: str = "") -> list[str]:
     """A table as lines of text in `width` cells: the columns that do not fit are left out, as
-    the CLI leaves them out of a narrow terminal (the metric and the arm stay longest)."""
+    the CLI leaves them out of a narrow terminal (the arm and its metric stay longest)."""
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
     room = width - len(indent)
-    keep = fitting(columns, widths, room, ("segments", "rows", "version"))
+    keep = fitting(columns, widths, room, ("segments", "rows", "version", "labelled"))
     lines = [indent + "  ".join(row[i].ljust(widths[i]) for i in keep).rstrip() for row in [columns, *rows]]
     return [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
 
