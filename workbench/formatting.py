@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 # Characters that drive a terminal instead of showing as themselves: C0 (ESC starts every
@@ -64,3 +65,24 @@ def short_time(iso: str | None) -> str:
 def stat_text(value: Any) -> str:
     """A profile statistic: numbers through fmt_num, dates and text as they are."""
     return value if isinstance(value, str) else fmt_num(value)
+
+
+def fitting(
+    columns: Sequence[str], widths: Sequence[int], room: int, drop_first: Sequence[str] = ()
+) -> list[int]:
+    """The indexes of the columns of a table (3 cells between columns) to show in `room`
+    cells: all that fit, the last one at 10 or more cells. Those in `drop_first` go first,
+    then from the right; never the first column."""
+    keep = list(range(len(columns)))
+
+    def needed() -> int:
+        *others, last = keep
+        return sum(widths[i] for i in others) + 3 * (len(keep) - 1) + min(widths[last], 10)
+
+    order = [columns.index(c) for c in drop_first if c in columns]
+    order += [i for i in reversed(range(1, len(columns))) if i not in order]
+    for i in order:
+        if needed() <= room or len(keep) <= 2:
+            break
+        keep.remove(i)
+    return keep

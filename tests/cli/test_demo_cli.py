@@ -181,3 +181,13 @@ def test_demo_leaves_a_rollout_in_progress_with_a_week_of_outcomes(built, wb):
     assert doc["segment"] == "region" and doc["verdict"] == "collecting"
     challenger = doc["arms"][1]
     assert challenger["segments"] == 1 and challenger["labelled"] == challenger["rows"] > 0
+
+
+def test_the_tui_shows_the_demos_rollout_in_progress(built):
+    from workbench.tui import views
+
+    root, _ = built
+    table = views.models_table(root)
+    arms = {key: row[table.columns.index("rollout")] for key, row in zip(table.keys, table.rows, strict=True)}
+    assert arms == {"demand@2": "⇄ challenger", "demand@1": "⇄ champion"}
+    assert "rollout spring (in progress since" in views.model_detail(root, "demand@1")

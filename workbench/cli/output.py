@@ -21,8 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.errors import InvalidInput
+from ..formatting import fitting, visible
 from ..formatting import fmt_bytes as fmt_bytes  # re-exported: the commands call output.fmt_bytes
-from ..formatting import visible
 
 
 class _Stdout(Console):
@@ -125,7 +125,7 @@ def table(
     # Headers are data too: run names in `runs compare`, a CSV column in `model evaluate --by`.
     labels = [Text(visible(col)) for col in columns]  # a str header would be read as markup
     widths = [max([label.cell_len, *(row[i].cell_len for row in cells)]) for i, label in enumerate(labels)]
-    keep = _fitting(columns, widths, drop_first)
+    keep = fitting(columns, widths, stdout.width, drop_first)
     # What is left for the last column once the others and the separators (3 a column) fit.
     room = max(10, stdout.width - sum(widths[i] for i in keep[:-1]) - 3 * (len(keep) - 1))
     t = Table(
@@ -156,23 +156,6 @@ def table(
 def pairs(rows: Sequence[tuple[str, Any]]) -> None:
     """A key-value table, with no header row."""
     table(["", ""], rows)
-
-
-def _fitting(columns: Sequence[str], widths: list[int], drop_first: Sequence[str]) -> list[int]:
-    """The indexes of the columns to show: all that fit, the last one at 10 or more cells."""
-    keep = list(range(len(columns)))
-
-    def needed() -> int:
-        *others, last = keep
-        return sum(widths[i] for i in others) + 3 * (len(keep) - 1) + min(widths[last], 10)
-
-    order = [columns.index(c) for c in drop_first if c in columns]
-    order += [i for i in reversed(range(1, len(columns))) if i not in order]
-    for i in order:
-        if needed() <= stdout.width or len(keep) <= 2:
-            break
-        keep.remove(i)
-    return keep
 
 
 @contextmanager

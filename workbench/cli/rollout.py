@@ -44,6 +44,7 @@ def start(
 ) -> None:
     """Start a rollout: the challenger serves some segments, the champion the rest."""
     from ..core.models import rollouts
+    from ..presenters import rollouts as words
 
     result = rollouts.start(
         workspace(ctx),
@@ -59,9 +60,8 @@ def start(
         result,
         as_json,
         lambda r: output.line(
-            f"started rollout {r.name}: {r.ref('challenger')} on {r.split}, {r.ref('champion')} on the rest"
-            + (" (shadow)" if r.shadow else "")
-            + f"; score with `wb predict rollout:{r.name} INPUT -o OUTPUT`"
+            f"started rollout {r.name}: {words.plan(r)}; "
+            f"score with `wb predict rollout:{r.name} INPUT -o OUTPUT`"
         ),
     )
 
@@ -106,14 +106,13 @@ def status(
     from ..presenters import rollouts as words
 
     def human(s: RolloutStatus) -> None:
-        r = s.rollout
-        output.line(
-            f"rollout {r.name} ({r.state}): {r.ref('challenger')} on {r.split} against {r.ref('champion')}"
-        )
+        output.line(words.heading(s.rollout))
         output.table(words.ARM_COLUMNS, words.arm_rows(s))
         output.line(words.difference(s))
         note = words.verdict(s)
         output.line(note.text, style={"good": "green", "alarm": "red"}.get(note.level))
+        if step := words.next_step(s):
+            output.line(step)
 
     output.emit(rollout_outcomes.status(workspace(ctx), name), as_json, human)
 

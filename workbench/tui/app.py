@@ -61,7 +61,7 @@ SCOPES: tuple[tuple[str, type], ...] = (
     ("this help", HelpScreen),
 )
 GENERAL = [
-    "enter      open the row (a report: its features; an alert: its report)",
+    "enter      open the row (a report: its features; an alert: its report or rollout)",
     "tab        between the table and the detail pane",
     "arrows     move too; the detail follows the cursor",
     'ctrl+p     command palette ("noun: verb")',

@@ -293,12 +293,16 @@ class DriftScreen(AreaScreen):
 
     @background("open")
     def _open_alert(self, key: str) -> None:
-        """An alert opens the drift report it is about; any other says what it can do."""
+        """An alert opens the drift report or the rollout it is about; any other says what it
+        can do."""
         report_id = views.alert_report(self.root, key)
-        if report_id is None:
-            self.app.call_from_thread(self.app.notify, "press a to acknowledge the alert")
-        else:
+        rollout = None if report_id else views.alert_rollout(self.root, key)
+        if report_id is not None:
             self.app.call_from_thread(self.app.push_screen, ReportScreen(report_id))
+        elif rollout is not None:
+            self.app.call_from_thread(self.app.push_screen, rollout_screen(self.root, rollout))
+        else:
+            self.app.call_from_thread(self.app.notify, "press a to acknowledge the alert")
 
     def action_ack(self) -> None:
         if (key := self.selected()) is not None:
@@ -339,16 +343,57 @@ class ReportScreen(AreaScreen):
         return views.feature_detail(root, key, self.query_one(DetailPane).scrollable_content_region.width)
 
 
+def rollout_screen(root: Path, name: str) -> TextScreen:
+    """A rollout full width (`o` on a model, `enter` on an alert about it)."""
+    return TextScreen(f"rollout {name}", partial(views.rollout_text, root, name))
+
+
 class ModelsScreen(AreaScreen):
     BINDINGS = [
         Binding("e", "evaluate", "evaluate", id="evaluate"),
         Binding("p", "promote", "promote", id="promote"),
         Binding("b", "rollback", "roll back", id="rollback"),
+        Binding("o", "rollout", "rollout", id="rollout"),
     ]
     REFERENCE = "model version"
 
     def __init__(self) -> None:
-        super().__init__("models", views.models_table, views.model_detail)
+        super().__init__("models", views.models_table, self._detail)
+        self.made_for = 0  # the room the shown detail was made for
+
+    def room(self) -> int:
+        """The cells of a line in the detail pane: two fifths of a wide screen (app.tcss), all
+        of a narrow one, less its border, padding and scroll bar. Worked out from the screen:
+        the first detail comes before the first layout."""
+        width = self.app.size.width
+        return (width * 2 // 5 - 1 if width >= 110 else width) - 4
+
+    def _detail(self, root: Path, ref: str) -> str:
+        self.made_for = self.room()
+        return views.model_detail(root, ref, self.made_for)
+
+    def on_resize(self) -> None:
+        if self.detail_key is not None and self.room() != self.made_for:
+            self.show_detail(self.detail_key)  # the rollout's lines are cut to the pane
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rollout":  # in the Footer while a rollout is in progress (its column shows)
+            return "rollout" in self.table.ids
+        return super().check_action(action, parameters)
+
+    def action_rollout(self) -> None:
+        if (ref := self.selected()) is not None:
+            self._open_rollout(ref.partition("@")[0])
+
+    @background("open")
+    def _open_rollout(self, model: str) -> None:
+        name = views.rollout_of(self.root, model)
+        if name is None:
+            self.app.call_from_thread(
+                self.tell, f"{model} has no rollout; `wb rollout start MODELREF --segment COLUMN --share PCT`"
+            )
+        else:
+            self.app.call_from_thread(self.app.push_screen, rollout_screen(self.root, name))
 
     def action_evaluate(self) -> None:
         if (ref := self.selected()) is not None:
@@ -371,7 +416,7 @@ class ModelsScreen(AreaScreen):
         preview = views.promotion_preview(self.root, ref)
         lines = [
             visible(f"{g.name}: {'passed' if g.passed else 'FAILED'}  {g.detail}") for g in preview.gates
-        ]
+        ] + views.rollout_caution(self.root, ref)
         if preview.already:
             return f"{ref} is already production.", lines, False
         if preview.passed:

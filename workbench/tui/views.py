@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,15 +20,17 @@ from ..core import events, metrics
 from ..core.data import datasets
 from ..core.errors import InvalidInput, WbError
 from ..core.experiments import command_runs, run_logs, runs
-from ..core.models import evaluation, history, registry
+from ..core.models import evaluation, history, registry, rollout_outcomes, rollouts
 from ..core.models.records import PromotionPreview
+from ..core.models.rollout_records import ACTIVE, Rollout
 from ..core.monitoring import alerts, drift
 from ..core.names import plural, short_id
 from ..core.storage.workspace import Workspace
-from ..formatting import VALID_TEXT, fmt_num, short_time, visible
+from ..formatting import VALID_TEXT, fitting, fmt_num, short_time, visible
 from ..presenters import datasets as dataset_words
 from ..presenters import drift as drift_words
 from ..presenters import models as model_words
+from ..presenters import rollouts as rollout_words
 from ..presenters import runs as run_words
 from ..presenters import status as status_words
 from . import prefs
@@ -237,7 +240,8 @@ def run_detail(root: Path, run_id: str) -> str:
             f"id {info.id}",
             f"command {' '.join(info.command)}",
             "inputs " + ", ".join(ref for ref, _ in run_words.input_rows(info)),
-            "registered as " + (", ".join(registry.refs_of_run(ws, info.id)) or "-"),
+            "registered as "
+            + (", ".join(_marked(ws, ref) for ref in registry.refs_of_run(ws, info.id)) or "-"),
             "",
             "params:",
         ]
@@ -305,7 +309,11 @@ def drift_detail(root: Path, key: str) -> str:
                     a.message,
                     "",
                     "acknowledged (u: open it again)" if a.acked else "a: acknowledge it",
-                    "enter: the drift report it is about" if _report_of(ws, a) else "",
+                    "enter: the drift report it is about"
+                    if _report_of(ws, a)
+                    else f"enter: rollout {a.link.rollout}"
+                    if _rollout_of(ws, a)
+                    else "",
                 ]
             )
         report = drift.show(ws, ident)
@@ -396,6 +404,19 @@ def alert_report(root: Path, key: str) -> str | None:
         return _report_of(ws, alert) if alert is not None else None
 
 
+def alert_rollout(root: Path, key: str) -> str | None:
+    """The name of the rollout an alert is about (what `enter` opens when no report is)."""
+    with opened(root) as ws:
+        alert = alerts.get(ws, int(key.partition(":")[2]))
+        return alert.link.rollout if alert is not None and _rollout_of(ws, alert) else None
+
+
+def _rollout_of(ws: Workspace, alert: alerts.Alert) -> bool:
+    """Whether the alert is about a rollout that is still recorded."""
+    names = {r.name for r in rollouts.list_rollouts(ws)}
+    return alert.link.rollout is not None and alert.link.rollout in names
+
+
 def _report_of(ws: Workspace, alert: alerts.Alert) -> str | None:
     """None for an alert about anything else (a dataset version a watcher refused) or whose
     report is gone."""
@@ -419,14 +440,19 @@ def ack_alert(root: Path, key: str, ack: bool = True) -> bool:
 
 
 def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
+    """Every version, the newest of each model first; while a rollout is in progress, a
+    column marks its arms."""
     with opened(root) as ws:
+        rolling = _rolling(ws)
         rows, keys = [], []
         for m in registry.list_models(ws):
             for v in reversed(registry.versions(ws, m.name)):
+                arm = (rollout_words.arm_mark(rolling.get(m.name), v.version),) if rolling else ()
                 rows.append(
                     (
                         v.ref,
                         ", ".join(v.aliases),
+                        *arm,
                         v.dataset or "",
                         fmt_num(v.metrics.get(metrics.primary(v.task))),
                         short_time(v.created_at),
@@ -434,7 +460,7 @@ def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
                 )
                 keys.append(v.ref)
         return page_of(
-            ["version", "aliases", "trained on", "rmse/auc", "registered"],
+            ["version", "aliases", *(["rollout"] if rolling else []), "trained on", "rmse/auc", "registered"],
             rows,
             keys,
             "No models yet. Register one:  wb model register RUN --name NAME",
@@ -443,16 +469,33 @@ def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         )
 
 
+def _rolling(ws: Workspace) -> dict[str, Rollout]:
+    """The rollouts in progress, by model."""
+    return {r.model: r for r in rollouts.list_rollouts(ws) if r.state == ACTIVE}
+
+
+def _marked(ws: Workspace, ref: str) -> str:
+    """A version's reference, with its arm when it serves in a rollout in progress."""
+    name, _, version = ref.partition("@")
+    rollout = rollouts.active_of(ws.conn, name)
+    arm = rollout_words.arm_mark(rollout, int(version))
+    return f"{ref} ({arm} of rollout {rollout.name})" if rollout and arm else ref
+
+
 @shown
-def model_detail(root: Path, ref: str) -> str:
+def model_detail(root: Path, ref: str, width: int = 78) -> str:
+    """A version: its scores, its model's rollout in progress (in `width` cells), its
+    performance over time, where it came from and its aliases' moves."""
     with opened(root) as ws:
         info = registry.show(ws, ref.partition("@")[0])
         chosen = registry.show(ws, ref)
         mv = chosen.version
+        rollout = rollouts.active_of(ws.conn, mv.name)
         # Scores first, on one line: at 80x24 the pane shows a handful of lines.
         lines = [
             model_words.title(mv) if mv.aliases else f"{model_words.title(mv)}  (no alias)",
             "  ".join(f"{k} {v}" for k, v in model_words.metric_rows(mv)),
+            *(_rollout_lines(ws, rollout, width) if rollout else []),
             *_performance_line(ws, mv.name),
             "",
             *(f"{what:<9}{value}" for what, value in model_words.facts(chosen)),
@@ -463,6 +506,78 @@ def model_detail(root: Path, ref: str) -> str:
             for row in model_words.history_rows(info.alias_history or ())
         ]
         return "\n".join(lines)
+
+
+def _rollout_lines(ws: Workspace, rollout: Rollout, width: int) -> list[str]:
+    """The rollout as `wb rollout status` says it, verdict first (a pane shows a handful of
+    lines), each line made to fit: the table's columns that do not fit left out."""
+    found = rollout_outcomes.status(ws, rollout.name)
+    verdict = rollout_words.verdict(found)
+    return [
+        "",
+        *_wrapped(f"{rollout_words.MARK} {rollout_words.heading(rollout)}", width),
+        *_wrapped(verdict.text, width, "! " if verdict.level == "alarm" else "  "),
+        *_aligned(rollout_words.ARM_COLUMNS, rollout_words.arm_rows(found), width, "  "),
+        *_wrapped(rollout_words.difference(found), width, "  "),
+        "  o: the rollout full width",
+    ]
+
+
+def rollout_of(root: Path, model: str) -> str | None:
+    """The model's rollout to show: the one in progress, else its latest; None without any."""
+    with opened(root) as ws:
+        mine = [r for r in rollouts.list_rollouts(ws) if r.model == model]  # the newest first
+    return next((r.name for r in mine if r.state == ACTIVE), mine[0].name if mine else None)
+
+
+@shown
+def rollout_text(root: Path, name: str, width: int) -> str:
+    """A rollout full width: `wb rollout status`, what to do next, the policy and its log."""
+    with opened(root) as ws:
+        found = rollout_outcomes.status(ws, name)
+        log = rollouts.batches(ws, name)
+        settings = ws.config.rollout
+    width = max(40, width - 4)  # the pane's padding and scroll bar
+    step = rollout_words.next_step(found)
+    return "\n".join(
+        [
+            *_wrapped(rollout_words.heading(found.rollout), width),
+            "",
+            *_aligned(rollout_words.ARM_COLUMNS, rollout_words.arm_rows(found), width),
+            *(line for text in rollout_words.served(found) for line in _wrapped(text, width)),
+            "",
+            *_wrapped(rollout_words.difference(found), width),
+            *_wrapped(rollout_words.verdict(found).text, width),
+            *(_wrapped(step, width) if step else []),
+            "",
+            *_wrapped(rollout_words.policy(settings), width),
+            "",
+            "its log:" if log else f"nothing scored yet: `wb predict rollout:{name} INPUT -o OUTPUT`",
+            *(line for b in log for line in _wrapped(rollout_words.batch_line(b), width, "  ")),
+        ]
+    )
+
+
+def _wrapped(text: str, width: int, indent: str = "") -> list[str]:
+    """A sentence in lines of `width` cells after `indent` (a "! " marks the first only), its
+    following lines indented two more."""
+    return textwrap.wrap(
+        text,
+        max(20, width),
+        initial_indent=indent,
+        subsequent_indent=" " * (len(indent) + 2),
+        break_on_hyphens=False,
+    )
+
+
+def _aligned(columns: list[str], rows: list[tuple[str, ...]], width: int, indent: str = "") -> list[str]:
+    """A table as lines of text in `width` cells: the columns that do not fit are left out, as
+    the CLI leaves them out of a narrow terminal (the arm and its metric stay longest)."""
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    room = width - len(indent)
+    keep = fitting(columns, widths, room, ("segments", "rows", "version", "labelled"))
+    lines = [indent + "  ".join(row[i].ljust(widths[i]) for i in keep).rstrip() for row in [columns, *rows]]
+    return [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
 
 
 def _performance_line(ws: Workspace, name: str) -> list[str]:
@@ -532,6 +647,21 @@ def rollback_question(root: Path, ref: str) -> str:
         f"Roll {name}@production back from @{current} to @{before} (the version "
         f"before the promotion of @{current})?"
     )
+
+
+def rollout_caution(root: Path, ref: str) -> list[str]:
+    """What promoting by hand means while the model's rollout is in progress."""
+    with opened(root) as ws:
+        rollout = rollouts.active_of(ws.conn, ref.partition("@")[0])
+    if rollout is None:
+        return []
+    return [
+        "",
+        visible(
+            f"{rollout_words.MARK} {rollout_words.heading(rollout)}: a promotion here leaves it "
+            f"running; `wb rollout stop {rollout.name} --promote` (or --rollback) ends it"
+        ),
+    ]
 
 
 def promote(root: Path, ref: str) -> bool:

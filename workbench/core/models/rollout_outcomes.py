@@ -221,15 +221,21 @@ def status(ws: Workspace, name: str) -> RolloutStatus:
             _measure(metric, labelled, rng) if labelled is not None and labelled.height else (None, None)
         )
         draws[arm] = draw
+        served = (
+            mine.get_column(rollout.segment).cast(pl.String).fill_null("").unique().sort().to_list()
+            if mine is not None
+            else []
+        )
         arms.append(
             ArmStatus(
                 arm,
                 rollout.version(arm),
-                mine.get_column(rollout.segment).n_unique() if mine is not None else 0,
+                len(served),
                 mine.height if mine is not None else 0,
                 labelled.height if labelled is not None else 0,
                 metric,
                 value,
+                tuple(served),
             )
         )
     champion, challenger = arms

@@ -108,6 +108,16 @@ class Outcomes:
 
 
 @dataclass(frozen=True)
+class RolloutBatch:
+    """One step of a rollout's log: a batch scored by the arms, or outcomes joined to them."""
+
+    kind: str  # "predictions" or "outcomes"
+    source: str  # the dataset version or file
+    rows: dict[str, int]  # per arm: rows scored, or newly labelled
+    created_at: str
+
+
+@dataclass(frozen=True)
 class ArmStatus:
     arm: str  # CHAMPION or CHALLENGER
     version: int
@@ -116,6 +126,7 @@ class ArmStatus:
     labelled: int  # of them, rows with an outcome
     metric: str  # rmse for regressors, roc_auc (accuracy beyond two classes) for classifiers
     value: float | None  # the metric on its labelled rows; None before any
+    served: tuple[str, ...] = ()  # the segments it scored rows of, sorted (the JSON counts them)
 
     def to_dict(self) -> dict[str, Any]:
         return {

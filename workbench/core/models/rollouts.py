@@ -25,7 +25,16 @@ from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from . import gates, registry
 from .records import ModelVersion
-from .rollout_records import ACTIVE, CHALLENGER, CHAMPION, PROMOTED, ROLLED_BACK, Rollout, RolloutEnd
+from .rollout_records import (
+    ACTIVE,
+    CHALLENGER,
+    CHAMPION,
+    PROMOTED,
+    ROLLED_BACK,
+    Rollout,
+    RolloutBatch,
+    RolloutEnd,
+)
 
 _SELECT = """
 SELECT r.id, r.name, m.name AS model, r.champion, r.challenger, r.segment, r.share, r.segments,
@@ -187,6 +196,16 @@ def active_of(conn: sqlite3.Connection, model: str) -> Rollout | None:
     """The model's rollout in progress, if any."""
     row = conn.execute(_SELECT + " WHERE m.name = ? AND r.state = ?", (model, ACTIVE)).fetchone()
     return None if row is None else _from_row(row)
+
+
+def batches(ws: Workspace, name: str) -> list[RolloutBatch]:
+    """The rollout's log, oldest first: each batch scored by its arms and each set of outcomes."""
+    rows = ws.conn.execute(
+        "SELECT kind, source, champion_rows, challenger_rows, created_at FROM rollout_batches "
+        "WHERE rollout_id = ? ORDER BY id",
+        (rollout_id(ws.conn, get(ws, name).name),),
+    )
+    return [RolloutBatch(r[0], r[1], {CHAMPION: r[2], CHALLENGER: r[3]}, r[4]) for r in rows]
 
 
 def rollout_id(conn: sqlite3.Connection, name: str) -> int:
