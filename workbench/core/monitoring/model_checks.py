@@ -135,22 +135,23 @@ def _estimated_mae(ws: Workspace, model: scoring.LoadedModel, cur_df: Any, predi
 
     from ..models import features
 
-    if not runs.get(ws, model.run_id).spec:
+    spec = runs.get(ws, model.run_id).spec
+    if not spec:
         return None
     prep = model.pipeline.named_steps["prep"]
-    nanny = batch.error_model(model, lambda: _error_model(ws, model))
+    nanny = batch.error_model(model, lambda: _error_model(ws, model, spec))
     X_cur = features.build(cur_df, features.FeatureSpec.from_dict(model.meta["features"]))
     return float(np.clip(nanny.predict(_design(prep, X_cur, predicted)), 0, None).mean())
 
 
-def _error_model(ws: Workspace, model: scoring.LoadedModel) -> Any:
-    """A model of the size of `model`'s errors on its run's own validation rows."""
+def _error_model(ws: Workspace, model: scoring.LoadedModel, spec: dict[str, Any]) -> Any:
+    """A model of the size of `model`'s errors on the validation rows of its run (`spec`)."""
     import lightgbm as lgb
     import numpy as np
 
     from ..experiments import training
 
-    prepared = training.prepare(ws, training.TrainSpec(**runs.get(ws, model.run_id).spec))
+    prepared = training.prepare(ws, training.TrainSpec(**spec))
     prep = model.pipeline.named_steps["prep"]
     val_pred = model.pipeline.predict(prepared.X_val)
     errors = np.abs(prepared.y_val.astype(float) - val_pred)
