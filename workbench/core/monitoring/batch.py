@@ -1,11 +1,12 @@
 """A batch of drift checks through the same model: what the model computes on the same data is
 computed once for the batch.
 
-Checking each week against one reference with one model (`wb demo`'s six weeks) scores the
-reference's rows again in every check, and fits the regressor's error model (the label-free
-estimate) on the same validation rows again. Inside `batch()`, a model's predictions on a
-frame equal, row for row, to one it already scored are the ones it gave, and its error model
-is fitted once. The model is told by its run, whose model does not change once logged.
+Checking each week against one reference with one model (`wb demo`'s six weeks) loads the
+model, scores the reference's rows and fits the regressor's error model (the label-free
+estimate) on the same validation rows again in every check. Inside `batch()`, a model file is
+loaded once (told by its hash), a model's predictions on a frame equal, row for row, to one it
+already scored are the ones it gave, and its error model is fitted once (a model is told by
+its run, whose model does not change once logged).
 Outside a batch (the TUI, `wb watch`) nothing is kept: the frames held are the batch's alone.
 """
 
@@ -25,6 +26,7 @@ T = TypeVar("T")
 
 @dataclass
 class _Kept:
+    models: dict[str, Any] = field(default_factory=dict)
     predictions: list[tuple[str, Any, tuple[Any, Any]]] = field(default_factory=list)
     error_models: dict[str, Any] = field(default_factory=dict)
 
@@ -42,6 +44,11 @@ def batch() -> Iterator[None]:
         _kept.reset(token)
 
 
+def load(ref: str, artifact_hash: str, load: Callable[[], LoadedModel]) -> LoadedModel:
+    """The model version `ref`, stored as `artifact_hash`: `load()` once in a batch."""
+    return _once("models", f"{ref} {artifact_hash}", load)
+
+
 def predict(model: LoadedModel, df: Any) -> tuple[Any, Any]:
     """`model.predict(df)`, the batch's earlier answer when it scored an equal frame."""
     kept = _kept.get()
@@ -57,9 +64,14 @@ def predict(model: LoadedModel, df: Any) -> tuple[Any, Any]:
 
 def error_model(model: LoadedModel, fit: Callable[[], T]) -> T:
     """The model's error model: `fit()` once in a batch."""
+    return _once("error_models", model.run_id, fit)
+
+
+def _once(kind: str, key: str, make: Callable[[], T]) -> T:
     kept = _kept.get()
     if kept is None:
-        return fit()
-    if model.run_id not in kept.error_models:
-        kept.error_models[model.run_id] = fit()
-    return kept.error_models[model.run_id]
+        return make()
+    made: dict[str, Any] = getattr(kept, kind)
+    if key not in made:
+        made[key] = make()
+    return made[key]

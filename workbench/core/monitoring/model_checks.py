@@ -47,7 +47,8 @@ def load_model(ws: Workspace, ref: str) -> scoring.LoadedModel:
                     f"registered model (`wb model list`)"
                 ) from None
         return scoring.load_from_run(ws, ref)  # a run: its own error if it logged no model
-    return registry.load(ws, registry.resolve(ws, ref))
+    version = registry.resolve(ws, ref)
+    return batch.load(version.ref, version.artifact_hash, lambda: registry.load(ws, version))
 
 
 def prediction_drift(
