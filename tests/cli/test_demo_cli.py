@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import DROPS
+from workbench.cli import output
 from workbench.cli.main import app
 from workbench.core import demo as demo_core
 from workbench.core.errors import WbError
@@ -20,17 +22,35 @@ from workbench.core.errors import WbError
 GENERATE = DROPS.parent / "generate.py"
 
 
+class StatusLine:
+    """What the progress line would show on a terminal, shown or not: (text, done, total)."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[str, float | None, float | None]] = []
+
+    def show(self, description: str, done: float | None = None, total: float | None = None) -> None:
+        self.shown.append((description, done, total))
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """One demo build for the module (it trains four models): (its root, the CLI's result)."""
+    """One demo build for the module (it trains four models): (its root, the CLI's result,
+    what its progress line showed)."""
     base = tmp_path_factory.mktemp("demo")
+    line = StatusLine()
+
+    @contextmanager
+    def status_line(description, enabled=True):
+        yield line if enabled else None
+
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(base)
         mp.delenv("WB_WORKSPACE", raising=False)
         mp.delenv("WB_RUN_ID", raising=False)
+        mp.setattr(output, "status_line", status_line)
         result = CliRunner().invoke(app, ["demo", "wb-demo", "--no-ui"])
     assert result.exit_code == 0, (result.stdout, result.stderr)
-    return base / "wb-demo", result
+    return base / "wb-demo", result, line.shown
 
 
 def as_json(result):
@@ -43,7 +63,7 @@ def files_under(root: Path) -> dict[str, bytes]:
 
 # -- the story -------------------------------------------------------------------------------
 def test_demo_prints_progress_and_what_to_try(built):
-    _, result = built
+    _, result, _ = built
     progress = result.stderr
     assert "added sales@1" in progress and "promoted it to production" in progress
     assert "sales@2 (week_01): no dataset drift" in progress
@@ -62,7 +82,7 @@ def test_demo_prints_progress_and_what_to_try(built):
 
 
 def test_demo_workspace_holds_the_story(built, wb):
-    root, _ = built
+    root, _, _ = built
 
     def query(*args):
         return as_json(wb("-w", root, *args, "--json"))
@@ -88,7 +108,7 @@ def test_demo_workspace_holds_the_story(built, wb):
 
 def test_the_models_history_tells_the_story(built, wb):
     """Fine to week 3, degraded from week 4, the challenger better on the newest week."""
-    root, _ = built
+    root, _, _ = built
     points = as_json(wb("-w", root, "model", "history", "demand", "--json"))
     champion = {p["drop"]: p for p in points if p["version"] == 1}
     assert list(champion) == [f"sales@{n}" for n in range(2, 8)]
@@ -101,10 +121,22 @@ def test_the_models_history_tells_the_story(built, wb):
 
 def test_the_challenger_passes_the_gates(built, wb):
     """What the user does next in the TUI: demand@2 goes to production through the gates."""
-    root, _ = built
+    root, _, _ = built
     promoted = as_json(wb("-w", root, "model", "promote", "demand@2", "--to", "production", "--json"))
     assert promoted["promoted"] is True and all(g["passed"] for g in promoted["gates"])
     wb("-w", root, "model", "rollback", "demand")  # leave the demo as it was built
+
+
+def test_the_progress_line_counts_every_stage_as_it_begins(built):
+    _, _, shown = built
+    stages = [(text, done) for text, done, total in shown if ": round" not in text]
+    assert stages[0] == ("writing the sample drops", 0)
+    assert stages[-1] == ("rolling demand@2 out to the east stores", 13)
+    dones = [done for _, done in stages]
+    assert dones == sorted(dones) and set(dones) == set(range(14)) and {t for *_, t in shown} == {14}
+    assert "adding week_06.csv and checking it for drift with demand@production" in dict(stages)
+    assert ("training the champion on sales@1: round 300/300", 2, 14) in shown  # its boosting rounds
+    assert "training challenger 3 of 3 on sales@6" in dict(stages)
 
 
 # -- refusals and failures -------------------------------------------------------------------
@@ -129,7 +161,7 @@ def test_demo_refuses_a_non_empty_folder_or_a_file(wb, tmp_path):
 
 
 def test_a_failed_build_leaves_no_folder_behind(wb, tmp_path, monkeypatch):
-    def fail(ws, step):
+    def fail(ws, step, on_progress):
         (ws.root / "half-made").write_text("x")
         raise WbError("the sample data could not be read")
 
@@ -157,13 +189,14 @@ def test_json_is_one_document_and_no_ui_without_a_terminal(wb, tmp_path, monkeyp
         open_alerts=2,
         seconds=1.0,
     )
-    monkeypatch.setattr(demo_core, "build", lambda path, on_step=None: summary)
+    monkeypatch.setattr(demo_core, "build", lambda path, **callbacks: summary)
     import workbench.tui.app
 
     monkeypatch.setattr(workbench.tui.app, "run", lambda root: pytest.fail("the TUI opened"))
     result = wb("demo", "d", "--json")
     assert as_json(result) == summary.to_dict() and result.stderr == ""
-    assert "week 5 drift" in wb("demo", "d").stdout  # stdout is no terminal: no TUI
+    out = wb("demo", "d").stdout  # stdout is no terminal: no TUI, and what to try instead
+    assert "week 5 drift" in out and "try:" in out and "cd d && wb" in out
 
 
 # -- the generator ---------------------------------------------------------------------------
@@ -175,7 +208,7 @@ def test_the_repository_script_still_writes_the_committed_drops(tmp_path):
 
 
 def test_demo_leaves_a_rollout_in_progress_with_a_week_of_outcomes(built, wb):
-    root, result = built
+    root, result, _ = built
     assert "wb rollout status spring" in result.stdout
     doc = json.loads(wb("-w", root, "rollout", "status", "spring", "--json").stdout)
     assert doc["segment"] == "region" and doc["verdict"] == "collecting"

@@ -22,14 +22,15 @@ ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 
 
 class Terminal:
-    """`wb` on the child side of a pty sized like a small terminal; what it drew so far."""
+    """`wb ARGS` (a bare `wb` by default) on the child side of a pty sized like a small
+    terminal; what it drew so far."""
 
-    def __init__(self, cwd: Path, columns: int = 100, lines: int = 30):
+    def __init__(self, cwd: Path, columns: int = 100, lines: int = 30, args: tuple[str, ...] = ()):
         self.master, child = pty.openpty()
         fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         env = wb_env({"TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(lines)})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench"],
+            [sys.executable, "-m", "workbench", *args],
             cwd=cwd,
             env=env,
             stdin=child,
@@ -44,9 +45,9 @@ class Terminal:
     def text(self) -> str:
         return ANSI.sub(b"", self.screen).decode("utf-8", "replace")
 
-    def wait_for(self, words: str) -> None:
+    def wait_for(self, words: str, deadline_s: float = DEADLINE_S) -> None:
         """Read what the app draws until `words` shows up (escape codes stripped)."""
-        deadline = time.monotonic() + DEADLINE_S
+        deadline = time.monotonic() + deadline_s
         while words not in self.text():
             if time.monotonic() > deadline:
                 raise AssertionError(f"{words!r} never appeared; the screen had:\n{self.text()[-2000:]}")

@@ -27,6 +27,8 @@ def demo(
 ) -> None:
     """Build a demo workspace from the sample data, then open the TUI on it.
 
+    On a terminal a progress line follows the build, then the TUI opens on the workspace;
+    with --no-ui, --json or no terminal (a script, a pipe) it prints what to try instead.
     PATH (default ./wb-demo) must be new or empty. The workspace holds the sample retail data
     as seven versions with a contract, a champion model in production, a drift check of every
     week (weeks 5 and 6 drift and raise alerts) and a retrained challenger to promote."""
@@ -34,13 +36,20 @@ def demo(
     def step(message: str) -> None:
         output.note(message, style=None)  # literal and escaped: it can name the folder
 
-    # A SIGTERM stops the build the way Ctrl-C does, so that what it made is removed.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # A SIGTERM stops the build the way Ctrl-C does, so that what it made is removed; once
+    # built, the workspace stays and a SIGTERM ends wb (and the TUI) as it always does.
+    before = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        summary = demo_core.build(path, on_step=None if as_json else step)
+        # On a terminal, a line below the steps says which stage runs and how far it is.
+        with output.status_line("building the demo workspace", enabled=not as_json) as status:
+            summary = demo_core.build(
+                path, on_step=None if as_json else step, on_progress=status.show if status else None
+            )
     except KeyboardInterrupt:
         output.error(f"interrupted; the unfinished demo workspace in {path} was removed")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        signal.signal(signal.SIGTERM, before)
     output.emit(summary, as_json, lambda s: _print_summary(s, path))
     if as_json or no_ui or not (sys.stdin.isatty() and sys.stdout.isatty()):
         return

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Caution, WbError
+from .monitoring.batch import batch as drift_batch
 from .names import plural, short_id
 from .storage.workspace import Workspace, made_anew
 
@@ -65,12 +66,45 @@ class Summary:
         return asdict(self)
 
 
-def build(path: Path = DEFAULT_PATH, on_step: Callable[[str], None] | None = None) -> Summary:
-    """Make the demo workspace at `path` (new or empty). A failure removes what was made."""
+# How the build goes, for a progress display: (what it does now, stages done, stages in all).
+OnProgress = Callable[[str, int, int], None]
+
+
+class _Stages:
+    """The build's stages as a progress display counts them, each announced as it begins."""
+
+    def __init__(self, on_progress: OnProgress | None, total: int) -> None:
+        self.on_progress, self.done, self.total = on_progress, -1, total
+
+    def begin(self, what: str) -> None:
+        self.done += 1
+        self.show(what)
+
+    def show(self, what: str) -> None:
+        if self.on_progress:
+            self.on_progress(what, self.done, self.total)
+
+    def training(self, what: str) -> Callable[[str, int | None, int | None], None]:
+        """A training's own progress (its boosting rounds) within the stage `what`."""
+
+        def heard(stage: str, done: int | None, total: int | None) -> None:
+            self.show(f"{what}: round {done}/{total}" if stage == "fitting" and done else what)
+
+        return heard
+
+
+def build(
+    path: Path = DEFAULT_PATH,
+    on_step: Callable[[str], None] | None = None,
+    on_progress: OnProgress | None = None,
+) -> Summary:
+    """Make the demo workspace at `path` (new or empty). A failure removes what was made.
+    `on_step` hears each step done, in a sentence; `on_progress` each stage as it begins."""
     step = on_step or (lambda message: None)
     started = time.perf_counter()
-    with made_anew(path, "wb demo") as ws:
-        summary = _fill(ws, step)
+    # Every week is checked against the same reference through the same model: batched.
+    with made_anew(path, "wb demo") as ws, drift_batch():
+        summary = _fill(ws, step, on_progress)
     summary.seconds = round(time.perf_counter() - started, 1)
     return summary
 
@@ -89,17 +123,22 @@ def _verdict(report: DriftReport) -> str:
     return text
 
 
-def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
+def _fill(ws: Workspace, step: Callable[[str], None], on_progress: OnProgress | None) -> Summary:
     from .data import contracts, datasets, sample_data, validation
     from .experiments import runs, training
     from .experiments.sweeps import grid
     from .models import registry
     from .monitoring import alerts, drift
 
+    points = grid(CHALLENGER_SWEEP)
+    # The drops, the reference, the champion, each week, each challenger, its check, the rollout.
+    stages = _Stages(on_progress, 3 + sample_data.N_DROPS + len(points) + 2)
+    stages.begin("writing the sample drops")
     drops = sample_data.generate(ws.root / "drops")
     step(f"wrote the sample drops to {ws.root / 'drops'}")
     reference, weeks = drops[0], drops[1:]
 
+    stages.begin(f"adding {reference.name}, the reference period")
     first = datasets.add(ws, reference, DATASET, "reference period (8 weeks)").version
     contract = ws.root / CONTRACT_FILE
     contract.write_text(validation.infer(ws, first), encoding="utf-8")
@@ -111,11 +150,14 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
         f"inferred from it ({CONTRACT_FILE})"
     )
 
+    what = f"training the champion on {first.ref}"
+    stages.begin(what)
     champion_run = training.train(
         ws,
         training.TrainSpec(data=first.ref, target=TARGET, split=CHAMPION_SPLIT),
         experiment=EXPERIMENT,
         tags={"demo": "champion"},
+        on_progress=stages.training(what),
     )
     champion = registry.register(ws, champion_run, MODEL)
     promotion = registry.promote(ws, champion.ref, registry.PRODUCTION)
@@ -129,6 +171,7 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
     production = f"{MODEL}@{registry.PRODUCTION}"
     reports, broken = [], {}
     for week in weeks:
+        stages.begin(f"adding {week.name} and checking it for drift with {production}")
         added = datasets.add(ws, week, DATASET, f"weekly drop {week.stem}")
         version = added.version
         if added.violations:
@@ -165,7 +208,9 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
         warnings.simplefilter("ignore", Caution)
         loaded = training.load(ws, latest)
     challenger_runs = []
-    for point in grid(CHALLENGER_SWEEP):
+    for n, point in enumerate(points, 1):
+        what = f"training challenger {n} of {len(points)} on {latest}"
+        stages.begin(what)
         spec = training.TrainSpec(data=latest, target=TARGET, params=point)
         challenger_runs.append(
             training.train(
@@ -174,6 +219,7 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
                 experiment=EXPERIMENT,
                 prepared=training.prepare(ws, spec, loaded),
                 tags={"demo": "challenger"},
+                on_progress=stages.training(what),
             )
         )
     best = runs.best(runs.by_ids(ws, challenger_runs))
@@ -182,6 +228,7 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
     challenger = registry.register(ws, best.id, MODEL)
     # The challenger scores the newest week too, so that `wb model history` shows it taking
     # over from the champion on the same line.
+    stages.begin(f"checking {version.ref} with {challenger.ref}")
     challenged = drift.check(ws, first.ref, version.ref, model=challenger.ref, target=TARGET).performance
     step(
         f"retrained on {latest}: {len(challenger_runs)} runs, the best ({best.name}, rmse "
@@ -191,6 +238,7 @@ def _fill(ws: Workspace, step: Callable[[str], None]) -> Summary:
         + f"); {latest} breaks the contract, a world that moved: retrained on it on purpose"
     )
 
+    stages.begin(f"rolling {challenger.ref} out to the {ROLLOUT_GROUP} stores")
     rollout = _roll_out(ws, challenger.ref, version.ref, step)
     return Summary(
         workspace=str(ws.root),
