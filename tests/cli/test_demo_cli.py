@@ -219,7 +219,7 @@ def test_demo_leaves_a_rollout_in_progress_with_a_week_of_outcomes(built, wb):
 def test_the_tui_shows_the_demos_rollout_in_progress(built):
     from workbench.tui import views
 
-    root, _ = built
+    root = built[0]
     table = views.models_table(root)
     arms = {key: row[table.columns.index("rollout")] for key, row in zip(table.keys, table.rows, strict=True)}
     assert arms == {"demand@2": "⇄ challenger", "demand@1": "⇄ champion"}
