@@ -213,7 +213,8 @@ def runs_table(
         elif not found:  # past the end of an estimate: where the end is matters now
             total = runs.count_runs(ws, where=where)
         else:
-            total, estimated = runs.estimate_runs(ws, where)
+            total, exact = runs.estimate_runs(ws, where)
+            estimated = not exact
             if estimated:  # never fewer than the pages so far, and one more past a full page
                 total = max(total, offset + len(found) + 1)
     experiments = {r.experiment for r in found}
