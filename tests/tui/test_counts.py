@@ -83,3 +83,28 @@ async def test_paging_and_sorting_with_a_filter_on_keep_its_count(many_runs, cou
             assert app.screen.sub_title.endswith("of 250 ([ ] pages)"), key
         assert "sorted by" in app.screen.sub_title
         assert calls == [WHERE]  # counted once, when the filter came
+
+
+async def test_a_key_pressed_while_a_sort_loads_is_not_dropped(many_runs, monkeypatch):
+    gate = threading.Event()
+    gate.set()
+    load = views.runs_table
+
+    def gated(*args, **kwargs):  # type: ignore[no-untyped-def]
+        gate.wait(30)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(views, "runs_table", gated)
+    app = WbApp(many_runs.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await _settled(app, pilot)
+        busy = app.screen.query_one("#busy")
+        gate.clear()  # the sort's page is held back: it takes a while
+        await pilot.press("s")
+        await _until(pilot, lambda: busy.display)  # the table says that it loads
+        await pilot.press("o")  # meanwhile: the other order
+        gate.set()
+        await _settled(app, pilot)
+        assert app.screen.sub_title.startswith("sorted by ") and " descending" in app.screen.sub_title
+        assert not busy.display
