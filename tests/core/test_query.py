@@ -475,7 +475,10 @@ def test_count_runs_counts_what_the_filter_lists(qws):
 
 
 @pytest.mark.parametrize("sort", ["name", "-name", "status", "-duration_s", "started_at", "experiment"])
-@pytest.mark.parametrize("where", ["params.lr > 0.01", "experiment = demand and metrics.rmse < 10"])
+@pytest.mark.parametrize(
+    "where",
+    ["params.lr > 0.01", "data = sales or tags.team = x", "experiment = demand and metrics.rmse < 10"],
+)
 def test_a_sort_with_a_filter_lists_the_sorted_runs_that_match(qws, sort, where):
     matching = {r.id for r in runs.list_runs(qws, where=where, limit=None)}
     expected = [r.name for r in runs.list_runs(qws, sort=sort, limit=None) if r.id in matching]
