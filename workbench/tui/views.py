@@ -204,19 +204,8 @@ def runs_table(
     with opened(root) as ws:
         runs.reap_lost(ws)  # a run whose process died shows as lost, not running
         found = runs.list_runs(ws, where=where or None, sort=sort or None, limit=limit, offset=offset)
-        if total is not None:
-            pass
-        elif not where:
-            total = runs.count_runs(ws)  # the index's count: a few ms
-        elif 0 < len(found) < limit or not (found or offset):  # a short page: its end is the end
-            total = offset + len(found)
-        elif not found:  # past the end of an estimate: where the end is matters now
-            total = runs.count_runs(ws, where=where)
-        else:
-            total, exact = runs.estimate_runs(ws, where)
-            estimated = not exact
-            if estimated:  # never fewer than the pages so far, and one more past a full page
-                total = max(total, offset + len(found) + 1)
+        if total is None:
+            total, estimated = _runs_total(ws, where, len(found), offset, limit)
     experiments = {r.experiment for r in found}
     scope = experiments.pop() if len(experiments) == 1 else prefs.MIXED
     choices = run_words.available(found)
@@ -241,6 +230,20 @@ def runs_table(
         scope=scope,
         estimated=estimated,
     )
+
+
+def _runs_total(ws: Workspace, where: str, shown: int, offset: int, limit: int) -> tuple[int, bool]:
+    """How many runs the pages hold, and whether that is an estimate: a page of `shown` rows
+    at `offset` came back."""
+    if not where:
+        return runs.count_runs(ws), False  # the index's count: a few ms
+    if 0 < shown < limit or not (shown or offset):  # a short page: its end is the end
+        return offset + shown, False
+    if not shown:  # past the end of an estimate: where the end is matters now
+        return runs.count_runs(ws, where=where), False
+    total, exact = runs.estimate_runs(ws, where)
+    # Never fewer than the pages so far, and one more past this full one.
+    return (total, False) if exact else (max(total, offset + shown + 1), True)
 
 
 def runs_count(root: Path, where: str) -> int:
