@@ -10,15 +10,18 @@ notes the screen's table `row_count`, `title` and `sub_title`, and exits at the 
 script. Scripts: `first` (the first screen only), `runs` (then "2"), `paging` (then it awaits
 the app's first one-second poll, which reloads the current screen once, so that it lands in no
 timed step; then "2", "]", "[", "]" five times, an unbound key as the pilot's floor, "slash",
-the filter typed key by key, "enter", "]"). It exits with the app's return code (1 if the app
+the filter typed key by key, "enter", "]", "s" and "o": a sort and its order, the filter on).
+It exits with the app's return code (1 if the app
 crashed; Textual prints why on stderr).
 
 Times are `time.monotonic()`, which on Linux is one clock for every process, so they are
 comparable with `--t0`, the parent's clock just before it started this process. "Painted" is
-the last compositor update of a step: every update is recorded by a wrapper of `App._display`,
-which also turns it into the terminal string a real terminal would get (headless Textual skips
-that step) and discards it. Each screen's `load` and `detail` (the views functions its thread
-workers call) are wrapped to time the database part. One JSON document on stdout at the end.
+the last compositor update of a step, "rows painted" the first one whose screen's sub_title
+(which rows of how many, the filter, the sort) differs from the step's start: every update is
+recorded by a wrapper of `App._display`, which also turns it into the terminal string a real
+terminal would get (headless Textual skips that step) and discards it. Each screen's `load`
+and `detail` (the views functions its thread workers call) are wrapped to time the database
+part. One JSON document on stdout at the end.
 """
 
 from __future__ import annotations
@@ -52,10 +55,17 @@ def main() -> int:
     t_imported = time.monotonic()
     root = Workspace.find(args.root).root  # as `wb -w ROOT` finds it
     app = WbApp(root)
-    paints: list[float] = []
+    paints: list[tuple[float, str]] = []  # (when, the screen's sub_title then)
     loads: list[tuple[str, float, float]] = []  # (what, start, end)
     inflight = [0]
     wrapped: set[int] = set()
+
+    def area_sub_title() -> str:
+        """The sub_title of the screen under any modal (the filter's): which rows of how many."""
+        from textual.screen import ModalScreen  # imported by then: a lookup
+
+        screens = [s for s in app.screen_stack if not isinstance(s, ModalScreen)]
+        return str(screens[-1].sub_title or "") if screens else ""
 
     display = app._display
 
@@ -65,7 +75,7 @@ def main() -> int:
             render = getattr(renderable, "render_segments", None)
             if render is not None:
                 render(app.console)  # what a real terminal's driver would be sent
-            paints.append(time.monotonic())
+            paints.append((time.monotonic(), area_sub_title()))
 
     app._display = recording_display  # type: ignore[method-assign]
 
@@ -155,13 +165,16 @@ def main() -> int:
         wrap_screens()
         first_paint = len(paints)
         first_load = len(loads)
+        before = area_sub_title()
         start = time.monotonic()
         if keys:
             await pilot.press(*keys)
         await settle(pilot)
         wrap_screens()
         settled = time.monotonic()
-        new_paints = paints[first_paint:]
+        new_paints = [when for when, _ in paints[first_paint:]]
+        # The rows are there when the sub_title (which rows, of how many) first changes.
+        changed = [when for when, sub_title in paints[first_paint:] if sub_title != before]
         new_loads = loads[first_load:]
         steps.append(
             {
@@ -169,6 +182,7 @@ def main() -> int:
                 "keys": list(keys),
                 "start": start,
                 "painted": new_paints[-1] if new_paints else None,
+                "rows_painted": changed[0] if changed else None,
                 "paints": len(new_paints),
                 "settled": settled,
                 "loads": [(what, end - begin) for what, begin, end in new_loads],
@@ -193,6 +207,8 @@ def main() -> int:
             await step(pilot, "type the filter", *args.where)
             await step(pilot, 'apply filter "enter"', "enter")
             await step(pilot, 'next page "]" (filtered)', "]")
+            await step(pilot, 'sort, filter on "s"', "s")
+            await step(pilot, 'order, filter on "o"', "o")
         marks["exit"] = time.monotonic()
         app.exit()
 

@@ -22,16 +22,21 @@ anything is still loading; no sleeps), and prints what it saw as JSON.
    after the app's first one-second poll (it reloads the current screen once; awaited so that it
    lands in no timed step): "2", "]" (next page), "[" (previous page), "]" five times, an
    unbound key (the pilot's own floor: a key press and a settle cost it about 60 ms), "slash",
-   the filter `params.p1 > 0.5 and metrics.m1 < 0.3` typed key by key, "enter", and "]" once
-   more. Per step: milliseconds from the key to the last repaint ("painted"; none if nothing
-   repainted) and to settled, the time and number of the screen's `load` and `detail` calls (the
-   views functions its workers call: the database part; overlapping calls add up), the table's
-   `row_count`, its first row's key (did the page change?) and the screen's `sub_title`. The
-   table should hold one page (200 rows) after every step.
+   the filter `params.p1 > 0.5 and metrics.m1 < 0.3` typed key by key, "enter", "]" once
+   more, then "s" (the next column's sort) and "o" (its order) with the filter on. Per step:
+   milliseconds from the key to the rows painted (the first repaint whose sub_title, which rows
+   of how many, changed: a filter's rows come with an estimated count, `of ~14,900`), to the
+   last repaint ("painted": the exact count; none if nothing repainted) and to settled, the
+   time and number of the screen's `load` and `detail` calls (the views functions its workers
+   call: the database part; overlapping calls add up), the table's `row_count`, its first
+   row's key (did the page change?) and the screen's `sub_title`. The table should hold one
+   page (200 rows) after every step.
 
 Headless Textual skips writing to the terminal; the probe still turns every update into the
-terminal string and discards it. Target: the first screen with 10,000 runs under 1.0 s, wall
-time of the whole process (the RESULT line; its ratio is to `python -c "import textual.app"`).
+terminal string and discards it. Targets (the RESULT line): the first screen with 10,000 runs
+under 1.0 s, wall time of the whole process (its ratio is to `python -c "import textual.app"`);
+with `--runs` runs, the filter's rows painted and the sort's and the order's with the filter on
+within 0.5 s of the key (median of the sessions; the pilot's floor is in them).
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ from _common import med, parser, scratch, table
 from runs_list import generate
 
 TARGET_SECONDS = 1.0
+TARGET_ROWS_MS = 500  # a filter applied, a sort with the filter on: key to rows painted
+FILTER_STEP = 'apply filter "enter"'
+SORT_STEPS = ('sort, filter on "s"', 'order, filter on "o"')
 STARTUP_RUNS = 10_000
 PAGE_ROWS = 200
 PROBE = Path(__file__).with_name("_tui_probe.py")
@@ -97,8 +105,8 @@ def run_python(code: str) -> float:
     return time.perf_counter() - start
 
 
-def painted_ms(step: dict) -> float | None:
-    return None if step["painted"] is None else (step["painted"] - step["start"]) * 1000
+def painted_ms(step: dict, mark: str = "painted") -> float | None:
+    return None if step.get(mark) is None else (step[mark] - step["start"]) * 1000
 
 
 def fmt_ms(value: float | None) -> str:
@@ -209,17 +217,20 @@ def startup(empty: Path, full: Path, repeat: int) -> tuple[float, float, list[st
     return full_s, full_s / textual_s, lines
 
 
-def paging(root: Path, sessions: int) -> tuple[int | None, list[str]]:
-    """Part 2; returns the largest row_count seen after a step on the runs screen."""
+def paging(root: Path, sessions: int) -> tuple[int | None, dict[str, float | None], list[str]]:
+    """Part 2; returns the largest row_count seen after a step on the runs screen, and the
+    median ms to the rows painted of each step."""
     outs = [run_probe(root, "paging")[1] for _ in range(sessions)]
     names = [s["step"] for s in outs[0]["steps"]]
     rows = []
     biggest: int | None = None
     prev_first = None
+    rows_ms: dict[str, float | None] = {}
     for i, name in enumerate(names):
         steps = [o["steps"][i] for o in outs]
         last = steps[-1]
         painted = med_or_none([painted_ms(s) for s in steps])
+        rows_ms[name] = med_or_none([painted_ms(s, "rows_painted") for s in steps])
         settled = med([(s["settled"] - s["start"]) * 1000 for s in steps])
         moved = ""
         if last["screen"] == "RunsScreen" and last["row_count"] is not None:
@@ -230,6 +241,7 @@ def paging(root: Path, sessions: int) -> tuple[int | None, list[str]]:
         rows.append(
             (
                 name,
+                fmt_ms(rows_ms[name]),
                 fmt_ms(painted),
                 f"{settled:.0f}",
                 calls(steps, "runs.load"),
@@ -243,6 +255,7 @@ def paging(root: Path, sessions: int) -> tuple[int | None, list[str]]:
         table(
             [
                 "step (one app session)",
+                "rows painted ms",
                 "painted ms",
                 "settled ms",
                 "load ms (calls)",
@@ -272,7 +285,7 @@ def paging(root: Path, sessions: int) -> tuple[int | None, list[str]]:
     lines.append(
         f"(first screen painted {first * 1000:.0f} ms after app.run; a session took {session:.1f} s)"
     )
-    return biggest, lines
+    return biggest, rows_ms, lines
 
 
 def main() -> int:
@@ -310,7 +323,7 @@ def main() -> int:
             f"\n2. runs table with {args.runs:,} runs: median of {args.sessions} headless session(s)",
             flush=True,
         )
-        biggest, lines = paging(big, args.sessions)
+        biggest, rows_ms, lines = paging(big, args.sessions)
         print("\n".join(lines))
 
     page_ok = biggest is not None and biggest <= PAGE_ROWS
@@ -318,11 +331,20 @@ def main() -> int:
         f"\nrows in the runs table after a step: at most {biggest} "
         f"({'one page' if page_ok else f'more than one page of {PAGE_ROWS}'})"
     )
-    ok = startup_s < TARGET_SECONDS
+    # The issue's targets at --runs runs: a filter's rows, and a sort's with the filter on.
+    filtered = rows_ms.get(FILTER_STEP)
+    sorted_ms = max((rows_ms.get(n) or float("inf") for n in SORT_STEPS), default=float("inf"))
+    ok = (
+        startup_s < TARGET_SECONDS
+        and filtered is not None
+        and filtered <= TARGET_ROWS_MS
+        and sorted_ms <= TARGET_ROWS_MS
+    )
     print(
         f"RESULT ratio={ratio:.2f} (vs import textual.app) startup={startup_s:.2f}s "
         f"target<{TARGET_SECONDS:g}s (first screen, {STARTUP_RUNS:,} runs, process wall "
-        f"time) page_rows={biggest} "
+        f"time) filter={fmt_ms(filtered)}ms sort_filtered={fmt_ms(sorted_ms)}ms "
+        f"target<={TARGET_ROWS_MS}ms (rows painted, {args.runs:,} runs) page_rows={biggest} "
         f"(<= {PAGE_ROWS} wanted) {'PASS' if ok else 'FAIL'}"
     )
     return 0 if ok else 1

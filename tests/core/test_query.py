@@ -472,3 +472,24 @@ def test_count_runs_counts_what_the_filter_lists(qws):
     assert runs.count_runs(qws) == len(ALL)
     where = "metrics.rmse < 2.5"
     assert runs.count_runs(qws, where=where) == len(runs.list_runs(qws, where=where, limit=None))
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "status", "-duration_s", "started_at", "experiment"])
+@pytest.mark.parametrize(
+    "where",
+    ["params.lr > 0.01", "data = sales or tags.team = x", "experiment = demand and metrics.rmse < 10"],
+)
+def test_a_sort_with_a_filter_lists_the_sorted_runs_that_match(qws, sort, where):
+    matching = {r.id for r in runs.list_runs(qws, where=where, limit=None)}
+    expected = [r.name for r in runs.list_runs(qws, sort=sort, limit=None) if r.id in matching]
+    assert [r.name for r in runs.list_runs(qws, where=where, sort=sort, limit=None)] == expected
+
+
+def test_a_filters_count_is_estimated_over_many_runs_exact_over_few(qws, monkeypatch):
+    where = "metrics.rmse < 2.5"
+    assert runs.estimate_runs(qws, where) == (2, True)
+    monkeypatch.setattr(runs, "EXACT_UP_TO", 3)  # five runs count as many: a sample of them
+    assert runs.estimate_runs(qws, where) == (2, False)  # the sample holds all five
+    monkeypatch.setattr(runs, "SAMPLE", 1)
+    estimate, exact = runs.estimate_runs(qws, where)
+    assert estimate in (0, 5) and not exact  # one run tested, scaled to all five

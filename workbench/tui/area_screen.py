@@ -142,6 +142,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.marked: list[str] = []
         self.start = 0
         self.total = 0
+        self.estimated = False  # `total` is an estimate (a filter's count still to come)
         self.land: str | None = None  # "first" or "last": the cursor's place on a new page
         self.detail_key: str | None = None  # the row whose detail is shown or coming
         self.loaded = False
@@ -200,8 +201,8 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             self.reload(paging=True)
 
     def load_args(self, paging: bool) -> tuple:
-        """The loader's arguments before offset and limit; `paging` when only the page moved
-        (the data and the filter are as they were)."""
+        """The loader's arguments before offset and limit; `paging` when the rows are the ones
+        shown before (the data and the filter as they were), another page or order of them."""
         return ()
 
     def reload(self, paging: bool = False, busy: bool = False) -> None:
@@ -239,6 +240,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             self.land = "first"
         self.query_one("#busy").display = False
         self.start, self.total, self.table = table.offset, table.total, table
+        self.estimated = table.estimated
         self.columns = table.ids
         note = self.query_one("#note", Static)
         note.update(table.note)
@@ -347,7 +349,8 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         found = [f"{len(self.keys):,} of the page show {self.needle!r}"] if self.needle else []
         if self.start == 0 and len(self.table.keys) == self.total:
             return found
-        page = f"{self.start + 1:,}-{self.start + len(self.table.keys):,} of {self.total:,} ([ ] pages)"
+        total = f"~{about(self.total):,}" if self.estimated else f"{self.total:,}"
+        page = f"{self.start + 1:,}-{self.start + len(self.table.keys):,} of {total} ([ ] pages)"
         return [page, *found]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -488,6 +491,11 @@ class ComparingScreen(AreaScreen):
         """What comparing the marked rows shows: each comparing area says (runs side by
         side, a dataset diff)."""
         raise NotImplementedError
+
+
+def about(n: int) -> int:
+    """An estimate as it reads: three significant digits (14,875 reads 14,900)."""
+    return round(n, 3 - len(str(n))) if n >= 1000 else n
 
 
 def _remote_part(root: Path) -> list[str]:

@@ -73,6 +73,7 @@ class RunsScreen(ComparingScreen):
         self.form: Request | None = None  # the training last launched from the form
         self.trainings: dict[int, str] = {}  # those still running: process id -> what it trains
         self.loaded_room = 0  # the room the shown columns were chosen for
+        self.counting: str | None = None  # the filter whose exact count a worker is taking
 
     def on_mount(self) -> None:
         self.sort = prefs.runs_sort(self.root)  # a small file, not the database
@@ -80,9 +81,46 @@ class RunsScreen(ComparingScreen):
         self.set_interval(1.0, self._tail)
 
     def load_args(self, paging: bool) -> tuple:
-        # Counting a filtered 100,000 runs is most of a page's cost: count once per filter.
+        # Counting a filtered 100,000 runs is most of a page's cost: once per filter, in the
+        # background (_count), while the pages show an estimate.
         self.loaded_room = self.room()
-        return (self.where, self.sort, self.total if paging else None, self.loaded_room)
+        known = self.total if paging and not self.estimated else None
+        return (self.where, self.sort, known, self.loaded_room)
+
+    def reload(self, paging: bool = False, busy: bool = False) -> None:
+        if not paging:  # the filter or the data changed: a count under way is of the old rows
+            self.workers.cancel_group(self, "count")
+            self.counting = None
+        super().reload(paging, busy)
+
+    def _show(self, table: views.Table) -> None:
+        super()._show(table)
+        if table.estimated and self.counting is None and self.is_mounted:
+            self.counting = self.where
+            self._count(self.where)
+
+    @background("count")
+    def _count(self, where: str) -> None:
+        """The rows came first with an estimate of their count (`of ~14,900`): the count."""
+        worker = get_current_worker()
+        try:
+            total = views.runs_count(self.root, where)
+        except WbError:  # the page's load said what is wrong
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._counted, where, total)
+
+    def _counted(self, where: str, total: int) -> None:
+        if where != self.counting or not self.is_mounted:
+            return
+        self.counting = None
+        if self.estimated:  # a page that knows its end may have come meanwhile
+            self.total, self.estimated = total, False
+            if self.start >= total:  # paged past the end of the estimate: to the last page
+                self.start = max(0, (total - 1) // views.PAGE * views.PAGE)
+                self.reload(paging=True)
+            self.refresh_bindings()
+            self.describe()
 
     def room(self) -> int:
         """The cells the table has for its columns: three fifths of a wide screen (the detail
@@ -149,7 +187,7 @@ class RunsScreen(ComparingScreen):
 
     def _resort(self, sort: str) -> None:
         self.sort, self.start = sort, 0
-        self.reload(busy=True)
+        self.reload(paging=True, busy=True)  # the same runs in another order: the count stands
         self._keep_sort(sort)
 
     @background("keep_sort")

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
+import re
 import socket
 import sqlite3
 import time
@@ -478,7 +480,10 @@ def list_runs(
         order, order_args = compile_sort(sort) if sort else (NEWEST_FIRST, [])
         # Oldest first breaks its ties oldest first too; everything else newest first.
         ties = OLDEST_FIRST if sort in _TIMES else NEWEST_FIRST
-        query = _LIST_SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        # Newest first walks the created_at index and stops at the page's last row; any other
+        # order sorts every match, so the matches are found the fast way first when there is one.
+        filtered = _matching(clauses) if sort and _by_id(clauses) else " AND ".join(clauses)
+        query = _LIST_SELECT + (f" WHERE {filtered}" if clauses else "")
         query += f" ORDER BY {order}, {ties}" + _page(limit, offset)
         rows = ws.conn.execute(query, args + order_args).fetchall()
     return _with_values(ws.conn, rows)
@@ -487,10 +492,55 @@ def list_runs(
 def count_runs(ws: Workspace, *, experiment: str | None = None, where: str | None = None) -> int:
     """How many runs list_runs would page through."""
     clauses, args = _filters(experiment, where)
-    query = "SELECT count(*) FROM runs JOIN experiments ON experiments.id = runs.experiment_id" + (
-        " WHERE " + " AND ".join(clauses) if clauses else ""
-    )
+    filtered = " WHERE " + " AND ".join(clauses) if clauses else ""
+    query = "SELECT count(*) FROM runs" + _joined(clauses) + filtered
     return ws.conn.execute(query, args).fetchone()[0]
+
+
+SAMPLE = 1_000  # runs an estimate tests the filter on
+EXACT_UP_TO = 20_000  # runs a filter is counted over exactly, fast enough (tens of ms)
+
+
+def estimate_runs(ws: Workspace, where: str) -> tuple[int, bool]:
+    """About how many runs the filter matches, and whether that is the exact count: over many
+    runs the filter is tested on a fixed sample of them, 1,000 rows instead of every one (a
+    count of 100,000 takes a few hundred ms; the estimate is off by about 1% of all runs)."""
+    everything = count_runs(ws)
+    if everything <= EXACT_UP_TO:
+        return count_runs(ws, where=where), True
+    [test], args = _filters(None, where)
+    top = ws.conn.execute("SELECT max(rowid) FROM runs").fetchone()[0]
+    # The same sample each time, so that paging shows the same estimate.
+    picks = random.Random(0).sample(range(1, top + 1), min(SAMPLE, top))
+    sampled, matched = ws.conn.execute(
+        f"SELECT count(*), total(CASE WHEN {test} THEN 1 ELSE 0 END) FROM runs"
+        f"{_joined([test])} WHERE runs.rowid IN (SELECT value FROM json_each(?))",
+        [*args, json.dumps(picks)],
+    ).fetchone()
+    if not sampled:  # rowids with big gaps (many runs removed): no estimate to make
+        return count_runs(ws, where=where), True
+    return round(matched / sampled * everything), False
+
+
+def _joined(clauses: list[str]) -> str:
+    """The join to experiments, when a clause needs it (`experiment = NAME`): without it a
+    filter on params and metrics reads only the runs' id index, not their rows."""
+    needed = any("experiments." in c for c in clauses)
+    return " JOIN experiments ON experiments.id = runs.experiment_id" if needed else ""
+
+
+def _by_id(clauses: list[str]) -> bool:
+    """Whether the filters test a run only by lookups keyed by its id (its params, metrics,
+    tags, inputs), reading none of its other columns."""
+    sql = " ".join(clauses)
+    return "EXISTS" in sql and not re.search(r"\bruns\.(?!id\b)|\bexperiments\.", sql)
+
+
+def _matching(clauses: list[str]) -> str:
+    """The filters (`_by_id`) as a set of run ids. SQLite finds it walking the runs' id index,
+    so that the lookups in params and latest_metrics (keyed by run id) go in order: over
+    100,000 runs three times faster than testing the runs in their table's order."""
+    return f"runs.id IN (SELECT runs.id FROM runs WHERE {' AND '.join(clauses)})"
 
 
 def _list_by_value(
