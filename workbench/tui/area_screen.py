@@ -14,16 +14,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, LoadingIndicator, Static
+from textual.widgets import DataTable, Header, Input, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from ..formatting import visible
 from ..presenters import status as status_words
-from . import export, views
+from . import export, layout, views
+from .footer import WbFooter
 from .modals import ConfirmScreen, ExportScreen, ScrollPane, TextScreen
 from .workers import ReportsWorkerErrors, background
 
+# The header's cells besides the title: its icon, and " — " before the sub-title (app.tcss
+# hides the clock's space).
+HEADER_SPARE = 3 + 3
 MARKS = "_mark"  # the key of the first column of tables whose rows can be marked
 
 
@@ -141,6 +145,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.columns: list[str] = []
         self.marked: list[str] = []
         self.start = 0
+        self.title_parts: list[tuple[int, str]] = []  # the sub-title's, before they are fitted
         self.total = 0
         self.land: str | None = None  # "first" or "last": the cursor's place on a new page
         self.detail_key: str | None = None  # the row whose detail is shown or coming
@@ -160,7 +165,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             with DetailPane(id="detail_pane"):
                 yield Static("", id="detail", markup=False)
         yield SearchBar(placeholder="find: the rows of this page that show this text", id="search")
-        yield Footer(compact=True, show_command_palette=False)
+        yield WbFooter()
 
     def on_mount(self) -> None:
         self.title = f"wb: {self.area_title}"
@@ -341,14 +346,24 @@ class AreaScreen(ReportsWorkerErrors, Screen):
     def describe(self) -> None:
         """The sub-title: which rows of how many, what the screen is filtered by, and where the
         workspace stands against its default remote (as of the last push or pull: no network)."""
-        self.sub_title = "   ".join([*self.status_parts(), *_remote_part(self.root)])
+        self.title_parts = [*self.status_parts(), *((layout.REMOTE, p) for p in _remote_part(self.root))]
+        self.fit_title()
 
-    def status_parts(self) -> list[str]:
-        found = [f"{len(self.keys):,} of the page show {self.needle!r}"] if self.needle else []
+    def fit_title(self) -> None:
+        """The sub-title in the header's room: the counts stay, the rest gives way (layout.fit)."""
+        room = self.app.size.width - HEADER_SPARE - len(self.title or "")
+        self.sub_title = layout.fit(self.title_parts, room)
+
+    def on_resize(self) -> None:
+        self.fit_title()
+
+    def status_parts(self) -> list[tuple[int, str]]:
+        """What the sub-title says, each part with its priority (layout.PAGE first)."""
+        found = [(layout.PAGE, f"{len(self.keys):,} of the page show {self.needle!r}")] if self.needle else []
         if self.start == 0 and len(self.table.keys) == self.total:
             return found
         page = f"{self.start + 1:,}-{self.start + len(self.table.keys):,} of {self.total:,} ([ ] pages)"
-        return [page, *found]
+        return [(layout.PAGE, page), *found]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # The cursor's row now, not the event's: a page refill sends stale highlights of row 0.
@@ -474,8 +489,8 @@ class ComparingScreen(AreaScreen):
         self.query_one(PagedTable).update_cell(key, MARKS, self.mark_cell(key))
         self.describe()
 
-    def status_parts(self) -> list[str]:
-        marks = [f"{len(self.marked)} marked (c compares)"] if self.marked else []
+    def status_parts(self) -> list[tuple[int, str]]:
+        marks = [(layout.MARKS, f"{len(self.marked)} marked (c compares)")] if self.marked else []
         return super().status_parts() + marks
 
     def action_compare(self) -> None:

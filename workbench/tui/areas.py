@@ -12,7 +12,7 @@ from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from ..formatting import visible
-from . import prefs, views
+from . import layout, prefs, views
 from .area_screen import AreaScreen, ComparingScreen, DetailPane
 from .modals import ColumnsScreen, FilterScreen, LaunchScreen, TextScreen
 from .workers import background
@@ -129,16 +129,20 @@ class RunsScreen(ComparingScreen):
             return label
         return label + (" ▼" if self.sort.startswith("-") or not self.sort else " ▲")
 
-    def status_parts(self) -> list[str]:
+    def status_parts(self) -> list[tuple[int, str]]:
         sort = (
             [
-                f"sorted by {self.sort.lstrip('-')} "
-                f"{'descending' if self.sort.startswith('-') else 'ascending'}"
+                (
+                    layout.SORT,
+                    f"sorted by {self.sort.lstrip('-')} "
+                    f"{'descending' if self.sort.startswith('-') else 'ascending'}",
+                )
             ]
             if self.sort
             else []
         )
-        return ([f"where {self.where}"] if self.where else []) + sort + super().status_parts()
+        where = [(layout.WHERE, f"where {self.where}")] if self.where else []
+        return where + sort + super().status_parts()
 
     def _resort(self, sort: str) -> None:
         self.sort, self.start = sort, 0
@@ -175,7 +179,8 @@ class RunsScreen(ComparingScreen):
             self._resort(key)
 
     def comparison(self, keys: list[str]) -> TextScreen:
-        return TextScreen("compare runs", partial(views.compare_text, self.root, keys), ansi=True)
+        compare = partial(views.compare_text, self.root, keys, height=self.app.size.height)
+        return TextScreen("compare runs", compare, ansi=True)
 
     def action_launch(self) -> None:
         self.app.push_screen(LaunchScreen(self.form), self._launch)

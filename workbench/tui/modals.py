@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, LoadingIndicator, OptionList, Static
+from textual.widgets import Header, Input, LoadingIndicator, OptionList, Static
 
 from ..core.errors import WbError
 from ..formatting import visible
+from .footer import WbFooter
 from .workers import ReportsWorkerErrors, background
 
 
@@ -68,6 +69,12 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes and self.allowed)
 
 
+class WhereInput(Input):
+    """The filter's field, whose enter shows in the Footer (an Input's own is hidden)."""
+
+    BINDINGS = [Binding("enter", "submit", "apply", id="apply_filter")]
+
+
 class FilterScreen(ModalScreen[str]):
     """The `--where` language of `wb runs list`; empty clears the filter."""
 
@@ -78,11 +85,12 @@ class FilterScreen(ModalScreen[str]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield WhereInput(
             value=self.current,
             id="where",
             placeholder="metrics.rmse < 4 and params.num_leaves >= 31   (enter: apply; empty: all runs)",
         )
+        yield WbFooter()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -107,6 +115,7 @@ class ExportScreen(ModalScreen[str]):
                 markup=False,
             )
             yield Input(value=self.default, id="export_path")
+        yield WbFooter()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
@@ -188,6 +197,7 @@ class ColumnsScreen(ModalScreen[list]):
                 markup=False,
             )
             yield OptionList(*self._prompts(), id="column_list")
+        yield WbFooter()
 
     def _prompts(self) -> list[Text]:
         return [Text(f"[{'x' if c in self.shown else ' '}] {visible(c)}") for c in self.order]
@@ -255,7 +265,7 @@ class TextScreen(ReportsWorkerErrors, Screen):
         yield LoadingIndicator(id="text_busy")  # until the text is made (an evaluation: seconds)
         with ScrollPane(id="text_pane"):
             yield Static(f"{self.heading}: working...", id="text", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield WbFooter()
 
     def on_mount(self) -> None:
         self.title = f"wb: {self.heading}"

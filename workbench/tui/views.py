@@ -30,7 +30,7 @@ from ..presenters import drift as drift_words
 from ..presenters import models as model_words
 from ..presenters import runs as run_words
 from ..presenters import status as status_words
-from . import prefs
+from . import layout, prefs
 
 
 @contextmanager
@@ -44,6 +44,7 @@ def opened(root: Path) -> Iterator[Workspace]:
 
 
 PAGE = 200  # rows a table holds at once; the rest stay in SQLite until paged to
+CHART_WIDTH = 80  # a learning curve's width, at least, before another fits beside it
 WIDEST = 40  # a column's widest, in cells: longer text is cut, the detail has it whole
 
 
@@ -569,33 +570,42 @@ def kill(root: Path, run_id: str) -> tuple[str, bool]:
         return f"killed run {runs.get(ws, run_id).name}", True
 
 
-def compare_text(root: Path, run_ids: list[str], width: int) -> str:
-    """Runs side by side: the params that differ, metrics with the best marked *, and the
-    learning curves (ANSI text from plotext)."""
+def compare_text(root: Path, run_ids: list[str], width: int, height: int = 24) -> str:
+    """Runs side by side in `width` cells (as columns when they fit, else one per line under
+    each row: layout.py): the params that differ, metrics with the best marked *, then the
+    learning curves (ANSI text from plotext) sharing the width and filling the height left."""
     from .. import charts
     from ..core.experiments import comparison
 
     with opened(root) as ws:
         result = comparison.compare(ws, run_ids)
     # Shown with ANSI colours: the data in it is escaped first, piece by piece.
-    names = [visible(n) for n in run_words.names(result)]
-    cell = max(12, *(len(n) for n in names)) + 2
+    room = width - 4  # the pane's padding and scroll bar
 
-    def row(label: str, cells: tuple[str, ...] | list[str]) -> str:
-        return f"  {visible(label):<22}" + "".join(visible(c).ljust(cell) for c in cells)
+    def escaped(rows: list[tuple[str, ...]]) -> list[tuple[str, list[str]]]:
+        return [(visible(k), [visible(c) for c in cells]) for k, *cells in rows]
 
-    lines = [
-        "".ljust(24) + "".join(n.ljust(cell) for n in names),
-        row("data", [", ".join(r.data) for r in result.runs]),
-        "",
-        "params that differ:",
-    ]
-    lines += [row(k, cells) for k, *cells in run_words.differing_param_rows(result)] or ["  (none)"]
-    lines += ["", "metrics (* best):"]
-    lines += [row(k, cells) for k, *cells in run_words.compared_metric_rows(result)]
-    for key, histories in run_words.curves(result):
-        by_name = {visible(n): h for n, h in histories.items()}
-        lines += ["", charts.line_chart(visible(key), by_name, max(40, width - 4), 14)]
+    lines = layout.side_by_side(
+        [visible(n) for n in run_words.names(result)],
+        [
+            ("", escaped([("data", *(", ".join(r.data) for r in result.runs))])),
+            ("params that differ:", escaped(run_words.differing_param_rows(result))),
+            ("metrics (* best):", escaped(run_words.compared_metric_rows(result))),
+        ],
+        room,
+    )
+    curves = run_words.curves(result)
+    across = max(1, min(len(curves), room // CHART_WIDTH))  # charts side by side on a wide screen
+    chart_width = max(40, (room - across + 1) // across)
+    chart_height = max(14, height - len(lines) - 5)  # the first screen shows a row of them whole
+    for at in range(0, len(curves), across):
+        drawn = [
+            charts.line_chart(
+                visible(key), {visible(n): h for n, h in histories.items()}, chart_width, chart_height
+            )
+            for key, histories in curves[at : at + across]
+        ]
+        lines += ["", charts.beside(drawn)]
     return "\n".join(lines)
 
 
