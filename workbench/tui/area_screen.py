@@ -133,6 +133,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
     FOLLOW_TOP = False  # a cursor on the first row stays there as new rows come in on top
     REFERENCE = "id"  # what a row's key is, for `y`: "run id", "model version"...
     KEY_COLUMN: str | None = None  # the column that shows the key shortened (an export has it whole)
+    ROWS_SHARE = 3 / 5  # of a wide screen, the table's (app.tcss: 3fr beside the detail's 2fr)
 
     def __init__(self, title: str, load: Callable[..., views.Table], detail: Callable[[Path, str], str]):
         super().__init__()
@@ -146,6 +147,8 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.marked: list[str] = []
         self.start = 0
         self.title_parts: list[tuple[int, str]] = []  # the sub-title's, before they are fitted
+        self.filled_room = 0  # the room the table's columns were fitted to
+        self.detail_text = ""  # as made, before it is wrapped to the pane
         self.total = 0
         self.land: str | None = None  # "first" or "last": the cursor's place on a new page
         self.detail_key: str | None = None  # the row whose detail is shown or coming
@@ -276,14 +279,16 @@ class AreaScreen(ReportsWorkerErrors, Screen):
                     for j, c in enumerate(table.rows[i])
                 ]
                 rows.append((cells, colours.get(state, "") if state else ""))
-            # Widths from the page itself: DataTable would measure every cell again later.
-            for j, (column, label) in enumerate(zip(table.ids, table.columns, strict=True)):
-                label = self.column_label(column, label)
-                widget.add_column(
-                    Text(label),  # a metric's name is data: never read as markup
-                    key=column,
-                    width=min(views.WIDEST, max([len(label), *(len(cells[j]) for cells, _ in rows)])),
-                )
+            # Widths from the page itself (DataTable would measure every cell again later),
+            # fitted to the room there is.
+            labels = [self.column_label(c, label) for c, label in zip(table.ids, table.columns, strict=True)]
+            self.filled_room = self.room()
+            widths = layout.column_widths(
+                labels, [[cells[j] for cells, _ in rows] for j in range(len(labels))], self.filled_room
+            )
+            for column, label, width in zip(table.ids, labels, widths, strict=True):
+                # A metric's name is data: never read as markup.
+                widget.add_column(Text(label), key=column, width=width)
             for (cells, style), key in zip(rows, self.keys, strict=True):
                 # Text cells: data is shown as the characters it holds, never as markup.
                 texts = [Text(c, style=style, no_wrap=True, overflow="ellipsis") for c in cells]
@@ -354,8 +359,19 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         room = self.app.size.width - HEADER_SPARE - len(self.title or "")
         self.sub_title = layout.fit(self.title_parts, room)
 
+    def room(self) -> int:
+        """The cells the table has for its columns: its share of a wide screen (the detail
+        has the rest), all of a narrow one, less the mark column and the scroll bar. Worked
+        out from the screen, not the table: the first load comes before the first layout."""
+        width = self.app.size.width
+        share = int(width * self.ROWS_SHARE) if width >= 110 else width
+        return max(40, share - (3 if self.MARKING else 0) - 2)
+
     def on_resize(self) -> None:
         self.fit_title()
+        if self.loaded and self.room() != self.filled_room:
+            self._fill(fresh=False)  # the columns have more room, or less
+        self.call_after_refresh(self._draw_detail)  # wrapped again, once the pane has its new width
 
     def status_parts(self) -> list[tuple[int, str]]:
         """What the sub-title says, each part with its priority (layout.PAGE first)."""
@@ -467,9 +483,17 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.app.call_from_thread(self._set_detail, text)
 
     def _set_detail(self, text: str) -> None:
-        # On the UI thread, and tolerant of a screen already taken down (the app quitting).
-        for pane in self.query("#detail").results(Static):
-            pane.update(Text.from_ansi(text) if self.ANSI else Text(text))
+        self.detail_text = text
+        self._draw_detail()
+
+    def _draw_detail(self) -> None:
+        """The detail in the pane's width, long lines wrapped with a hanging indent (charts,
+        ANSI, as drawn). On the UI thread, and tolerant of a screen already taken down (the
+        app quitting)."""
+        for pane in self.query(DetailPane).results(DetailPane):
+            text = self.detail_text
+            shown = Text.from_ansi(text) if self.ANSI else Text(layout.hang(text, pane.text_width()))
+            pane.query_one("#detail", Static).update(shown)
 
 
 class ComparingScreen(AreaScreen):

@@ -77,13 +77,6 @@ class RunsScreen(ComparingScreen):
         self.loaded_room = self.room()
         return (self.where, self.sort, self.total if paging else None, self.loaded_room)
 
-    def room(self) -> int:
-        """The cells the table has for its columns: three fifths of a wide screen (the detail
-        has the rest), all of a narrow one, less the mark column and the scroll bar. Worked
-        out from the screen, not the table: the first load comes before the first layout."""
-        width = self.app.size.width
-        return max(40, (width * 3 // 5 if width >= 110 else width) - 5)
-
     def on_resize(self) -> None:
         if self.loaded and self.table.ids and self.room() != self.loaded_room:
             self.reload()  # other columns fit now
@@ -301,6 +294,7 @@ class ReportScreen(AreaScreen):
 
     BINDINGS = [Binding("escape", "app.pop_screen", "back", id="back")]
     ANSI = True  # the distributions are plotext charts
+    ROWS_SHARE = 2 / 5
 
     def __init__(self, report_id: str):
         super().__init__(f"drift report {report_id[:12]}", views.report_table, self._feature)

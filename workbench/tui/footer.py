@@ -18,6 +18,8 @@ class WbFooter(Footer):
     WbFooter #kept_keys {
         dock: right;
         width: auto;
+        padding-left: 1;
+        border-left: vkey $foreground 20%;
         background: $footer-background;
     }
     """

@@ -4,6 +4,7 @@ side by side as columns when they fit, one per line when they do not."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 ELLIPSIS = "…"
@@ -82,9 +83,22 @@ def _as_columns(
     return lines
 
 
+def wrapped(head: str, items: Sequence[str], width: int) -> list[str]:
+    """`head` then the items, comma-separated, on as many lines as they need, the lines after
+    the first indented under the first item (a hanging indent)."""
+    lines, line = [], head
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if len(line) > len(head) and len(line) + len(piece) > width:
+            lines.append(line.rstrip())
+            line = " " * len(head)
+        line += cut(piece, width - len(head)) + " "
+    return [*lines, line.rstrip()]
+
+
 def _as_rows(names: Sequence[str], sections: Sequence[Section], width: int) -> list[str]:
     name = min(max(len(n) for n in names), max(8, width // 2 - 4))
-    lines = ["compared: " + ", ".join(names)]  # the order every row below keeps
+    lines = wrapped("compared: ", names, width)  # the order every row below keeps
     for heading, found in sections:
         lines += ["", heading] if heading else [""]
         for k, cells in found:
@@ -95,3 +109,66 @@ def _as_rows(names: Sequence[str], sections: Sequence[Section], width: int) -> l
             ]
         lines += [] if found else ["  (none)"]
     return lines
+
+
+WORD = re.compile(r"[^\W\d_]{2,}")  # two letters in a row: text, not a number with its unit
+NARROWEST = 8  # a text column is not cut narrower than this (nor than its header)
+PADDING = 2  # a table cell's, one each side
+
+
+def is_number(cell: str) -> bool:
+    """A number, a time or a duration (`1,234`, `0.25 *`, `1e-05`, `12-03 09:15`, `4m 05s`):
+    a cell that an ellipsis would turn into another value."""
+    return not WORD.search(cell)
+
+
+def column_widths(labels: Sequence[str], columns: Sequence[Sequence[str]], room: int) -> list[int]:
+    """Each column's width in a table of `room` cells: as wide as its widest cell when they
+    all fit (a wide screen gives long text the room), else the widest text columns cut down
+    alike (the cells end in an ellipsis) until they fit. Never cut: the first column (what
+    names a row) and a column of numbers."""
+    natural = [
+        max([len(label), *(len(c) for c in cells)]) for label, cells in zip(labels, columns, strict=True)
+    ]
+    fixed = [i == 0 or all(is_number(c) for c in cells) for i, cells in enumerate(columns)]
+    floors = [
+        w if keep else min(w, max(NARROWEST, len(label)))
+        for w, keep, label in zip(natural, fixed, labels, strict=True)
+    ]
+
+    def widths(cap: int) -> list[int]:
+        return [
+            w if keep else max(floor, min(w, cap))
+            for w, keep, floor in zip(natural, fixed, floors, strict=True)
+        ]
+
+    def used(cap: int) -> int:
+        return sum(w + PADDING for w in widths(cap))
+
+    cap = max(natural, default=0)
+    if used(cap) <= room:
+        return natural
+    # The widest cap that fits, by bisection between the floor and the widest cell.
+    low, high = 0, cap
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if used(middle) <= room else (low, middle - 1)
+    return widths(low)
+
+
+def hang(text: str, width: int) -> str:
+    """Each line of `text` wrapped at a word to `width` cells, its continuations indented
+    two past the line's own indent (a hanging indent: `command wb train --data ...` then
+    `  --model ...` under it). A width too small to wrap in leaves the text as it is."""
+    import textwrap
+
+    if width < 20:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = " " * (len(line) - len(line.lstrip(" ")) + 2)
+        out += textwrap.wrap(line, width, subsequent_indent=lead, break_on_hyphens=False) or [""]
+    return "\n".join(out)

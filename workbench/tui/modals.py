@@ -14,6 +14,7 @@ from textual.widgets import Header, Input, LoadingIndicator, OptionList, Static
 
 from ..core.errors import WbError
 from ..formatting import visible
+from . import layout
 from .footer import WbFooter
 from .workers import ReportsWorkerErrors, background
 
@@ -47,6 +48,12 @@ class ScrollPane(VerticalScroll):
 
     def action_half_page(self, step: int) -> None:
         self._scroll_by(step * max(1, self.size.height // 2))
+
+    def text_width(self) -> int:
+        """The cells a line of its text has, with room kept for a scroll bar (one may come with
+        the text): what lines are wrapped to (layout.hang)."""
+        scroll_bar = 0 if self.show_vertical_scrollbar else self.styles.scrollbar_size_vertical
+        return self.scrollable_content_region.width - scroll_bar
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -259,6 +266,8 @@ class TextScreen(ReportsWorkerErrors, Screen):
     def __init__(self, title: str, make: Callable[[int], str], ansi: bool = False):
         super().__init__()
         self.heading, self.make, self.ansi = visible(title), make, ansi
+        self.made: str | None = None  # the text once made, before it is wrapped to the width
+        self.made_ansi = ansi
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -274,14 +283,24 @@ class TextScreen(ReportsWorkerErrors, Screen):
     @background("text")
     def load(self, width: int) -> None:
         try:
-            made = self.make(width)
-            text = Text.from_ansi(made) if self.ansi else Text(made)
+            made, ansi = self.make(width), self.ansi
         except WbError as exc:  # its sentence quotes data (a column, a file name): escaped
-            text = Text(visible(str(exc)))
-        self.app.call_from_thread(self._show, text)
+            made, ansi = visible(str(exc)), False
+        self.app.call_from_thread(self._show, made, ansi)
 
-    def _show(self, text: Text) -> None:
-        for pane in self.query("#text").results(Static):
-            pane.update(text)
+    def _show(self, made: str, ansi: bool) -> None:
+        self.made, self.made_ansi = made, ansi
+        self._draw()
         for busy in self.query("#text_busy"):
             busy.display = False
+
+    def _draw(self) -> None:
+        """Charts (ANSI) as drawn, other text wrapped to the width with a hanging indent."""
+        for pane in self.query(ScrollPane).results(ScrollPane):
+            text = self.made
+            shown = Text.from_ansi(text) if self.made_ansi else Text(layout.hang(text, pane.text_width()))
+            pane.query_one("#text", Static).update(shown)
+
+    def on_resize(self) -> None:
+        if self.made is not None:
+            self.call_after_refresh(self._draw)

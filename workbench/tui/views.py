@@ -45,7 +45,7 @@ def opened(root: Path) -> Iterator[Workspace]:
 
 PAGE = 200  # rows a table holds at once; the rest stay in SQLite until paged to
 CHART_WIDTH = 80  # a learning curve's width, at least, before another fits beside it
-WIDEST = 40  # a column's widest, in cells: longer text is cut, the detail has it whole
+WIDEST = 40  # a column's width at most when choosing the columns that fit (the table then shares the room)
 
 
 # A row's state, shown in the theme's colour of that name with a symbol (monochrome reads it).
