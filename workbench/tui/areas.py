@@ -12,7 +12,7 @@ from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from ..formatting import visible
-from . import layout, prefs, views
+from . import layout, prefs, views, words
 from .area_screen import AreaScreen, ComparingScreen, DetailPane
 from .modals import ColumnsScreen, FilterScreen, LaunchScreen, TextScreen
 from .workers import background
@@ -209,7 +209,7 @@ class RunsScreen(ComparingScreen):
         else:
             self.app.call_from_thread(
                 self.tell,
-                said[-1] if said else f"wb train exited with code {code}",
+                words.in_tui(said[-1]) if said else f"the training exited with code {code}",
                 severity="error",
                 timeout=15,
             )
@@ -237,7 +237,7 @@ class RunsScreen(ComparingScreen):
             if where.strip():
                 compile_where(where)  # parsing only, no database: a typo keeps the old filter
         except WbError as exc:
-            self.tell(str(exc), severity="error", timeout=10)
+            self.tell(words.in_tui(str(exc)), severity="error", timeout=10)
             self.app.push_screen(FilterScreen(where), self._set_filter)  # to correct it
             return
         self.where, self.start = where.strip(), 0
@@ -351,10 +351,7 @@ class ModelsScreen(AreaScreen):
         if preview.passed:
             return f"Promote {ref} to production?", lines, True
         return (
-            (
-                f"{ref} is refused: a gate failed. (`wb model promote --force --reason` "
-                f"overrides, on the command line.)"
-            ),
+            (f"{ref} is refused: a gate failed (only the command line can override a gate, with a reason)."),
             lines,
             False,
         )

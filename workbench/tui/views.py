@@ -132,7 +132,7 @@ def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             ["version", "rows", "cols", "added", "valid", "tags", "message"],
             rows,
             keys,
-            "No datasets yet. Add one:  wb data add FILE --name NAME",
+            "No datasets yet. Add one on the command line:  wb data add FILE --name NAME",
             offset,
             limit,
             states,
@@ -218,7 +218,7 @@ def runs_table(
         run_words.labels(columns),
         [tuple(run_words.cell(r, c) for c in columns) for r in found],
         [r.id for r in found],
-        "No runs match." if where else "No runs yet. Train one:  wb train --data NAME --target COLUMN",
+        "No runs match." if where else "No runs yet. Press n to train one.",
         offset,
         total,
         ids=columns,
@@ -282,7 +282,7 @@ def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             ["", "id", "time", "verdict", "what"],
             rows,
             keys,
-            "No drift reports. Check a drop:  wb drift check --reference REF --current REF|PATH",
+            "No drift reports. Check a drop on the command line:  wb drift check --reference A --current B",
             offset,
             limit,
             states,
@@ -438,7 +438,7 @@ def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             ["version", "aliases", "trained on", "rmse/auc", "registered"],
             rows,
             keys,
-            "No models yet. Register one:  wb model register RUN --name NAME",
+            "No models yet. Register a run on the command line:  wb model register RUN --name NAME",
             offset,
             limit,
         )
@@ -474,7 +474,7 @@ def _performance_line(ws: Workspace, name: str) -> list[str]:
     shown = found.drops[-model_words.SPARK_DROPS :]  # those `sparks` draws
     return [
         "",
-        f"{found.metric} per drop, {shown[0]} .. {shown[-1]} (wb model history {name}):",
+        f"{found.metric} per drop, {shown[0]} .. {shown[-1]}:",
         *("  " + line for line in model_words.sparks(found)),
         *(("! " if n.level == "alarm" else "  ") + n.text for n in model_words.story(found)),
     ]
@@ -489,7 +489,7 @@ def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         watching = status.watchers(ws)
         note = (
             "; ".join(f"watching {status_words.watching(w)}" for w in watching)
-            or "No watcher running. Start one:  wb watch DIR --dataset NAME"
+            or "No watcher running. Start one on the command line:  wb watch DIR --dataset NAME"
         )
         return Table(
             ["time", "kind", "message"],
