@@ -47,5 +47,8 @@ class WbFooter(Footer):
 def _types(key: FooterKey) -> bool:
     """Whether the key is a character a text field takes (`q`, `/`, space) rather than a key
     that acts there (escape, enter, ctrl+e)."""
-    character = key_to_character(key.key) or (key.key_display if len(key.key_display) == 1 else None)
+    # Textual names some characters it cannot map back (`slash`): their display is the
+    # character itself, unlike a key's symbol (`⏎` for enter).
+    display = key.key_display if len(key.key_display) == 1 and key.key_display.isascii() else None
+    character = key_to_character(key.key) or display
     return character is not None and character.isprintable()

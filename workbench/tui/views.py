@@ -22,6 +22,7 @@ from ..core.experiments import command_runs, run_logs, runs
 from ..core.models import evaluation, history, registry
 from ..core.models.records import PromotionPreview
 from ..core.monitoring import alerts, drift
+from ..core.monitoring.records import Distribution
 from ..core.names import plural, short_id
 from ..core.storage.workspace import Workspace
 from ..formatting import VALID_TEXT, fmt_num, short_time, visible
@@ -45,7 +46,9 @@ def opened(root: Path) -> Iterator[Workspace]:
 
 PAGE = 200  # rows a table holds at once; the rest stay in SQLite until paged to
 CHART_WIDTH = 80  # a learning curve's width, at least, before another fits beside it
-WIDEST = 40  # a column's width at most when choosing the columns that fit (the table then shares the room)
+# A column's width at most when choosing the columns that fit: the table then gives long
+# text the room that is left, or cuts it (a long run name does not push the metrics out).
+WIDEST = 24
 
 
 # A row's state, shown in the theme's colour of that name with a symbol (monochrome reads it).
@@ -370,11 +373,14 @@ def feature_detail(root: Path, key: str, width: int) -> str:
     dist = feature.distribution
     if not dist:
         return "\n".join([*lines, "(no distribution stored with this report)"])
+    reference, current = list(dist.reference), list(dist.current)
     if dist.edges is not None:
         labels = [fmt_num(e) for e in dist.edges[:-1]]
+        reference, current, labels, said = _with_overflow(dist, reference, current, labels)
+        lines += said
     else:
         labels = [visible(c)[:10] for c in dist.categories or ()]
-    shares = {"reference": _shares(dist.reference), "current": _shares(dist.current)}
+    shares = {"reference": _shares(reference), "current": _shares(current)}
     lines.append(charts.bars_side_by_side(shares, labels, max(40, width), 16))
     if dist.categories is not None:
         lines += [""] + [
@@ -382,6 +388,34 @@ def feature_detail(root: Path, key: str, width: int) -> str:
             for k, a, b in zip(dist.categories, shares["reference"], shares["current"], strict=True)
         ]
     return "\n".join(lines)
+
+
+def _with_overflow(
+    dist: Distribution, reference: list[float], current: list[float], labels: list[str]
+) -> tuple[list[float], list[float], list[str], list[str]]:
+    """The bins with the current values beyond the reference's range taken out of its end
+    bins into a bin of their own at either end, labelled as such ("<lowest", ">highest"), and
+    a line that says the current range, when it is known (reports since it was kept)."""
+    if dist.current_range is None or dist.edges is None:
+        return reference, current, labels, []
+    (below, above), (low, high) = dist.outside, dist.current_range
+    lowest, highest = dist.edges[0], dist.edges[-1]
+    current[0] -= below
+    current[-1] -= above
+    if below:
+        reference, current, labels = [0, *reference], [below, *current], [f"<{fmt_num(lowest)}", *labels]
+    if above:
+        reference, current, labels = [*reference, 0], [*current, above], [*labels, f">{fmt_num(highest)}"]
+    beyond = [
+        f"{n:,} {side} it in the overflow bin {label}"
+        for n, side, label in ((below, "below", labels[0]), (above, "above", labels[-1]))
+        if n
+    ]
+    said = (
+        f"current {fmt_num(low)} .. {fmt_num(high)}, the reference's {fmt_num(lowest)} .. {fmt_num(highest)}"
+    )
+    said += "".join(f"; {b}" for b in beyond)
+    return reference, current, labels, [said, ""]
 
 
 def _shares(counts: Sequence[float]) -> list[float]:
