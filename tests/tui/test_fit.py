@@ -12,28 +12,18 @@ from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 from textual.widgets._header import HeaderTitle
 
-from tests.tui.conftest import _settled
+from tests.tui.conftest import NAMES, _settled
 from workbench.core.data import datasets
-from workbench.core.experiments import runs, tracking
+from workbench.core.experiments import runs
 from workbench.core.monitoring import drift
 from workbench.core.storage.db import transaction
 from workbench.tui import views
 from workbench.tui.app import WbApp
 from workbench.tui.area_screen import PagedTable
 
-# Three runs, oldest first; the runs table shows them newest first.
-NAMES = ("alpha-run", "beta-run", "gamma-run")
+# What three_runs (conftest.py) shows for each run in the compare.
 RMSE = {"alpha-run": "3.5", "beta-run": "1.5 *", "gamma-run": "2.5"}  # the best marked
 LR = {"alpha-run": "0.1", "beta-run": "0.05", "gamma-run": "0.01"}
-
-
-@pytest.fixture
-def three_runs(ws):
-    for name, rmse, lr in zip(NAMES, (3.5, 1.5, 2.5), (0.1, 0.05, 0.01), strict=True):
-        with tracking.start_run(name=name, params={"lr": lr}, workspace=ws.root) as run:
-            for step in range(20):
-                run.log_metric("rmse", rmse + 10 / (step + 1) - 10 / 20, step=step)
-    return ws
 
 
 def _text(app, selector: str = "#text") -> str:

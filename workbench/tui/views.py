@@ -622,7 +622,11 @@ def compare_text(root: Path, run_ids: list[str], width: int, height: int = 24) -
     lines = layout.side_by_side(
         [visible(n) for n in run_words.names(result)],
         [
-            ("", escaped([("data", *(", ".join(r.data) for r in result.runs))])),
+            # Each run's inputs, unless none has any (a script's runs).
+            *(
+                [("", escaped([("data", *(", ".join(r.data) for r in result.runs))]))]
+                * any(r.data for r in result.runs)
+            ),
             ("params that differ:", escaped(run_words.differing_param_rows(result))),
             ("metrics (* best):", escaped(run_words.compared_metric_rows(result))),
         ],
