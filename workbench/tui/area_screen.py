@@ -371,7 +371,6 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.fit_title()
         if self.loaded and self.room() != self.filled_room:
             self._fill(fresh=False)  # the columns have more room, or less
-        self.call_after_refresh(self._draw_detail)  # wrapped again, once the pane has its new width
 
     def status_parts(self) -> list[tuple[int, str]]:
         """What the sub-title says, each part with its priority (layout.PAGE first)."""
@@ -484,6 +483,9 @@ class AreaScreen(ReportsWorkerErrors, Screen):
 
     def _set_detail(self, text: str) -> None:
         self.detail_text = text
+        self._draw_detail()
+
+    def on_scroll_pane_resized(self) -> None:
         self._draw_detail()
 
     def _draw_detail(self) -> None:

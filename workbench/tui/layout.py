@@ -170,5 +170,9 @@ def hang(text: str, width: int) -> str:
             out.append(line)
             continue
         lead = " " * (len(line) - len(line.lstrip(" ")) + 2)
-        out += textwrap.wrap(line, width, subsequent_indent=lead, break_on_hyphens=False) or [""]
+        # A word longer than the width stays whole (the pane folds it): an id, a path.
+        wrapped = textwrap.wrap(
+            line, width, subsequent_indent=lead, break_long_words=False, break_on_hyphens=False
+        )
+        out += wrapped or [""]
     return "\n".join(out)

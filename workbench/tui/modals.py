@@ -9,6 +9,7 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Input, LoadingIndicator, OptionList, Static
 
@@ -48,6 +49,12 @@ class ScrollPane(VerticalScroll):
 
     def action_half_page(self, step: int) -> None:
         self._scroll_by(step * max(1, self.size.height // 2))
+
+    class Resized(Message):
+        """The pane has another width: text wrapped to the old one is wrapped again."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
     def text_width(self) -> int:
         """The cells a line of its text has, with room kept for a scroll bar (one may come with
@@ -301,6 +308,6 @@ class TextScreen(ReportsWorkerErrors, Screen):
             shown = Text.from_ansi(text) if self.made_ansi else Text(layout.hang(text, pane.text_width()))
             pane.query_one("#text", Static).update(shown)
 
-    def on_resize(self) -> None:
+    def on_scroll_pane_resized(self) -> None:
         if self.made is not None:
-            self.call_after_refresh(self._draw)
+            self._draw()

@@ -523,7 +523,7 @@ def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         watching = status.watchers(ws)
         note = (
             "; ".join(f"watching {status_words.watching(w)}" for w in watching)
-            or "No watcher running. Start one on the command line:  wb watch DIR --dataset NAME"
+            or "No watcher running (on the command line: wb watch DIR --dataset NAME)"
         )
         return Table(
             ["time", "kind", "message"],
