@@ -235,3 +235,15 @@ async def test_messages_speak_tui(ws):
         await _settled(app, pilot)
         assert said and said[-1].startswith("the filter: unknown field 'bogus'")
         assert not any("--" in message for message in said)
+
+
+async def test_a_dataset_diff_fits_60_columns(filled):
+    app = WbApp(filled.root)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await _settled(app, pilot)
+        await pilot.press("space", "j", "space", "c")
+        await _settled(app, pilot)
+        lines = _text(app).splitlines()
+        shifts = [line for line in lines[2:] if "->" in line]
+        assert shifts and all(": " in line for line in shifts)  # "price mean: 8.2 -> 8.4  +0.2"
+        assert max(len(line) for line in lines) <= 56

@@ -656,14 +656,19 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
     shifts = dataset_words.shift_rows(d)
     if shifts:
         header = ("column", "statistic", d.a, d.b, "change")
-        widths = [max(len(row[i]) for row in [header, *shifts]) for i in range(4)]
+        widths = [max(len(row[i]) for row in [header, *shifts]) for i in range(5)]
         lines.append("")
-        lines += [
-            "  ".join(
-                [c.ljust(widths[0]), s.ljust(widths[1]), a.rjust(widths[2]), b.rjust(widths[3]), change]
-            )
-            for c, s, a, b, change in [header, *shifts]
-        ]
+        if sum(widths) + 2 * 4 <= width - 4:  # a table, when its widest row fits
+            lines += [
+                "  ".join(
+                    [c.ljust(widths[0]), s.ljust(widths[1]), a.rjust(widths[2]), b.rjust(widths[3]), change]
+                ).rstrip()
+                for c, s, a, b, change in [header, *shifts]
+            ]
+        else:  # a line each, wrapped to the width by the screen
+            lines += [
+                f"{c} {s}: {a} -> {b}" + (f"  {change}" if change else "") for c, s, a, b, change in shifts
+            ]
     return "\n".join(lines)
 
 
@@ -673,14 +678,17 @@ def evaluation_text(root: Path, ref: str, width: int) -> str:
     with opened(root) as ws:
         result = evaluation.evaluate_against_production(ws, ref)
     models = result.models
+    rows = [(k, [fmt_num(result.overall[m].get(k)) for m in models]) for k in result.metric_names]
+    # As wide as the names and figures are (at 60 columns too), the figures right-aligned.
+    label = max([len("metric"), *(len(k) for k, _ in rows)])
+    widths = [max([len(m), *(len(cells[i]) for _, cells in rows)]) + 2 for i, m in enumerate(models)]
     lines = [
         f"on {result.data}, target {result.target}",
         f"(note: {result.caution})" if result.caution else "",
         "" if len(models) > 1 else f"({ref} has no other production version to compare with)",
-        f"{'metric':<22}" + "".join(f"{m:>18}" for m in models),
+        "metric".ljust(label) + "".join(m.rjust(w) for m, w in zip(models, widths, strict=True)),
     ]
     lines += [
-        f"{k:<22}" + "".join(f"{fmt_num(result.overall[m].get(k)):>18}" for m in models)
-        for k in result.metric_names
+        k.ljust(label) + "".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)) for k, cells in rows
     ]
     return "\n".join(lines)
