@@ -22,7 +22,6 @@ from ..core.experiments import command_runs, run_logs, runs
 from ..core.models import evaluation, history, registry
 from ..core.models.records import PromotionPreview
 from ..core.monitoring import alerts, drift
-from ..core.monitoring.records import Distribution
 from ..core.names import plural, short_id
 from ..core.storage.workspace import Workspace
 from ..formatting import VALID_TEXT, fmt_num, short_time, visible
@@ -373,55 +372,17 @@ def feature_detail(root: Path, key: str, width: int) -> str:
     dist = feature.distribution
     if not dist:
         return "\n".join([*lines, "(no distribution stored with this report)"])
-    reference, current = list(dist.reference), list(dist.current)
-    if dist.edges is not None:
-        labels = [fmt_num(e) for e in dist.edges[:-1]]
-        reference, current, labels, said = _with_overflow(dist, reference, current, labels)
-        lines += said
-    else:
-        labels = [visible(c)[:10] for c in dist.categories or ()]
-    shares = {"reference": _shares(reference), "current": _shares(current)}
+    drawn = drift_words.bins(dist)
+    lines += [drawn.range_said, ""] if drawn.range_said else []
+    labels = drawn.labels if dist.categories is None else [visible(c)[:10] for c in drawn.labels]
+    shares = {"reference": drawn.reference, "current": drawn.current}
     lines.append(charts.bars_side_by_side(shares, labels, max(40, width), 16))
     if dist.categories is not None:
         lines += [""] + [
             f"{visible(k)[:20]:<20} {a:6.1%} -> {b:6.1%}"
-            for k, a, b in zip(dist.categories, shares["reference"], shares["current"], strict=True)
+            for k, a, b in zip(dist.categories, drawn.reference, drawn.current, strict=True)
         ]
     return "\n".join(lines)
-
-
-def _with_overflow(
-    dist: Distribution, reference: list[float], current: list[float], labels: list[str]
-) -> tuple[list[float], list[float], list[str], list[str]]:
-    """The bins with the current values beyond the reference's range taken out of its end
-    bins into a bin of their own at either end, labelled as such ("<lowest", ">highest"), and
-    a line that says the current range, when it is known (reports since it was kept)."""
-    if dist.current_range is None or dist.edges is None:
-        return reference, current, labels, []
-    (below, above), (low, high) = dist.outside, dist.current_range
-    lowest, highest = dist.edges[0], dist.edges[-1]
-    current[0] -= below
-    current[-1] -= above
-    if below:
-        reference, current, labels = [0, *reference], [below, *current], [f"<{fmt_num(lowest)}", *labels]
-    if above:
-        reference, current, labels = [*reference, 0], [*current, above], [*labels, f">{fmt_num(highest)}"]
-    beyond = [
-        f"{n:,} {side} it in the overflow bin {label}"
-        for n, side, label in ((below, "below", labels[0]), (above, "above", labels[-1]))
-        if n
-    ]
-    said = (
-        f"current {fmt_num(low)} .. {fmt_num(high)}, the reference's {fmt_num(lowest)} .. {fmt_num(highest)}"
-    )
-    said += "".join(f"; {b}" for b in beyond)
-    return reference, current, labels, [said, ""]
-
-
-def _shares(counts: Sequence[float]) -> list[float]:
-    """Counts as shares of their side (a category list may already be shares: sum 1)."""
-    total = sum(counts) or 1
-    return [c / total for c in counts]
 
 
 def alert_report(root: Path, key: str) -> str | None:
