@@ -1,10 +1,13 @@
 """Text laid out to fit the width it is shown in: cells cut with an ellipsis (never wrapped
-onto the next line, where a value would land under the wrong column), and things compared
-side by side as columns when they fit, one per line when they do not."""
+onto the next line, where a value would land under the wrong column, and never a number),
+things compared side by side as columns when they fit and one per line when they do not, a
+table's columns sharing its room, the title's parts giving way by importance, and long lines
+wrapped with a hanging indent."""
 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 
 ELLIPSIS = "…"
@@ -160,8 +163,6 @@ def hang(text: str, width: int) -> str:
     """Each line of `text` wrapped at a word to `width` cells, its continuations indented
     two past the line's own indent (a hanging indent: `command wb train --data ...` then
     `  --model ...` under it). A width too small to wrap in leaves the text as it is."""
-    import textwrap
-
     if width < 20:
         return text
     out = []
