@@ -247,3 +247,10 @@ async def test_a_dataset_diff_fits_60_columns(filled):
         shifts = [line for line in lines[2:] if "->" in line]
         assert shifts and all(": " in line for line in shifts)  # "price mean: 8.2 -> 8.4  +0.2"
         assert max(len(line) for line in lines) <= 56
+
+
+def test_the_drift_page_shows_the_current_range_too(shifted):
+    from workbench.presenters.html_report import drift_page
+
+    page = drift_page(drift.show(shifted, drift.list_reports(shifted, limit=1)[0].report_id))
+    assert "60 above it in the overflow bin &gt;20" in page
