@@ -23,6 +23,7 @@ def line_chart(
 
     with _FIGURE:
         plt.clear_figure()
+        plt.limitsize(False, False)  # the size asked for, not plotext's guess of the terminal's
         plt.plotsize(width, height)
         plt.theme("clear")
         for i, (name, points) in enumerate(series.items()):
@@ -59,5 +60,10 @@ def bars_side_by_side(series: dict[str, list[float]], labels: list[str], width: 
             plt.ylim(0, top * 1.05)
             plt.xticks(ticks, [labels[t] for t in ticks])
             plt.title(name)
-            charts.append(plt.build().splitlines())
-    return "\n".join(" ".join(row) for row in zip(*charts, strict=False))
+            charts.append(plt.build())
+    return beside(charts)
+
+
+def beside(charts: list[str]) -> str:
+    """Charts of the same height next to each other, a space between, joined line by line."""
+    return "\n".join(" ".join(row) for row in zip(*(c.splitlines() for c in charts), strict=False))

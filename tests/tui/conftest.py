@@ -9,7 +9,7 @@ from textual.worker import WorkerCancelled, WorkerError, WorkerFailed, WorkerSta
 
 from tests.conftest import DROPS
 from workbench.core.data import datasets
-from workbench.core.experiments import runs, training
+from workbench.core.experiments import runs, tracking, training
 from workbench.core.models import registry
 from workbench.core.monitoring import drift
 from workbench.core.storage.db import transaction
@@ -25,6 +25,19 @@ def filled(ws, tmp_path):
     registry.register(ws, run_id, "demand")
     registry.promote(ws, "demand@1", "production")
     drift.check(ws, "sales@1", "sales@2")
+    return ws
+
+
+NAMES = ("alpha-run", "beta-run", "gamma-run")  # three_runs', oldest first
+
+
+@pytest.fixture
+def three_runs(ws):
+    """Three runs with a param lr and an rmse logged over 20 steps (its last: 3.5, 1.5, 2.5)."""
+    for name, rmse, lr in zip(NAMES, (3.5, 1.5, 2.5), (0.1, 0.05, 0.01), strict=True):
+        with tracking.start_run(name=name, params={"lr": lr}, workspace=ws.root) as run:
+            for step in range(20):
+                run.log_metric("rmse", rmse + 10 / (step + 1) - 10 / 20, step=step)
     return ws
 
 

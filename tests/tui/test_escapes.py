@@ -110,7 +110,8 @@ async def test_tables_and_details_show_escapes(hostile, area, go, in_table, in_d
 
 async def test_runs_compared_show_escapes(hostile):
     app = WbApp(hostile.root)
-    async with app.run_test(size=(160, 50)) as pilot:
+    # Wide enough for the names whole (narrower cuts them with an ellipsis).
+    async with app.run_test(size=(240, 50)) as pilot:
         await _settled(app, pilot)
         await pilot.press("2", "space", "j", "space", "c")
         await _settled(app, pilot)

@@ -73,3 +73,10 @@ async def test_snapshot_datasets_200x50(two_versions):
 
 async def test_snapshot_help_80x24(ws):
     _matches("help_80x24", await _screenshot(ws.root, (80, 24), ("question_mark",)))
+
+
+async def test_snapshot_compare_of_three_runs_80x24(three_runs):
+    _matches(
+        "compare_80x24",
+        await _screenshot(three_runs.root, (80, 24), ("2", "space", "j", "space", "j", "space", "c")),
+    )

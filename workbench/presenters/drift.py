@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-from ..core.monitoring.records import DriftReport, DriftTest, FeatureDrift, Span
+from ..core.monitoring.records import Distribution, DriftReport, DriftTest, FeatureDrift, Span
 from ..core.names import plural
+from ..formatting import fmt_num
 from . import Note
 
 TEST_COLUMNS = ("feature", "type", "test", "score", "threshold", "p", "drifted", "detail")
@@ -128,3 +130,49 @@ def _span(span: Span) -> str:
     if span.start is None:
         return "unknown"
     return f"{span.start} to {span.end}" if span.start != span.end else str(span.start)
+
+
+@dataclass(frozen=True)
+class Bins:
+    """A feature's distribution as drawn (the TUI's charts, the HTML page's): each side's
+    share per bin, the bins' labels, and what the current side's range is ("" unknown)."""
+
+    reference: list[float]
+    current: list[float]
+    labels: list[str]
+    range_said: str = ""
+
+
+def bins(dist: Distribution) -> Bins:
+    """Numbers in the reference's histogram bins, the current values beyond its range taken
+    out of the end bins into an overflow bin of their own at either end, labelled as such
+    (`<lowest`, `>highest`); categories as they are."""
+    reference, current = list(dist.reference), list(dist.current)
+    if dist.edges is None:
+        return Bins(_shares(reference), _shares(current), list(dist.categories or ()))
+    labels = [fmt_num(e) for e in dist.edges[:-1]]
+    if dist.current_range is None:  # a report from before the range was kept
+        return Bins(_shares(reference), _shares(current), labels)
+    (below, above), (low, high) = dist.outside, dist.current_range
+    lowest, highest = dist.edges[0], dist.edges[-1]
+    current[0] -= below
+    current[-1] -= above
+    if below:
+        reference, current, labels = [0, *reference], [below, *current], [f"<{fmt_num(lowest)}", *labels]
+    if above:
+        reference, current, labels = [*reference, 0], [*current, above], [*labels, f">{fmt_num(highest)}"]
+    said = (
+        f"current {fmt_num(low)} .. {fmt_num(high)}, the reference's {fmt_num(lowest)} .. {fmt_num(highest)}"
+    )
+    said += "".join(
+        f"; {n:,} {side} it in the overflow bin {label}"
+        for n, side, label in ((below, "below", labels[0]), (above, "above", labels[-1]))
+        if n
+    )
+    return Bins(_shares(reference), _shares(current), labels, said)
+
+
+def _shares(counts: Sequence[float]) -> list[float]:
+    """Counts as shares of their side (a category list may already be shares: sum 1)."""
+    total = sum(counts) or 1
+    return [c / total for c in counts]

@@ -119,16 +119,9 @@ def _feature(feature: FeatureDrift) -> str:
     dist = feature.distribution
     if dist is None:
         return head + '<p class="meta">no distribution stored with this report</p></div>'
-    if dist.edges is not None:
-        labels = [fmt_num(e) for e in dist.edges[:-1]]
-    else:
-        labels = list(dist.categories or ())
-    return head + _bars_svg(_shares(dist.reference), _shares(dist.current), labels) + "</div>"
-
-
-def _shares(counts: Sequence[float]) -> list[float]:
-    total = sum(counts) or 1
-    return [c / total for c in counts]
+    drawn = drift_words.bins(dist)
+    said = f'<div class="meta">{_esc(drawn.range_said)}</div>' if drawn.range_said else ""
+    return head + said + _bars_svg(drawn.reference, drawn.current, drawn.labels) + "</div>"
 
 
 def _bars_svg(reference: Sequence[float], current: Sequence[float], labels: Sequence[str]) -> str:

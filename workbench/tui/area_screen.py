@@ -14,16 +14,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, LoadingIndicator, Static
+from textual.widgets import DataTable, Header, Input, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from ..formatting import visible
 from ..presenters import status as status_words
-from . import export, views
+from . import export, layout, views
+from .footer import WbFooter
 from .modals import ConfirmScreen, ExportScreen, ScrollPane, TextScreen
 from .workers import ReportsWorkerErrors, background
 
+# The header's cells besides the title: its icon, and " — " before the sub-title (app.tcss
+# hides the clock's space).
+HEADER_SPARE = 3 + 3
 MARKS = "_mark"  # the key of the first column of tables whose rows can be marked
 
 
@@ -129,6 +133,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
     FOLLOW_TOP = False  # a cursor on the first row stays there as new rows come in on top
     REFERENCE = "id"  # what a row's key is, for `y`: "run id", "model version"...
     KEY_COLUMN: str | None = None  # the column that shows the key shortened (an export has it whole)
+    ROWS_SHARE = 3 / 5  # of a wide screen, the table's (app.tcss: 3fr beside the detail's 2fr)
 
     def __init__(self, title: str, load: Callable[..., views.Table], detail: Callable[[Path, str], str]):
         super().__init__()
@@ -141,6 +146,9 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.columns: list[str] = []
         self.marked: list[str] = []
         self.start = 0
+        self.title_parts: list[tuple[int, str]] = []  # the sub-title's, before they are fitted
+        self.filled_room = 0  # the room the table's columns were fitted to
+        self.detail_text = ""  # as made, before it is wrapped to the pane
         self.total = 0
         self.estimated = False  # `total` is an estimate (a filter's count still to come)
         self.land: str | None = None  # "first" or "last": the cursor's place on a new page
@@ -161,7 +169,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
             with DetailPane(id="detail_pane"):
                 yield Static("", id="detail", markup=False)
         yield SearchBar(placeholder="find: the rows of this page that show this text", id="search")
-        yield Footer(compact=True, show_command_palette=False)
+        yield WbFooter()
 
     def on_mount(self) -> None:
         self.title = f"wb: {self.area_title}"
@@ -273,14 +281,16 @@ class AreaScreen(ReportsWorkerErrors, Screen):
                     for j, c in enumerate(table.rows[i])
                 ]
                 rows.append((cells, colours.get(state, "") if state else ""))
-            # Widths from the page itself: DataTable would measure every cell again later.
-            for j, (column, label) in enumerate(zip(table.ids, table.columns, strict=True)):
-                label = self.column_label(column, label)
-                widget.add_column(
-                    Text(label),  # a metric's name is data: never read as markup
-                    key=column,
-                    width=min(views.WIDEST, max([len(label), *(len(cells[j]) for cells, _ in rows)])),
-                )
+            # Widths from the page itself (DataTable would measure every cell again later),
+            # fitted to the room there is.
+            labels = [self.column_label(c, label) for c, label in zip(table.ids, table.columns, strict=True)]
+            self.filled_room = self.room()
+            widths = layout.column_widths(
+                labels, [[cells[j] for cells, _ in rows] for j in range(len(labels))], self.filled_room
+            )
+            for column, label, width in zip(table.ids, labels, widths, strict=True):
+                # A metric's name is data: never read as markup.
+                widget.add_column(Text(label), key=column, width=width)
             for (cells, style), key in zip(rows, self.keys, strict=True):
                 # Text cells: data is shown as the characters it holds, never as markup.
                 texts = [Text(c, style=style, no_wrap=True, overflow="ellipsis") for c in cells]
@@ -343,15 +353,35 @@ class AreaScreen(ReportsWorkerErrors, Screen):
     def describe(self) -> None:
         """The sub-title: which rows of how many, what the screen is filtered by, and where the
         workspace stands against its default remote (as of the last push or pull: no network)."""
-        self.sub_title = "   ".join([*self.status_parts(), *_remote_part(self.root)])
+        self.title_parts = [*self.status_parts(), *((layout.REMOTE, p) for p in _remote_part(self.root))]
+        self.fit_title()
 
-    def status_parts(self) -> list[str]:
-        found = [f"{len(self.keys):,} of the page show {self.needle!r}"] if self.needle else []
+    def fit_title(self) -> None:
+        """The sub-title in the header's room: the counts stay, the rest gives way (layout.fit)."""
+        room = self.app.size.width - HEADER_SPARE - len(self.title or "")
+        self.sub_title = layout.fit(self.title_parts, room)
+
+    def room(self) -> int:
+        """The cells the table has for its columns: its share of a wide screen (the detail
+        has the rest), all of a narrow one, less the mark column and the scroll bar. Worked
+        out from the screen, not the table: the first load comes before the first layout."""
+        width = self.app.size.width
+        share = int(width * self.ROWS_SHARE) if width >= 110 else width
+        return max(40, share - (3 if self.MARKING else 0) - 2)
+
+    def on_resize(self) -> None:
+        self.fit_title()
+        if self.loaded and self.room() != self.filled_room:
+            self._fill(fresh=False)  # the columns have more room, or less
+
+    def status_parts(self) -> list[tuple[int, str]]:
+        """What the sub-title says, each part with its priority (layout.PAGE first)."""
+        found = [(layout.PAGE, f"{len(self.keys):,} of the page show {self.needle!r}")] if self.needle else []
         if self.start == 0 and len(self.table.keys) == self.total:
             return found
         total = f"~{about(self.total):,}" if self.estimated else f"{self.total:,}"
         page = f"{self.start + 1:,}-{self.start + len(self.table.keys):,} of {total} ([ ] pages)"
-        return [page, *found]
+        return [(layout.PAGE, page), *found]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # The cursor's row now, not the event's: a page refill sends stale highlights of row 0.
@@ -455,9 +485,20 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.app.call_from_thread(self._set_detail, text)
 
     def _set_detail(self, text: str) -> None:
-        # On the UI thread, and tolerant of a screen already taken down (the app quitting).
-        for pane in self.query("#detail").results(Static):
-            pane.update(Text.from_ansi(text) if self.ANSI else Text(text))
+        self.detail_text = text
+        self._draw_detail()
+
+    def on_scroll_pane_resized(self) -> None:
+        self._draw_detail()
+
+    def _draw_detail(self) -> None:
+        """The detail in the pane's width, long lines wrapped with a hanging indent (charts,
+        ANSI, as drawn). On the UI thread, and tolerant of a screen already taken down (the
+        app quitting)."""
+        for pane in self.query(DetailPane).results(DetailPane):
+            text = self.detail_text
+            shown = Text.from_ansi(text) if self.ANSI else Text(layout.hang(text, pane.text_width()))
+            pane.query_one("#detail", Static).update(shown)
 
 
 class ComparingScreen(AreaScreen):
@@ -477,8 +518,8 @@ class ComparingScreen(AreaScreen):
         self.query_one(PagedTable).update_cell(key, MARKS, self.mark_cell(key))
         self.describe()
 
-    def status_parts(self) -> list[str]:
-        marks = [f"{len(self.marked)} marked (c compares)"] if self.marked else []
+    def status_parts(self) -> list[tuple[int, str]]:
+        marks = [(layout.MARKS, f"{len(self.marked)} marked (c compares)")] if self.marked else []
         return super().status_parts() + marks
 
     def action_compare(self) -> None:

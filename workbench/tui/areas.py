@@ -13,7 +13,7 @@ from textual.worker import get_current_worker
 
 from ..core.errors import WbError
 from ..formatting import visible
-from . import prefs, views
+from . import layout, prefs, views, words
 from .area_screen import AreaScreen, ComparingScreen, DetailPane
 from .modals import ColumnsScreen, FilterScreen, TextScreen
 from .train_form import LaunchScreen, describe
@@ -122,13 +122,6 @@ class RunsScreen(ComparingScreen):
             self.refresh_bindings()
             self.describe()
 
-    def room(self) -> int:
-        """The cells the table has for its columns: three fifths of a wide screen (the detail
-        has the rest), all of a narrow one, less the mark column and the scroll bar. Worked
-        out from the screen, not the table: the first load comes before the first layout."""
-        width = self.app.size.width
-        return max(40, (width * 3 // 5 if width >= 110 else width) - 5)
-
     def on_resize(self) -> None:
         if self.loaded and self.table.ids and self.room() != self.loaded_room:
             self.reload()  # other columns fit now
@@ -174,16 +167,20 @@ class RunsScreen(ComparingScreen):
             return label
         return label + (" ▼" if self.sort.startswith("-") or not self.sort else " ▲")
 
-    def status_parts(self) -> list[str]:
+    def status_parts(self) -> list[tuple[int, str]]:
         sort = (
             [
-                f"sorted by {self.sort.lstrip('-')} "
-                f"{'descending' if self.sort.startswith('-') else 'ascending'}"
+                (
+                    layout.SORT,
+                    f"sorted by {self.sort.lstrip('-')} "
+                    f"{'descending' if self.sort.startswith('-') else 'ascending'}",
+                )
             ]
             if self.sort
             else []
         )
-        return ([f"where {self.where}"] if self.where else []) + sort + super().status_parts()
+        where = [(layout.WHERE, f"where {self.where}")] if self.where else []
+        return where + sort + super().status_parts()
 
     def _resort(self, sort: str) -> None:
         self.sort, self.start = sort, 0
@@ -228,7 +225,8 @@ class RunsScreen(ComparingScreen):
             self._resort(key)
 
     def comparison(self, keys: list[str]) -> TextScreen:
-        return TextScreen("compare runs", partial(views.compare_text, self.root, keys), ansi=True)
+        compare = partial(views.compare_text, self.root, keys, height=self.app.size.height)
+        return TextScreen("compare runs", compare, ansi=True)
 
     def action_launch(self) -> None:
         self.app.push_screen(LaunchScreen(self.root, self.form), self._launch)
@@ -267,7 +265,7 @@ class RunsScreen(ComparingScreen):
         else:
             self.app.call_from_thread(
                 self.tell,
-                said[-1] if said else f"wb train exited with code {code}",
+                words.in_tui(said[-1]) if said else f"the training exited with code {code}",
                 severity="error",
                 timeout=15,
             )
@@ -302,7 +300,7 @@ class RunsScreen(ComparingScreen):
             if where.strip():
                 compile_where(where)  # parsing only, no database: a typo keeps the old filter
         except WbError as exc:
-            self.tell(str(exc), severity="error", timeout=10)
+            self.tell(words.in_tui(str(exc)), severity="error", timeout=10)
             self.app.push_screen(FilterScreen(where), self._set_filter)  # to correct it
             return
         self.where, self.start = where.strip(), 0
@@ -363,6 +361,7 @@ class ReportScreen(AreaScreen):
 
     BINDINGS = [Binding("escape", "app.pop_screen", "back", id="back")]
     ANSI = True  # the distributions are plotext charts
+    ROWS_SHARE = 2 / 5
 
     def __init__(self, report_id: str):
         super().__init__(f"drift report {report_id[:12]}", views.report_table, self._feature)
@@ -460,10 +459,7 @@ class ModelsScreen(AreaScreen):
         if preview.passed:
             return f"Promote {ref} to production?", lines, True
         return (
-            (
-                f"{ref} is refused: a gate failed. (`wb model promote --force --reason` "
-                f"overrides, on the command line.)"
-            ),
+            (f"{ref} is refused: a gate failed (only the command line can override a gate, with a reason)."),
             lines,
             False,
         )

@@ -9,11 +9,14 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, LoadingIndicator, OptionList, Static
+from textual.widgets import Header, Input, LoadingIndicator, OptionList, Static
 
 from ..core.errors import WbError
 from ..formatting import visible
+from . import layout
+from .footer import WbFooter
 from .workers import ReportsWorkerErrors, background
 
 
@@ -47,6 +50,18 @@ class ScrollPane(VerticalScroll):
     def action_half_page(self, step: int) -> None:
         self._scroll_by(step * max(1, self.size.height // 2))
 
+    class Resized(Message):
+        """The pane has another width: text wrapped to the old one is wrapped again."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+    def text_width(self) -> int:
+        """The cells a line of its text has, with room kept for a scroll bar (one may come with
+        the text): what lines are wrapped to (layout.hang)."""
+        scroll_bar = 0 if self.show_vertical_scrollbar else self.styles.scrollbar_size_vertical
+        return self.scrollable_content_region.width - scroll_bar
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """A question with the facts behind it; y confirms (when allowed), n or escape cancels."""
@@ -68,6 +83,12 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes and self.allowed)
 
 
+class WhereInput(Input):
+    """The filter's field, whose enter shows in the Footer (an Input's own is hidden)."""
+
+    BINDINGS = [Binding("enter", "submit", "apply", id="apply_filter")]
+
+
 class FilterScreen(ModalScreen[str]):
     """The `--where` language of `wb runs list`; empty clears the filter."""
 
@@ -78,11 +99,12 @@ class FilterScreen(ModalScreen[str]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield WhereInput(
             value=self.current,
             id="where",
             placeholder="metrics.rmse < 4 and params.num_leaves >= 31   (enter: apply; empty: all runs)",
         )
+        yield WbFooter()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -107,6 +129,7 @@ class ExportScreen(ModalScreen[str]):
                 markup=False,
             )
             yield Input(value=self.default, id="export_path")
+        yield WbFooter()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
@@ -147,6 +170,7 @@ class ColumnsScreen(ModalScreen[list]):
                 markup=False,
             )
             yield OptionList(*self._prompts(), id="column_list")
+        yield WbFooter()
 
     def _prompts(self) -> list[Text]:
         return [Text(f"[{'x' if c in self.shown else ' '}] {visible(c)}") for c in self.order]
@@ -208,13 +232,15 @@ class TextScreen(ReportsWorkerErrors, Screen):
     def __init__(self, title: str, make: Callable[[int], str], ansi: bool = False):
         super().__init__()
         self.heading, self.make, self.ansi = visible(title), make, ansi
+        self.made: str | None = None  # the text once made, before it is wrapped to the width
+        self.made_ansi = ansi
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield LoadingIndicator(id="text_busy")  # until the text is made (an evaluation: seconds)
         with ScrollPane(id="text_pane"):
             yield Static(f"{self.heading}: working...", id="text", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield WbFooter()
 
     def on_mount(self) -> None:
         self.title = f"wb: {self.heading}"
@@ -223,14 +249,24 @@ class TextScreen(ReportsWorkerErrors, Screen):
     @background("text")
     def load(self, width: int) -> None:
         try:
-            made = self.make(width)
-            text = Text.from_ansi(made) if self.ansi else Text(made)
+            made, ansi = self.make(width), self.ansi
         except WbError as exc:  # its sentence quotes data (a column, a file name): escaped
-            text = Text(visible(str(exc)))
-        self.app.call_from_thread(self._show, text)
+            made, ansi = visible(str(exc)), False
+        self.app.call_from_thread(self._show, made, ansi)
 
-    def _show(self, text: Text) -> None:
-        for pane in self.query("#text").results(Static):
-            pane.update(text)
+    def _show(self, made: str, ansi: bool) -> None:
+        self.made, self.made_ansi = made, ansi
+        self._draw()
         for busy in self.query("#text_busy"):
             busy.display = False
+
+    def _draw(self) -> None:
+        """Charts (ANSI) as drawn, other text wrapped to the width with a hanging indent."""
+        for pane in self.query(ScrollPane).results(ScrollPane):
+            text = self.made
+            shown = Text.from_ansi(text) if self.made_ansi else Text(layout.hang(text, pane.text_width()))
+            pane.query_one("#text", Static).update(shown)
+
+    def on_scroll_pane_resized(self) -> None:
+        if self.made is not None:
+            self._draw()

@@ -16,6 +16,7 @@ from ..core.errors import WbError
 from ..core.experiments.train_request import Request
 from ..formatting import visible
 from . import views
+from .footer import WbFooter
 from .modals import ConfirmScreen
 from .workers import ReportsWorkerErrors, background
 
@@ -71,6 +72,7 @@ class LaunchScreen(ReportsWorkerErrors, ModalScreen[Request | None]):
                     )
                 yield Static("", id=f"launch_{name}_error", classes="launch_error", markup=False)
             yield Static("", id="launch_status", markup=False)
+        yield WbFooter()  # its own keys, with ? help and q quit kept
 
     def on_mount(self) -> None:
         self._prepare()

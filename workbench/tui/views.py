@@ -33,7 +33,7 @@ from ..presenters import models as model_words
 from ..presenters import rollouts as rollout_words
 from ..presenters import runs as run_words
 from ..presenters import status as status_words
-from . import prefs
+from . import layout, prefs
 
 
 @contextmanager
@@ -47,7 +47,10 @@ def opened(root: Path) -> Iterator[Workspace]:
 
 
 PAGE = 200  # rows a table holds at once; the rest stay in SQLite until paged to
-WIDEST = 40  # a column's widest, in cells: longer text is cut, the detail has it whole
+CHART_WIDTH = 80  # a learning curve's width, at least, before another fits beside it
+# A column's width at most when choosing the columns that fit: the table then gives long
+# text the room that is left, or cuts it (a long run name does not push the metrics out).
+WIDEST = 24
 
 
 # A row's state, shown in the theme's colour of that name with a symbol (monochrome reads it).
@@ -135,7 +138,7 @@ def datasets_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             ["version", "rows", "cols", "added", "valid", "tags", "message"],
             rows,
             keys,
-            "No datasets yet. Add one:  wb data add FILE --name NAME",
+            "No datasets yet. Add one on the command line:  wb data add FILE --name NAME",
             offset,
             limit,
             states,
@@ -223,7 +226,7 @@ def runs_table(
         run_words.labels(columns),
         [tuple(run_words.cell(r, c) for c in columns) for r in found],
         [r.id for r in found],
-        "No runs match." if where else "No runs yet. Train one:  wb train --data NAME --target COLUMN",
+        "No runs match." if where else "No runs yet. Press n to train one.",
         offset,
         total,
         ids=columns,
@@ -309,7 +312,7 @@ def drift_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             ["", "id", "time", "verdict", "what"],
             rows,
             keys,
-            "No drift reports. Check a drop:  wb drift check --reference REF --current REF|PATH",
+            "No drift reports. Check a drop on the command line:  wb drift check --reference A --current B",
             offset,
             limit,
             states,
@@ -401,24 +404,17 @@ def feature_detail(root: Path, key: str, width: int) -> str:
     dist = feature.distribution
     if not dist:
         return "\n".join([*lines, "(no distribution stored with this report)"])
-    if dist.edges is not None:
-        labels = [fmt_num(e) for e in dist.edges[:-1]]
-    else:
-        labels = [visible(c)[:10] for c in dist.categories or ()]
-    shares = {"reference": _shares(dist.reference), "current": _shares(dist.current)}
+    drawn = drift_words.bins(dist)
+    lines += [drawn.range_said, ""] if drawn.range_said else []
+    labels = drawn.labels if dist.categories is None else [visible(c)[:10] for c in drawn.labels]
+    shares = {"reference": drawn.reference, "current": drawn.current}
     lines.append(charts.bars_side_by_side(shares, labels, max(40, width), 16))
     if dist.categories is not None:
         lines += [""] + [
             f"{visible(k)[:20]:<20} {a:6.1%} -> {b:6.1%}"
-            for k, a, b in zip(dist.categories, shares["reference"], shares["current"], strict=True)
+            for k, a, b in zip(dist.categories, drawn.reference, drawn.current, strict=True)
         ]
     return "\n".join(lines)
-
-
-def _shares(counts: Sequence[float]) -> list[float]:
-    """Counts as shares of their side (a category list may already be shares: sum 1)."""
-    total = sum(counts) or 1
-    return [c / total for c in counts]
 
 
 def alert_report(root: Path, key: str) -> str | None:
@@ -487,7 +483,7 @@ def models_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
             ["version", "aliases", *(["rollout"] if rolling else []), "trained on", "rmse/auc", "registered"],
             rows,
             keys,
-            "No models yet. Register one:  wb model register RUN --name NAME",
+            "No models yet. Register a run on the command line:  wb model register RUN --name NAME",
             offset,
             limit,
         )
@@ -612,7 +608,7 @@ def _performance_line(ws: Workspace, name: str) -> list[str]:
     shown = found.drops[-model_words.SPARK_DROPS :]  # those `sparks` draws
     return [
         "",
-        f"{found.metric} per drop, {shown[0]} .. {shown[-1]} (wb model history {name}):",
+        f"{found.metric} per drop, {shown[0]} .. {shown[-1]}:",
         *("  " + line for line in model_words.sparks(found)),
         *(("! " if n.level == "alarm" else "  ") + n.text for n in model_words.story(found)),
     ]
@@ -627,7 +623,7 @@ def activity_table(root: Path, offset: int = 0, limit: int = PAGE) -> Table:
         watching = status.watchers(ws)
         note = (
             "; ".join(f"watching {status_words.watching(w)}" for w in watching)
-            or "No watcher running. Start one:  wb watch DIR --dataset NAME"
+            or "No watcher running (on the command line: wb watch DIR --dataset NAME)"
         )
         return Table(
             ["time", "kind", "message"],
@@ -723,33 +719,46 @@ def kill(root: Path, run_id: str) -> tuple[str, bool]:
         return f"killed run {runs.get(ws, run_id).name}", True
 
 
-def compare_text(root: Path, run_ids: list[str], width: int) -> str:
-    """Runs side by side: the params that differ, metrics with the best marked *, and the
-    learning curves (ANSI text from plotext)."""
+def compare_text(root: Path, run_ids: list[str], width: int, height: int = 24) -> str:
+    """Runs side by side in `width` cells (as columns when they fit, else one per line under
+    each row: layout.py): the params that differ, metrics with the best marked *, then the
+    learning curves (ANSI text from plotext) sharing the width and filling the height left."""
     from .. import charts
     from ..core.experiments import comparison
 
     with opened(root) as ws:
         result = comparison.compare(ws, run_ids)
     # Shown with ANSI colours: the data in it is escaped first, piece by piece.
-    names = [visible(n) for n in run_words.names(result)]
-    cell = max(12, *(len(n) for n in names)) + 2
+    room = width - 4  # the pane's padding and scroll bar
 
-    def row(label: str, cells: tuple[str, ...] | list[str]) -> str:
-        return f"  {visible(label):<22}" + "".join(visible(c).ljust(cell) for c in cells)
+    def escaped(rows: list[tuple[str, ...]]) -> list[tuple[str, list[str]]]:
+        return [(visible(k), [visible(c) for c in cells]) for k, *cells in rows]
 
-    lines = [
-        "".ljust(24) + "".join(n.ljust(cell) for n in names),
-        row("data", [", ".join(r.data) for r in result.runs]),
-        "",
-        "params that differ:",
-    ]
-    lines += [row(k, cells) for k, *cells in run_words.differing_param_rows(result)] or ["  (none)"]
-    lines += ["", "metrics (* best):"]
-    lines += [row(k, cells) for k, *cells in run_words.compared_metric_rows(result)]
-    for key, histories in run_words.curves(result):
-        by_name = {visible(n): h for n, h in histories.items()}
-        lines += ["", charts.line_chart(visible(key), by_name, max(40, width - 4), 14)]
+    lines = layout.side_by_side(
+        [visible(n) for n in run_words.names(result)],
+        [
+            # Each run's inputs, unless none has any (a script's runs).
+            *(
+                [("", escaped([("data", *(", ".join(r.data) for r in result.runs))]))]
+                * any(r.data for r in result.runs)
+            ),
+            ("params that differ:", escaped(run_words.differing_param_rows(result))),
+            ("metrics (* best):", escaped(run_words.compared_metric_rows(result))),
+        ],
+        room,
+    )
+    curves = run_words.curves(result)
+    across = max(1, min(len(curves), room // CHART_WIDTH))  # charts side by side on a wide screen
+    chart_width = max(40, (room - across + 1) // across)
+    chart_height = max(14, height - len(lines) - 5)  # the first screen shows a row of them whole
+    for at in range(0, len(curves), across):
+        drawn = [
+            charts.line_chart(
+                visible(key), {visible(n): h for n, h in histories.items()}, chart_width, chart_height
+            )
+            for key, histories in curves[at : at + across]
+        ]
+        lines += ["", charts.beside(drawn)]
     return "\n".join(lines)
 
 
@@ -762,14 +771,19 @@ def diff_text(root: Path, refs: list[str], width: int) -> str:
     shifts = dataset_words.shift_rows(d)
     if shifts:
         header = ("column", "statistic", d.a, d.b, "change")
-        widths = [max(len(row[i]) for row in [header, *shifts]) for i in range(4)]
+        widths = [max(len(row[i]) for row in [header, *shifts]) for i in range(5)]
         lines.append("")
-        lines += [
-            "  ".join(
-                [c.ljust(widths[0]), s.ljust(widths[1]), a.rjust(widths[2]), b.rjust(widths[3]), change]
-            )
-            for c, s, a, b, change in [header, *shifts]
-        ]
+        if sum(widths) + 2 * 4 <= width - 4:  # a table, when its widest row fits
+            lines += [
+                "  ".join(
+                    [c.ljust(widths[0]), s.ljust(widths[1]), a.rjust(widths[2]), b.rjust(widths[3]), change]
+                ).rstrip()
+                for c, s, a, b, change in [header, *shifts]
+            ]
+        else:  # a line each, wrapped to the width by the screen
+            lines += [
+                f"{c} {s}: {a} -> {b}" + (f"  {change}" if change else "") for c, s, a, b, change in shifts
+            ]
     return "\n".join(lines)
 
 
@@ -779,14 +793,17 @@ def evaluation_text(root: Path, ref: str, width: int) -> str:
     with opened(root) as ws:
         result = evaluation.evaluate_against_production(ws, ref)
     models = result.models
+    rows = [(k, [fmt_num(result.overall[m].get(k)) for m in models]) for k in result.metric_names]
+    # As wide as the names and figures are (at 60 columns too), the figures right-aligned.
+    label = max([len("metric"), *(len(k) for k, _ in rows)])
+    widths = [max([len(m), *(len(cells[i]) for _, cells in rows)]) + 2 for i, m in enumerate(models)]
     lines = [
         f"on {result.data}, target {result.target}",
         f"(note: {result.caution})" if result.caution else "",
         "" if len(models) > 1 else f"({ref} has no other production version to compare with)",
-        f"{'metric':<22}" + "".join(f"{m:>18}" for m in models),
+        "metric".ljust(label) + "".join(m.rjust(w) for m, w in zip(models, widths, strict=True)),
     ]
     lines += [
-        f"{k:<22}" + "".join(f"{fmt_num(result.overall[m].get(k)):>18}" for m in models)
-        for k in result.metric_names
+        k.ljust(label) + "".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)) for k, cells in rows
     ]
     return "\n".join(lines)

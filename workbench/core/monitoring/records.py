@@ -83,6 +83,11 @@ class Distribution:
     current: tuple[float, ...]
     edges: tuple[float, ...] | None = None
     categories: tuple[str, ...] | None = None
+    # Numbers: how many current values of the end bins lie beyond the reference's range
+    # (below its lowest, above its highest), and the current side's own range; reports made
+    # before these were kept have neither.
+    outside: tuple[int, int] = (0, 0)
+    current_range: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         axis = (
@@ -90,7 +95,10 @@ class Distribution:
             if self.edges is not None
             else {"categories": list(self.categories or ())}
         )
-        return {**axis, "reference": list(self.reference), "current": list(self.current)}
+        found = {**axis, "reference": list(self.reference), "current": list(self.current)}
+        if self.current_range is not None:
+            found |= {"outside": list(self.outside), "current_range": list(self.current_range)}
+        return found
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Distribution:
@@ -100,6 +108,8 @@ class Distribution:
             current=tuple(d["current"]),
             edges=None if edges is None else tuple(edges),
             categories=None if categories is None else tuple(categories),
+            outside=tuple(d.get("outside") or (0, 0)),
+            current_range=None if d.get("current_range") is None else tuple(d["current_range"]),
         )
 
 

@@ -58,6 +58,8 @@ def compare(
             c["histogram"]["edges"][1:-1],
             c["sketch"],
             [math.nextafter(v, math.inf) for v in c["sketch"]],
+            # Below the reference's lowest value, within its range, above its highest.
+            [c["histogram"]["edges"][0], math.nextafter(c["histogram"]["edges"][-1], math.inf)],
         ]
         for c in ref["columns"]
         if c.get("drift_bins") and c.get("histogram") and c.get("sketch")
@@ -225,7 +227,7 @@ def _numerical(
         score = w1 / len(rcol["sketch"]) / spread
         said = f"{score:.3g} reference std apart"
     elif test == "ks":
-        _, _, below, up_to = ccol["counts_in"]
+        below, up_to = ccol["counts_in"][2:4]
         score = ks_distance(rcol["sketch"], sum(rcol["drift_bins"]["counts"]), below, up_to)
         said, detail = f"KS distance {score:.3g}", ""
     else:  # on the reference's deciles
@@ -246,9 +248,14 @@ def _numerical(
         f"mean {rcol['mean']:.4g} -> {ccol['mean']:.4g} ({shift:+.3g}); {said}" + detail,
         p_test,
         missing_share=missing,
-        # The current values in the reference's bins (outside them: in the end bins).
+        # The current values in the reference's bins (outside them: in the end bins, and
+        # counted apart, for the TUI's overflow bins).
         distribution=Distribution(
-            tuple(hist["counts"]), tuple(ccol["counts_in"][1]), edges=tuple(hist["edges"])
+            tuple(hist["counts"]),
+            tuple(ccol["counts_in"][1]),
+            edges=tuple(hist["edges"]),
+            outside=(ccol["counts_in"][4][0], ccol["counts_in"][4][2]),
+            current_range=None if ccol["min"] is None else (ccol["min"], ccol["max"]),
         ),
     )
 
@@ -269,7 +276,7 @@ def _binned(test: str, ref_counts: list[int], cur_counts: list[int]) -> tuple[fl
 def _numeric_p(rcol: dict[str, Any], ccol: dict[str, Any]) -> tuple[float, str, str]:
     """The p-value of a numeric feature, the name of its test and what to add to its detail:
     Kolmogorov-Smirnov against the reference's quantile sketch."""
-    _, _, below, up_to = ccol["counts_in"]
+    below, up_to = ccol["counts_in"][2:4]
     n_ref, n_cur = sum(rcol["drift_bins"]["counts"]), sum(below)
     d = ks_distance(rcol["sketch"], n_ref, below, up_to)
     return ks_p(d, n_ref * n_cur / (n_ref + n_cur)), "ks", f"; KS D {d:.3g}"
