@@ -15,7 +15,7 @@ import json
 import math
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .. import config as config_mod
@@ -324,14 +324,90 @@ def get_text(ws: Workspace, name: str) -> str | None:
 
 
 # -- checking -------------------------------------------------------------------------------
+# Checks count what they find (`ColumnFacts`, which add up across the batches of a file read in
+# parts) and `violations` words them: a whole frame and a streamed file say the same.
+
+
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What the value checks of one column found in some rows."""
+
+    dtype: str
+    nulls: int = 0
+    values: int = 0  # non-null
+    outside: int = 0  # values outside [min, max]
+    outside_sample: tuple[Any, ...] = ()  # the smallest different ones, up to SHOW_VALUES
+    unexpected: pl.DataFrame | None = None  # counts ("v" as text, "n") of values not allowed
+
+    def __add__(self, other: ColumnFacts) -> ColumnFacts:
+        import polars as pl
+
+        unexpected = self.unexpected
+        if other.unexpected is not None:
+            unexpected = (
+                other.unexpected
+                if unexpected is None
+                else pl.concat([unexpected, other.unexpected]).group_by("v").agg(pl.col("n").sum())
+            )
+        return ColumnFacts(
+            self.dtype,
+            self.nulls + other.nulls,
+            self.values + other.values,
+            self.outside + other.outside,
+            tuple(sorted({*self.outside_sample, *other.outside_sample})[:SHOW_VALUES]),
+            unexpected,
+        )
+
+
+def column_facts(series: pl.Series, spec: dict[str, Any]) -> ColumnFacts:
+    """What `spec`'s checks find in `series` (only its type and nulls when the type is wrong:
+    the value checks assume the right one)."""
+    import polars as pl
+
+    nulls = series.null_count()
+    facts = ColumnFacts(str(series.dtype), nulls, series.len() - nulls)
+    if not compatible(spec.get("dtype") or facts.dtype, facts.dtype):
+        return facts
+    values = series.drop_nulls()
+    outside, sample = 0, ()
+    if series.dtype.is_numeric() and ("min" in spec or "max" in spec):
+        lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
+        found = values.filter((values < lo) | (values > hi))
+        outside, sample = found.len(), tuple(found.unique().sort().head(SHOW_VALUES).to_list())
+    unexpected = None
+    if "allowed" in spec:
+        found = values.filter(~_allowed(values, spec["allowed"]))
+        unexpected = found.cast(pl.String).rename("v").value_counts(name="n").cast({"n": pl.Int64})
+    return replace(facts, outside=outside, outside_sample=sample, unexpected=unexpected)
+
+
 def validate(df: pl.DataFrame, contract: dict[str, Any]) -> list[Violation]:
     """Every way `df` breaks the contract (an empty list when it passes)."""
     import polars as pl
 
+    columns: dict[str, dict] = contract["columns"]
+    facts = {
+        name: column_facts(df.get_column(name), spec) for name, spec in columns.items() if name in df.columns
+    }
+    key = checked_key(contract, df.columns)
+    dupes = df.height - df.select(pl.struct(key).n_unique()).item() if key else 0
+    return violations(contract, df.height, df.columns, facts, dupes)
+
+
+def checked_key(contract: dict[str, Any], present: list[str]) -> list[str]:
+    """The contract's key when every one of its columns is there (else it is not checked)."""
+    key = contract.get("table", {}).get("key", [])
+    return key if key and all(k in present for k in key) else []
+
+
+def violations(
+    contract: dict[str, Any], rows: int, present: list[str], facts: dict[str, ColumnFacts], dupes: int
+) -> list[Violation]:
+    """The violations of a table of `rows` rows with columns `present`, whose contract columns'
+    checks found `facts`, and whose key repeats in `dupes` rows."""
     found: list[Violation] = []
     columns: dict[str, dict] = contract["columns"]
     table = contract.get("table", {})
-    rows = df.height
     if "min_rows" in table and rows < table["min_rows"]:
         found.append(
             Violation(
@@ -341,39 +417,32 @@ def validate(df: pl.DataFrame, contract: dict[str, Any]) -> list[Violation]:
     if "max_rows" in table and rows > table["max_rows"]:
         found.append(Violation(None, "max_rows", f"{rows:,} rows, more than {table['max_rows']:,}"))
     for name, spec in columns.items():
-        if name not in df.columns:
+        if name not in facts:
             if spec.get("required", True):
                 found.append(Violation(name, "required", "the column is missing"))
             continue
-        found += _check_column(df.get_column(name), name, spec, rows)
+        found += _column_violations(name, spec, rows, facts[name])
     if not table.get("allow_extra_columns", False):
-        for name in df.columns:
+        for name in present:
             if name not in columns:
                 found.append(Violation(name, "extra_column", "the column is not in the contract"))
-    key = [k for k in table.get("key", []) if k in df.columns]
-    if key and len(key) == len(table.get("key", [])):
-        dupes = rows - df.select(pl.struct(key).n_unique()).item()
-        if dupes:
-            found.append(
-                Violation(
-                    ", ".join(key),
-                    "unique_key",
-                    f"{dupes:,} " + ("row repeats" if dupes == 1 else "rows repeat") + " a key",
-                )
+    if dupes:
+        found.append(
+            Violation(
+                ", ".join(checked_key(contract, present)),
+                "unique_key",
+                f"{dupes:,} " + ("row repeats" if dupes == 1 else "rows repeat") + " a key",
             )
+        )
     return found
 
 
-def _check_column(series: pl.Series, name: str, spec: dict[str, Any], rows: int) -> list[Violation]:
-    import polars as pl
-
+def _column_violations(name: str, spec: dict[str, Any], rows: int, facts: ColumnFacts) -> list[Violation]:
     out = []
-    actual = str(series.dtype)
     expected = spec.get("dtype")
-    if expected and not compatible(expected, actual):
-        out.append(Violation(name, "dtype", f"expected {expected}, found {actual}"))
-        return out  # the value checks below assume the right type
-    nulls = series.null_count()
+    if expected and not compatible(expected, facts.dtype):
+        return [Violation(name, "dtype", f"expected {expected}, found {facts.dtype}")]
+    nulls = facts.nulls
     limit = spec.get("max_null_fraction")
     if limit is not None and rows and nulls / rows > limit:
         out.append(
@@ -384,29 +453,24 @@ def _check_column(series: pl.Series, name: str, spec: dict[str, Any], rows: int)
                 f"more than {limit:.1%}",
             )
         )
-    values = series.drop_nulls()
-    if series.dtype.is_numeric() and ("min" in spec or "max" in spec):
+    if facts.outside > OUT_OF_RANGE_TOLERANCE * max(facts.values, 1):
         lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
-        outside = values.filter((values < lo) | (values > hi))
-        if outside.len() > OUT_OF_RANGE_TOLERANCE * max(values.len(), 1):
-            sample = ", ".join(str(v) for v in outside.unique().sort().head(SHOW_VALUES).to_list())
-            count = outside.len()
-            out.append(
-                Violation(
-                    name,
-                    "range",
-                    f"{count:,} value{'' if count == 1 else 's'} outside [{lo:g}, {hi:g}], e.g. {sample}",
-                )
+        sample = ", ".join(str(v) for v in facts.outside_sample)
+        count = facts.outside
+        out.append(
+            Violation(
+                name,
+                "range",
+                f"{count:,} value{'' if count == 1 else 's'} outside [{lo:g}, {hi:g}], e.g. {sample}",
             )
-    if "allowed" in spec:
-        unexpected = values.filter(~_allowed(values, spec["allowed"]))
-        if unexpected.len():
-            counts = unexpected.cast(pl.String).rename("v").value_counts(sort=True, name="n")
-            shown = ", ".join(f"{v} ({n:,})" for v, n in counts.head(SHOW_VALUES).iter_rows())
-            count = unexpected.len()
-            out.append(
-                Violation(name, "allowed", f"{count:,} value{'' if count == 1 else 's'} not allowed: {shown}")
-            )
+        )
+    if facts.unexpected is not None and facts.unexpected.height:
+        ranked = facts.unexpected.sort(["n", "v"], descending=[True, False])
+        shown = ", ".join(f"{v} ({n:,})" for v, n in ranked.head(SHOW_VALUES).iter_rows())
+        count = int(ranked.get_column("n").sum())
+        out.append(
+            Violation(name, "allowed", f"{count:,} value{'' if count == 1 else 's'} not allowed: {shown}")
+        )
     return out
 
 

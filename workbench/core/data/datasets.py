@@ -160,8 +160,8 @@ def add(
     the file, so storing costs little on top of reading. A file too big to read whole within
     `[data] memory_budget_mb` is profiled in batches (see streaming.py). The version exists
     only once SQLite has committed it; any failure before that leaves no row and no temp file.
-    A dataset with a contract is validated on the way in (and read whole, as its checks need);
-    with `strict`, a version that breaks it is refused.
+    A dataset with a contract is validated on the way in (a streamed file batch by batch, in
+    the same pass); with `strict`, a version that breaks it is refused.
     With `once` (the watcher), bytes that any version already holds make no new version.
     """
     from . import contracts, profile, streaming, tabular  # polars: only commands that read data pay for it
@@ -172,27 +172,36 @@ def add(
     fmt = tabular.detect_format(path)
     settings = ws.config.data
     contract_text = contracts.get_text(ws, name)
-    # A contract's checks need the whole frame: a dataset with one is read whole.
-    streamed = contract_text is None and not streaming.fits_in_memory(size, settings.memory_budget_mb)
+    contract = None if contract_text is None else contracts.parse(contract_text, f"the contract of {name}")
+    streamed = not streaming.fits_in_memory(size, settings.memory_budget_mb)
     # The shared lock keeps gc out from the first byte staged to the commit.
     with ws.writing_objects():
         stager = _Stager(ws, path, progress)
         try:
             violations = None
             if streamed:
+                from . import contract_stream
+
+                checks = (
+                    []
+                    if contract is None
+                    else [contract_stream.ContractChecks(contract, settings.memory_budget_mb)]
+                )
                 schema, prof = streaming.profile_file(
                     path,
                     fmt,
                     budget_mb=settings.memory_budget_mb,
                     bins=settings.histogram_bins,
                     top=settings.top_values,
+                    also=checks,
                 )
+                if checks:
+                    violations = checks[0].violations(path, fmt)
             else:
                 df = tabular.read_table(path, fmt)
                 prof = profile.compute(df, bins=settings.histogram_bins, top=settings.top_values)
                 schema = profile.schema_of(df)
-                if contract_text is not None:
-                    contract = contracts.parse(contract_text, f"the contract of {name}")
+                if contract is not None:
                     violations = contracts.validate(df, contract)
                 del df
             if strict and violations:

@@ -26,6 +26,8 @@ SKETCH_POINTS = 200
 DRIFT_BINS = 10
 MAX_CATEGORY_COUNTS = 1000
 MAX_NUMERIC_CATEGORIES = 20  # numbers with this few values are also counted like categories
+BINS = 20  # histogram bins and top values of a profile made for a comparison, not stored
+TOP = 10
 
 
 def column_kind(dtype: pl.DataType) -> str:
@@ -45,7 +47,11 @@ def schema_of(df: pl.DataFrame) -> list[dict[str, str]]:
 
 
 def compute(
-    df: pl.DataFrame, *, bins: int = 20, top: int = 10, count_in: dict[str, list[list[float]]] | None = None
+    df: pl.DataFrame,
+    *,
+    bins: int = BINS,
+    top: int = TOP,
+    count_in: dict[str, list[list[float]]] | None = None,
 ) -> dict[str, Any]:
     """The profile of `df`. One cheap pass for counts and moments; then each numeric column is
     sorted once, and its distinct count, quantiles and histogram read off the sorted values;
