@@ -83,7 +83,9 @@ def compute(
                 )
             )
         elif kind in ("text", "boolean"):
-            counts = series.drop_nulls().rename("value").value_counts(sort=True, name="n")
+            # Ties in value order, as a streamed profile ranks them: the same top values either way.
+            counts = series.drop_nulls().rename("value").value_counts(name="n")
+            counts = counts.sort(["n", "value"], descending=[True, False])
             col["distinct"] = counts.height
             col["top_values"] = [{"value": str(v), "count": n} for v, n in counts.head(top).iter_rows()]
             col["category_counts"] = {str(v): n for v, n in counts.head(MAX_CATEGORY_COUNTS).iter_rows()}

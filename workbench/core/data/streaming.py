@@ -295,10 +295,10 @@ class _Column:
         self.hi = hi if self.hi is None else max(self.hi, hi)
         self.sketch.update(array)
         if self.count_edges:
-            finite = array[np.isfinite(array)]
+            ordered = np.sort(array[np.isfinite(array)])  # one sort for every set of edges
             for edges, counts in zip(self.count_edges, self.counts_in, strict=True):
-                # a value's bin is how many edges lie at or below it, as profile.bin_counts
-                counts += np.bincount(np.searchsorted(edges, finite, side="right"), minlength=counts.size)
+                below = np.searchsorted(ordered, edges, side="left")  # as profile.bin_counts
+                counts += np.diff(below, prepend=0, append=ordered.size)
         if self.small_counts is not None and values.n_unique() <= profile.MAX_NUMERIC_CATEGORIES:
             for value, count in values.value_counts(name="n").iter_rows():
                 self.small_counts[value] = self.small_counts.get(value, 0) + count
