@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import contracts, streaming
+from . import contracts, streaming, trees
 
 KEY_SHARE = 8  # the key's hashes may take this share of the budget (merging takes 2-3x more)
 KEY_PART_ROOM = 1.25  # parts of the hash space are not all the same size: room for the biggest
 
 
 def validate_file(
-    path: Path, fmt: str, contract: dict[str, Any], budget_mb: int
+    path: Path | trees.Tree, fmt: str, contract: dict[str, Any], budget_mb: int
 ) -> list[contracts.Violation]:
     """`contracts.validate` of the file at `path`, read in batches."""
     checks = ContractChecks(contract, budget_mb)
@@ -58,7 +58,7 @@ class ContractChecks:
         if self.key:
             self.keys.add(_key_hashes(batch, self.key))
 
-    def violations(self, path: Path, fmt: str) -> list[contracts.Violation]:
+    def violations(self, path: Path | trees.Tree, fmt: str) -> list[contracts.Violation]:
         """The violations, once a pass over the file at `path` has fed every batch (after
         further passes for the key, when its hashes outgrew their share of the budget)."""
         dupes = 0
@@ -124,7 +124,7 @@ class _KeyPart:
         self.hashes.add(_key_hashes(batch, self.key))
 
 
-def _count_in_parts(path: Path, fmt: str, key: list[str], rows: int, budget_mb: int) -> int:
+def _count_in_parts(path: Path | trees.Tree, fmt: str, key: list[str], rows: int, budget_mb: int) -> int:
     """The different keys of the file, counted a part of the hash space per pass: as many parts
     as it takes for the most keys there can be (one per row) to fit the budget's share."""
     parts = math.ceil(rows * KEY_PART_ROOM / _KeyHashes(budget_mb).cap)

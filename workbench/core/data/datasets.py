@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import events
 from ..errors import Ambiguous, InvalidInput, NotFound
@@ -24,6 +24,9 @@ from ..storage.store import ObjectStore, StagedObject
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from . import profile_diff
+
+if TYPE_CHECKING:
+    from .trees import StagedTree, Tree
 
 MIN_HASH_PREFIX = 4
 REFERENCE_ALIAS = "reference"  # the alias `wb watch` checks each drop against, when it exists
@@ -164,19 +167,21 @@ def add(
     the same pass); with `strict`, a version that breaks it is refused.
     With `once` (the watcher), bytes that any version already holds make no new version.
     """
-    from . import contracts, profile, streaming, tabular  # polars: only commands that read data pay for it
+    from . import contracts, profile, streaming, tabular, trees  # polars: only commands that read data
 
     check_name(name, "dataset")
     path = Path(path)
-    size = tabular.check_readable(path)
-    fmt = tabular.detect_format(path)
+    tree = trees.of_folder(path) if path.is_dir() else None
+    source: Path | trees.Tree = path if tree is None else tree
+    size = tabular.check_readable(path) if tree is None else tree.size
+    fmt = tabular.detect_format(path) if tree is None else trees.FORMAT
     settings = ws.config.data
     contract_text = contracts.get_text(ws, name)
     contract = None if contract_text is None else contracts.parse(contract_text, f"the contract of {name}")
     streamed = not streaming.fits_in_memory(size, settings.memory_budget_mb)
     # The shared lock keeps gc out from the first byte staged to the commit.
     with ws.writing_objects():
-        stager = _Stager(ws, path, progress)
+        stager = _Stager(ws, source, progress)
         try:
             violations = None
             if streamed:
@@ -188,7 +193,7 @@ def add(
                     else [contract_stream.ContractChecks(contract, settings.memory_budget_mb)]
                 )
                 schema, prof = streaming.profile_file(
-                    path,
+                    source,
                     fmt,
                     budget_mb=settings.memory_budget_mb,
                     bins=settings.histogram_bins,
@@ -196,9 +201,9 @@ def add(
                     also=checks,
                 )
                 if checks:
-                    violations = checks[0].violations(path, fmt)
+                    violations = checks[0].violations(source, fmt)
             else:
-                df = tabular.read_table(path, fmt)
+                df = tabular.read_table(path, fmt) if tree is None else trees.read(tree)
                 prof = profile.compute(df, bins=settings.histogram_bins, top=settings.top_values)
                 schema = profile.schema_of(df)
                 if contract is not None:
@@ -207,6 +212,8 @@ def add(
             if strict and violations:
                 raise contracts.ContractBroken(name, violations)
             staged = stager.result()
+            if isinstance(staged, trees.StagedTree):  # its files, for checkout and for gc
+                prof = {**prof, "files": staged.listing}
             latest = _latest(ws.conn, name)
             if latest is not None and latest.hash == staged.oid:
                 staged.discard()
@@ -237,24 +244,30 @@ def add(
 
 
 class _Stager:
-    """Copies a file into the store on a background thread; `result()` joins it."""
+    """Copies a file (or a folder's files, `trees.Tree`) into the store on a background thread;
+    `result()` joins it."""
 
-    def __init__(self, ws: Workspace, path: Path, progress: Callable[[int], None] | None):
+    def __init__(self, ws: Workspace, path: Path | Tree, progress: Callable[[int], None] | None):
         self._cancel = threading.Event()
-        self._staged: StagedObject | None = None
+        self._staged: StagedObject | StagedTree | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
             target=self._run, args=(ws, path, progress), name="wb-stage", daemon=True
         )
         self._thread.start()
 
-    def _run(self, ws: Workspace, path: Path, progress: Callable[[int], None] | None) -> None:
+    def _run(self, ws: Workspace, path: Path | Tree, progress: Callable[[int], None] | None) -> None:
+        from . import trees
+
         try:
-            self._staged = ws.store.stage_file(path, progress=progress, cancel=self._cancel)
+            if isinstance(path, trees.Tree):
+                self._staged = trees.stage(ws.store, path, progress, self._cancel)
+            else:
+                self._staged = ws.store.stage_file(path, progress=progress, cancel=self._cancel)
         except BaseException as exc:  # handed to the caller's thread by result()
             self._error = exc
 
-    def result(self) -> StagedObject:
+    def result(self) -> StagedObject | StagedTree:
         self._thread.join()
         if self._error is not None:
             if isinstance(self._error, OSError):
@@ -320,7 +333,7 @@ def _record_added(
     conn: sqlite3.Connection,
     store: ObjectStore,
     name: str,
-    staged: StagedObject,
+    staged: StagedObject | StagedTree,
     fmt: str,
     schema: list,
     prof: dict,
@@ -369,8 +382,11 @@ def record_of(version: DatasetVersion) -> records.Record:
         "profile": version.profile,
         "message": version.message,
     }
+    from . import trees
+
+    parts = tuple(f["oid"] for f in trees.listed(version.profile))  # a folder's files
     return records.Record(
-        records.DATASET_VERSION, record_key(version.name, version.hash), data, version.created_at
+        records.DATASET_VERSION, record_key(version.name, version.hash), data, version.created_at, parts
     )
 
 
@@ -695,16 +711,22 @@ def record_validation(ws: Workspace, version: DatasetVersion, violations: list) 
 
 def load(ws: Workspace, version: DatasetVersion) -> Any:
     """The version's data as a polars DataFrame, from bytes verified against its hash."""
-    from . import tabular
+    from . import tabular, trees
 
-    return tabular.read_stored(ws.store.read_verified(version.hash), version.format)
+    data = ws.store.read_verified(version.hash)
+    if version.format == trees.FORMAT:
+        return trees.read(trees.of_store(version.ref, trees.listed(version.profile), ws.store.read_verified))
+    return tabular.read_stored(data, version.format)
 
 
 def load_ref_or_file(ws: Workspace, target: str) -> tuple[str, Any, DatasetVersion | None]:
-    """(label, frame, version or None) for a dataset reference or a data file's path."""
-    from . import tabular
+    """(label, frame, version or None) for a dataset reference, a data file's path or a folder
+    of Parquet files."""
+    from . import tabular, trees
 
     path = Path(target)
+    if path.is_dir():
+        return str(path), trees.read(trees.of_folder(path)), None
     if path.is_file():
         tabular.check_readable(path)
         return str(path), tabular.read_table(path, tabular.detect_format(path)), None
@@ -752,8 +774,13 @@ def diff(ws: Workspace, ref_a: str, ref_b: str) -> DatasetDiff:
 def checkout(
     ws: Workspace, ref: str, dest: Path | None = None, force: bool = False
 ) -> tuple[DatasetVersion, Path]:
-    """Write a version's exact bytes to `dest` (default: NAME@N.EXT here), verified first."""
+    """Write a version's exact bytes to `dest` (default: NAME@N.EXT here), verified first; a
+    folder's version (`trees`) is written back as that folder (default: NAME@N)."""
+    from . import trees
+
     found = resolve(ws, ref)
+    if found.format == trees.FORMAT:
+        return found, _checkout_tree(ws, found, dest or Path(found.ref), force)
     if dest is None:
         dest = Path(f"{found.name}@{found.version}.{found.format}")
     if dest.is_dir():
@@ -766,13 +793,32 @@ def checkout(
     return found, dest
 
 
+def _checkout_tree(ws: Workspace, version: DatasetVersion, dest: Path, force: bool) -> Path:
+    if dest.exists() and not (force and dest.is_dir()):
+        raise InvalidInput(
+            f"{dest} already exists; pass --force to write into it"
+            if dest.is_dir()
+            else f"{dest} is a file; give a folder path with -o"
+        )
+    if not dest.parent.is_dir():
+        raise InvalidInput(f"folder {dest.parent} does not exist")
+    from . import trees
+
+    ws.store.read_verified(version.hash)  # the manifest, as a whole version's bytes are
+    for f in trees.listed(version.profile):
+        target = dest / f["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        ws.store.copy_verified(f["oid"], target)
+    return dest
+
+
 def format_note(version: DatasetVersion, dest: Path) -> str | None:
     """What to tell a user whose checkout file's extension names another format than the
     bytes it got (checkout writes the exact bytes; it never converts)."""
     from . import tabular
 
     named = tabular.FORMATS.get(dest.suffix.lower())
-    if named is None or named == version.format:
+    if named is None or named == version.format or dest.is_dir():  # a folder's version is a folder
         return None
     have = tabular.FORMAT_NAMES.get(version.format, version.format)
     return (

@@ -1,15 +1,17 @@
-"""Profiling a file bigger than memory: one pass over polars' streaming batches.
+"""Reading a file bigger than memory: one pass over polars' streaming batches.
 
-`profile_file` gives the schema and the profile `profile.compute` would give for the whole
-file, in memory bounded by a budget instead of by the file's size. Counts, nulls, min, max,
-means and standard deviations stay exact (moments merge across batches); quantiles, the
-histogram, the drift sketch and drift bins come from a KLL sketch, and distinct counts past
-DISTINCT_EXACT_CAP from a HyperLogLog; text category counts past CATEGORY_CAP keep the most
-frequent. Each column's "approximate" lists which of its statistics are estimates, and the
-profile says "streamed": true.
+`read_in_batches` hands every batch, typed as a whole read types the file, to its sinks: the
+profiler here, and a contract's checks (contract_stream.py). `profile_file` gives the schema
+and the profile `profile.compute` would give for the whole file, in memory bounded by a budget
+instead of by the file's size. Counts, nulls, min, max, means and standard deviations stay
+exact (moments merge across batches), and so do the counts of values in another profile's bins
+(`count_in`, what a drift check compares); quantiles, the histogram, the drift sketch and drift
+bins come from a KLL sketch, and distinct counts past DISTINCT_EXACT_CAP from a HyperLogLog;
+text category counts past CATEGORY_CAP keep the most frequent. Each column's "approximate"
+lists which of its statistics are estimates, and the profile says "streamed": true.
 
 One pass, not two: an exact histogram would need a second read once min and max are known,
-and the sketch's counts are within its rank error anyway (what a drift check compares).
+and the sketch's counts are within its rank error anyway.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import InvalidInput
-from . import profile, tabular
+from . import profile, tabular, trees
 from .sketches import (
     DISTINCT_EXACT_CAP,
     DistinctCounter,
@@ -52,9 +54,9 @@ def fits_in_memory(size: int, budget_mb: int) -> bool:
     return size * FAST_PATH_SHARE <= budget_mb * 2**20
 
 
-def chunk_rows(path: Path, fmt: str, budget_mb: int) -> int:
+def chunk_rows(path: Path | trees.Tree, fmt: str, budget_mb: int) -> int:
     """Rows per batch: a share of the budget over the bytes a row takes in the file."""
-    if fmt == "parquet":
+    if isinstance(path, trees.Tree) or fmt == "parquet":
         row_bytes = 64.0  # compressed columns: a guess (a batch is rows in memory, not on disk)
     else:
         with open(path, "rb") as f:
@@ -111,7 +113,7 @@ class Pass:
     rows: int
 
 
-def read_in_batches(path: Path, fmt: str, budget_mb: int, sinks: Sequence[Sink]) -> Pass:
+def read_in_batches(path: Path | trees.Tree, fmt: str, budget_mb: int, sinks: Sequence[Sink]) -> Pass:
     """Hand every batch of the file, typed as `tabular.read_table` types it, to each sink. A
     value past the type inference window that disagrees with the inferred type starts the pass
     again with types inferred from every row, as `read_table` does; a column whose later values
@@ -131,7 +133,7 @@ def read_in_batches(path: Path, fmt: str, budget_mb: int, sinks: Sequence[Sink])
         except pl.exceptions.ComputeError as exc:
             text = str(exc)
             if fmt in ("csv", "tsv") and "more fields than defined" in text:
-                tabular.raise_ragged(path, "\t" if fmt == "tsv" else ",")
+                _ragged(path, fmt)
             if infer is None or fmt not in ("csv", "tsv") or "could not parse" not in text:
                 raise tabular.unreadable(path, fmt, exc) from None
             infer = None
@@ -142,7 +144,7 @@ def read_in_batches(path: Path, fmt: str, budget_mb: int, sinks: Sequence[Sink])
 
 
 def profile_file(
-    path: Path,
+    path: Path | trees.Tree,
     fmt: str,
     *,
     budget_mb: int,
@@ -160,13 +162,23 @@ def profile_file(
 
 
 def _one_pass(
-    path: Path, fmt: str, rows: int, infer: int | None, text_only: set[str], sinks: Sequence[Sink]
+    path: Path | trees.Tree,
+    fmt: str,
+    rows: int,
+    infer: int | None,
+    text_only: set[str],
+    sinks: Sequence[Sink],
 ) -> tuple[pl.Schema, int]:
     schema: pl.Schema | None = None
     dates: dict = {}
     n = last_nulls = 0
-    for batch in tabular.scan_batches(path, fmt, rows, infer):
-        if schema is None and fmt != "parquet":  # Parquet has its own date types (as read_table)
+    source = (
+        trees.batches(path, rows)
+        if isinstance(path, trees.Tree)
+        else tabular.scan_batches(path, fmt, rows, infer)
+    )
+    for batch in source:
+        if schema is None and fmt in ("csv", "tsv", "jsonl"):  # Parquet has its own dates (as read_table)
             dates = {k: v for k, v in tabular.date_columns(batch).items() if k not in text_only}
         converted = []
         for name, convert in dates.items():
@@ -191,8 +203,13 @@ def _one_pass(
         raise InvalidInput(f"{path} has no columns")
     if fmt in ("csv", "tsv") and len(schema) > 1 and last_nulls:
         # polars pads a short row with nulls: a closer (streaming, slower) look at the rows.
-        tabular.raise_ragged(path, "\t" if fmt == "tsv" else ",")
+        _ragged(path, fmt)
     return schema, n
+
+
+def _ragged(path: Path | trees.Tree, fmt: str) -> None:
+    assert isinstance(path, Path)  # a CSV or TSV file: a folder is Parquet files
+    tabular.raise_ragged(path, "\t" if fmt == "tsv" else ",")
 
 
 class _Profiler:
