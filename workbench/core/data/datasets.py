@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import events
 from ..errors import Ambiguous, InvalidInput, NotFound
@@ -23,10 +23,7 @@ from ..storage.db import id_for_name, next_version, transaction
 from ..storage.store import ObjectStore, StagedObject
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
-from . import profile_diff
-
-if TYPE_CHECKING:
-    from .trees import StagedTree, Tree
+from . import profile_diff, trees
 
 MIN_HASH_PREFIX = 4
 REFERENCE_ALIAS = "reference"  # the alias `wb watch` checks each drop against, when it exists
@@ -167,7 +164,7 @@ def add(
     the same pass); with `strict`, a version that breaks it is refused.
     With `once` (the watcher), bytes that any version already holds make no new version.
     """
-    from . import contracts, profile, streaming, tabular, trees  # polars: only commands that read data
+    from . import contracts, profile, streaming, tabular  # polars: only commands that read data pay for it
 
     check_name(name, "dataset")
     path = Path(path)
@@ -247,18 +244,16 @@ class _Stager:
     """Copies a file (or a folder's files, `trees.Tree`) into the store on a background thread;
     `result()` joins it."""
 
-    def __init__(self, ws: Workspace, path: Path | Tree, progress: Callable[[int], None] | None):
+    def __init__(self, ws: Workspace, path: Path | trees.Tree, progress: Callable[[int], None] | None):
         self._cancel = threading.Event()
-        self._staged: StagedObject | StagedTree | None = None
+        self._staged: StagedObject | trees.StagedTree | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
             target=self._run, args=(ws, path, progress), name="wb-stage", daemon=True
         )
         self._thread.start()
 
-    def _run(self, ws: Workspace, path: Path | Tree, progress: Callable[[int], None] | None) -> None:
-        from . import trees
-
+    def _run(self, ws: Workspace, path: Path | trees.Tree, progress: Callable[[int], None] | None) -> None:
         try:
             if isinstance(path, trees.Tree):
                 self._staged = trees.stage(ws.store, path, progress, self._cancel)
@@ -267,7 +262,7 @@ class _Stager:
         except BaseException as exc:  # handed to the caller's thread by result()
             self._error = exc
 
-    def result(self) -> StagedObject | StagedTree:
+    def result(self) -> StagedObject | trees.StagedTree:
         self._thread.join()
         if self._error is not None:
             if isinstance(self._error, OSError):
@@ -333,7 +328,7 @@ def _record_added(
     conn: sqlite3.Connection,
     store: ObjectStore,
     name: str,
-    staged: StagedObject | StagedTree,
+    staged: StagedObject | trees.StagedTree,
     fmt: str,
     schema: list,
     prof: dict,
@@ -382,8 +377,6 @@ def record_of(version: DatasetVersion) -> records.Record:
         "profile": version.profile,
         "message": version.message,
     }
-    from . import trees
-
     parts = tuple(f["oid"] for f in trees.listed(version.profile))  # a folder's files
     return records.Record(
         records.DATASET_VERSION, record_key(version.name, version.hash), data, version.created_at, parts
@@ -711,9 +704,9 @@ def record_validation(ws: Workspace, version: DatasetVersion, violations: list) 
 
 def load(ws: Workspace, version: DatasetVersion) -> Any:
     """The version's data as a polars DataFrame, from bytes verified against its hash."""
-    from . import tabular, trees
+    from . import tabular
 
-    data = ws.store.read_verified(version.hash)
+    data = ws.store.read_verified(version.hash)  # a folder's manifest: verified all the same
     if version.format == trees.FORMAT:
         return trees.read(trees.of_store(version.ref, trees.listed(version.profile), ws.store.read_verified))
     return tabular.read_stored(data, version.format)
@@ -722,7 +715,7 @@ def load(ws: Workspace, version: DatasetVersion) -> Any:
 def load_ref_or_file(ws: Workspace, target: str) -> tuple[str, Any, DatasetVersion | None]:
     """(label, frame, version or None) for a dataset reference, a data file's path or a folder
     of Parquet files."""
-    from . import tabular, trees
+    from . import tabular
 
     path = Path(target)
     if path.is_dir():
@@ -776,8 +769,6 @@ def checkout(
 ) -> tuple[DatasetVersion, Path]:
     """Write a version's exact bytes to `dest` (default: NAME@N.EXT here), verified first; a
     folder's version (`trees`) is written back as that folder (default: NAME@N)."""
-    from . import trees
-
     found = resolve(ws, ref)
     if found.format == trees.FORMAT:
         return found, _checkout_tree(ws, found, dest or Path(found.ref), force)
@@ -802,8 +793,6 @@ def _checkout_tree(ws: Workspace, version: DatasetVersion, dest: Path, force: bo
         )
     if not dest.parent.is_dir():
         raise InvalidInput(f"folder {dest.parent} does not exist")
-    from . import trees
-
     ws.store.read_verified(version.hash)  # the manifest, as a whole version's bytes are
     for f in trees.listed(version.profile):
         target = dest / f["path"]
