@@ -183,3 +183,23 @@ def test_validate_all_streams_the_versions_too_big_for_the_budget(contracted):
     contracts.set_contract(ws, "unchecked", contracts.get_text(ws, "orders"), "copied")
     sweep = validation.check_unchecked(ws, "unchecked")
     assert [found for _, found in sweep.checked] == [whole]
+
+
+def test_a_contract_inferred_from_a_streamed_version_is_the_one_a_whole_read_infers(ws, tmp_path):
+    path = tmp_path / "keyed.csv"
+    _with_channel(_frame(60_000, seed=1)).write_csv(path)
+    whole = datasets.add(ws, path, "whole").version
+    _with_budget(ws, TINY)
+    streamed = datasets.add(ws, path, "streamed").version
+    assert streamed.profile["streamed"] is True
+
+    def rules(version) -> list[str]:
+        """Past the header (which names the version), without the ranges: they come from the
+        1st and 99th percentiles, which a streamed profile sketches."""
+        ranges = ("# min", "# max", "min =", "max =")
+        return [
+            line for line in validation.infer(ws, version).splitlines()[1:] if not line.startswith(ranges)
+        ]
+
+    assert rules(streamed) == rules(whole)
+    assert 'allowed = ["phone", "store", "web"]' in rules(streamed)

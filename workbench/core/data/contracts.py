@@ -11,10 +11,12 @@ may also carry a `role` for drift checks (`roles` reads them; the data is not ch
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -61,9 +63,11 @@ class ContractBroken(WbError):
 
 
 # -- inferring ------------------------------------------------------------------------------
-def infer(df: pl.DataFrame, prof: dict[str, Any], ref: str) -> str:
-    """A contract (TOML text, with comments) that the frame `df` (the version `ref`, profiled
-    as `prof`) passes and a normal drop would too."""
+def infer(frame: Callable[[], pl.DataFrame], prof: dict[str, Any], ref: str) -> str:
+    """A contract (TOML text, with comments) that the version `ref`, profiled as `prof`, passes
+    and a normal drop would too. Read off the profile: `frame()` gives the version's data, only
+    asked for when the profile predates counting categories."""
+    frame = functools.cache(frame)
     rows = prof["rows"]
     key = next((c["name"] for c in prof["columns"] if unique_per_row(c, rows)), None)
     lines = [
@@ -87,7 +91,7 @@ def infer(df: pl.DataFrame, prof: dict[str, Any], ref: str) -> str:
             "required = true",
             *_null_lines(col),
         ]
-        values = _few_values(df, col)
+        values = _few_values(frame, col)
         if values is not None:
             lines += ["# a flag: only 0 and 1 seen"] * (values == [0, 1])
             lines.append(f"allowed = {_toml(values)}")
@@ -115,20 +119,20 @@ def _null_lines(col: dict[str, Any]) -> list[str]:
     return [f"# {seen} here, plus {NULL_TOLERANCE:.0%} to spare", f"max_null_fraction = {limit:g}"]
 
 
-def _few_values(df: pl.DataFrame, col: dict[str, Any]) -> list[Any] | None:
+def _few_values(frame: Callable[[], pl.DataFrame], col: dict[str, Any]) -> list[Any] | None:
     """The values a column may take when they are few enough to list: the categories of a
-    text column, or 0 and 1 of a whole-number flag (a range of 0 to 2 would let 2 through)."""
-    series = df.get_column(col["name"]).drop_nulls()
-    if col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES:
-        return sorted(series.unique().cast(str).to_list())
-    if (
-        col["kind"] == "numeric"
-        and col["dtype"].startswith(("Int", "UInt"))
-        and series.len()
-        and set(series.unique().to_list()) <= {0, 1}
-    ):
-        return [0, 1]
-    return None
+    text column, or 0 and 1 of a whole-number flag (a range of 0 to 2 would let 2 through).
+    A profile counts every value of a column this few-valued (`category_counts`)."""
+    flag = col["kind"] == "numeric" and col["dtype"].startswith(("Int", "UInt")) and 0 < col["distinct"] <= 2
+    if not (flag or (col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES)):
+        return None
+    if "category_counts" in col:
+        seen = set(col["category_counts"])
+    else:
+        seen = {str(v) for v in frame().get_column(col["name"]).drop_nulls().unique().to_list()}
+    if not flag:
+        return sorted(seen)
+    return [0, 1] if seen <= {"0", "1"} else None
 
 
 def _range_lines(col: dict[str, Any]) -> list[str]:

@@ -13,8 +13,9 @@ from . import contracts, datasets
 
 
 def infer(ws: Workspace, version: datasets.DatasetVersion) -> str:
-    """A contract (TOML text, with comments) that `version` passes and a normal drop would too."""
-    return contracts.infer(datasets.load(ws, version), version.profile, version.ref)
+    """A contract (TOML text, with comments) that `version` passes and a normal drop would too
+    (from its profile: its data is read only for a profile from before category counts)."""
+    return contracts.infer(lambda: datasets.load(ws, version), version.profile, version.ref)
 
 
 def get(ws: Workspace, name: str) -> dict[str, Any]:
