@@ -109,3 +109,15 @@ def test_what_a_folder_cannot_be_is_one_sentence(ws, tmp_path):
     with pytest.raises(InvalidInput, match=r"have different columns: c\.parquet has day String"):
         datasets.add(ws, mixed, "x")
     assert datasets.list_datasets(ws) == [] and fsck(ws).ok and not ws.store.has_objects()
+
+
+def test_a_glob_pattern_of_parquet_files_is_one_version_too(ws, tree):
+    pattern = tree / "year=2025" / "store=S00[0-4]" / "*.parquet"
+    version = datasets.add(ws, pattern, "some").version
+    assert [f["path"] for f in version.profile["files"]] == [
+        f"year=2025/store=S00{i}/part-0.parquet" for i in range(5)
+    ]
+    loaded = datasets.load(ws, version)
+    assert set(loaded.get_column("year")) == {2025} and loaded.height == version.rows
+    with pytest.raises(InvalidInput, match="holds no Parquet files"):
+        datasets.add(ws, tree / "year=1999" / "*" / "*.parquet", "none")

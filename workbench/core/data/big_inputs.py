@@ -30,8 +30,8 @@ def of_target(ws: Workspace, target: str) -> BigInput | None:
     """The file or version `target` names (as `datasets.load_ref_or_file` reads it) when it is
     too big to read whole; None when it fits (or names nothing: the whole read says why)."""
     path = Path(target)
-    if path.is_dir():
-        tree = trees.of_folder(path)
+    tree = trees.named(path)
+    if tree is not None:
         if streaming.fits_in_memory(tree.size, ws.config.data.memory_budget_mb):
             return None
         return BigInput(str(path), tree, trees.FORMAT, None)

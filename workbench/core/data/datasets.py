@@ -168,7 +168,7 @@ def add(
 
     check_name(name, "dataset")
     path = Path(path)
-    tree = trees.of_folder(path) if path.is_dir() else None
+    tree = trees.named(path)
     source: Path | trees.Tree = path if tree is None else tree
     size = tabular.check_readable(path) if tree is None else tree.size
     fmt = tabular.detect_format(path) if tree is None else trees.FORMAT
@@ -718,8 +718,9 @@ def load_ref_or_file(ws: Workspace, target: str) -> tuple[str, Any, DatasetVersi
     from . import tabular
 
     path = Path(target)
-    if path.is_dir():
-        return str(path), trees.read(trees.of_folder(path)), None
+    tree = trees.named(path)
+    if tree is not None:
+        return str(path), trees.read(tree), None
     if path.is_file():
         tabular.check_readable(path)
         return str(path), tabular.read_table(path, tabular.detect_format(path)), None

@@ -1,5 +1,5 @@
-"""A folder of Parquet files as one dataset version (a partitioned drop, as Spark, Hive and
-polars write them: `region=north/part-0.parquet`).
+"""A folder of Parquet files, or a glob pattern of them, as one dataset version (a partitioned
+drop, as Spark, Hive and polars write them: `region=north/part-0.parquet`).
 
 Each file is an object in the store; the version's bytes are its manifest, canonical JSON
 listing every file's path (relative to the folder), object id and size, so the same files make
@@ -53,22 +53,44 @@ class Tree:
         return sum(self.sizes)
 
 
+def named(path: Path) -> Tree | None:
+    """The tree `path` names: a folder, or a glob pattern of Parquet files (`drops/*.parquet`,
+    quoted from the shell) that is no file's name; None for a file."""
+    if path.is_dir():
+        return of_folder(path)
+    if path.exists() or not any(c in str(path) for c in "*?["):
+        return None
+    # The pattern's files, by their path below the folder it starts from, or above that folder's
+    # key=value/ folders (they are columns of its rows: `sales/year=2025/*.parquet` has a year).
+    fixed = next(i for i, part in enumerate(path.parts) if any(c in part for c in "*?["))
+    start = Path(*path.parts[:fixed]) if fixed else Path(".")
+    found = [p for p in start.glob(str(Path(*path.parts[fixed:]))) if p.is_file()]
+    root = start
+    while "=" in root.name:
+        root = root.parent
+    return _of_files(str(path), root, found)
+
+
 def of_folder(folder: Path) -> Tree:
     """The Parquet files under `folder`, by path; InvalidInput when there are none."""
+    return _of_files(str(folder), folder, list(folder.rglob("*")))
+
+
+def _of_files(label: str, root: Path, paths: list[Path]) -> Tree:
     found = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
+    for path in sorted(paths):
+        rel = path.relative_to(root)
         if any(part.startswith(("_", ".")) for part in rel.parts) or not path.is_file():
             continue
         if path.suffix.lower() not in (".parquet", ".pq"):
             raise InvalidInput(
-                f"{folder} holds {rel.as_posix()}, not a Parquet file: a folder is one version "
+                f"{label} holds {rel.as_posix()}, not a Parquet file: a folder is one version "
                 f"only as Parquet files (hive-style key=value/ folders)"
             )
         found.append((rel.as_posix(), path))
     if not found:
-        raise InvalidInput(f"{folder} holds no Parquet files")
-    return Tree(str(folder), tuple(found), tuple(p.stat().st_size for _, p in found))
+        raise InvalidInput(f"{label} holds no Parquet files")
+    return Tree(label, tuple(found), tuple(p.stat().st_size for _, p in found))
 
 
 def listed(profile: dict[str, Any]) -> list[dict[str, Any]]:
