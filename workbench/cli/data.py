@@ -25,7 +25,10 @@ app = typer.Typer(help="Versioned datasets: add, list, log, show, diff, checkout
 @app.command("add")
 def add(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., help="A CSV, TSV, Parquet or JSON Lines file."),
+    path: Path = typer.Argument(
+        ...,
+        help="A CSV, TSV, Parquet or JSON Lines file, or a folder of Parquet files (key=value/ partitions).",
+    ),
     name: str = typer.Option(..., "--name", help="The dataset to add a version to."),
     message: str = typer.Option("", "--message", "-m", help="What this version is."),
     strict: bool = typer.Option(
@@ -78,6 +81,8 @@ def _print_violations(violations) -> None:
 
 def _size_or_none(path: Path) -> int | None:
     try:
+        if path.is_dir():  # a partitioned drop: every file is copied
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
         return path.stat().st_size
     except OSError:
         return None
@@ -226,13 +231,19 @@ def checkout(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help=("NAME, NAME@N, NAME@ALIAS or NAME@HASH.")),
     out: Path | None = typer.Option(
-        None, "--output", "-o", help="Where to write (default: NAME@N.EXT here)."
+        None, "--output", "-o", help="Where to write (default: NAME@N.EXT here; a folder's version: NAME@N/)."
     ),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUT if it exists."),
 ) -> None:
     """Write a version's exact bytes back to a file, verified against its hash."""
     v, dest = datasets.checkout(workspace(ctx), ref, out, force)
-    output.line(f"wrote {v.ref} to {dest} ({output.fmt_bytes(v.size)}, hash verified)")
+    files = len(v.profile.get("files", ()))
+    what = (
+        f"{plural(files, 'file')}, {output.fmt_bytes(v.size)}, hashes"
+        if files
+        else f"{output.fmt_bytes(v.size)}, hash"
+    )
+    output.line(f"wrote {v.ref} to {dest} ({what} verified)")
     note = datasets.format_note(v, dest)
     if note:
         output.line(f"note: {note}", style="yellow")

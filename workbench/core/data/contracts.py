@@ -11,11 +11,13 @@ may also carry a `role` for drift checks (`roles` reads them; the data is not ch
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .. import config as config_mod
@@ -61,9 +63,11 @@ class ContractBroken(WbError):
 
 
 # -- inferring ------------------------------------------------------------------------------
-def infer(df: pl.DataFrame, prof: dict[str, Any], ref: str) -> str:
-    """A contract (TOML text, with comments) that the frame `df` (the version `ref`, profiled
-    as `prof`) passes and a normal drop would too."""
+def infer(frame: Callable[[], pl.DataFrame], prof: dict[str, Any], ref: str) -> str:
+    """A contract (TOML text, with comments) that the version `ref`, profiled as `prof`, passes
+    and a normal drop would too. Read off the profile: `frame()` gives the version's data, only
+    asked for when the profile predates counting categories."""
+    frame = functools.cache(frame)
     rows = prof["rows"]
     key = next((c["name"] for c in prof["columns"] if unique_per_row(c, rows)), None)
     lines = [
@@ -87,7 +91,7 @@ def infer(df: pl.DataFrame, prof: dict[str, Any], ref: str) -> str:
             "required = true",
             *_null_lines(col),
         ]
-        values = _few_values(df, col)
+        values = _few_values(frame, col)
         if values is not None:
             lines += ["# a flag: only 0 and 1 seen"] * (values == [0, 1])
             lines.append(f"allowed = {_toml(values)}")
@@ -115,20 +119,20 @@ def _null_lines(col: dict[str, Any]) -> list[str]:
     return [f"# {seen} here, plus {NULL_TOLERANCE:.0%} to spare", f"max_null_fraction = {limit:g}"]
 
 
-def _few_values(df: pl.DataFrame, col: dict[str, Any]) -> list[Any] | None:
+def _few_values(frame: Callable[[], pl.DataFrame], col: dict[str, Any]) -> list[Any] | None:
     """The values a column may take when they are few enough to list: the categories of a
-    text column, or 0 and 1 of a whole-number flag (a range of 0 to 2 would let 2 through)."""
-    series = df.get_column(col["name"]).drop_nulls()
-    if col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES:
-        return sorted(series.unique().cast(str).to_list())
-    if (
-        col["kind"] == "numeric"
-        and col["dtype"].startswith(("Int", "UInt"))
-        and series.len()
-        and set(series.unique().to_list()) <= {0, 1}
-    ):
-        return [0, 1]
-    return None
+    text column, or 0 and 1 of a whole-number flag (a range of 0 to 2 would let 2 through).
+    A profile counts every value of a column this few-valued (`category_counts`)."""
+    flag = col["kind"] == "numeric" and col["dtype"].startswith(("Int", "UInt")) and 0 < col["distinct"] <= 2
+    if not (flag or (col["kind"] == "text" and 0 < col["distinct"] <= MAX_ALLOWED_VALUES)):
+        return None
+    if "category_counts" in col:
+        seen = set(col["category_counts"])
+    else:
+        seen = {str(v) for v in frame().get_column(col["name"]).drop_nulls().unique().to_list()}
+    if not flag:
+        return sorted(seen)
+    return [0, 1] if seen <= {"0", "1"} else None
 
 
 def _range_lines(col: dict[str, Any]) -> list[str]:
@@ -324,14 +328,90 @@ def get_text(ws: Workspace, name: str) -> str | None:
 
 
 # -- checking -------------------------------------------------------------------------------
+# Checks count what they find (`ColumnFacts`, which add up across the batches of a file read in
+# parts) and `violations` words them: a whole frame and a streamed file say the same.
+
+
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What the value checks of one column found in some rows."""
+
+    dtype: str
+    nulls: int = 0
+    values: int = 0  # non-null
+    outside: int = 0  # values outside [min, max]
+    outside_sample: tuple[Any, ...] = ()  # the smallest different ones, up to SHOW_VALUES
+    unexpected: pl.DataFrame | None = None  # counts ("v" as text, "n") of values not allowed
+
+    def __add__(self, other: ColumnFacts) -> ColumnFacts:
+        import polars as pl
+
+        unexpected = self.unexpected
+        if other.unexpected is not None:
+            unexpected = (
+                other.unexpected
+                if unexpected is None
+                else pl.concat([unexpected, other.unexpected]).group_by("v").agg(pl.col("n").sum())
+            )
+        return ColumnFacts(
+            self.dtype,
+            self.nulls + other.nulls,
+            self.values + other.values,
+            self.outside + other.outside,
+            tuple(sorted({*self.outside_sample, *other.outside_sample})[:SHOW_VALUES]),
+            unexpected,
+        )
+
+
+def column_facts(series: pl.Series, spec: dict[str, Any]) -> ColumnFacts:
+    """What `spec`'s checks find in `series` (only its type and nulls when the type is wrong:
+    the value checks assume the right one)."""
+    import polars as pl
+
+    nulls = series.null_count()
+    facts = ColumnFacts(str(series.dtype), nulls, series.len() - nulls)
+    if not compatible(spec.get("dtype") or facts.dtype, facts.dtype):
+        return facts
+    values = series.drop_nulls()
+    outside, sample = 0, ()
+    if series.dtype.is_numeric() and ("min" in spec or "max" in spec):
+        lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
+        found = values.filter((values < lo) | (values > hi))
+        outside, sample = found.len(), tuple(found.unique().sort().head(SHOW_VALUES).to_list())
+    unexpected = None
+    if "allowed" in spec:
+        found = values.filter(~_allowed(values, spec["allowed"]))
+        unexpected = found.cast(pl.String).rename("v").value_counts(name="n").cast({"n": pl.Int64})
+    return replace(facts, outside=outside, outside_sample=sample, unexpected=unexpected)
+
+
 def validate(df: pl.DataFrame, contract: dict[str, Any]) -> list[Violation]:
     """Every way `df` breaks the contract (an empty list when it passes)."""
     import polars as pl
 
+    columns: dict[str, dict] = contract["columns"]
+    facts = {
+        name: column_facts(df.get_column(name), spec) for name, spec in columns.items() if name in df.columns
+    }
+    key = checked_key(contract, df.columns)
+    dupes = df.height - df.select(pl.struct(key).n_unique()).item() if key else 0
+    return violations(contract, df.height, df.columns, facts, dupes)
+
+
+def checked_key(contract: dict[str, Any], present: list[str]) -> list[str]:
+    """The contract's key when every one of its columns is there (else it is not checked)."""
+    key = contract.get("table", {}).get("key", [])
+    return key if key and all(k in present for k in key) else []
+
+
+def violations(
+    contract: dict[str, Any], rows: int, present: list[str], facts: dict[str, ColumnFacts], dupes: int
+) -> list[Violation]:
+    """The violations of a table of `rows` rows with columns `present`, whose contract columns'
+    checks found `facts`, and whose key repeats in `dupes` rows."""
     found: list[Violation] = []
     columns: dict[str, dict] = contract["columns"]
     table = contract.get("table", {})
-    rows = df.height
     if "min_rows" in table and rows < table["min_rows"]:
         found.append(
             Violation(
@@ -341,39 +421,32 @@ def validate(df: pl.DataFrame, contract: dict[str, Any]) -> list[Violation]:
     if "max_rows" in table and rows > table["max_rows"]:
         found.append(Violation(None, "max_rows", f"{rows:,} rows, more than {table['max_rows']:,}"))
     for name, spec in columns.items():
-        if name not in df.columns:
+        if name not in facts:
             if spec.get("required", True):
                 found.append(Violation(name, "required", "the column is missing"))
             continue
-        found += _check_column(df.get_column(name), name, spec, rows)
+        found += _column_violations(name, spec, rows, facts[name])
     if not table.get("allow_extra_columns", False):
-        for name in df.columns:
+        for name in present:
             if name not in columns:
                 found.append(Violation(name, "extra_column", "the column is not in the contract"))
-    key = [k for k in table.get("key", []) if k in df.columns]
-    if key and len(key) == len(table.get("key", [])):
-        dupes = rows - df.select(pl.struct(key).n_unique()).item()
-        if dupes:
-            found.append(
-                Violation(
-                    ", ".join(key),
-                    "unique_key",
-                    f"{dupes:,} " + ("row repeats" if dupes == 1 else "rows repeat") + " a key",
-                )
+    if dupes:
+        found.append(
+            Violation(
+                ", ".join(checked_key(contract, present)),
+                "unique_key",
+                f"{dupes:,} " + ("row repeats" if dupes == 1 else "rows repeat") + " a key",
             )
+        )
     return found
 
 
-def _check_column(series: pl.Series, name: str, spec: dict[str, Any], rows: int) -> list[Violation]:
-    import polars as pl
-
+def _column_violations(name: str, spec: dict[str, Any], rows: int, facts: ColumnFacts) -> list[Violation]:
     out = []
-    actual = str(series.dtype)
     expected = spec.get("dtype")
-    if expected and not compatible(expected, actual):
-        out.append(Violation(name, "dtype", f"expected {expected}, found {actual}"))
-        return out  # the value checks below assume the right type
-    nulls = series.null_count()
+    if expected and not compatible(expected, facts.dtype):
+        return [Violation(name, "dtype", f"expected {expected}, found {facts.dtype}")]
+    nulls = facts.nulls
     limit = spec.get("max_null_fraction")
     if limit is not None and rows and nulls / rows > limit:
         out.append(
@@ -384,29 +457,24 @@ def _check_column(series: pl.Series, name: str, spec: dict[str, Any], rows: int)
                 f"more than {limit:.1%}",
             )
         )
-    values = series.drop_nulls()
-    if series.dtype.is_numeric() and ("min" in spec or "max" in spec):
+    if facts.outside > OUT_OF_RANGE_TOLERANCE * max(facts.values, 1):
         lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
-        outside = values.filter((values < lo) | (values > hi))
-        if outside.len() > OUT_OF_RANGE_TOLERANCE * max(values.len(), 1):
-            sample = ", ".join(str(v) for v in outside.unique().sort().head(SHOW_VALUES).to_list())
-            count = outside.len()
-            out.append(
-                Violation(
-                    name,
-                    "range",
-                    f"{count:,} value{'' if count == 1 else 's'} outside [{lo:g}, {hi:g}], e.g. {sample}",
-                )
+        sample = ", ".join(str(v) for v in facts.outside_sample)
+        count = facts.outside
+        out.append(
+            Violation(
+                name,
+                "range",
+                f"{count:,} value{'' if count == 1 else 's'} outside [{lo:g}, {hi:g}], e.g. {sample}",
             )
-    if "allowed" in spec:
-        unexpected = values.filter(~_allowed(values, spec["allowed"]))
-        if unexpected.len():
-            counts = unexpected.cast(pl.String).rename("v").value_counts(sort=True, name="n")
-            shown = ", ".join(f"{v} ({n:,})" for v, n in counts.head(SHOW_VALUES).iter_rows())
-            count = unexpected.len()
-            out.append(
-                Violation(name, "allowed", f"{count:,} value{'' if count == 1 else 's'} not allowed: {shown}")
-            )
+        )
+    if facts.unexpected is not None and facts.unexpected.height:
+        ranked = facts.unexpected.sort(["n", "v"], descending=[True, False])
+        shown = ", ".join(f"{v} ({n:,})" for v, n in ranked.head(SHOW_VALUES).iter_rows())
+        count = int(ranked.get_column("n").sum())
+        out.append(
+            Violation(name, "allowed", f"{count:,} value{'' if count == 1 else 's'} not allowed: {shown}")
+        )
     return out
 
 

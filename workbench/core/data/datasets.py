@@ -23,7 +23,7 @@ from ..storage.db import id_for_name, next_version, transaction
 from ..storage.store import ObjectStore, StagedObject
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
-from . import profile_diff
+from . import profile_diff, trees
 
 MIN_HASH_PREFIX = 4
 REFERENCE_ALIAS = "reference"  # the alias `wb watch` checks each drop against, when it exists
@@ -160,44 +160,57 @@ def add(
     the file, so storing costs little on top of reading. A file too big to read whole within
     `[data] memory_budget_mb` is profiled in batches (see streaming.py). The version exists
     only once SQLite has committed it; any failure before that leaves no row and no temp file.
-    A dataset with a contract is validated on the way in (and read whole, as its checks need);
-    with `strict`, a version that breaks it is refused.
+    A dataset with a contract is validated on the way in (a streamed file batch by batch, in
+    the same pass); with `strict`, a version that breaks it is refused.
     With `once` (the watcher), bytes that any version already holds make no new version.
     """
     from . import contracts, profile, streaming, tabular  # polars: only commands that read data pay for it
 
     check_name(name, "dataset")
     path = Path(path)
-    size = tabular.check_readable(path)
-    fmt = tabular.detect_format(path)
+    tree = trees.named(path)
+    source: Path | trees.Tree = path if tree is None else tree
+    size = tabular.check_readable(path) if tree is None else tree.size
+    fmt = tabular.detect_format(path) if tree is None else trees.FORMAT
     settings = ws.config.data
     contract_text = contracts.get_text(ws, name)
-    # A contract's checks need the whole frame: a dataset with one is read whole.
-    streamed = contract_text is None and not streaming.fits_in_memory(size, settings.memory_budget_mb)
+    contract = None if contract_text is None else contracts.parse(contract_text, f"the contract of {name}")
+    streamed = not streaming.fits_in_memory(size, settings.memory_budget_mb)
     # The shared lock keeps gc out from the first byte staged to the commit.
     with ws.writing_objects():
-        stager = _Stager(ws, path, progress)
+        stager = _Stager(ws, source, progress)
         try:
             violations = None
             if streamed:
+                from . import contract_stream
+
+                checks = (
+                    []
+                    if contract is None
+                    else [contract_stream.ContractChecks(contract, settings.memory_budget_mb)]
+                )
                 schema, prof = streaming.profile_file(
-                    path,
+                    source,
                     fmt,
                     budget_mb=settings.memory_budget_mb,
                     bins=settings.histogram_bins,
                     top=settings.top_values,
+                    also=checks,
                 )
+                if checks:
+                    violations = checks[0].violations(source, fmt)
             else:
-                df = tabular.read_table(path, fmt)
+                df = tabular.read_table(path, fmt) if tree is None else trees.read(tree)
                 prof = profile.compute(df, bins=settings.histogram_bins, top=settings.top_values)
                 schema = profile.schema_of(df)
-                if contract_text is not None:
-                    contract = contracts.parse(contract_text, f"the contract of {name}")
+                if contract is not None:
                     violations = contracts.validate(df, contract)
                 del df
             if strict and violations:
                 raise contracts.ContractBroken(name, violations)
             staged = stager.result()
+            if isinstance(staged, trees.StagedTree):  # its files, for checkout and for gc
+                prof = {**prof, "files": staged.listing}
             latest = _latest(ws.conn, name)
             if latest is not None and latest.hash == staged.oid:
                 staged.discard()
@@ -228,24 +241,28 @@ def add(
 
 
 class _Stager:
-    """Copies a file into the store on a background thread; `result()` joins it."""
+    """Copies a file (or a folder's files, `trees.Tree`) into the store on a background thread;
+    `result()` joins it."""
 
-    def __init__(self, ws: Workspace, path: Path, progress: Callable[[int], None] | None):
+    def __init__(self, ws: Workspace, path: Path | trees.Tree, progress: Callable[[int], None] | None):
         self._cancel = threading.Event()
-        self._staged: StagedObject | None = None
+        self._staged: StagedObject | trees.StagedTree | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
             target=self._run, args=(ws, path, progress), name="wb-stage", daemon=True
         )
         self._thread.start()
 
-    def _run(self, ws: Workspace, path: Path, progress: Callable[[int], None] | None) -> None:
+    def _run(self, ws: Workspace, path: Path | trees.Tree, progress: Callable[[int], None] | None) -> None:
         try:
-            self._staged = ws.store.stage_file(path, progress=progress, cancel=self._cancel)
+            if isinstance(path, trees.Tree):
+                self._staged = trees.stage(ws.store, path, progress, self._cancel)
+            else:
+                self._staged = ws.store.stage_file(path, progress=progress, cancel=self._cancel)
         except BaseException as exc:  # handed to the caller's thread by result()
             self._error = exc
 
-    def result(self) -> StagedObject:
+    def result(self) -> StagedObject | trees.StagedTree:
         self._thread.join()
         if self._error is not None:
             if isinstance(self._error, OSError):
@@ -311,7 +328,7 @@ def _record_added(
     conn: sqlite3.Connection,
     store: ObjectStore,
     name: str,
-    staged: StagedObject,
+    staged: StagedObject | trees.StagedTree,
     fmt: str,
     schema: list,
     prof: dict,
@@ -360,8 +377,9 @@ def record_of(version: DatasetVersion) -> records.Record:
         "profile": version.profile,
         "message": version.message,
     }
+    parts = tuple(f["oid"] for f in trees.listed(version.profile))  # a folder's files
     return records.Record(
-        records.DATASET_VERSION, record_key(version.name, version.hash), data, version.created_at
+        records.DATASET_VERSION, record_key(version.name, version.hash), data, version.created_at, parts
     )
 
 
@@ -688,14 +706,21 @@ def load(ws: Workspace, version: DatasetVersion) -> Any:
     """The version's data as a polars DataFrame, from bytes verified against its hash."""
     from . import tabular
 
-    return tabular.read_stored(ws.store.read_verified(version.hash), version.format)
+    data = ws.store.read_verified(version.hash)  # a folder's manifest: verified all the same
+    if version.format == trees.FORMAT:
+        return trees.read(trees.of_store(version.ref, trees.listed(version.profile), ws.store.read_verified))
+    return tabular.read_stored(data, version.format)
 
 
 def load_ref_or_file(ws: Workspace, target: str) -> tuple[str, Any, DatasetVersion | None]:
-    """(label, frame, version or None) for a dataset reference or a data file's path."""
+    """(label, frame, version or None) for a dataset reference, a data file's path or a folder
+    of Parquet files."""
     from . import tabular
 
     path = Path(target)
+    tree = trees.named(path)
+    if tree is not None:
+        return str(path), trees.read(tree), None
     if path.is_file():
         tabular.check_readable(path)
         return str(path), tabular.read_table(path, tabular.detect_format(path)), None
@@ -743,8 +768,11 @@ def diff(ws: Workspace, ref_a: str, ref_b: str) -> DatasetDiff:
 def checkout(
     ws: Workspace, ref: str, dest: Path | None = None, force: bool = False
 ) -> tuple[DatasetVersion, Path]:
-    """Write a version's exact bytes to `dest` (default: NAME@N.EXT here), verified first."""
+    """Write a version's exact bytes to `dest` (default: NAME@N.EXT here), verified first; a
+    folder's version (`trees`) is written back as that folder (default: NAME@N)."""
     found = resolve(ws, ref)
+    if found.format == trees.FORMAT:
+        return found, _checkout_tree(ws, found, dest or Path(found.ref), force)
     if dest is None:
         dest = Path(f"{found.name}@{found.version}.{found.format}")
     if dest.is_dir():
@@ -757,13 +785,30 @@ def checkout(
     return found, dest
 
 
+def _checkout_tree(ws: Workspace, version: DatasetVersion, dest: Path, force: bool) -> Path:
+    if dest.exists() and not (force and dest.is_dir()):
+        raise InvalidInput(
+            f"{dest} already exists; pass --force to write into it"
+            if dest.is_dir()
+            else f"{dest} is a file; give a folder path with -o"
+        )
+    if not dest.parent.is_dir():
+        raise InvalidInput(f"folder {dest.parent} does not exist")
+    ws.store.read_verified(version.hash)  # the manifest, as a whole version's bytes are
+    for f in trees.listed(version.profile):
+        target = dest / f["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        ws.store.copy_verified(f["oid"], target)
+    return dest
+
+
 def format_note(version: DatasetVersion, dest: Path) -> str | None:
     """What to tell a user whose checkout file's extension names another format than the
     bytes it got (checkout writes the exact bytes; it never converts)."""
     from . import tabular
 
     named = tabular.FORMATS.get(dest.suffix.lower())
-    if named is None or named == version.format:
+    if named is None or named == version.format or dest.is_dir():  # a folder's version is a folder
         return None
     have = tabular.FORMAT_NAMES.get(version.format, version.format)
     return (

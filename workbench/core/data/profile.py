@@ -26,6 +26,8 @@ SKETCH_POINTS = 200
 DRIFT_BINS = 10
 MAX_CATEGORY_COUNTS = 1000
 MAX_NUMERIC_CATEGORIES = 20  # numbers with this few values are also counted like categories
+BINS = 20  # histogram bins and top values of a profile made for a comparison, not stored
+TOP = 10
 
 
 def column_kind(dtype: pl.DataType) -> str:
@@ -45,7 +47,11 @@ def schema_of(df: pl.DataFrame) -> list[dict[str, str]]:
 
 
 def compute(
-    df: pl.DataFrame, *, bins: int = 20, top: int = 10, count_in: dict[str, list[list[float]]] | None = None
+    df: pl.DataFrame,
+    *,
+    bins: int = BINS,
+    top: int = TOP,
+    count_in: dict[str, list[list[float]]] | None = None,
 ) -> dict[str, Any]:
     """The profile of `df`. One cheap pass for counts and moments; then each numeric column is
     sorted once, and its distinct count, quantiles and histogram read off the sorted values;
@@ -56,7 +62,8 @@ def compute(
     stats = df.select(_stat_exprs(kinds)).row(0, named=True)
     counted = [name for name, kind in kinds.items() if kind in ("text", "boolean")]
     # All text columns counted at once: polars runs the group-bys side by side, 3-4x faster
-    # than one value_counts after another (and the order of ties is fixed: by value).
+    # than one value_counts after another. Ties in value order, as a streamed profile ranks
+    # them: the same top values either way.
     counts_of = dict(zip(counted, pl.collect_all([_counted(df, name) for name in counted]), strict=True))
     columns = []
     for name, dtype in df.schema.items():

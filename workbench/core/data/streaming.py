@@ -1,15 +1,17 @@
-"""Profiling a file bigger than memory: one pass over polars' streaming batches.
+"""Reading a file bigger than memory: one pass over polars' streaming batches.
 
-`profile_file` gives the schema and the profile `profile.compute` would give for the whole
-file, in memory bounded by a budget instead of by the file's size. Counts, nulls, min, max,
-means and standard deviations stay exact (moments merge across batches); quantiles, the
-histogram, the drift sketch and drift bins come from a KLL sketch, and distinct counts past
-DISTINCT_EXACT_CAP from a HyperLogLog; text category counts past CATEGORY_CAP keep the most
-frequent. Each column's "approximate" lists which of its statistics are estimates, and the
-profile says "streamed": true.
+`read_in_batches` hands every batch, typed as a whole read types the file, to its sinks: the
+profiler here, and a contract's checks (contract_stream.py). `profile_file` gives the schema
+and the profile `profile.compute` would give for the whole file, in memory bounded by a budget
+instead of by the file's size. Counts, nulls, min, max, means and standard deviations stay
+exact (moments merge across batches), and so do the counts of values in another profile's bins
+(`count_in`, what a drift check compares); quantiles, the histogram, the drift sketch and drift
+bins come from a KLL sketch, and distinct counts past DISTINCT_EXACT_CAP from a HyperLogLog;
+text category counts past CATEGORY_CAP keep the most frequent. Each column's "approximate"
+lists which of its statistics are estimates, and the profile says "streamed": true.
 
 One pass, not two: an exact histogram would need a second read once min and max are known,
-and the sketch's counts are within its rank error anyway (what a drift check compares).
+and the sketch's counts are within its rank error anyway.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ import contextlib
 import functools
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
 
 from ..errors import InvalidInput
-from . import profile, tabular
+from . import profile, tabular, trees
 from .sketches import (
     DISTINCT_EXACT_CAP,
     DistinctCounter,
@@ -51,9 +54,9 @@ def fits_in_memory(size: int, budget_mb: int) -> bool:
     return size * FAST_PATH_SHARE <= budget_mb * 2**20
 
 
-def chunk_rows(path: Path, fmt: str, budget_mb: int) -> int:
+def chunk_rows(path: Path | trees.Tree, fmt: str, budget_mb: int) -> int:
     """Rows per batch: a share of the budget over the bytes a row takes in the file."""
-    if fmt == "parquet":
+    if isinstance(path, trees.Tree) or fmt == "parquet":
         row_bytes = 64.0  # compressed columns: a guess (a batch is rows in memory, not on disk)
     else:
         with open(path, "rb") as f:
@@ -93,25 +96,44 @@ def _bounded_reads(budget_mb: int) -> Iterator[None]:
             os.environ.pop(key, None)
 
 
-def profile_file(
-    path: Path, fmt: str, *, budget_mb: int, bins: int, top: int
-) -> tuple[list[dict[str, str]], dict[str, Any]]:
-    """(schema, profile) of the file, read in batches. A value past the type inference window
-    that disagrees with the inferred type starts the pass again with types inferred from every
-    row, as `tabular.read_table` does; a column whose later values are not all dates stays text."""
+class Sink(Protocol):
+    """Something that takes every batch of a pass (a profiler, a contract's checks)."""
+
+    def reset(self) -> None:
+        """Forget what earlier batches gave: the pass starts again."""
+
+    def update(self, batch: pl.DataFrame) -> None: ...
+
+
+@dataclass(frozen=True)
+class Pass:
+    """What a pass over the whole file found: its columns (as typed) and rows."""
+
+    schema: pl.Schema
+    rows: int
+
+
+def read_in_batches(path: Path | trees.Tree, fmt: str, budget_mb: int, sinks: Sequence[Sink]) -> Pass:
+    """Hand every batch of the file, typed as `tabular.read_table` types it, to each sink. A
+    value past the type inference window that disagrees with the inferred type starts the pass
+    again with types inferred from every row, as `read_table` does; a column whose later values
+    are not all dates stays text. Each new pass resets the sinks."""
     rows = chunk_rows(path, fmt, budget_mb)
     infer: int | None = 10_000
     text_only: set[str] = set()
     while True:
+        for sink in sinks:
+            sink.reset()
         try:
             with _bounded_reads(budget_mb):
-                return _one_pass(path, fmt, rows, infer, text_only, bins, top)
+                schema, n = _one_pass(path, fmt, rows, infer, text_only, sinks)
+            return Pass(schema, n)
         except _DateMismatch as exc:
             text_only.add(exc.column)
         except pl.exceptions.ComputeError as exc:
             text = str(exc)
             if fmt in ("csv", "tsv") and "more fields than defined" in text:
-                tabular.raise_ragged(path, "\t" if fmt == "tsv" else ",")
+                _ragged(path, fmt)
             if infer is None or fmt not in ("csv", "tsv") or "could not parse" not in text:
                 raise tabular.unreadable(path, fmt, exc) from None
             infer = None
@@ -121,13 +143,42 @@ def profile_file(
             raise tabular.unreadable(path, fmt, exc) from None
 
 
-def _one_pass(
-    path: Path, fmt: str, rows: int, infer: int | None, text_only: set[str], bins: int, top: int
+def profile_file(
+    path: Path | trees.Tree,
+    fmt: str,
+    *,
+    budget_mb: int,
+    bins: int,
+    top: int,
+    count_in: dict[str, list[list[float]]] | None = None,
+    also: Sequence[Sink] = (),
 ) -> tuple[list[dict[str, str]], dict[str, Any]]:
-    acc: _Profiler | None = None
+    """(schema, profile) of the file, read in batches, as `profile.compute` gives them (with
+    its `count_in`: those counts are exact). The sinks in `also` see the same batches."""
+    profiler = _Profiler(count_in or {})
+    done = read_in_batches(path, fmt, budget_mb, [profiler, *also])
+    schema = [{"name": name, "dtype": str(dtype)} for name, dtype in done.schema.items()]
+    return schema, profiler.result(bins, top)
+
+
+def _one_pass(
+    path: Path | trees.Tree,
+    fmt: str,
+    rows: int,
+    infer: int | None,
+    text_only: set[str],
+    sinks: Sequence[Sink],
+) -> tuple[pl.Schema, int]:
+    schema: pl.Schema | None = None
     dates: dict = {}
-    for batch in tabular.scan_batches(path, fmt, rows, infer):
-        if acc is None and fmt != "parquet":  # Parquet has its own date types (as read_table)
+    n = last_nulls = 0
+    source = (
+        trees.batches(path, rows)
+        if isinstance(path, trees.Tree)
+        else tabular.scan_batches(path, fmt, rows, infer)
+    )
+    for batch in source:
+        if schema is None and fmt in ("csv", "tsv", "jsonl"):  # Parquet has its own dates (as read_table)
             dates = {k: v for k, v in tabular.date_columns(batch).items() if k not in text_only}
         converted = []
         for name, convert in dates.items():
@@ -136,34 +187,50 @@ def _one_pass(
             except pl.exceptions.PolarsError:
                 raise _DateMismatch(name) from None
         batch = batch.with_columns(converted) if converted else batch
-        if acc is None:
-            acc = _Profiler(batch.schema)
-        acc.update(batch)
-    if acc is None or acc.rows == 0:
+        if schema is None:
+            schema = batch.schema
+        elif batch.schema != schema:
+            raise InvalidInput(f"a batch of the file has other column types ({batch.schema}) than its first")
+        n += batch.height
+        if batch.width:
+            last_nulls += batch.get_column(batch.columns[-1]).null_count()
+        for sink in sinks:
+            sink.update(batch)
+    if schema is None or n == 0:
         what = "a header but no data rows" if fmt in ("csv", "tsv") else "no rows"
         raise InvalidInput(f"{path} has {what}")
-    if not acc.schema:
+    if not schema:
         raise InvalidInput(f"{path} has no columns")
-    result = acc.result(bins, top)
-    last = result["columns"][-1]
-    if fmt in ("csv", "tsv") and len(result["columns"]) > 1 and last["nulls"]:
+    if fmt in ("csv", "tsv") and len(schema) > 1 and last_nulls:
         # polars pads a short row with nulls: a closer (streaming, slower) look at the rows.
-        tabular.raise_ragged(path, "\t" if fmt == "tsv" else ",")
-    schema = [{"name": name, "dtype": str(dtype)} for name, dtype in acc.schema.items()]
-    return schema, result
+        _ragged(path, fmt)
+    return schema, n
+
+
+def _ragged(path: Path | trees.Tree, fmt: str) -> None:
+    assert isinstance(path, Path)  # a CSV or TSV file: a folder is Parquet files
+    tabular.raise_ragged(path, "\t" if fmt == "tsv" else ",")
 
 
 class _Profiler:
     """What the profile needs of every batch, merged as batches arrive."""
 
-    def __init__(self, schema: pl.Schema):
-        self.schema = schema
+    def __init__(self, count_in: dict[str, list[list[float]]]):
+        self.count_in = count_in
+        self.reset()
+
+    def reset(self) -> None:
+        self.schema = pl.Schema()
         self.rows = 0
-        self.columns = {name: _Column(profile.column_kind(dtype)) for name, dtype in schema.items()}
+        self.columns: dict[str, _Column] = {}
 
     def update(self, batch: pl.DataFrame) -> None:
-        if batch.schema != self.schema:
-            raise InvalidInput(f"a batch of the file has other column types ({batch.schema}) than its first")
+        if not self.columns:
+            self.schema = batch.schema
+            self.columns = {
+                name: _Column(profile.column_kind(dtype), self.count_in.get(name, []))
+                for name, dtype in batch.schema.items()
+            }
         self.rows += batch.height
         for name, col in self.columns.items():
             col.update(batch.get_column(name))
@@ -184,8 +251,11 @@ class _Profiler:
 
 
 class _Column:
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, count_in: list[list[float]]):
         self.kind = kind
+        # Another profile's bin edges to count the finite values in (exactly: counts add up).
+        self.count_edges = [np.asarray(edges, dtype=np.float64) for edges in count_in]
+        self.counts_in = [np.zeros(edges.size + 1, dtype=np.int64) for edges in self.count_edges]
         self.nulls = 0
         # Text counts its values exactly until pruned: only the estimate is needed after.
         self.distinct = DistinctCounter(exact_cap=0 if kind in ("text", "boolean") else DISTINCT_EXACT_CAP)
@@ -228,7 +298,7 @@ class _Column:
         n = values.len()
         if n == 0:
             return
-        array = values.to_numpy()
+        array = np.sort(values.to_numpy())  # sorted once: the sketch merges it, the bins cut it
         mean = float(array.mean())
         m2 = float(((array - mean) ** 2).sum())
         total = self.n + n
@@ -237,10 +307,15 @@ class _Column:
         self.mean += delta * n / total
         self.m2 += m2 + delta * delta * self.n * n / total
         self.n = total
-        lo, hi = float(array.min()), float(array.max())
+        lo, hi = float(array[0]), float(array[-1])
         self.lo = lo if self.lo is None else min(self.lo, lo)
         self.hi = hi if self.hi is None else max(self.hi, hi)
         self.sketch.update(array)
+        if self.count_edges:
+            finite = array[np.searchsorted(array, -np.inf, side="right") : np.searchsorted(array, np.inf)]
+            for edges, counts in zip(self.count_edges, self.counts_in, strict=True):
+                below = np.searchsorted(finite, edges, side="left")  # as profile.bin_counts
+                counts += np.diff(below, prepend=0, append=finite.size)
         if self.small_counts is not None and values.n_unique() <= profile.MAX_NUMERIC_CATEGORIES:
             for value, count in values.value_counts(name="n").iter_rows():
                 self.small_counts[value] = self.small_counts.get(value, 0) + count
@@ -281,6 +356,8 @@ class _Column:
         }
         if self.n:
             out["min"], out["max"] = profile._num(self.lo), profile._num(self.hi)
+            if self.count_edges:
+                out["counts_in"] = [counts.tolist() for counts in self.counts_in]
             if self.small_counts is not None:  # few values: every rank is known exactly
                 out["category_counts"] = {profile._category_key(v): n for v, n in self.small_counts.items()}
                 items = np.array(sorted(self.small_counts), dtype=np.float64)

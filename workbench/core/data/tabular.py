@@ -9,11 +9,15 @@ import csv
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ..errors import InvalidInput
 from ..names import plural
+
+if TYPE_CHECKING:
+    from .trees import Tree
 
 FORMATS = {
     ".csv": "csv",
@@ -23,7 +27,13 @@ FORMATS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
-FORMAT_NAMES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "jsonl": "JSON Lines"}
+FORMAT_NAMES = {
+    "csv": "CSV",
+    "tsv": "TSV",
+    "parquet": "Parquet",
+    "jsonl": "JSON Lines",
+    "parquet_dir": "partitioned Parquet",  # trees.FORMAT: a folder of Parquet files
+}
 SNIFF_BYTES = 64 * 1024
 PARQUET_MAGIC = b"PAR1"
 
@@ -133,7 +143,7 @@ def scan_batches(
     yield from lf.collect_batches(chunk_size=chunk_rows)
 
 
-def unreadable(path: Path, fmt: str, exc: BaseException) -> InvalidInput:
+def unreadable(path: Path | Tree, fmt: str, exc: BaseException) -> InvalidInput:
     """The one sentence a polars error reading `path` becomes."""
     return InvalidInput(f"cannot read {path} as {FORMAT_NAMES[fmt]}: {_first_line(exc)}")
 

@@ -13,8 +13,9 @@ from . import contracts, datasets
 
 
 def infer(ws: Workspace, version: datasets.DatasetVersion) -> str:
-    """A contract (TOML text, with comments) that `version` passes and a normal drop would too."""
-    return contracts.infer(datasets.load(ws, version), version.profile, version.ref)
+    """A contract (TOML text, with comments) that `version` passes and a normal drop would too
+    (from its profile: its data is read only for a profile from before category counts)."""
+    return contracts.infer(lambda: datasets.load(ws, version), version.profile, version.ref)
 
 
 def get(ws: Workspace, name: str) -> dict[str, Any]:
@@ -67,14 +68,20 @@ def check(
     dataset's, or the version's own dataset's. Returns (what was checked, violations). A
     version's result is recorded (its `valid` flag, an event) unless `record` is False: a
     look, as the TUI's, changes nothing."""
-    label, df, version = datasets.load_ref_or_file(ws, target)
+    from . import big_inputs
+
+    big = big_inputs.of_target(ws, target)
+    if big is None:
+        label, df, version = datasets.load_ref_or_file(ws, target)
+    else:
+        label, df, version = big.label, None, big.version
     if contract_name:
         contract = get(ws, contract_name)
     elif version is not None:
         contract = get(ws, version.name)
     else:
         raise InvalidInput(f"{target} is a file: say whose contract to check it against with --contract NAME")
-    violations = contracts.validate(df, contract)
+    violations = contracts.validate(df, contract) if big is None else _streamed(ws, big, contract)
     # A read-only workspace (a mounted backup) is checked all the same, only not written to.
     if record and not ws.read_only and version is not None and contract_name in (None, version.name):
         datasets.record_validation(ws, version, violations)
@@ -127,9 +134,27 @@ def check_unchecked(ws: Workspace, name: str) -> Sweep:
         if version.valid is not None:
             continue
         if version.hash not in by_hash:
-            by_hash[version.hash] = contracts.validate(datasets.load(ws, version), contract)
+            by_hash[version.hash] = _violations(ws, version, contract)
         violations = by_hash[version.hash]
         if record:
             datasets.record_validation(ws, version, violations)
         checked.append((version, violations))
     return Sweep(name, checked, [v for v in versions if v.valid is not None], record)
+
+
+def _violations(ws: Workspace, version: datasets.DatasetVersion, contract: dict[str, Any]) -> list:
+    """How a stored version breaks `contract`: read whole, or in batches when it is too big."""
+    from . import big_inputs
+
+    big = big_inputs.of_version(ws, version)
+    if big is None:
+        return contracts.validate(datasets.load(ws, version), contract)
+    return _streamed(ws, big, contract)
+
+
+def _streamed(ws: Workspace, big: Any, contract: dict[str, Any]) -> list:
+    """A contract's checks on data too big to read whole, batch by batch (contract_stream.py)."""
+    from . import big_inputs, contract_stream
+
+    with big_inputs.verified(ws, big):
+        return contract_stream.validate_file(big.path, big.fmt, contract, ws.config.data.memory_budget_mb)

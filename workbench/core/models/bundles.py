@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from .. import events
-from ..data import contracts, datasets
+from ..data import contracts, datasets, trees
 from ..errors import IntegrityError, InvalidInput, NotFound
 from ..experiments import runs
 from ..experiments.records import RunArtifact, RunInput
@@ -81,6 +81,11 @@ def export(ws: Workspace, ref: str, dest: Path, with_data: bool = False) -> Expo
     dataset = None
     if with_data and mv.dataset:
         version = datasets.resolve(ws, mv.dataset)
+        if trees.listed(version.profile):
+            raise InvalidInput(
+                f"{version.ref} is a folder of Parquet files, which a bundle cannot carry yet: "
+                f"export without --with-data (`wb push` shares the dataset)"
+            )
         dataset = version.to_dict()
         objects[version.hash] = f"dataset {version.ref}"
     for oid in objects:

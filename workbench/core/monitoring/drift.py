@@ -46,35 +46,47 @@ def check(
     prediction drift, and with `target` in the current
     data, performance against the model's validation metric. With `classifier`: a model that
     tries to tell reference rows from current ones. Both read the reference's data too."""
-    from ..data import datasets
+    from ..data import big_inputs, datasets
     from ..models import scoring
 
     settings = ws.config.drift
     ref_version = datasets.resolve(ws, reference)
     loaded = model_checks.load_model(ws, model) if model else None
-    cur_label, cur_df, _ = datasets.load_ref_or_file(ws, current)
-    if target is not None and target not in cur_df.columns:
+    # Scoring and the domain classifier need the rows: only a plain check streams a big drop.
+    big = None if (loaded is not None or classifier) else big_inputs.of_target(ws, current)
+    if big is None:
+        cur_label, cur_df, _ = datasets.load_ref_or_file(ws, current)
+        cur_columns = cur_df.columns
+    else:
+        cur_label, cur_df, cur_columns = big.label, None, None
+    ref_df = datasets.load(ws, ref_version) if (loaded or classifier) else None
+    ref_profile = ref_version.profile
+    if not any("drift_bins" in c or "category_counts" in c for c in ref_profile["columns"]):
+        # Profiled before profiles carried what drift needs: profile the reference again.
+        ref_profile = _profile_again(ws, ref_version, ref_df)
+    if big is not None:
+        cur_profile = _streamed_profile(ws, big, ref_profile)
+        cur_columns = [c["name"] for c in cur_profile["columns"]]
+    if target is not None and target not in cur_columns:
         raise InvalidInput(f"the current data has no column {target!r}")
-    if not {c["name"] for c in ref_version.schema} & set(cur_df.columns):
+    if not {c["name"] for c in ref_version.schema} & set(cur_columns):
         raise InvalidInput(
             f"{cur_label} has no column in common with {ref_version.ref} (its "
-            f"columns: {', '.join(cur_df.columns[:8]) or 'none'}): there is "
+            f"columns: {', '.join(cur_columns[:8]) or 'none'}): there is "
             f"nothing to compare"
         )
     if loaded is not None:  # a drop the model cannot score is refused before anything is stored
         scoring.check_fit(loaded.meta["features"]["inputs"], cur_df, loaded.label, cur_label)
-    ref_df = datasets.load(ws, ref_version) if (loaded or classifier) else None
-    if loaded is not None:  # prediction drift scores the reference too
         scoring.check_fit(
             loaded.meta["features"]["inputs"], ref_df, loaded.label, f"the reference {ref_version.ref}"
         )
-    ref_profile = ref_version.profile
-    if not any("drift_bins" in c or "category_counts" in c for c in ref_profile["columns"]):
-        # Profiled before profiles carried what drift needs: profile the reference again.
-        from ..data import profile
-
-        ref_profile = profile.compute(ref_df if ref_df is not None else datasets.load(ws, ref_version))
-    found = statistics.compare(ref_profile, cur_df, settings, _plans(ws, ref_version, ref_profile, target))
+    plans = _plans(ws, ref_version, ref_profile, target)
+    if big is None:
+        found = statistics.compare(ref_profile, cur_df, settings, plans)
+        estimated = None
+    else:
+        found = statistics.compare_profiles(ref_profile, cur_profile, settings, plans)
+        estimated = _estimated(found, cur_profile)
     predictions = perf = estimate = None
     if loaded is not None:
         predictions = model_checks.prediction_drift(loaded, ref_df, cur_df, settings)
@@ -93,9 +105,52 @@ def check(
         performance=perf,
         performance_estimate=estimate,
         multivariate=model_checks.domain_classifier(ref_df, cur_df, settings, target) if classifier else None,
+        estimated=estimated,
     )
     _store(ws, report)
     return report
+
+
+def _profile_again(ws: Workspace, version: DatasetVersion, df: Any) -> dict[str, Any]:
+    """A version's profile computed afresh, from its frame when it is read already, else in
+    batches when it is too big to read whole."""
+    from ..data import big_inputs, datasets, profile, streaming
+
+    big = None if df is not None else big_inputs.of_version(ws, version)
+    if big is None:
+        return profile.compute(df if df is not None else datasets.load(ws, version))
+    with big_inputs.verified(ws, big):
+        budget = ws.config.data.memory_budget_mb
+        return streaming.profile_file(
+            big.path, big.fmt, budget_mb=budget, bins=profile.BINS, top=profile.TOP
+        )[1]
+
+
+def _streamed_profile(ws: Workspace, big: Any, ref_profile: dict[str, Any]) -> dict[str, Any]:
+    """The current side's profile, read in batches, with the counts a comparison needs."""
+    from ..data import big_inputs, profile, streaming
+
+    count_in = statistics.count_in_edges(ref_profile)
+    with big_inputs.verified(ws, big):
+        return streaming.profile_file(
+            big.path,
+            big.fmt,
+            budget_mb=ws.config.data.memory_budget_mb,
+            bins=profile.BINS,
+            top=profile.TOP,
+            count_in=count_in,
+        )[1]
+
+
+def _estimated(found: DatasetDrift, cur_profile: dict[str, Any]) -> tuple[str, ...]:
+    """The compared columns whose score came from the current side's quantile sketch (the
+    Wasserstein distance): every other test counts exactly in a streamed check."""
+    sketched = {c["name"] for c in cur_profile["columns"] if "sketch" in c.get("approximate", ())}
+    return tuple(
+        f.name
+        for f in (*found.features, *found.label_drift)
+        if f.name in sketched and any(t.test == "wasserstein" for t in f.tests)
+    )
 
 
 def _plans(

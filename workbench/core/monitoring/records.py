@@ -398,6 +398,9 @@ class DriftReport(DatasetDrift):
     performance: Performance | None = None  # with --model and --target
     performance_estimate: PerformanceEstimate | None = None  # with --model
     multivariate: DomainClassifier | None = None  # with --classifier
+    # A current side too big to read whole was read in batches: the features whose score is
+    # estimated from its quantile sketch (None: read whole, every score exact).
+    estimated: tuple[str, ...] | None = None
 
     @property
     def drifted(self) -> list[str]:
@@ -419,6 +422,8 @@ class DriftReport(DatasetDrift):
         if self.performance_estimate is not None:  # only checks with a model have it
             out["performance_estimate"] = self.performance_estimate.to_dict()
         out["multivariate"] = _dict_or_none(self.multivariate)
+        if self.estimated is not None:  # only streamed checks have it
+            out["estimated"] = list(self.estimated)
         return out
 
     @classmethod
@@ -448,6 +453,7 @@ class DriftReport(DatasetDrift):
             performance=section("performance", Performance.from_dict),
             performance_estimate=section("performance_estimate", PerformanceEstimate.from_dict),
             multivariate=section("multivariate", DomainClassifier.from_dict),
+            estimated=section("estimated", tuple),
         )
 
 

@@ -50,9 +50,14 @@ def compare(
     feature with its default test (a model's predictions)."""
     from ..data import profile
 
-    # The current side counted in the reference's drift bins and histogram bins, and below
-    # and up to each point of its sketch, as it is profiled (one sort per column, not two).
-    count_in = {
+    return compare_profiles(ref, profile.compute(cur_df, count_in=count_in_edges(ref)), settings, plans)
+
+
+def count_in_edges(ref: dict[str, Any]) -> dict[str, list[list[float]]]:
+    """What the current side's profile must count (`profile.compute`'s `count_in`): its values
+    in the reference's drift bins and histogram bins, and below and up to each point of its
+    sketch (one sort per column, not two)."""
+    return {
         c["name"]: [
             c["drift_bins"]["edges"],
             c["histogram"]["edges"][1:-1],
@@ -64,7 +69,15 @@ def compare(
         for c in ref["columns"]
         if c.get("drift_bins") and c.get("histogram") and c.get("sketch")
     }
-    cur = profile.compute(cur_df, count_in=count_in)
+
+
+def compare_profiles(
+    ref: dict[str, Any],
+    cur: dict[str, Any],
+    settings: DriftSettings,
+    plans: Mapping[str, ColumnPlan] | None = None,
+) -> DatasetDrift:
+    """`compare`, given the current side's profile (counted in `count_in_edges(ref)`)."""
     cur_cols = {c["name"]: c for c in cur["columns"]}
     if plans is None:
         plans = {
