@@ -74,7 +74,7 @@ def _print_summary(s: demo_core.Summary, path: Path) -> None:
     broken = ", ".join(s.contract_violations)
     name, model = s.dataset, s.model
     output.line(f"demo workspace ready in {path} ({s.seconds:.1f} s)", style="bold green")
-    for label, text in (
+    summary = (
         (
             name,
             f"{s.versions} versions: {name}@1 the reference period, @2..@{s.versions} "
@@ -87,18 +87,19 @@ def _print_summary(s: demo_core.Summary, path: Path) -> None:
             f"on {name}@{s.versions - 1}, waits for promotion (judged on "
             f"{name}@{s.versions})",
         ),
-    ):
-        output.line(f"  {label:<8} {text}")
+    )
+    output.listing(summary)
     output.line("")
     output.line("try:")
     where = shlex.quote(str(path))
-    for command, what in (
-        (f"cd {where} && wb", "the terminal UI: 4 for models, then p to promote"),
-        ("wb drift list", "the weekly drift reports"),
-        ("wb alerts list --open", "what needs a look"),
-        (f"wb runs list -e {demo_core.EXPERIMENT}", "the champion and the challenger sweep"),
-        (f"wb rollout status {s.rollout}", "the challenger on the east stores: its outcomes so far"),
-        (f"wb model promote {model}@{s.challenger} --to production", "the challenger, through the gates"),
-        (f"wb model show {model}", "versions, aliases and every move"),
-    ):
-        output.line(f"  {command:<46} {what}")
+    output.listing(
+        [
+            (f"cd {where} && wb", "the terminal UI: 4 for models, then p to promote"),
+            ("wb drift list", "the weekly drift reports"),
+            ("wb alerts list --open", "what needs a look"),
+            (f"wb runs list -e {demo_core.EXPERIMENT}", "the champion and the challenger sweep"),
+            (f"wb rollout status {s.rollout}", "the challenger on the east stores: its outcomes so far"),
+            (f"wb model promote {model}@{s.challenger} --to production", "the challenger, through the gates"),
+            (f"wb model show {model}", "versions, aliases and every move"),
+        ]
+    )

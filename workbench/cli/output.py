@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -151,6 +152,17 @@ def table(
     left_out = [columns[i] for i in range(len(columns)) if i not in keep]
     if left_out:
         line(f"(left out to fit {stdout.width} columns: {', '.join(left_out)})", style="dim")
+
+
+def listing(rows: Sequence[tuple[str, str]], indent: int = 2) -> None:
+    """Terms and what each is, as `--help` lists options: the text wraps within the terminal,
+    under its own column."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for term, text in rows:
+        grid.add_row(Text(visible(term)), Text(visible(text)))
+    stdout.print(Padding(grid, (0, 0, 0, indent)))
 
 
 def pairs(rows: Sequence[tuple[str, Any]]) -> None:
