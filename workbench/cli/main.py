@@ -271,6 +271,8 @@ def ui(ctx: typer.Context) -> None:
 def main() -> None:
     try:
         app(prog_name="wb")
+    except KeyboardInterrupt:  # a second Ctrl-C (or SIGTERM) while the first was being handled
+        sys.exit(EXIT_INTERRUPTED)
     finally:
         try:
             sys.stdout.flush()  # output still buffered meets a closed pipe here, if at all
