@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 5.0  # to reach the scheduler, and for it to have a worker
 TOPIC = "wb.train"  # where each task says, as it starts, its key
 LOST = "its worker died while training it, and Dask gave up on it"
+# Scattered data cannot be made again: with the last worker that held it gone, Dask cancels
+# every task that needs it.
+DATA_LOST = "the cluster lost the training data it was sent (the workers holding it died); train it again"
 INSTALL = 'pip install "wb-workbench[dask]"'
 
 
@@ -231,14 +234,16 @@ def _data_key(spec: training.TrainSpec) -> tuple[str, int]:
 
 def _record(run: Run, spec: training.TrainSpec, future: distributed.Future, starts: int) -> TrialOutcome:
     """End the run with what its task handed back: finished with it recorded, failed with the
-    task's error, or lost when its worker died and Dask gave up."""
+    task's error, or lost when its worker (or the data it needed) died and Dask gave up."""
     from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
 
     try:
         fitted = future.result()
-    except KilledWorker:
-        run.end("lost", error=LOST)
-        return TrialOutcome(run.id, spec, LOST)
+    except (KilledWorker, FutureCancelledError) as exc:
+        why = LOST if isinstance(exc, KilledWorker) else DATA_LOST
+        run.end("lost", error=why)
+        return TrialOutcome(run.id, spec, why)
     except Exception as exc:
         run.end("failed", error=training.reason(exc))
         return TrialOutcome(run.id, spec, training.reason(exc))
