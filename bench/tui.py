@@ -220,7 +220,10 @@ def startup(empty: Path, full: Path, repeat: int) -> tuple[float, float, list[st
 def paging(root: Path, sessions: int) -> tuple[int | None, dict[str, float | None], list[str]]:
     """Part 2; returns the largest row_count seen after a step on the runs screen, and the
     median ms to the rows painted of each step."""
-    outs = [run_probe(root, "paging")[1] for _ in range(sessions)]
+    outs = []
+    for _ in range(sessions):  # each from the defaults: a session keeps its sort for the next
+        (root / ".wb" / "tui.json").unlink(missing_ok=True)
+        outs.append(run_probe(root, "paging")[1])
     names = [s["step"] for s in outs[0]["steps"]]
     rows = []
     biggest: int | None = None
