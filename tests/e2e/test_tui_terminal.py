@@ -86,3 +86,28 @@ def test_wb_draws_in_a_terminal_switches_areas_and_quits_cleanly(workspace: Path
         if term.proc.poll() is None:
             term.proc.kill()
     assert code == 0
+
+
+def test_a_burst_of_keys_moves_as_far_as_the_keys_say(workspace: Path, wb: Runner):
+    """Key repeat and ssh deliver keys in bursts: five `j`s in one read move five rows."""
+    script = (
+        "import workbench\n"
+        "for i in range(8):\n"
+        "    with workbench.start_run(experiment='burst', params={'i': i}) as run:\n"
+        "        run.log_metric('loss', i)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=workspace, env=wb_env(), check=True)
+    listed = wb("runs", "list", "--json", cwd=workspace).json()  # newest first, as the TUI lists them
+    term = Terminal(workspace)
+    try:
+        term.wait_for("datasets")
+        term.press("2")
+        term.wait_for(f"id {listed[0]['id']}")  # the first row's detail
+        term.press("jjjjj")  # one write: the app reads the five keys at once
+        term.wait_for(f"id {listed[5]['id']}")
+        term.press("q")
+        code = term.close()
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+    assert code == 0
