@@ -68,11 +68,17 @@ class Terminal:
         finally:
             os.close(self.master)
 
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:  # a test that failed midway: no wb left behind
+            self.proc.kill()
+
 
 def test_wb_draws_in_a_terminal_switches_areas_and_quits_cleanly(workspace: Path, wb: Runner):
     wb("data", "add", DROPS / "week_01.csv", "--name", "sales", cwd=workspace).ok()
-    term = Terminal(workspace)
-    try:
+    with Terminal(workspace) as term:
         term.wait_for("sales@1")  # the first screen, with the data on it
         term.press("2")
         term.wait_for("No runs yet")
@@ -81,11 +87,7 @@ def test_wb_draws_in_a_terminal_switches_areas_and_quits_cleanly(workspace: Path
         term.press("q")  # in the help, q closes it; the runs screen is drawn again
         term.wait_for("No runs yet")
         term.press("q")
-        code = term.close()
-    finally:
-        if term.proc.poll() is None:
-            term.proc.kill()
-    assert code == 0
+        assert term.close() == 0
 
 
 def test_a_burst_of_keys_moves_as_far_as_the_keys_say(workspace: Path, wb: Runner):
@@ -98,16 +100,11 @@ def test_a_burst_of_keys_moves_as_far_as_the_keys_say(workspace: Path, wb: Runne
     )
     subprocess.run([sys.executable, "-c", script], cwd=workspace, env=wb_env(), check=True)
     listed = wb("runs", "list", "--json", cwd=workspace).json()  # newest first, as the TUI lists them
-    term = Terminal(workspace)
-    try:
+    with Terminal(workspace) as term:
         term.wait_for("datasets")
         term.press("2")
         term.wait_for(f"id {listed[0]['id']}")  # the first row's detail
         term.press("jjjjj")  # one write: the app reads the five keys at once
         term.wait_for(f"id {listed[5]['id']}")
         term.press("q")
-        code = term.close()
-    finally:
-        if term.proc.poll() is None:
-            term.proc.kill()
-    assert code == 0
+        assert term.close() == 0
