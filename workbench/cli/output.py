@@ -162,7 +162,7 @@ def listing(rows: Sequence[tuple[str, str]], indent: int = 2) -> None:
     grid.add_column()
     for term, text in rows:
         grid.add_row(Text(visible(term)), Text(visible(text)))
-    stdout.print(Padding(grid, (0, 0, 0, indent)))
+    stdout.print(Padding(grid, (0, 0, 0, indent), expand=False))
 
 
 def pairs(rows: Sequence[tuple[str, Any]]) -> None:
