@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from rich.console import Console
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -157,12 +156,15 @@ def table(
 def listing(rows: Sequence[tuple[str, str]], indent: int = 2) -> None:
     """Terms and what each is, as `--help` lists options: the text wraps within the terminal,
     under its own column."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(no_wrap=True)
-    grid.add_column()
+    import textwrap
+
+    terms = max((len(term) for term, _ in rows), default=0)
+    room = max(20, stdout.width - indent - terms - 2)
     for term, text in rows:
-        grid.add_row(Text(visible(term)), Text(visible(text)))
-    stdout.print(Padding(grid, (0, 0, 0, indent), expand=False))
+        lines = textwrap.wrap(text, room, break_long_words=False) or [""]
+        line(" " * indent + term.ljust(terms) + "  " + lines[0])
+        for more in lines[1:]:
+            line(" " * (indent + terms + 2) + more)
 
 
 def pairs(rows: Sequence[tuple[str, Any]]) -> None:
