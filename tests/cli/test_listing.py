@@ -18,8 +18,8 @@ def test_a_listing_wraps_each_text_under_its_column_within_the_width(monkeypatch
     )
     lines = screen.getvalue().splitlines()
     assert lines == [
-        "  wb drift list  the weekly drift reports,",
-        "                 newest first, with their",
-        "                 verdicts",
+        "  wb drift list  the weekly drift",  # 40 columns: 23 left for the text
+        "                 reports, newest first,",
+        "                 with their verdicts",
         "  wb             ui",
     ]
