@@ -133,6 +133,36 @@ def test_push_and_pull_dry_run_write_nothing(here, there, tmp_path):
     there("data", "log", "sales", code=2)
 
 
+def test_a_dry_run_push_of_a_run_from_before_records_stores_nothing_here(here, tmp_path):
+    """A run that ended before runs were records gets its record (and its metric history as
+    an object) at the first push: a dry run counts them and writes neither."""
+    import workbench
+
+    with workbench.start_run(experiment="old", workspace=here.root) as run:
+        for step in range(3):
+            run.log_metric("loss", 1.0 / (step + 1), step=step)
+    with sqlite3.connect(here.root / ".wb/wb.db") as db:  # as a workspace from before records
+        made = [  # the records and the metric history; the run's own artifacts stay
+            row[0]
+            for row in db.execute(
+                "SELECT oid FROM records UNION SELECT part FROM record_parts "
+                "WHERE part NOT IN (SELECT hash FROM artifacts)"
+            )
+        ]
+        db.execute("DELETE FROM record_parts")
+        db.execute("DELETE FROM records")
+    store = LocalBackend(here.root / ".wb/objects")
+    for oid in made:
+        store.delete(oid)
+    before = here.objects()
+    here("remote", "add", "usb", tmp_path / "usb", "--default")
+    would = here.json("push", "--dry-run")
+    assert here.objects() == before and not (tmp_path / "usb").exists()
+    pushed = here.json("push")
+    assert (would["objects"], would["bytes"], would["records"]) == (pushed["objects"], pushed["bytes"], 1)
+    assert len(here.objects()) == len(before) + 2  # the push stored the record and its history
+
+
 def test_a_tampered_remote_object_is_refused_named_and_nothing_indexed(here, there, remote):
     added = here.json("data", "add", DROPS / "week_01.csv", "--name", "sales")
     both_know(remote[0], here, there)

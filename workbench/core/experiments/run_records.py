@@ -15,7 +15,7 @@ import json
 import sqlite3
 from typing import Any
 
-from ..storage import records
+from ..storage import hashing, records
 from ..storage.store import ObjectStore
 from . import runs
 from .records import RunArtifact, RunInput
@@ -30,16 +30,21 @@ def write(store: ObjectStore, conn: sqlite3.Connection, run_id: str, at: str | N
 
 
 def record_of(
-    store: ObjectStore, conn: sqlite3.Connection, run_id: str, at: str | None = None
+    store: ObjectStore,
+    conn: sqlite3.Connection,
+    run_id: str,
+    at: str | None = None,
+    unstored: dict[str, bytes] | None = None,
 ) -> records.Record:
-    """The run as a record; its metric history is stored on the way, as the record's part."""
+    """The run as a record; its metric history is stored on the way, as the record's part
+    (given `unstored`, it is kept there by its id instead: a dry run writes nothing)."""
     row = conn.execute(
         "SELECT runs.*, experiments.name AS experiment FROM runs "
         "JOIN experiments ON experiments.id = runs.experiment_id WHERE runs.id = ?",
         (run_id,),
     ).fetchone()
     metric_rows = runs.get_metric_rows(conn, run_id)
-    history = store.put_bytes(_history_bytes(metric_rows))[0] if metric_rows else None
+    history = _part(store, _history_bytes(metric_rows), unstored) if metric_rows else None
     artifacts = runs.get_artifacts(conn, run_id)
     latest = {
         r[0]: [r[1], runs.read_metric(r[2], r[3])]
@@ -83,14 +88,25 @@ def record_of(
     return records.Record(records.RUN, run_id, data, at or row["ended_at"], tuple(sorted(parts)))
 
 
-def unrecorded(store: ObjectStore, conn: sqlite3.Connection) -> list[records.Record]:
-    """Records for the ended runs no record stands for (ended before records, or imported)."""
+def unrecorded(
+    store: ObjectStore, conn: sqlite3.Connection, unstored: dict[str, bytes] | None = None
+) -> list[records.Record]:
+    """Records for the ended runs no record stands for (ended before records, or imported);
+    `unstored` as for `record_of`."""
     rows = conn.execute(
         f"SELECT id FROM runs WHERE status IN ({','.join('?' * len(runs.ENDED))}) "
         "AND id NOT IN (SELECT key FROM records WHERE kind = ?) ORDER BY created_at, rowid",
         (*runs.ENDED, records.RUN),
     ).fetchall()
-    return [record_of(store, conn, row[0]) for row in rows]
+    return [record_of(store, conn, row[0], unstored=unstored) for row in rows]
+
+
+def _part(store: ObjectStore, data: bytes, unstored: dict[str, bytes] | None) -> str:
+    if unstored is None:
+        return store.put_bytes(data)[0]
+    oid = hashing.hash_bytes(data)
+    unstored[oid] = data
+    return oid
 
 
 def insert(store: ObjectStore, conn: sqlite3.Connection, record: records.Record) -> str:

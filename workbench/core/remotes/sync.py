@@ -116,7 +116,8 @@ def push(
     """Upload to the remote every dataset version's and model artifact's object and every record
     it lacks."""
     remote = settings.get(ws, name)
-    pending = _unrecorded(ws)
+    unstored: dict[str, bytes] | None = {} if dry_run else None  # what a dry run would store
+    pending = _unrecorded(ws, unstored)
     if pending and not dry_run:
         with ws.writing_objects(), transaction(ws.conn) as conn:
             for record in pending:
@@ -125,7 +126,7 @@ def push(
     data_oids = _data_oids(ws.conn) | {part for r in pending for part in r.parts}
     everything = len(data_oids | record_oids)
     if dry_run:
-        sizes = {oid: _local_size(ws, oid, pending) for oid in data_oids | record_oids}
+        sizes = {oid: _local_size(ws, oid, pending, unstored or {}) for oid in data_oids | record_oids}
         return _would_copy(remote, sizes, present(open_backend(remote), set(sizes)), record_oids)
     where = f"this workspace ({ws.root})"
     began = now_iso()
@@ -155,8 +156,9 @@ def push(
     )
 
 
-def _unrecorded(ws: Workspace) -> list[Record]:
-    """Records not yet written for what the database holds (made before records, or imported)."""
+def _unrecorded(ws: Workspace, unstored: dict[str, bytes] | None = None) -> list[Record]:
+    """Records not yet written for what the database holds (made before records, or imported);
+    the parts they need are stored, or with `unstored` kept there."""
     conn = ws.conn
     known = records.indexed(conn)
     return (
@@ -164,7 +166,7 @@ def _unrecorded(ws: Workspace) -> list[Record]:
         + [contracts.record_of(conn, d) for d in contracts.unrecorded(conn)]
         + registry.unrecorded_versions(ws)
         + [r for r in registry.alias_records(conn) if r.oid not in known]
-        + run_records.unrecorded(ws.store, conn)
+        + run_records.unrecorded(ws.store, conn, unstored)
         + report_records.unrecorded(conn)
     )
 
@@ -179,7 +181,9 @@ def _data_oids(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in rows}
 
 
-def _local_size(ws: Workspace, oid: str, pending: list[Record]) -> int:
+def _local_size(ws: Workspace, oid: str, pending: list[Record], unstored: dict[str, bytes]) -> int:
+    if oid in unstored:
+        return len(unstored[oid])
     for record in pending:
         if record.oid == oid:
             return len(record.encode())
