@@ -5,7 +5,9 @@ from __future__ import annotations
 import shlex
 import signal
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -33,23 +35,36 @@ def demo(
     as seven versions with a contract, a champion model in production, a drift check of every
     week (weeks 5 and 6 drift and raise alerts) and a retrained challenger to promote."""
 
-    def step(message: str) -> None:
-        output.note(message, style=None)  # literal and escaped: it can name the folder
-
     # A SIGTERM stops the build the way Ctrl-C does, so that what it made is removed; once
-    # built, the workspace stays and a SIGTERM ends wb (and the TUI) as it always does.
-    before = signal.signal(signal.SIGTERM, _interrupt)
+    # built, the workspace stays and a SIGTERM ends wb (and the TUI) as it always does. The
+    # handler only notes it: the build stops at its next step or progress report, a point
+    # where raising is safe (raised from the handler itself, the interrupt could land in a
+    # finalizer and be lost, or in interpreter shutdown); a second SIGTERM stops it at once.
+    stop = _Stop()
+    before = signal.signal(signal.SIGTERM, stop.handle)
     try:
         # On a terminal, a line below the steps says which stage runs and how far it is.
         with output.status_line("building the demo workspace", enabled=not as_json) as status:
-            summary = demo_core.build(
-                path, on_step=None if as_json else step, on_progress=status.show if status else None
-            )
+
+            def step(message: str) -> None:
+                stop.check()
+                if not as_json:
+                    output.note(message, style=None)  # literal and escaped: it can name the folder
+
+            def progress(*report: Any) -> None:
+                stop.check()
+                if status is not None:
+                    status.show(*report)
+
+            summary = demo_core.build(path, on_step=step, on_progress=progress)
     except KeyboardInterrupt:
         output.error(f"interrupted; the unfinished demo workspace in {path} was removed")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         signal.signal(signal.SIGTERM, before)
+    if stop.asked:  # after the last step: the workspace is whole, and stays
+        output.error(f"interrupted; the demo workspace in {path} was finished first and is kept")
+        raise typer.Exit(EXIT_INTERRUPTED)
     output.emit(summary, as_json, lambda s: _print_summary(s, path))
     if as_json or no_ui or not (sys.stdin.isatty() and sys.stdout.isatty()):
         return
@@ -58,8 +73,20 @@ def demo(
     run(Path(summary.workspace))
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+class _Stop:
+    """A SIGTERM noted by the handler, acted on by the build's own thread at a safe point."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.asked:  # asked twice: now
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def check(self) -> None:
+        if self.asked and threading.current_thread() is threading.main_thread():
+            raise KeyboardInterrupt
 
 
 def _print_summary(s: demo_core.Summary, path: Path) -> None:
