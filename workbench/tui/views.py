@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -579,15 +578,11 @@ def rollout_text(root: Path, name: str, width: int) -> str:
 
 
 def _wrapped(text: str, width: int, indent: str = "") -> list[str]:
-    """A sentence in lines of `width` cells after `indent` (a "! " marks the first only), its
-    following lines indented two more."""
-    return textwrap.wrap(
-        text,
-        max(20, width),
-        initial_indent=indent,
-        subsequent_indent=" " * (len(indent) + 2),
-        break_on_hyphens=False,
-    )
+    """A sentence in lines of `width` cells after `indent` (a "! " marks the first only), with
+    the pane's hanging indent."""
+    lines = layout.hang(" " * len(indent) + text, max(20, width)).split("\n")
+    lines[0] = indent + lines[0][len(indent) :]
+    return lines
 
 
 def _aligned(columns: list[str], rows: list[tuple[str, ...]], width: int, indent: str = "") -> list[str]:
@@ -597,7 +592,7 @@ def _aligned(columns: list[str], rows: list[tuple[str, ...]], width: int, indent
     room = width - len(indent)
     keep = fitting(columns, widths, room, ("segments", "rows", "version", "labelled"))
     lines = [indent + "  ".join(row[i].ljust(widths[i]) for i in keep).rstrip() for row in [columns, *rows]]
-    return [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
+    return [layout.cut(line, width) for line in lines]
 
 
 def _performance_line(ws: Workspace, name: str) -> list[str]:
