@@ -232,8 +232,12 @@ class _Profiler:
                 for name, dtype in batch.schema.items()
             }
         self.rows += batch.height
-        for name, col in self.columns.items():
-            col.update(batch.get_column(name))
+        # One query per column, run together on polars' threads (the sorts and counts are
+        # most of a pass's work: one column after another, they kept one core busy).
+        lf = batch.lazy()
+        frames = pl.collect_all([col.query(lf, name) for name, col in self.columns.items()])
+        for (name, col), frame in zip(self.columns.items(), frames, strict=True):
+            col.update(batch.get_column(name).null_count(), frame)
 
     def result(self, bins: int, top: int) -> dict[str, Any]:
         columns = []
@@ -271,34 +275,50 @@ class _Column:
         self.counts = pl.DataFrame(schema={"value": pl.String, "n": pl.Int64})
         self.pruned = False
 
-    def update(self, series: pl.Series) -> None:
-        self.nulls += series.null_count()
-        values = series.drop_nulls()
+    def query(self, batch: pl.LazyFrame, name: str) -> pl.LazyFrame:
+        """What `update` needs of this column in a batch: the finite numbers sorted, the
+        counts of each text value, or a date's extremes and its values' hashes."""
+        values = pl.col(name).drop_nulls()
         if self.kind == "numeric":
-            values = values.cast(pl.Float64)
-            values = values.filter(values.is_not_nan())
-            self._numeric(values)
-        elif self.kind in ("text", "boolean"):
+            numbers = values.cast(pl.Float64)
+            return batch.select(numbers.filter(numbers.is_not_nan()).alias("value"))
+        if self.kind in ("text", "boolean"):
             # str() of each value, as profile.compute keys them (True, not polars' true)
             keys = values.cast(pl.String)
             if self.kind == "boolean":
                 keys = keys.replace_strict({"true": "True", "false": "False"})
-            batch = keys.rename("value").value_counts(name="n").with_columns(pl.col("n").cast(pl.Int64))
+            return batch.select(keys.alias("value")).group_by("value").len(name="n")
+        return batch.select(
+            values.min().alias("lo"), values.max().alias("hi"), values.unique().hash(seed=0).implode()
+        )
+
+    def update(self, nulls: int, frame: pl.DataFrame) -> None:
+        self.nulls += nulls
+        if self.kind == "numeric":
+            # polars' sort on one thread: several times numpy's here, and the other core parses
+            array = frame.get_column("value").sort(multithreaded=False).to_numpy()
+            uniques = array[np.r_[True, array[1:] != array[:-1]]] if array.size else array
+            self._numeric(array, uniques)
+            self.distinct.update(pl.Series(uniques).hash(seed=0).to_numpy())
+        elif self.kind in ("text", "boolean"):
+            batch = frame.with_columns(pl.col("n").cast(pl.Int64))
             merged = pl.concat([self.counts, batch]).group_by("value").agg(pl.col("n").sum())
             if merged.height > CATEGORY_CAP:
                 merged, self.pruned = merged.sort("n", descending=True).head(CATEGORY_CAP // 2), True
             self.counts = merged
-        elif self.kind == "temporal" and values.len():
-            lo, hi = values.min(), values.max()
-            self.lo = lo if self.lo is None else min(self.lo, lo)
-            self.hi = hi if self.hi is None else max(self.hi, hi)
-        self.distinct.update(values.unique().hash(seed=0).to_numpy())
+            self.distinct.update(batch.get_column("value").hash(seed=0).to_numpy())
+        else:
+            lo, hi, hashes = frame.row(0)
+            if lo is not None:
+                self.lo = lo if self.lo is None else min(self.lo, lo)
+                self.hi = hi if self.hi is None else max(self.hi, hi)
+            self.distinct.update(np.asarray(hashes, dtype=np.uint64))
 
-    def _numeric(self, values: pl.Series) -> None:
-        n = values.len()
+    def _numeric(self, array: np.ndarray, uniques: np.ndarray) -> None:
+        """Merge a batch's finite numbers, sorted (`uniques`: each once)."""
+        n = array.size
         if n == 0:
             return
-        array = np.sort(values.to_numpy())  # sorted once: the sketch merges it, the bins cut it
         mean = float(array.mean())
         m2 = float(((array - mean) ** 2).sum())
         total = self.n + n
@@ -316,8 +336,10 @@ class _Column:
             for edges, counts in zip(self.count_edges, self.counts_in, strict=True):
                 below = np.searchsorted(finite, edges, side="left")  # as profile.bin_counts
                 counts += np.diff(below, prepend=0, append=finite.size)
-        if self.small_counts is not None and values.n_unique() <= profile.MAX_NUMERIC_CATEGORIES:
-            for value, count in values.value_counts(name="n").iter_rows():
+        if self.small_counts is not None and uniques.size <= profile.MAX_NUMERIC_CATEGORIES:
+            starts = np.searchsorted(array, uniques, side="left")
+            counts = np.diff(starts, append=n)
+            for value, count in zip(uniques.tolist(), counts.tolist(), strict=True):
                 self.small_counts[value] = self.small_counts.get(value, 0) + count
             if len(self.small_counts) > profile.MAX_NUMERIC_CATEGORIES:
                 self.small_counts = None
