@@ -74,3 +74,43 @@ def classification(
             )
         scores["log_loss"] = float(log_loss(y_true, proba, labels=list(classes)))
     return scores
+
+
+class RegressionTotals:
+    """`regression`'s scores over rows that arrive in batches: sums that merge exactly, so
+    that rows too many to hold score as one array of them would."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.squared = self.absolute = self.total = 0.0
+        self.mean = self.m2 = 0.0  # the labels' mean and sum of squared deviations
+
+    def update(self, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+        n = len(y_true)
+        if not n:
+            return
+        errors = y_true - y_pred
+        self.squared += float((errors * errors).sum())
+        self.absolute += float(abs(errors).sum())
+        self.total += float(abs(y_true).sum())
+        mean = float(y_true.mean())
+        m2 = float(((y_true - mean) ** 2).sum())
+        both = self.n + n
+        delta = mean - self.mean
+        # Chan et al.'s merge of two sets' moments, as streaming profiles merge theirs.
+        self.mean += delta * n / both
+        self.m2 += m2 + delta * delta * self.n * n / both
+        self.n = both
+
+    def scores(self) -> dict[str, float]:
+        n = self.n
+        if self.m2:
+            r2 = 1 - self.squared / self.m2
+        else:  # constant labels: as sklearn's r2_score, perfect or nothing
+            r2 = 1.0 if not self.squared else 0.0
+        return {
+            "rmse": math.sqrt(self.squared / n),
+            "mae": self.absolute / n,
+            "wape": self.absolute / self.total if self.total else math.nan,
+            "r2": r2 if n > 1 else math.nan,
+        }

@@ -155,7 +155,7 @@ def profile_file(
 ) -> tuple[list[dict[str, str]], dict[str, Any]]:
     """(schema, profile) of the file, read in batches, as `profile.compute` gives them (with
     its `count_in`: those counts are exact). The sinks in `also` see the same batches."""
-    profiler = _Profiler(count_in or {})
+    profiler = Profiler(count_in or {})
     done = read_in_batches(path, fmt, budget_mb, [profiler, *also])
     schema = [{"name": name, "dtype": str(dtype)} for name, dtype in done.schema.items()]
     return schema, profiler.result(bins, top)
@@ -212,7 +212,7 @@ def _ragged(path: Path | trees.Tree, fmt: str) -> None:
     tabular.raise_ragged(path, "\t" if fmt == "tsv" else ",")
 
 
-class _Profiler:
+class Profiler:
     """What the profile needs of every batch, merged as batches arrive."""
 
     def __init__(self, count_in: dict[str, list[list[float]]]):

@@ -23,7 +23,7 @@ from ..storage import records
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
-from . import alerts, model_checks, report_records, roles, statistics
+from . import alerts, model_checks, model_stream, report_records, roles, statistics
 from .records import DatasetDrift, DriftReport, ReportSummary
 
 if TYPE_CHECKING:
@@ -52,8 +52,9 @@ def check(
     settings = ws.config.drift
     ref_version = datasets.resolve(ws, reference)
     loaded = model_checks.load_model(ws, model) if model else None
-    # Scoring and the domain classifier need the rows: only a plain check streams a big drop.
-    big = None if (loaded is not None or classifier) else big_inputs.of_target(ws, current)
+    # The domain classifier needs the rows: only a check without it streams a big drop (a
+    # model scores it batch by batch, model_stream.py).
+    big = None if classifier else big_inputs.of_target(ws, current)
     if big is None:
         cur_label, cur_df, _ = datasets.load_ref_or_file(ws, current)
         cur_columns = cur_df.columns
@@ -64,8 +65,16 @@ def check(
     if not any("drift_bins" in c or "category_counts" in c for c in ref_profile["columns"]):
         # Profiled before profiles carried what drift needs: profile the reference again.
         ref_profile = _profile_again(ws, ref_version, ref_df)
+    scored = None
+    if loaded is not None:  # a drop the model cannot score is refused before anything is stored
+        scoring.check_fit(
+            loaded.meta["features"]["inputs"], ref_df, loaded.label, f"the reference {ref_version.ref}"
+        )
+        if big is not None:
+            ref_outputs = model_checks.reference_outputs(loaded, ref_df)
+            scored = model_stream.ScoredPass(ws, loaded, ref_outputs, target, cur_label)
     if big is not None:
-        cur_profile = _streamed_profile(ws, big, ref_profile)
+        cur_profile = _streamed_profile(ws, big, ref_profile, also=() if scored is None else (scored,))
         cur_columns = [c["name"] for c in cur_profile["columns"]]
     if target is not None and target not in cur_columns:
         raise InvalidInput(f"the current data has no column {target!r}")
@@ -75,11 +84,8 @@ def check(
             f"columns: {', '.join(cur_columns[:8]) or 'none'}): there is "
             f"nothing to compare"
         )
-    if loaded is not None:  # a drop the model cannot score is refused before anything is stored
+    if loaded is not None and cur_df is not None:
         scoring.check_fit(loaded.meta["features"]["inputs"], cur_df, loaded.label, cur_label)
-        scoring.check_fit(
-            loaded.meta["features"]["inputs"], ref_df, loaded.label, f"the reference {ref_version.ref}"
-        )
     plans = _plans(ws, ref_version, ref_profile, target)
     if big is None:
         found = statistics.compare(ref_profile, cur_df, settings, plans)
@@ -88,12 +94,18 @@ def check(
         found = statistics.compare_profiles(ref_profile, cur_profile, settings, plans)
         estimated = _estimated(found, cur_profile)
     predictions = perf = estimate = None
-    if loaded is not None:
+    if scored is not None:
+        predictions, sketched = scored.prediction_drift(settings)
+        estimated = (*(estimated or ()), "prediction") if sketched else estimated
+        estimate = scored.estimate(ws, settings)
+        perf = scored.performance(ws, settings) if target is not None else None
+    elif loaded is not None:
         predictions = model_checks.prediction_drift(loaded, ref_df, cur_df, settings)
         estimate = model_checks.estimate_performance(ws, loaded, cur_df, settings)
         if target is not None:
             perf = model_checks.performance(ws, loaded, cur_df, target, settings)
-            estimate = model_checks.with_concept_drift(estimate, perf, settings)
+    if perf is not None and estimate is not None:
+        estimate = model_checks.with_concept_drift(estimate, perf, settings)
     report = DriftReport(
         report_id=uuid.uuid4().hex,
         reference=ref_version.ref,
@@ -126,8 +138,11 @@ def _profile_again(ws: Workspace, version: DatasetVersion, df: Any) -> dict[str,
         )[1]
 
 
-def _streamed_profile(ws: Workspace, big: Any, ref_profile: dict[str, Any]) -> dict[str, Any]:
-    """The current side's profile, read in batches, with the counts a comparison needs."""
+def _streamed_profile(
+    ws: Workspace, big: Any, ref_profile: dict[str, Any], also: tuple[Any, ...]
+) -> dict[str, Any]:
+    """The current side's profile, read in batches, with the counts a comparison needs; the
+    sinks in `also` (a model scoring) see the same batches."""
     from ..data import big_inputs, profile, streaming
 
     count_in = statistics.count_in_edges(ref_profile)
@@ -139,6 +154,7 @@ def _streamed_profile(ws: Workspace, big: Any, ref_profile: dict[str, Any]) -> d
             bins=profile.BINS,
             top=profile.TOP,
             count_in=count_in,
+            also=also,
         )[1]
 
 

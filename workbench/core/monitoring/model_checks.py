@@ -56,18 +56,34 @@ def prediction_drift(
 ) -> DriftTest:
     """The model's outputs on the reference against its outputs on the current data, compared
     as a feature would be (a number for regressors, a category for classifiers)."""
-    import polars as pl
+    found = statistics.compare(reference_outputs(model, ref_df), outputs(model, cur_df), settings)
+    return headline(found)
 
+
+def outputs(model: scoring.LoadedModel, df: Any) -> Any:
+    """The model's predictions on `df`, as a one-column frame to profile."""
+    predicted, _ = batch.predict(model, df)
+    return output_frame(model, predicted)
+
+
+def reference_outputs(model: scoring.LoadedModel, ref_df: Any) -> dict[str, Any]:
+    """The profile of the model's predictions on the reference: what prediction drift compares
+    the current side's with."""
     from ..data import profile
 
-    def outputs(df: Any) -> Any:
-        predicted, _ = batch.predict(model, df)
-        series = pl.Series("prediction", predicted)
-        return pl.DataFrame(
-            [series.cast(pl.String) if model.task == "classification" else series.cast(pl.Float64)]
-        )
+    return profile.compute(outputs(model, ref_df))
 
-    found = statistics.compare(profile.compute(outputs(ref_df)), outputs(cur_df), settings)
+
+def output_frame(model: scoring.LoadedModel, predicted: Any) -> Any:
+    import polars as pl
+
+    series = pl.Series("prediction", predicted)
+    return pl.DataFrame([series.cast(pl.String if model.task == "classification" else pl.Float64)])
+
+
+def headline(found: Any) -> DriftTest:
+    """Prediction drift's one test, from the comparison of the outputs' profiles: it informs,
+    it does not gate (no significance of its own)."""
     return replace(found.features[0].headline, significant=None)
 
 
@@ -76,6 +92,13 @@ def performance(
 ) -> Performance:
     """The model's metrics on the labelled current data against those at its validation."""
     current, rows = model.score(cur_df, target)
+    return performance_of(ws, model, current, rows, settings)
+
+
+def performance_of(
+    ws: Workspace, model: scoring.LoadedModel, current: dict[str, float], rows: int, settings: DriftSettings
+) -> Performance:
+    """`current`, the model's metrics on `rows` labelled rows, against those at its validation."""
     main = metrics.primary(model.task)
     validation = {k: v for k, v in runs.get(ws, model.run_id).metrics.items() if k in current}
     base = validation.get(main)
@@ -106,15 +129,35 @@ def estimate_performance(
     calibrated probabilities). Regressors: a second model learns the size of the first one's
     errors on its validation rows and predicts them for the current rows (as NannyML's DLE).
     Neither can see concept drift (the same inputs now meaning other outcomes)."""
+    predicted, proba = batch.predict(model, cur_df)
+    nanny = None if model.task == "classification" else error_model_of(ws, model)
+    total = estimate_sum(model, nanny, cur_df, predicted, proba)
+    return estimate_of(ws, model, total, cur_df.height, settings)
+
+
+def estimate_sum(model: scoring.LoadedModel, nanny: Any, df: Any, predicted: Any, proba: Any) -> float | None:
+    """What the label-free estimate adds up over the rows of `df`: a classifier's confidence
+    in each prediction, or the error model's estimate of each error (None: no estimate)."""
     import numpy as np
 
-    predicted, proba = batch.predict(model, cur_df)
-    validation = runs.get(ws, model.run_id).metrics
-    estimate: float | None
+    from ..models import features
+
     if model.task == "classification":
-        metric, estimate = "accuracy", float(np.mean(proba.max(axis=1))) if proba is not None else None
-    else:
-        metric, estimate = "mae", _estimated_mae(ws, model, cur_df, predicted)
+        return None if proba is None else float(proba.max(axis=1).sum())
+    if nanny is None:
+        return None
+    prep = model.pipeline.named_steps["prep"]
+    X = features.build(df, features.FeatureSpec.from_dict(model.meta["features"]))
+    return float(np.clip(nanny.predict(_design(prep, X, predicted)), 0, None).sum())
+
+
+def estimate_of(
+    ws: Workspace, model: scoring.LoadedModel, total: float | None, rows: int, settings: DriftSettings
+) -> PerformanceEstimate:
+    """The estimate from `estimate_sum`'s total over `rows` rows."""
+    validation = runs.get(ws, model.run_id).metrics
+    metric = "accuracy" if model.task == "classification" else "mae"
+    estimate = None if total is None or not rows else total / rows
     base = validation.get(metric)
     degradation = metrics.worse_by(metric, estimate, base) if estimate is not None and base else None
     return PerformanceEstimate(
@@ -131,18 +174,13 @@ def estimate_performance(
     )
 
 
-def _estimated_mae(ws: Workspace, model: scoring.LoadedModel, cur_df: Any, predicted: Any) -> float | None:
-    import numpy as np
-
-    from ..models import features
-
+def error_model_of(ws: Workspace, model: scoring.LoadedModel) -> Any:
+    """A regressor's error model (fitted once in a drift batch), None when its run recorded
+    no training spec to find its validation rows by."""
     spec = runs.get(ws, model.run_id).spec
     if not spec:
         return None
-    prep = model.pipeline.named_steps["prep"]
-    nanny = batch.error_model(model, lambda: _error_model(ws, model, spec))
-    X_cur = features.build(cur_df, features.FeatureSpec.from_dict(model.meta["features"]))
-    return float(np.clip(nanny.predict(_design(prep, X_cur, predicted)), 0, None).mean())
+    return batch.error_model(model, lambda: _error_model(ws, model, spec))
 
 
 def _error_model(ws: Workspace, model: scoring.LoadedModel, spec: dict[str, Any]) -> Any:
