@@ -75,14 +75,29 @@ def test_a_push_sweeps_what_a_killed_push_left_once_it_is_stale(tmp_path):
     assert not stale.exists() and young.exists()  # a young one may be another push's, at work
 
 
-def test_a_push_with_nothing_new_since_the_last_answers_without_asking_the_remote(tmp_path):
+def test_a_push_with_nothing_new_lists_nothing_but_a_remote_emptied_or_replaced_gets_everything(tmp_path):
     """As of the last push the remote held everything here, and push never deletes: with
-    nothing indexed since, there is nothing to send and no need to connect (S3's client alone
-    takes half a second to load)."""
-    here = Workspace(tmp_path / "here")
+    nothing indexed since, there is nothing to send and nothing to list, once the remote's
+    identity says it is the same remote. One emptied, or another remote put at its URL, has
+    another identity: the push lists it and sends it all again."""
+    here, other = Workspace(tmp_path / "here"), Workspace(tmp_path / "other")
     here("remote", "add", "usb", tmp_path / "usb", "--default")
     here("data", "add", DROPS / "week_01.csv", "--name", "sales")
     sent = here.json("push")["objects"]
-    (tmp_path / "usb").rename(tmp_path / "unplugged")
     again = here.json("push")
     assert (again["objects"], again["skipped"]) == (0, sent)
+    (tmp_path / "usb").rename(tmp_path / "old")
+    (tmp_path / "usb").mkdir()  # emptied
+    assert here.json("push")["objects"] == sent
+    assert here.json("push")["objects"] == 0
+    other("remote", "add", "usb", tmp_path / "theirs", "--default")
+    other("data", "add", DROPS / "week_02.csv", "--name", "sales")
+    other("push")
+    shutil.rmtree(tmp_path / "usb")
+    (tmp_path / "theirs").rename(tmp_path / "usb")  # another remote in its place
+    assert here.json("push")["objects"] == sent
+    there = Workspace(tmp_path / "there", init=False)
+    there("clone", tmp_path / "usb", tmp_path / "there")
+    assert {v["hash"] for v in there.json("data", "log", "sales")} == {
+        v["hash"] for w in (here, other) for v in w.json("data", "log", "sales")
+    }

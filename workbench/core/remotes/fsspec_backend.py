@@ -28,6 +28,7 @@ from ..storage import failures, hashing
 from ..storage.backend import Cancelled, Entry, ObjectStream, Progress, Readable, Written
 
 TMP_SUFFIX = ".tmp"
+IDENTITY = "remote-id"  # under the root, beside the objects: which remote this is
 
 
 class FsspecBackend:
@@ -129,6 +130,25 @@ class FsspecBackend:
             oid = fan + rest
             if len(fan) == 2 and "/" not in rest and oid.startswith(prefix) and not oid.endswith(TMP_SUFFIX):
                 yield _entry(oid, info)
+
+    def identity(self) -> str | None:
+        """The id the first push gave this remote; None before one did. A remote emptied, or
+        another put at its URL, has another id or none: what was known to be there may not be."""
+        try:
+            found = self.fs.cat_file(f"{self.root}/{IDENTITY}")
+        except FileNotFoundError:
+            return None
+        return found.decode("ascii", "replace").strip() or None
+
+    def claim_identity(self) -> str:
+        """This remote's id, given it now when it has none (a file of a few bytes: one PUT)."""
+        found = self.identity()
+        if found is not None:
+            return found
+        made = secrets.token_hex(16)
+        self._make_folder(self.root)
+        self.fs.pipe_file(f"{self.root}/{IDENTITY}", made.encode("ascii"))
+        return made
 
     def temps(self) -> Iterator[Entry]:
         for path, info in self._find(self._tmp):

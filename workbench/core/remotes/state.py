@@ -36,23 +36,39 @@ class SyncState:
         return {"remote": self.remote, "at": self.at, "to_push": self.to_push, "to_pull": self.to_pull}
 
 
-def save(ws: Workspace, remote: Remote, to_push: int, to_pull: int, at: str | None = None) -> None:
-    """Keep where this workspace stands against `remote` as of `at` (when the push or pull that
-    found it began; now when not given)."""
+def save(
+    ws: Workspace, remote: Remote, to_push: int, to_pull: int, identity: str | None, at: str | None = None
+) -> None:
+    """Keep where this workspace stands against `remote` (whose `FsspecBackend.identity` is
+    `identity`) as of `at` (when the push or pull that found it began; now when not given)."""
     path = ws.wb_dir / STATE_FILE
     kept = _read(ws)
-    kept[remote.name] = {"at": at or now_iso(), "url": remote.url, "to_push": to_push, "to_pull": to_pull}
+    kept[remote.name] = {
+        "at": at or now_iso(),
+        "url": remote.url,
+        "identity": identity,
+        "to_push": to_push,
+        "to_pull": to_pull,
+    }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(kept, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
 
 
-def in_step_since(ws: Workspace, remote: Remote) -> tuple[str, int] | None:
+def in_step_since(ws: Workspace, remote: Remote, identity: str | None) -> tuple[str, int] | None:
     """(the time as of which `remote` held every record here, how many objects it held that
-    this workspace lacked then), or None when that is not known. Push never deletes, so what the
-    remote held then it holds now: only what was indexed here since needs looking for there."""
+    this workspace lacked then), or None when that is not known: never pushed, records left to
+    push, or the remote's identity is not the one it had (emptied, or another in its place).
+    Push never deletes, so what the remote held then it holds now: only what was indexed here
+    since needs looking for there."""
     kept = _read(ws).get(remote.name)
-    if not isinstance(kept, dict) or kept.get("url") != remote.url or kept.get("to_push") != 0:
+    if (
+        not isinstance(kept, dict)
+        or kept.get("url") != remote.url
+        or kept.get("to_push") != 0
+        or identity is None
+        or kept.get("identity") != identity
+    ):
         return None
     return str(kept["at"]), int(kept["to_pull"])
 

@@ -51,7 +51,7 @@ from ..storage.records import Record
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
 from . import settings, state
-from .connect import open_backend
+from .connect import open_backend, reaching
 from .settings import Remote
 from .transfer import copy_missing, present
 
@@ -130,15 +130,17 @@ def push(
         return _would_copy(remote, sizes, present(open_backend(remote), set(sizes)), record_oids)
     where = f"this workspace ({ws.root})"
     began = now_iso()
-    known = state.in_step_since(ws, remote)
+    backend = open_backend(remote)
+    with reaching(remote):
+        identity = backend.identity()
+    known = state.in_step_since(ws, remote, identity)
     there: set[str] | None = None  # what the remote holds, when listed whole
     if known is not None:  # the remote held all that was here then: look there only for what came since
         since, to_pull = known
         new = records.named_since(ws.conn, since)
         data_oids, record_oids = data_oids & new, record_oids & new
-        if not data_oids | record_oids:  # as git's "Everything up-to-date": the remote is not asked
+        if not data_oids | record_oids:  # as git's "Everything up-to-date": nothing listed
             return SyncResult(remote.name, 0, 0, 0, everything)
-    backend = open_backend(remote)
     backend.sweep_temps(older_than=time.time() - STALE_TEMP_S)  # a killed push's leftovers
     if known is None:  # one listing of everything: what to send, and what there is to pull
         there = {entry.name for entry in backend.list()}
@@ -146,7 +148,9 @@ def push(
     # Data first, records last: a record on the remote always finds what it names there.
     data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress, at_dest=there)
     sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress, at_dest=there)
-    state.save(ws, remote, to_push=0, to_pull=to_pull, at=began)
+    with reaching(remote):
+        identity = backend.claim_identity()
+    state.save(ws, remote, to_push=0, to_pull=to_pull, identity=identity, at=began)
     return SyncResult(
         remote.name,
         data.objects + sent.objects,
@@ -220,7 +224,9 @@ def pull(
         found = records_among(ws, sizes, backend, source)
         with transaction(ws.conn) as conn:  # decided inside the write: two pulls add a version once
             plan, added = index_found(ws, conn, found, set(sizes), Origin.remote(remote.name))
-        state.save(ws, remote, to_push=len(records.indexed(ws.conn) - sizes.keys()), to_pull=0)
+        with reaching(remote):
+            identity = backend.identity()
+        state.save(ws, remote, len(records.indexed(ws.conn) - sizes.keys()), to_pull=0, identity=identity)
     return SyncResult(
         remote.name, got.objects, got.bytes, len(plan.new_records), got.skipped, plan.conflicts, added=added
     )
