@@ -254,10 +254,25 @@ def stage(
             {"path": rel, "oid": staged.oid, "size": staged.size}
             for (rel, _), staged in zip(tree.files, files, strict=True)
         ]
-        body = json.dumps({"files": listing}, sort_keys=True, separators=(",", ":")).encode()
-        manifest = store.stage_stream(io.BytesIO(body))
+        manifest = store.stage_stream(io.BytesIO(_manifest(listing)))
     except BaseException:
         for staged in files:
             staged.discard()
         raise
     return StagedTree(store, files, manifest, listing)
+
+
+def _manifest(listing: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"files": listing}, sort_keys=True, separators=(",", ":")).encode()
+
+
+def digest(tree: Tree) -> str:
+    """The hash a version of `tree` has (its manifest's), from its files' bytes: what the
+    watcher tells a drop it took before by."""
+    from ..storage import hashing
+
+    listing = []
+    for (rel, where), size in zip(tree.files, tree.sizes, strict=True):
+        assert isinstance(where, Path)  # a folder's files
+        listing.append({"path": rel, "oid": hashing.hash_file(where), "size": size})
+    return hashing.hash_bytes(_manifest(listing))

@@ -3,6 +3,9 @@ against the dataset's contract and drift-checked, with the results in the audit 
 
 A file is taken once it is complete: its size and mtime have held still for SETTLE_S, counted
 from its last write (so a file written elsewhere and renamed into place is taken at once).
+A folder (a partitioned drop of Parquet files, trees.py) is taken once it holds `_SUCCESS`,
+as Spark and Hadoop write one when a job commits, or else once nothing under it has changed
+for FOLDER_SETTLE_S: writers pause between a folder's files longer than within one file.
 Hidden and temp files are ignored. A file whose bytes were
 already taken for this dataset is skipped, so restarts and copies do nothing twice; files that
 arrived while the watcher was down are taken at start. A bad file raises an alert and the
@@ -11,6 +14,7 @@ watcher goes on. A stop request (SIGINT, SIGTERM, `stop()`) takes effect between
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sqlite3
@@ -22,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import events
-from ..data import datasets
+from ..data import datasets, trees
 from ..errors import InvalidInput, NotFound, WbError
 from ..experiments import runs
 from ..models import registry, rollout_outcomes, scoring
@@ -35,6 +39,8 @@ from . import alerts, drift, retraining
 from .records import DriftReport
 
 SETTLE_S = 0.5
+FOLDER_SETTLE_S = 5.0
+SUCCESS = "_SUCCESS"  # a folder's marker that its writer is done
 POLL_MS = 250
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
 SAME_BYTES = "same bytes as"  # the start of a skip that is news: a copy under a new name
@@ -67,6 +73,23 @@ def _scorer(
     )
 
 
+def _state(path: Path) -> tuple[tuple[int, ...], float, float]:
+    """(what changes when `path` is written to, the unix time of its last write, how long it
+    must hold still): a file's size and mtime; a folder's files' count, total size and latest
+    mtime, and no wait once it holds SUCCESS."""
+    if not path.is_dir():
+        st = path.stat()
+        return (st.st_size, st.st_mtime_ns), st.st_mtime_ns / 1e9, SETTLE_S
+    count = size = 0
+    latest = path.stat().st_mtime_ns  # a file made in it: an empty folder is not done either
+    for sub in path.rglob("*"):
+        with contextlib.suppress(FileNotFoundError):  # a writer's temp file, gone meanwhile
+            st = sub.stat()
+            count, size, latest = count + 1, size + st.st_size, max(latest, st.st_mtime_ns)
+    done = (path / SUCCESS).is_file()
+    return (count, size, latest, done), latest / 1e9, 0.0 if done else FOLDER_SETTLE_S
+
+
 def is_candidate(path: Path) -> bool:
     name = path.name
     return not name.startswith((".", "~")) and not name.endswith(IGNORED_SUFFIXES)
@@ -91,7 +114,8 @@ class Watcher:
         self.on_outcome = on_outcome or (lambda outcome: None)
         self.retrain = retrain  # judge and retrain the production models (retraining.py)
         self.stop_event = threading.Event()
-        self._seen: dict[Path, tuple[int, int, float]] = {}  # path -> (size, mtime_ns, since)
+        # path -> (its state, the monotonic time it is taken at unless its state changes)
+        self._seen: dict[Path, tuple[tuple[int, ...], float]] = {}
         self._watcher_id: int | None = None
 
     def stop(self) -> None:
@@ -114,7 +138,7 @@ class Watcher:
 
     def _scan(self) -> None:
         for path in self.folder.iterdir():
-            if path.is_file() and is_candidate(path):
+            if is_candidate(path) and (path.is_file() or path.is_dir()):
                 self._note(path)
 
     def _watch(self) -> list[DropOutcome]:
@@ -139,7 +163,7 @@ class Watcher:
                 scanned = True
             for change, name in changes:
                 path = Path(name)
-                if change != watchfiles.Change.deleted and path.is_file() and is_candidate(path):
+                if change != watchfiles.Change.deleted and is_candidate(path) and path.exists():
                     self._note(path)
             outcomes += self._take_settled(wait=False)
             self._heartbeat()
@@ -149,16 +173,16 @@ class Watcher:
 
     def _note(self, path: Path) -> None:
         try:
-            st = path.stat()
+            state, last_write, settle = _state(path)
         except FileNotFoundError:
             self._seen.pop(path, None)
             return
         known = self._seen.get(path)
-        if known is None or known[:2] != (st.st_size, st.st_mtime_ns):
-            # The clock starts at the file's last write: a file renamed into place after it was
+        if known is None or known[0] != state:
+            # The clock starts at the last write: a file renamed into place after it was
             # written has already held still that long, and is taken at the next look.
-            still = min(max(time.time() - st.st_mtime_ns / 1e9, 0.0), SETTLE_S)
-            self._seen[path] = (st.st_size, st.st_mtime_ns, time.monotonic() - still)
+            still = min(max(time.time() - last_write, 0.0), settle)
+            self._seen[path] = (state, time.monotonic() + settle - still)
 
     def _take_settled(self, wait: bool) -> list[DropOutcome]:
         """Process the noted files that have held still for SETTLE_S; with `wait`, wait until
@@ -168,7 +192,7 @@ class Watcher:
             for path in list(self._seen):
                 self._note(path)  # re-stat: a growing file restarts its clock
             now = time.monotonic()
-            ready = sorted(p for p, (_, _, since) in self._seen.items() if now - since >= SETTLE_S)
+            ready = sorted(p for p, (_, at) in self._seen.items() if now >= at)
             for path in ready:
                 if self.stop_event.is_set():
                     break
@@ -187,9 +211,15 @@ class Watcher:
     def process(self, path: Path) -> DropOutcome:
         """Version, validate and drift-check one file; never raises for a bad file."""
         try:
-            digest, size = hashing.hash_file(path), path.stat().st_size
+            if path.is_dir():
+                tree = trees.of_folder(path)
+                digest, size = trees.digest(tree), tree.size
+            else:
+                digest, size = hashing.hash_file(path), path.stat().st_size
         except OSError as exc:
             return self._failed(path, f"cannot read it: {exc.strerror}")
+        except InvalidInput as exc:  # a folder of no Parquet files
+            return self._failed(path, str(exc))
         held = self._claim(digest, path, size)
         if held is not None:
             return DropOutcome(str(path), "skipped", held)
