@@ -151,6 +151,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         self.detail_text = ""  # as made, before it is wrapped to the pane
         self.total = 0
         self.estimated = False  # `total` is an estimate (a filter's count still to come)
+        self.remote: list[str] = []  # where the workspace stands against its remote, as loaded
         self.land: str | None = None  # "first" or "last": the cursor's place on a new page
         self.detail_key: str | None = None  # the row whose detail is shown or coming
         self.loaded = False
@@ -228,14 +229,15 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         except WbError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
+        remote = _remote_part(self.root)  # here, not on each redraw of the title
         if not worker.is_cancelled:  # a newer reload (another page, a new filter) is coming
-            self.app.call_from_thread(self._show, table)
+            self.app.call_from_thread(self._show, table, remote)
 
     def _failed(self, message: str) -> None:
         self.query_one("#busy").display = False
         self.tell(message, severity="error")
 
-    def _show(self, table: views.Table) -> None:
+    def _show(self, table: views.Table, remote: list[str]) -> None:
         if not self.is_mounted:
             return  # the app is quitting: nothing to draw on
         if table.offset and table.offset >= table.total:
@@ -247,7 +249,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         if self.FOLLOW_TOP and widget.cursor_row == 0 and not self.land:
             self.land = "first"
         self.query_one("#busy").display = False
-        self.start, self.total, self.table = table.offset, table.total, table
+        self.start, self.total, self.table, self.remote = table.offset, table.total, table, remote
         self.estimated = table.estimated
         self.columns = table.ids
         note = self.query_one("#note", Static)
@@ -353,7 +355,7 @@ class AreaScreen(ReportsWorkerErrors, Screen):
     def describe(self) -> None:
         """The sub-title: which rows of how many, what the screen is filtered by, and where the
         workspace stands against its default remote (as of the last push or pull: no network)."""
-        self.title_parts = [*self.status_parts(), *((layout.REMOTE, p) for p in _remote_part(self.root))]
+        self.title_parts = [*self.status_parts(), *((layout.REMOTE, p) for p in self.remote)]
         self.fit_title()
 
     def fit_title(self) -> None:

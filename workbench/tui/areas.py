@@ -93,8 +93,8 @@ class RunsScreen(ComparingScreen):
             self.counting = None
         super().reload(paging, busy)
 
-    def _show(self, table: views.Table) -> None:
-        super()._show(table)
+    def _show(self, table: views.Table, remote: list[str]) -> None:
+        super()._show(table, remote)
         if table.estimated and self.counting is None and self.is_mounted:
             self.counting = self.where
             self._count(self.where)
