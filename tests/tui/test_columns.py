@@ -12,7 +12,9 @@ import time
 import pytest
 from textual.widgets import Input, OptionList, Static
 
+from tests.conftest import DROPS
 from tests.tui.test_areas import _click_header, _column, _headers, _names, _press, _static, _table
+from workbench.core.data import datasets
 from workbench.core.experiments import runs
 from workbench.core.monitoring import alerts
 from workbench.core.storage.db import transaction
@@ -147,6 +149,16 @@ async def test_f_narrows_the_rows_to_those_that_show_the_text(logged):
         assert str(app.screen.query_one("#empty", Static).render()) == "No rows of this page show 'zzz'."
         await _press(app, pilot, "escape")  # cleared: every row again
         assert len(_names(app)) == 7 and app.screen.sub_title == ""
+
+
+async def test_slash_finds_in_the_rows_of_an_area_without_a_filter(ws):
+    datasets.add(ws, DROPS / "week_01.csv", "sales")
+    datasets.add(ws, DROPS / "week_02.csv", "returns")
+    app = WbApp(ws.root)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await _press(app, pilot, "1", "slash", *"returns")
+        assert _table(app).row_count == 1
+        assert "1 of the page show 'returns'" in app.screen.sub_title
 
 
 async def test_a_running_runs_output_tails_live_in_its_detail(ws):

@@ -127,6 +127,8 @@ class AreaScreen(ReportsWorkerErrors, Screen):
         Binding("y", "copy", "copy the id", show=False, id="copy"),
         Binding("ctrl+e", "export", "export the table", show=False, id="export"),
         Binding("f", "search", "find in the rows", show=False, id="search"),
+        # As in less and vim; the runs area, which has a filter, binds `/` to it instead.
+        Binding("slash", "search", "find in the rows", show=False, id="search_slash"),
     ]
     MARKING = False  # a first column shows which rows are marked
     ANSI = False  # the detail has colours drawn by plotext (the rest is shown literally)
