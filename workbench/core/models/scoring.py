@@ -13,7 +13,7 @@ it as the kind of frame it was fitted on (`scorer` = "columns" in its meta).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,8 +95,15 @@ class LoadedModel:
         )
         return predicted, proba
 
-    def score(self, df: Any, target: str, data: str = "the data") -> tuple[dict[str, float], int]:
-        """The model's metrics on the rows of `df` that have a `target` value, and their count."""
+    def score(
+        self,
+        df: Any,
+        target: str,
+        data: str = "the data",
+        predict: Callable[[Any], tuple[Any, Any]] | None = None,
+    ) -> tuple[dict[str, float], int]:
+        """The model's metrics on the rows of `df` that have a `target` value, and their count;
+        `predict` scores them (this model's `predict`, or one that remembers its answers)."""
         import polars as pl
 
         from .. import metrics
@@ -111,7 +118,7 @@ class LoadedModel:
         labelled = df.filter(pl.col(target).is_not_null())
         if labelled.height == 0:
             raise InvalidInput(f"the data has no {target!r} values to score against")
-        predicted, proba = self.predict(labelled, data)
+        predicted, proba = self.predict(labelled, data) if predict is None else predict(labelled)
         y = labelled.get_column(target).to_numpy()
         if self.task == "regression":
             return metrics.regression(y.astype(float), predicted.astype(float)), labelled.height

@@ -36,7 +36,11 @@ _kept: ContextVar[_Kept | None] = ContextVar("drift_batch", default=None)
 
 @contextmanager
 def batch() -> Iterator[None]:
-    """Reuse what a model computed on the same data across the drift checks in the block."""
+    """Reuse what a model computed on the same data across the drift checks in the block (a
+    block inside another is part of it)."""
+    if _kept.get() is not None:
+        yield
+        return
     token = _kept.set(_Kept())
     try:
         yield

@@ -23,7 +23,7 @@ from ..storage import records
 from ..storage.db import transaction
 from ..storage.workspace import Workspace
 from ..timeutil import now_iso
-from . import alerts, model_checks, model_stream, report_records, roles, statistics
+from . import alerts, batch, model_checks, model_stream, report_records, roles, statistics
 from .records import DatasetDrift, DriftReport, ReportSummary
 
 if TYPE_CHECKING:
@@ -100,10 +100,11 @@ def check(
         estimate = scored.estimate(ws, settings)
         perf = scored.performance(ws, settings) if target is not None else None
     elif loaded is not None:
-        predictions = model_checks.prediction_drift(loaded, ref_df, cur_df, settings)
-        estimate = model_checks.estimate_performance(ws, loaded, cur_df, settings)
-        if target is not None:
-            perf = model_checks.performance(ws, loaded, cur_df, target, settings)
+        with batch.batch():  # the model scores the current data once for all three
+            predictions = model_checks.prediction_drift(loaded, ref_df, cur_df, settings)
+            estimate = model_checks.estimate_performance(ws, loaded, cur_df, settings)
+            if target is not None:
+                perf = model_checks.performance(ws, loaded, cur_df, target, settings)
     if perf is not None and estimate is not None:
         estimate = model_checks.with_concept_drift(estimate, perf, settings)
     report = DriftReport(
