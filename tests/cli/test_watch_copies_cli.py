@@ -14,5 +14,5 @@ def test_watch_once_names_a_copy_and_stays_quiet_on_what_it_took(wb, tmp_path):
     out = wb("watch", drops, "--dataset", "sales", "--once").stdout
     assert out.splitlines() == [
         "b.csv: skipped; same bytes as sales@1 (taken before from a.csv)",
-        "0 new versions from 2 files (2 taken before)",
+        "0 new versions from 2 drops (2 taken before)",
     ]

@@ -66,6 +66,20 @@ def test_checkout_writes_the_folder_back_byte_for_byte_and_gc_keeps_its_files(ws
     assert datasets.checkout(ws, "parts@1", dest, force=True)[1] == dest
 
 
+def test_a_folder_polars_partitioned_keeps_its_keys_in_the_files_and_reads_as_polars_reads_it(ws, tmp_path):
+    """polars' `write_parquet(partition_by=...)` keeps each key in its files as well as in the
+    folder names: the files' own columns, as polars reads them, read whole or in batches."""
+    frame = _frame(60_000)
+    frame.write_parquet(tmp_path / "drop", partition_by="store")
+    version = datasets.add(ws, tmp_path / "drop", "parts").version
+    expected = _as_polars_reads_it(tmp_path / "drop")
+    assert [c["name"] for c in version.schema] == expected.columns == frame.columns
+    assert _sorted(datasets.load(ws, version)).equals(_sorted(frame))
+    _with_budget(ws, 1)
+    streamed = datasets.add(ws, tmp_path / "drop", "again").version
+    assert (streamed.profile["streamed"], streamed.rows, streamed.schema) == (True, 60_000, version.schema)
+
+
 def test_a_folder_too_big_for_the_budget_streams_to_the_same_version(ws, tree):
     whole = datasets.add(ws, tree, "parts").version
     _with_budget(ws, 1)

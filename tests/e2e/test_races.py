@@ -306,7 +306,7 @@ def test_a_watcher_killed_before_checking_a_drop_checks_it_when_it_next_starts(w
     assert "retrained demand on sales@2 as demand@3" in again.stdout, again
     assert [v["version"] for v in wb("data", "log", "sales", "--json", cwd=ws).json()] == [1, 2]
     last = wb("watch", inbox, "--dataset", "sales", "--retrain", "--once", cwd=ws).ok()
-    assert "0 new versions from 1 file (1 taken before)" in last.stdout, last
+    assert "0 new versions from 1 drop (1 taken before)" in last.stdout, last
     assert len(reports()) == 1
 
 

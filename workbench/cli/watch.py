@@ -68,7 +68,7 @@ def watch(
         before = sum(o.status == "skipped" for o in outcomes)
         failed = sum(o.status == "failed" for o in outcomes)
         output.line(
-            f"{plural(taken, 'new version')} from {plural(len(outcomes), 'file')} "
+            f"{plural(taken, 'new version')} from {plural(len(outcomes), 'drop')} "
             f"({before} taken before" + (f", {failed} failed" if failed else "") + ")",
             style="dim",
         )

@@ -141,11 +141,10 @@ def _with_partitions(df: pl.DataFrame, rel: str, types: dict[str, Any]) -> pl.Da
     import polars as pl
 
     values = _partitions(rel)
-    clash = [k for k in types if k in df.columns]
-    if clash:
-        raise InvalidInput(f"{rel} has a column {clash[0]!r} and a folder {clash[0]}=...: one or the other")
     columns = []
     for key, dtype in types.items():
+        if key in df.columns:  # kept in the file too (polars' partition_by does): its own, as polars reads it
+            continue
         value = values.get(key)
         lit = pl.lit(value, dtype=pl.String)
         columns.append((lit.str.to_date("%Y-%m-%d") if dtype == pl.Date else lit.cast(dtype)).alias(key))
