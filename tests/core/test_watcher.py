@@ -54,6 +54,10 @@ def test_a_bad_file_raises_an_alert_and_the_rest_still_goes_in(ws, drops):
     open_alerts = alerts.list_alerts(ws, open_only=True)
     assert [a.kind for a in open_alerts] == ["bad_file"]
     assert "a_bad.csv" in open_alerts[0].message
+    again = Watcher(ws, drops, "sales").run(once=True)  # not retried, and it says so
+    assert [o.status for o in again] == ["skipped", "skipped"]
+    assert again[0].detail.startswith("refused before, with the same bytes")
+    assert again[1].detail == "these bytes were taken before"
 
 
 def test_live_drops_are_taken_once_complete_and_stop_is_clean(ws, drops):

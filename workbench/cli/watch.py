@@ -40,7 +40,7 @@ def watch(
     ws = workspace(ctx)
 
     def report(outcome: watcher_core.DropOutcome) -> None:
-        if outcome.status == "skipped" and not outcome.detail.startswith(watcher_core.SAME_BYTES):
+        if outcome.status == "skipped" and not _news(outcome):
             return  # taken on an earlier run: not news (a copy under a new name is)
         where = f" as {outcome.version}" if outcome.version else ""
         style = {"failed": "red", "skipped": "dim", "unchanged": "dim"}.get(
@@ -65,10 +65,19 @@ def watch(
         output.line("stopped", style="dim")  # a requested stop is a clean end: exit 0
     if once:
         taken = sum(o.status == "added" for o in outcomes)
-        before = sum(o.status == "skipped" for o in outcomes)
+        refused = sum(o.detail.startswith(watcher_core.REFUSED_BEFORE) for o in outcomes)
+        before = sum(o.status == "skipped" for o in outcomes) - refused
         failed = sum(o.status == "failed" for o in outcomes)
         output.line(
             f"{plural(taken, 'new version')} from {plural(len(outcomes), 'drop')} "
-            f"({before} taken before" + (f", {failed} failed" if failed else "") + ")",
+            f"({before} taken before"
+            + (f", {refused} refused before" if refused else "")
+            + (f", {failed} failed" if failed else "")
+            + ")",
             style="dim",
         )
+
+
+def _news(outcome: watcher_core.DropOutcome) -> bool:
+    """A skip worth a line: a copy of a drop under a new name, or a drop refused before."""
+    return outcome.detail.startswith((watcher_core.SAME_BYTES, watcher_core.REFUSED_BEFORE))

@@ -44,6 +44,7 @@ SUCCESS = "_SUCCESS"  # a folder's marker that its writer is done
 POLL_MS = 250
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
 SAME_BYTES = "same bytes as"  # the start of a skip that is news: a copy under a new name
+REFUSED_BEFORE = "refused before"  # ...or a drop refused before, still the same bytes
 TAKING = "taking"  # a drop's outcome from when a watcher takes it until its checks are done
 STALE_S = 30.0  # a watcher on another machine silent this long is taken to be dead
 
@@ -335,6 +336,11 @@ class Watcher:
             if row is not None:
                 if row["outcome"] == TAKING:
                     return f"another watcher (pid {row['pid']}) is taking these bytes"
+                if row["path"] == str(path) and row["outcome"] == "failed":
+                    return (
+                        f"{REFUSED_BEFORE}, with the same bytes (its alert says why); "
+                        f"`wb data add {path} --name {self.dataset}` takes it by hand"
+                    )
                 if row["path"] == str(path):
                     return "these bytes were taken before"
                 return self._copy_of(digest, Path(row["path"]).name)
