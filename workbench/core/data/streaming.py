@@ -232,8 +232,8 @@ class Profiler:
                 for name, dtype in batch.schema.items()
             }
         self.rows += batch.height
-        # One query per column, run together on polars' threads (the sorts and counts are
-        # most of a pass's work: one column after another, they kept one core busy).
+        # One query per column, run together on polars' threads (the text columns' counts
+        # are much of a pass's work: one column after another, they kept one core busy).
         lf = batch.lazy()
         frames = pl.collect_all([col.query(lf, name) for name, col in self.columns.items()])
         for (name, col), frame in zip(self.columns.items(), frames, strict=True):
@@ -276,8 +276,8 @@ class _Column:
         self.pruned = False
 
     def query(self, batch: pl.LazyFrame, name: str) -> pl.LazyFrame:
-        """What `update` needs of this column in a batch: the finite numbers sorted, the
-        counts of each text value, or a date's extremes and its values' hashes."""
+        """What `update` needs of this column in a batch: the numbers but NaN, the counts of
+        each text value, or a date's extremes and its values' hashes."""
         values = pl.col(name).drop_nulls()
         if self.kind == "numeric":
             numbers = values.cast(pl.Float64)
