@@ -51,6 +51,13 @@ def test_a_clone_that_cannot_be_made_leaves_nothing(here, tmp_path):
     assert "is not one wb can use" in wb("clone", "gs://bucket/x", tmp_path / "c", code=2).stderr
     assert not (tmp_path / "c").exists()
 
+    stray = tmp_path / "photos"  # a folder, but not a remote: a mistyped path
+    stray.mkdir()
+    (stray / "cat.jpg").write_bytes(b"jpeg")
+    refused = wb("clone", stray, tmp_path / "d", code=2)
+    assert f"{stray} holds no wb remote" in refused.stderr and not (tmp_path / "d").exists()
+    assert [p.name for p in stray.iterdir()] == ["cat.jpg"]
+
 
 def test_without_a_path_the_clone_is_named_after_the_remote(here, tmp_path, monkeypatch):
     here("data", "add", DROPS / "week_01.csv", "--name", "sales")

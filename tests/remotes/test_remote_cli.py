@@ -82,6 +82,8 @@ def test_a_url_wb_cannot_use_is_one_sentence_and_writes_nothing(wb, args, said):
 def test_a_file_is_not_a_folder_remote(wb, tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     assert "is a file, not a folder" in wb("remote", "add", "usb", "notes.txt", code=2).stderr
+    inside = wb("remote", "add", "usb", "notes.txt/wb", code=2).stderr  # a push could never make it
+    assert f"wb is inside {tmp_path / 'notes.txt'}, a file, not a folder" in inside
 
 
 def test_a_bad_name_is_refused(wb):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..errors import NotFound
 from ..storage.backend import Progress
 from ..storage.workspace import made_anew
 from . import settings, sync
@@ -44,4 +45,6 @@ def clone_into(
     with made_anew(target, "wb clone") as ws:
         remote = settings.add(ws, ORIGIN, url, endpoint_url, default=True)
         pulled = sync.pull(ws, ORIGIN, progress=progress)
+        if not pulled.objects:  # a folder or prefix no wb ever pushed to: a mistyped URL
+            raise NotFound(f"{remote.url} holds no wb remote: nothing was ever pushed there")
     return Cloned(ws.root, remote, pulled)

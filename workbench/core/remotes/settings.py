@@ -68,8 +68,12 @@ def normalise_url(url: str) -> str:
     elif "://" in url or not url.strip():
         raise InvalidInput(f"remote URL {url!r} is not one wb can use; {URL_HINT}")
     folder = Path(url).expanduser().resolve()
-    if folder.exists() and not folder.is_dir():
-        raise InvalidInput(f"remote folder {folder} is a file, not a folder; {URL_HINT}")
+    # The folder, or the nearest of its parents that exists: a folder remote is made on the
+    # first push, which a file on the way would stop.
+    there = next(p for p in (folder, *folder.parents) if p.exists())
+    if not there.is_dir():
+        where = "is a file" if there == folder else f"is inside {there}, a file"
+        raise InvalidInput(f"remote folder {folder} {where}, not a folder; {URL_HINT}")
     return str(folder)
 
 
