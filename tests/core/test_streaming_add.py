@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.core.data import datasets, profile, tabular
+from workbench.core.data import datasets, profile, streaming, tabular
 from workbench.core.data.sketches import DistinctCounter, QuantileSketch
 from workbench.core.storage.workspace import Workspace
 
@@ -208,3 +208,13 @@ def test_distinct_counts_are_exact_up_to_the_cap_then_estimated():
     big.merge(other)
     assert big.approximate
     assert abs(big.count() - 500_000) <= 0.03 * 500_000  # 1.04 / sqrt(2**14) = 0.8%, at 3.75 sigma
+
+
+def test_an_estimated_distinct_count_never_exceeds_the_values_the_column_holds():
+    rng = np.random.default_rng(1)  # a seed whose HyperLogLog estimate overshoots: 302,167
+    frame = pl.DataFrame({"noise": rng.normal(size=300_000)})
+    profiler = streaming.Profiler({})
+    for batch in frame.iter_slices(50_000):
+        profiler.update(batch)
+    column = profiler.result(20, 10)["columns"][0]
+    assert "distinct" in column["approximate"] and column["distinct"] == 300_000

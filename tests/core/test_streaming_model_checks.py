@@ -91,3 +91,15 @@ def test_a_streamed_drop_without_the_target_or_a_model_input_stores_no_report(dr
     with pytest.raises(InvalidInput, match="x is missing"):
         drift.check(ws, "d@1", str(unscorable), model=regressor)
     assert len(list_reports(ws)) == before
+
+
+@pytest.mark.parametrize("budget", [WHOLE, TINY])
+def test_a_text_target_for_a_regressor_is_one_sentence_read_whole_or_in_batches(drop, tmp_path, budget):
+    ws, cur, regressor, _ = drop
+    _with_budget(ws, budget)
+    worded = tmp_path / "worded.csv"
+    pl.read_csv(cur).with_columns(pl.col("y").round(1).cast(pl.String) + "u").write_csv(worded)
+    with pytest.raises(
+        InvalidInput, match=r"y in the current data is String: .* is a regressor, scored against numbers"
+    ):
+        drift.check(ws, "d@1", str(worded), model=regressor, target="y")

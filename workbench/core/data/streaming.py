@@ -250,6 +250,8 @@ class Profiler:
                 "null_fraction": col.nulls / self.rows if self.rows else 0.0,
             }
             out.update(col.result(bins, top))
+            # An estimate can overshoot: never more values than the column holds.
+            out["distinct"] = min(out["distinct"], self.rows - col.nulls)
             columns.append(out)
         return {"rows": self.rows, "columns": columns, "streamed": True}
 

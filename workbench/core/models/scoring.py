@@ -95,6 +95,13 @@ class LoadedModel:
         )
         return predicted, proba
 
+    def check_target(self, dtype: Any, target: str, data: str = "the data") -> None:
+        """Refuse labels a regressor cannot be scored against: numbers only."""
+        if self.task == "regression" and not dtype.is_numeric():
+            raise InvalidInput(
+                f"{target} in {data} is {dtype}: {self.label} is a regressor, scored against numbers"
+            )
+
     def score(
         self,
         df: Any,
@@ -118,6 +125,7 @@ class LoadedModel:
         labelled = df.filter(pl.col(target).is_not_null())
         if labelled.height == 0:
             raise InvalidInput(f"the data has no {target!r} values to score against")
+        self.check_target(df.schema[target], target, data)
         predicted, proba = self.predict(labelled, data) if predict is None else predict(labelled)
         y = labelled.get_column(target).to_numpy()
         if self.task == "regression":

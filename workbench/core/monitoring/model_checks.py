@@ -91,7 +91,7 @@ def performance(
     ws: Workspace, model: scoring.LoadedModel, cur_df: Any, target: str, settings: DriftSettings
 ) -> Performance:
     """The model's metrics on the labelled current data against those at its validation."""
-    current, rows = model.score(cur_df, target, predict=lambda df: batch.predict(model, df))
+    current, rows = model.score(cur_df, target, "the current data", lambda df: batch.predict(model, df))
     return performance_of(ws, model, current, rows, settings)
 
 

@@ -53,6 +53,8 @@ class ScoredPass:
     def update(self, batch: pl.DataFrame) -> None:
         if self.target is not None and self.target not in batch.columns:
             raise InvalidInput(f"the current data has no column {self.target!r}")
+        if self.target is not None and batch.get_column(self.target).null_count() < batch.height:
+            self.model.check_target(batch.schema[self.target], self.target, "the current data")
         predicted, proba = self.model.predict(batch, self.label)
         self.outputs.update(model_checks.output_frame(self.model, predicted))
         self.rows += batch.height
