@@ -81,31 +81,26 @@ class RegressionTotals:
     that rows too many to hold score as one array of them would."""
 
     def __init__(self) -> None:
-        self.n = 0
+        from .data.sketches import Moments  # numpy: only a streamed check pays for it
+
         self.squared = self.absolute = self.total = 0.0
-        self.mean = self.m2 = 0.0  # the labels' mean and sum of squared deviations
+        self.labels = Moments()  # for r2: the labels' sum of squared deviations
+
+    @property
+    def n(self) -> int:
+        return self.labels.n
 
     def update(self, y_true: np.ndarray, y_pred: np.ndarray) -> None:
-        n = len(y_true)
-        if not n:
-            return
         errors = y_true - y_pred
         self.squared += float((errors * errors).sum())
         self.absolute += float(abs(errors).sum())
         self.total += float(abs(y_true).sum())
-        mean = float(y_true.mean())
-        m2 = float(((y_true - mean) ** 2).sum())
-        both = self.n + n
-        delta = mean - self.mean
-        # Chan et al.'s merge of two sets' moments, as streaming profiles merge theirs.
-        self.mean += delta * n / both
-        self.m2 += m2 + delta * delta * self.n * n / both
-        self.n = both
+        self.labels.update(y_true)
 
     def scores(self) -> dict[str, float]:
-        n = self.n
-        if self.m2:
-            r2 = 1 - self.squared / self.m2
+        n, spread = self.n, self.labels.m2
+        if spread:
+            r2 = 1 - self.squared / spread
         else:  # constant labels: as sklearn's r2_score, perfect or nothing
             r2 = 1.0 if not self.squared else 0.0
         return {

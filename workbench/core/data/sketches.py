@@ -7,6 +7,7 @@ however many values it has seen:
   counts read off it sum to n.
 - `DistinctCounter`: exact (a set of 64-bit value hashes) up to `exact_cap` values, then a
   HyperLogLog estimate (relative standard error 1.04 / sqrt(2**precision), 0.8% by default).
+- `Moments`: count, mean and sum of squared deviations, exact.
 """
 
 from __future__ import annotations
@@ -19,6 +20,28 @@ KLL_K = 4096  # the top level's capacity: rank error about 1.7 / KLL_K
 KLL_SHRINK = 2 / 3  # each level below holds this much of the one above (KLL's c)
 HLL_PRECISION = 14  # 2**14 one-byte registers
 DISTINCT_EXACT_CAP = 100_000
+
+
+class Moments:
+    """The count, mean and sum of squared deviations (`m2`) of the numbers seen so far."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+
+    def update(self, values: np.ndarray) -> None:
+        n = values.size
+        if n == 0:
+            return
+        mean = float(values.mean())
+        m2 = float(((values - mean) ** 2).sum())
+        total = self.n + n
+        delta = mean - self.mean
+        # Chan et al.'s merge of two sets' moments: exact, and stable in floating point.
+        self.mean += delta * n / total
+        self.m2 += m2 + delta * delta * self.n * n / total
+        self.n = total
 
 
 class QuantileSketch:

@@ -34,6 +34,7 @@ from . import profile, tabular, trees
 from .sketches import (
     DISTINCT_EXACT_CAP,
     DistinctCounter,
+    Moments,
     QuantileSketch,
     weighted_counts_below,
     weighted_quantiles,
@@ -265,10 +266,8 @@ class _Column:
         self.nulls = 0
         # Text counts its values exactly until pruned: only the estimate is needed after.
         self.distinct = DistinctCounter(exact_cap=0 if kind in ("text", "boolean") else DISTINCT_EXACT_CAP)
-        # numeric: exact moments (count, mean, sum of squared deviations), extremes, a sketch
-        self.n = 0
-        self.mean = 0.0
-        self.m2 = 0.0
+        # numeric: exact moments, extremes, a sketch
+        self.moments = Moments()
         self.lo: Any = None
         self.hi: Any = None
         self.sketch = QuantileSketch()
@@ -321,14 +320,7 @@ class _Column:
         n = array.size
         if n == 0:
             return
-        mean = float(array.mean())
-        m2 = float(((array - mean) ** 2).sum())
-        total = self.n + n
-        delta = mean - self.mean
-        # Chan et al.'s merge of two sets' moments: exact, and stable in floating point.
-        self.mean += delta * n / total
-        self.m2 += m2 + delta * delta * self.n * n / total
-        self.n = total
+        self.moments.update(array)
         lo, hi = float(array[0]), float(array[-1])
         self.lo = lo if self.lo is None else min(self.lo, lo)
         self.hi = hi if self.hi is None else max(self.hi, hi)
@@ -369,16 +361,17 @@ class _Column:
         return out
 
     def _numeric_result(self, bins: int, approximate: list[str]) -> dict[str, Any]:
+        m = self.moments
         out: dict[str, Any] = {
             "distinct": self.distinct.count(),
             "min": None,
             "max": None,
-            "mean": profile._num(self.mean) if self.n else None,
-            "std": profile._num(math.sqrt(self.m2 / (self.n - 1))) if self.n > 1 else None,
+            "mean": profile._num(m.mean) if m.n else None,
+            "std": profile._num(math.sqrt(m.m2 / (m.n - 1))) if m.n > 1 else None,
             "quantiles": dict.fromkeys(str(q) for q in profile.QUANTILES),
             "histogram": None,
         }
-        if self.n:
+        if m.n:
             out["min"], out["max"] = profile._num(self.lo), profile._num(self.hi)
             if self.count_edges:
                 out["counts_in"] = [counts.tolist() for counts in self.counts_in]
@@ -407,14 +400,14 @@ class _Column:
         return out
 
     def _bin_counts(self, inner_edges: list[float], below: Callable[[list[float]], list[int]]) -> list[int]:
-        bounds = [0, *below(inner_edges), self.n]
+        bounds = [0, *below(inner_edges), self.moments.n]
         return [b - a for a, b in pairwise(bounds)]
 
     def _histogram(self, bins: int, below: Callable[[list[float]], list[int]]) -> dict[str, list]:
         """As profile.histogram: `bins` equal-width bins over [min, max], the last holding max."""
         lo, hi = self.lo, self.hi
         if hi == lo:
-            return {"edges": [lo, hi], "counts": [self.n]}
+            return {"edges": [lo, hi], "counts": [self.moments.n]}
         width = (hi - lo) / bins
         edges = [lo + i * width for i in range(bins)] + [hi]
         return {"edges": edges, "counts": self._bin_counts(edges[1:-1], below)}
