@@ -26,6 +26,19 @@ def _await(condition, what: str) -> None:
         time.sleep(0.02)
 
 
+def watching(ws, drops, seen: list) -> tuple[Watcher, threading.Thread]:
+    """A live watcher of `drops` on its own thread, once it holds the folder; its outcomes go
+    to `seen`."""
+    watcher = Watcher(ws, drops, "sales", on_outcome=seen.append)
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    _await(
+        lambda: ws.conn.execute("SELECT COUNT(*) FROM watchers WHERE stopped_at IS NULL").fetchone()[0] == 1,
+        "the watcher to start",
+    )
+    return watcher, thread
+
+
 @pytest.fixture
 def drops(tmp_path):
     folder = tmp_path / "drops"
@@ -62,13 +75,7 @@ def test_a_bad_file_raises_an_alert_and_the_rest_still_goes_in(ws, drops):
 
 def test_live_drops_are_taken_once_complete_and_stop_is_clean(ws, drops):
     seen = []
-    watcher = Watcher(ws, drops, "sales", on_outcome=seen.append)
-    thread = threading.Thread(target=watcher.run, daemon=True)
-    thread.start()
-    _await(
-        lambda: ws.conn.execute("SELECT COUNT(*) FROM watchers WHERE stopped_at IS NULL").fetchone()[0] == 1,
-        "the watcher to start",
-    )
+    watcher, thread = watching(ws, drops, seen)
 
     # Renamed into place: complete at once.
     tmp = drops / ".incoming.tmp"

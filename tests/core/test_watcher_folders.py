@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 
 import polars as pl
 import pytest
 
 from tests.conftest import DROPS
-from tests.core.test_watcher import DEADLINE_S, _await
+from tests.core.test_watcher import DEADLINE_S, _await, watching
 from workbench.core.data import datasets
 from workbench.core.monitoring import alerts
 from workbench.core.monitoring.watcher import FOLDER_SETTLE_S, SETTLE_S, Watcher
@@ -45,13 +44,7 @@ def _long_ago(folder) -> None:
 
 def test_a_folder_is_taken_whole_once_it_holds_success_though_its_writer_paused(ws, drops):
     seen = []
-    watcher = Watcher(ws, drops, "sales", on_outcome=seen.append)
-    thread = threading.Thread(target=watcher.run, daemon=True)
-    thread.start()
-    _await(
-        lambda: ws.conn.execute("SELECT COUNT(*) FROM watchers WHERE stopped_at IS NULL").fetchone()[0] == 1,
-        "the watcher to start",
-    )
+    watcher, thread = watching(ws, drops, seen)
     week = drops / "week_01"
     rows = _partition(week, "week_01", REGIONS[0])
     time.sleep(SETTLE_S * 2)  # the writer pausing between files: longer than a file settles in
