@@ -140,11 +140,8 @@ class FsspecBackend:
             return None
         return found.decode("ascii", "replace").strip() or None
 
-    def claim_identity(self) -> str:
-        """This remote's id, given it now when it has none (a file of a few bytes: one PUT)."""
-        found = self.identity()
-        if found is not None:
-            return found
+    def give_identity(self) -> str:
+        """A new id for this remote, one that has none (a file of a few bytes: one PUT)."""
         made = secrets.token_hex(16)
         self._make_folder(self.root)
         self.fs.pipe_file(f"{self.root}/{IDENTITY}", made.encode("ascii"))

@@ -148,8 +148,9 @@ def push(
     # Data first, records last: a record on the remote always finds what it names there.
     data = copy_missing(ws.objects, backend, data_oids, source_name=where, progress=progress, at_dest=there)
     sent = copy_missing(ws.objects, backend, record_oids, source_name=where, progress=progress, at_dest=there)
-    with reaching(remote):
-        identity = backend.claim_identity()
+    if identity is None:  # its first push (or the first since it was emptied)
+        with reaching(remote):
+            identity = backend.give_identity()
     state.save(ws, remote, to_push=0, to_pull=to_pull, identity=identity, at=began)
     return SyncResult(
         remote.name,
